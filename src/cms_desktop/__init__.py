@@ -1,0 +1,3 @@
+"""cms-desktop: the software of a French centre municipal de santé."""
+
+__version__ = "0.1.0"

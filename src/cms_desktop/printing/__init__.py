@@ -1,0 +1,1 @@
+"""Printouts: DTOs in, PDF bytes out (reportlab). No Qt, no database."""

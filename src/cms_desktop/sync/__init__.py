@@ -1,0 +1,1 @@
+"""LAN sync between workstations: op-log exchange, merge, discovery, mutual TLS."""
