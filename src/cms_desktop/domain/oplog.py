@@ -1,0 +1,103 @@
+"""The operation-log entry: the unit of replication between workstations (see SYNC.md).
+
+Each station numbers its own entries 1, 2, 3… (``seq``) and chains them by hash, so a
+receiver can detect gaps, reordering and tampering. Values are JSON-ready: strings,
+numbers, booleans, None (dates as ISO strings, bytes as base64), encoded by storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+JsonValue = str | int | float | bool | None
+
+
+class OpKind(StrEnum):
+    INSERT = "insert"
+    UPDATE = "update"
+    TOMBSTONE = "tombstone"
+
+
+class ChainError(Exception):
+    """Entries of one origin are missing, out of order or altered."""
+
+
+@dataclass(frozen=True)
+class OpEntry:
+    origin: str
+    seq: int
+    hlc: str
+    schema: int
+    entity: str
+    row_id: str
+    op: OpKind
+    values: Mapping[str, JsonValue]
+    base: str | None
+    prev_hash: str
+    hash: str = field(default="")
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "seq": self.seq,
+            "hlc": self.hlc,
+            "schema": self.schema,
+            "entity": self.entity,
+            "row_id": self.row_id,
+            "op": str(self.op),
+            "values": dict(self.values),
+            "base": self.base,
+            "prev_hash": self.prev_hash,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.body(), "hash": self.hash}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OpEntry:
+        return cls(
+            origin=str(data["origin"]),
+            seq=int(data["seq"]),
+            hlc=str(data["hlc"]),
+            schema=int(data["schema"]),
+            entity=str(data["entity"]),
+            row_id=str(data["row_id"]),
+            op=OpKind(data["op"]),
+            values=dict(data["values"]),
+            base=data.get("base"),
+            prev_hash=str(data["prev_hash"]),
+            hash=str(data["hash"]),
+        )
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(entry: OpEntry) -> str:
+    return hashlib.sha256(canonical_json(entry.body())).hexdigest()
+
+
+def seal(entry: OpEntry) -> OpEntry:
+    """Return the entry with its hash filled in."""
+    return OpEntry(**{**entry.__dict__, "hash": compute_hash(entry)})
+
+
+def verify_chain(entries: Iterable[OpEntry], last_seq: int, last_hash: str) -> None:
+    """Check that ``entries`` (one origin) follow ``last_seq``/``last_hash`` without gap or alteration."""
+    seq, prev = last_seq, last_hash
+    for entry in entries:
+        if entry.seq != seq + 1:
+            raise ChainError(f"gap: expected seq {seq + 1}, got {entry.seq} from {entry.origin}")
+        if entry.prev_hash != prev:
+            raise ChainError(f"broken chain at seq {entry.seq} from {entry.origin}")
+        if compute_hash(entry) != entry.hash:
+            raise ChainError(f"altered entry at seq {entry.seq} from {entry.origin}")
+        seq, prev = entry.seq, entry.hash
