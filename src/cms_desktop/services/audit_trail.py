@@ -1,0 +1,63 @@
+"""Reading and verifying the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit, repositories
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    user_login: str
+    action: str
+    target_type: str
+    target_id: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    ok: bool
+    message: str
+
+
+def recent(ws: Workspace, actor: Actor, limit: int = 200) -> list[AuditLine]:
+    actor.require(Permission.AUDIT_READ)
+    with ws.store.read() as session:
+        return [
+            AuditLine(e.at, e.user_login, e.action, e.target_type, e.target_id)
+            for e in repositories.audit_entries(session, limit)
+        ]
+
+
+def verify(ws: Workspace) -> AuditReport:
+    """Check every chain; the message names the first bad entry (station, number, id)."""
+    with ws.store.read() as session:
+        problem = audit.verify(session)
+    if problem is None:
+        return AuditReport(True, "Journal d'audit intact.")
+    reasons = {
+        "altered": "a été modifiée",
+        "missing": "est manquante",
+        "broken_chain": "ne suit pas l'entrée précédente (chaîne rompue)",
+    }
+    ident = f" (id {problem.entry_id})" if problem.entry_id else ""
+    number = f"n° {problem.seq} " if problem.seq else ""
+    return AuditReport(
+        False,
+        f"Journal d'audit altéré : l'entrée {number}du poste {problem.station_id}{ident} "
+        f"{reasons.get(problem.reason, problem.reason)}.",
+    )
+
+
+def record(ws: Workspace, actor: Actor, action: str, target_type: str = "", target_id: str = "",
+           details: dict[str, str] | None = None) -> None:
+    with ws.store.write() as session:
+        audit.append(session, ws.store.station_id, action, user_id=actor.user_id,
+                     user_login=actor.login, target_type=target_type, target_id=target_id,
+                     details=details)

@@ -1,0 +1,136 @@
+"""The demo centre: synthetic staff, rooms and patients (Faker fr_FR). No real person in it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from faker import Faker
+
+from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.setup import CentreDraft, initialise_centre
+from cms_desktop.services.users import NewUser, create_user
+from cms_desktop.services.workspace import Workspace, login
+from cms_desktop.storage import audit, repositories
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import Patient, Room
+
+DEMO_PASSWORD = "Demo-Cms-2026"
+DEMO_CENTRE = CentreDraft(
+    name="Centre municipal de santé de Valbourg (démonstration)",
+    address="12 rue de la République",
+    postcode="61000",
+    city="Valbourg",
+    phone="02 33 00 00 00",
+    finess="610000000",
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    login: str
+    full_name: str
+    role: Role
+    profession: str = ""
+    specialty: str = ""
+    rpps: str = ""
+    title: str = ""
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", "Administrateur Démo", Role.ADMINISTRATOR),
+    DemoAccount("accueil", "Sophie Lambert", Role.RECEPTION),
+    DemoAccount("dr.moreau", "Claire Moreau", Role.DOCTOR, "Médecin", "Médecine générale", "10000000001", "Dr"),
+    DemoAccount("dr.benali", "Karim Benali", Role.DOCTOR, "Médecin", "Médecine générale", "10000000002", "Dr"),
+    DemoAccount("dr.lefort", "Anne Lefort", Role.DOCTOR, "Médecin", "Gynécologie médicale", "10000000003", "Dr"),
+    DemoAccount("inf.roux", "Julien Roux", Role.NURSE, "Infirmier"),
+    DemoAccount("dentiste", "Marie Caron", Role.DENTIST, "Chirurgien-dentiste", "", "10000000004", "Dr"),
+    DemoAccount("kine", "Paul Girard", Role.OTHER_CLINICIAN, "Masseur-kinésithérapeute"),
+    DemoAccount("direction", "Hélène Dubois", Role.MEDICAL_DIRECTOR, "Médecin", "Médecine générale", "10000000005", "Dr"),
+)
+
+DEMO_ROOMS = (
+    *((f"Cabinet {n}", "consulting") for n in range(1, 7)),
+    ("Salle de soins infirmiers", "nursing"),
+    ("Salle de réunion", "meeting"),
+)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(login, password, role label) for the console and the login window."""
+    from cms_desktop.domain.permissions import ROLE_LABELS
+
+    return [(a.login, DEMO_PASSWORD, ROLE_LABELS[a.role]) for a in DEMO_ACCOUNTS]
+
+
+def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026) -> None:
+    admin = DEMO_ACCOUNTS[0]
+    initialise_centre(data_dir, DEMO_CENTRE, admin.login, admin.full_name, DEMO_PASSWORD)
+    ws, actor = login(data_dir, admin.login, DEMO_PASSWORD)
+    try:
+        for account in DEMO_ACCOUNTS[1:]:
+            create_user(ws, actor, NewUser(account.login, account.full_name, account.role,
+                                           DEMO_PASSWORD, account.profession, account.specialty,
+                                           account.rpps, account.title))
+        with ws.store.write() as session:
+            session.add_all(Room(name=name, kind=kind) for name, kind in DEMO_ROOMS)
+        reception = Actor(*_account_id(ws, "accueil"), Role.RECEPTION)
+        add_demo_patients(ws, reception, patients, seed)
+    finally:
+        ws.close()
+
+
+def _account_id(ws: Workspace, login_name: str) -> tuple[str, str, str]:
+    with ws.store.read() as session:
+        user = repositories.user_by_login(session, login_name)
+        assert user is not None
+        return user.id, user.login, user.full_name
+
+
+def _nir(sex: str, birth: date, rng: random.Random) -> str:
+    dept = f"{rng.randint(1, 95):02d}"
+    first13 = f"{1 if sex == 'M' else 2}{birth.year % 100:02d}{birth.month:02d}{dept}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+    return first13 + f"{97 - int(first13) % 97:02d}"
+
+
+def add_demo_patients(ws: Workspace, actor: Actor, count: int, seed: int = 2026,
+                      batch: int = 2000) -> int:
+    """Add ``count`` synthetic patients; returns how many were added."""
+    actor.require(Permission.PATIENT_IDENTITY_WRITE)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    today = date.today()
+    added = 0
+    while added < count:
+        n = min(batch, count - added)
+        with ws.store.write() as session:
+            rows = []
+            for _ in range(n):
+                sex = "F" if rng.random() < 0.52 else "M"
+                first = fake.first_name_female() if sex == "F" else fake.first_name_male()
+                birth = today - timedelta(days=rng.randint(0, 95 * 365))
+                birth_name = fake.last_name().upper()
+                used = fake.last_name().upper() if sex == "F" and rng.random() < 0.3 else ""
+                rows.append(Patient(
+                    birth_name=birth_name,
+                    used_name=used,
+                    first_given_name=first,
+                    given_names=first if rng.random() < 0.6 else f"{first} {fake.first_name()}",
+                    birth_date=birth,
+                    sex=sex,
+                    identity_status=rng.choice(["provisional", "validated", "validated"]),
+                    nir=_nir(sex, birth, rng) if rng.random() < 0.9 else "",
+                    address=fake.street_address(),
+                    postcode=fake.postcode(),
+                    city=fake.city(),
+                    phone_mobile="+336" + "".join(str(rng.randint(0, 9)) for _ in range(8)),
+                    email=fake.free_email() if rng.random() < 0.5 else "",
+                ))
+            session.add_all(rows)
+            audit.append(session, ws.store.station_id, "demo_patients_added", user_id=actor.user_id,
+                         user_login=actor.login, details={"count": n})
+        added += n
+    return added

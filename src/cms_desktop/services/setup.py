@@ -1,0 +1,132 @@
+"""Setting up a centre on its first workstation, and recovering access with the recovery code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cms_desktop.domain.passwords import WeakPassword, check_password_strength
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services.errors import StoreUnavailable, ValidationFailed
+from cms_desktop.services.workspace import hash_password, load_slots, open_store
+from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage.datadir import DataDir, DataDirError
+from cms_desktop.storage.models import Centre, User, new_id
+from cms_desktop.storage.store import Store, new_database_key
+
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+@dataclass(frozen=True)
+class CentreDraft:
+    name: str
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
+    phone: str = ""
+    finess: str = ""
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    centre_id: str
+    recovery_code: str
+
+
+def validate_login(login: str) -> str:
+    login = login.strip().lower()
+    if not LOGIN_RE.match(login):
+        raise ValidationFailed(
+            "L'identifiant doit faire de 2 à 64 caractères : lettres minuscules sans accent, "
+            "chiffres, point, tiret ou tiret bas."
+        )
+    return login
+
+
+def validate_centre(draft: CentreDraft) -> None:
+    if not draft.name.strip():
+        raise ValidationFailed("Le nom du centre est obligatoire.")
+    if draft.finess and not re.fullmatch(r"\d{2}[0-9AB]\d{6}", draft.finess):
+        raise ValidationFailed("Le numéro FINESS comporte 9 caractères (ex. 610000000).")
+
+
+def initialise_centre(
+    data_dir: DataDir,
+    draft: CentreDraft,
+    admin_login: str,
+    admin_name: str,
+    admin_password: str,
+    *,
+    kdf: dict[str, int] | None = None,
+) -> SetupResult:
+    """Create the encrypted store, the centre, its first administrator and the recovery slot."""
+    validate_centre(draft)
+    admin_login = validate_login(admin_login)
+    if not admin_name.strip():
+        raise ValidationFailed("Le nom de l'administrateur est obligatoire.")
+    try:
+        check_password_strength(admin_password, admin_login)
+    except WeakPassword as exc:
+        raise ValidationFailed(str(exc)) from None
+    try:
+        data_dir.ensure_writable()
+    except DataDirError as exc:
+        raise StoreUnavailable(
+            f"Le dossier de données {exc.path} n'est pas accessible en écriture ({exc.reason})."
+        ) from None
+    if data_dir.initialised:
+        raise ValidationFailed(f"Un centre est déjà installé dans {data_dir.path}.")
+
+    centre_id = new_id()
+    key = new_database_key()
+    recovery = keyslots.new_recovery_code()
+    slots = keyslots.SlotFile(centre_id=centre_id)
+    slots.slots[admin_login] = keyslots.make_slot(centre_id, admin_login, "user", admin_password, key, kdf)
+    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.make_slot(
+        centre_id, keyslots.RECOVERY_LOGIN, "recovery", recovery, key, kdf
+    )
+    store = Store.open(data_dir, key, centre_id)
+    try:
+        with store.write() as session:
+            session.add(Centre(id=centre_id, **draft.__dict__))
+            admin = User(login=admin_login, full_name=admin_name.strip(),
+                         role=Role.ADMINISTRATOR.value, password_hash=hash_password(admin_password))
+            session.add(admin)
+            session.flush()
+            audit.append(session, store.station_id, "centre_created", user_id=admin.id,
+                         user_login=admin_login, target_type="centre", target_id=centre_id)
+            audit.append(session, store.station_id, "user_created", user_id=admin.id,
+                         user_login=admin_login, target_type="user", target_id=admin.id,
+                         details={"role": Role.ADMINISTRATOR.value})
+        keyslots.save(data_dir.key_slots, slots)
+    finally:
+        store.close()
+    return SetupResult(centre_id, recovery)
+
+
+def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_password: str) -> None:
+    """With the recovery code, give ``login`` a new password (and a new key slot)."""
+    slots = load_slots(data_dir)
+    code = keyslots.normalize_recovery_code(recovery_code)
+    try:
+        key = keyslots.unwrap(slots, keyslots.RECOVERY_LOGIN, code)
+    except keyslots.BadCredentials:
+        raise ValidationFailed("Code de récupération incorrect.") from None
+    try:
+        check_password_strength(new_password, login)
+    except WeakPassword as exc:
+        raise ValidationFailed(str(exc)) from None
+    store = open_store(data_dir, key, slots.centre_id)
+    try:
+        with store.write() as session:
+            user = repositories.user_by_login(session, login)
+            if user is None:
+                raise ValidationFailed(f"Aucun compte « {login} » dans ce centre.")
+            user.password_hash = hash_password(new_password)
+            user.active = True
+            audit.append(session, store.station_id, "password_recovered", user_login=login,
+                         target_type="user", target_id=user.id)
+        slots.slots[login] = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
+        keyslots.save(data_dir.key_slots, slots)
+    finally:
+        store.close()

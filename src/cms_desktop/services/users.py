@@ -1,0 +1,139 @@
+"""Staff accounts: list, create, disable, reset a password, change a role (administrators)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cms_desktop.domain.passwords import WeakPassword, check_password_strength
+from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.setup import validate_login
+from cms_desktop.services.workspace import Workspace, hash_password, load_slots
+from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage.models import User
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    login: str
+    full_name: str
+    role: Role
+    active: bool
+    profession: str
+    specialty: str
+    rpps: str
+
+
+@dataclass(frozen=True)
+class NewUser:
+    login: str
+    full_name: str
+    role: Role
+    password: str
+    profession: str = ""
+    specialty: str = ""
+    rpps: str = ""
+    title: str = ""
+
+
+def _info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.login, user.full_name, Role(user.role), user.active,
+                    user.profession, user.specialty, user.rpps)
+
+
+def _check_password(password: str, login: str) -> None:
+    try:
+        check_password_strength(password, login)
+    except WeakPassword as exc:
+        raise ValidationFailed(str(exc)) from None
+
+
+def list_users(ws: Workspace, actor: Actor) -> list[UserInfo]:
+    actor.require(Permission.USERS_MANAGE)
+    with ws.store.read() as session:
+        return [_info(u) for u in repositories.users(session)]
+
+
+def list_practitioners(ws: Workspace) -> list[UserInfo]:
+    """Active clinicians, for agendas and prescriptions (names are not secret)."""
+    with ws.store.read() as session:
+        return [_info(u) for u in repositories.users(session) if u.active and Role(u.role) in CLINICAL_ROLES]
+
+
+def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
+    actor.require(Permission.USERS_MANAGE)
+    login = validate_login(new.login)
+    if not new.full_name.strip():
+        raise ValidationFailed("Le nom complet est obligatoire.")
+    if new.rpps and not (new.rpps.isdigit() and len(new.rpps) == 11):
+        raise ValidationFailed("Le numéro RPPS comporte 11 chiffres.")
+    _check_password(new.password, login)
+    slots = load_slots(ws.data_dir)
+    with ws.store.write() as session:
+        if repositories.user_by_login(session, login) is not None or login in slots.slots:
+            raise ValidationFailed(f"L'identifiant « {login} » est déjà utilisé.")
+        user = User(login=login, full_name=new.full_name.strip(), role=Role(new.role).value,
+                    password_hash=hash_password(new.password), profession=new.profession,
+                    specialty=new.specialty, rpps=new.rpps, title=new.title)
+        session.add(user)
+        session.flush()
+        audit.append(session, ws.store.station_id, "user_created", user_id=actor.user_id,
+                     user_login=actor.login, target_type="user", target_id=user.id,
+                     details={"role": user.role})
+        # The slot is written before the commit: if it fails, the account is not created.
+        slots.slots[login] = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
+        keyslots.save(ws.data_dir.key_slots, slots)
+        return _info(user)
+
+
+def _get(session: object, user_id: str) -> User:
+    user = session.get(User, user_id)  # type: ignore[attr-defined]
+    if user is None or user.deleted:
+        raise NotFound("Compte introuvable.")
+    assert isinstance(user, User)
+    return user
+
+
+def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserInfo:
+    actor.require(Permission.USERS_MANAGE)
+    if user_id == actor.user_id and not active:
+        raise ValidationFailed("Vous ne pouvez pas désactiver votre propre compte.")
+    with ws.store.write() as session:
+        user = _get(session, user_id)
+        user.active = active
+        audit.append(session, ws.store.station_id, "user_enabled" if active else "user_disabled",
+                     user_id=actor.user_id, user_login=actor.login, target_type="user",
+                     target_id=user.id)
+        return _info(user)
+
+
+def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserInfo:
+    actor.require(Permission.USERS_MANAGE)
+    with ws.store.write() as session:
+        user = _get(session, user_id)
+        if user_id == actor.user_id and role is not Role.ADMINISTRATOR:
+            raise ValidationFailed("Vous ne pouvez pas retirer votre propre rôle d'administrateur.")
+        old = user.role
+        user.role = Role(role).value
+        audit.append(session, ws.store.station_id, "user_role_changed", user_id=actor.user_id,
+                     user_login=actor.login, target_type="user", target_id=user.id,
+                     details={"from": old, "to": user.role})
+        return _info(user)
+
+
+def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str) -> None:
+    """An administrator sets a new password; only that user's key slot is re-wrapped."""
+    if user_id != actor.user_id:
+        actor.require(Permission.USERS_MANAGE)
+    slots = load_slots(ws.data_dir)
+    with ws.store.write() as session:
+        user = _get(session, user_id)
+        _check_password(new_password, user.login)
+        user.password_hash = hash_password(new_password)
+        audit.append(session, ws.store.station_id, "password_reset", user_id=actor.user_id,
+                     user_login=actor.login, target_type="user", target_id=user.id)
+        slots.slots[user.login] = keyslots.make_slot(ws.centre_id, user.login, "user",
+                                                     new_password, ws.key)
+        keyslots.save(ws.data_dir.key_slots, slots)

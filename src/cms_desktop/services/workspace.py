@@ -1,0 +1,219 @@
+"""Opening a workstation's centre: login through a key slot, screen unlock, lock-out.
+
+A ``Workspace`` is the open store plus the database key, kept in memory while the
+application runs so that an administrator can add a key slot for a new account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import LoginFailed, StoreUnavailable
+from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage.datadir import DataDir, DataDirError
+from cms_desktop.storage.engine import WrongKeyError
+from cms_desktop.storage.store import CentreMismatch, Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+PASSWORD_HASHER = PasswordHasher()
+
+RECOVERY_HINT = (
+    "Pour récupérer l'accès, le directeur médical peut utiliser le code de récupération "
+    "remis lors de l'installation (menu « Code de récupération » de la fenêtre de connexion)."
+)
+
+
+@dataclass
+class Workspace:
+    data_dir: DataDir
+    store: Store
+    key: bytes
+    centre_id: str
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_slots(data_dir: DataDir) -> keyslots.SlotFile:
+    try:
+        return keyslots.load(data_dir.key_slots)
+    except keyslots.KeySlotError as exc:
+        if str(exc) == "missing":
+            raise StoreUnavailable(
+                f"Le fichier des clés ({data_dir.key_slots.name}) est introuvable dans "
+                f"{data_dir.path}. Restaurez-le depuis une sauvegarde. {RECOVERY_HINT}"
+            ) from None
+        raise StoreUnavailable(
+            f"Le fichier des clés ({data_dir.key_slots.name}) est endommagé et ne peut pas être "
+            f"lu. Restaurez-le depuis une sauvegarde. {RECOVERY_HINT}"
+        ) from None
+
+
+def _save_slots(data_dir: DataDir, slots: keyslots.SlotFile) -> None:
+    try:
+        keyslots.save(data_dir.key_slots, slots)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"Impossible d'écrire dans le dossier de données {data_dir.path} : {exc.strerror}."
+        ) from None
+
+
+def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
+    try:
+        data_dir.ensure_writable()
+    except DataDirError as exc:
+        raise StoreUnavailable(
+            f"Le dossier de données {exc.path} n'est pas accessible en écriture ({exc.reason}). "
+            "Vérifiez les droits du dossier ou choisissez-en un autre (--data-dir)."
+        ) from None
+    if not data_dir.database.exists():
+        raise StoreUnavailable(
+            f"La base de données du centre est introuvable dans {data_dir.path}. "
+            "Restaurez-la depuis une sauvegarde."
+        )
+    try:
+        return Store.open(data_dir, key, centre_id)
+    except WrongKeyError:
+        raise StoreUnavailable(
+            "La base de données ne correspond pas au fichier des clés : elle appartient à un "
+            "autre centre ou elle est endommagée. Restaurez la base et son fichier des clés "
+            f"depuis la même sauvegarde. {RECOVERY_HINT}"
+        ) from None
+    except CentreMismatch:
+        raise StoreUnavailable(
+            "Cette base de données appartient à un autre centre que le fichier des clés. "
+            "Restaurez la base et son fichier des clés depuis la même sauvegarde."
+        ) from None
+
+
+def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace, Actor]:
+    """Unwrap this user's key slot and open the centre; wrong passwords count to lock-out."""
+    slots = load_slots(data_dir)
+    now = _now()
+    login_name = login_name.strip()
+    try:
+        keyslots.check_not_locked(slots, login_name, now)
+    except keyslots.AccountLocked as exc:
+        slots.pending_events.append({"action": "login_refused_locked", "login": login_name,
+                                     "at": now.isoformat()})
+        _save_slots(data_dir, slots)
+        minutes = max(1, int((exc.until - now).total_seconds() // 60) + 1)
+        raise LoginFailed(
+            f"Compte verrouillé après plusieurs mots de passe erronés. Réessayez dans {minutes} min."
+        ) from None
+    try:
+        if login_name == keyslots.RECOVERY_LOGIN:
+            raise keyslots.BadCredentials(login_name)
+        key = keyslots.unwrap(slots, login_name, password)
+    except keyslots.BadCredentials:
+        locked = keyslots.record_failure(slots, login_name, now)
+        slots.pending_events.append({"action": "login_failed", "login": login_name,
+                                     "at": now.isoformat()})
+        if locked:
+            slots.pending_events.append({"action": "account_locked", "login": login_name,
+                                         "at": now.isoformat()})
+        _save_slots(data_dir, slots)
+        if locked:
+            raise LoginFailed(
+                "Identifiant ou mot de passe incorrect. Le compte est verrouillé pour 15 minutes."
+            ) from None
+        raise LoginFailed("Identifiant ou mot de passe incorrect.") from None
+
+    store = open_store(data_dir, key, slots.centre_id)
+    workspace = Workspace(data_dir, store, key, slots.centre_id)
+    with store.write() as session:
+        user = repositories.user_by_login(session, login_name)
+        if user is None or not user.active or user.deleted:
+            audit.append(session, store.station_id, "login_refused_disabled", user_login=login_name)
+            refused = True
+        else:
+            refused = False
+            actor = Actor(user.id, user.login, user.full_name, Role(user.role))
+            _flush_pending_events(session, store, slots)
+            audit.append(session, store.station_id, "login", user_id=user.id, user_login=user.login)
+    if refused:
+        store.close()
+        raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
+    keyslots.record_success(slots, login_name)
+    slots.pending_events.clear()
+    _save_slots(data_dir, slots)
+    return workspace, actor
+
+
+def _flush_pending_events(session: Session, store: Store, slots: keyslots.SlotFile) -> None:
+    # Failed logins happen before the database can be opened: they wait in the key-slot
+    # file and enter the audit trail at the next successful login on this workstation.
+    for event in slots.pending_events:
+        audit.append(
+            session,
+            store.station_id,
+            event["action"],
+            user_login=event.get("login", ""),
+            details={"at": event.get("at", "")},
+        )
+
+
+def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
+    """Check the password of the user whose screen is locked (the store stays open)."""
+    data_dir = workspace.data_dir
+    slots = load_slots(data_dir)
+    now = _now()
+    try:
+        keyslots.check_not_locked(slots, actor.login, now)
+    except keyslots.AccountLocked:
+        raise LoginFailed("Compte verrouillé après plusieurs mots de passe erronés.") from None
+    with workspace.store.write() as session:
+        user = repositories.user_by_login(session, actor.login)
+        ok = user is not None and user.active and _verify(user.password_hash, password)
+        if ok:
+            audit.append(session, workspace.store.station_id, "unlock", user_id=actor.user_id,
+                         user_login=actor.login)
+        else:
+            locked = keyslots.record_failure(slots, actor.login, now)
+            audit.append(session, workspace.store.station_id, "unlock_failed",
+                         user_id=actor.user_id, user_login=actor.login)
+            if locked:
+                audit.append(session, workspace.store.station_id, "account_locked",
+                             user_id=actor.user_id, user_login=actor.login)
+    if ok:
+        keyslots.record_success(slots, actor.login)
+    _save_slots(data_dir, slots)
+    if not ok:
+        raise LoginFailed("Mot de passe incorrect.")
+
+
+def record_lock(workspace: Workspace, actor: Actor) -> None:
+    with workspace.store.write() as session:
+        audit.append(session, workspace.store.station_id, "screen_locked", user_id=actor.user_id,
+                     user_login=actor.login)
+
+
+def logout(workspace: Workspace, actor: Actor) -> None:
+    with workspace.store.write() as session:
+        audit.append(session, workspace.store.station_id, "logout", user_id=actor.user_id,
+                     user_login=actor.login)
+    workspace.close()
+
+
+def hash_password(password: str) -> str:
+    return PASSWORD_HASHER.hash(password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return PASSWORD_HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,198 @@
+"""Key slots: the database key wrapped once per user password and once for the recovery code.
+
+As LUKS does: the random 256-bit database key is never typed nor stored in clear. Each
+slot holds it encrypted with AES-256-GCM under a key derived from a secret by argon2id;
+the slot's identity (centre, kind, login) is bound as associated data so a slot cannot
+be moved to another account. The file also keeps the per-login failed-attempt counters,
+because they must work before the database can be opened.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT = "cms-keyslots-1"
+RECOVERY_LOGIN = "__recovery__"
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=15)
+
+# argon2id cost: ~0.1-0.2 s on the centre's 2-core PCs, inside the 0.5 s unlock budget.
+DEFAULT_KDF = {"time_cost": 3, "memory_cost": 65536, "parallelism": 2}
+
+
+class KeySlotError(Exception):
+    """The key-slot file is missing, damaged or does not belong to this database."""
+
+
+class BadCredentials(Exception):
+    """The login or password is wrong (the caller counts it toward lock-out)."""
+
+
+class AccountLocked(Exception):
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(until.isoformat())
+
+
+@dataclass
+class Slot:
+    login: str
+    kind: str  # "user" or "recovery"
+    salt: str
+    nonce: str
+    wrapped: str
+    kdf: dict[str, int]
+    failed: int = 0
+    locked_until: str | None = None
+
+
+@dataclass
+class SlotFile:
+    centre_id: str
+    slots: dict[str, Slot] = field(default_factory=dict)
+    pending_events: list[dict[str, str]] = field(default_factory=list)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _derive(secret: str, salt: bytes, kdf: dict[str, int]) -> bytes:
+    return hash_secret_raw(
+        secret.encode("utf-8"),
+        salt,
+        time_cost=kdf["time_cost"],
+        memory_cost=kdf["memory_cost"],
+        parallelism=kdf["parallelism"],
+        hash_len=32,
+        type=Type.ID,
+    )
+
+
+def _aad(centre_id: str, kind: str, login: str) -> bytes:
+    return f"{FORMAT}|{centre_id}|{kind}|{login}".encode()
+
+
+def make_slot(centre_id: str, login: str, kind: str, secret: str, db_key: bytes,
+              kdf: dict[str, int] | None = None) -> Slot:
+    params = dict(kdf or DEFAULT_KDF)
+    salt = secrets.token_bytes(16)
+    nonce = secrets.token_bytes(12)
+    wrapped = AESGCM(_derive(secret, salt, params)).encrypt(nonce, db_key, _aad(centre_id, kind, login))
+    return Slot(login=login, kind=kind, salt=_b64(salt), nonce=_b64(nonce), wrapped=_b64(wrapped), kdf=params)
+
+
+def unwrap(slots: SlotFile, login: str, secret: str) -> bytes:
+    """Return the database key, or raise BadCredentials."""
+    slot = slots.slots.get(login)
+    if slot is None:
+        # Spend the same time as a real attempt so logins cannot be probed by timing.
+        _derive(secret, b"\0" * 16, DEFAULT_KDF)
+        raise BadCredentials(login)
+    try:
+        kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+        return AESGCM(kek).decrypt(_unb64(slot.nonce), _unb64(slot.wrapped),
+                                   _aad(slots.centre_id, slot.kind, slot.login))
+    except InvalidTag:
+        raise BadCredentials(login) from None
+
+
+def check_not_locked(slots: SlotFile, login: str, now: datetime) -> None:
+    slot = slots.slots.get(login)
+    if slot and slot.locked_until:
+        until = datetime.fromisoformat(slot.locked_until)
+        if until > now:
+            raise AccountLocked(until)
+
+
+def record_failure(slots: SlotFile, login: str, now: datetime) -> bool:
+    """Count a failed attempt; return True when this attempt locks the account."""
+    slot = slots.slots.get(login)
+    if slot is None:
+        return False
+    slot.failed += 1
+    if slot.failed >= MAX_FAILED_ATTEMPTS:
+        slot.failed = 0
+        slot.locked_until = (now + LOCKOUT).astimezone(UTC).isoformat()
+        return True
+    return False
+
+
+def record_success(slots: SlotFile, login: str) -> None:
+    slot = slots.slots.get(login)
+    if slot:
+        slot.failed = 0
+        slot.locked_until = None
+
+
+def load(path: Path) -> SlotFile:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeySlotError("missing") from None
+    except OSError as exc:
+        raise KeySlotError(f"unreadable: {exc.strerror}") from None
+    try:
+        data: dict[str, Any] = json.loads(raw)
+        if data.get("format") != FORMAT:
+            raise KeySlotError("unknown format")
+        slots = {login: Slot(**s) for login, s in data["slots"].items()}
+        for slot in slots.values():
+            _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
+        return SlotFile(centre_id=str(data["centre_id"]), slots=slots,
+                        pending_events=list(data.get("pending_events", [])))
+    except KeySlotError:
+        raise
+    except (ValueError, KeyError, TypeError):
+        raise KeySlotError("damaged") from None
+
+
+def save(path: Path, slots: SlotFile) -> None:
+    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    data = {
+        "format": FORMAT,
+        "centre_id": slots.centre_id,
+        "slots": {login: asdict(s) for login, s in slots.slots.items()},
+        "pending_events": slots.pending_events,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=".keyslots-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def new_recovery_code() -> str:
+    """A 100-bit code in groups of four, from an alphabet without look-alike characters."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(20))
+    return "-".join(raw[i : i + 4] for i in range(0, 20, 4))
+
+
+def normalize_recovery_code(code: str) -> str:
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))

@@ -1,0 +1,152 @@
+"""Writes an op-log entry for every change to a replicated row, in the same transaction.
+
+Hooked on the session factory's flush events: before the flush each new or changed row
+gets a fresh HLC version (its previous version becomes the entry's ``base``); after the
+flush the entries are chained to this station's last one and inserted on the same
+connection, so a change and its log entry commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
+from cms_desktop.domain.oplog import GENESIS_HASH, OpEntry, OpKind, seal
+from cms_desktop.storage.codec import row_values
+from cms_desktop.storage.models.base import Replicated, Replication, utcnow
+from cms_desktop.storage.models.core import OpLogRow
+
+
+class ForbiddenWrite(Exception):
+    """A physical delete of a replicated row, or an update of an insert-only row."""
+
+
+@dataclass
+class ReplicationContext:
+    station_id: str
+    schema_version: int
+    clock: HybridLogicalClock
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_version(self) -> str:
+        with self.lock:
+            return self.clock.now().encode()
+
+    def observe(self, version: str) -> None:
+        with self.lock:
+            self.clock.observe(HlcTimestamp.decode(version))
+
+
+@dataclass
+class _Pending:
+    obj: Replicated
+    op: OpKind
+    base: str | None
+    keys: list[str] | None
+
+
+def install_capture(factory: sessionmaker[Session], ctx: ReplicationContext) -> None:
+    event.listen(factory, "before_flush", lambda s, fc, inst: _before_flush(s, ctx))
+    event.listen(factory, "after_flush", lambda s, fc: _after_flush(s, ctx))
+
+
+def _before_flush(session: Session, ctx: ReplicationContext) -> None:
+    if session.info.get("applying_remote"):
+        return
+    pending: list[_Pending] = session.info.setdefault("_pending_ops", [])
+    for obj in session.deleted:
+        if isinstance(obj, Replicated):
+            raise ForbiddenWrite(f"{type(obj).__name__} rows are never deleted: use a tombstone")
+    for obj in session.new:
+        if isinstance(obj, Replicated):
+            obj.version = ctx.next_version()
+            pending.append(_Pending(obj, OpKind.INSERT, None, None))
+    for obj in session.dirty:
+        if not isinstance(obj, Replicated) or not session.is_modified(obj):
+            continue
+        if obj.__replication__ is Replication.INSERT_ONLY:
+            raise ForbiddenWrite(f"{type(obj).__name__} rows are insert-only")
+        state = inspect(obj)
+        changed = [
+            attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()
+        ]
+        if not changed:
+            continue
+        tombstone = "deleted" in changed and obj.deleted
+        base = obj.version
+        obj.version = ctx.next_version()
+        obj.updated_at = utcnow()
+        keys = sorted({*changed, "version", "updated_at"})
+        pending.append(_Pending(obj, OpKind.TOMBSTONE if tombstone else OpKind.UPDATE, base, keys))
+
+
+def _after_flush(session: Session, ctx: ReplicationContext) -> None:
+    pending: list[_Pending] = session.info.pop("_pending_ops", [])
+    if not pending:
+        return
+    conn = session.connection()
+    last = conn.execute(
+        select(OpLogRow.seq, OpLogRow.hash)
+        .where(OpLogRow.origin == ctx.station_id)
+        .order_by(OpLogRow.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    rows: list[dict[str, Any]] = []
+    for item in pending:
+        mapper = inspect(item.obj).mapper
+        seq += 1
+        entry = seal(
+            OpEntry(
+                origin=ctx.station_id,
+                seq=seq,
+                hlc=item.obj.version,
+                schema=ctx.schema_version,
+                entity=mapper.local_table.name,  # type: ignore[attr-defined]
+                row_id=item.obj.id,
+                op=item.op,
+                values=row_values(mapper, item.obj, item.keys),
+                base=item.base,
+                prev_hash=prev,
+            )
+        )
+        prev = entry.hash
+        rows.append(
+            {
+                "origin": entry.origin,
+                "seq": entry.seq,
+                "hlc": entry.hlc,
+                "schema": entry.schema,
+                "entity": entry.entity,
+                "row_id": entry.row_id,
+                "op": str(entry.op),
+                "values_json": json.dumps(dict(entry.values), ensure_ascii=False),
+                "base": entry.base,
+                "prev_hash": entry.prev_hash,
+                "hash": entry.hash,
+                "applied": True,
+            }
+        )
+    conn.execute(insert(OpLogRow), rows)
+
+
+def entry_from_row(row: OpLogRow) -> OpEntry:
+    return OpEntry(
+        origin=row.origin,
+        seq=row.seq,
+        hlc=row.hlc,
+        schema=row.schema,
+        entity=row.entity,
+        row_id=row.row_id,
+        op=OpKind(row.op),
+        values=json.loads(row.values_json),
+        base=row.base,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -1,0 +1,100 @@
+"""The open encrypted store of one workstation: engine, session factory, replication context."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
+from cms_desktop.storage import migrations
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.engine import KEY_BYTES, create_encrypted_engine
+from cms_desktop.storage.models.base import new_id
+from cms_desktop.storage.models.core import LocalState, OpLogRow
+from cms_desktop.storage.oplog_capture import ReplicationContext, install_capture
+
+
+class CentreMismatch(Exception):
+    """The database opened but belongs to another centre than the key-slot file."""
+
+
+def new_database_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+@dataclass
+class Store:
+    data_dir: DataDir
+    engine: Engine
+    sessions: sessionmaker[Session]
+    replication: ReplicationContext
+
+    @property
+    def station_id(self) -> str:
+        return self.replication.station_id
+
+    @classmethod
+    def open(cls, data_dir: DataDir, key: bytes, centre_id: str | None = None) -> Store:
+        """Open (creating if needed) and migrate; raises WrongKeyError or CentreMismatch."""
+        engine = create_encrypted_engine(data_dir.database, key)
+        try:
+            migrations.upgrade(engine)
+            with engine.begin() as conn:
+                station = _local(conn, "station_id") or _set_local(conn, "station_id", new_id())
+                stored_centre = _local(conn, "centre_id")
+                if centre_id is not None:
+                    if stored_centre is None:
+                        _set_local(conn, "centre_id", centre_id)
+                    elif stored_centre != centre_id:
+                        raise CentreMismatch(stored_centre)
+                last = conn.execute(select(func.max(OpLogRow.hlc))).scalar()
+        except BaseException:
+            engine.dispose()
+            raise
+        clock = HybridLogicalClock(station, HlcTimestamp.decode(last) if last else None)
+        ctx = ReplicationContext(station, migrations.schema_version(), clock)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        install_capture(factory, ctx)
+        return cls(data_dir, engine, factory, ctx)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE): commits on success, rolls back on error."""
+        with self.sessions() as session:
+            session.connection(execution_options={"cms_write": True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def integrity_check(self) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
+            cipher = conn.execute(text("PRAGMA cipher_integrity_check")).scalars().all()
+        problems = [r for r in rows if r != "ok"]
+        return problems + [str(r) for r in cipher]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _local(conn: Connection, key: str) -> str | None:
+    value = conn.execute(select(LocalState.value).where(LocalState.key == key)).scalar()
+    return None if value is None else str(value)
+
+
+def _set_local(conn: Connection, key: str, value: str) -> str:
+    conn.execute(LocalState.__table__.insert().values(key=key, value=value))
+    return value
