@@ -23,6 +23,8 @@ class WrongKeyError(Exception):
 
 
 def _connect(path: Path, key: bytes) -> Any:
+    if not path.exists():
+        path.touch(mode=0o600)
     conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None)
     cur = conn.cursor()
     # SQLCipher otherwise prints its own error lines on stderr for a wrong key.

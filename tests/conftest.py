@@ -1,0 +1,52 @@
+"""Shared fixtures: a centre on real SQLCipher files in a temporary directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services import setup, users
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.workspace import Workspace, login
+from cms_desktop.storage.datadir import DataDir
+
+# argon2 at its cheapest: tests check behaviour, the benchmarks check the real cost.
+FAST_KDF = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}
+ADMIN_PASSWORD = "Chef-Secret-42"
+STAFF_PASSWORD = "Staff-Secret-42"
+
+
+@pytest.fixture(autouse=True)
+def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cms_desktop.storage import keyslots
+
+    monkeypatch.setattr(keyslots, "DEFAULT_KDF", FAST_KDF)
+
+
+@dataclass
+class Centre:
+    data_dir: DataDir
+    recovery_code: str
+
+    def login(self, login_name: str, password: str = STAFF_PASSWORD) -> tuple[Workspace, Actor]:
+        return login(self.data_dir, login_name, password)
+
+
+@pytest.fixture
+def centre(tmp_path: Path) -> Iterator[Centre]:
+    data_dir = DataDir(tmp_path / "centre")
+    result = setup.initialise_centre(
+        data_dir, setup.CentreDraft(name="CMS des Tests", finess="610000000"),
+        "admin", "Admin Test", ADMIN_PASSWORD, kdf=FAST_KDF,
+    )
+    ws, admin = login(data_dir, "admin", ADMIN_PASSWORD)
+    for login_name, role in [("accueil", Role.RECEPTION), ("dr.test", Role.DOCTOR),
+                             ("direction", Role.MEDICAL_DIRECTOR)]:
+        users.create_user(ws, admin, users.NewUser(login_name, f"Compte {login_name}", role,
+                                                   STAFF_PASSWORD))
+    ws.close()
+    yield Centre(data_dir, result.recovery_code)
