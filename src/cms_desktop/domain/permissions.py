@@ -1,13 +1,25 @@
-"""Roles and the permission matrix, enforced by the services (the UI only hides).
+"""Roles and the permission matrix that services enforce (the UI only hides what is denied).
 
-Medical secrecy (CSP L.1110-4) and the CNIL guidance: clinical content is open only to
-those who care for patients. Reception and the administrator never read it.
+CNIL guidance: access to medical data is limited to those who care for the patient, so
+reception and the administrator never get clinical permissions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
+
+__all__ = [
+    "PERMISSION_LABELS",
+    "ROLE_LABELS",
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "PermissionDenied",
+    "Role",
+    "has_permission",
+    "require_permission",
+]
 
 
 class Role(StrEnum):
@@ -20,7 +32,7 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
 
 
-ROLE_LABELS: Mapping[Role, str] = {
+ROLE_LABELS: dict[Role, str] = {
     Role.RECEPTION: "Accueil",
     Role.DOCTOR: "Médecin",
     Role.NURSE: "Infirmier·e",
@@ -42,6 +54,7 @@ class Permission(StrEnum):
     CONSULTATION_SIGN = "consultation.sign"
     PRESCRIPTION_WRITE = "prescription.write"
     DOCUMENT_ADMIN_READ = "document.admin.read"
+    DOCUMENT_ADMIN_WRITE = "document.admin.write"
     DOCUMENT_CLINICAL_READ = "document.clinical.read"
     DOCUMENT_CLINICAL_WRITE = "document.clinical.write"
     AGENDA_READ = "agenda.read"
@@ -58,107 +71,124 @@ class Permission(StrEnum):
     SYNC_MANAGE = "sync.manage"
 
 
-PERMISSION_LABELS: Mapping[Permission, str] = {
-    Permission.PATIENT_IDENTITY_READ: "consulter l'identité des patients",
-    Permission.PATIENT_IDENTITY_WRITE: "modifier l'identité des patients",
-    Permission.PATIENT_COVERAGE_READ: "consulter la couverture sociale",
-    Permission.PATIENT_COVERAGE_WRITE: "modifier la couverture sociale",
-    Permission.PATIENT_MERGE: "fusionner des dossiers",
+# French wording of each action, used in "not allowed to ..." messages.
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.PATIENT_IDENTITY_READ: "consulter l'identité d'un patient",
+    Permission.PATIENT_IDENTITY_WRITE: "modifier l'identité d'un patient",
+    Permission.PATIENT_COVERAGE_READ: "consulter la couverture sociale d'un patient",
+    Permission.PATIENT_COVERAGE_WRITE: "modifier la couverture sociale d'un patient",
+    Permission.PATIENT_MERGE: "fusionner deux dossiers patients",
     Permission.CLINICAL_READ: "consulter le dossier médical",
-    Permission.CLINICAL_WRITE: "écrire dans le dossier médical",
+    Permission.CLINICAL_WRITE: "modifier le dossier médical",
     Permission.CONSULTATION_SIGN: "signer une consultation",
     Permission.PRESCRIPTION_WRITE: "rédiger une ordonnance",
     Permission.DOCUMENT_ADMIN_READ: "consulter les documents administratifs",
+    Permission.DOCUMENT_ADMIN_WRITE: "ajouter des documents administratifs",
     Permission.DOCUMENT_CLINICAL_READ: "consulter les documents médicaux",
     Permission.DOCUMENT_CLINICAL_WRITE: "ajouter des documents médicaux",
     Permission.AGENDA_READ: "consulter l'agenda",
     Permission.AGENDA_WRITE: "modifier l'agenda",
-    Permission.AGENDA_OWN: "consulter son propre agenda",
+    Permission.AGENDA_OWN: "consulter sa journée de consultations",
     Permission.WAITINGROOM_MANAGE: "gérer la salle d'attente",
     Permission.PRINT_CLINICAL: "imprimer des documents médicaux",
     Permission.PRINT_ADMIN: "imprimer des documents administratifs",
-    Permission.RECORD_ACCESS_MANAGE: "gérer les demandes d'accès au dossier",
-    Permission.EXPORT_RECORD: "exporter un dossier",
-    Permission.USERS_MANAGE: "gérer les comptes",
-    Permission.SETTINGS_MANAGE: "modifier les paramètres du centre",
-    Permission.AUDIT_READ: "consulter le journal d'audit",
+    Permission.RECORD_ACCESS_MANAGE: "traiter les demandes d'accès au dossier",
+    Permission.EXPORT_RECORD: "exporter un dossier patient",
+    Permission.USERS_MANAGE: "gérer les comptes utilisateurs",
+    Permission.SETTINGS_MANAGE: "modifier les paramètres",
+    Permission.AUDIT_READ: "consulter le journal des accès",
     Permission.SYNC_MANAGE: "gérer la synchronisation",
 }
 
-_ADMINISTRATIVE = frozenset(
+P = Permission
+
+_RECEPTION = frozenset(
     {
-        Permission.PATIENT_IDENTITY_READ,
-        Permission.PATIENT_COVERAGE_READ,
-        Permission.AGENDA_READ,
-        Permission.DOCUMENT_ADMIN_READ,
+        P.PATIENT_IDENTITY_READ,
+        P.PATIENT_IDENTITY_WRITE,
+        P.PATIENT_COVERAGE_READ,
+        P.PATIENT_COVERAGE_WRITE,
+        P.DOCUMENT_ADMIN_READ,
+        P.DOCUMENT_ADMIN_WRITE,
+        P.AGENDA_READ,
+        P.AGENDA_WRITE,
+        P.WAITINGROOM_MANAGE,
+        P.PRINT_ADMIN,
     }
 )
-_RECEPTION = _ADMINISTRATIVE | {
-    Permission.PATIENT_IDENTITY_WRITE,
-    Permission.PATIENT_COVERAGE_WRITE,
-    Permission.PATIENT_MERGE,
-    Permission.AGENDA_WRITE,
-    Permission.WAITINGROOM_MANAGE,
-    Permission.PRINT_ADMIN,
-}
-_CLINICIAN = _ADMINISTRATIVE | {
-    Permission.PATIENT_IDENTITY_WRITE,
-    Permission.PATIENT_COVERAGE_WRITE,
-    Permission.CLINICAL_READ,
-    Permission.CLINICAL_WRITE,
-    Permission.CONSULTATION_SIGN,
-    Permission.DOCUMENT_CLINICAL_READ,
-    Permission.DOCUMENT_CLINICAL_WRITE,
-    Permission.AGENDA_OWN,
-    Permission.AGENDA_WRITE,
-    Permission.WAITINGROOM_MANAGE,
-    Permission.PRINT_CLINICAL,
-    Permission.PRINT_ADMIN,
-}
-# Nurses and other clinicians sign their own care notes but do not write medicine
-# prescriptions in this version (their limited prescribing rights are a later issue).
-_PRESCRIBER = _CLINICIAN | {Permission.PRESCRIPTION_WRITE}
 
-ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.RECEPTION: frozenset(_RECEPTION),
-    Role.DOCTOR: frozenset(_PRESCRIBER),
-    Role.DENTIST: frozenset(_PRESCRIBER),
-    Role.NURSE: frozenset(_CLINICIAN),
-    Role.OTHER_CLINICIAN: frozenset(_CLINICIAN),
-    Role.MEDICAL_DIRECTOR: frozenset(
-        _PRESCRIBER
-        | {
-            Permission.PATIENT_MERGE,
-            Permission.RECORD_ACCESS_MANAGE,
-            Permission.EXPORT_RECORD,
-            Permission.AUDIT_READ,
-        }
-    ),
-    Role.ADMINISTRATOR: frozenset(
-        {
-            Permission.USERS_MANAGE,
-            Permission.SETTINGS_MANAGE,
-            Permission.SYNC_MANAGE,
-            Permission.AUDIT_READ,
-            Permission.AGENDA_READ,
-        }
-    ),
+# Every clinician reads and writes the record of the patients in care and signs their own
+# notes (a signed note becomes immutable).
+_CLINICIAN = frozenset(
+    {
+        P.PATIENT_IDENTITY_READ,
+        P.PATIENT_IDENTITY_WRITE,
+        P.PATIENT_COVERAGE_READ,
+        P.CLINICAL_READ,
+        P.CLINICAL_WRITE,
+        P.CONSULTATION_SIGN,
+        P.DOCUMENT_ADMIN_READ,
+        P.DOCUMENT_CLINICAL_READ,
+        P.DOCUMENT_CLINICAL_WRITE,
+        P.AGENDA_READ,
+        P.AGENDA_WRITE,
+        P.AGENDA_OWN,
+        P.WAITINGROOM_MANAGE,
+        P.PRINT_CLINICAL,
+        P.PRINT_ADMIN,
+    }
+)
+
+# Nurses (and some other professions) may legally prescribe some devices and products, but
+# the prescription module targets medicines: it stays with doctors and dentists for now.
+_PRESCRIBER = _CLINICIAN | {P.PRESCRIPTION_WRITE}
+
+# Merging two records moves clinical data, so it is kept for the medical director.
+_MEDICAL_DIRECTOR = _PRESCRIBER | {
+    P.RECORD_ACCESS_MANAGE,
+    P.EXPORT_RECORD,
+    P.AUDIT_READ,
+    P.PATIENT_MERGE,
 }
 
-CLINICAL_ROLES = frozenset(
-    {Role.DOCTOR, Role.NURSE, Role.DENTIST, Role.OTHER_CLINICIAN, Role.MEDICAL_DIRECTOR}
+# The administrator runs the installation but sees no patient data at all.
+_ADMINISTRATOR = frozenset({P.USERS_MANAGE, P.SETTINGS_MANAGE, P.SYNC_MANAGE})
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.RECEPTION: _RECEPTION,
+        Role.DOCTOR: _PRESCRIBER,
+        Role.NURSE: _CLINICIAN,
+        Role.DENTIST: _PRESCRIBER,
+        Role.OTHER_CLINICIAN: _CLINICIAN,
+        Role.MEDICAL_DIRECTOR: _MEDICAL_DIRECTOR,
+        Role.ADMINISTRATOR: _ADMINISTRATOR,
+    }
 )
 
 
 class PermissionDenied(Exception):
-    """Raised by a service when the acting role may not do something."""
+    """The acting role may not perform the action; ``str()`` is a French message."""
 
-    def __init__(self, permission: Permission) -> None:
+    def __init__(self, role: Role, permission: Permission) -> None:
+        self.role = role
         self.permission = permission
         super().__init__(
-            f"Action non autorisée pour votre rôle : {PERMISSION_LABELS[permission]}."
+            f"Action non autorisée : le rôle « {ROLE_LABELS[role]} » ne permet pas de "
+            f"{PERMISSION_LABELS[permission]}."
         )
 
 
 def has_permission(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
+
+
+def require_permission(role: Role, permission: Permission) -> None:
+    """Raise PermissionDenied unless the role grants the permission."""
+    if not has_permission(role, permission):
+        raise PermissionDenied(role, permission)
+
+
+CLINICAL_ROLES: frozenset[Role] = frozenset(
+    {Role.DOCTOR, Role.NURSE, Role.DENTIST, Role.OTHER_CLINICIAN, Role.MEDICAL_DIRECTOR}
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cms_desktop.domain.permissions import Permission, PermissionDenied, Role, has_permission
+from cms_desktop.domain.permissions import Permission, Role, has_permission, require_permission
 
 
 @dataclass(frozen=True)
@@ -18,5 +18,4 @@ class Actor:
         return has_permission(self.role, permission)
 
     def require(self, permission: Permission) -> None:
-        if not self.can(permission):
-            raise PermissionDenied(permission)
+        require_permission(self.role, permission)
