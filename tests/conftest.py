@@ -40,13 +40,21 @@ class Centre:
 def centre(tmp_path: Path) -> Iterator[Centre]:
     data_dir = DataDir(tmp_path / "centre")
     result = setup.initialise_centre(
-        data_dir, setup.CentreDraft(name="CMS des Tests", finess="610000000"),
-        "admin", "Admin Test", ADMIN_PASSWORD, kdf=FAST_KDF,
+        data_dir,
+        setup.CentreDraft(name="CMS des Tests", finess="610000000"),
+        "admin",
+        "Admin Test",
+        ADMIN_PASSWORD,
+        kdf=FAST_KDF,
     )
     ws, admin = login(data_dir, "admin", ADMIN_PASSWORD)
-    for login_name, role in [("accueil", Role.RECEPTION), ("dr.test", Role.DOCTOR),
-                             ("direction", Role.MEDICAL_DIRECTOR)]:
-        users.create_user(ws, admin, users.NewUser(login_name, f"Compte {login_name}", role,
-                                                   STAFF_PASSWORD))
+    for login_name, role in [
+        ("accueil", Role.RECEPTION),
+        ("dr.test", Role.DOCTOR),
+        ("direction", Role.MEDICAL_DIRECTOR),
+    ]:
+        users.create_user(
+            ws, admin, users.NewUser(login_name, f"Compte {login_name}", role, STAFF_PASSWORD)
+        )
     ws.close()
     yield Centre(data_dir, result.recovery_code)

@@ -43,15 +43,25 @@ class _Secrets:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cms-desktop", description="Logiciel du centre municipal de santé.")
+    p = argparse.ArgumentParser(
+        prog="cms-desktop", description="Logiciel du centre municipal de santé."
+    )
     p.add_argument("--version", action="version", version=f"cms-desktop {__version__}")
     p.add_argument("--data-dir", help="dossier des données de ce poste (sinon CMS_DATA_DIR)")
-    p.add_argument("--demo", action="store_true", help="centre de démonstration (créé au premier lancement)")
+    p.add_argument(
+        "--demo", action="store_true", help="centre de démonstration (créé au premier lancement)"
+    )
     sub = p.add_subparsers(dest="command")
 
     def with_auth(sp: argparse.ArgumentParser, required: bool = True) -> None:
-        sp.add_argument("--as", dest="as_login", required=required, help="identifiant de l'utilisateur qui agit")
-        sp.add_argument("--password-stdin", action="store_true", help="lire le(s) mot(s) de passe sur l'entrée standard")
+        sp.add_argument(
+            "--as", dest="as_login", required=required, help="identifiant de l'utilisateur qui agit"
+        )
+        sp.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="lire le(s) mot(s) de passe sur l'entrée standard",
+        )
 
     init = sub.add_parser("init", help="installer un nouveau centre sur ce poste")
     init.add_argument("--centre-name", required=True)
@@ -68,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     dm.add_argument("--patients", type=int, default=2000)
     with_auth(dm, required=False)
 
-    user = sub.add_parser("user", help="gérer les comptes").add_subparsers(dest="user_command", required=True)
+    user = sub.add_parser("user", help="gérer les comptes").add_subparsers(
+        dest="user_command", required=True
+    )
     add = user.add_parser("add")
     add.add_argument("login")
     add.add_argument("--name", required=True)
@@ -95,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _open(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> tuple[Workspace, Actor]:
+def _open(
+    data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets
+) -> tuple[Workspace, Actor]:
     return login(data_dir, args.as_login, secrets.read(f"Mot de passe de {args.as_login}"))
 
 
@@ -108,8 +122,9 @@ def _find_user(ws: Workspace, actor: Actor, login_name: str) -> users.UserInfo:
 
 def _cmd_init(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
     password = secrets.read(f"Mot de passe de {args.admin}")
-    draft = setup.CentreDraft(args.centre_name, args.address, args.postcode, args.city,
-                              args.phone, args.finess)
+    draft = setup.CentreDraft(
+        args.centre_name, args.address, args.postcode, args.city, args.phone, args.finess
+    )
     result = setup.initialise_centre(data_dir, draft, args.admin, args.admin_name, password)
     print(f"Centre « {args.centre_name} » installé dans {data_dir.path}.")
     print("Code de récupération (à imprimer et à garder au coffre par le directeur médical) :")
@@ -132,7 +147,9 @@ def _cmd_demo(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
         print_demo_logins(data_dir)
         return 0
     if not args.as_login:
-        raise CliError("ce centre existe déjà : indiquez --as IDENTIFIANT pour y ajouter des patients")
+        raise CliError(
+            "ce centre existe déjà : indiquez --as IDENTIFIANT pour y ajouter des patients"
+        )
     ws, actor = _open(data_dir, args, secrets)
     try:
         added = demo.add_demo_patients(ws, actor, args.patients)
@@ -151,15 +168,28 @@ def _cmd_user(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
                 print(f"{u.login:<16} {u.role.value:<18} {state:<10} {u.full_name}")
         elif args.user_command == "add":
             new_pw = secrets.read(f"Mot de passe du nouveau compte {args.login}")
-            users.create_user(ws, actor, users.NewUser(args.login, args.name, Role(args.role), new_pw,
-                                                       args.profession, args.specialty, args.rpps))
+            users.create_user(
+                ws,
+                actor,
+                users.NewUser(
+                    args.login,
+                    args.name,
+                    Role(args.role),
+                    new_pw,
+                    args.profession,
+                    args.specialty,
+                    args.rpps,
+                ),
+            )
             print(f"Compte « {args.login} » créé.")
         elif args.user_command == "disable":
             users.set_active(ws, actor, _find_user(ws, actor, args.login).id, False)
             print(f"Compte « {args.login} » désactivé.")
         elif args.user_command == "passwd":
             target = _find_user(ws, actor, args.login)
-            users.reset_password(ws, actor, target.id, secrets.read(f"Nouveau mot de passe de {args.login}"))
+            users.reset_password(
+                ws, actor, target.id, secrets.read(f"Nouveau mot de passe de {args.login}")
+            )
             print(f"Mot de passe de « {args.login} » changé.")
     finally:
         ws.close()

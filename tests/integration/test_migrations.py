@@ -17,7 +17,9 @@ def test_upgrade_head_on_empty_database_matches_models(tmp_path) -> None:
     migrations.upgrade(engine)
     assert migrations.current_revision(engine) == migrations.head_revision()
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert diff == []
 

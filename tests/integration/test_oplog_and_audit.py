@@ -19,7 +19,9 @@ from tests.conftest import ADMIN_PASSWORD, Centre
 def test_each_change_writes_a_chained_op_log_entry(centre: Centre) -> None:
     ws, _ = centre.login("accueil")
     with ws.store.write() as session:
-        patient = Patient(birth_name="MARTIN", first_given_name="Léa", birth_date=date(2001, 2, 3), sex="F")
+        patient = Patient(
+            birth_name="MARTIN", first_given_name="Léa", birth_date=date(2001, 2, 3), sex="F"
+        )
         session.add(patient)
     with ws.store.write() as session:
         row = session.get(Patient, patient.id)
@@ -48,7 +50,9 @@ def test_rolled_back_change_leaves_no_log_entry(centre: Centre) -> None:
     with ws.store.read() as session:
         before = len(session.scalars(select(OpLogRow)).all())
     with pytest.raises(RuntimeError), ws.store.write() as session:
-        session.add(Patient(birth_name="X", first_given_name="Y", birth_date=date(2000, 1, 1), sex="M"))
+        session.add(
+            Patient(birth_name="X", first_given_name="Y", birth_date=date(2000, 1, 1), sex="M")
+        )
         session.flush()
         raise RuntimeError("boom")
     with ws.store.read() as session:
@@ -60,7 +64,9 @@ def test_rolled_back_change_leaves_no_log_entry(centre: Centre) -> None:
 def test_physical_delete_and_audit_update_are_refused(centre: Centre) -> None:
     ws, _ = centre.login("accueil")
     with ws.store.write() as session:
-        patient = Patient(birth_name="X", first_given_name="Y", birth_date=date(2000, 1, 1), sex="M")
+        patient = Patient(
+            birth_name="X", first_given_name="Y", birth_date=date(2000, 1, 1), sex="M"
+        )
         session.add(patient)
     with pytest.raises(ForbiddenWrite), ws.store.write() as session:
         session.delete(session.get(Patient, patient.id))

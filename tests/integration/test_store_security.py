@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cms_desktop.services.errors import StoreUnavailable
+from cms_desktop.services.errors import LoginFailed, StoreUnavailable
 from cms_desktop.services.workspace import login
 from cms_desktop.storage import keyslots
 from cms_desktop.storage.models import Patient
@@ -17,7 +17,11 @@ from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 def _add_patient(centre: Centre, name: str) -> None:
     ws, _ = centre.login("accueil")
     with ws.store.write() as session:
-        session.add(Patient(birth_name=name, first_given_name="Jeanne", birth_date=date(1970, 5, 4), sex="F"))
+        session.add(
+            Patient(
+                birth_name=name, first_given_name="Jeanne", birth_date=date(1970, 5, 4), sex="F"
+            )
+        )
     ws.close()
 
 
@@ -53,9 +57,9 @@ def test_wrong_password_is_refused_in_french_and_counts_toward_lockout(centre: C
 
 
 def test_failed_logins_reach_the_audit_trail_at_the_next_login(centre: Centre) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(LoginFailed):
         login(centre.data_dir, "dr.test", "nope")
-    ws, admin = login(centre.data_dir, "admin", ADMIN_PASSWORD)
+    ws, _admin = login(centre.data_dir, "admin", ADMIN_PASSWORD)
     from cms_desktop.storage import repositories
 
     with ws.store.read() as session:
@@ -67,12 +71,14 @@ def test_failed_logins_reach_the_audit_trail_at_the_next_login(centre: Centre) -
 
 def test_missing_key_slot_file_gives_a_recovery_message(centre: Centre) -> None:
     centre.data_dir.key_slots.unlink()
-    with pytest.raises(StoreUnavailable, match="introuvable.*code de récupération"):
+    with pytest.raises(StoreUnavailable, match=r"introuvable.*code de récupération"):
         login(centre.data_dir, "accueil", STAFF_PASSWORD)
 
 
 def test_damaged_key_slot_file_gives_a_clear_message(centre: Centre) -> None:
-    centre.data_dir.key_slots.write_text('{"format": "cms-keyslots-1", "slots": [', encoding="utf-8")
+    centre.data_dir.key_slots.write_text(
+        '{"format": "cms-keyslots-1", "slots": [', encoding="utf-8"
+    )
     with pytest.raises(StoreUnavailable, match="endommagé"):
         login(centre.data_dir, "accueil", STAFF_PASSWORD)
 
@@ -83,7 +89,9 @@ def test_database_of_another_centre_is_named_as_such(centre: Centre, tmp_path) -
     from tests.conftest import FAST_KDF
 
     other = DataDir(tmp_path / "other")
-    setup.initialise_centre(other, setup.CentreDraft(name="Autre"), "admin", "A", ADMIN_PASSWORD, kdf=FAST_KDF)
+    setup.initialise_centre(
+        other, setup.CentreDraft(name="Autre"), "admin", "A", ADMIN_PASSWORD, kdf=FAST_KDF
+    )
     before = centre.data_dir.database.read_bytes()
     centre.data_dir.database.write_bytes(other.database.read_bytes())
     with pytest.raises(StoreUnavailable, match="autre centre"):
@@ -115,7 +123,9 @@ def test_recovery_code_sets_a_new_password(centre: Centre) -> None:
     from cms_desktop.services import setup
 
     with pytest.raises(Exception, match="Code de récupération incorrect"):
-        setup.recover_access(centre.data_dir, "AAAA-BBBB-CCCC-DDDD-EEEE", "admin", "Recupere-Chef-1")
+        setup.recover_access(
+            centre.data_dir, "AAAA-BBBB-CCCC-DDDD-EEEE", "admin", "Recupere-Chef-1"
+        )
     setup.recover_access(centre.data_dir, centre.recovery_code.lower(), "admin", "Recupere-Chef-1")
     ws, actor = login(centre.data_dir, "admin", "Recupere-Chef-1")
     assert actor.login == "admin"

@@ -55,9 +55,22 @@ def verify(ws: Workspace) -> AuditReport:
     )
 
 
-def record(ws: Workspace, actor: Actor, action: str, target_type: str = "", target_id: str = "",
-           details: dict[str, str] | None = None) -> None:
+def record(
+    ws: Workspace,
+    actor: Actor,
+    action: str,
+    target_type: str = "",
+    target_id: str = "",
+    details: dict[str, str] | None = None,
+) -> None:
     with ws.store.write() as session:
-        audit.append(session, ws.store.station_id, action, user_id=actor.user_id,
-                     user_login=actor.login, target_type=target_type, target_id=target_id,
-                     details=details)
+        audit.append(
+            session,
+            ws.store.station_id,
+            action,
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type=target_type,
+            target_id=target_id,
+            details=details,
+        )

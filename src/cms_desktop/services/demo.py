@@ -42,13 +42,47 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("admin", "Administrateur Démo", Role.ADMINISTRATOR),
     DemoAccount("accueil", "Sophie Lambert", Role.RECEPTION),
-    DemoAccount("dr.moreau", "Claire Moreau", Role.DOCTOR, "Médecin", "Médecine générale", "10000000001", "Dr"),
-    DemoAccount("dr.benali", "Karim Benali", Role.DOCTOR, "Médecin", "Médecine générale", "10000000002", "Dr"),
-    DemoAccount("dr.lefort", "Anne Lefort", Role.DOCTOR, "Médecin", "Gynécologie médicale", "10000000003", "Dr"),
+    DemoAccount(
+        "dr.moreau",
+        "Claire Moreau",
+        Role.DOCTOR,
+        "Médecin",
+        "Médecine générale",
+        "10000000001",
+        "Dr",
+    ),
+    DemoAccount(
+        "dr.benali",
+        "Karim Benali",
+        Role.DOCTOR,
+        "Médecin",
+        "Médecine générale",
+        "10000000002",
+        "Dr",
+    ),
+    DemoAccount(
+        "dr.lefort",
+        "Anne Lefort",
+        Role.DOCTOR,
+        "Médecin",
+        "Gynécologie médicale",
+        "10000000003",
+        "Dr",
+    ),
     DemoAccount("inf.roux", "Julien Roux", Role.NURSE, "Infirmier"),
-    DemoAccount("dentiste", "Marie Caron", Role.DENTIST, "Chirurgien-dentiste", "", "10000000004", "Dr"),
+    DemoAccount(
+        "dentiste", "Marie Caron", Role.DENTIST, "Chirurgien-dentiste", "", "10000000004", "Dr"
+    ),
     DemoAccount("kine", "Paul Girard", Role.OTHER_CLINICIAN, "Masseur-kinésithérapeute"),
-    DemoAccount("direction", "Hélène Dubois", Role.MEDICAL_DIRECTOR, "Médecin", "Médecine générale", "10000000005", "Dr"),
+    DemoAccount(
+        "direction",
+        "Hélène Dubois",
+        Role.MEDICAL_DIRECTOR,
+        "Médecin",
+        "Médecine générale",
+        "10000000005",
+        "Dr",
+    ),
 )
 
 DEMO_ROOMS = (
@@ -71,9 +105,20 @@ def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026
     ws, actor = login(data_dir, admin.login, DEMO_PASSWORD)
     try:
         for account in DEMO_ACCOUNTS[1:]:
-            create_user(ws, actor, NewUser(account.login, account.full_name, account.role,
-                                           DEMO_PASSWORD, account.profession, account.specialty,
-                                           account.rpps, account.title))
+            create_user(
+                ws,
+                actor,
+                NewUser(
+                    account.login,
+                    account.full_name,
+                    account.role,
+                    DEMO_PASSWORD,
+                    account.profession,
+                    account.specialty,
+                    account.rpps,
+                    account.title,
+                ),
+            )
         with ws.store.write() as session:
             session.add_all(Room(name=name, kind=kind) for name, kind in DEMO_ROOMS)
         reception = Actor(*_account_id(ws, "accueil"), Role.RECEPTION)
@@ -95,8 +140,9 @@ def _nir(sex: str, birth: date, rng: random.Random) -> str:
     return first13 + f"{97 - int(first13) % 97:02d}"
 
 
-def add_demo_patients(ws: Workspace, actor: Actor, count: int, seed: int = 2026,
-                      batch: int = 2000) -> int:
+def add_demo_patients(
+    ws: Workspace, actor: Actor, count: int, seed: int = 2026, batch: int = 2000
+) -> int:
     """Add ``count`` synthetic patients; returns how many were added."""
     actor.require(Permission.PATIENT_IDENTITY_WRITE)
     fake = Faker("fr_FR")
@@ -114,23 +160,31 @@ def add_demo_patients(ws: Workspace, actor: Actor, count: int, seed: int = 2026,
                 birth = today - timedelta(days=rng.randint(0, 95 * 365))
                 birth_name = fake.last_name().upper()
                 used = fake.last_name().upper() if sex == "F" and rng.random() < 0.3 else ""
-                rows.append(Patient(
-                    birth_name=birth_name,
-                    used_name=used,
-                    first_given_name=first,
-                    given_names=first if rng.random() < 0.6 else f"{first} {fake.first_name()}",
-                    birth_date=birth,
-                    sex=sex,
-                    identity_status=rng.choice(["provisional", "validated", "validated"]),
-                    nir=_nir(sex, birth, rng) if rng.random() < 0.9 else "",
-                    address=fake.street_address(),
-                    postcode=fake.postcode(),
-                    city=fake.city(),
-                    phone_mobile="+336" + "".join(str(rng.randint(0, 9)) for _ in range(8)),
-                    email=fake.free_email() if rng.random() < 0.5 else "",
-                ))
+                rows.append(
+                    Patient(
+                        birth_name=birth_name,
+                        used_name=used,
+                        first_given_name=first,
+                        given_names=first if rng.random() < 0.6 else f"{first} {fake.first_name()}",
+                        birth_date=birth,
+                        sex=sex,
+                        identity_status=rng.choice(["provisional", "validated", "validated"]),
+                        nir=_nir(sex, birth, rng) if rng.random() < 0.9 else "",
+                        address=fake.street_address(),
+                        postcode=fake.postcode(),
+                        city=fake.city(),
+                        phone_mobile="+336" + "".join(str(rng.randint(0, 9)) for _ in range(8)),
+                        email=fake.free_email() if rng.random() < 0.5 else "",
+                    )
+                )
             session.add_all(rows)
-            audit.append(session, ws.store.station_id, "demo_patients_added", user_id=actor.user_id,
-                         user_login=actor.login, details={"count": n})
+            audit.append(
+                session,
+                ws.store.station_id,
+                "demo_patients_added",
+                user_id=actor.user_id,
+                user_login=actor.login,
+                details={"count": n},
+            )
         added += n
     return added

@@ -81,7 +81,9 @@ def initialise_centre(
     key = new_database_key()
     recovery = keyslots.new_recovery_code()
     slots = keyslots.SlotFile(centre_id=centre_id)
-    slots.slots[admin_login] = keyslots.make_slot(centre_id, admin_login, "user", admin_password, key, kdf)
+    slots.slots[admin_login] = keyslots.make_slot(
+        centre_id, admin_login, "user", admin_password, key, kdf
+    )
     slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.make_slot(
         centre_id, keyslots.RECOVERY_LOGIN, "recovery", recovery, key, kdf
     )
@@ -89,15 +91,33 @@ def initialise_centre(
     try:
         with store.write() as session:
             session.add(Centre(id=centre_id, **draft.__dict__))
-            admin = User(login=admin_login, full_name=admin_name.strip(),
-                         role=Role.ADMINISTRATOR.value, password_hash=hash_password(admin_password))
+            admin = User(
+                login=admin_login,
+                full_name=admin_name.strip(),
+                role=Role.ADMINISTRATOR.value,
+                password_hash=hash_password(admin_password),
+            )
             session.add(admin)
             session.flush()
-            audit.append(session, store.station_id, "centre_created", user_id=admin.id,
-                         user_login=admin_login, target_type="centre", target_id=centre_id)
-            audit.append(session, store.station_id, "user_created", user_id=admin.id,
-                         user_login=admin_login, target_type="user", target_id=admin.id,
-                         details={"role": Role.ADMINISTRATOR.value})
+            audit.append(
+                session,
+                store.station_id,
+                "centre_created",
+                user_id=admin.id,
+                user_login=admin_login,
+                target_type="centre",
+                target_id=centre_id,
+            )
+            audit.append(
+                session,
+                store.station_id,
+                "user_created",
+                user_id=admin.id,
+                user_login=admin_login,
+                target_type="user",
+                target_id=admin.id,
+                details={"role": Role.ADMINISTRATOR.value},
+            )
         keyslots.save(data_dir.key_slots, slots)
     finally:
         store.close()
@@ -124,8 +144,14 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 raise ValidationFailed(f"Aucun compte « {login} » dans ce centre.")
             user.password_hash = hash_password(new_password)
             user.active = True
-            audit.append(session, store.station_id, "password_recovered", user_login=login,
-                         target_type="user", target_id=user.id)
+            audit.append(
+                session,
+                store.station_id,
+                "password_recovered",
+                user_login=login,
+                target_type="user",
+                target_id=user.id,
+            )
         slots.slots[login] = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
         keyslots.save(data_dir.key_slots, slots)
     finally:

@@ -39,8 +39,16 @@ class NewUser:
 
 
 def _info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.login, user.full_name, Role(user.role), user.active,
-                    user.profession, user.specialty, user.rpps)
+    return UserInfo(
+        user.id,
+        user.login,
+        user.full_name,
+        Role(user.role),
+        user.active,
+        user.profession,
+        user.specialty,
+        user.rpps,
+    )
 
 
 def _check_password(password: str, login: str) -> None:
@@ -59,7 +67,11 @@ def list_users(ws: Workspace, actor: Actor) -> list[UserInfo]:
 def list_practitioners(ws: Workspace) -> list[UserInfo]:
     """Active clinicians, for agendas and prescriptions (names are not secret)."""
     with ws.store.read() as session:
-        return [_info(u) for u in repositories.users(session) if u.active and Role(u.role) in CLINICAL_ROLES]
+        return [
+            _info(u)
+            for u in repositories.users(session)
+            if u.active and Role(u.role) in CLINICAL_ROLES
+        ]
 
 
 def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
@@ -74,14 +86,28 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
     with ws.store.write() as session:
         if repositories.user_by_login(session, login) is not None or login in slots.slots:
             raise ValidationFailed(f"L'identifiant « {login} » est déjà utilisé.")
-        user = User(login=login, full_name=new.full_name.strip(), role=Role(new.role).value,
-                    password_hash=hash_password(new.password), profession=new.profession,
-                    specialty=new.specialty, rpps=new.rpps, title=new.title)
+        user = User(
+            login=login,
+            full_name=new.full_name.strip(),
+            role=Role(new.role).value,
+            password_hash=hash_password(new.password),
+            profession=new.profession,
+            specialty=new.specialty,
+            rpps=new.rpps,
+            title=new.title,
+        )
         session.add(user)
         session.flush()
-        audit.append(session, ws.store.station_id, "user_created", user_id=actor.user_id,
-                     user_login=actor.login, target_type="user", target_id=user.id,
-                     details={"role": user.role})
+        audit.append(
+            session,
+            ws.store.station_id,
+            "user_created",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="user",
+            target_id=user.id,
+            details={"role": user.role},
+        )
         # The slot is written before the commit: if it fails, the account is not created.
         slots.slots[login] = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
         keyslots.save(ws.data_dir.key_slots, slots)
@@ -103,9 +129,15 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
     with ws.store.write() as session:
         user = _get(session, user_id)
         user.active = active
-        audit.append(session, ws.store.station_id, "user_enabled" if active else "user_disabled",
-                     user_id=actor.user_id, user_login=actor.login, target_type="user",
-                     target_id=user.id)
+        audit.append(
+            session,
+            ws.store.station_id,
+            "user_enabled" if active else "user_disabled",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="user",
+            target_id=user.id,
+        )
         return _info(user)
 
 
@@ -117,9 +149,16 @@ def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserIn
             raise ValidationFailed("Vous ne pouvez pas retirer votre propre rôle d'administrateur.")
         old = user.role
         user.role = Role(role).value
-        audit.append(session, ws.store.station_id, "user_role_changed", user_id=actor.user_id,
-                     user_login=actor.login, target_type="user", target_id=user.id,
-                     details={"from": old, "to": user.role})
+        audit.append(
+            session,
+            ws.store.station_id,
+            "user_role_changed",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="user",
+            target_id=user.id,
+            details={"from": old, "to": user.role},
+        )
         return _info(user)
 
 
@@ -132,8 +171,16 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
         user = _get(session, user_id)
         _check_password(new_password, user.login)
         user.password_hash = hash_password(new_password)
-        audit.append(session, ws.store.station_id, "password_reset", user_id=actor.user_id,
-                     user_login=actor.login, target_type="user", target_id=user.id)
-        slots.slots[user.login] = keyslots.make_slot(ws.centre_id, user.login, "user",
-                                                     new_password, ws.key)
+        audit.append(
+            session,
+            ws.store.station_id,
+            "password_reset",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="user",
+            target_id=user.id,
+        )
+        slots.slots[user.login] = keyslots.make_slot(
+            ws.centre_id, user.login, "user", new_password, ws.key
+        )
         keyslots.save(ws.data_dir.key_slots, slots)

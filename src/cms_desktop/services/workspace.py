@@ -107,8 +107,9 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     try:
         keyslots.check_not_locked(slots, login_name, now)
     except keyslots.AccountLocked as exc:
-        slots.pending_events.append({"action": "login_refused_locked", "login": login_name,
-                                     "at": now.isoformat()})
+        slots.pending_events.append(
+            {"action": "login_refused_locked", "login": login_name, "at": now.isoformat()}
+        )
         _save_slots(data_dir, slots)
         minutes = max(1, int((exc.until - now).total_seconds() // 60) + 1)
         raise LoginFailed(
@@ -120,11 +121,13 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         key = keyslots.unwrap(slots, login_name, password)
     except keyslots.BadCredentials:
         locked = keyslots.record_failure(slots, login_name, now)
-        slots.pending_events.append({"action": "login_failed", "login": login_name,
-                                     "at": now.isoformat()})
+        slots.pending_events.append(
+            {"action": "login_failed", "login": login_name, "at": now.isoformat()}
+        )
         if locked:
-            slots.pending_events.append({"action": "account_locked", "login": login_name,
-                                         "at": now.isoformat()})
+            slots.pending_events.append(
+                {"action": "account_locked", "login": login_name, "at": now.isoformat()}
+            )
         _save_slots(data_dir, slots)
         if locked:
             raise LoginFailed(
@@ -179,15 +182,30 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
         user = repositories.user_by_login(session, actor.login)
         ok = user is not None and user.active and _verify(user.password_hash, password)
         if ok:
-            audit.append(session, workspace.store.station_id, "unlock", user_id=actor.user_id,
-                         user_login=actor.login)
+            audit.append(
+                session,
+                workspace.store.station_id,
+                "unlock",
+                user_id=actor.user_id,
+                user_login=actor.login,
+            )
         else:
             locked = keyslots.record_failure(slots, actor.login, now)
-            audit.append(session, workspace.store.station_id, "unlock_failed",
-                         user_id=actor.user_id, user_login=actor.login)
+            audit.append(
+                session,
+                workspace.store.station_id,
+                "unlock_failed",
+                user_id=actor.user_id,
+                user_login=actor.login,
+            )
             if locked:
-                audit.append(session, workspace.store.station_id, "account_locked",
-                             user_id=actor.user_id, user_login=actor.login)
+                audit.append(
+                    session,
+                    workspace.store.station_id,
+                    "account_locked",
+                    user_id=actor.user_id,
+                    user_login=actor.login,
+                )
     if ok:
         keyslots.record_success(slots, actor.login)
     _save_slots(data_dir, slots)
@@ -197,14 +215,24 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
 
 def record_lock(workspace: Workspace, actor: Actor) -> None:
     with workspace.store.write() as session:
-        audit.append(session, workspace.store.station_id, "screen_locked", user_id=actor.user_id,
-                     user_login=actor.login)
+        audit.append(
+            session,
+            workspace.store.station_id,
+            "screen_locked",
+            user_id=actor.user_id,
+            user_login=actor.login,
+        )
 
 
 def logout(workspace: Workspace, actor: Actor) -> None:
     with workspace.store.write() as session:
-        audit.append(session, workspace.store.station_id, "logout", user_id=actor.user_id,
-                     user_login=actor.login)
+        audit.append(
+            session,
+            workspace.store.station_id,
+            "logout",
+            user_id=actor.user_id,
+            user_login=actor.login,
+        )
     workspace.close()
 
 

@@ -37,7 +37,9 @@ def decode_value(column: Column[Any], value: JsonValue) -> Any:
     return value
 
 
-def row_values(mapper: Mapper[Any], obj: Any, keys: list[str] | None = None) -> dict[str, JsonValue]:
+def row_values(
+    mapper: Mapper[Any], obj: Any, keys: list[str] | None = None
+) -> dict[str, JsonValue]:
     attrs = mapper.column_attrs
     names = keys if keys is not None else [a.key for a in attrs]
     return {name: encode_value(getattr(obj, name)) for name in names}

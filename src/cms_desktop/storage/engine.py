@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
 KEY_BYTES = 32
+CACHE_SIZE = -32000  # KiB per connection
 
 
 class WrongKeyError(Exception):
@@ -41,6 +42,8 @@ def _connect(path: Path, key: bytes) -> Any:
     cur.execute("PRAGMA secure_delete = ON")
     cur.execute("PRAGMA temp_store = MEMORY")
     cur.execute("PRAGMA busy_timeout = 5000")
+    # A larger page cache means fewer pages decrypted again (the main cost of SQLCipher).
+    cur.execute(f"PRAGMA cache_size = {CACHE_SIZE}")
     cur.close()
     return conn
 
@@ -77,6 +80,7 @@ def create_plain_engine(path: Path, *, pool_size: int = 4) -> Engine:
             "foreign_keys = ON",
             "secure_delete = ON",
             "temp_store = MEMORY",
+            f"cache_size = {CACHE_SIZE}",
         ):
             conn.execute(f"PRAGMA {pragma}")
         return conn

@@ -90,13 +90,28 @@ def _aad(centre_id: str, kind: str, login: str) -> bytes:
     return f"{FORMAT}|{centre_id}|{kind}|{login}".encode()
 
 
-def make_slot(centre_id: str, login: str, kind: str, secret: str, db_key: bytes,
-              kdf: dict[str, int] | None = None) -> Slot:
+def make_slot(
+    centre_id: str,
+    login: str,
+    kind: str,
+    secret: str,
+    db_key: bytes,
+    kdf: dict[str, int] | None = None,
+) -> Slot:
     params = dict(kdf or DEFAULT_KDF)
     salt = secrets.token_bytes(16)
     nonce = secrets.token_bytes(12)
-    wrapped = AESGCM(_derive(secret, salt, params)).encrypt(nonce, db_key, _aad(centre_id, kind, login))
-    return Slot(login=login, kind=kind, salt=_b64(salt), nonce=_b64(nonce), wrapped=_b64(wrapped), kdf=params)
+    wrapped = AESGCM(_derive(secret, salt, params)).encrypt(
+        nonce, db_key, _aad(centre_id, kind, login)
+    )
+    return Slot(
+        login=login,
+        kind=kind,
+        salt=_b64(salt),
+        nonce=_b64(nonce),
+        wrapped=_b64(wrapped),
+        kdf=params,
+    )
 
 
 def unwrap(slots: SlotFile, login: str, secret: str) -> bytes:
@@ -108,8 +123,9 @@ def unwrap(slots: SlotFile, login: str, secret: str) -> bytes:
         raise BadCredentials(login)
     try:
         kek = _derive(secret, _unb64(slot.salt), slot.kdf)
-        return AESGCM(kek).decrypt(_unb64(slot.nonce), _unb64(slot.wrapped),
-                                   _aad(slots.centre_id, slot.kind, slot.login))
+        return AESGCM(kek).decrypt(
+            _unb64(slot.nonce), _unb64(slot.wrapped), _aad(slots.centre_id, slot.kind, slot.login)
+        )
     except InvalidTag:
         raise BadCredentials(login) from None
 
@@ -156,8 +172,11 @@ def load(path: Path) -> SlotFile:
         slots = {login: Slot(**s) for login, s in data["slots"].items()}
         for slot in slots.values():
             _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
-        return SlotFile(centre_id=str(data["centre_id"]), slots=slots,
-                        pending_events=list(data.get("pending_events", [])))
+        return SlotFile(
+            centre_id=str(data["centre_id"]),
+            slots=slots,
+            pending_events=list(data.get("pending_events", [])),
+        )
     except KeySlotError:
         raise
     except (ValueError, KeyError, TypeError):

@@ -74,7 +74,9 @@ def _before_flush(session: Session, ctx: ReplicationContext) -> None:
             raise ForbiddenWrite(f"{type(obj).__name__} rows are insert-only")
         state = inspect(obj)
         changed = [
-            attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()
+            attr.key
+            for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()
         ]
         if not changed:
             continue
@@ -108,7 +110,7 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
                 seq=seq,
                 hlc=item.obj.version,
                 schema=ctx.schema_version,
-                entity=mapper.local_table.name,  # type: ignore[attr-defined]
+                entity=str(mapper.local_table.name),
                 row_id=item.obj.id,
                 op=item.op,
                 values=row_values(mapper, item.obj, item.keys),

@@ -19,7 +19,9 @@ def user_by_login(session: Session, login: str) -> User | None:
 
 
 def users(session: Session) -> Sequence[User]:
-    return session.scalars(select(User).where(User.deleted.is_(False)).order_by(User.full_name)).all()
+    return session.scalars(
+        select(User).where(User.deleted.is_(False)).order_by(User.full_name)
+    ).all()
 
 
 def rooms(session: Session) -> Sequence[Room]:
@@ -30,7 +32,9 @@ def patient_count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Patient)).scalar_one()
 
 
-def audit_entries(session: Session, limit: int = 200, action: str | None = None) -> Sequence[AuditEntry]:
+def audit_entries(
+    session: Session, limit: int = 200, action: str | None = None
+) -> Sequence[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)
     if action:
         query = query.where(AuditEntry.action == action)

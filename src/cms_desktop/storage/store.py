@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
@@ -96,5 +96,5 @@ def _local(conn: Connection, key: str) -> str | None:
 
 
 def _set_local(conn: Connection, key: str, value: str) -> str:
-    conn.execute(LocalState.__table__.insert().values(key=key, value=value))
+    conn.execute(insert(LocalState).values(key=key, value=value))
     return value

@@ -1,6 +1,13 @@
 """ORM models (SQLAlchemy 2, typed). Importing this package registers every table."""
 
-from cms_desktop.storage.models.base import Base, InsertOnly, Replicated, Replication, new_id, utcnow
+from cms_desktop.storage.models.base import (
+    Base,
+    InsertOnly,
+    Replicated,
+    Replication,
+    new_id,
+    utcnow,
+)
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.patient import Patient
 
