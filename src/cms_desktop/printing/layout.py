@@ -42,8 +42,8 @@ from cms_desktop.resources import resource_path
 
 PageSizeName = Literal["A4", "A5", "A6"]
 PAGE_SIZES: dict[str, tuple[float, float]] = {"A4": A4, "A5": A5, "A6": A6}
-MARGINS = {"A4": 15 * mm, "A5": 10 * mm, "A6": 7 * mm}
-FOOTER_HEIGHT = 8 * mm
+MARGINS: dict[str, float] = {"A4": 15 * mm, "A5": 10 * mm, "A6": 7 * mm}
+FOOTER_HEIGHT: float = 8 * mm
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -219,7 +219,7 @@ def grid_style(header_rows: int = 1) -> TableStyle:
     return style
 
 
-class _NumberedCanvas(Canvas):
+class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types
     """Holds pages back until the end so each footer can say "Page X/Y"."""
 
     def __init__(self, *args: Any, footer_text: str | None = None, **kwargs: Any) -> None:
@@ -333,5 +333,5 @@ def _measure(flowables: Sequence[Flowable], width: float) -> float:
     total = 0.0
     for flowable in flowables:
         _, h = flowable.wrap(width, 10_000)
-        total += h
-    return total + 2 * mm
+        total += float(h)
+    return total + 2 * float(mm)
