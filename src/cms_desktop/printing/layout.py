@@ -183,15 +183,12 @@ def signature_block(
     """Right-aligned place/date, signature (image or blank space) and name."""
     cells: list[Flowable] = [para(caption, "right", size), para("Signature :", "right", size)]
     if prescriber.signature_png is not None:
-        img = _image(prescriber.signature_png, width / 2, 20 * mm)
-        img.hAlign = "RIGHT"
-        cells.append(img)
+        cells.append(_image(prescriber.signature_png, width / 2, 20 * mm))
     else:
         cells.append(Spacer(1, 14 * mm))
     cells.append(para(prescriber.full_name, "right", size))
-    table = Table([[cells]], colWidths=[width], style=_TIGHT)
-    table.keepWithNext = 0
-    return table
+    style = TableStyle([("ALIGN", (0, 0), (-1, -1), "RIGHT")], parent=_TIGHT)
+    return Table([[cells]], colWidths=[width], style=style)
 
 
 _TIGHT = TableStyle(
