@@ -8,6 +8,7 @@ from cms_desktop.storage.models.base import (
     new_id,
     utcnow,
 )
+from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.patient import Patient
 
@@ -15,6 +16,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Centre",
+    "Consultation",
+    "ConsultationDraft",
     "InsertOnly",
     "LocalState",
     "OpLogRow",

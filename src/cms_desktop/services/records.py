@@ -1,0 +1,203 @@
+"""The clinical record: opening it (audited), consultation drafts, signing and amendments.
+
+Only roles with ``clinical.read`` / ``clinical.write`` get here: the check is in each
+function, so reception is refused whatever screen or script calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from cms_desktop.domain.measurements import MeasurementError, VitalSigns
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit
+from cms_desktop.storage.models import Consultation, ConsultationDraft, Patient, User
+
+MAX_TEXT = 100_000  # characters per field: a long letter fits, a pasted 10 MB file does not
+TEXT_FIELDS = ("reason", "examination", "diagnosis", "diagnosis_code", "treatment", "conclusion")
+# Stored column -> domain.measurements.VitalSigns field.
+VITAL_FIELDS = {
+    "weight_kg": "weight_kg",
+    "height_cm": "height_cm",
+    "systolic": "systolic_mmhg",
+    "diastolic": "diastolic_mmhg",
+    "heart_rate": "heart_rate_bpm",
+    "temperature_c": "temperature_c",
+    "glucose_g_l": "glucose_g_per_l",
+    "hba1c_pct": "hba1c_percent",
+    "spo2_pct": "spo2_percent",
+}
+
+
+@dataclass(frozen=True)
+class NoteContent:
+    reason: str = ""
+    examination: str = ""
+    diagnosis: str = ""
+    diagnosis_code: str = ""
+    treatment: str = ""
+    conclusion: str = ""
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    systolic: float | None = None
+    diastolic: float | None = None
+    heart_rate: float | None = None
+    temperature_c: float | None = None
+    glucose_g_l: float | None = None
+    hba1c_pct: float | None = None
+    spo2_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class ConsultationView:
+    id: str
+    seen_at: datetime
+    author_name: str
+    content: NoteContent
+    signed: bool
+    amends_id: str | None = None
+    amended_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClinicalRecord:
+    patient_id: str
+    display_name: str
+    consultations: tuple[ConsultationView, ...] = field(default_factory=tuple)
+    my_drafts: tuple[ConsultationView, ...] = field(default_factory=tuple)
+
+
+def _clean_text(value: str, label: str) -> str:
+    if len(value) > MAX_TEXT:
+        raise ValidationFailed(
+            f"Le champ « {label} » est trop long ({len(value):,} caractères, "
+            f"{MAX_TEXT:,} au plus).".replace(",", " ")
+        )
+    # Control characters (other than line breaks and tabs) are dropped, not stored.
+    return "".join(ch for ch in value if ch in "\n\t" or ch >= " " or ch == "\r").replace("\r\n", "\n")
+
+
+def _validate(content: NoteContent) -> NoteContent:
+    labels = {"reason": "Motif", "examination": "Examen clinique", "diagnosis": "Diagnostic",
+              "diagnosis_code": "Code diagnostic", "treatment": "Traitement", "conclusion": "Conclusion"}
+    cleaned = {name: _clean_text(getattr(content, name), labels[name]) for name in TEXT_FIELDS}
+    vitals = {name: getattr(content, name) for name in VITAL_FIELDS}
+    try:
+        VitalSigns(**{VITAL_FIELDS[name]: value for name, value in vitals.items()})
+    except MeasurementError as exc:
+        raise ValidationFailed(str(exc)) from None
+    return NoteContent(**cleaned, **vitals)
+
+
+def _content(row: ConsultationDraft | Consultation) -> NoteContent:
+    return NoteContent(**{f.name: getattr(row, f.name) for f in fields(NoteContent)})
+
+
+def _patient(session: object, patient_id: str) -> Patient:
+    patient = session.get(Patient, patient_id)  # type: ignore[attr-defined]
+    if not isinstance(patient, Patient) or patient.deleted:
+        raise NotFound("Patient introuvable.")
+    return patient
+
+
+def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> ClinicalRecord:
+    """The patient's consultations (with amendments) and the actor's drafts; audited."""
+    actor.require(Permission.CLINICAL_READ)
+    with ws.store.write() as session:
+        patient = _patient(session, patient_id)
+        names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
+        signed = session.scalars(
+            select(Consultation).where(Consultation.patient_id == patient_id)
+            .order_by(Consultation.seen_at.desc())
+        ).all()
+        amended_by: dict[str, list[str]] = {}
+        for c in signed:
+            if c.amends_id:
+                amended_by.setdefault(c.amends_id, []).append(c.id)
+        drafts = session.scalars(
+            select(ConsultationDraft).where(
+                ConsultationDraft.patient_id == patient_id,
+                ConsultationDraft.author_id == actor.user_id,
+                ConsultationDraft.deleted.is_(False),
+            )
+        ).all()
+        audit.append(session, ws.store.station_id, "clinical_record_opened", user_id=actor.user_id,
+                     user_login=actor.login, target_type="patient", target_id=patient_id)
+        name = f"{patient.used_name or patient.birth_name} {patient.first_given_name}"
+        return ClinicalRecord(
+            patient_id,
+            name,
+            tuple(ConsultationView(c.id, c.seen_at, names.get(c.author_id, ""), _content(c), True,
+                                   c.amends_id, tuple(amended_by.get(c.id, ()))) for c in signed),
+            tuple(ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
+                  for d in drafts),
+        )
+
+
+def save_draft(ws: Workspace, actor: Actor, patient_id: str, content: NoteContent,
+               draft_id: str | None = None) -> str:
+    """Create or update the actor's draft; returns its id. Nothing is stored if invalid."""
+    actor.require(Permission.CLINICAL_WRITE)
+    clean = _validate(content)
+    with ws.store.write() as session:
+        _patient(session, patient_id)
+        if draft_id is None:
+            draft = ConsultationDraft(patient_id=patient_id, author_id=actor.user_id,
+                                      seen_at=datetime.now(UTC), **clean.__dict__)
+            session.add(draft)
+        else:
+            found = session.get(ConsultationDraft, draft_id)
+            if found is None or found.deleted or found.author_id != actor.user_id:
+                raise NotFound("Brouillon introuvable.")
+            draft = found
+            for name, value in clean.__dict__.items():
+                if getattr(draft, name) != value:
+                    setattr(draft, name, value)
+        session.flush()
+        return draft.id
+
+
+def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
+    """Turn the draft into an immutable signed consultation; returns the consultation id."""
+    actor.require(Permission.CONSULTATION_SIGN)
+    with ws.store.write() as session:
+        draft = session.get(ConsultationDraft, draft_id)
+        if draft is None or draft.deleted or draft.author_id != actor.user_id:
+            raise NotFound("Brouillon introuvable.")
+        content = _content(draft)
+        if not (content.reason.strip() or content.conclusion.strip() or content.examination.strip()):
+            raise ValidationFailed("Une consultation signée doit comporter au moins un motif, "
+                                   "un examen ou une conclusion.")
+        note = Consultation(patient_id=draft.patient_id, author_id=actor.user_id,
+                            seen_at=draft.seen_at, signed_at=datetime.now(UTC), **content.__dict__)
+        session.add(note)
+        draft.deleted = True
+        session.flush()
+        audit.append(session, ws.store.station_id, "consultation_signed", user_id=actor.user_id,
+                     user_login=actor.login, target_type="consultation", target_id=note.id)
+        return note.id
+
+
+def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteContent) -> str:
+    """A signed correction that points at the consultation it corrects (which stays)."""
+    actor.require(Permission.CONSULTATION_SIGN)
+    clean = _validate(content)
+    with ws.store.write() as session:
+        original = session.get(Consultation, consultation_id)
+        if original is None:
+            raise NotFound("Consultation introuvable.")
+        note = Consultation(patient_id=original.patient_id, author_id=actor.user_id,
+                            seen_at=original.seen_at, signed_at=datetime.now(UTC),
+                            amends_id=original.id, **clean.__dict__)
+        session.add(note)
+        session.flush()
+        audit.append(session, ws.store.station_id, "consultation_amended", user_id=actor.user_id,
+                     user_login=actor.login, target_type="consultation", target_id=note.id,
+                     details={"amends": original.id})
+        return note.id

@@ -1,0 +1,50 @@
+"""Clinical content: consultation drafts (editable) and signed consultations (insert-only).
+
+A signed consultation is never updated nor deleted: a correction is a new signed row whose
+``amends_id`` points at the one it corrects, and both are shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cms_desktop.storage.models.base import Base, InsertOnly, Replicated
+
+
+class _ConsultationFields:
+    patient_id: Mapped[str] = mapped_column(String(36), ForeignKey("patients.id"))
+    author_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id"))
+    seen_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    examination: Mapped[str] = mapped_column(Text, default="")
+    diagnosis: Mapped[str] = mapped_column(Text, default="")
+    diagnosis_code: Mapped[str] = mapped_column(String(16), default="")
+    treatment: Mapped[str] = mapped_column(Text, default="")
+    conclusion: Mapped[str] = mapped_column(Text, default="")
+    weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    height_cm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    systolic: Mapped[float | None] = mapped_column(Float, nullable=True)
+    diastolic: Mapped[float | None] = mapped_column(Float, nullable=True)
+    heart_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    temperature_c: Mapped[float | None] = mapped_column(Float, nullable=True)
+    glucose_g_l: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hba1c_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    spo2_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ConsultationDraft(_ConsultationFields, Replicated, Base):
+    __tablename__ = "consultation_drafts"
+    __table_args__ = (Index("ix_consultation_drafts_patient", "patient_id"),)
+
+
+class Consultation(_ConsultationFields, InsertOnly, Base):
+    __tablename__ = "consultations"
+    __table_args__ = (Index("ix_consultations_patient_seen", "patient_id", "seen_at"),)
+
+    signed_at: Mapped[datetime] = mapped_column()
+    amends_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("consultations.id"), nullable=True
+    )
