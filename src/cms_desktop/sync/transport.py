@@ -262,11 +262,25 @@ class _Session:
         return SyncReport(self.peer_id, self.received, self.sent, notice)
 
 
+def _drain(sock: socket.socket, limit: int = 1 << 20) -> None:
+    """Discard what a refused client already sent, so closing does not reset the connection
+    before it reads our ERROR (unread data at close makes TCP send RST)."""
+    with contextlib.suppress(OSError):
+        sock.settimeout(2.0)
+        received = 0
+        while received < limit:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return
+            received += len(chunk)
+
+
 def _run_server_session(session: _Session) -> SyncReport:
     try:
         session.identify_peer()
     except PeerRejected as exc:
         session.send_error("peer_rejected", str(exc))
+        _drain(session.sock)
         raise
     try:
         _, body = session.expect(MessageType.HELLO)
