@@ -40,6 +40,7 @@ class MemoryReplicaStore:
         self._log: dict[str, list[OpEntry]] = {}
         self._rows: dict[tuple[str, str], dict[str, tuple[str, JsonValue]]] = {}
         self._held: list[HeldEntry] = []
+        self._held_origins: set[str] = set()
 
     @property
     def station_id(self) -> str:
@@ -125,6 +126,7 @@ class MemoryReplicaStore:
         """Apply held entries that have become acceptable; returns how many were applied."""
         with self._lock:
             waiting, self._held = self._held, []
+            self._held_origins.clear()
             for held in waiting:
                 self._apply_or_hold(held.entry)
             return len(waiting) - len(self._held)
@@ -138,17 +140,21 @@ class MemoryReplicaStore:
             }
 
     def _apply_or_hold(self, entry: OpEntry) -> None:
-        if any(held.entry.origin == entry.origin for held in self._held):
-            self._held.append(HeldEntry(entry, HoldReason.ORDER))
+        if entry.origin in self._held_origins:
+            self._hold(entry, HoldReason.ORDER)
         elif entry.schema > self._schema:
-            self._held.append(HeldEntry(entry, HoldReason.SCHEMA))
+            self._hold(entry, HoldReason.SCHEMA)
         else:
             try:
                 self.clock.observe(HlcTimestamp.decode(entry.hlc))
             except ClockSkewError:
-                self._held.append(HeldEntry(entry, HoldReason.CLOCK))
+                self._hold(entry, HoldReason.CLOCK)
                 return
             self._apply(entry)
+
+    def _hold(self, entry: OpEntry, reason: HoldReason) -> None:
+        self._held.append(HeldEntry(entry, reason))
+        self._held_origins.add(entry.origin)
 
     def _apply(self, entry: OpEntry) -> None:
         fields = self._rows.setdefault((entry.entity, entry.row_id), {})

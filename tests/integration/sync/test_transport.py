@@ -212,7 +212,9 @@ def test_entries_from_a_clock_far_ahead_are_held(make_station: StationFactory) -
     write(fast, 3)
     normal.sync_with(fast)
     assert normal.store.vector().seq("salle3") == 3
-    assert [held.reason for held in normal.store.held] == [HoldReason.CLOCK] + [HoldReason.ORDER] * 2
+    assert [held.reason for held in normal.store.held] == [HoldReason.CLOCK] + [
+        HoldReason.ORDER
+    ] * 2
     assert normal.store.rows() == {}
 
 
