@@ -110,6 +110,10 @@ class PairingCode:
     def _usable(self) -> bool:
         return not self._consumed and self._attempts_left > 0 and self._clock() < self._expires
 
+    def ensure_usable(self) -> None:
+        with self._lock:
+            self._check_usable()
+
     def _check_usable(self) -> None:
         if not self._usable():
             raise PairingError(
@@ -185,8 +189,7 @@ class PairingSponsor:
 
     def challenge(self, join: bytes) -> bytes:
         """Answer a JOIN message with a CHALLENGE."""
-        with self._code._lock:
-            self._code._check_usable()
+        self._code.ensure_usable()
         message = _parse(join, "join")
         try:
             valid = len(_unb64(message["nonce"])) == 32 and len(_unb64(message["public_key"])) == 32

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -229,3 +230,29 @@ def test_unreachable_peer_gives_a_french_error(make_station: StationFactory) -> 
 
 def test_message_types_are_stable_codes() -> None:
     assert [kind.value for kind in MessageType] == [1, 2, 3, 4, 5]
+
+
+def test_concurrent_sessions_relaying_the_same_origin_do_not_conflict(
+    make_station: StationFactory,
+) -> None:
+    origin, a, b, c = (make_station(name) for name in ("salle5", "recep", "salle1", "salle2"))
+    write(origin, 2500)
+    a.sync_with(origin)
+    c.sync_with(origin)
+    errors: list[BaseException] = []
+
+    def run(station: Station) -> None:
+        try:
+            station.sync_with(b)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(station,)) for station in (a, c)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert all(isinstance(b.next_outcome(), SyncReport) for _ in threads)
+    assert b.store.vector() == origin.store.vector().merge(a.store.vector()).merge(c.store.vector())
+    assert b.store.entries_since("salle5", 0, 3000) == origin.store.entries_since("salle5", 0, 3000)
