@@ -1,0 +1,23 @@
+"""Sync exceptions: each ``str()`` is a French message fit for the user, naming no patient data."""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base class of every sync failure; the message is French and safe to show."""
+
+
+class PeerRejected(SyncError):
+    """The remote station is not (or no longer) a member of the centre."""
+
+
+class ProtocolError(SyncError):
+    """The remote station sent something this protocol does not allow."""
+
+
+class RemoteError(SyncError):
+    """The remote station reported an error and ended the session."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)

@@ -1,0 +1,42 @@
+"""What the sync protocol needs from a station's storage (the DB-backed one comes later)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from cms_desktop.domain.oplog import OpEntry
+from cms_desktop.sync.vector import VersionVector
+
+
+@runtime_checkable
+class ReplicaStore(Protocol):
+    """A station's op log as seen by sync. Implementations must be thread-safe."""
+
+    @property
+    def station_id(self) -> str: ...
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def vector(self) -> VersionVector:
+        """Highest contiguous seq *stored* per origin (applied or held)."""
+        ...
+
+    def entries_since(self, origin: str, after_seq: int, limit: int) -> list[OpEntry]:
+        """Up to ``limit`` stored entries of ``origin`` with seq > ``after_seq``, in seq order."""
+        ...
+
+    def chain_tip(self, origin: str) -> tuple[int, str]:
+        """(seq, hash) of the last stored entry of ``origin``; (0, GENESIS_HASH) if none."""
+        ...
+
+    def apply_batch(self, origin: str, entries: Sequence[OpEntry]) -> None:
+        """Store and apply verified entries and advance the vector, all in one transaction.
+
+        Entries at or below the current tip are ignored (another session got them first);
+        the first new entry must chain onto the tip, else ``ChainError`` and nothing changes.
+        Entries that cannot be applied yet (newer schema, clock too far ahead) are stored
+        and held, so the vector still advances and they are relayed to other stations.
+        """
+        ...

@@ -1,0 +1,448 @@
+"""Framed sync protocol over mutual TLS 1.3, run on plain threads with blocking sockets.
+
+Threads fit a Qt app best here: sync never runs on the UI thread, the server has one small
+accept thread plus one thread per connection (seven stations at most), and results reach
+the UI through the ``on_session`` callback, which the app turns into a Qt signal. An asyncio
+loop would need its own thread anyway and buys nothing at this scale.
+
+Frame: ``u32 body length | u8 message type | body``. Session (client C, server S):
+``C→S HELLO, S→C HELLO, C→S REQUEST, S→C BATCH*… ACK, S→C REQUEST, C→S BATCH*… ACK,
+S→C ACK``. Either side may send ERROR and close. Identity is the TLS certificate; HELLO must
+carry the same station id, and the revocation list is checked before any data is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import selectors
+import socket
+import ssl
+import struct
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from cms_desktop.domain.oplog import ChainError, OpEntry
+from cms_desktop.sync.batch import (
+    MAX_BATCH_ENTRIES,
+    BatchRejected,
+    RejectReason,
+    decode_batch,
+    encode_batch,
+    read_header,
+)
+from cms_desktop.sync.errors import PeerRejected, ProtocolError, RemoteError, SyncError
+from cms_desktop.sync.pki import (
+    RevocationList,
+    StationCredentials,
+    certificate_public_key,
+    check_peer_certificate,
+    client_context,
+    load_certificate,
+    server_context,
+)
+from cms_desktop.sync.replica import ReplicaStore
+from cms_desktop.sync.vector import VersionVector, missing_ranges
+
+MAX_FRAME = 32 * 1024 * 1024
+DEFAULT_TIMEOUT_S = 30.0
+_FRAME = struct.Struct(">IB")
+
+
+class MessageType(IntEnum):
+    HELLO = 1
+    REQUEST = 2
+    BATCH = 3
+    ACK = 4
+    ERROR = 5
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """Outcome of one session, as seen by this station."""
+
+    peer_id: str
+    received: int  # entries newly stored (applied or held)
+    sent: int
+    schema_notice: str | None = None
+
+
+RevocationSource = Callable[[], RevocationList | None]
+
+
+def _no_revocation() -> RevocationList | None:
+    return None
+
+
+# --- framing ---------------------------------------------------------------------------
+
+
+def send_frame(sock: socket.socket, kind: MessageType, body: bytes) -> None:
+    if len(body) > MAX_FRAME:
+        raise ProtocolError("Message de synchronisation trop volumineux.")
+    sock.sendall(_FRAME.pack(len(body), kind) + body)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    buffer = bytearray(size)
+    view, got = memoryview(buffer), 0
+    while got < size:
+        count = sock.recv_into(view[got:], size - got)
+        if count == 0:
+            raise ProtocolError("Connexion interrompue par le poste distant.")
+        got += count
+    return bytes(buffer)
+
+
+def recv_frame(sock: socket.socket) -> tuple[MessageType, bytes]:
+    size, kind = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
+    if size > MAX_FRAME:
+        raise ProtocolError("Message de synchronisation trop volumineux.")
+    try:
+        message_type = MessageType(kind)
+    except ValueError as exc:
+        raise ProtocolError("Message de synchronisation inconnu.") from exc
+    return message_type, _recv_exact(sock, size)
+
+
+def _json(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+def schema_notice(my_schema: int, peer_id: str, peer_schema: int) -> str | None:
+    """French message saying which station must be updated, or None if both match."""
+    if peer_schema > my_schema:
+        return (
+            f"Le poste {peer_id} utilise une version plus récente du logiciel (schéma {peer_schema},"
+            f" ce poste : {my_schema}). Mettez à jour ce poste : ses modifications sont gardées"
+            " en attente d'ici là."
+        )
+    if peer_schema < my_schema:
+        return (
+            f"Le poste {peer_id} utilise une version plus ancienne du logiciel (schéma {peer_schema},"
+            f" ce poste : {my_schema}). Mettez à jour le poste {peer_id}."
+        )
+    return None
+
+
+# --- one session -----------------------------------------------------------------------
+
+
+class _Session:
+    def __init__(
+        self,
+        sock: ssl.SSLSocket,
+        store: ReplicaStore,
+        credentials: StationCredentials,
+        signer: Ed25519PrivateKey,
+        revocation: RevocationList | None,
+    ) -> None:
+        self.sock = sock
+        self.store = store
+        self.credentials = credentials
+        self.signer = signer
+        self.revocation = revocation
+        self.peer_id = ""
+        self.peer_key: Ed25519PublicKey | None = None
+        self.peer_vector = VersionVector()
+        self.peer_schema = 0
+        self.sent = 0
+        self.received = 0
+
+    def identify_peer(self) -> None:
+        der = self.sock.getpeercert(binary_form=True)
+        self.peer_id = check_peer_certificate(der, self.credentials.ca_cert_pem, self.revocation)
+        self.peer_key = certificate_public_key(load_certificate(der or b""))
+
+    def hello(self) -> bytes:
+        return _json(
+            {
+                "station": self.store.station_id,
+                "schema": self.store.schema_version,
+                "vector": dict(self.store.vector()),
+            }
+        )
+
+    def read_hello(self, body: bytes) -> None:
+        try:
+            hello = json.loads(body)
+            station, schema = str(hello["station"]), int(hello["schema"])
+            vector = VersionVector(hello["vector"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProtocolError("Message d'accueil illisible.") from exc
+        if station != self.peer_id:
+            raise PeerRejected(
+                "Le poste distant annonce une identité différente de son certificat."
+            )
+        self.peer_schema, self.peer_vector = schema, vector
+
+    def expect(self, *kinds: MessageType) -> tuple[MessageType, bytes]:
+        kind, body = recv_frame(self.sock)
+        if kind is MessageType.ERROR:
+            try:
+                error = json.loads(body)
+                code, message = str(error["code"]), str(error["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = "unknown", "Erreur inconnue sur le poste distant."
+            raise RemoteError(code, f"Le poste distant a interrompu la synchronisation : {message}")
+        if kind not in kinds:
+            raise ProtocolError("Message de synchronisation inattendu.")
+        return kind, body
+
+    def send_error(self, code: str, message: str) -> None:
+        with contextlib.suppress(OSError, SyncError):
+            send_frame(self.sock, MessageType.ERROR, _json({"code": code, "message": message}))
+
+    def request_missing(self) -> None:
+        wanted = missing_ranges(self.peer_vector, self.store.vector())
+        ranges = {origin: [first, last] for origin, (first, last) in wanted.items()}
+        send_frame(self.sock, MessageType.REQUEST, _json({"ranges": ranges}))
+
+    def receive_batches(self) -> None:
+        """Apply BATCH frames until ACK; each batch is verified against the local tip."""
+        assert self.peer_key is not None
+        keys = {self.peer_id: self.peer_key}
+        while True:
+            kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
+            if kind is MessageType.ACK:
+                return
+            try:
+                origin = str(read_header(body)["origin"])
+                last_seq, last_hash = self.store.chain_tip(origin)
+                entries = decode_batch(body, keys, last_seq, last_hash)
+                if entries:
+                    self.store.apply_batch(origin, entries)
+            except ChainError as exc:  # the store's own check, e.g. a concurrent session
+                rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {origin}")
+                self.send_error(f"batch_{rejected.reason}", str(rejected))
+                raise rejected from exc
+            except BatchRejected as exc:
+                self.send_error(f"batch_{exc.reason}", str(exc))
+                raise
+            self.received += len(entries)
+
+    def serve_request(self, body: bytes) -> None:
+        try:
+            ranges = {
+                str(origin): (int(bounds[0]), int(bounds[1]))
+                for origin, bounds in json.loads(body)["ranges"].items()
+            }
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise ProtocolError("Demande de synchronisation illisible.") from exc
+        for origin, (first, last) in sorted(ranges.items()):
+            after = max(first - 1, 0)
+            while after < last:
+                entries = self.store.entries_since(
+                    origin, after, min(MAX_BATCH_ENTRIES, last - after)
+                )
+                if not entries:
+                    break
+                for frame in self._frames(entries):
+                    send_frame(self.sock, MessageType.BATCH, frame)
+                self.sent += len(entries)
+                after = entries[-1].seq
+        send_frame(self.sock, MessageType.ACK, b"{}")
+
+    def _frames(self, entries: Sequence[OpEntry]) -> Iterator[bytes]:
+        frame = encode_batch(entries, self.signer, self.store.station_id)
+        if len(frame) <= MAX_FRAME or len(entries) == 1:
+            yield frame
+            return
+        middle = len(entries) // 2
+        yield from self._frames(entries[:middle])
+        yield from self._frames(entries[middle:])
+
+    def report(self) -> SyncReport:
+        notice = schema_notice(self.store.schema_version, self.peer_id, self.peer_schema)
+        return SyncReport(self.peer_id, self.received, self.sent, notice)
+
+
+def _drain(sock: socket.socket, limit: int = 1 << 20) -> None:
+    """Discard what a refused client already sent, so closing does not reset the connection
+    before it reads our ERROR (unread data at close makes TCP send RST)."""
+    with contextlib.suppress(OSError):
+        sock.settimeout(2.0)
+        received = 0
+        while received < limit:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return
+            received += len(chunk)
+
+
+def _run_server_session(session: _Session) -> SyncReport:
+    try:
+        session.identify_peer()
+    except PeerRejected as exc:
+        session.send_error("peer_rejected", str(exc))
+        _drain(session.sock)
+        raise
+    try:
+        _, body = session.expect(MessageType.HELLO)
+        session.read_hello(body)
+    except (PeerRejected, ProtocolError) as exc:
+        session.send_error("hello_rejected", str(exc))
+        raise
+    send_frame(session.sock, MessageType.HELLO, session.hello())
+    _, body = session.expect(MessageType.REQUEST)
+    session.serve_request(body)
+    session.request_missing()
+    session.receive_batches()
+    send_frame(session.sock, MessageType.ACK, b"{}")
+    return session.report()
+
+
+def _run_client_session(session: _Session, expected_peer: str | None) -> SyncReport:
+    session.identify_peer()  # nothing has been sent yet if this fails
+    if expected_peer is not None and session.peer_id != expected_peer:
+        raise PeerRejected(f"Le poste joint n'est pas {expected_peer} mais {session.peer_id}.")
+    send_frame(session.sock, MessageType.HELLO, session.hello())
+    _, body = session.expect(MessageType.HELLO)
+    session.read_hello(body)
+    session.request_missing()
+    session.receive_batches()
+    _, body = session.expect(MessageType.REQUEST)
+    session.serve_request(body)
+    session.expect(MessageType.ACK)
+    return session.report()
+
+
+def _connection_error(exc: OSError) -> SyncError:
+    if isinstance(exc, ssl.SSLError):
+        return PeerRejected("Connexion sécurisée refusée : certificat non reconnu par le centre.")
+    return SyncError("Poste injoignable : vérifiez le réseau et que le logiciel y est ouvert.")
+
+
+# --- public endpoints ------------------------------------------------------------------
+
+
+class SyncClient:
+    """Connects to a peer and runs one session. Call from a background thread."""
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        credentials: StationCredentials,
+        revocation: RevocationSource = _no_revocation,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.revocation = revocation
+        self.timeout_s = timeout_s
+        self._context = client_context(credentials)
+        self._signer = credentials.signing_key()
+
+    def sync_with(self, host: str, port: int, expected_peer: str | None = None) -> SyncReport:
+        try:
+            raw = socket.create_connection((host, port), timeout=self.timeout_s)
+        except OSError as exc:
+            raise _connection_error(exc) from exc
+        try:
+            with self._context.wrap_socket(raw) as tls:
+                session = _Session(
+                    tls, self.store, self.credentials, self._signer, self.revocation()
+                )
+                return _run_client_session(session, expected_peer)
+        except SyncError:
+            raise
+        except OSError as exc:
+            raise _connection_error(exc) from exc
+        finally:
+            raw.close()
+
+
+class SyncPeerServer:
+    """Accepts peers on a background thread; each session runs on its own thread."""
+
+    def __init__(
+        self,
+        store: ReplicaStore,
+        credentials: StationCredentials,
+        host: str = "0.0.0.0",
+        port: int = 0,
+        revocation: RevocationSource = _no_revocation,
+        on_session: Callable[[SyncReport | SyncError], None] | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.revocation = revocation
+        self.on_session = on_session
+        self.timeout_s = timeout_s
+        self._context = server_context(credentials)
+        self._signer = credentials.signing_key()
+        self._listener = socket.create_server((host, port))
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._accepting = threading.Thread(
+            target=self._accept_loop, name="sync-accept", daemon=True
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def start(self) -> SyncPeerServer:
+        self._accepting.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._wake_w.send(b"x")
+        self._accepting.join(timeout_s)
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout_s)
+        for sock in (self._listener, self._wake_r, self._wake_w):
+            sock.close()
+
+    def __enter__(self) -> SyncPeerServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _accept_loop(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                ready = {key.fileobj for key, _ in selector.select()}
+                if self._wake_r in ready:
+                    return
+                try:
+                    conn, _ = self._listener.accept()
+                except OSError:
+                    continue
+                thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+                with self._lock:
+                    self._threads.add(thread)
+                thread.start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        outcome: SyncReport | SyncError
+        try:
+            conn.settimeout(self.timeout_s)
+            with self._context.wrap_socket(conn, server_side=True) as tls:
+                session = _Session(
+                    tls, self.store, self.credentials, self._signer, self.revocation()
+                )
+                outcome = _run_server_session(session)
+        except SyncError as exc:
+            outcome = exc
+        except OSError as exc:
+            outcome = _connection_error(exc)
+        finally:
+            conn.close()
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+        if self.on_session is not None:
+            self.on_session(outcome)
