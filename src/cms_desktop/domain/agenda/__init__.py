@@ -1,0 +1,1 @@
+"""Agenda rules: opening hours, practitioner ranges, booking checks, free slots, series."""
