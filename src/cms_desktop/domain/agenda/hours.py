@@ -225,6 +225,10 @@ class CentreCalendar:
     closures: tuple[Closure, ...] = ()
     subdivision: str | None = None
     _holidays: holidays.HolidayBase = field(init=False, repr=False, compare=False)
+    # Slot searches ask for the same days once per practitioner; the answer never changes.
+    _opening_cache: dict[date, tuple[TimeRange, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         calendar = holidays.country_holidays(
@@ -267,9 +271,12 @@ class CentreCalendar:
         return None if closure is None else f"Fermeture : {closure.label}"
 
     def opening_ranges_on(self, day: date) -> tuple[TimeRange, ...]:
-        if self.closure_reason(day) is not None:
-            return ()
-        return self.weekly_hours.ranges_for(day.weekday())
+        cached = self._opening_cache.get(day)
+        if cached is None:
+            closed = self.closure_reason(day) is not None
+            cached = () if closed else self.weekly_hours.ranges_for(day.weekday())
+            self._opening_cache[day] = cached
+        return cached
 
     def is_open_at(self, start: datetime, end: datetime) -> bool:
         """True when [start, end) lies inside a single opening range of one day."""

@@ -5,7 +5,7 @@ Ids (practitioner, room) are opaque strings, typically the UUID text of the stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
@@ -185,8 +185,14 @@ class PractitionerSchedule:
     ranges: tuple[ConsultingRange, ...] = ()
     absences: tuple[Absence, ...] = ()
     active: bool = True
+    _by_weekday: tuple[tuple[ConsultingRange, ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
+        ordered = sorted(self.ranges, key=lambda r: (r.hours.start, r.hours.end))
+        by_weekday = tuple(tuple(r for r in ordered if r.rule.weekday == wd) for wd in Weekday)
+        object.__setattr__(self, "_by_weekday", by_weekday)
         for i, a in enumerate(self.ranges):
             for b in self.ranges[i + 1 :]:
                 clash = _first_clash(a, b)
@@ -198,7 +204,7 @@ class PractitionerSchedule:
 
     def consulting_ranges_on(self, day: date) -> list[ConsultingRange]:
         """The practitioner's own ranges that day, ignoring the centre and absences."""
-        return sorted((r for r in self.ranges if r.applies_on(day)), key=lambda r: r.hours)
+        return [r for r in self._by_weekday[day.weekday()] if r.applies_on(day)]
 
     def absence_during(self, start: datetime, end: datetime) -> Absence | None:
         return next((a for a in self.absences if a.overlaps(start, end)), None)
