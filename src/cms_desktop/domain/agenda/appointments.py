@@ -219,6 +219,7 @@ def _day_issues(
     """Calendar errors: holiday, closure, opening hours, consulting ranges, absence."""
     iv, kind = candidate.interval, candidate.type
     day = iv.start.date()
+    hosting = schedule.range_containing(iv.start, iv.end)
     errors: list[BookingIssue] = []
     if kind != AppointmentType.BLOCKED:
         holiday = centre.holiday_name(day)
@@ -227,7 +228,7 @@ def _day_issues(
             errors.append(BookingIssue(IssueCode.HOLIDAY, f"Jour férié : {holiday}"))
         elif closure is not None:
             errors.append(BookingIssue(IssueCode.CLOSURE, f"Fermeture : {closure.label}"))
-        elif kind.in_centre_hours:
+        elif kind.in_centre_hours and not (hosting is not None and hosting.own_hours):
             reason = centre.closure_reason(day)
             if reason is not None:
                 errors.append(BookingIssue(IssueCode.CENTRE_CLOSED, reason))
@@ -235,10 +236,7 @@ def _day_issues(
                 errors.append(
                     BookingIssue(IssueCode.OUTSIDE_OPENING_HOURS, "Hors des heures d'ouverture")
                 )
-    if kind.in_practitioner_ranges and not any(
-        r_start <= iv.start and iv.end <= r_end
-        for r_start, r_end in (r.hours.on(day) for r in schedule.consulting_ranges_on(day))
-    ):
+    if kind.in_practitioner_ranges and hosting is None:
         errors.append(
             BookingIssue(
                 IssueCode.OUTSIDE_PRACTITIONER_RANGES,

@@ -100,13 +100,18 @@ class EveryNWeeks:
 
 @dataclass(frozen=True)
 class ConsultingRange:
-    """Hours a practitioner consults on the days a rule selects, in a room (None: no room)."""
+    """Hours a practitioner consults on the days a rule selects, in a room (None: no room).
+
+    own_hours=True lets the range stand outside the centre's weekly hours — a partner team
+    received on the centre's closed Wednesday; public holidays and closures still apply.
+    """
 
     rule: DayRule
     hours: TimeRange
     room_id: str | None = None
     valid_from: date | None = None
     valid_until: date | None = None
+    own_hours: bool = False
 
     def __post_init__(self) -> None:
         if (
@@ -202,6 +207,15 @@ class PractitionerSchedule:
                         f"{clash:%d/%m/%Y} : {a.hours} et {b.hours}"
                     )
 
+    def range_containing(self, start: datetime, end: datetime) -> ConsultingRange | None:
+        """The consulting range that holds all of [start, end), if any."""
+        day = start.date()
+        for consulting in self.consulting_ranges_on(day):
+            r_start, r_end = consulting.hours.on(day)
+            if r_start <= start and end <= r_end:
+                return consulting
+        return None
+
     def consulting_ranges_on(self, day: date) -> list[ConsultingRange]:
         """The practitioner's own ranges that day, ignoring the centre and absences."""
         return [r for r in self._by_weekday[day.weekday()] if r.applies_on(day)]
@@ -215,20 +229,23 @@ class PractitionerSchedule:
         """Consulting ranges ∩ centre opening ranges, minus absences, in time order.
 
         With at_centre=False (home visits) the centre's weekly hours do not apply, but public
-        holidays and closures still do, and no room is attached.
+        holidays and closures still do, and no room is attached. Ranges with own_hours skip
+        the weekly hours too, keeping their room.
         """
-        if not self.active:
+        consulting_ranges = self.consulting_ranges_on(day) if self.active else []
+        if not consulting_ranges:
             return []
-        if at_centre:
-            opening = [r.on(day) for r in centre.opening_ranges_on(day)]
-        elif centre.is_day_blocked(day) is None:
-            opening = [(datetime.combine(day, time(0)), datetime.combine(day, time.max))]
-        else:
-            opening = []
+        centre_opening = [r.on(day) for r in centre.opening_ranges_on(day)]
+        own_opening = (
+            [(datetime.combine(day, time(0)), datetime.combine(day, time.max))]
+            if centre.is_day_blocked(day) is None
+            else []
+        )
         pieces: list[AvailableRange] = []
-        for consulting in self.consulting_ranges_on(day):
+        for consulting in consulting_ranges:
             c_start, c_end = consulting.hours.on(day)
             room = consulting.room_id if at_centre else None
+            opening = centre_opening if at_centre and not consulting.own_hours else own_opening
             for o_start, o_end in opening:
                 start, end = max(c_start, o_start), min(c_end, o_end)
                 if start < end:
