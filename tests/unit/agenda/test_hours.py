@@ -152,7 +152,7 @@ def test_time_range_refuses_end_before_start() -> None:
 
 
 def test_weekly_hours_refuse_overlapping_ranges() -> None:
-    with pytest.raises(OverlappingRangesError, match="lundi.*09:00–12:40 et 12:00–14:00"):
+    with pytest.raises(OverlappingRangesError, match=r"lundi.*09:00–12:40 et 12:00–14:00"):
         WeeklyHours({0: [time_range("9:00", "12:40"), time_range("12:00", "14:00")]})
     # Touching ranges share no minute: accepted.
     hours = WeeklyHours({0: [time_range("12:00", "14:00"), time_range("9:00", "12:00")]})
