@@ -243,7 +243,8 @@ def _day_issues(
                 f"Hors des plages de consultation {of_practitioner(schedule.display_name)}",
             )
         )
-    absence = schedule.absence_during(iv.start, iv.end)
+    # Blocking time while away is harmless (and common: "absent, do not book").
+    absence = None if kind == AppointmentType.BLOCKED else schedule.absence_during(iv.start, iv.end)
     if absence is not None:
         errors.append(
             BookingIssue(IssueCode.PRACTITIONER_ABSENT, f"Praticien absent : {absence.reason}")
