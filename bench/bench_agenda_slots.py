@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cms_desktop.domain.agenda.slots import next_free_slots  # noqa: E402
-from tests.unit.agenda.test_slots import CENTRE, full_quarter  # noqa: E402
+from tests.unit.agenda.test_slots import CENTRE, full_quarter
+
+from cms_desktop.domain.agenda.slots import next_free_slots
 
 team, busy, start = full_quarter()
 times = []

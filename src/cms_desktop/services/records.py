@@ -6,7 +6,7 @@ function, so reception is refused whatever screen or script calls it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -92,7 +92,15 @@ def _validate(content: NoteContent) -> NoteContent:
         VitalSigns(**{VITAL_FIELDS[name]: value for name, value in vitals.items()})
     except MeasurementError as exc:
         raise ValidationFailed(str(exc)) from None
-    return NoteContent(**cleaned, **vitals)
+    return replace(
+        content,
+        reason=cleaned["reason"],
+        examination=cleaned["examination"],
+        diagnosis=cleaned["diagnosis"],
+        diagnosis_code=cleaned["diagnosis_code"],
+        treatment=cleaned["treatment"],
+        conclusion=cleaned["conclusion"],
+    )
 
 
 def _content(row: ConsultationDraft | Consultation) -> NoteContent:
