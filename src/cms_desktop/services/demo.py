@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
+from cms_desktop.domain.nir import compute_nir_key
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.setup import CentreDraft, initialise_centre
@@ -137,7 +138,7 @@ def _account_id(ws: Workspace, login_name: str) -> tuple[str, str, str]:
 def _nir(sex: str, birth: date, rng: random.Random) -> str:
     dept = f"{rng.randint(1, 95):02d}"
     first13 = f"{1 if sex == 'M' else 2}{birth.year % 100:02d}{birth.month:02d}{dept}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
-    return first13 + f"{97 - int(first13) % 97:02d}"
+    return first13 + f"{compute_nir_key(first13):02d}"
 
 
 def add_demo_patients(
