@@ -1,0 +1,121 @@
+"""The composition root: builds the Qt application and wires the services into the UI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from functools import partial
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from cms_desktop.services import setup, workspace
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.ui.tasks import ThreadedTaskRunner
+from cms_desktop.ui.widgets import STYLE_SHEET
+
+BENCH_ENV = "CMS_BENCH_EXIT_ON_LOGIN"
+MIN_POINT_SIZE = 10.5
+
+
+def _french(app: QApplication) -> None:
+    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
+    translator = QTranslator(app)
+    if translator.load("qtbase_fr", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
+
+
+def _application() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app.setApplicationName("cms-desktop")
+    app.setApplicationDisplayName("cms-desktop")
+    _french(app)
+    font = app.font()
+    if font.pointSizeF() < MIN_POINT_SIZE:
+        font.setPointSizeF(MIN_POINT_SIZE)
+        app.setFont(font)
+    app.setStyleSheet(STYLE_SHEET)
+    return app
+
+
+def _create_demo(app: QApplication, data_dir: DataDir, runner: ThreadedTaskRunner) -> bool:
+    """Build the demo centre off the UI thread behind a small progress window."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QProgressDialog
+
+    from cms_desktop.services import demo
+
+    print("Création du centre de démonstration (quelques secondes)…", flush=True)
+    progress = QProgressDialog(
+        app.translate("app", "Création du centre de démonstration…"), "", 0, 0
+    )
+    progress.setWindowTitle("cms-desktop")
+    progress.setCancelButton(None)
+    progress.setMinimumDuration(0)
+    progress.setMinimumWidth(420)
+    progress.show()
+    loop = QEventLoop()
+    outcome: list[bool] = []
+
+    def finish(ok: bool) -> None:
+        outcome.append(ok)
+        loop.quit()
+
+    def failed(message: str) -> None:
+        print(f"erreur : {message}", file=sys.stderr)
+        finish(False)
+
+    runner.run_write(
+        lambda: demo.create_demo_centre(data_dir, patients=2000), lambda _v: finish(True), failed
+    )
+    if not outcome:
+        loop.exec()
+    progress.close()
+    return outcome == [True]
+
+
+def _run_wizard(data_dir: DataDir, runner: ThreadedTaskRunner) -> bool:
+    from cms_desktop.ui.setup_wizard import SetupWizard
+
+    wizard = SetupWizard(partial(setup.initialise_centre, data_dir), runner)
+    wizard.exec()
+    return data_dir.initialised
+
+
+def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app = _application()
+    runner = ThreadedTaskRunner(app)
+    demo_hint = None
+    if demo_mode:
+        from cms_desktop.cli import print_demo_logins
+        from cms_desktop.services import demo
+
+        if not data_dir.initialised and not _create_demo(app, data_dir, runner):
+            return 1
+        print_demo_logins(data_dir)
+        demo_hint = (
+            app.translate("app", "Comptes : %1 — mot de passe : %2")
+            .replace("%1", ", ".join(login for login, _pw, _role in demo.demo_logins()))
+            .replace("%2", demo.DEMO_PASSWORD)
+        )
+    elif not data_dir.initialised and not _run_wizard(data_dir, runner):
+        return 0
+
+    from cms_desktop.ui.shell import AppShell
+
+    shell = AppShell(
+        partial(workspace.login, data_dir),
+        partial(setup.recover_access, data_dir),
+        runner,
+        demo_hint,
+        app,
+    )
+    shell.start()
+    if os.environ.get(BENCH_ENV):
+        QTimer.singleShot(0, lambda: (print("login-window-shown", flush=True), app.quit()))
+    code = app.exec()
+    runner.wait_idle()
+    return code

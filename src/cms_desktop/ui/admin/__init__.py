@@ -1,0 +1,1 @@
+"""Administration area: staff accounts and the audit trail."""

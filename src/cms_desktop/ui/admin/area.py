@@ -1,0 +1,244 @@
+"""The Administration area: accounts tab (USERS_MANAGE) and audit trail tab (AUDIT_READ)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services import audit_trail, users
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.audit_trail import AuditReport
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.ui import widgets
+from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
+from cms_desktop.ui.admin.models import AuditModel, UsersModel
+from cms_desktop.ui.forms import ServiceDialog
+from cms_desktop.ui.tasks import TaskRunner
+from cms_desktop.ui.widgets import ErrorLabel
+
+
+def _table(parent: QWidget) -> QTableView:
+    table = QTableView(parent)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.setTabKeyNavigation(False)
+    return table
+
+
+def _page_shortcut(page: QWidget, keys: str, slot: object) -> QShortcut:
+    shortcut = QShortcut(QKeySequence(keys), page)
+    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    shortcut.activated.connect(slot)
+    return shortcut
+
+
+class UsersPage(QWidget):
+    def __init__(
+        self, ws: Workspace, actor: Actor, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ws, self._actor, self._runner = ws, actor, runner
+        self.model = UsersModel(parent=self)
+        self.table = _table(self)
+        self.table.setModel(self.model)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(lambda _index: self.change_role())
+
+        self.new_button = QPushButton(self.tr("Nouveau compte…"), self)
+        self.toggle_button = QPushButton(self.tr("Désactiver…"), self)
+        self.password_button = QPushButton(self.tr("Réinitialiser le mot de passe…"), self)
+        self.role_button = QPushButton(self.tr("Changer le rôle…"), self)
+        for button, keys, slot in (
+            (self.new_button, "Ctrl+N", self.new_user),
+            (self.toggle_button, "Ctrl+D", self.toggle_active),
+            (self.password_button, "Ctrl+P", self.reset_password),
+            (self.role_button, "Ctrl+R", self.change_role),
+        ):
+            button.clicked.connect(slot)
+            button.setToolTip(keys)
+            _page_shortcut(self, keys, slot)
+        self.error_label = ErrorLabel(self)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.toggle_button)
+        buttons.addWidget(self.password_button)
+        buttons.addWidget(self.role_button)
+        buttons.addStretch(1)
+        hint = QLabel(
+            self.tr(
+                "Raccourcis : Ctrl+N nouveau compte, Ctrl+D désactiver ou "
+                "réactiver, Ctrl+P mot de passe, Ctrl+R rôle."
+            ),
+            self,
+        )
+        hint.setObjectName("hint")
+        box = QVBoxLayout(self)
+        box.addLayout(buttons)
+        box.addWidget(self.error_label)
+        box.addWidget(self.table, 1)
+        box.addWidget(hint)
+        self._update_buttons()
+        self.reload()
+
+    def reload(self) -> None:
+        self._runner.run_read(
+            lambda: users.list_users(self._ws, self._actor),
+            self._loaded,
+            self.error_label.show_message,
+        )
+
+    def _loaded(self, infos: list[users.UserInfo]) -> None:
+        self.model.set_users(infos)
+        self._update_buttons()
+
+    def selected(self) -> users.UserInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.user_at(rows[0].row()) if rows else None
+
+    def select_login(self, login: str) -> None:
+        row = self.model.row_of(login)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    def _update_buttons(self, *_args: object) -> None:
+        user = self.selected()
+        for button in (self.toggle_button, self.password_button, self.role_button):
+            button.setEnabled(user is not None)
+        self.toggle_button.setText(
+            self.tr("Réactiver…")
+            if user is not None and not user.active
+            else self.tr("Désactiver…")
+        )
+
+    def _open(self, dialog: ServiceDialog) -> None:
+        dialog.sig_done.connect(self._changed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()  # window-modal: it can be hidden and shown again by the screen lock
+
+    def _changed(self, value: object) -> None:
+        self.error_label.clear_message()
+        if isinstance(value, users.UserInfo):
+            row = self.model.upsert(value)
+            self.table.selectRow(row)
+            self._update_buttons()
+
+    def new_user(self) -> None:
+        self._open(NewUserDialog(self._ws, self._actor, self._runner, self))
+
+    def reset_password(self) -> None:
+        user = self.selected()
+        if user is not None:
+            self._open(ResetPasswordDialog(self._ws, self._actor, user, self._runner, self))
+
+    def change_role(self) -> None:
+        user = self.selected()
+        if user is not None:
+            self._open(ChangeRoleDialog(self._ws, self._actor, user, self._runner, self))
+
+    def toggle_active(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        if user.active:
+            question = self.tr(
+                "Désactiver le compte de %1 (%2) ? Cette personne ne pourra plus "
+                "se connecter. Son historique est conservé."
+            )
+        else:
+            question = self.tr("Réactiver le compte de %1 (%2) ?")
+        question = question.replace("%1", user.full_name).replace("%2", user.login)
+        title = self.tr("Désactiver le compte") if user.active else self.tr("Réactiver le compte")
+        if not widgets.ask(self, title, question):
+            return
+        ws, actor, target, active = self._ws, self._actor, user.id, not user.active
+        self._runner.run_write(
+            lambda: users.set_active(ws, actor, target, active),
+            self._changed,
+            self.error_label.show_message,
+        )
+
+
+class AuditPage(QWidget):
+    def __init__(
+        self, ws: Workspace, actor: Actor, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ws, self._actor, self._runner = ws, actor, runner
+        self.model = AuditModel(parent=self)
+        self.table = _table(self)
+        self.table.setModel(self.model)
+        self.refresh_button = QPushButton(self.tr("Actualiser"), self)
+        self.refresh_button.setToolTip("F5")
+        self.refresh_button.clicked.connect(self.reload)
+        _page_shortcut(self, "F5", self.reload)
+        self.verify_button = QPushButton(self.tr("Vérifier l'intégrité"), self)
+        self.verify_button.clicked.connect(self.verify)
+        self.result_label = QLabel(self)
+        self.result_label.setWordWrap(True)
+        self.error_label = ErrorLabel(self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.verify_button)
+        buttons.addStretch(1)
+        box = QVBoxLayout(self)
+        box.addLayout(buttons)
+        box.addWidget(self.result_label)
+        box.addWidget(self.error_label)
+        box.addWidget(self.table, 1)
+        self.reload()
+
+    def reload(self) -> None:
+        self._runner.run_read(
+            lambda: audit_trail.recent(self._ws, self._actor),
+            self.model.set_lines,
+            self.error_label.show_message,
+        )
+
+    def verify(self) -> None:
+        self.verify_button.setEnabled(False)
+        self.result_label.setText(self.tr("Vérification en cours…"))
+        self._runner.run_read(
+            lambda: audit_trail.verify(self._ws), self._verified, self._verify_failed
+        )
+
+    def _verified(self, report: AuditReport) -> None:
+        self.verify_button.setEnabled(True)
+        self.result_label.setStyleSheet("color: #1b6e2a;" if report.ok else "color: #b00020;")
+        self.result_label.setText(report.message)
+
+    def _verify_failed(self, message: str) -> None:
+        self.verify_button.setEnabled(True)
+        self.result_label.setText("")
+        self.error_label.show_message(message)
+
+
+class AdminArea(QTabWidget):
+    def __init__(
+        self, ws: Workspace, actor: Actor, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.users_page: UsersPage | None = None
+        self.audit_page: AuditPage | None = None
+        if actor.can(Permission.USERS_MANAGE):
+            self.users_page = UsersPage(ws, actor, runner, self)
+            self.addTab(self.users_page, self.tr("Comptes"))
+        if actor.can(Permission.AUDIT_READ):
+            self.audit_page = AuditPage(ws, actor, runner, self)
+            self.addTab(self.audit_page, self.tr("Journal d'audit"))

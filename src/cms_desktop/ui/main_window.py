@@ -1,0 +1,251 @@
+"""The role-aware shell: navigation between areas, who is logged in, lock, status bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cms_desktop.domain.permissions import ROLE_LABELS
+from cms_desktop.services import workspace as workspace_service
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.ui import widgets
+from cms_desktop.ui.areas import AreaContext, AreaSpec, default_areas
+from cms_desktop.ui.lock import DEFAULT_AUTO_LOCK_MINUTES, InactivityWatcher, LockPage
+from cms_desktop.ui.tasks import TaskRunner, user_message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Area:
+    key: str
+    title: str
+    widget: QWidget
+    item: QListWidgetItem
+    shortcut: QShortcut | None
+
+
+class MainWindow(QMainWindow):
+    """One logged-in user's window; closing it or switching user logs out."""
+
+    sig_logged_out = Signal()
+    """The user logged out to let someone else log in (the window is about to close)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        actor: Actor,
+        runner: TaskRunner,
+        centre_name: str = "",
+        auto_lock_minutes: float = DEFAULT_AUTO_LOCK_MINUTES,
+        areas: Sequence[AreaSpec] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.actor = actor
+        self._runner = runner
+        self._areas: dict[str, _Area] = {}
+        self._logged_out = False
+        self._hidden_dialogs: list[QDialog] = []
+        self.setWindowTitle(f"{centre_name} — cms-desktop" if centre_name else "cms-desktop")
+
+        self.navigation = QListWidget(self)
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(190)
+        self.navigation.setAccessibleName(self.tr("Navigation"))
+        self.pages = QStackedWidget(self)
+        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+
+        self.content = QWidget(self)
+        content_box = QVBoxLayout(self.content)
+        content_box.setContentsMargins(0, 0, 0, 0)
+        content_box.setSpacing(0)
+        content_box.addWidget(self._header(centre_name))
+        body = QHBoxLayout()
+        body.setSpacing(0)
+        body.addWidget(self.navigation)
+        body.addWidget(self.pages, 1)
+        content_box.addLayout(body, 1)
+
+        self.lock_page = LockPage(self._user_label(), self._unlock, runner, self)
+        self.lock_page.sig_unlocked.connect(self.unlock_screen)
+        self.lock_page.sig_switch_user.connect(self.switch_user)
+
+        # The lock page sits over the content in a stack: the pages underneath, and what
+        # is typed in them, stay alive while the screen is locked.
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.content)
+        self.stack.addWidget(self.lock_page)
+        self.setCentralWidget(self.stack)
+
+        self.database_label = QLabel(self.tr("Base chiffrée : ouverte"), self)
+        self.sync_label = QLabel(self.tr("Synchronisation : non configurée"), self)
+        self.statusBar().addPermanentWidget(self.database_label)
+        self.statusBar().addPermanentWidget(self.sync_label)
+
+        self.lock_shortcut = QShortcut(QKeySequence("Ctrl+L"), self)
+        self.lock_shortcut.activated.connect(self.lock_screen)
+
+        self.watcher = InactivityWatcher(auto_lock_minutes, self)
+        self.watcher.sig_idle.connect(self.lock_screen)
+
+        context = AreaContext(workspace, actor, runner)
+        for spec in default_areas() if areas is None else areas:
+            if spec.allowed(actor):
+                self.add_area(spec.key, spec.title, spec.factory(context), spec.shortcut)
+        if self.navigation.count():
+            self.navigation.setCurrentRow(0)
+        self.resize(1200, 760)
+
+    def _user_label(self) -> str:
+        return f"{self.actor.full_name} ({ROLE_LABELS[self.actor.role]})"
+
+    def _header(self, centre_name: str) -> QWidget:
+        bar = QWidget(self)
+        bar.setObjectName("headerBar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        centre = QLabel(centre_name or "cms-desktop", bar)
+        centre.setObjectName("pageTitle")
+        self.user_label = QLabel(
+            f"<b>{self.actor.full_name}</b><br>{ROLE_LABELS[self.actor.role]}", bar
+        )
+        self.user_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.lock_button = QPushButton(self.tr("Verrouiller (Ctrl+L)"), bar)
+        self.lock_button.setToolTip(self.tr("Verrouiller l'écran pendant votre absence"))
+        self.lock_button.clicked.connect(self.lock_screen)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(16, 8, 16, 8)
+        row.addWidget(centre, 1)
+        row.addWidget(self.user_label)
+        row.addSpacing(12)
+        row.addWidget(self.lock_button)
+        return bar
+
+    # --- areas -----------------------------------------------------------------------
+    def add_area(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
+        """Add a page to the navigation; ``shortcut`` (e.g. "Ctrl+2") switches to it."""
+        if key in self._areas:
+            raise ValueError(f"area {key!r} already added")
+        item = QListWidgetItem(title)
+        if shortcut:
+            item.setToolTip(f"{title} ({shortcut})")
+        self.navigation.addItem(item)
+        self.pages.addWidget(widget)
+        action = None
+        if shortcut:
+            action = QShortcut(QKeySequence(shortcut), self)
+            action.activated.connect(lambda k=key: self.show_area(k))
+        self._areas[key] = _Area(key, title, widget, item, action)
+
+    def area_keys(self) -> list[str]:
+        return list(self._areas)
+
+    def area_widget(self, key: str) -> QWidget:
+        return self._areas[key].widget
+
+    def show_area(self, key: str) -> None:
+        if self.is_locked() or key not in self._areas:
+            return
+        self.navigation.setCurrentItem(self._areas[key].item)
+
+    def current_area(self) -> str | None:
+        widget = self.pages.currentWidget()
+        return next((a.key for a in self._areas.values() if a.widget is widget), None)
+
+    def set_sync_state(self, text: str) -> None:
+        self.sync_label.setText(text)
+
+    # --- lock ------------------------------------------------------------------------
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self.is_locked():
+            self.watcher.start()
+
+    def is_locked(self) -> bool:
+        return self.stack.currentWidget() is self.lock_page
+
+    def lock_screen(self) -> None:
+        if self.is_locked() or self._logged_out:
+            return
+        self.watcher.stop()
+        # Open dialogs are hidden with the work, not closed: what they hold is kept.
+        self._hidden_dialogs = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QDialog) and w.isVisible() and self.isAncestorOf(w)
+        ]
+        for dialog in self._hidden_dialogs:
+            dialog.hide()
+        self.stack.setCurrentWidget(self.lock_page)
+        self._set_shortcuts_enabled(False)
+        self.lock_page.prepare()
+        self._runner.run_write(
+            lambda: workspace_service.record_lock(self.workspace, self.actor),
+            None,
+            lambda message: log.warning("Screen lock could not be recorded"),
+        )
+
+    def unlock_screen(self) -> None:
+        self.stack.setCurrentWidget(self.content)
+        self._set_shortcuts_enabled(True)
+        for dialog in self._hidden_dialogs:
+            dialog.show()
+        self._hidden_dialogs = []
+        self.watcher.start()
+
+    def _unlock(self, password: str) -> None:
+        workspace_service.unlock(self.workspace, self.actor, password)
+
+    def _set_shortcuts_enabled(self, enabled: bool) -> None:
+        self.lock_shortcut.setEnabled(enabled)
+        for area in self._areas.values():
+            if area.shortcut is not None:
+                area.shortcut.setEnabled(enabled)
+
+    # --- logout ----------------------------------------------------------------------
+    def switch_user(self) -> None:
+        if not widgets.ask(
+            self,
+            self.tr("Changer d'utilisateur"),
+            self.tr("Votre session sera fermée. Le travail non enregistré sera perdu. Continuer ?"),
+        ):
+            return
+        self.logout()
+        self.sig_logged_out.emit()
+        self.close()
+
+    def logout(self) -> None:
+        """Write the logout entry and close the store (once; it runs before the app can quit)."""
+        if self._logged_out:
+            return
+        self._logged_out = True
+        self.watcher.stop()
+        self._runner.wait_idle()
+        try:
+            workspace_service.logout(self.workspace, self.actor)
+        except Exception as exc:  # the window must close even if the store is gone
+            user_message(exc)
+            self.workspace.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.logout()
+        super().closeEvent(event)

@@ -1,0 +1,74 @@
+"""Moves between the login window and one user's main window (login → work → logout → login)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.session_info import centre_summary
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.ui.login import LoginWindow, Recover
+from cms_desktop.ui.main_window import MainWindow
+from cms_desktop.ui.tasks import TaskRunner
+
+LoginFn = Callable[[str, str], tuple[Workspace, Actor]]
+
+
+@dataclass(frozen=True)
+class Session:
+    workspace: Workspace
+    actor: Actor
+    centre_name: str
+    auto_lock_minutes: int
+
+
+class AppShell(QObject):
+    sig_main_window_shown = Signal(object)
+    """A user logged in; the argument is their MainWindow."""
+
+    def __init__(
+        self,
+        login: LoginFn,
+        recover: Recover,
+        runner: TaskRunner,
+        demo_hint: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._login = login
+        self._runner = runner
+        self.login_window = LoginWindow(self._open_session, recover, runner, demo_hint)
+        self.login_window.sig_logged_in.connect(self._show_main)
+        self.main_window: MainWindow | None = None
+
+    def _open_session(self, login_name: str, password: str) -> Session:
+        workspace, actor = self._login(login_name, password)
+        summary = centre_summary(workspace)
+        return Session(workspace, actor, summary.name, summary.auto_lock_minutes)
+
+    def start(self) -> None:
+        self.login_window.show()
+
+    def _show_main(self, session: Session) -> None:
+        window = MainWindow(
+            session.workspace,
+            session.actor,
+            self._runner,
+            session.centre_name,
+            session.auto_lock_minutes,
+        )
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        window.sig_logged_out.connect(self._back_to_login)
+        self.main_window = window
+        self.login_window.hide()
+        window.show()
+        self.sig_main_window_shown.emit(window)
+
+    def _back_to_login(self) -> None:
+        self.main_window = None
+        self.login_window.reset()
+        self.login_window.show()
+        self.login_window.activateWindow()

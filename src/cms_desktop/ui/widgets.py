@@ -1,0 +1,63 @@
+"""Small widgets shared by the screens: the inline error line, password fields, the style sheet."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
+
+# Sober palette: one accent for the primary action, a red that reads on white and on grey.
+STYLE_SHEET = """
+QLabel#errorLabel { color: #b00020; font-weight: 600; }
+QLabel#demoBanner { background: #fff3cd; color: #5c4400; border: 1px solid #e0c36c;
+                    border-radius: 4px; padding: 8px; font-weight: 600; }
+QLabel#pageTitle { font-size: 15pt; font-weight: 600; }
+QLabel#appTitle { font-size: 18pt; font-weight: 600; }
+QLabel#hint { color: #555555; }
+QWidget#headerBar { background: #eef2f6; border-bottom: 1px solid #c8d0d8; }
+QListWidget#navigation { background: #f6f8fa; border: none; border-right: 1px solid #c8d0d8;
+                         font-size: 11pt; }
+QListWidget#navigation::item { padding: 10px 14px; }
+QListWidget#navigation::item:selected { background: #1f5fa8; color: white; }
+QLabel#recoveryCode { font-family: "DejaVu Sans Mono", "Consolas", monospace; font-size: 20pt;
+                      font-weight: 600; padding: 12px; border: 2px dashed #888888;
+                      background: #fafafa; }
+"""
+
+
+class ErrorLabel(QLabel):
+    """A red, word-wrapped line under a form; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorLabel")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.setText(message)
+        self.setVisible(bool(message))
+
+    def clear_message(self) -> None:
+        self.show_message("")
+
+
+def password_edit(parent: QWidget | None = None) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    return edit
+
+
+def ask(parent: QWidget | None, title: str, question: str) -> bool:
+    """A yes/no question whose default answer is « Non » (destructive actions ask first)."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
+    yes = box.addButton(box.tr("Oui"), QMessageBox.ButtonRole.YesRole)
+    no = box.addButton(box.tr("Non"), QMessageBox.ButtonRole.NoRole)
+    box.setDefaultButton(no)
+    box.setEscapeButton(no)
+    box.exec()
+    return box.clickedButton() is yes
+
+
+def inform(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
