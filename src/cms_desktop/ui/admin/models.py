@@ -114,6 +114,7 @@ ACTION_LABELS = {
     "screen_locked": "Écran verrouillé",
     "unlock": "Déverrouillage",
     "unlock_failed": "Échec de déverrouillage",
+    "demo_patients_added": "Patients de démonstration ajoutés",
 }
 
 
