@@ -171,3 +171,22 @@ def test_switch_user_asks_then_returns_to_login(
     assert shell.login_window.login_edit.text() == "accueil"
     assert shell.login_window.password_edit.text() == ""
     assert shell.main_window is None
+
+
+def test_lock_hides_an_open_dialog_and_gives_it_back_with_its_text(
+    qtbot: QtBot, open_session: OpenSession, runner: SyncTaskRunner
+) -> None:
+    from cms_desktop.ui.admin.dialogs import NewUserDialog
+
+    window = _main(qtbot, open_session, runner, "admin")
+    window.show_area("admin")
+    page = window.area_widget("admin").users_page
+    page.new_user()
+    dialog = page.findChild(NewUserDialog)
+    qtbot.keyClicks(dialog.name_edit, "Julien Roux")
+    window.lock_screen()
+    assert not dialog.isVisible()
+    qtbot.keyClicks(window.lock_page.password_edit, PASSWORD)
+    window.lock_page.submit()
+    assert dialog.isVisible()
+    assert dialog.name_edit.text() == "Julien Roux"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -118,7 +118,7 @@ ACTION_LABELS = {
 }
 
 
-def format_paris(at: Any) -> str:
+def format_paris(at: datetime) -> str:
     """dd/mm/yyyy HH:MM in Europe/Paris; stored times are UTC (naive ones too)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
