@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -52,9 +53,12 @@ class LoginWindow(QWidget):
         self.demo_banner = QLabel(self)
         self.demo_banner.setObjectName("demoBanner")
         self.demo_banner.setWordWrap(True)
+        self.demo_banner.setTextFormat(Qt.TextFormat.RichText)
         self.demo_banner.setText(
-            self.tr("Mode démonstration : toutes les données sont fictives.")
-            + (f"\n{demo_hint}" if demo_hint else "")
+            "<b>"
+            + html.escape(self.tr("Mode démonstration : toutes les données sont fictives."))
+            + "</b>"
+            + (f"<br>{html.escape(demo_hint)}" if demo_hint else "")
         )
         self.demo_banner.setVisible(demo_hint is not None)
 
@@ -103,12 +107,24 @@ class LoginWindow(QWidget):
         self.setTabOrder(self.login_edit, self.password_edit)
         self.setTabOrder(self.password_edit, self.submit_button)
         self.setTabOrder(self.submit_button, self.recovery_button)
-        self.setMinimumWidth(460)
+        self.login_edit.setMinimumWidth(300)
+        self.resize(540, 360)
         self.login_edit.setFocus()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         (self.password_edit if self.login_edit.text() else self.login_edit).setFocus()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_wrapped_labels()
+
+    def _fit_wrapped_labels(self) -> None:
+        # Top-level layouts ignore height-for-width: give wrapped labels their real height so
+        # that the window grows when an error appears instead of squeezing the banner.
+        for label in (self.demo_banner, self.error_label, self.notice_label):
+            if label.isVisible():
+                label.setMinimumHeight(label.heightForWidth(max(1, label.width())))
 
     def submit(self) -> None:
         login_name = self.login_edit.text().strip()
@@ -144,6 +160,7 @@ class LoginWindow(QWidget):
             ).replace("%1", login_name)
         )
         self.notice_label.show()
+        self._fit_wrapped_labels()
         self.password_edit.setFocus()
 
     def _succeeded(self, session: object) -> None:
@@ -155,6 +172,7 @@ class LoginWindow(QWidget):
         self._set_busy(False)
         self.password_edit.clear()
         self.error_label.show_message(message)
+        self._fit_wrapped_labels()
         (self.password_edit if self.login_edit.text().strip() else self.login_edit).setFocus()
 
     def _set_busy(self, busy: bool) -> None:

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         self._hidden_dialogs = [
             w
             for w in QApplication.topLevelWidgets()
-            if isinstance(w, QDialog) and w.isVisible() and self.isAncestorOf(w)
+            if isinstance(w, QDialog) and w.isVisible() and self._owns(w)
         ]
         for dialog in self._hidden_dialogs:
             dialog.hide()
@@ -203,6 +203,15 @@ class MainWindow(QMainWindow):
             None,
             lambda message: log.warning("Screen lock could not be recorded"),
         )
+
+    def _owns(self, widget: QWidget) -> bool:
+        # isAncestorOf() stops at window boundaries; dialogs are windows of their own.
+        parent = widget.parentWidget()
+        while parent is not None:
+            if parent is self:
+                return True
+            parent = parent.parentWidget()
+        return False
 
     def unlock_screen(self) -> None:
         self.stack.setCurrentWidget(self.content)

@@ -194,13 +194,16 @@ class RecoveryPage(QWizardPage):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Code de récupération"))
-        self.setSubTitle(
+        self.setSubTitle(self.tr("Le centre est créé. Dernière étape : le code de récupération."))
+        explanation = QLabel(
             self.tr(
                 "Si tous les mots de passe des administrateurs sont perdus, ce code est le seul "
                 "moyen de rouvrir la base chiffrée. Imprimez-le et remettez-le au directeur "
-                "médical, qui le garde au coffre. Il ne sera plus jamais affiché."
-            )
+                "médical, qui le garde au coffre.<br><b>Il ne sera plus jamais affiché.</b>"
+            ),
+            self,
         )
+        explanation.setWordWrap(True)
         self.code_label = QLabel(self)
         self.code_label.setObjectName("recoveryCode")
         self.code_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -216,6 +219,7 @@ class RecoveryPage(QWizardPage):
         self.confirm_box.toggled.connect(self.completeChanged)
         box = QVBoxLayout(self)
         box.setSpacing(14)
+        box.addWidget(explanation)
         box.addWidget(self.code_label)
         box.addWidget(self.print_button, 0, Qt.AlignmentFlag.AlignLeft)
         box.addStretch(1)

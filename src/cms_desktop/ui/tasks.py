@@ -35,7 +35,11 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, ServiceError | PermissionDenied):
         return str(exc)
     # The exception's arguments may hold patient data: log only its type and where it came from.
-    frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+    # Source lines are left out too: only file, line and function name.
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+    )
     log.error("Unexpected %s in a background task\n%s", type(exc).__name__, frames)
     return unexpected_error_message()
 

@@ -9,10 +9,12 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
 STYLE_SHEET = """
 QLabel#errorLabel { color: #b00020; font-weight: 600; }
 QLabel#demoBanner { background: #fff3cd; color: #5c4400; border: 1px solid #e0c36c;
-                    border-radius: 4px; padding: 8px; font-weight: 600; }
+                    border-radius: 4px; padding: 8px; }
 QLabel#pageTitle { font-size: 15pt; font-weight: 600; }
 QLabel#appTitle { font-size: 18pt; font-weight: 600; }
 QLabel#hint { color: #555555; }
+QStatusBar QLabel { padding: 2px 10px; }
+QStatusBar::item { border: none; border-left: 1px solid #c8d0d8; }
 QWidget#headerBar { background: #eef2f6; border-bottom: 1px solid #c8d0d8; }
 QListWidget#navigation { background: #f6f8fa; border: none; border-right: 1px solid #c8d0d8;
                          font-size: 11pt; }

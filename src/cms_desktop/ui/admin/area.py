@@ -192,6 +192,7 @@ class AuditPage(QWidget):
         self.verify_button.clicked.connect(self.verify)
         self.result_label = QLabel(self)
         self.result_label.setWordWrap(True)
+        self.result_label.hide()
         self.error_label = ErrorLabel(self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.refresh_button)
@@ -214,6 +215,7 @@ class AuditPage(QWidget):
     def verify(self) -> None:
         self.verify_button.setEnabled(False)
         self.result_label.setText(self.tr("Vérification en cours…"))
+        self.result_label.show()
         self._runner.run_read(
             lambda: audit_trail.verify(self._ws), self._verified, self._verify_failed
         )

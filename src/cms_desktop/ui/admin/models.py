@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,10 +114,11 @@ ACTION_LABELS = {
     "screen_locked": "Écran verrouillé",
     "unlock": "Déverrouillage",
     "unlock_failed": "Échec de déverrouillage",
+    "demo_patients_added": "Patients de démonstration ajoutés",
 }
 
 
-def format_paris(at: Any) -> str:
+def format_paris(at: datetime) -> str:
     """dd/mm/yyyy HH:MM in Europe/Paris; stored times are UTC (naive ones too)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)

@@ -1,0 +1,117 @@
+"""First-run wizard: inline French validation, the centre created, the recovery code shown."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWizard
+from pytestqt.qtbot import QtBot
+
+from cms_desktop.services.setup import initialise_centre, recover_access
+from cms_desktop.services.workspace import login
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.ui import widgets
+from cms_desktop.ui.setup_wizard import SetupWizard
+from cms_desktop.ui.tasks import SyncTaskRunner
+from tests.ui.conftest import FAST_KDF
+
+ADMIN_PASSWORD = "Premier-Admin-2026"
+
+
+@pytest.fixture
+def wizard(qtbot: QtBot, tmp_path: Path) -> tuple[SetupWizard, DataDir]:
+    data_dir = DataDir(tmp_path / "nouveau")
+    wizard = SetupWizard(partial(initialise_centre, data_dir, kdf=FAST_KDF), SyncTaskRunner())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard, data_dir
+
+
+def _fill_centre(qtbot: QtBot, wizard: SetupWizard, finess: str = "610000000") -> None:
+    page = wizard.centre_page
+    qtbot.keyClicks(page.name_edit, "CMS de Valbourg")
+    qtbot.keyClicks(page.address_edit, "12 rue de la Republique")
+    qtbot.keyClicks(page.postcode_edit, "61000")
+    qtbot.keyClicks(page.city_edit, "Valbourg")
+    qtbot.keyClicks(page.finess_edit, finess)
+
+
+def _fill_admin(qtbot: QtBot, wizard: SetupWizard, confirm: str = ADMIN_PASSWORD) -> None:
+    page = wizard.admin_page
+    qtbot.keyClicks(page.name_edit, "Marc Admin")
+    qtbot.keyClicks(page.login_edit, "m.admin")
+    qtbot.keyClicks(page.password_edit, ADMIN_PASSWORD)
+    qtbot.keyClicks(page.confirm_edit, confirm)
+
+
+def test_wizard_creates_the_centre_and_shows_the_recovery_code(
+    qtbot: QtBot, wizard: tuple[SetupWizard, DataDir]
+) -> None:
+    wiz, data_dir = wizard
+    _fill_centre(qtbot, wiz)
+    wiz.next()
+    assert wiz.currentPage() is wiz.admin_page
+    _fill_admin(qtbot, wiz)
+    wiz.next()
+    assert wiz.currentPage() is wiz.recovery_page
+    assert data_dir.initialised
+    result = wiz.result_value()
+    assert result is not None
+    assert wiz.recovery_page.code_label.text() == result.recovery_code
+
+    finish = wiz.button(QWizard.WizardButton.FinishButton)
+    assert not finish.isEnabled()
+    wiz.recovery_page.confirm_box.setChecked(True)
+    assert finish.isEnabled()
+    with qtbot.waitSignal(wiz.accepted):
+        finish.click()
+
+    ws, actor = login(data_dir, "m.admin", ADMIN_PASSWORD)
+    ws.close()
+    assert actor.full_name == "Marc Admin"
+    recover_access(data_dir, result.recovery_code, "m.admin", "Autre-Admin-2027")
+
+
+def test_centre_page_refuses_bad_finess_in_french(
+    qtbot: QtBot, wizard: tuple[SetupWizard, DataDir]
+) -> None:
+    wiz, data_dir = wizard
+    _fill_centre(qtbot, wiz, finess="12345")
+    wiz.next()
+    assert wiz.currentPage() is wiz.centre_page
+    assert "FINESS" in wiz.centre_page.error_label.text()
+    assert not data_dir.initialised
+
+
+def test_admin_page_refuses_mismatch_and_weak_password(
+    qtbot: QtBot, wizard: tuple[SetupWizard, DataDir]
+) -> None:
+    wiz, data_dir = wizard
+    _fill_centre(qtbot, wiz)
+    wiz.next()
+    _fill_admin(qtbot, wiz, confirm="Autre-Chose-2026")
+    wiz.next()
+    assert wiz.currentPage() is wiz.admin_page
+    assert "pas identiques" in wiz.admin_page.error_label.text()
+    wiz.admin_page.password_edit.setText("Court-1")
+    wiz.admin_page.confirm_edit.setText("Court-1")
+    wiz.next()
+    assert "au moins 10 caractères" in wiz.admin_page.error_label.text()
+    assert not data_dir.initialised
+
+
+def test_escape_on_the_code_page_is_refused_until_acknowledged(
+    qtbot: QtBot, wizard: tuple[SetupWizard, DataDir], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wiz, _data_dir = wizard
+    told: list[str] = []
+    monkeypatch.setattr(widgets, "inform", lambda parent, title, text: told.append(text))
+    _fill_centre(qtbot, wiz)
+    wiz.next()
+    _fill_admin(qtbot, wiz)
+    wiz.next()
+    wiz.reject()
+    assert wiz.isVisible()
+    assert told and "code de récupération" in told[0]
