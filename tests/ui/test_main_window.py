@@ -38,7 +38,7 @@ def _main(
     [
         ("accueil", ["agenda", "patients", "printing"]),
         ("dr.moreau", ["agenda", "patients", "printing"]),
-        ("admin", ["agenda", "admin"]),
+        ("admin", ["admin"]),
         ("direction", ["agenda", "patients", "printing", "admin"]),
     ],
 )
@@ -138,9 +138,9 @@ def test_lock_and_logout_are_recorded_in_the_audit_trail(
     window = _main(qtbot, open_session, runner, "accueil")
     window.lock_screen()
     window.close()
-    ws, admin = login(centre, "admin", PASSWORD)
+    ws, director = login(centre, "direction", PASSWORD)
     try:
-        actions = [(line.user_login, line.action) for line in audit_trail.recent(ws, admin)]
+        actions = [(line.user_login, line.action) for line in audit_trail.recent(ws, director)]
     finally:
         ws.close()
     assert ("accueil", "screen_locked") in actions

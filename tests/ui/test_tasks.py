@@ -8,7 +8,7 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from cms_desktop.domain.permissions import Permission, PermissionDenied
+from cms_desktop.domain.permissions import Permission, PermissionDenied, Role
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.ui.tasks import SyncTaskRunner, ThreadedTaskRunner, user_message
 
@@ -74,6 +74,7 @@ def test_unexpected_error_gives_generic_message_and_logs_no_data(
 
 
 def test_permission_denied_message_is_the_french_sentence() -> None:
-    assert user_message(PermissionDenied(Permission.USERS_MANAGE)) == (
-        "Action non autorisée pour votre rôle : gérer les comptes."
+    assert user_message(PermissionDenied(Role.RECEPTION, Permission.USERS_MANAGE)) == (
+        "Action non autorisée : le rôle « Accueil » ne permet pas de gérer les comptes "
+        "utilisateurs."
     )

@@ -10,7 +10,7 @@ from cms_desktop.storage.models.base import (
 )
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
-from cms_desktop.storage.models.patient import Patient
+from cms_desktop.storage.models.patient import Patient, PatientAld
 
 __all__ = [
     "AuditEntry",
@@ -22,6 +22,7 @@ __all__ = [
     "LocalState",
     "OpLogRow",
     "Patient",
+    "PatientAld",
     "Replicated",
     "Replication",
     "Room",
