@@ -61,6 +61,20 @@ def test_audit_model_passes_the_model_tester_and_shows_paris_time(qtmodeltester:
     assert model.data(model.index(1, 0)) == "01/07/2026 10:05"
     assert model.data(model.index(1, 2)) == "unknown_action"
     assert format_paris(datetime(2026, 3, 29, 1, 30, tzinfo=UTC)) == "29/03/2026 03:30"
+    assert model.data(model.index(0, 3)) == ""
+
+
+def test_audit_model_names_the_target_by_id_only() -> None:
+    opened = AuditLine(
+        datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
+        "dr.moreau",
+        "clinical_record_opened",
+        "patient",
+        "0f1e2d3c-aaaa-bbbb-cccc-000000000000",
+    )
+    model = AuditModel([opened])
+    assert model.data(model.index(0, 3)) == "Dossier 0f1e2d3c"
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "Objet"
 
 
 def test_table_lists_the_accounts(

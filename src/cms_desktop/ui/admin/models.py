@@ -125,8 +125,19 @@ def format_paris(at: datetime) -> str:
     return at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
+TARGET_LABELS = {
+    "patient": "Dossier",
+    "consultation": "Consultation",
+    "user": "Compte",
+    "document": "Document",
+    "prescription": "Ordonnance",
+    "appointment": "Rendez-vous",
+    "record_request": "Demande de dossier",
+}
+
+
 class AuditModel(QAbstractTableModel):
-    COLUMNS = ("at", "login", "action")
+    COLUMNS = ("at", "login", "action", "target")
 
     def __init__(self, lines: Sequence[AuditLine] = (), parent: Any = None) -> None:
         super().__init__(parent)
@@ -150,7 +161,7 @@ class AuditModel(QAbstractTableModel):
             return None
         if not 0 <= section < len(self.COLUMNS):
             return None
-        return (_tr("Date"), _tr("Identifiant"), _tr("Action"))[section]
+        return (_tr("Date"), _tr("Identifiant"), _tr("Action"), _tr("Objet"))[section]
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
@@ -163,5 +174,11 @@ class AuditModel(QAbstractTableModel):
             return format_paris(line.at)
         if column == "login":
             return line.user_login
+        if column == "target":
+            # Ids only: the trail never holds a patient's name; the director looks the id up.
+            if not line.target_type:
+                return ""
+            kind = TARGET_LABELS.get(line.target_type, line.target_type)
+            return f"{_tr(kind)} {line.target_id[:8]}" if line.target_id else _tr(kind)
         label = ACTION_LABELS.get(line.action)
         return _tr(label) if label else line.action
