@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
 from cms_desktop.services.actor import Actor
@@ -114,8 +116,8 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
         return _info(user)
 
 
-def _get(session: object, user_id: str) -> User:
-    user = session.get(User, user_id)  # type: ignore[attr-defined]
+def _get(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
     if user is None or user.deleted:
         raise NotFound("Compte introuvable.")
     assert isinstance(user, User)
