@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import time as clock
 from datetime import date, datetime, time
 
 import pytest
@@ -258,12 +257,12 @@ def test_record_copy_content_and_reference_on_every_page(
     assert text.index("Consultation du 01/01/2020") < text.index("/2025 — ")
 
 
-def test_record_copy_scale(centre: CentreInfo, adult: PatientInfo) -> None:
+def test_record_copy_holds_every_consultation_and_document(
+    centre: CentreInfo, adult: PatientInfo
+) -> None:
+    # Its speed is measured by bench/bench_printing.py, not asserted here.
     record = _record(adult, 300, 50)
-    started = clock.perf_counter()
     pdf = render_record_copy(centre, record)
-    elapsed = clock.perf_counter() - started
-    assert elapsed < 3.0
     text = text_of(pdf)
     assert text.count("Consultation du") == 300
     assert "Compte rendu fictif 49" in text
