@@ -182,18 +182,28 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
 
 
 def save_draft(
-    ws: Workspace, actor: Actor, patient_id: str, content: NoteContent, draft_id: str | None = None
+    ws: Workspace,
+    actor: Actor,
+    patient_id: str,
+    content: NoteContent,
+    draft_id: str | None = None,
+    seen_at: datetime | None = None,
 ) -> str:
-    """Create or update the actor's draft; returns its id. Nothing is stored if invalid."""
+    """Create or update the actor's draft; returns its id. Nothing is stored if invalid.
+
+    ``seen_at`` (when the patient was seen) defaults to now for a new draft.
+    """
     actor.require(Permission.CLINICAL_WRITE)
     clean = _validate(content)
+    if seen_at is not None and seen_at > datetime.now(UTC):
+        raise ValidationFailed("La date de la consultation ne peut pas être dans le futur.")
     with ws.store.write() as session:
         _patient(session, patient_id)
         if draft_id is None:
             draft = ConsultationDraft(
                 patient_id=patient_id,
                 author_id=actor.user_id,
-                seen_at=datetime.now(UTC),
+                seen_at=seen_at or datetime.now(UTC),
                 **clean.__dict__,
             )
             session.add(draft)
