@@ -150,11 +150,18 @@ def _consultations(
 
 
 def open_patient_file(
-    ws: Workspace, actor: Actor, patient_id: str, today: date | None = None
+    ws: Workspace,
+    actor: Actor,
+    patient_id: str,
+    today: date | None = None,
+    *,
+    reload: bool = False,
 ) -> PatientFile:
     """Header, synthesis, active allergies, due screenings, last notes and the actor's drafts.
 
-    Audited as ``clinical_record_opened`` (one entry per opening).
+    Audited as ``clinical_record_opened`` (one entry per opening); ``reload=True`` is the
+    screen refreshing a file it already opened after the actor's own change (not audited
+    again, the change itself is).
     """
     actor.require(Permission.CLINICAL_READ)
     today = today or date.today()
@@ -193,6 +200,8 @@ def open_patient_file(
                 for d in drafts
             ),
         )
+        if reload:
+            return result
         audit.append(
             session,
             ws.store.station_id,
