@@ -98,6 +98,8 @@ class ChartsTab(QWidget):
                 QDateTime.fromMSecsSinceEpoch(_ms(last) + 86_400_000 * 15),
             )
             y_axis.setRange(low - pad, high + pad)
+            y_axis.setLabelFormat("%.0f" if high >= 20 else "%.1f")
+            y_axis.applyNiceNumbers()
             self.empty.setText(self.tr("%n mesure(s)", "", len(points)))
         else:
             self.empty.setText(self.tr("Aucune mesure enregistrée pour ce patient."))

@@ -187,6 +187,7 @@ class DocumentsTab(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.viewer)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([520, 680])
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(splitter)
@@ -212,6 +213,7 @@ class DocumentsTab(QWidget):
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(1)
         if docs and self.table.currentRow() < 0:
             self.table.setCurrentCell(0, 0)
 
