@@ -10,23 +10,43 @@ from cms_desktop.storage.models.base import (
 )
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
+from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
 from cms_desktop.storage.models.patient import Patient, PatientAld
+from cms_desktop.storage.models.synthesis import (
+    AllergyRow,
+    HistoryRow,
+    ProblemRow,
+    RiskFactorRow,
+    ScreeningRow,
+    TreatmentRow,
+    VaccinationRow,
+)
 
 __all__ = [
+    "AllergyRow",
     "AuditEntry",
     "Base",
+    "Blob",
+    "BlobChunk",
     "Centre",
     "Consultation",
     "ConsultationDraft",
+    "Document",
+    "HistoryRow",
     "InsertOnly",
     "LocalState",
     "OpLogRow",
     "Patient",
     "PatientAld",
+    "ProblemRow",
     "Replicated",
     "Replication",
+    "RiskFactorRow",
     "Room",
+    "ScreeningRow",
+    "TreatmentRow",
     "User",
+    "VaccinationRow",
     "new_id",
     "utcnow",
 ]

@@ -42,7 +42,11 @@ class ConsultationDraft(_ConsultationFields, Replicated, Base):
 
 class Consultation(_ConsultationFields, InsertOnly, Base):
     __tablename__ = "consultations"
-    __table_args__ = (Index("ix_consultations_patient_seen", "patient_id", "seen_at"),)
+    __table_args__ = (
+        Index("ix_consultations_patient_seen", "patient_id", "seen_at"),
+        # Amendments of the notes shown in the patient file are found through this index.
+        Index("ix_consultations_amends", "amends_id"),
+    )
 
     signed_at: Mapped[datetime] = mapped_column()
     amends_id: Mapped[str | None] = mapped_column(

@@ -1,0 +1,170 @@
+"""Opening a patient's file (synthesis + last 20 consultations + allergies) on a big centre.
+
+Target (issue #3): <= 50 ms with 100,000 patients and 1,000,000 consultations.
+Prints p50/p95; asserts nothing. ``--quick`` runs on 2,000 patients / 20,000 notes.
+Run: PYTHONPATH=src python bench/bench_patient_file.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services import patient_file, setup, users
+from cms_desktop.services.workspace import login
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import AllergyRow, Consultation, Patient, ProblemRow
+
+PASSWORD = "Bench-Secret-2026"
+
+
+def _build(ws, doctor_id: str, patients: int, notes: int) -> list[str]:  # type: ignore[no-untyped-def]
+    # Bulk core inserts bypass the op-log capture on purpose: this is a data builder.
+    rng = random.Random(1)
+    ids = [str(uuid.uuid4()) for _ in range(patients)]
+    now = datetime.now(UTC)
+    with ws.store.write() as session:
+        for start in range(0, patients, 10_000):
+            session.execute(
+                insert(Patient),
+                [
+                    {
+                        "id": pid,
+                        "version": "",
+                        "deleted": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "birth_name": f"NOM{i}",
+                        "first_given_name": "Prénom",
+                        "birth_date": date(1940, 1, 1) + timedelta(days=rng.randint(0, 25_000)),
+                        "sex": rng.choice("MF"),
+                    }
+                    for i, pid in enumerate(ids[start : start + 10_000], start)
+                ],
+            )
+        session.execute(
+            insert(AllergyRow),
+            [
+                {
+                    "id": str(uuid.uuid4()),
+                    "version": "",
+                    "deleted": False,
+                    "created_at": now,
+                    "updated_at": now,
+                    "patient_id": pid,
+                    "substance": "Pénicilline",
+                    "kind": "allergy",
+                    "severity": "severe",
+                    "status": "active",
+                    "reaction": "",
+                    "note": "",
+                }
+                for pid in ids[::7]
+            ],
+        )
+        session.execute(
+            insert(ProblemRow),
+            [
+                {
+                    "id": str(uuid.uuid4()),
+                    "version": "",
+                    "deleted": False,
+                    "created_at": now,
+                    "updated_at": now,
+                    "patient_id": pid,
+                    "label": "HTA",
+                    "code": "K86",
+                    "status": "active",
+                }
+                for pid in ids[::3]
+            ],
+        )
+    made = 0
+    while made < notes:
+        batch = min(50_000, notes - made)
+        with ws.store.write() as session:
+            session.execute(
+                insert(Consultation),
+                [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "version": "",
+                        "deleted": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "patient_id": rng.choice(ids),
+                        "author_id": doctor_id,
+                        "seen_at": now - timedelta(days=rng.randint(0, 3650)),
+                        "signed_at": now,
+                        "reason": "Suivi",
+                        "examination": "Examen normal " * 5,
+                        "diagnosis": "",
+                        "diagnosis_code": "",
+                        "treatment": "",
+                        "conclusion": "RAS",
+                        "weight_kg": 70.0,
+                        "systolic": 130.0,
+                        "diastolic": 80.0,
+                    }
+                    for _ in range(batch)
+                ],
+            )
+        made += batch
+    return ids
+
+
+def _report(label: str, times: list[float]) -> None:
+    times.sort()
+    p95 = times[int(len(times) * 0.95) - 1]
+    print(f"{label}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target <= 50 ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    patients, notes = (2_000, 20_000) if args.quick else (100_000, 1_000_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = DataDir(Path(tmp) / "centre")
+        kdf = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}
+        setup.initialise_centre(
+            data_dir, setup.CentreDraft(name="Bench"), "admin", "A", PASSWORD, kdf=kdf
+        )
+        ws, admin = login(data_dir, "admin", PASSWORD)
+        users.create_user(ws, admin, users.NewUser("dr.bench", "Dr Bench", Role.DOCTOR, PASSWORD))
+        ws.close()
+        ws, doctor = login(data_dir, "dr.bench", PASSWORD)
+        start = time.perf_counter()
+        ids = _build(ws, doctor.user_id, patients, notes)
+        print(
+            f"built {patients:,} patients / {notes:,} consultations in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        rng = random.Random(2)
+        times = []
+        for pid in rng.sample(ids, 200):
+            t = time.perf_counter()
+            opened = patient_file.open_patient_file(ws, doctor, pid)
+            times.append((time.perf_counter() - t) * 1000)
+            assert len([c for c in opened.consultations if c.amends_id is None]) <= 20
+        _report("open_patient_file (audited)", times)
+        times = []
+        for pid in rng.sample(ids, 200):
+            t = time.perf_counter()
+            patient_file.open_patient_file(ws, doctor, pid, reload=True)
+            times.append((time.perf_counter() - t) * 1000)
+        _report("same reads without the audit write and commit", times)
+        ws.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Helpers shared by the clinical services: the patient's id group and the patient check."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cms_desktop.services.errors import NotFound
+from cms_desktop.storage.models import Patient
+
+
+def _patient_ids(session: Session, patient_id: str) -> list[str]:
+    """Ids whose rows belong to this patient (itself plus records merged into it).
+
+    Until the patients feature's ``patient_group_ids`` is merged, only the patient itself;
+    the integrator switches this one function.
+    """
+    return [patient_id]
+
+
+def live_patient(session: Session, patient_id: str) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.deleted:
+        raise NotFound("Patient introuvable.")
+    return patient
+
+
+def display_name(patient: Patient) -> str:
+    given = patient.used_given_name or patient.first_given_name
+    return f"{patient.used_name or patient.birth_name} {given}".strip()

@@ -1,0 +1,250 @@
+"""Documents of the patient file: import (content checked, stored once, encrypted), list, view.
+
+Reception imports and reads administrative documents only (``document.admin.*``);
+clinicians every kind (``document.clinical.*``). Viewing a document is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.documents import (
+    DOCUMENT_KIND_LABELS,
+    DocumentError,
+    DocumentKind,
+    detect_mime_type,
+    is_administrative,
+)
+from cms_desktop.domain.permissions import Permission, PermissionDenied
+from cms_desktop.domain.synthesis import SynthesisError, clean_text
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_common import _patient_ids, live_patient
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit, blobs
+from cms_desktop.storage.models import Document, User
+
+__all__ = [
+    "DocumentContent",
+    "DocumentView",
+    "import_document",
+    "list_documents",
+    "read_document",
+    "withdraw_document",
+]
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: str
+    patient_id: str
+    kind: DocumentKind
+    title: str
+    document_date: date | None
+    author_name: str
+    mime_type: str
+    size: int
+    original_filename: str
+    sha256: str
+    created_at: datetime
+    available: bool  # the content is held on this workstation
+
+    @property
+    def kind_label(self) -> str:
+        return DOCUMENT_KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    document: DocumentView
+    data: bytes
+
+
+def _read_permission(kind: DocumentKind) -> Permission:
+    return (
+        Permission.DOCUMENT_ADMIN_READ
+        if is_administrative(kind)
+        else Permission.DOCUMENT_CLINICAL_READ
+    )
+
+
+def _write_permission(kind: DocumentKind) -> Permission:
+    return (
+        Permission.DOCUMENT_ADMIN_WRITE
+        if is_administrative(kind)
+        else Permission.DOCUMENT_CLINICAL_WRITE
+    )
+
+
+def _kind(kind: str) -> DocumentKind:
+    try:
+        return DocumentKind(kind)
+    except ValueError:
+        raise ValidationFailed("Type de document inconnu.") from None
+
+
+def import_document(
+    ws: Workspace,
+    actor: Actor,
+    patient_id: str,
+    filename: str,
+    data: bytes,
+    kind: DocumentKind,
+    title: str,
+    document_date: date | None,
+) -> str:
+    """Check and store a PDF/JPEG/PNG file for the patient; returns the document id.
+
+    The content goes into the encrypted store, chunked and addressed by SHA-256 (a file
+    imported twice is kept once); on any error nothing at all is stored.
+    """
+    kind = _kind(kind)
+    actor.require(_write_permission(kind))
+    try:
+        mime = detect_mime_type(filename, data)
+        title = clean_text(title, "Titre", required=True)
+    except (DocumentError, SynthesisError) as exc:
+        raise ValidationFailed(str(exc)) from None
+    if document_date is not None and document_date > date.today():
+        raise ValidationFailed(f"La date du document ({document_date:%d/%m/%Y}) est dans le futur.")
+    with ws.store.write() as session:
+        live_patient(session, patient_id)
+        sha = blobs.put_blob(session, data)
+        doc = Document(
+            patient_id=patient_id,
+            sha256=sha,
+            kind=kind.value,
+            title=title,
+            document_date=document_date,
+            author_id=actor.user_id,
+            mime_type=mime,
+            size=len(data),
+            original_filename=PurePath(filename).name[:255],
+        )
+        session.add(doc)
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "document_imported",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="document",
+            target_id=doc.id,
+            details={"patient_id": patient_id, "sha256": sha, "kind": kind.value},
+        )
+        return doc.id
+
+
+def _view(session: Session, doc: Document, names: dict[str, str]) -> DocumentView:
+    return DocumentView(
+        doc.id,
+        doc.patient_id,
+        DocumentKind(doc.kind),
+        doc.title,
+        doc.document_date,
+        names.get(doc.author_id, ""),
+        doc.mime_type,
+        doc.size,
+        doc.original_filename,
+        doc.sha256,
+        doc.created_at,
+        blobs.has_blob(session, doc.sha256),
+    )
+
+
+def _current(session: Session, ids: list[str]) -> list[Document]:
+    rows = session.scalars(select(Document).where(Document.patient_id.in_(ids))).all()
+    replaced = {r.supersedes_id for r in rows if r.supersedes_id}
+    return [r for r in rows if r.id not in replaced and not r.withdrawn]
+
+
+def list_documents(ws: Workspace, actor: Actor, patient_id: str) -> list[DocumentView]:
+    """The patient's current documents the actor may see, newest first."""
+    if not (
+        actor.can(Permission.DOCUMENT_ADMIN_READ) or actor.can(Permission.DOCUMENT_CLINICAL_READ)
+    ):
+        actor.require(Permission.DOCUMENT_ADMIN_READ)
+    with ws.store.read() as session:
+        live_patient(session, patient_id)
+        names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
+        docs = [
+            d
+            for d in _current(session, _patient_ids(session, patient_id))
+            if actor.can(_read_permission(DocumentKind(d.kind)))
+        ]
+        views = [_view(session, d, names) for d in docs]
+    views.sort(key=lambda v: (v.document_date or v.created_at.date(), v.created_at), reverse=True)
+    return views
+
+
+def _document(session: Session, actor: Actor, document_id: str) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("Document introuvable.")
+    actor.require(_read_permission(DocumentKind(doc.kind)))
+    return doc
+
+
+def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentContent:
+    """The document and its checked content; audited as ``document_viewed``."""
+    with ws.store.write() as session:
+        doc = _document(session, actor, document_id)
+        names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
+        try:
+            data = blobs.get_blob(session, doc.sha256)
+        except blobs.BlobError as exc:
+            raise NotFound(str(exc)) from None
+        audit.append(
+            session,
+            ws.store.station_id,
+            "document_viewed",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="document",
+            target_id=doc.id,
+            details={"patient_id": doc.patient_id},
+        )
+        return DocumentContent(_view(session, doc, names), data)
+
+
+def withdraw_document(ws: Workspace, actor: Actor, document_id: str) -> str:
+    """Withdraw a document filed by mistake: a new row marks it withdrawn (it stays stored)."""
+    with ws.store.write() as session:
+        doc = _document(session, actor, document_id)
+        kind = DocumentKind(doc.kind)
+        if not actor.can(_write_permission(kind)):
+            raise PermissionDenied(actor.role, _write_permission(kind))
+        if session.scalar(select(Document.id).where(Document.supersedes_id == doc.id)):
+            raise ValidationFailed("Ce document a déjà été remplacé ou retiré.")
+        marker = Document(
+            patient_id=doc.patient_id,
+            sha256=doc.sha256,
+            kind=doc.kind,
+            title=doc.title,
+            document_date=doc.document_date,
+            author_id=actor.user_id,
+            mime_type=doc.mime_type,
+            size=doc.size,
+            original_filename=doc.original_filename,
+            supersedes_id=doc.id,
+            withdrawn=True,
+        )
+        session.add(marker)
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "document_withdrawn",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="document",
+            target_id=doc.id,
+            details={"patient_id": doc.patient_id},
+        )
+        return marker.id

@@ -1,0 +1,238 @@
+"""The Synthèse tab: every section of the fiche de synthèse and the prevention due dates.
+
+Keyboard: arrows move, Enter edits the entry (or adds one on a section title), Insert adds to
+the current section, Suppr ends the entry (resolves, stops or removes it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cms_desktop.domain.prevention import SCREENING_LABELS, ScreeningStatus
+from cms_desktop.domain.synthesis import (
+    ALLERGY_KIND_LABELS,
+    HISTORY_KIND_LABELS,
+    RISK_KIND_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    TOBACCO_STATUS_LABELS,
+    EntryStatus,
+)
+from cms_desktop.services import synthesis
+from cms_desktop.services.patient_file import PatientFile
+from cms_desktop.services.synthesis import Section, SynthesisItem
+from cms_desktop.ui.areas import AreaContext
+from cms_desktop.ui.record.entry_dialog import SECTION_TITLES, EntryDialog
+from cms_desktop.ui.record.format import fmt_date, fmt_number
+from cms_desktop.ui.widgets import ask
+
+_ROLE_SECTION = Qt.ItemDataRole.UserRole
+_ROLE_ID = Qt.ItemDataRole.UserRole + 1
+_GREY = QBrush(QColor("#777777"))
+
+
+def describe(section: Section, entry: Any) -> tuple[str, str]:
+    """(main text, details) of one entry, in French."""
+    if section is Section.HISTORY:
+        when = fmt_date(entry.on_date) or (str(entry.year) if entry.year else "")
+        code = f" [{entry.code}]" if entry.code else ""
+        return f"{HISTORY_KIND_LABELS[entry.kind]} — {entry.label}{code}", ", ".join(
+            p for p in (when, entry.note) if p
+        )
+    if section is Section.ALLERGIES:
+        return entry.substance, ", ".join(
+            p
+            for p in (
+                ALLERGY_KIND_LABELS[entry.kind],
+                entry.reaction,
+                SEVERITY_LABELS[entry.severity],
+                STATUS_LABELS[entry.status],
+            )
+            if p
+        )
+    if section is Section.TREATMENTS:
+        since = f"depuis le {fmt_date(entry.started_on)}" if entry.started_on else ""
+        state = "" if entry.active else "arrêté"
+        return f"{entry.medicine} {entry.dosage}".strip(), ", ".join(
+            p for p in (since, entry.prescriber, state) if p
+        )
+    if section is Section.VACCINATIONS:
+        return f"{entry.vaccine} — {fmt_date(entry.given_on)}", ", ".join(
+            p for p in (entry.dose, f"lot {entry.lot}" if entry.lot else "", entry.given_by) if p
+        )
+    if section is Section.RISK_FACTORS:
+        status = TOBACCO_STATUS_LABELS.get(entry.status, "") if entry.status else ""
+        amounts = [
+            f"{fmt_number(entry.pack_years)} paquets-années"
+            if entry.pack_years is not None
+            else "",
+            f"{fmt_number(entry.units_per_week)} unités/semaine"
+            if entry.units_per_week is not None
+            else "",
+        ]
+        return RISK_KIND_LABELS[entry.kind], ", ".join(
+            p for p in (status, *amounts, entry.note) if p
+        )
+    if section is Section.SCREENINGS:
+        return f"{SCREENING_LABELS[entry.programme]} — {fmt_date(entry.done_on)}", entry.result
+    code = f" [{entry.code}]" if entry.code else ""
+    since = f"depuis le {fmt_date(entry.since)}" if entry.since else ""
+    return f"{entry.label}{code}", ", ".join(p for p in (STATUS_LABELS[entry.status], since) if p)
+
+
+def _inactive(section: Section, entry: Any) -> bool:
+    if section in (Section.ALLERGIES, Section.PROBLEMS):
+        return bool(entry.status is EntryStatus.RESOLVED)
+    return section is Section.TREATMENTS and not entry.active
+
+
+class SynthesisTab(QWidget):
+    sig_changed = Signal()
+    """An entry was added, edited or ended: the file must be reloaded."""
+
+    def __init__(self, ctx: AreaContext, patient_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._patient_id = patient_id
+        self._entries: dict[str, tuple[Section, SynthesisItem]] = {}
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("synthesisTree")
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels([self.tr("Élément"), self.tr("Détails")])
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemActivated.connect(lambda *_: self.edit_current())
+        self.add_button = QPushButton(self.tr("Ajouter (Inser)"), self)
+        self.add_button.clicked.connect(self.add_to_current)
+        self.edit_button = QPushButton(self.tr("Modifier (Entrée)"), self)
+        self.edit_button.clicked.connect(self.edit_current)
+        self.end_button = QPushButton(self.tr("Clore (Suppr)"), self)
+        self.end_button.clicked.connect(self.end_current)
+        row = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.end_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(row)
+        box.addWidget(self.tree)
+        for keys, slot in (("Ins", self.add_to_current), ("Del", self.end_current)):
+            shortcut = QShortcut(QKeySequence(keys), self.tree)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
+        self.dialog: EntryDialog | None = None
+
+    def set_file(self, file: PatientFile) -> None:
+        current = self._current_key()
+        self.tree.clear()
+        self._entries.clear()
+        prevention = QTreeWidgetItem(self.tree, [self.tr("Prévention — dépistages organisés"), ""])
+        for due in file.screenings:
+            if due.status is ScreeningStatus.NOT_ELIGIBLE and due.due_date is None:
+                continue
+            when = fmt_date(due.due_date)
+            detail = f"{due.status_label}" + (f" — échéance {when}" if when else "")
+            if due.status is ScreeningStatus.NOT_ELIGIBLE:
+                detail = f"Non concerné·e avant le {when}"
+            child = QTreeWidgetItem(prevention, [due.label, f"{detail} ({due.test_label})"])
+            if due.status in (ScreeningStatus.DUE, ScreeningStatus.OVERDUE):
+                child.setForeground(1, QBrush(QColor("#b00020")))
+        if prevention.childCount() == 0:
+            QTreeWidgetItem(prevention, [self.tr("Aucun dépistage organisé à ce jour"), ""])
+        sheet = file.synthesis
+        for section in Section:
+            items: tuple[SynthesisItem, ...] = getattr(sheet, section.value)
+            top = QTreeWidgetItem(self.tree, [f"{SECTION_TITLES[section]} ({len(items)})", ""])
+            top.setData(0, _ROLE_SECTION, section.value)
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            for item in items:
+                text, details = describe(section, item.entry)
+                child = QTreeWidgetItem(top, [text, details])
+                child.setData(0, _ROLE_SECTION, section.value)
+                child.setData(0, _ROLE_ID, item.id)
+                if _inactive(section, item.entry):
+                    child.setForeground(0, _GREY)
+                    child.setForeground(1, _GREY)
+                self._entries[item.id] = (section, item)
+        font = prevention.font(0)
+        font.setBold(True)
+        prevention.setFont(0, font)
+        self.tree.expandAll()
+        self._restore(current)
+
+    def _current_key(self) -> str | None:
+        item = self.tree.currentItem()
+        if item is None:
+            return None
+        return str(item.data(0, _ROLE_ID) or item.data(0, _ROLE_SECTION) or "")
+
+    def _restore(self, key: str | None) -> None:
+        it = self.tree.topLevelItem(1)
+        if key:
+            for i in range(self.tree.topLevelItemCount()):
+                top = self.tree.topLevelItem(i)
+                for j in range(-1, top.childCount()):
+                    node = top if j < 0 else top.child(j)
+                    if key in (node.data(0, _ROLE_ID), node.data(0, _ROLE_SECTION)):
+                        it = node
+        if it is not None:
+            self.tree.setCurrentItem(it)
+
+    def _section_and_id(self) -> tuple[Section | None, str | None]:
+        item = self.tree.currentItem()
+        if item is None or item.data(0, _ROLE_SECTION) is None:
+            return None, None
+        return Section(item.data(0, _ROLE_SECTION)), item.data(0, _ROLE_ID)
+
+    def add_to_current(self) -> None:
+        section, _ = self._section_and_id()
+        self.open_dialog(section or Section.HISTORY)
+
+    def edit_current(self) -> None:
+        section, entry_id = self._section_and_id()
+        if section is None:
+            return
+        if entry_id is None:
+            self.open_dialog(section)
+        else:
+            self.open_dialog(section, entry_id)
+
+    def open_dialog(self, section: Section, entry_id: str | None = None) -> EntryDialog:
+        entry = self._entries[entry_id][1].entry if entry_id else None
+        dialog = EntryDialog(self._ctx, self._patient_id, section, entry_id, entry, self)
+        dialog.sig_done.connect(lambda _v: self.sig_changed.emit())
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def end_current(self) -> None:
+        section, entry_id = self._section_and_id()
+        if section is None or entry_id is None:
+            return
+        text, _ = describe(section, self._entries[entry_id][1].entry)
+        if section in (Section.ALLERGIES, Section.PROBLEMS):
+            question = self.tr("Marquer « %s » comme résolu ?") % text
+        elif section is Section.TREATMENTS:
+            question = self.tr("Arrêter le traitement « %s » ?") % text
+        else:
+            question = self.tr("Retirer « %s » de la synthèse ?") % text
+        if not ask(self, self.tr("Clore un élément"), question):
+            return
+        ctx = self._ctx
+        ctx.runner.run_write(
+            lambda: synthesis.end_entry(ctx.workspace, ctx.actor, section, entry_id),
+            lambda _v: self.sig_changed.emit(),
+        )
