@@ -11,10 +11,23 @@ from cms_desktop.storage.models.base import (
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.patient import Patient, PatientAld
+from cms_desktop.storage.models.prescribing import (
+    BdpmComposition,
+    BdpmImport,
+    BdpmMedicine,
+    BdpmPresentation,
+    PrescriptionRecord,
+    PrescriptionTemplate,
+    RecordAccessRequest,
+)
 
 __all__ = [
     "AuditEntry",
     "Base",
+    "BdpmComposition",
+    "BdpmImport",
+    "BdpmMedicine",
+    "BdpmPresentation",
     "Centre",
     "Consultation",
     "ConsultationDraft",
@@ -23,6 +36,9 @@ __all__ = [
     "OpLogRow",
     "Patient",
     "PatientAld",
+    "PrescriptionRecord",
+    "PrescriptionTemplate",
+    "RecordAccessRequest",
     "Replicated",
     "Replication",
     "Room",
