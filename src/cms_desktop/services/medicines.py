@@ -280,7 +280,7 @@ def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) ->
             session.execute(
                 select(BdpmComposition.cis)
                 .where(*_prefix_range(BdpmComposition.substance_key, key))
-                .order_by(BdpmComposition.substance_key)
+                .order_by(BdpmComposition.substance_key, BdpmComposition.cis)
                 .limit(limit * 8)
             )
             .scalars()
