@@ -57,7 +57,9 @@ def _text(value: str, label: str, required: bool = True) -> str:
     if required and not value:
         raise ValidationFailed(f"Le champ « {label} » est obligatoire.")
     if len(value) > MAX_BODY:
-        raise ValidationFailed(f"Le champ « {label} » est trop long ({MAX_BODY} caractères au plus).")
+        raise ValidationFailed(
+            f"Le champ « {label} » est trop long ({MAX_BODY} caractères au plus)."
+        )
     return value
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, insert, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
@@ -73,7 +73,9 @@ class ImportReport:
         return text + "."
 
 
-def _rows(path: Path, min_fields: int, problems: list[ImportProblem]) -> list[tuple[int, list[str]]]:
+def _rows(
+    path: Path, min_fields: int, problems: list[ImportProblem]
+) -> list[tuple[int, list[str]]]:
     """Decoded, split lines with their 1-based numbers; malformed ones go to ``problems``."""
     try:
         raw = path.read_bytes()
@@ -264,9 +266,9 @@ def _hit(medicine: BdpmMedicine, compositions: list[BdpmComposition]) -> Medicin
     )
 
 
-def _prefix_range(column: object, key: str) -> tuple[object, object]:
+def _prefix_range(column: InstrumentedAttribute[str], key: str) -> ColumnElement[bool]:
     # A range on the indexed key column: SQLite uses the index, LIKE would not.
-    return column >= key, column < key + "\uffff"  # type: ignore[operator]
+    return and_(column >= key, column < key + "\uffff")
 
 
 def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) -> list[MedicineHit]:
@@ -279,7 +281,7 @@ def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) ->
         by_dci = (
             session.execute(
                 select(BdpmComposition.cis)
-                .where(*_prefix_range(BdpmComposition.substance_key, key))
+                .where(_prefix_range(BdpmComposition.substance_key, key))
                 .order_by(BdpmComposition.substance_key, BdpmComposition.cis)
                 .limit(limit * 8)
             )
@@ -289,7 +291,7 @@ def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) ->
         by_name = (
             session.execute(
                 select(BdpmMedicine.cis)
-                .where(*_prefix_range(BdpmMedicine.name_key, key))
+                .where(_prefix_range(BdpmMedicine.name_key, key))
                 .order_by(BdpmMedicine.name_key)
                 .limit(limit * 4)
             )

@@ -147,7 +147,7 @@ def latest_weight(session: Session, patient_id: str) -> float | None:
         if model is ConsultationDraft:
             query = query.where(model.deleted.is_(False))
         row = session.execute(query.order_by(model.seen_at.desc()).limit(1)).first()
-        if row is not None:
+        if row is not None and row[1] is not None:
             found.append((row[0], float(row[1])))
     return max(found)[1] if found else None
 

@@ -206,9 +206,9 @@ def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> 
         raise ValidationFailed("Indiquez le nom du demandeur.")
     if draft.received_at > datetime.now(UTC):
         raise ValidationFailed("La date de réception ne peut pas être dans le futur.")
-    if draft.scope is AccessScope.PERIOD and draft.period_from and draft.period_to:
-        if draft.period_from > draft.period_to:
-            raise ValidationFailed("La période demandée est invalide (début après la fin).")
+    start, end = draft.period_from, draft.period_to
+    if draft.scope is AccessScope.PERIOD and start and end and start > end:
+        raise ValidationFailed("La période demandée est invalide (début après la fin).")
     if draft.scope is AccessScope.CONSULTATIONS and not draft.consultation_ids:
         raise ValidationFailed("Choisissez les consultations demandées.")
     try:
@@ -364,7 +364,9 @@ def record_fee(ws: Workspace, actor: Actor, request_id: str, fee_cents: int) -> 
 # --- the copy ---
 
 
-def synthesis_sections(session: Session, patient_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def synthesis_sections(
+    session: Session, patient_id: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The synthesis (history, allergies, treatments…) for the copy.
 
     Empty until the synthesis tables land: the integrator extends this function.
@@ -387,7 +389,9 @@ _AMEND_FIELDS = (
 
 
 def _amendment_text(row: Consultation) -> str:
-    return " — ".join(f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr)))
+    return " — ".join(
+        f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr))
+    )
 
 
 def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[ConsultationEntry, ...]:

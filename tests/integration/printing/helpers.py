@@ -50,21 +50,35 @@ def add_patient(
         session.flush()
         if ald:
             session.add(
-                PatientAld(patient_id=patient.id, label="Diabète de type 2", code="8",
-                           start_date=date(2020, 1, 1))
+                PatientAld(
+                    patient_id=patient.id,
+                    label="Diabète de type 2",
+                    code="8",
+                    start_date=date(2020, 1, 1),
+                )
             )
         return patient.id
 
 
 def add_consultation(
-    ws: Workspace, patient_id: str, author_login: str, seen: datetime,
-    weight_kg: float | None = None, reason: str = "Contrôle", amends: str | None = None,
+    ws: Workspace,
+    patient_id: str,
+    author_login: str,
+    seen: datetime,
+    weight_kg: float | None = None,
+    reason: str = "Contrôle",
+    amends: str | None = None,
 ) -> str:
     with ws.store.write() as session:
         author = session.scalars(select(User).where(User.login == author_login)).one()
         note = Consultation(
-            patient_id=patient_id, author_id=author.id, seen_at=seen,
-            signed_at=datetime.now(UTC), reason=reason, weight_kg=weight_kg, amends_id=amends,
+            patient_id=patient_id,
+            author_id=author.id,
+            seen_at=seen,
+            signed_at=datetime.now(UTC),
+            reason=reason,
+            weight_kg=weight_kg,
+            amends_id=amends,
         )
         session.add(note)
         session.flush()

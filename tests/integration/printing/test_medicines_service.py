@@ -84,7 +84,7 @@ def test_a_new_import_replaces_the_previous_one_and_a_bad_folder_keeps_it(doctor
     assert medicines.search_medicines(ws, actor, "amlo") == []
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ValidationFailed, match="CIS_bdpm.txt"):
+    with pytest.raises(ValidationFailed, match=r"CIS_bdpm\.txt"):
         medicines.import_bdpm(ws, actor, empty)
     (empty / "CIS_bdpm.txt").write_bytes(b"\x81\x81\tnot cp1252\r\n")
     shutil.copy(SAMPLE / "CIS_COMPO_bdpm.txt", empty)
@@ -105,3 +105,42 @@ def test_reception_may_neither_import_nor_search(centre: Centre) -> None:
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     assert medicines.import_bdpm(ws, admin, SAMPLE).medicines == 8
     ws.close()
+
+
+def test_cli_imports_the_sample(centre: Centre, monkeypatch, capsys) -> None:
+    import io
+    import sys
+
+    from cms_desktop.cli import main
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Staff-Secret-42\n"))
+    code = main(
+        [
+            "--data-dir",
+            str(centre.data_dir.path),
+            "import",
+            "bdpm",
+            str(SAMPLE),
+            "--as",
+            "dr.test",
+            "--password-stdin",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0 and "8 médicaments" in out
+    assert "CIS_bdpm.txt, ligne 9" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Staff-Secret-42\n"))
+    code = main(
+        [
+            "--data-dir",
+            str(centre.data_dir.path),
+            "import",
+            "bdpm",
+            str(SAMPLE),
+            "--as",
+            "accueil",
+            "--password-stdin",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1 and err.startswith("erreur : Action non autorisée") and err.count("\n") == 1

@@ -21,14 +21,26 @@ from tests.integration.printing.helpers import (
 )
 
 AMOX = PrescriptionLine(
-    dci="amoxicilline", strength="1 g", form="comprimé", dosage="1 comprimé matin et soir",
-    route="orale", duration="6 jours",
+    dci="amoxicilline",
+    strength="1 g",
+    form="comprimé",
+    dosage="1 comprimé matin et soir",
+    route="orale",
+    duration="6 jours",
 )
 LEVO = PrescriptionLine(
-    dci="lévothyroxine sodique", strength="75 µg", form="comprimé", dosage="1 par jour",
-    duration="3 mois", renewals=2, non_substitutable=NonSubstitution.MTE, zone=Zone.ALD,
+    dci="lévothyroxine sodique",
+    strength="75 µg",
+    form="comprimé",
+    dosage="1 par jour",
+    duration="3 mois",
+    renewals=2,
+    non_substitutable=NonSubstitution.MTE,
+    zone=Zone.ALD,
 )
-CARE = PrescriptionLine(kind=LineKind.FREE_TEXT, text="Soins infirmiers : pansement tous les 2 jours")
+CARE = PrescriptionLine(
+    kind=LineKind.FREE_TEXT, text="Soins infirmiers : pansement tous les 2 jours"
+)
 
 
 @pytest.fixture
@@ -46,11 +58,25 @@ def test_printed_prescription_carries_every_mention_and_is_stored_as_printed(doc
     issued = rx.issue_prescription(ws, actor, draft)
     text = " ".join(pages_text(issued.pdf))
     for mention in (
-        "CMS des Tests", "3 rue des Écoles", "99000 Villebourg", "01 23 45 67 89",
-        "FINESS : 610000000", "Dr Compte dr.test", "Médecin — Médecine générale",
-        "RPPS : 10000000042", f"Le {date.today():%d/%m/%Y}", "TESTEUR Éloïse", "Féminin",
-        "04/05/1961", "AMOXICILLINE", "1 comprimé matin et soir", "Durée : 6 jours",
-        "Non substituable (MTE)", "À renouveler 2 fois", "pansement tous les 2 jours", "Signature",
+        "CMS des Tests",
+        "3 rue des Écoles",
+        "99000 Villebourg",
+        "01 23 45 67 89",
+        "FINESS : 610000000",
+        "Dr Compte dr.test",
+        "Médecin — Médecine générale",
+        "RPPS : 10000000042",
+        f"Le {date.today():%d/%m/%Y}",
+        "TESTEUR Éloïse",
+        "Féminin",
+        "04/05/1961",
+        "AMOXICILLINE",
+        "1 comprimé matin et soir",
+        "Durée : 6 jours",
+        "Non substituable (MTE)",
+        "À renouveler 2 fois",
+        "pansement tous les 2 jours",
+        "Signature",
     ):
         assert mention in text, mention
     assert rx.prescription_pdf(ws, actor, issued.id) == issued.pdf
@@ -81,10 +107,16 @@ def test_bizone_needs_an_active_ald_and_places_lines_in_their_zone(doctor) -> No
     with_ald = add_patient(ws, ald=True)
     ctx = rx.prescribing_context(ws, actor, with_ald)
     assert ctx.has_ald and ctx.ald_labels == ("Diabète de type 2",)
-    issued = rx.issue_prescription(ws, actor, rx.PrescriptionDraft(with_ald, (LEVO, AMOX), bizone=True))
+    issued = rx.issue_prescription(
+        ws, actor, rx.PrescriptionDraft(with_ald, (LEVO, AMOX), bizone=True)
+    )
     text = " ".join(pages_text(issued.pdf))
     assert text.index("AFFECTION EXONÉRANTE") < text.index("LÉVOTHYROXINE")
-    assert text.index("LÉVOTHYROXINE") < text.index("MALADIES INTERCURRENTES") < text.index("AMOXICILLINE")
+    assert (
+        text.index("LÉVOTHYROXINE")
+        < text.index("MALADIES INTERCURRENTES")
+        < text.index("AMOXICILLINE")
+    )
     assert rx.list_prescriptions(ws, actor, with_ald)[0].kind == "bizone"
 
 
@@ -158,7 +190,9 @@ def test_templates_are_each_doctors_own(centre: Centre) -> None:
     ws, doctor = centre.login("dr.test")
     saved = rx.save_template(ws, doctor, "  Angine   adulte ", (AMOX, CARE))
     assert saved.name == "Angine adulte"
-    assert [(t.name, t.lines) for t in rx.list_templates(ws, doctor)] == [("Angine adulte", (AMOX, CARE))]
+    assert [(t.name, t.lines) for t in rx.list_templates(ws, doctor)] == [
+        ("Angine adulte", (AMOX, CARE))
+    ]
     renamed = rx.save_template(ws, doctor, "Angine", (AMOX,), template_id=saved.id)
     assert rx.list_templates(ws, doctor) == [renamed]
     ws.close()

@@ -43,12 +43,19 @@ def test_deadline_is_8_days_or_2_months_for_information_over_5_years(director) -
     ws, actor = director
     pid = add_patient(ws)
     received = datetime(2024, 2, 20, 9, 0, tzinfo=UTC)
-    recent = ra.register_request(ws, actor, _draft(pid, received, oldest_information_date=date(2022, 1, 1)))
+    recent = ra.register_request(
+        ws, actor, _draft(pid, received, oldest_information_date=date(2022, 1, 1))
+    )
     assert recent.reference == "DA-2024-0001"
     assert recent.not_before == received + timedelta(hours=48)
     assert recent.deadline == received + timedelta(days=8) and not recent.extended
-    old = ra.register_request(ws, actor, _draft(pid, datetime(2023, 12, 31, 10, tzinfo=UTC),
-                                                  oldest_information_date=date(2015, 6, 1)))
+    old = ra.register_request(
+        ws,
+        actor,
+        _draft(
+            pid, datetime(2023, 12, 31, 10, tzinfo=UTC), oldest_information_date=date(2015, 6, 1)
+        ),
+    )
     assert old.reference == "DA-2023-0001" and old.extended
     assert old.deadline == datetime(2024, 2, 29, 10, tzinfo=UTC)  # leap year, month end clamped
 
@@ -62,8 +69,11 @@ def test_oldest_information_is_taken_from_the_consultations_asked_for(director) 
     whole = ra.register_request(ws, actor, _draft(pid, now))
     assert whole.extended
     recent_only = ra.register_request(
-        ws, actor, _draft(pid, now, scope=ra.AccessScope.PERIOD,
-                          period_from=date.today() - timedelta(days=365))
+        ws,
+        actor,
+        _draft(
+            pid, now, scope=ra.AccessScope.PERIOD, period_from=date.today() - timedelta(days=365)
+        ),
     )
     assert not recent_only.extended
     assert recent_only.reference.endswith("-0002")
@@ -102,10 +112,22 @@ def test_delivery_is_refused_during_the_48_hours_then_recorded_with_the_fee(dire
     ("changes", "message"),
     [
         ({"identity_document_checked": False}, "justificatif d'identité"),
-        ({"requester_kind": RequesterKind.HEIR, "quality_proof_checked": True,
-          "heir_reason": HeirReason.DEFEND_MEMORY}, "patient décédé"),
-        ({"requester_kind": RequesterKind.HEIR, "quality_proof_checked": True,
-          "patient_deceased": True}, "motif"),
+        (
+            {
+                "requester_kind": RequesterKind.HEIR,
+                "quality_proof_checked": True,
+                "heir_reason": HeirReason.DEFEND_MEMORY,
+            },
+            "patient décédé",
+        ),
+        (
+            {
+                "requester_kind": RequesterKind.HEIR,
+                "quality_proof_checked": True,
+                "patient_deceased": True,
+            },
+            "motif",
+        ),
         ({"patient_deceased": True}, "seuls ses ayants droit"),
         ({"requester_name": "  "}, "nom du demandeur"),
     ],
@@ -121,22 +143,44 @@ def test_invalid_requests_are_refused_with_the_reason(director, changes, message
 def test_heir_with_a_legal_reason_is_registered(director) -> None:
     ws, actor = director
     pid = add_patient(ws)
-    view = ra.register_request(ws, actor, _draft(
-        pid, datetime.now(UTC), requester_kind=RequesterKind.HEIR, quality_proof_checked=True,
-        heir_reason=HeirReason.CAUSES_OF_DEATH, patient_deceased=True))
+    view = ra.register_request(
+        ws,
+        actor,
+        _draft(
+            pid,
+            datetime.now(UTC),
+            requester_kind=RequesterKind.HEIR,
+            quality_proof_checked=True,
+            heir_reason=HeirReason.CAUSES_OF_DEATH,
+            patient_deceased=True,
+        ),
+    )
     assert view.heir_reason is HeirReason.CAUSES_OF_DEATH
 
 
-def test_copy_has_identity_consultations_amendments_and_the_reference_on_every_page(director) -> None:
+def test_copy_has_identity_consultations_amendments_and_the_reference_on_every_page(
+    director,
+) -> None:
     ws, actor = director
     pid = add_patient(ws)
     first = None
     for i in range(40):
-        cid = add_consultation(ws, pid, "direction", datetime(2024, 1, 1, 9, tzinfo=UTC)
-                               + timedelta(days=7 * i), reason=f"Motif numéro {i}")
+        cid = add_consultation(
+            ws,
+            pid,
+            "direction",
+            datetime(2024, 1, 1, 9, tzinfo=UTC) + timedelta(days=7 * i),
+            reason=f"Motif numéro {i}",
+        )
         first = first or cid
-    add_consultation(ws, pid, "direction", datetime(2024, 1, 1, 9, tzinfo=UTC),
-                     reason="Motif rectifié", amends=first)
+    add_consultation(
+        ws,
+        pid,
+        "direction",
+        datetime(2024, 1, 1, 9, tzinfo=UTC),
+        reason="Motif rectifié",
+        amends=first,
+    )
     view = ra.register_request(ws, actor, _draft(pid, datetime.now(UTC)))
     pdf = ra.generate_copy(ws, actor, view.id)
     pages = pages_text(pdf)
@@ -156,8 +200,13 @@ def test_copy_of_chosen_consultations_only(director) -> None:
     pid = add_patient(ws)
     keep = add_consultation(ws, pid, "direction", datetime(2024, 3, 1, tzinfo=UTC), reason="Gardée")
     add_consultation(ws, pid, "direction", datetime(2024, 4, 1, tzinfo=UTC), reason="Écartée")
-    view = ra.register_request(ws, actor, _draft(
-        pid, datetime.now(UTC), scope=ra.AccessScope.CONSULTATIONS, consultation_ids=(keep,)))
+    view = ra.register_request(
+        ws,
+        actor,
+        _draft(
+            pid, datetime.now(UTC), scope=ra.AccessScope.CONSULTATIONS, consultation_ids=(keep,)
+        ),
+    )
     whole = " ".join(pages_text(ra.generate_copy(ws, actor, view.id)))
     assert "Gardée" in whole and "Écartée" not in whole
 
