@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cms_desktop.domain.permissions import Permission
@@ -278,12 +278,17 @@ def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) ->
     if len(key) < 2 or limit <= 0:
         return []
     with ws.store.read() as session:
+        # One row per DCI wording (substance, strength, form): deduplicated by the database.
         by_dci = (
             session.execute(
-                select(BdpmComposition.cis)
+                select(func.min(BdpmComposition.cis))
+                .join(BdpmMedicine, BdpmMedicine.cis == BdpmComposition.cis)
                 .where(_prefix_range(BdpmComposition.substance_key, key))
-                .order_by(BdpmComposition.substance_key, BdpmComposition.cis)
-                .limit(limit * 8)
+                .group_by(
+                    BdpmComposition.substance_key, BdpmComposition.strength, BdpmMedicine.form
+                )
+                .order_by(BdpmComposition.substance_key, func.min(BdpmComposition.cis))
+                .limit(limit)
             )
             .scalars()
             .all()
@@ -293,7 +298,7 @@ def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) ->
                 select(BdpmMedicine.cis)
                 .where(_prefix_range(BdpmMedicine.name_key, key))
                 .order_by(BdpmMedicine.name_key)
-                .limit(limit * 4)
+                .limit(limit * 2)
             )
             .scalars()
             .all()
