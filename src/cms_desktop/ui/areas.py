@@ -61,6 +61,12 @@ def _admin_page(ctx: AreaContext) -> QWidget:
     return AdminArea(ctx.workspace, ctx.actor, ctx.runner)
 
 
+def _printing_page(ctx: AreaContext) -> QWidget:
+    from cms_desktop.ui.printing.area import ImpressionsArea
+
+    return ImpressionsArea(ctx)
+
+
 def default_areas() -> list[AreaSpec]:
     return [
         AreaSpec(
@@ -86,10 +92,7 @@ def default_areas() -> list[AreaSpec]:
             _tr("Impressions"),
             "Ctrl+3",
             lambda a: a.can(Permission.PRINT_ADMIN) or a.can(Permission.PRINT_CLINICAL),
-            lambda _ctx: placeholder(
-                _tr("Impressions"),
-                _tr("Les ordonnances, certificats et documents à imprimer apparaîtront ici."),
-            ),
+            _printing_page,
         ),
         AreaSpec(
             "admin",

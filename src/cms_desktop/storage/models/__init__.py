@@ -12,6 +12,15 @@ from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
 from cms_desktop.storage.models.patient import Patient, PatientAld
+from cms_desktop.storage.models.prescribing import (
+    BdpmComposition,
+    BdpmImport,
+    BdpmMedicine,
+    BdpmPresentation,
+    PrescriptionRecord,
+    PrescriptionTemplate,
+    RecordAccessRequest,
+)
 from cms_desktop.storage.models.synthesis import (
     AllergyRow,
     HistoryRow,
@@ -26,6 +35,10 @@ __all__ = [
     "AllergyRow",
     "AuditEntry",
     "Base",
+    "BdpmComposition",
+    "BdpmImport",
+    "BdpmMedicine",
+    "BdpmPresentation",
     "Blob",
     "BlobChunk",
     "Centre",
@@ -38,7 +51,10 @@ __all__ = [
     "OpLogRow",
     "Patient",
     "PatientAld",
+    "PrescriptionRecord",
+    "PrescriptionTemplate",
     "ProblemRow",
+    "RecordAccessRequest",
     "Replicated",
     "Replication",
     "RiskFactorRow",

@@ -1,0 +1,392 @@
+"""Prescriptions: build from a draft, check every mandatory mention, print and keep the PDF
+exactly as printed; renewals and each doctor's own templates.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.domain.prescription import (
+    LineKind,
+    Prescription,
+    PrescriptionError,
+    PrescriptionLine,
+    Zone,
+    age_in_years,
+    weight_required,
+)
+from cms_desktop.printing.dto import PrintingError
+from cms_desktop.printing.layout import PAGE_SIZES, PageSizeName
+from cms_desktop.printing.prescription import render_prescription
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.printing_common import (
+    Output,
+    active_alds,
+    audit_output,
+    centre_info,
+    display_name,
+    get_patient,
+    patient_info,
+    prescriber_info,
+)
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage.models import (
+    Consultation,
+    ConsultationDraft,
+    PrescriptionRecord,
+    PrescriptionTemplate,
+    User,
+)
+
+KIND_ORDONNANCE = "ordonnance"
+KIND_BIZONE = "bizone"
+MAX_LINES = 60
+MAX_TEMPLATE_NAME = 120
+
+
+@dataclass(frozen=True)
+class PrescriptionDraft:
+    """What the doctor is writing; ``issued_on`` is fixed when it is first rendered so that
+    the preview and the stored PDF are the same bytes."""
+
+    patient_id: str
+    lines: tuple[PrescriptionLine, ...]
+    bizone: bool = False
+    consultation_id: str | None = None
+    renews_id: str | None = None
+    weight_kg: float | None = None  # typed on the prescription; else the latest recorded
+    page_size: str = "A5"
+    issued_on: date | None = None
+
+
+@dataclass(frozen=True)
+class PrescribingContext:
+    """What the editor shows and needs before the first line: ALD, child, weight."""
+
+    patient_id: str
+    display_name: str
+    birth_date: date
+    age_years: int
+    has_ald: bool
+    ald_labels: tuple[str, ...]
+    weight_required: bool
+    latest_weight_kg: float | None
+
+
+@dataclass(frozen=True)
+class RenderedPrescription:
+    draft: PrescriptionDraft  # with issued_on set
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class PrescriptionSummary:
+    id: str
+    issued_on: date
+    issued_at: datetime
+    kind: str
+    author_name: str
+    summary: str  # first lines, for lists
+    line_count: int
+    renews_id: str | None
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    id: str
+    name: str
+    bizone: bool
+    lines: tuple[PrescriptionLine, ...]
+
+
+# --- lines <-> JSON (stable string codes, never positions) ---
+
+
+def line_to_dict(line: PrescriptionLine) -> dict[str, Any]:
+    data = asdict(line)
+    data["kind"] = line.kind.value
+    data["zone"] = line.zone.value
+    code = line.non_substitutable
+    data["non_substitutable"] = None if code is None else str(code)
+    return data
+
+
+def line_from_dict(data: dict[str, Any]) -> PrescriptionLine:
+    known = {k: v for k, v in data.items() if k in PrescriptionLine.__dataclass_fields__}
+    known["kind"] = LineKind(known.get("kind", LineKind.MEDICINE.value))
+    known["zone"] = Zone(known.get("zone", Zone.OTHER.value))
+    return PrescriptionLine(**known)
+
+
+def lines_to_json(lines: tuple[PrescriptionLine, ...]) -> str:
+    return json.dumps([line_to_dict(line) for line in lines], ensure_ascii=False, sort_keys=True)
+
+
+def lines_from_json(text: str) -> tuple[PrescriptionLine, ...]:
+    return tuple(line_from_dict(item) for item in json.loads(text or "[]"))
+
+
+# --- context and rendering ---
+
+
+def latest_weight(session: Session, patient_id: str) -> float | None:
+    """The weight of the latest consultation (signed or draft) that recorded one."""
+    found: list[tuple[datetime, float]] = []
+    for model in (Consultation, ConsultationDraft):
+        query = select(model.seen_at, model.weight_kg).where(
+            model.patient_id == patient_id, model.weight_kg.is_not(None)
+        )
+        if model is ConsultationDraft:
+            query = query.where(model.deleted.is_(False))
+        row = session.execute(query.order_by(model.seen_at.desc()).limit(1)).first()
+        if row is not None and row[1] is not None:
+            found.append((row[0], float(row[1])))
+    return max(found)[1] if found else None
+
+
+def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> PrescribingContext:
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    today = date.today()
+    with ws.store.read() as session:
+        patient = get_patient(session, patient_id)
+        alds = active_alds(session, patient_id, today)
+        return PrescribingContext(
+            patient_id,
+            display_name(patient),
+            patient.birth_date,
+            age_in_years(patient.birth_date, today),
+            bool(alds),
+            tuple(a.label for a in alds),
+            weight_required(patient.birth_date, today),
+            latest_weight(session, patient_id),
+        )
+
+
+def _page_size(value: str) -> PageSizeName:
+    if value not in PAGE_SIZES or value == "A6":
+        raise ValidationFailed("Format de page inconnu : choisissez A4 ou A5.")
+    return value  # type: ignore[return-value]
+
+
+def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
+    if len(draft.lines) > MAX_LINES:
+        raise ValidationFailed(f"Une ordonnance compte au plus {MAX_LINES} lignes.")
+    issued_on = draft.issued_on or date.today()
+    draft = replace(draft, issued_on=issued_on)
+    patient = get_patient(session, draft.patient_id)
+    weight = draft.weight_kg
+    if weight is None:
+        weight = latest_weight(session, draft.patient_id)
+    if weight is not None and not 0 < weight < 400:
+        raise ValidationFailed("Poids du patient invalide.")
+    needs_weight = weight_required(patient.birth_date, issued_on)
+    if needs_weight and weight is None:
+        raise ValidationFailed(
+            "Le poids de l'enfant est obligatoire sur l'ordonnance : saisissez-le dans la "
+            "consultation ou sur l'ordonnance."
+        )
+    info = patient_info(session, patient, issued_on, weight if needs_weight else None)
+    prescription = Prescription(draft.lines, issued_on, bizone=draft.bizone)
+    try:
+        pdf = render_prescription(
+            centre_info(session),
+            prescriber_info(session, actor),
+            info,
+            prescription,
+            _page_size(draft.page_size),
+        )
+    except (PrescriptionError, PrintingError) as exc:
+        raise ValidationFailed(str(exc)) from None
+    return RenderedPrescription(draft, pdf)
+
+
+def render_draft(ws: Workspace, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
+    """The PDF for the preview; nothing is stored until it is printed or exported."""
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    with ws.store.read() as session:
+        return _render(session, actor, draft)
+
+
+@dataclass(frozen=True)
+class IssuedPrescription:
+    id: str
+    pdf: bytes
+
+
+def issue_prescription(
+    ws: Workspace, actor: Actor, draft: PrescriptionDraft, how: Output | str = Output.PRINT
+) -> IssuedPrescription:
+    """Render, store the PDF exactly as printed and audit the print (or export)."""
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    actor.require(Permission.PRINT_CLINICAL)
+    with ws.store.write() as session:
+        rendered = _render(session, actor, draft)
+        final = rendered.draft
+        if final.renews_id is not None:
+            original = session.get(PrescriptionRecord, final.renews_id)
+            if original is None or original.patient_id != final.patient_id:
+                raise NotFound("Ordonnance renouvelée introuvable.")
+        record = PrescriptionRecord(
+            patient_id=final.patient_id,
+            consultation_id=final.consultation_id,
+            author_id=actor.user_id,
+            issued_at=datetime.now(UTC),
+            issued_on=final.issued_on,
+            kind=KIND_BIZONE if final.bizone else KIND_ORDONNANCE,
+            lines_json=lines_to_json(final.lines),
+            renews_id=final.renews_id,
+            page_size=final.page_size,
+            pdf=rendered.pdf,
+        )
+        session.add(record)
+        session.flush()
+        audit_output(
+            session, ws, actor, how, "prescription", "prescription", record.id, final.patient_id
+        )
+        return IssuedPrescription(record.id, rendered.pdf)
+
+
+def prescription_pdf(ws: Workspace, actor: Actor, prescription_id: str) -> bytes:
+    """The stored bytes of a printed prescription (a reprint is identical)."""
+    actor.require(Permission.CLINICAL_READ)
+    with ws.store.read() as session:
+        record = session.get(PrescriptionRecord, prescription_id)
+        if record is None:
+            raise NotFound("Ordonnance introuvable.")
+        return bytes(record.pdf)
+
+
+def record_reprint(
+    ws: Workspace, actor: Actor, prescription_id: str, how: Output | str = Output.PRINT
+) -> None:
+    """Audit a reprint or an export of a stored prescription."""
+    actor.require(Permission.PRINT_CLINICAL)
+    with ws.store.write() as session:
+        record = session.get(PrescriptionRecord, prescription_id)
+        if record is None:
+            raise NotFound("Ordonnance introuvable.")
+        audit_output(
+            session, ws, actor, how, "prescription", "prescription", record.id, record.patient_id
+        )
+
+
+def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraft:
+    """A new draft with the same lines, editable before it is signed and printed."""
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    with ws.store.read() as session:
+        record = session.get(PrescriptionRecord, prescription_id)
+        if record is None:
+            raise NotFound("Ordonnance introuvable.")
+        bizone = record.kind == KIND_BIZONE
+        lines = lines_from_json(record.lines_json)
+        if bizone and not active_alds(session, record.patient_id, date.today()):
+            # The ALD has ended: the lines move to an ordinary prescription.
+            bizone = False
+            lines = tuple(replace(line, zone=Zone.OTHER) for line in lines)
+        return PrescriptionDraft(
+            patient_id=record.patient_id,
+            lines=lines,
+            bizone=bizone,
+            renews_id=record.id,
+            page_size=record.page_size,
+        )
+
+
+def _summary(record: PrescriptionRecord, author: str) -> PrescriptionSummary:
+    lines = lines_from_json(record.lines_json)
+    words = [line.dci.upper() if line.kind is LineKind.MEDICINE else line.text for line in lines]
+    text = ", ".join(w.splitlines()[0] if w else "" for w in words[:3])
+    if len(words) > 3:
+        text += f"… (+{len(words) - 3})"
+    return PrescriptionSummary(
+        record.id,
+        record.issued_on,
+        record.issued_at,
+        record.kind,
+        author,
+        text,
+        len(lines),
+        record.renews_id,
+    )
+
+
+def list_prescriptions(ws: Workspace, actor: Actor, patient_id: str) -> list[PrescriptionSummary]:
+    actor.require(Permission.CLINICAL_READ)
+    with ws.store.read() as session:
+        get_patient(session, patient_id)
+        names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
+        rows = session.scalars(
+            select(PrescriptionRecord)
+            .where(PrescriptionRecord.patient_id == patient_id)
+            .order_by(PrescriptionRecord.issued_at.desc())
+        ).all()
+        return [_summary(r, names.get(r.author_id, "")) for r in rows]
+
+
+# --- templates: each doctor's own ---
+
+
+def _own_template(session: Session, actor: Actor, template_id: str) -> PrescriptionTemplate:
+    row = session.get(PrescriptionTemplate, template_id)
+    if row is None or row.deleted or row.owner_id != actor.user_id:
+        raise NotFound("Modèle d'ordonnance introuvable.")
+    return row
+
+
+def list_templates(ws: Workspace, actor: Actor) -> list[TemplateView]:
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    with ws.store.read() as session:
+        rows = session.scalars(
+            select(PrescriptionTemplate)
+            .where(
+                PrescriptionTemplate.owner_id == actor.user_id,
+                PrescriptionTemplate.deleted.is_(False),
+            )
+            .order_by(PrescriptionTemplate.name)
+        ).all()
+        return [TemplateView(r.id, r.name, r.bizone, lines_from_json(r.lines_json)) for r in rows]
+
+
+def save_template(
+    ws: Workspace,
+    actor: Actor,
+    name: str,
+    lines: tuple[PrescriptionLine, ...],
+    bizone: bool = False,
+    template_id: str | None = None,
+) -> TemplateView:
+    """Create (or replace, when ``template_id`` is given) one of the actor's templates."""
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed("Donnez un nom au modèle d'ordonnance.")
+    if len(name) > MAX_TEMPLATE_NAME:
+        raise ValidationFailed(f"Nom de modèle trop long ({MAX_TEMPLATE_NAME} caractères au plus).")
+    if not lines:
+        raise ValidationFailed("Un modèle d'ordonnance doit contenir au moins une ligne.")
+    payload = lines_to_json(lines)
+    with ws.store.write() as session:
+        if template_id is None:
+            row = PrescriptionTemplate(
+                owner_id=actor.user_id, name=name, bizone=bizone, lines_json=payload
+            )
+            session.add(row)
+        else:
+            row = _own_template(session, actor, template_id)
+            row.name, row.bizone, row.lines_json = name, bizone, payload
+        session.flush()
+        return TemplateView(row.id, row.name, row.bizone, lines)
+
+
+def delete_template(ws: Workspace, actor: Actor, template_id: str) -> None:
+    actor.require(Permission.PRESCRIPTION_WRITE)
+    with ws.store.write() as session:
+        _own_template(session, actor, template_id).deleted = True

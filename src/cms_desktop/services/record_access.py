@@ -1,0 +1,461 @@
+"""The register of requests to access a record (art. L.1111-7 CSP, law of 4 March 2002):
+registration, legal deadlines, delivery, copying fee and the copy itself as one PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.domain.record_access import (
+    REQUESTER_LABELS,
+    AccessRequest,
+    AccessWindow,
+    HeirReason,
+    RecordAccessError,
+    RequesterKind,
+    access_deadline,
+    is_overdue,
+    may_deliver,
+    validate_access_request,
+)
+from cms_desktop.printing.dto import (
+    AmendmentEntry,
+    ConsultationEntry,
+    DocumentEntry,
+    RecordCopyDoc,
+    RecordRequestInfo,
+)
+from cms_desktop.printing.record_copy import render_record_copy
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.printing_common import (
+    Output,
+    audit_output,
+    centre_info,
+    display_name,
+    get_patient,
+    patient_info,
+)
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit
+from cms_desktop.storage.models import Consultation, RecordAccessRequest, User
+
+MAX_FEE_CENTS = 100_000
+
+
+class AccessScope(StrEnum):
+    ALL = "all"
+    PERIOD = "period"
+    CONSULTATIONS = "consultations"  # ids listed in ``scope_details``
+    DOCUMENTS = "documents"  # the documents only
+
+
+SCOPE_LABELS = {
+    AccessScope.ALL: "Dossier complet",
+    AccessScope.PERIOD: "Une période",
+    AccessScope.CONSULTATIONS: "Certaines consultations",
+    AccessScope.DOCUMENTS: "Les documents",
+}
+
+
+class DeliveryMode(StrEnum):
+    HAND_OVER = "hand_over"
+    POST = "post"
+    ON_SITE = "on_site"  # reading on site, free
+
+
+DELIVERY_LABELS = {
+    DeliveryMode.HAND_OVER: "Remise sur place",
+    DeliveryMode.POST: "Envoi postal",
+    DeliveryMode.ON_SITE: "Consultation sur place",
+}
+
+
+class RequestStatus(StrEnum):
+    RECEIVED = "received"
+    DELIVERED = "delivered"
+
+
+@dataclass(frozen=True)
+class AccessRequestDraft:
+    patient_id: str
+    requester_kind: RequesterKind
+    requester_name: str
+    received_at: datetime  # timezone-aware
+    identity_document_checked: bool
+    identity_document: str = ""  # « carte d'identité », « passeport »…
+    quality_proof_checked: bool = False
+    heir_reason: HeirReason | None = None
+    patient_deceased: bool = False
+    patient_objected_to_heirs: bool = False
+    written: bool = True
+    scope: AccessScope = AccessScope.ALL
+    period_from: date | None = None
+    period_to: date | None = None
+    consultation_ids: tuple[str, ...] = ()
+    delivery_mode: DeliveryMode = DeliveryMode.HAND_OVER
+    oldest_information_date: date | None = None  # else: the oldest consultation asked for
+
+
+@dataclass(frozen=True)
+class AccessRequestView:
+    id: str
+    reference: str
+    patient_id: str
+    patient_name: str
+    requester_kind: RequesterKind
+    requester_label: str
+    requester_name: str
+    heir_reason: HeirReason | None
+    received_at: datetime
+    not_before: datetime
+    deadline: datetime
+    extended: bool  # the 2-month deadline applies
+    scope: AccessScope
+    delivery_mode: DeliveryMode
+    status: RequestStatus
+    delivered_at: datetime | None
+    fee_cents: int
+    overdue: bool
+    may_deliver_now: bool
+
+
+def _window(row: RecordAccessRequest) -> AccessWindow:
+    return access_deadline(row.received_at, row.oldest_information_date)
+
+
+def _view(row: RecordAccessRequest, patient_name: str, now: datetime) -> AccessRequestView:
+    window = _window(row)
+    return AccessRequestView(
+        id=row.id,
+        reference=row.reference,
+        patient_id=row.patient_id,
+        patient_name=patient_name,
+        requester_kind=RequesterKind(row.requester_kind),
+        requester_label=REQUESTER_LABELS[RequesterKind(row.requester_kind)],
+        requester_name=row.requester_name,
+        heir_reason=HeirReason(row.heir_reason) if row.heir_reason else None,
+        received_at=row.received_at,
+        not_before=window.not_before,
+        deadline=window.not_after,
+        extended=window.extended,
+        scope=AccessScope(row.scope),
+        delivery_mode=DeliveryMode(row.delivery_mode),
+        status=RequestStatus(row.status),
+        delivered_at=row.delivered_at,
+        fee_cents=row.fee_cents,
+        overdue=is_overdue(window, now, row.delivered_at),
+        may_deliver_now=may_deliver(window, now),
+    )
+
+
+def _in_scope(
+    consultations: list[Consultation],
+    scope: AccessScope,
+    period: tuple[date | None, date | None],
+    ids: set[str],
+) -> list[Consultation]:
+    if scope is AccessScope.DOCUMENTS:
+        return []
+    if scope is AccessScope.CONSULTATIONS:
+        return [c for c in consultations if c.id in ids or (c.amends_id or "") in ids]
+    if scope is AccessScope.PERIOD:
+        start, end = period
+        return [
+            c
+            for c in consultations
+            if (start is None or c.seen_at.date() >= start)
+            and (end is None or c.seen_at.date() <= end)
+        ]
+    return consultations
+
+
+def _consultations(session: Session, patient_id: str) -> list[Consultation]:
+    return list(
+        session.scalars(
+            select(Consultation)
+            .where(Consultation.patient_id == patient_id)
+            .order_by(Consultation.seen_at)
+        )
+    )
+
+
+def _next_reference(session: Session, year: int) -> str:
+    prefix = f"DA-{year}-"
+    count = session.execute(
+        select(func.count())
+        .select_from(RecordAccessRequest)
+        .where(RecordAccessRequest.reference.startswith(prefix))
+    ).scalar_one()
+    return f"{prefix}{count + 1:04d}"
+
+
+def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> AccessRequestView:
+    """Check the request (written, identity, quality, heir's reason) and register it."""
+    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    if draft.received_at.tzinfo is None:
+        raise ValidationFailed("Date de réception de la demande invalide.")
+    name = " ".join(draft.requester_name.split())
+    if not name:
+        raise ValidationFailed("Indiquez le nom du demandeur.")
+    if draft.received_at > datetime.now(UTC):
+        raise ValidationFailed("La date de réception ne peut pas être dans le futur.")
+    start, end = draft.period_from, draft.period_to
+    if draft.scope is AccessScope.PERIOD and start and end and start > end:
+        raise ValidationFailed("La période demandée est invalide (début après la fin).")
+    if draft.scope is AccessScope.CONSULTATIONS and not draft.consultation_ids:
+        raise ValidationFailed("Choisissez les consultations demandées.")
+    try:
+        validate_access_request(
+            AccessRequest(
+                draft.requester_kind,
+                draft.received_at,
+                draft.written,
+                draft.identity_document_checked,
+                draft.quality_proof_checked,
+                draft.heir_reason,
+                draft.patient_deceased,
+                draft.patient_objected_to_heirs,
+            )
+        )
+    except RecordAccessError as exc:
+        raise ValidationFailed(str(exc)) from None
+    with ws.store.write() as session:
+        patient = get_patient(session, draft.patient_id)
+        oldest = draft.oldest_information_date
+        if oldest is None:
+            asked = _in_scope(
+                _consultations(session, patient.id),
+                draft.scope,
+                (draft.period_from, draft.period_to),
+                set(draft.consultation_ids),
+            )
+            oldest = min((c.seen_at.date() for c in asked), default=None)
+        window = access_deadline(draft.received_at, oldest)
+        row = RecordAccessRequest(
+            reference=_next_reference(session, draft.received_at.year),
+            patient_id=patient.id,
+            requester_kind=draft.requester_kind.value,
+            heir_reason=draft.heir_reason.value if draft.heir_reason else "",
+            requester_name=name,
+            received_at=draft.received_at,
+            identity_document_checked=draft.identity_document_checked,
+            identity_document=draft.identity_document.strip()[:100],
+            quality_proof_checked=draft.quality_proof_checked,
+            patient_deceased=draft.patient_deceased,
+            scope=draft.scope.value,
+            period_from=draft.period_from,
+            period_to=draft.period_to,
+            scope_details=",".join(draft.consultation_ids),
+            delivery_mode=draft.delivery_mode.value,
+            oldest_information_date=oldest,
+            not_before=window.not_before,
+            deadline=window.not_after,
+            status=RequestStatus.RECEIVED.value,
+            created_by=actor.user_id,
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "record_access_registered",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="record_access_request",
+            target_id=row.id,
+            details={"patient_id": patient.id, "requester_kind": draft.requester_kind.value},
+        )
+        return _view(row, display_name(patient), datetime.now(UTC))
+
+
+def list_requests(
+    ws: Workspace, actor: Actor, now: datetime | None = None, include_delivered: bool = True
+) -> list[AccessRequestView]:
+    """The register, most urgent first, with each deadline and the overdue flag."""
+    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    moment = now or datetime.now(UTC)
+    with ws.store.read() as session:
+        query = select(RecordAccessRequest).where(RecordAccessRequest.deleted.is_(False))
+        if not include_delivered:
+            query = query.where(RecordAccessRequest.status == RequestStatus.RECEIVED.value)
+        rows = session.scalars(query).all()
+        views = [_view(r, display_name(get_patient(session, r.patient_id)), moment) for r in rows]
+    return sorted(views, key=lambda v: (v.status is RequestStatus.DELIVERED, v.deadline))
+
+
+def _request(session: Session, request_id: str) -> RecordAccessRequest:
+    row = session.get(RecordAccessRequest, request_id)
+    if row is None or row.deleted:
+        raise NotFound("Demande d'accès introuvable.")
+    return row
+
+
+def _fee(fee_cents: int) -> int:
+    if not 0 <= fee_cents <= MAX_FEE_CENTS:
+        raise ValidationFailed("Frais de copie invalides (entre 0 et 1 000 €).")
+    return fee_cents
+
+
+def mark_delivered(
+    ws: Workspace,
+    actor: Actor,
+    request_id: str,
+    at: datetime | None = None,
+    fee_cents: int | None = None,
+) -> AccessRequestView:
+    """Record the delivery; refused during the 48-hour reflection delay."""
+    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    moment = at or datetime.now(UTC)
+    with ws.store.write() as session:
+        row = _request(session, request_id)
+        if row.status == RequestStatus.DELIVERED.value:
+            raise ValidationFailed("Ce dossier a déjà été remis.")
+        window = _window(row)
+        if not may_deliver(window, moment):
+            local = window.not_before.astimezone()
+            raise ValidationFailed(
+                "Le dossier ne peut pas être remis avant le "
+                f"{local:%d/%m/%Y à %H:%M} : la loi impose un délai de réflexion de 48 heures "
+                "après la demande (art. L.1111-7 du code de la santé publique)."
+            )
+        row.delivered_at = moment
+        row.status = RequestStatus.DELIVERED.value
+        if fee_cents is not None:
+            row.fee_cents = _fee(fee_cents)
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "record_access_delivered",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="record_access_request",
+            target_id=row.id,
+            details={"patient_id": row.patient_id, "fee_cents": row.fee_cents},
+        )
+        patient = get_patient(session, row.patient_id)
+        return _view(row, display_name(patient), moment)
+
+
+def record_fee(ws: Workspace, actor: Actor, request_id: str, fee_cents: int) -> None:
+    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    with ws.store.write() as session:
+        row = _request(session, request_id)
+        row.fee_cents = _fee(fee_cents)
+        audit.append(
+            session,
+            ws.store.station_id,
+            "record_access_fee",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="record_access_request",
+            target_id=row.id,
+            details={"fee_cents": row.fee_cents},
+        )
+
+
+# --- the copy ---
+
+
+def synthesis_sections(
+    session: Session, patient_id: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The synthesis (history, allergies, treatments…) for the copy.
+
+    Empty until the synthesis tables land: the integrator extends this function.
+    """
+    return ()
+
+
+def document_entries(session: Session, patient_id: str) -> tuple[DocumentEntry, ...]:
+    """The patient's documents listed in the copy; empty until the documents table lands."""
+    return ()
+
+
+_AMEND_FIELDS = (
+    ("reason", "Motif"),
+    ("examination", "Examen"),
+    ("diagnosis", "Diagnostic"),
+    ("treatment", "Traitement"),
+    ("conclusion", "Conclusion"),
+)
+
+
+def _amendment_text(row: Consultation) -> str:
+    return " — ".join(
+        f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr))
+    )
+
+
+def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[ConsultationEntry, ...]:
+    amendments: dict[str, list[Consultation]] = {}
+    for row in rows:
+        if row.amends_id:
+            amendments.setdefault(row.amends_id, []).append(row)
+    return tuple(
+        ConsultationEntry(
+            held_on=row.seen_at.date(),
+            practitioner=names.get(row.author_id, ""),
+            reason=row.reason,
+            exam=row.examination,
+            diagnosis=row.diagnosis,
+            treatment=row.treatment,
+            conclusion=row.conclusion,
+            amendments=tuple(
+                AmendmentEntry(a.signed_at.date(), names.get(a.author_id, ""), _amendment_text(a))
+                for a in sorted(amendments.get(row.id, []), key=lambda a: a.signed_at)
+            ),
+        )
+        for row in rows
+        if not row.amends_id
+    )
+
+
+def generate_copy(ws: Workspace, actor: Actor, request_id: str) -> bytes:
+    """One PDF with identity, synthesis, the consultations (with amendments) and documents
+    asked for; the reference and page numbers on every page. Audited as an export."""
+    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    with ws.store.write() as session:
+        row = _request(session, request_id)
+        patient = get_patient(session, row.patient_id)
+        names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
+        ids = {i for i in row.scope_details.split(",") if i}
+        asked = _in_scope(
+            _consultations(session, patient.id),
+            AccessScope(row.scope),
+            (row.period_from, row.period_to),
+            ids,
+        )
+        today = datetime.now(UTC).astimezone().date()
+        kind = RequesterKind(row.requester_kind)
+        doc = RecordCopyDoc(
+            request=RecordRequestInfo(
+                row.reference,
+                f"{row.requester_name} ({REQUESTER_LABELS[kind].lower()})",
+                row.received_at.astimezone().date(),
+                today,
+            ),
+            patient=patient_info(session, patient, today),
+            synthesis=synthesis_sections(session, patient.id),
+            consultations=_entries(asked, names),
+            documents=document_entries(session, patient.id),
+        )
+        pdf = render_record_copy(centre_info(session), doc)
+        audit_output(
+            session,
+            ws,
+            actor,
+            Output.EXPORT,
+            "record_copy",
+            "record_access_request",
+            row.id,
+            patient.id,
+        )
+        return pdf

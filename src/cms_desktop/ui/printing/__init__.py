@@ -1,0 +1,1 @@
+"""Printing screens: the print preview, the prescription editor and the Impressions area."""

@@ -1,0 +1,538 @@
+"""The prescription editor: lines completed from the BDPM with the DCI proposed, free-text
+lines, bizone zones, templates, renewal, then preview and print (stored when printed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cms_desktop.domain.prescription import LineKind, NonSubstitution, PrescriptionLine, Zone
+from cms_desktop.services import medicines
+from cms_desktop.services import prescriptions as rx
+from cms_desktop.services.medicines import MedicineHit
+from cms_desktop.ui.areas import AreaContext
+from cms_desktop.ui.printing.preview import preview_pdf
+from cms_desktop.ui.widgets import ErrorLabel
+
+SUBSTITUTION_CHOICES = (
+    ("", "Substituable"),
+    (NonSubstitution.MTE.value, "Non substituable — MTE (marge thérapeutique étroite)"),
+    (NonSubstitution.EFG.value, "Non substituable — EFG (enfant < 6 ans)"),
+    (NonSubstitution.CIF.value, "Non substituable — CIF (contre-indication excipient)"),
+)
+ZONE_CHOICES = (
+    (Zone.ALD.value, "En rapport avec l'ALD (zone haute)"),
+    (Zone.OTHER.value, "Sans rapport avec l'ALD (zone basse)"),
+)
+
+
+def describe(line: PrescriptionLine) -> str:
+    """One-line summary of a line for the list."""
+    if line.kind is LineKind.FREE_TEXT:
+        text = " ".join(line.text.split())
+    else:
+        head = " ".join(p for p in (line.dci.upper(), line.strength, line.form) if p)
+        amount = line.duration or (
+            f"{line.quantity} {line.quantity_unit}".strip() if line.quantity else ""
+        )
+        text = f"{head} — {line.dosage}" + (f" — {amount}" if amount else "")
+        if line.non_substitution is not None:
+            text += f" — NS ({line.non_substitution.value})"
+    if line.renewals:
+        text += f" — ×{line.renewals} renouv."
+    return text
+
+
+class LineForm(QGroupBox):
+    """The fields of one line; ``line()`` builds the domain line, ``load()`` fills them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Ligne"))
+        self.free_text = QCheckBox(self.tr("Ligne libre (soins, examens, dispositifs)"), self)
+        self.stack = QStackedWidget(self)
+        medicine = QWidget(self.stack)
+        form = QFormLayout(medicine)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.dci = QLineEdit(medicine)
+        self.dci.setPlaceholderText(self.tr("Tapez la DCI ou le nom du médicament"))
+        self.strength = QLineEdit(medicine)
+        self.form = QLineEdit(medicine)
+        self.route = QLineEdit(medicine)
+        self.dosage = QLineEdit(medicine)
+        self.dosage.setPlaceholderText(self.tr("ex. 1 comprimé matin et soir"))
+        self.duration = QLineEdit(medicine)
+        self.duration.setPlaceholderText(self.tr("ex. 7 jours"))
+        self.quantity = QSpinBox(medicine)
+        self.quantity.setRange(0, 9999)
+        self.quantity.setSpecialValueText(self.tr("—"))
+        self.substitution = QComboBox(medicine)
+        for code, label in SUBSTITUTION_CHOICES:
+            self.substitution.addItem(self.tr(label), code)
+        form.addRow(self.tr("Médicament (DCI) :"), self.dci)
+        row = QHBoxLayout()
+        row.addWidget(self.strength)
+        row.addWidget(QLabel(self.tr("Forme :"), medicine))
+        row.addWidget(self.form, 2)
+        form.addRow(self.tr("Dosage :"), row)
+        form.addRow(self.tr("Voie :"), self.route)
+        form.addRow(self.tr("Posologie :"), self.dosage)
+        amount = QHBoxLayout()
+        amount.addWidget(self.duration, 2)
+        amount.addWidget(QLabel(self.tr("ou nombre d'unités :"), medicine))
+        amount.addWidget(self.quantity)
+        form.addRow(self.tr("Durée :"), amount)
+        form.addRow(self.tr("Substitution :"), self.substitution)
+        self.text = QPlainTextEdit(self.stack)
+        self.text.setPlaceholderText(self.tr("ex. Bilan sanguin : NFS, ionogramme, créatininémie"))
+        self.text.setTabChangesFocus(True)
+        self.stack.addWidget(medicine)
+        self.stack.addWidget(self.text)
+        self.renewals = QSpinBox(self)
+        self.renewals.setRange(0, 12)
+        self.renewals.setMaximumWidth(90)
+        self.zone = QComboBox(self)
+        for code, label in ZONE_CHOICES:
+            self.zone.addItem(self.tr(label), code)
+        self.zone.setCurrentIndex(1)
+        bottom = QFormLayout()
+        bottom.addRow(self.tr("Renouvellements :"), self.renewals)
+        bottom.addRow(self.tr("Zone (bizone) :"), self.zone)
+        box = QVBoxLayout(self)
+        box.addWidget(self.free_text)
+        box.addWidget(self.stack)
+        box.addLayout(bottom)
+        self.free_text.toggled.connect(lambda on: self.stack.setCurrentIndex(1 if on else 0))
+
+    def line(self) -> PrescriptionLine:
+        zone = Zone(self.zone.currentData())
+        if self.free_text.isChecked():
+            return PrescriptionLine(
+                kind=LineKind.FREE_TEXT,
+                text=self.text.toPlainText().strip(),
+                renewals=self.renewals.value(),
+                zone=zone,
+            )
+        code = self.substitution.currentData()
+        return PrescriptionLine(
+            dci=self.dci.text().strip(),
+            strength=self.strength.text().strip(),
+            form=self.form.text().strip(),
+            route=self.route.text().strip(),
+            dosage=self.dosage.text().strip(),
+            duration=self.duration.text().strip() or None,
+            quantity=self.quantity.value() or None,
+            renewals=self.renewals.value(),
+            non_substitutable=code or None,
+            zone=zone,
+        )
+
+    def load(self, line: PrescriptionLine) -> None:
+        free = line.kind is LineKind.FREE_TEXT
+        self.free_text.setChecked(free)
+        self.text.setPlainText(line.text if free else "")
+        self.dci.setText(line.dci)
+        self.strength.setText(line.strength)
+        self.form.setText(line.form)
+        self.route.setText(line.route)
+        self.dosage.setText(line.dosage)
+        self.duration.setText(line.duration or "")
+        self.quantity.setValue(line.quantity or 0)
+        code = line.non_substitution.value if line.non_substitution else ""
+        self.substitution.setCurrentIndex(max(0, self.substitution.findData(code)))
+        self.renewals.setValue(line.renewals)
+        self.zone.setCurrentIndex(max(0, self.zone.findData(line.zone.value)))
+
+    def clear(self) -> None:
+        self.load(PrescriptionLine())
+        self.dci.setFocus()
+
+    def apply_hit(self, hit: MedicineHit) -> None:
+        """The DCI wording proposed by the BDPM replaces what was typed."""
+        self.dci.setText(hit.dci)
+        self.strength.setText(hit.strength)
+        self.form.setText(hit.form)
+        if hit.routes and "," not in hit.routes:
+            self.route.setText(hit.routes)
+        self.dosage.setFocus()
+
+
+class PrescriptionEditor(QWidget):
+    """Writes one prescription for ``patient_id``; emits ``issued`` with the stored id."""
+
+    issued = Signal(str)
+
+    def __init__(
+        self, ctx: AreaContext, patient_id: str, consultation_id: str | None = None
+    ) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._patient_id = patient_id
+        self._consultation_id = consultation_id
+        self._lines: list[PrescriptionLine] = []
+        self._renews_id: str | None = None
+        self._hits: dict[str, MedicineHit] = {}
+        self._templates: list[rx.TemplateView] = []
+        self._issued_id: str | None = None
+        self.context: rx.PrescribingContext | None = None
+
+        self.header = QLabel(self)
+        self.header.setObjectName("pageTitle")
+        self.ald_label = QLabel(self)
+        self.ald_label.setWordWrap(True)
+        self.bizone = QCheckBox(self.tr("Ordonnance bizone (ALD)"), self)
+        self.weight = QDoubleSpinBox(self)
+        self.weight.setRange(0, 300)
+        self.weight.setDecimals(1)
+        self.weight.setSuffix(" kg")
+        self.weight.setSpecialValueText(self.tr("non renseigné"))
+        self.page_size = QComboBox(self)
+        self.page_size.addItem("A5", "A5")
+        self.page_size.addItem("A4", "A4")
+        top = QHBoxLayout()
+        top.addWidget(self.bizone)
+        top.addStretch(1)
+        top.addWidget(QLabel(self.tr("Poids :"), self))
+        top.addWidget(self.weight)
+        top.addWidget(QLabel(self.tr("Format :"), self))
+        top.addWidget(self.page_size)
+
+        self.lines_list = QListWidget(self)
+        self.lines_list.setAlternatingRowColors(True)
+        self.form = LineForm(self)
+        self.add_button = QPushButton(self.tr("Ajouter la ligne"), self)
+        self.replace_button = QPushButton(self.tr("Remplacer la ligne"), self)
+        self.remove_button = QPushButton(self.tr("Supprimer la ligne"), self)
+        self.up_button = QPushButton(self.tr("Monter"), self)
+        self.down_button = QPushButton(self.tr("Descendre"), self)
+        line_buttons = QHBoxLayout()
+        for button in (self.add_button, self.replace_button, self.remove_button):
+            line_buttons.addWidget(button)
+        line_buttons.addStretch(1)
+        line_buttons.addWidget(self.up_button)
+        line_buttons.addWidget(self.down_button)
+
+        self.templates = QComboBox(self)
+        self.apply_template_button = QPushButton(self.tr("Appliquer le modèle"), self)
+        self.save_template_button = QPushButton(self.tr("Enregistrer comme modèle…"), self)
+        self.previous = QComboBox(self)
+        self.renew_button = QPushButton(self.tr("Renouveler"), self)
+        reuse = QHBoxLayout()
+        reuse.addWidget(QLabel(self.tr("Modèles :"), self))
+        reuse.addWidget(self.templates, 1)
+        reuse.addWidget(self.apply_template_button)
+        reuse.addWidget(self.save_template_button)
+        reuse.addSpacing(16)
+        reuse.addWidget(QLabel(self.tr("Précédentes :"), self))
+        reuse.addWidget(self.previous, 1)
+        reuse.addWidget(self.renew_button)
+
+        self.error_label = ErrorLabel(self)
+        self.print_button = QPushButton(self.tr("Aperçu et impression…"), self)
+        self.print_button.setDefault(True)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.print_button)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(16, 12, 16, 12)
+        box.addWidget(self.header)
+        box.addWidget(self.ald_label)
+        box.addLayout(top)
+        box.addLayout(reuse)
+        box.addWidget(self.lines_list, 1)
+        box.addWidget(self.form)
+        box.addLayout(line_buttons)
+        box.addWidget(self.error_label)
+        box.addLayout(bottom)
+
+        self._completions = QStringListModel(self)
+        self.completer = QCompleter(self._completions, self)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.form.dci.setCompleter(self.completer)
+        self.form.dci.textEdited.connect(self._search)
+        self.completer.activated.connect(self._completed)
+
+        self.add_button.clicked.connect(self.add_line)
+        self.replace_button.clicked.connect(self.replace_line)
+        self.remove_button.clicked.connect(self.remove_line)
+        self.up_button.clicked.connect(lambda: self._move(-1))
+        self.down_button.clicked.connect(lambda: self._move(1))
+        self.lines_list.currentRowChanged.connect(self._row_selected)
+        self.lines_list.itemActivated.connect(lambda _item: self.form.dosage.setFocus())
+        self.bizone.toggled.connect(self._bizone_toggled)
+        self.apply_template_button.clicked.connect(self.apply_template)
+        self.save_template_button.clicked.connect(self.ask_template_name)
+        self.renew_button.clicked.connect(self.renew_selected)
+        self.print_button.clicked.connect(self.preview)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.add_line)
+        QShortcut(QKeySequence.StandardKey.Print, self, self.preview)
+        self._refresh_lines()
+        self.reload()
+
+    # --- loading ---
+
+    @property
+    def runner(self) -> Any:
+        return self._ctx.runner
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        ws, actor = self._ctx.workspace, self._ctx.actor
+        return lambda: fn(ws, actor, *args)
+
+    def reload(self) -> None:
+        self.runner.run_read(
+            self._call(rx.prescribing_context, self._patient_id), self._context_loaded, self._error
+        )
+        self._load_templates()
+        self.runner.run_read(
+            self._call(rx.list_prescriptions, self._patient_id), self._previous_loaded, self._error
+        )
+
+    def _context_loaded(self, ctx: rx.PrescribingContext) -> None:
+        self.context = ctx
+        self.header.setText(self.tr("Ordonnance — ") + f"{ctx.display_name} ({ctx.age_years} ans)")
+        if ctx.has_ald:
+            self.ald_label.setText(self.tr("ALD : ") + ", ".join(ctx.ald_labels))
+        else:
+            self.ald_label.setText(self.tr("Pas d'affection de longue durée : ordonnance simple."))
+        self.bizone.setEnabled(ctx.has_ald)
+        if not ctx.has_ald:
+            self.bizone.setChecked(False)
+        self.weight.setValue(ctx.latest_weight_kg or 0)
+        self._bizone_toggled(self.bizone.isChecked())
+
+    def _load_templates(self) -> None:
+        self.runner.run_read(self._call(rx.list_templates), self._templates_loaded, self._error)
+
+    def _templates_loaded(self, templates: list[rx.TemplateView]) -> None:
+        self._templates = templates
+        self.templates.clear()
+        for template in templates:
+            self.templates.addItem(template.name, template.id)
+        self.apply_template_button.setEnabled(bool(templates))
+
+    def _previous_loaded(self, previous: list[rx.PrescriptionSummary]) -> None:
+        self.previous.clear()
+        for item in previous:
+            self.previous.addItem(f"{item.issued_on:%d/%m/%Y} — {item.summary}", item.id)
+        self.renew_button.setEnabled(bool(previous))
+
+    def _error(self, message: str) -> None:
+        self.error_label.show_message(message)
+
+    # --- completion from the BDPM ---
+
+    def _search(self, text: str) -> None:
+        if len(text.strip()) < 2:
+            return
+        self.runner.run_read(
+            self._call(medicines.search_medicines, text, 15), self._show_hits, lambda _m: None
+        )
+
+    def _show_hits(self, hits: list[MedicineHit]) -> None:
+        self._hits = {}
+        for hit in hits:
+            shown = (
+                hit.label
+                if hit.name.upper().startswith(hit.dci.upper())
+                else (f"{hit.label}  ({hit.name})")
+            )
+            self._hits[shown] = hit
+        self._completions.setStringList(list(self._hits))
+        if self._hits and self.form.dci.hasFocus():
+            self.completer.complete()
+
+    def _completed(self, shown: str) -> None:
+        hit = self._hits.get(shown)
+        if hit is not None:
+            self.form.apply_hit(hit)
+
+    def completion_texts(self) -> list[str]:
+        return list(self._completions.stringList())
+
+    # --- lines ---
+
+    def lines(self) -> tuple[PrescriptionLine, ...]:
+        return tuple(self._lines)
+
+    def set_lines(self, lines: tuple[PrescriptionLine, ...]) -> None:
+        self._lines = list(lines)
+        self._issued_id = None
+        self._refresh_lines()
+
+    def _refresh_lines(self) -> None:
+        self.lines_list.clear()
+        bizone = self.bizone.isChecked()
+        for number, line in enumerate(self._lines, start=1):
+            prefix = ""
+            if bizone:
+                prefix = "[ALD] " if line.zone is Zone.ALD else "[hors ALD] "
+            item = QListWidgetItem(f"{number}. {prefix}{describe(line)}")
+            self.lines_list.addItem(item)
+        has = bool(self._lines)
+        for button in (self.replace_button, self.remove_button, self.up_button, self.down_button):
+            button.setEnabled(has)
+        self.save_template_button.setEnabled(has)
+
+    def _form_line(self) -> PrescriptionLine | None:
+        line = self.form.line()
+        if not self.bizone.isChecked():
+            line = replace(line, zone=Zone.OTHER)
+        if line.kind is LineKind.FREE_TEXT and not line.text:
+            self._error(self.tr("Saisissez le texte de la ligne."))
+            return None
+        if line.kind is LineKind.MEDICINE and not line.dci:
+            self._error(self.tr("Saisissez le médicament (DCI)."))
+            return None
+        if line.kind is LineKind.MEDICINE and not line.dosage:
+            self._error(self.tr("Saisissez la posologie."))
+            return None
+        self.error_label.clear_message()
+        return line
+
+    def add_line(self) -> None:
+        line = self._form_line()
+        if line is None:
+            return
+        self._lines.append(line)
+        self._issued_id = None
+        self._refresh_lines()
+        self.form.clear()
+
+    def replace_line(self) -> None:
+        row = self.lines_list.currentRow()
+        line = self._form_line()
+        if line is None or not 0 <= row < len(self._lines):
+            return
+        self._lines[row] = line
+        self._issued_id = None
+        self._refresh_lines()
+        self.lines_list.setCurrentRow(row)
+
+    def remove_line(self) -> None:
+        row = self.lines_list.currentRow()
+        if 0 <= row < len(self._lines):
+            del self._lines[row]
+            self._issued_id = None
+            self._refresh_lines()
+
+    def _move(self, step: int) -> None:
+        row = self.lines_list.currentRow()
+        target = row + step
+        if 0 <= row < len(self._lines) and 0 <= target < len(self._lines):
+            self._lines[row], self._lines[target] = self._lines[target], self._lines[row]
+            self._refresh_lines()
+            self.lines_list.setCurrentRow(target)
+
+    def _row_selected(self, row: int) -> None:
+        if 0 <= row < len(self._lines):
+            self.form.load(self._lines[row])
+
+    def _bizone_toggled(self, on: bool) -> None:
+        self.form.zone.setEnabled(on)
+        self._refresh_lines()
+
+    # --- templates and renewal ---
+
+    def apply_template(self) -> None:
+        index = self.templates.currentIndex()
+        if 0 <= index < len(self._templates):
+            template = self._templates[index]
+            has_ald = self.context is not None and self.context.has_ald
+            self.bizone.setChecked(template.bizone and has_ald)
+            self.set_lines(self._lines_for(template.lines))
+
+    def _lines_for(self, lines: tuple[PrescriptionLine, ...]) -> tuple[PrescriptionLine, ...]:
+        if self.bizone.isChecked():
+            return lines
+        return tuple(replace(line, zone=Zone.OTHER) for line in lines)
+
+    def ask_template_name(self) -> None:
+        name, ok = QInputDialog.getText(self, self.tr("Modèle d'ordonnance"), self.tr("Nom :"))
+        if ok:
+            self.save_template(name)
+
+    def save_template(self, name: str) -> None:
+        self.runner.run_write(
+            self._call(rx.save_template, name, self.lines(), self.bizone.isChecked()),
+            lambda _t: self._load_templates(),
+            self._error,
+        )
+
+    def renew_selected(self) -> None:
+        prescription_id = self.previous.currentData()
+        if prescription_id:
+            self.runner.run_read(self._call(rx.renew, prescription_id), self._renewed, self._error)
+
+    def _renewed(self, draft: rx.PrescriptionDraft) -> None:
+        self._renews_id = draft.renews_id
+        self.bizone.setChecked(draft.bizone)
+        self.page_size.setCurrentIndex(max(0, self.page_size.findData(draft.page_size)))
+        self.set_lines(draft.lines)
+
+    # --- preview and print ---
+
+    def draft(self) -> rx.PrescriptionDraft:
+        weight = self.weight.value() or None
+        return rx.PrescriptionDraft(
+            patient_id=self._patient_id,
+            lines=self.lines(),
+            bizone=self.bizone.isChecked(),
+            consultation_id=self._consultation_id,
+            renews_id=self._renews_id,
+            weight_kg=weight,
+            page_size=str(self.page_size.currentData()),
+        )
+
+    def preview(self) -> None:
+        self.error_label.clear_message()
+        self.runner.run_read(self._call(rx.render_draft, self.draft()), self._show, self._error)
+
+    def _show(self, rendered: rx.RenderedPrescription) -> None:
+        self._issued_id = None
+        self.preview_dialog = preview_pdf(
+            self, self.tr("Ordonnance"), rendered.pdf, lambda how: self._printed(rendered, how)
+        )
+
+    def _printed(self, rendered: rx.RenderedPrescription, how: str) -> None:
+        if self._issued_id is not None:  # printed again from the same preview
+            self.runner.run_write(
+                self._call(rx.record_reprint, self._issued_id, how), None, self._error
+            )
+            return
+        self.runner.run_write(
+            self._call(rx.issue_prescription, rendered.draft, how), self._stored, self._error
+        )
+
+    def _stored(self, issued: rx.IssuedPrescription) -> None:
+        self._issued_id = issued.id
+        self.issued.emit(issued.id)
+        self.runner.run_read(
+            self._call(rx.list_prescriptions, self._patient_id), self._previous_loaded, self._error
+        )
