@@ -1,5 +1,15 @@
 """ORM models (SQLAlchemy 2, typed). Importing this package registers every table."""
 
+from cms_desktop.storage.models.agenda import (
+    AgendaClosure,
+    AgendaSettings,
+    Appointment,
+    AppointmentTypeRow,
+    Practitioner,
+    PractitionerAbsence,
+    PractitionerRange,
+    WaitingListEntry,
+)
 from cms_desktop.storage.models.base import (
     Base,
     InsertOnly,
@@ -13,6 +23,14 @@ from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLo
 from cms_desktop.storage.models.patient import Patient, PatientAld
 
 __all__ = [
+    "AgendaClosure",
+    "AgendaSettings",
+    "Appointment",
+    "AppointmentTypeRow",
+    "Practitioner",
+    "PractitionerAbsence",
+    "PractitionerRange",
+    "WaitingListEntry",
     "AuditEntry",
     "Base",
     "Centre",
