@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
-from cms_desktop import __version__
+from cms_desktop import __version__, cli_agenda
 from cms_desktop.domain.permissions import PermissionDenied, Role
 from cms_desktop.services import audit_trail, demo, setup, users
 from cms_desktop.services.actor import Actor
@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
     with_auth(audit.add_parser("verify"))
     with_auth(sub.add_parser("check", help="contrôle d'intégrité de la base et du journal d'audit"))
+
+    cli_agenda.register(sub, with_auth)
 
     rec = sub.add_parser("recover", help="nouveau mot de passe avec le code de récupération")
     rec.add_argument("login")
@@ -236,6 +238,7 @@ COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "audit": _cmd_audit,
     "check": _cmd_check,
     "recover": _cmd_recover,
+    "agenda": cli_agenda.cmd_agenda,
 }
 
 

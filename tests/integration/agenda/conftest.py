@@ -43,8 +43,11 @@ def _patient(name: str, given: str) -> Patient:
 def agenda(centre: Centre) -> Iterator[Agenda]:
     ws, _admin = centre.login("admin", ADMIN_PASSWORD)
     with ws.store.write() as s:
-        rooms = [Room(name="Cabinet 1", kind="consulting"), Room(name="Cabinet 2", kind="consulting"),
-                 Room(name="Salle de soins", kind="nursing")]
+        rooms = [
+            Room(name="Cabinet 1", kind="consulting"),
+            Room(name="Cabinet 2", kind="consulting"),
+            Room(name="Salle de soins", kind="nursing"),
+        ]
         patients = [_patient("MARTINEAU", "Lucie"), _patient("ROCHE", "Inès")]
         s.add_all([*rooms, *patients])
         s.flush()
@@ -56,23 +59,34 @@ def agenda(centre: Centre) -> Iterator[Agenda]:
     ws.close()
     ws, reception = centre.login("accueil")
     doctor = resources.create_practitioner(
-        ws, reception,
-        resources.PractitionerDraft(title="Dr", full_name="Jeanne Test", profession="Médecin",
-                                    user_id=doctor_user_id),
+        ws,
+        reception,
+        resources.PractitionerDraft(
+            title="Dr", full_name="Jeanne Test", profession="Médecin", user_id=doctor_user_id
+        ),
     )
     for weekday in (0, 1, 3, 4):
         for start, end in ((time(9), time(12, 40)), (time(13, 40), time(19))):
-            resources.add_range(ws, reception, doctor.id,
-                                resources.RangeDraft(weekday, start, end, room_ids[0]))
-    resources.add_range(ws, reception, doctor.id,
-                        resources.RangeDraft(5, time(9), time(12), room_ids[0]))
-    visitor = resources.create_practitioner(
-        ws, reception,
-        resources.PractitionerDraft(title="Dr", full_name="Paul Visiteur", profession="Médecin",
-                                    specialty="Cardiologie", visiting=True),
+            resources.add_range(
+                ws, reception, doctor.id, resources.RangeDraft(weekday, start, end, room_ids[0])
+            )
+    resources.add_range(
+        ws, reception, doctor.id, resources.RangeDraft(5, time(9), time(12), room_ids[0])
     )
-    resources.add_range(ws, reception, visitor.id,
-                        resources.RangeDraft(0, time(9), time(12), room_ids[0]))
+    visitor = resources.create_practitioner(
+        ws,
+        reception,
+        resources.PractitionerDraft(
+            title="Dr",
+            full_name="Paul Visiteur",
+            profession="Médecin",
+            specialty="Cardiologie",
+            visiting=True,
+        ),
+    )
+    resources.add_range(
+        ws, reception, visitor.id, resources.RangeDraft(0, time(9), time(12), room_ids[0])
+    )
     yield Agenda(centre, ws, reception, doctor.id, visitor.id, *room_ids, *patient_ids)
     ws.close()
 

@@ -38,8 +38,10 @@ def test_double_booking_of_the_practitioner_is_refused_with_the_reason(agenda: A
     booking.book(agenda.ws, agenda.reception, _req(agenda, at(MONDAY, 10)), now=NOW)
     with pytest.raises(BookingRefused) as err:
         booking.book(
-            agenda.ws, agenda.reception,
-            _req(agenda, at(MONDAY, 10, 10), patient_id=agenda.patient_b), now=NOW,
+            agenda.ws,
+            agenda.reception,
+            _req(agenda, at(MONDAY, 10, 10), patient_id=agenda.patient_b),
+            now=NOW,
         )
     assert err.value.issues[0].code == IssueCode.PRACTITIONER_OVERLAP
     assert "Chevauche le rendez-vous de 10:00–10:20 du Dr Jeanne Test" in str(err.value)
@@ -99,19 +101,27 @@ def test_calendar_refusals_name_the_reason(agenda: Agenda, start, code, message)
 
 
 def test_absence_and_closure_refuse_bookings(agenda: Agenda) -> None:
-    resources.add_absence(agenda.ws, agenda.reception, agenda.doctor_id,
-                          at(MONDAY, 0), at(MONDAY + timedelta(days=1), 0), "Formation")
+    resources.add_absence(
+        agenda.ws,
+        agenda.reception,
+        agenda.doctor_id,
+        at(MONDAY, 0),
+        at(MONDAY + timedelta(days=1), 0),
+        "Formation",
+    )
     with pytest.raises(BookingRefused, match="Praticien absent : Formation"):
         booking.book(agenda.ws, agenda.reception, _req(agenda, at(MONDAY, 9)), now=NOW)
     ws, admin = agenda.centre.login("admin", ADMIN_PASSWORD)
     try:
-        settings.add_closure(ws, admin, MONDAY + timedelta(days=1), MONDAY + timedelta(days=1),
-                             "Inventaire")
+        settings.add_closure(
+            ws, admin, MONDAY + timedelta(days=1), MONDAY + timedelta(days=1), "Inventaire"
+        )
     finally:
         ws.close()
     with pytest.raises(BookingRefused, match="Fermeture : Inventaire"):
-        booking.book(agenda.ws, agenda.reception, _req(agenda, at(MONDAY + timedelta(days=1), 9)),
-                     now=NOW)
+        booking.book(
+            agenda.ws, agenda.reception, _req(agenda, at(MONDAY + timedelta(days=1), 9)), now=NOW
+        )
 
 
 def test_alsace_moselle_zone_adds_good_friday(agenda: Agenda) -> None:
@@ -146,8 +156,9 @@ def test_unscheduled_care_opens_to_reception_on_the_day_only(agenda: Agenda) -> 
     assert same_day.type_code == "unscheduled"
     doctor_ws, doctor = agenda.centre.login("dr.test")
     try:
-        ahead = booking.book(doctor_ws, doctor, _req(agenda, at(MONDAY, 16), type_code="unscheduled"),
-                             now=NOW)
+        ahead = booking.book(
+            doctor_ws, doctor, _req(agenda, at(MONDAY, 16), type_code="unscheduled"), now=NOW
+        )
     finally:
         doctor_ws.close()
     assert ahead.start == at(MONDAY, 16)
@@ -155,8 +166,13 @@ def test_unscheduled_care_opens_to_reception_on_the_day_only(agenda: Agenda) -> 
 
 def test_patient_booked_elsewhere_is_a_warning_not_a_refusal(agenda: Agenda) -> None:
     booking.book(agenda.ws, agenda.reception, _req(agenda, at(MONDAY, 9)), now=NOW)
-    other = BookingRequest(agenda.visitor_id, at(MONDAY, 9, 10), patient_id=agenda.patient_a,
-                           room_id=agenda.room2, type_code="consultation")
+    other = BookingRequest(
+        agenda.visitor_id,
+        at(MONDAY, 9, 10),
+        patient_id=agenda.patient_a,
+        room_id=agenda.room2,
+        type_code="consultation",
+    )
     # The visitor's range is in Cabinet 1: booking elsewhere still needs the visitor free.
     appt = booking.book(agenda.ws, agenda.reception, other, now=NOW)
     assert any("Patient déjà attendu" in w for w in appt.warnings)
@@ -164,8 +180,12 @@ def test_patient_booked_elsewhere_is_a_warning_not_a_refusal(agenda: Agenda) -> 
 
 def test_move_checks_again_and_cancel_keeps_history(agenda: Agenda) -> None:
     first = booking.book(agenda.ws, agenda.reception, _req(agenda, at(MONDAY, 9)), now=NOW)
-    second = booking.book(agenda.ws, agenda.reception,
-                          _req(agenda, at(MONDAY, 9, 40), patient_id=agenda.patient_b), now=NOW)
+    second = booking.book(
+        agenda.ws,
+        agenda.reception,
+        _req(agenda, at(MONDAY, 9, 40), patient_id=agenda.patient_b),
+        now=NOW,
+    )
     with pytest.raises(BookingRefused):
         booking.move(agenda.ws, agenda.reception, first.id, at(MONDAY, 9, 30), now=NOW)
     moved = booking.move(agenda.ws, agenda.reception, first.id, at(MONDAY, 10), now=NOW)
@@ -179,15 +199,23 @@ def test_move_checks_again_and_cancel_keeps_history(agenda: Agenda) -> None:
     column = next(c for c in day.columns if c.key == agenda.doctor_id)
     assert {a.id: a.cancelled for a in column.appointments} == {first.id: False, second.id: True}
     # The freed slot can be booked again.
-    booking.book(agenda.ws, agenda.reception,
-                 _req(agenda, at(MONDAY, 9, 40), patient_id=agenda.patient_b), now=NOW)
+    booking.book(
+        agenda.ws,
+        agenda.reception,
+        _req(agenda, at(MONDAY, 9, 40), patient_id=agenda.patient_b),
+        now=NOW,
+    )
 
 
 def test_series_lists_collisions_before_booking(agenda: Agenda) -> None:
     # Nursing care every Monday for 6 weeks crosses Easter Monday (22/04/2030) from 01/04.
     start = at(date(2030, 4, 1), 9)
-    booking.book(agenda.ws, agenda.reception,
-                 _req(agenda, at(date(2030, 4, 8), 9), patient_id=agenda.patient_b), now=NOW)
+    booking.book(
+        agenda.ws,
+        agenda.reception,
+        _req(agenda, at(date(2030, 4, 8), 9), patient_id=agenda.patient_b),
+        now=NOW,
+    )
     request = _req(agenda, start)
     rule = SeriesRule(Frequency.WEEKLY, count=6)
     outcome = booking.book_series(agenda.ws, agenda.reception, request, rule, now=NOW)
@@ -209,18 +237,28 @@ def test_refused_booking_saves_nothing(agenda: Agenda) -> None:
 def test_disabled_practitioner_cannot_be_booked(agenda: Agenda) -> None:
     resources.set_practitioner_active(agenda.ws, agenda.reception, agenda.visitor_id, False)
     with pytest.raises(BookingRefused, match="Praticien désactivé"):
-        booking.book(agenda.ws, agenda.reception,
-                     BookingRequest(agenda.visitor_id, at(MONDAY, 9), patient_id=agenda.patient_a),
-                     now=NOW)
+        booking.book(
+            agenda.ws,
+            agenda.reception,
+            BookingRequest(agenda.visitor_id, at(MONDAY, 9), patient_id=agenda.patient_a),
+            now=NOW,
+        )
 
 
 def test_next_free_slot_skips_booked_time_and_closed_days(agenda: Agenda) -> None:
     booking.book(agenda.ws, agenda.reception, _req(agenda, at(MONDAY, 9)), now=NOW)
-    slots = views.next_free_slot(agenda.ws, agenda.reception, practitioner_id=agenda.doctor_id,
-                                 from_dt=at(MONDAY, 9), now=NOW, limit=2)
+    slots = views.next_free_slot(
+        agenda.ws,
+        agenda.reception,
+        practitioner_id=agenda.doctor_id,
+        from_dt=at(MONDAY, 9),
+        now=NOW,
+        limit=2,
+    )
     assert [s.start for s in slots] == [at(MONDAY, 9, 20), at(MONDAY, 9, 40)]
-    anyone = views.next_free_slot(agenda.ws, agenda.reception, from_dt=at(MONDAY + timedelta(2), 8),
-                                  now=NOW, limit=1)
+    anyone = views.next_free_slot(
+        agenda.ws, agenda.reception, from_dt=at(MONDAY + timedelta(2), 8), now=NOW, limit=1
+    )
     assert anyone[0].start == at(MONDAY + timedelta(days=3), 9)  # Wednesday closed
 
 

@@ -38,7 +38,7 @@ from cms_desktop.services.agenda._common import (
 )
 from cms_desktop.services.errors import NotFound
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage.models import Appointment, Practitioner, Room
+from cms_desktop.storage.models import Appointment, Practitioner, Room, User
 
 
 @dataclass(frozen=True)
@@ -349,3 +349,20 @@ def list_practitioner_views(ws: Workspace, actor: Actor) -> list[PractitionerVie
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
     with ws.store.read() as session:
         return [practitioner_view(p) for p in practitioners(session)]
+
+
+def find_practitioner(ws: Workspace, actor: Actor, login_or_id: str) -> PractitionerView | None:
+    """The practitioner with this id, or linked to the account with this login."""
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    wanted = login_or_id.strip()
+    with ws.store.read() as session:
+        row = session.get(Practitioner, wanted)
+        if row is None:
+            row = session.scalars(
+                select(Practitioner)
+                .join(User, User.id == Practitioner.user_id)
+                .where(User.login == wanted)
+            ).first()
+        if row is None or row.deleted:
+            return None
+        return practitioner_view(row)
