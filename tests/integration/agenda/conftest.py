@@ -96,6 +96,6 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def utc(moment: datetime) -> datetime:
-    from cms_desktop.services.agenda._common import to_utc
+    from cms_desktop.services.agenda.common import to_utc
 
     return to_utc(moment).astimezone(UTC)

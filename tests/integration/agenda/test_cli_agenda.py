@@ -15,15 +15,36 @@ from tests.conftest import STAFF_PASSWORD
 from tests.integration.agenda.conftest import MONDAY, NOW, Agenda, at
 
 
-def test_export_ical_by_login(agenda: Agenda, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:
-    booking.book(agenda.ws, agenda.reception,
-                 BookingRequest(agenda.doctor_id, at(MONDAY, 9), patient_id=agenda.patient_a),
-                 now=NOW)
+def test_export_ical_by_login(
+    agenda: Agenda,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    booking.book(
+        agenda.ws,
+        agenda.reception,
+        BookingRequest(agenda.doctor_id, at(MONDAY, 9), patient_id=agenda.patient_a),
+        now=NOW,
+    )
     out = tmp_path / "agenda.ics"
-    args = ["--data-dir", str(agenda.centre.data_dir.path), "agenda", "export-ical",
-            "--practitioner", "dr.test", "--from", "04/03/2030", "--to", "10/03/2030",
-            "--output", str(out), "--as", "dr.test", "--password-stdin"]
+    args = [
+        "--data-dir",
+        str(agenda.centre.data_dir.path),
+        "agenda",
+        "export-ical",
+        "--practitioner",
+        "dr.test",
+        "--from",
+        "04/03/2030",
+        "--to",
+        "10/03/2030",
+        "--output",
+        str(out),
+        "--as",
+        "dr.test",
+        "--password-stdin",
+    ]
     monkeypatch.setattr(sys, "stdin", io.StringIO(STAFF_PASSWORD + "\n"))
     assert main(args) == 0, capsys.readouterr().err
     text = out.read_text(encoding="utf-8")

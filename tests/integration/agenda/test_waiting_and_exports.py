@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import PermissionDenied
 from cms_desktop.services.agenda import booking, overlaps, printouts, waiting_list, waiting_room
-from cms_desktop.services.agenda._common import to_utc
 from cms_desktop.services.agenda.booking import BookingRefused, BookingRequest
+from cms_desktop.services.agenda.common import to_utc
 from cms_desktop.services.agenda.ical import export_ical
 from cms_desktop.services.agenda.lookup import search_patients_for_booking
 from cms_desktop.services.errors import ValidationFailed

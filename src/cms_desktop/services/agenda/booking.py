@@ -25,7 +25,7 @@ from cms_desktop.domain.agenda.recurrence import SeriesRule, occurrences
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     AppointmentView,
     ViewContext,
     active_overlapping,

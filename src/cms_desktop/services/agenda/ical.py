@@ -14,7 +14,7 @@ from icalendar import Calendar, Event
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     display_name,
     get_practitioner,
     room_names,

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import patient_name
+from cms_desktop.services.agenda.common import patient_name
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.models import Patient
 

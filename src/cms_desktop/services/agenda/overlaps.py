@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     AppointmentView,
     ViewContext,
     appointment_view,

@@ -12,7 +12,7 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.printing.agenda import render_appointment_card, render_day_list
 from cms_desktop.printing.dto import AppointmentCardDoc, CentreInfo, DayListDoc, DayListRow
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     ViewContext,
     appointment_view,
     display_name,

@@ -16,7 +16,7 @@ from cms_desktop.domain.agenda.hours import Weekday
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     PractitionerView,
     TypeInfo,
     consulting_range,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.agenda.hours import Closure, TimeRange, WeeklyHours
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     DEFAULT_SATURDAY_RANKS,
     HOLIDAY_ZONE_LABELS,
     HOLIDAY_ZONES,

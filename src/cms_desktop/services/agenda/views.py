@@ -18,7 +18,7 @@ from cms_desktop.domain.agenda.slots import DayLoad, load_by_day, next_free_slot
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.common import (
     AppointmentView,
     PractitionerView,
     ViewContext,

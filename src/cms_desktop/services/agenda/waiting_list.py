@@ -12,14 +12,14 @@ from sqlalchemy import select
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.phone import PhoneError, parse_phone
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda._common import (
+from cms_desktop.services.agenda.booking import BookingRequest, book_in_session
+from cms_desktop.services.agenda.common import (
     AppointmentView,
     ViewContext,
     appointment_view,
     local_now,
     require_any,
 )
-from cms_desktop.services.agenda.booking import BookingRequest, book_in_session
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
