@@ -148,6 +148,7 @@ class AgendaPage(QWidget):
         splitter.addWidget(self.waiting)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1000, 500])
         box = QVBoxLayout(self)
         box.setContentsMargins(12, 10, 12, 10)
         box.addLayout(bar)
