@@ -156,9 +156,8 @@ def _ranges(plan: _Plan, practitioner_id: str, room_id: str) -> list[Practitione
     if plan.name.startswith("Équipe"):
         # The centre is closed on Wednesdays: the team comes on its own hours.
         return [rng(2, time(9), time(12), pattern="nth_of_month", nth=3, own_hours=True)]
-    days, morning, afternoon = _FULL_DAYS
-    if plan.login == "dr.lefort":
-        days = (0, 1, 3)
+    _, morning, afternoon = _FULL_DAYS
+    days: tuple[int, ...] = (0, 1, 3) if plan.login == "dr.lefort" else _FULL_DAYS[0]
     rows = [rng(d, *span) for d in days for span in (morning, afternoon)]
     if plan.login in ("dr.moreau", "inf.roux"):
         rows.append(rng(5, time(9), time(12)))  # the Saturday rota
