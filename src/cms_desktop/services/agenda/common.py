@@ -150,6 +150,9 @@ def weekly_hours_from_json(text: str) -> WeeklyHours:
     )
 
 
+_CALENDARS: dict[tuple[object, ...], CentreCalendar] = {}
+
+
 def load_calendar(session: Session) -> CentreCalendar:
     row = settings_row(session)
     hours_json = row.hours_json if row is not None else default_hours_json()
@@ -159,14 +162,23 @@ def load_calendar(session: Session) -> CentreCalendar:
         Closure(c.first_day, c.last_day, c.label)
         for c in session.scalars(select(AgendaClosure).where(AgendaClosure.deleted.is_(False)))
     )
+    key = (hours_json, ranks_text, zone, closures)
+    cached = _CALENDARS.get(key)
+    if cached is not None:
+        # Building the holiday calendar is costly; the same settings give the same answer.
+        return cached
     ranks = frozenset(int(r) for r in ranks_text.split(",") if r.strip())
     with domain_errors():
-        return CentreCalendar(
+        calendar = CentreCalendar(
             weekly_hours=weekly_hours_from_json(hours_json),
             saturday_rule=NthSaturdaysOfMonth(ranks) if ranks else None,
             closures=closures,
             subdivision=HOLIDAY_ZONES.get(zone),
         )
+    if len(_CALENDARS) > 16:
+        _CALENDARS.clear()
+    _CALENDARS[key] = calendar
+    return calendar
 
 
 # ---- practitioners ---------------------------------------------------------------------
@@ -319,6 +331,8 @@ def active_overlapping(
         Appointment.deleted.is_(False),
         Appointment.status != VisitStatus.CANCELLED.value,
         Appointment.start_at < end_utc,
+        # Appointments never span days: this lower bound keeps the index range short.
+        Appointment.start_at > start_utc - timedelta(days=1),
         Appointment.end_at > start_utc,
     )
     if practitioner_ids is not None:
@@ -345,11 +359,12 @@ def booked(row: Appointment, names: dict[str, str]) -> BookedAppointment:
 
 
 def practitioner_names(session: Session) -> dict[str, str]:
-    return {p.id: display_name(p) for p in session.scalars(select(Practitioner))}
+    rows = session.execute(select(Practitioner.id, Practitioner.title, Practitioner.full_name))
+    return {pid: f"{title} {name}".strip() for pid, title, name in rows}
 
 
 def room_names(session: Session) -> dict[str, str]:
-    return {r.id: r.name for r in session.scalars(select(Room))}
+    return {rid: name for rid, name in session.execute(select(Room.id, Room.name))}
 
 
 def patient_name(p: Patient) -> str:
@@ -366,8 +381,17 @@ def patient_names(session: Session, ids: Collection[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk_start in range(0, len(wanted), 500):
         chunk = wanted[chunk_start : chunk_start + 500]
-        for p in session.scalars(select(Patient).where(Patient.id.in_(chunk))):
-            found[p.id] = patient_name(p)
+        # Only the name columns: building whole Patient rows costs more than the query.
+        for pid, birth, used, first, used_given in session.execute(
+            select(
+                Patient.id,
+                Patient.birth_name,
+                Patient.used_name,
+                Patient.first_given_name,
+                Patient.used_given_name,
+            ).where(Patient.id.in_(chunk))
+        ):
+            found[pid] = f"{(used or birth).upper()} {used_given or first}".strip()
     return found
 
 

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.appointments import AppointmentType, Interval
 from cms_desktop.domain.agenda.hours import CentreCalendar
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
-from cms_desktop.domain.agenda.slots import DayLoad, load_by_day, next_free_slots
+from cms_desktop.domain.agenda.slots import DayLoad, Slot, load_by_day, next_free_slots
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
@@ -34,6 +34,7 @@ from cms_desktop.services.agenda.common import (
     require_any,
     room_names,
     to_local,
+    to_utc,
     type_infos,
 )
 from cms_desktop.services.errors import NotFound
@@ -298,38 +299,31 @@ def next_free_slot(
             schedules: list[PractitionerSchedule] = list(
                 load_schedules(session, rows, start.date(), until.date()).values()
             )
-        s_utc, e_utc = days_utc(start.date(), until.date())
-        by_p: dict[str, list[Interval]] = {}
-        by_room: dict[str, list[Interval]] = {}
-        for pid, rid, s, e in session.execute(
-            select(
-                Appointment.practitioner_id,
-                Appointment.room_id,
-                Appointment.start_at,
-                Appointment.end_at,
-            ).where(
-                Appointment.deleted.is_(False),
-                Appointment.status != VisitStatus.CANCELLED.value,
-                Appointment.start_at < e_utc,
-                Appointment.end_at > s_utc,
+        wanted = {p.id for p in rows}
+        rooms_wanted = {r.room_id for sch in schedules for r in sch.ranges if r.room_id is not None}
+        slots: list[Slot] = []
+        # Most searches end within the week: widen the window only when needed.
+        window_start = start
+        for window_days in (7, 31, days):
+            window_end = min(
+                until, datetime.combine(start.date() + timedelta(days=window_days), time(0))
             )
-        ):
-            iv = Interval(to_local(s), to_local(e))
-            by_p.setdefault(pid, []).append(iv)
-            if rid is not None:
-                by_room.setdefault(rid, []).append(iv)
-        with domain_errors():
-            slots = next_free_slots(
+            if window_end <= window_start:
+                continue
+            slots = _free_slots(
+                session,
                 schedules,
                 calendar,
-                busy_by_practitioner=by_p,
-                busy_by_room=by_room,
-                length=length,
-                from_dt=start,
-                until_dt=until,
-                limit=limit,
-                at_centre=kind != AppointmentType.HOME_VISIT,
+                wanted,
+                rooms_wanted,
+                length,
+                start,
+                window_end,
+                limit,
+                kind,
             )
+            if len(slots) >= limit or window_end >= until:
+                break
         names = {p.id: practitioner_view(p).display_name for p in rows}
         rooms = room_names(session)
         return [
@@ -343,6 +337,56 @@ def next_free_slot(
             )
             for s in slots
         ]
+
+
+def _free_slots(
+    session: Session,
+    schedules: list[PractitionerSchedule],
+    calendar: CentreCalendar,
+    practitioner_ids: set[str],
+    room_ids: set[str],
+    length: timedelta,
+    start: datetime,
+    until: datetime,
+    limit: int,
+    kind: AppointmentType,
+) -> list[Slot]:
+    s_utc, e_utc = to_utc(start) - timedelta(days=1), to_utc(until)
+    by_p: dict[str, list[Interval]] = {}
+    by_room: dict[str, list[Interval]] = {}
+    for pid, rid, s, e in session.execute(
+        select(
+            Appointment.practitioner_id,
+            Appointment.room_id,
+            Appointment.start_at,
+            Appointment.end_at,
+        ).where(
+            Appointment.deleted.is_(False),
+            Appointment.status != VisitStatus.CANCELLED.value,
+            Appointment.start_at < e_utc,
+            Appointment.start_at > s_utc,
+            or_(
+                Appointment.practitioner_id.in_(practitioner_ids), Appointment.room_id.in_(room_ids)
+            ),
+        )
+    ):
+        iv = Interval(to_local(s), to_local(e))
+        if pid in practitioner_ids:
+            by_p.setdefault(pid, []).append(iv)
+        if rid is not None:
+            by_room.setdefault(rid, []).append(iv)
+    with domain_errors():
+        return next_free_slots(
+            schedules,
+            calendar,
+            busy_by_practitioner=by_p,
+            busy_by_room=by_room,
+            length=length,
+            from_dt=start,
+            until_dt=until,
+            limit=limit,
+            at_centre=kind != AppointmentType.HOME_VISIT,
+        )
 
 
 def list_practitioner_views(ws: Workspace, actor: Actor) -> list[PractitionerView]:

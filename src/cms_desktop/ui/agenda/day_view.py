@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QTextOption,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cms_desktop.services.agenda.common import AppointmentView, local_now
@@ -28,6 +37,13 @@ class CellTarget:
 
     column: int
     start: datetime
+
+
+def draw_text(painter: QPainter, rect: QRectF | QRect, align: Qt.AlignmentFlag, text: str) -> None:
+    """drawText through the QTextOption overload: the flags overload's optional bounding-rect
+    out-parameter makes PySide6 release None once too often (a crash in long sessions).
+    """
+    painter.drawText(QRectF(rect), text, QTextOption(align))
 
 
 def _qcolor(text: str, alpha: int = 255) -> QColor:
@@ -166,13 +182,15 @@ class DayView(QWidget):
             painter.fillRect(QRectF(x, 0, width, HEADER - 2), _qcolor(column.colour, 60))
             painter.setPen(QColor("#202020"))
             painter.setFont(bold)
-            painter.drawText(
+            draw_text(
+                painter,
                 QRectF(x + 4, 2, width - 8, 18),
                 Qt.AlignmentFlag.AlignLeft,
                 self._elide(column.title, width - 8, bold),
             )
             painter.setFont(small)
-            painter.drawText(
+            draw_text(
+                painter,
                 QRectF(x + 4, 19, width - 8, 16),
                 Qt.AlignmentFlag.AlignLeft,
                 self._elide(column.subtitle, width - 8, small),
@@ -185,8 +203,11 @@ class DayView(QWidget):
             painter.setPen(QPen(QColor("#d0d0d0")))
             painter.drawLine(GUTTER, int(y), self.width(), int(y))
             painter.setPen(QColor("#505050"))
-            painter.drawText(
-                QRect(2, int(y), GUTTER - 6, 14), Qt.AlignmentFlag.AlignRight, f"{hour:02d}:00"
+            draw_text(
+                painter,
+                QRect(2, int(y), GUTTER - 6, 14),
+                Qt.AlignmentFlag.AlignRight,
+                f"{hour:02d}:00",
             )
             half = y + 30 * self._minute_height()
             painter.setPen(QPen(QColor("#e6e6e6"), 1, Qt.PenStyle.DotLine))
@@ -223,9 +244,10 @@ class DayView(QWidget):
         text = f"{appt.start:%H:%M} {label}{status}"
         if appt.provisional:
             text = "⚠ " + text
-        painter.drawText(
+        draw_text(
+            painter,
             rect.adjusted(3, 1, -2, 0),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
             self._elide(text, rect.width() - 5, font),
         )
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from cms_desktop.domain.agenda.slots import DayLoad
 from cms_desktop.services.agenda.common import local_now
+from cms_desktop.ui.agenda.day_view import draw_text
 
 _DAYS = ("Lun.", "Mar.", "Mer.", "Jeu.", "Ven.", "Sam.", "Dim.")
 HEADER = 24
@@ -44,7 +45,7 @@ class MonthView(QWidget):
         painter.fillRect(self.rect(), QColor("white"))
         w = self.width() / 7
         for i, name in enumerate(_DAYS):
-            painter.drawText(QRectF(i * w, 0, w, HEADER), Qt.AlignmentFlag.AlignCenter, name)
+            draw_text(painter, QRectF(i * w, 0, w, HEADER), Qt.AlignmentFlag.AlignCenter, name)
         for load in self.loads:
             rect = self._cell(load.day).adjusted(2, 2, -2, -2)
             closed = load.available_minutes == 0
@@ -55,7 +56,8 @@ class MonthView(QWidget):
                     "#5aa05a" if load.ratio < 0.7 else "#e0a020" if load.ratio < 0.95 else "#d04040"
                 )
                 painter.fillRect(bar, QColor(colour))
-                painter.drawText(
+                draw_text(
+                    painter,
                     rect.adjusted(4, 20, -4, -16),
                     Qt.AlignmentFlag.AlignLeft,
                     f"{round(load.ratio * 100)} % occupé",
@@ -66,8 +68,8 @@ class MonthView(QWidget):
             painter.setPen(pen)
             painter.drawRect(rect)
             painter.setPen(QColor("#202020"))
-            painter.drawText(
-                rect.adjusted(4, 2, -4, 0), Qt.AlignmentFlag.AlignLeft, f"{load.day.day}"
+            draw_text(
+                painter, rect.adjusted(4, 2, -4, 0), Qt.AlignmentFlag.AlignLeft, f"{load.day.day}"
             )
         painter.end()
 
