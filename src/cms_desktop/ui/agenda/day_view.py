@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cms_desktop.services.agenda.common import AppointmentView, local_now
 from cms_desktop.services.agenda.views import DayAgenda
+from cms_desktop.ui.agenda.none_refcount import keep_none_alive
 
 HEADER = 38
 GUTTER = 48
@@ -163,6 +164,10 @@ class DayView(QWidget):
     # ---- painting -----------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        with keep_none_alive():
+            self._paint()
+
+    def _paint(self) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#f4f4f4"))
         if self.agenda is None:

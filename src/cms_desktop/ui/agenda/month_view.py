@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QWidget
 from cms_desktop.domain.agenda.slots import DayLoad
 from cms_desktop.services.agenda.common import local_now
 from cms_desktop.ui.agenda.day_view import draw_text
+from cms_desktop.ui.agenda.none_refcount import keep_none_alive
 
 _DAYS = ("Lun.", "Mar.", "Mer.", "Jeu.", "Ven.", "Sam.", "Dim.")
 HEADER = 24
@@ -41,6 +42,10 @@ class MonthView(QWidget):
         return QRectF((offset % 7) * w, HEADER + (offset // 7) * h, w, h)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        with keep_none_alive():
+            self._paint()
+
+    def _paint(self) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("white"))
         w = self.width() / 7
