@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
-from cms_desktop import __version__, cli_printing
+from cms_desktop import __version__, cli_agenda, cli_printing
 from cms_desktop.domain.permissions import PermissionDenied, Role
 from cms_desktop.services import audit_trail, demo, setup, users
 from cms_desktop.services.actor import Actor
@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="import_command", required=True
     )
     cli_printing.register(imp, with_auth)
+    cli_agenda.register(sub, with_auth)
 
     rec = sub.add_parser("recover", help="nouveau mot de passe avec le code de récupération")
     rec.add_argument("login")
@@ -242,6 +243,7 @@ COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "check": _cmd_check,
     "recover": _cmd_recover,
     "import": lambda d, a, s: int(a.import_handler(d, a, s)),
+    "agenda": cli_agenda.cmd_agenda,
 }
 
 

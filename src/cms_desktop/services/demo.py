@@ -11,6 +11,7 @@ from faker import Faker
 from cms_desktop.domain.nir import compute_nir_key
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.demo_agenda import add_demo_agenda
 from cms_desktop.services.demo_clinical import add_demo_clinical
 from cms_desktop.services.setup import CentreDraft, initialise_centre
 from cms_desktop.services.users import NewUser, create_user
@@ -126,6 +127,7 @@ def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026
         reception = Actor(*_account_id(ws, "accueil"), Role.RECEPTION)
         add_demo_patients(ws, reception, patients, seed)
         add_demo_clinical(ws, seed)
+        add_demo_agenda(ws, seed)
     finally:
         ws.close()
 

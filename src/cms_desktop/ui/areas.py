@@ -67,6 +67,12 @@ def _printing_page(ctx: AreaContext) -> QWidget:
     return ImpressionsArea(ctx)
 
 
+def _agenda_page(ctx: AreaContext) -> QWidget:
+    from cms_desktop.ui.agenda.page import AgendaPage
+
+    return AgendaPage(ctx.workspace, ctx.actor, ctx.runner)
+
+
 def default_areas() -> list[AreaSpec]:
     return [
         AreaSpec(
@@ -74,9 +80,7 @@ def default_areas() -> list[AreaSpec]:
             _tr("Agenda"),
             "Ctrl+1",
             lambda a: a.can(Permission.AGENDA_READ) or a.can(Permission.AGENDA_OWN),
-            lambda _ctx: placeholder(
-                _tr("Agenda"), _tr("L'agenda des praticiens et des salles apparaîtra ici.")
-            ),
+            _agenda_page,
         ),
         AreaSpec(
             "patients",

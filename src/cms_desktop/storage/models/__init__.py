@@ -1,5 +1,15 @@
 """ORM models (SQLAlchemy 2, typed). Importing this package registers every table."""
 
+from cms_desktop.storage.models.agenda import (
+    AgendaClosure,
+    AgendaSettings,
+    Appointment,
+    AppointmentTypeRow,
+    Practitioner,
+    PractitionerAbsence,
+    PractitionerRange,
+    WaitingListEntry,
+)
 from cms_desktop.storage.models.base import (
     Base,
     InsertOnly,
@@ -32,7 +42,11 @@ from cms_desktop.storage.models.synthesis import (
 )
 
 __all__ = [
+    "AgendaClosure",
+    "AgendaSettings",
     "AllergyRow",
+    "Appointment",
+    "AppointmentTypeRow",
     "AuditEntry",
     "Base",
     "BdpmComposition",
@@ -51,6 +65,9 @@ __all__ = [
     "OpLogRow",
     "Patient",
     "PatientAld",
+    "Practitioner",
+    "PractitionerAbsence",
+    "PractitionerRange",
     "PrescriptionRecord",
     "PrescriptionTemplate",
     "ProblemRow",
@@ -63,6 +80,7 @@ __all__ = [
     "TreatmentRow",
     "User",
     "VaccinationRow",
+    "WaitingListEntry",
     "new_id",
     "utcnow",
 ]

@@ -1,0 +1,486 @@
+"""Shared plumbing of the agenda services: time zones, loading the rules from the database,
+and the frozen views handed to the UI.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.agenda.appointments import AppointmentType, BookedAppointment, Interval
+from cms_desktop.domain.agenda.errors import AgendaError
+from cms_desktop.domain.agenda.hours import (
+    DEFAULT_ALENCON_HOURS,
+    CentreCalendar,
+    Closure,
+    NthSaturdaysOfMonth,
+    TimeRange,
+    WeeklyHours,
+    hm,
+)
+from cms_desktop.domain.agenda.practitioner import (
+    Absence,
+    ConsultingRange,
+    DayRule,
+    EveryNWeeks,
+    EveryWeek,
+    MonthlyNthWeekday,
+    PractitionerSchedule,
+)
+from cms_desktop.domain.agenda.waiting_room import VisitStatus
+from cms_desktop.domain.permissions import Permission, PermissionDenied
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.storage.models import (
+    AgendaClosure,
+    AgendaSettings,
+    Appointment,
+    AppointmentTypeRow,
+    Patient,
+    Practitioner,
+    PractitionerAbsence,
+    PractitionerRange,
+    Room,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+_NAMESPACE = uuid.UUID("5b0e6c9e-3f43-4d4e-9a55-8a0c2f1d7e21")
+SETTINGS_ID = str(uuid.uuid5(_NAMESPACE, "agenda_settings"))
+
+HOLIDAY_ZONES: dict[str, str | None] = {
+    "metropole": None,
+    "alsace-moselle": "57",
+    "971": "971",
+    "972": "972",
+    "973": "973",
+    "974": "974",
+    "976": "976",
+}
+HOLIDAY_ZONE_LABELS = {
+    "metropole": "France métropolitaine",
+    "alsace-moselle": "Alsace-Moselle",
+    "971": "Guadeloupe",
+    "972": "Martinique",
+    "973": "Guyane",
+    "974": "La Réunion",
+    "976": "Mayotte",
+}
+DEFAULT_SATURDAY_RANKS = "1,2,3"
+
+
+def type_row_id(code: str) -> str:
+    """Fixed id per type code, so two stations seeding the defaults create the same rows."""
+    return str(uuid.uuid5(_NAMESPACE, f"appointment_type:{code}"))
+
+
+def to_utc(local: datetime) -> datetime:
+    """A Europe/Paris wall-clock time as an aware UTC datetime."""
+    if local.tzinfo is not None:
+        return local.astimezone(UTC)
+    return local.replace(tzinfo=PARIS).astimezone(UTC)
+
+
+def to_local(moment: datetime) -> datetime:
+    """An aware datetime as a naive Europe/Paris wall-clock time."""
+    return moment.astimezone(PARIS).replace(tzinfo=None)
+
+
+def local_now() -> datetime:
+    return datetime.now(PARIS).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def days_utc(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC bounds of the local days first..last included."""
+    return to_utc(datetime.combine(first, time(0))), to_utc(
+        datetime.combine(last + timedelta(days=1), time(0))
+    )
+
+
+def require_any(actor: Actor, *permissions: Permission) -> None:
+    if not any(actor.can(p) for p in permissions):
+        raise PermissionDenied(actor.role, permissions[0])
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Agenda rule errors become ValidationFailed with the same French message."""
+    try:
+        yield
+    except AgendaError as exc:
+        raise ValidationFailed(str(exc)) from None
+
+
+def parse_hhmm(text: str) -> time:
+    return hm(text)
+
+
+def hhmm(t: time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+# ---- centre calendar -------------------------------------------------------------------
+
+
+def settings_row(session: Session) -> AgendaSettings | None:
+    return session.get(AgendaSettings, SETTINGS_ID)
+
+
+def default_hours_json() -> str:
+    return json.dumps(
+        {
+            str(wd): [[hhmm(r.start), hhmm(r.end)] for r in DEFAULT_ALENCON_HOURS.ranges_for(wd)]
+            for wd in range(7)
+            if DEFAULT_ALENCON_HOURS.ranges_for(wd)
+        }
+    )
+
+
+def weekly_hours_from_json(text: str) -> WeeklyHours:
+    raw = json.loads(text or "{}")
+    return WeeklyHours(
+        {int(wd): [TimeRange(hm(a), hm(b)) for a, b in ranges] for wd, ranges in raw.items()}
+    )
+
+
+_CALENDARS: dict[tuple[object, ...], CentreCalendar] = {}
+
+
+def load_calendar(session: Session) -> CentreCalendar:
+    row = settings_row(session)
+    hours_json = row.hours_json if row is not None else default_hours_json()
+    ranks_text = row.saturday_ranks if row is not None else DEFAULT_SATURDAY_RANKS
+    zone = row.holiday_zone if row is not None else "metropole"
+    closures = tuple(
+        Closure(c.first_day, c.last_day, c.label)
+        for c in session.scalars(select(AgendaClosure).where(AgendaClosure.deleted.is_(False)))
+    )
+    key = (hours_json, ranks_text, zone, closures)
+    cached = _CALENDARS.get(key)
+    if cached is not None:
+        # Building the holiday calendar is costly; the same settings give the same answer.
+        return cached
+    ranks = frozenset(int(r) for r in ranks_text.split(",") if r.strip())
+    with domain_errors():
+        calendar = CentreCalendar(
+            weekly_hours=weekly_hours_from_json(hours_json),
+            saturday_rule=NthSaturdaysOfMonth(ranks) if ranks else None,
+            closures=closures,
+            subdivision=HOLIDAY_ZONES.get(zone),
+        )
+    if len(_CALENDARS) > 16:
+        _CALENDARS.clear()
+    _CALENDARS[key] = calendar
+    return calendar
+
+
+# ---- practitioners ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PractitionerView:
+    id: str
+    display_name: str
+    full_name: str
+    title: str
+    profession: str
+    specialty: str
+    rpps: str
+    colour: str
+    visiting: bool
+    active: bool
+    user_id: str | None
+
+
+def display_name(p: Practitioner) -> str:
+    return f"{p.title} {p.full_name}".strip()
+
+
+def practitioner_view(p: Practitioner) -> PractitionerView:
+    return PractitionerView(
+        p.id,
+        display_name(p),
+        p.full_name,
+        p.title,
+        p.profession,
+        p.specialty,
+        p.rpps,
+        p.colour,
+        p.visiting,
+        p.active,
+        p.user_id,
+    )
+
+
+def get_practitioner(session: Session, practitioner_id: str) -> Practitioner:
+    p = session.get(Practitioner, practitioner_id)
+    if p is None or p.deleted:
+        raise NotFound("Praticien introuvable.")
+    return p
+
+
+def practitioners(session: Session, include_inactive: bool = False) -> list[Practitioner]:
+    query = select(Practitioner).where(Practitioner.deleted.is_(False))
+    if not include_inactive:
+        query = query.where(Practitioner.active.is_(True))
+    return list(session.scalars(query.order_by(Practitioner.sort_order, Practitioner.full_name)))
+
+
+def day_rule(row: PractitionerRange) -> DayRule:
+    if row.pattern == "nth_of_month":
+        return MonthlyNthWeekday(row.nth or 1, row.weekday)
+    if row.pattern == "every_n_weeks":
+        return EveryNWeeks(row.weekday, row.interval_weeks or 1, row.anchor or date(2024, 1, 1))
+    return EveryWeek(row.weekday)
+
+
+def consulting_range(row: PractitionerRange) -> ConsultingRange:
+    return ConsultingRange(
+        rule=day_rule(row),
+        hours=TimeRange(hm(row.start_time), hm(row.end_time)),
+        room_id=row.room_id,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        own_hours=row.own_hours,
+    )
+
+
+def load_schedules(
+    session: Session, rows: Sequence[Practitioner], first: date, last: date
+) -> dict[str, PractitionerSchedule]:
+    """Schedules of these practitioners, with the absences that meet first..last."""
+    ids = [p.id for p in rows]
+    ranges: dict[str, list[ConsultingRange]] = {i: [] for i in ids}
+    absences: dict[str, list[Absence]] = {i: [] for i in ids}
+    start_utc, end_utc = days_utc(first, last)
+    with domain_errors():
+        for r in session.scalars(
+            select(PractitionerRange).where(
+                PractitionerRange.practitioner_id.in_(ids), PractitionerRange.deleted.is_(False)
+            )
+        ):
+            ranges[r.practitioner_id].append(consulting_range(r))
+        for a in session.scalars(
+            select(PractitionerAbsence).where(
+                PractitionerAbsence.practitioner_id.in_(ids),
+                PractitionerAbsence.deleted.is_(False),
+                PractitionerAbsence.start_at < end_utc,
+                PractitionerAbsence.end_at > start_utc,
+            )
+        ):
+            absences[a.practitioner_id].append(
+                Absence(to_local(a.start_at), to_local(a.end_at), a.reason or "absence")
+            )
+        return {
+            p.id: PractitionerSchedule(
+                p.id, display_name(p), tuple(ranges[p.id]), tuple(absences[p.id]), p.active
+            )
+            for p in rows
+        }
+
+
+# ---- appointments ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    code: str
+    label: str
+    minutes: int
+    colour: str
+
+
+def type_infos(session: Session) -> dict[str, TypeInfo]:
+    """Every appointment type, the stored label/length/colour overriding the defaults."""
+    infos = {
+        t.value: TypeInfo(t.value, t.label, t.default_minutes, t.colour) for t in AppointmentType
+    }
+    for row in session.scalars(
+        select(AppointmentTypeRow).where(AppointmentTypeRow.deleted.is_(False))
+    ):
+        if row.code in infos:
+            infos[row.code] = TypeInfo(row.code, row.label, row.default_minutes, row.colour)
+    return infos
+
+
+def appointment_type(code: str) -> AppointmentType:
+    try:
+        return AppointmentType(code)
+    except ValueError:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}") from None
+
+
+def active_overlapping(
+    session: Session,
+    start_utc: datetime,
+    end_utc: datetime,
+    *,
+    practitioner_ids: Collection[str] | None = None,
+    room_id: str | None = None,
+    patient_id: str | None = None,
+) -> list[Appointment]:
+    """Non-cancelled appointments meeting [start, end), filtered by one resource."""
+    query = select(Appointment).where(
+        Appointment.deleted.is_(False),
+        Appointment.status != VisitStatus.CANCELLED.value,
+        Appointment.start_at < end_utc,
+        # Appointments never span days: this lower bound keeps the index range short.
+        Appointment.start_at > start_utc - timedelta(days=1),
+        Appointment.end_at > start_utc,
+    )
+    if practitioner_ids is not None:
+        query = query.where(Appointment.practitioner_id.in_(list(practitioner_ids)))
+    if room_id is not None:
+        query = query.where(Appointment.room_id == room_id)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    return list(session.scalars(query.order_by(Appointment.start_at)))
+
+
+def booked(row: Appointment, names: dict[str, str]) -> BookedAppointment:
+    return BookedAppointment(
+        row.id,
+        Interval(to_local(row.start_at), to_local(row.end_at)),
+        row.practitioner_id,
+        names.get(row.practitioner_id, ""),
+        row.room_id,
+        row.patient_id,
+        AppointmentType(row.type_code)
+        if row.type_code in AppointmentType.__members__.values()
+        else AppointmentType.CONSULTATION,
+    )
+
+
+def practitioner_names(session: Session) -> dict[str, str]:
+    rows = session.execute(select(Practitioner.id, Practitioner.title, Practitioner.full_name))
+    return {pid: f"{title} {name}".strip() for pid, title, name in rows}
+
+
+def room_names(session: Session) -> dict[str, str]:
+    return {rid: name for rid, name in session.execute(select(Room.id, Room.name))}
+
+
+def patient_name(p: Patient) -> str:
+    """NAME Given name, as reception reads it (used name first when there is one)."""
+    family = (p.used_name or p.birth_name).upper()
+    given = p.used_given_name or p.first_given_name
+    return f"{family} {given}".strip()
+
+
+def patient_names(session: Session, ids: Collection[str]) -> dict[str, str]:
+    wanted = [i for i in set(ids) if i]
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    for chunk_start in range(0, len(wanted), 500):
+        chunk = wanted[chunk_start : chunk_start + 500]
+        # Only the name columns: building whole Patient rows costs more than the query.
+        for pid, birth, used, first, used_given in session.execute(
+            select(
+                Patient.id,
+                Patient.birth_name,
+                Patient.used_name,
+                Patient.first_given_name,
+                Patient.used_given_name,
+            ).where(Patient.id.in_(chunk))
+        ):
+            found[pid] = f"{(used or birth).upper()} {used_given or first}".strip()
+    return found
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    id: str
+    practitioner_id: str
+    practitioner_name: str
+    room_id: str | None
+    room_name: str
+    patient_id: str | None
+    patient_name: str
+    type_code: str
+    type_label: str
+    colour: str
+    start: datetime  # Europe/Paris wall clock
+    end: datetime
+    reason: str
+    note: str
+    status: VisitStatus
+    arrived_at: datetime | None = None
+    called_at: datetime | None = None
+    seen_at: datetime | None = None
+    cancel_reason: str = ""
+    provisional: bool = False
+    series_id: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == VisitStatus.CANCELLED
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+@dataclass
+class ViewContext:
+    """Names looked up once per request to build many views."""
+
+    practitioners: dict[str, str]
+    rooms: dict[str, str]
+    patients: dict[str, str]
+    types: dict[str, TypeInfo]
+
+    @classmethod
+    def load(cls, session: Session, rows: Sequence[Appointment]) -> ViewContext:
+        return cls(
+            practitioner_names(session),
+            room_names(session),
+            patient_names(session, [r.patient_id for r in rows if r.patient_id]),
+            type_infos(session),
+        )
+
+
+def _opt_local(moment: datetime | None) -> datetime | None:
+    return None if moment is None else to_local(moment)
+
+
+def appointment_view(
+    row: Appointment, ctx: ViewContext, warnings: tuple[str, ...] = ()
+) -> AppointmentView:
+    info = ctx.types.get(row.type_code, TypeInfo(row.type_code, row.type_code, 15, "#999999"))
+    return AppointmentView(
+        id=row.id,
+        practitioner_id=row.practitioner_id,
+        practitioner_name=ctx.practitioners.get(row.practitioner_id, ""),
+        room_id=row.room_id,
+        room_name=ctx.rooms.get(row.room_id or "", ""),
+        patient_id=row.patient_id,
+        patient_name=ctx.patients.get(row.patient_id or "", ""),
+        type_code=row.type_code,
+        type_label=info.label,
+        colour=info.colour,
+        start=to_local(row.start_at),
+        end=to_local(row.end_at),
+        reason=row.reason,
+        note=row.note,
+        status=VisitStatus(row.status),
+        arrived_at=_opt_local(row.arrived_at),
+        called_at=_opt_local(row.called_at),
+        seen_at=_opt_local(row.seen_at),
+        cancel_reason=row.cancel_reason,
+        provisional=row.provisional,
+        series_id=row.series_id,
+        warnings=warnings,
+    )

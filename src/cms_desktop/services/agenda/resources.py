@@ -1,0 +1,367 @@
+"""Practitioners (staff or visiting), their consulting ranges and absences, rooms and
+appointment types: what the agenda can book.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.agenda.appointments import AppointmentType
+from cms_desktop.domain.agenda.hours import Weekday
+from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.agenda.common import (
+    PractitionerView,
+    TypeInfo,
+    consulting_range,
+    display_name,
+    domain_errors,
+    get_practitioner,
+    hhmm,
+    practitioner_view,
+    practitioners,
+    require_any,
+    to_local,
+    to_utc,
+    type_infos,
+    type_row_id,
+)
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit
+from cms_desktop.storage.models import (
+    AppointmentTypeRow,
+    Practitioner,
+    PractitionerAbsence,
+    PractitionerRange,
+    Room,
+    User,
+)
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _audit(
+    ws: Workspace, session: Session, actor: Actor, action: str, kind: str, target: str
+) -> None:
+    audit.append(
+        session,
+        ws.store.station_id,
+        action,
+        user_id=actor.user_id,
+        user_login=actor.login,
+        target_type=kind,
+        target_id=target,
+    )
+
+
+@dataclass(frozen=True)
+class PractitionerDraft:
+    full_name: str = ""
+    title: str = ""
+    profession: str = ""
+    specialty: str = ""
+    rpps: str = ""
+    colour: str = "#4f81bd"
+    visiting: bool = False
+    user_id: str | None = None  # a staff account; its name and profession are the defaults
+
+
+def _validate_practitioner(draft: PractitionerDraft) -> None:
+    if not draft.full_name.strip():
+        raise ValidationFailed("Indiquez le nom du praticien.")
+    if draft.rpps and not (draft.rpps.isdigit() and len(draft.rpps) == 11):
+        raise ValidationFailed("Le numéro RPPS compte 11 chiffres.")
+    if not _COLOUR.match(draft.colour):
+        raise ValidationFailed("La couleur doit être de la forme #RRVVBB.")
+
+
+def create_practitioner(ws: Workspace, actor: Actor, draft: PractitionerDraft) -> PractitionerView:
+    actor.require(Permission.AGENDA_WRITE)
+    with ws.store.write() as session:
+        if draft.user_id is not None:
+            user = session.get(User, draft.user_id)
+            if user is None or user.deleted:
+                raise NotFound("Compte introuvable.")
+            taken = session.scalars(
+                select(Practitioner).where(
+                    Practitioner.user_id == user.id, Practitioner.deleted.is_(False)
+                )
+            ).first()
+            if taken is not None:
+                raise ValidationFailed("Ce compte a déjà un agenda de praticien.")
+            draft = PractitionerDraft(
+                draft.full_name or user.full_name,
+                draft.title or user.title,
+                draft.profession or user.profession,
+                draft.specialty or user.specialty,
+                draft.rpps or user.rpps,
+                draft.colour,
+                draft.visiting,
+                user.id,
+            )
+        _validate_practitioner(draft)
+        row = Practitioner(
+            user_id=draft.user_id,
+            full_name=draft.full_name.strip(),
+            title=draft.title.strip(),
+            profession=draft.profession.strip(),
+            specialty=draft.specialty.strip(),
+            rpps=draft.rpps,
+            colour=draft.colour,
+            visiting=draft.visiting,
+            sort_order=len(practitioners(session, include_inactive=True)),
+        )
+        session.add(row)
+        session.flush()
+        _audit(ws, session, actor, "practitioner_created", "practitioner", row.id)
+        return practitioner_view(row)
+
+
+def set_practitioner_active(
+    ws: Workspace, actor: Actor, practitioner_id: str, active: bool
+) -> None:
+    actor.require(Permission.AGENDA_WRITE)
+    with ws.store.write() as session:
+        row = get_practitioner(session, practitioner_id)
+        row.active = active
+        _audit(
+            ws,
+            session,
+            actor,
+            "practitioner_activated" if active else "practitioner_disabled",
+            "practitioner",
+            row.id,
+        )
+
+
+def list_practitioners(
+    ws: Workspace, actor: Actor, include_inactive: bool = False
+) -> list[PractitionerView]:
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    with ws.store.read() as session:
+        return [practitioner_view(p) for p in practitioners(session, include_inactive)]
+
+
+@dataclass(frozen=True)
+class RangeDraft:
+    """A consulting range; pattern "weekly", "nth_of_month" (nth) or "every_n_weeks"."""
+
+    weekday: int
+    start: time
+    end: time
+    room_id: str | None = None
+    pattern: str = "weekly"
+    nth: int | None = None
+    interval_weeks: int | None = None
+    anchor: date | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    own_hours: bool = False
+
+
+@dataclass(frozen=True)
+class RangeView:
+    id: str
+    practitioner_id: str
+    description: str
+    weekday: int
+    start: time
+    end: time
+    room_id: str | None
+    room_name: str
+
+
+def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDraft) -> str:
+    """Add a consulting range; refuses one that ends before it starts or overlaps another."""
+    actor.require(Permission.AGENDA_WRITE)
+    if draft.pattern not in ("weekly", "nth_of_month", "every_n_weeks"):
+        raise ValidationFailed("Type de répétition de plage inconnu.")
+    row = PractitionerRange(
+        practitioner_id=practitioner_id,
+        weekday=int(draft.weekday),
+        start_time=hhmm(draft.start),
+        end_time=hhmm(draft.end),
+        room_id=draft.room_id,
+        pattern=draft.pattern,
+        nth=draft.nth,
+        interval_weeks=draft.interval_weeks,
+        anchor=draft.anchor,
+        valid_from=draft.valid_from,
+        valid_until=draft.valid_until,
+        own_hours=draft.own_hours,
+    )
+    with ws.store.write() as session:
+        p = get_practitioner(session, practitioner_id)
+        if draft.room_id is not None:
+            room = session.get(Room, draft.room_id)
+            if room is None or room.deleted:
+                raise NotFound("Salle introuvable.")
+        existing = session.scalars(
+            select(PractitionerRange).where(
+                PractitionerRange.practitioner_id == p.id, PractitionerRange.deleted.is_(False)
+            )
+        ).all()
+        with domain_errors():
+            Weekday(row.weekday)
+            ranges = tuple(consulting_range(r) for r in [*existing, row])
+            PractitionerSchedule(p.id, display_name(p), ranges)  # refuses overlapping ranges
+        session.add(row)
+        session.flush()
+        _audit(ws, session, actor, "practitioner_range_added", "practitioner", p.id)
+        return row.id
+
+
+def remove_range(ws: Workspace, actor: Actor, range_id: str) -> None:
+    actor.require(Permission.AGENDA_WRITE)
+    with ws.store.write() as session:
+        row = session.get(PractitionerRange, range_id)
+        if row is None or row.deleted:
+            raise NotFound("Plage introuvable.")
+        row.deleted = True
+        _audit(
+            ws, session, actor, "practitioner_range_removed", "practitioner", row.practitioner_id
+        )
+
+
+def list_ranges(ws: Workspace, actor: Actor, practitioner_id: str) -> list[RangeView]:
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    with ws.store.read() as session:
+        rooms = {r.id: r.name for r in session.scalars(select(Room))}
+        rows = session.scalars(
+            select(PractitionerRange)
+            .where(
+                PractitionerRange.practitioner_id == practitioner_id,
+                PractitionerRange.deleted.is_(False),
+            )
+            .order_by(PractitionerRange.weekday, PractitionerRange.start_time)
+        ).all()
+        views = []
+        for r in rows:
+            with domain_errors():
+                c = consulting_range(r)
+            views.append(
+                RangeView(
+                    r.id,
+                    r.practitioner_id,
+                    f"{c.rule.describe()} {c.hours}",
+                    r.weekday,
+                    c.hours.start,
+                    c.hours.end,
+                    r.room_id,
+                    rooms.get(r.room_id or "", ""),
+                )
+            )
+        return views
+
+
+@dataclass(frozen=True)
+class AbsenceView:
+    id: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+def add_absence(
+    ws: Workspace, actor: Actor, practitioner_id: str, start: datetime, end: datetime, reason: str
+) -> str:
+    """The practitioner away over [start, end) (local times); bookings there are refused."""
+    actor.require(Permission.AGENDA_WRITE)
+    if end <= start:
+        raise ValidationFailed("L'absence se termine avant de commencer.")
+    with ws.store.write() as session:
+        p = get_practitioner(session, practitioner_id)
+        row = PractitionerAbsence(
+            practitioner_id=p.id,
+            start_at=to_utc(start),
+            end_at=to_utc(end),
+            reason=reason.strip()[:200] or "absence",
+        )
+        session.add(row)
+        session.flush()
+        _audit(ws, session, actor, "practitioner_absence_added", "practitioner", p.id)
+        return row.id
+
+
+def list_absences(ws: Workspace, actor: Actor, practitioner_id: str) -> list[AbsenceView]:
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    with ws.store.read() as session:
+        rows = session.scalars(
+            select(PractitionerAbsence)
+            .where(
+                PractitionerAbsence.practitioner_id == practitioner_id,
+                PractitionerAbsence.deleted.is_(False),
+            )
+            .order_by(PractitionerAbsence.start_at)
+        ).all()
+        return [AbsenceView(a.id, to_local(a.start_at), to_local(a.end_at), a.reason) for a in rows]
+
+
+@dataclass(frozen=True)
+class RoomView:
+    id: str
+    name: str
+    kind: str
+
+
+def list_rooms(ws: Workspace, actor: Actor) -> list[RoomView]:
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
+    with ws.store.read() as session:
+        rows = session.scalars(
+            select(Room).where(Room.deleted.is_(False), Room.active.is_(True)).order_by(Room.name)
+        )
+        return [RoomView(r.id, r.name, r.kind) for r in rows]
+
+
+def list_appointment_types(ws: Workspace, actor: Actor) -> list[TypeInfo]:
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
+    with ws.store.read() as session:
+        infos = type_infos(session)
+        return [infos[t.value] for t in AppointmentType]
+
+
+def update_appointment_type(
+    ws: Workspace, actor: Actor, code: str, label: str, minutes: int, colour: str
+) -> None:
+    """Change the label, default length or colour of a type (its code and rules stay)."""
+    actor.require(Permission.SETTINGS_MANAGE)
+    kind = AppointmentType(code) if code in {t.value for t in AppointmentType} else None
+    if kind is None:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
+    if not label.strip() or not 1 <= minutes <= 720 or not _COLOUR.match(colour):
+        raise ValidationFailed("Libellé, durée (1 à 720 minutes) et couleur #RRVVBB sont requis.")
+    with ws.store.write() as session:
+        row = session.get(AppointmentTypeRow, type_row_id(code))
+        if row is None:
+            row = _type_row(kind)
+            session.add(row)
+        row.label, row.default_minutes, row.colour = label.strip(), minutes, colour
+        session.flush()
+        _audit(ws, session, actor, "appointment_type_changed", "appointment_type", row.id)
+
+
+def _type_row(kind: AppointmentType) -> AppointmentTypeRow:
+    return AppointmentTypeRow(
+        id=type_row_id(kind.value),
+        code=kind.value,
+        label=kind.label,
+        default_minutes=kind.default_minutes,
+        colour=kind.colour,
+        released_same_day=kind == AppointmentType.UNSCHEDULED,
+        home_visit=kind == AppointmentType.HOME_VISIT,
+        blocks_time=kind == AppointmentType.BLOCKED,
+    )
+
+
+def seed_appointment_types(session: Session) -> None:
+    """Store the default types once (fixed ids: every station seeds the same rows)."""
+    for kind in AppointmentType:
+        if session.get(AppointmentTypeRow, type_row_id(kind.value)) is None:
+            session.add(_type_row(kind))

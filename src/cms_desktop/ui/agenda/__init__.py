@@ -1,0 +1,1 @@
+"""The agenda area: day, week and month views, booking, waiting room."""

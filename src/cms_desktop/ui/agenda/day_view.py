@@ -1,0 +1,402 @@
+"""The agenda grid, painted by hand (fast for 7 columns × 11 hours): one column per
+practitioner, room or day, bookable time shaded, appointments as coloured blocks, the
+current-time line. Mouse: click selects, double-click books or opens, drag moves.
+Keyboard: arrows move the cursor, Ctrl+arrows move the selected appointment, Enter opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from PySide6.QtCore import QPoint, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QTextOption,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from cms_desktop.services.agenda.common import AppointmentView, local_now
+from cms_desktop.services.agenda.views import DayAgenda
+
+HEADER = 38
+GUTTER = 48
+STEP = timedelta(minutes=5)
+CURSOR_STEP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class CellTarget:
+    """Where the cursor or the mouse is: a column key and a wall-clock time."""
+
+    column: int
+    start: datetime
+
+
+def draw_text(painter: QPainter, rect: QRectF | QRect, align: Qt.AlignmentFlag, text: str) -> None:
+    """drawText through the QTextOption overload: the flags overload's optional bounding-rect
+    out-parameter makes PySide6 release None once too often (a crash in long sessions).
+    """
+    painter.drawText(QRectF(rect), text, QTextOption(align))
+
+
+def _qcolor(text: str, alpha: int = 255) -> QColor:
+    colour = QColor(text)
+    colour.setAlpha(alpha)
+    return colour
+
+
+class DayView(QWidget):
+    """Painted agenda grid; emits requests, never calls services itself."""
+
+    sig_book_requested = Signal(int, object)  # column index, start datetime
+    """Double-click or Enter on free time."""
+    sig_open_requested = Signal(object, QPoint)  # AppointmentView, global position
+    """Double-click, Enter or right-click on an appointment."""
+    sig_move_requested = Signal(object, int, object)  # AppointmentView, column, new start
+    """Drag and drop, or Ctrl+arrows, on an appointment."""
+    sig_selection_changed = Signal(object)  # AppointmentView | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(480, 420)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMouseTracking(False)
+        self.agenda: DayAgenda | None = None
+        self.first_hour, self.last_hour = 8, 20
+        self.selected: AppointmentView | None = None
+        self.cursor = CellTarget(0, datetime.combine(local_now().date(), time(9)))
+        self.now_provider = local_now
+        self._drag_from: QPoint | None = None
+        self._drag_target: CellTarget | None = None
+        self.setAccessibleName(self.tr("Agenda"))
+
+    # ---- data ---------------------------------------------------------------------------
+
+    def set_agenda(self, agenda: DayAgenda) -> None:
+        self.agenda = agenda
+        starts = [a.start for c in agenda.columns for a in c.appointments]
+        ends = [a.end for c in agenda.columns for a in c.appointments]
+        starts += [s for c in agenda.columns for s, _ in c.available] + [
+            s for s, _ in agenda.opening
+        ]
+        ends += [e for c in agenda.columns for _, e in c.available] + [e for _, e in agenda.opening]
+        self.first_hour = min([8, *(s.hour for s in starts)])
+        self.last_hour = max([19, *((e.hour + (1 if e.minute else 0)) for e in ends)])
+        self.last_hour = min(24, max(self.last_hour, self.first_hour + 1))
+        if self.selected is not None:
+            self.selected = next(
+                (a for c in agenda.columns for a in c.appointments if a.id == self.selected.id),
+                None,
+            )
+        column = min(self.cursor.column, max(0, len(agenda.columns) - 1))
+        self.cursor = CellTarget(column, self._day_of(column, self.cursor.start.time()))
+        self.update()
+
+    def _day_of(self, column: int, at: time) -> datetime:
+        assert self.agenda is not None
+        key = self.agenda.columns[column].key if self.agenda.columns else ""
+        try:
+            day = date.fromisoformat(key)  # the week view's columns are days
+        except ValueError:
+            day = self.agenda.day
+        return datetime.combine(day, at)
+
+    def appointments(self) -> list[tuple[int, AppointmentView]]:
+        if self.agenda is None:
+            return []
+        return [(i, a) for i, c in enumerate(self.agenda.columns) for a in c.appointments]
+
+    def select(self, appointment: AppointmentView | None) -> None:
+        self.selected = appointment
+        if appointment is not None:
+            column = next(
+                (i for i, a in self.appointments() if a.id == appointment.id), self.cursor.column
+            )
+            self.cursor = CellTarget(column, appointment.start)
+        self.sig_selection_changed.emit(appointment)
+        self.update()
+
+    # ---- geometry -----------------------------------------------------------------------
+
+    def _column_width(self) -> float:
+        count = len(self.agenda.columns) if self.agenda and self.agenda.columns else 1
+        return max(40.0, (self.width() - GUTTER) / count)
+
+    def _minute_height(self) -> float:
+        return (self.height() - HEADER) / ((self.last_hour - self.first_hour) * 60)
+
+    def y_of(self, moment: datetime) -> float:
+        minutes = (moment.hour - self.first_hour) * 60 + moment.minute
+        return HEADER + minutes * self._minute_height()
+
+    def rect_of(self, column: int, start: datetime, end: datetime) -> QRectF:
+        width = self._column_width()
+        x = GUTTER + column * width
+        top = self.y_of(start)
+        bottom = self.y_of(end) if end.date() == start.date() else float(self.height())
+        return QRectF(x + 2, top, width - 4, max(6.0, bottom - top))
+
+    def target_at(self, pos: QPoint) -> CellTarget | None:
+        if self.agenda is None or not self.agenda.columns or pos.x() < GUTTER or pos.y() < HEADER:
+            return None
+        column = min(len(self.agenda.columns) - 1, int((pos.x() - GUTTER) / self._column_width()))
+        minutes = (pos.y() - HEADER) / self._minute_height()
+        step = STEP.total_seconds() / 60
+        minutes = int(minutes // step * step)
+        base = self._day_of(column, time(self.first_hour))
+        return CellTarget(column, base + timedelta(minutes=minutes))
+
+    def appointment_at(self, pos: QPoint) -> AppointmentView | None:
+        # Active appointments above cancelled ones when they share the place.
+        hits = [a for i, a in self.appointments() if self.rect_of(i, a.start, a.end).contains(pos)]
+        hits.sort(key=lambda a: a.cancelled)
+        return hits[0] if hits else None
+
+    # ---- painting -----------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#f4f4f4"))
+        if self.agenda is None:
+            painter.end()
+            return
+        width = self._column_width()
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for i, column in enumerate(self.agenda.columns):
+            x = GUTTER + i * width
+            for start, end in column.available:
+                painter.fillRect(self.rect_of(i, start, end).adjusted(-2, 0, 2, 0), QColor("white"))
+            painter.setPen(QPen(QColor("#c8c8c8")))
+            painter.drawLine(int(x), 0, int(x), self.height())
+            painter.fillRect(QRectF(x, 0, width, HEADER - 2), _qcolor(column.colour, 60))
+            painter.setPen(QColor("#202020"))
+            painter.setFont(bold)
+            draw_text(
+                painter,
+                QRectF(x + 4, 2, width - 8, 18),
+                Qt.AlignmentFlag.AlignLeft,
+                self._elide(column.title, width - 8, bold),
+            )
+            painter.setFont(small)
+            draw_text(
+                painter,
+                QRectF(x + 4, 19, width - 8, 16),
+                Qt.AlignmentFlag.AlignLeft,
+                self._elide(column.subtitle, width - 8, small),
+            )
+        painter.setFont(small)
+        for hour in range(self.first_hour, self.last_hour + 1):
+            y = self.y_of(datetime.combine(self.agenda.day, time(hour % 24)))
+            if hour == 24:
+                y = float(self.height())
+            painter.setPen(QPen(QColor("#d0d0d0")))
+            painter.drawLine(GUTTER, int(y), self.width(), int(y))
+            painter.setPen(QColor("#505050"))
+            draw_text(
+                painter,
+                QRect(2, int(y), GUTTER - 6, 14),
+                Qt.AlignmentFlag.AlignRight,
+                f"{hour:02d}:00",
+            )
+            half = y + 30 * self._minute_height()
+            painter.setPen(QPen(QColor("#e6e6e6"), 1, Qt.PenStyle.DotLine))
+            painter.drawLine(GUTTER, int(half), self.width(), int(half))
+        for i, appt in sorted(self.appointments(), key=lambda p: not p[1].cancelled):
+            self._paint_appointment(painter, i, appt, small)
+        self._paint_cursor(painter)
+        self._paint_now(painter)
+        painter.end()
+
+    def _elide(self, text: str, width: float, font: QFont) -> str:
+        from PySide6.QtGui import QFontMetrics
+
+        return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+
+    def _paint_appointment(
+        self, painter: QPainter, column: int, appt: AppointmentView, font: QFont
+    ) -> None:
+        rect = self.rect_of(column, appt.start, appt.end)
+        if appt.cancelled:
+            painter.setBrush(QColor("#e0e0e0"))
+            painter.setPen(QPen(QColor("#a0a0a0"), 1, Qt.PenStyle.DashLine))
+            rect = rect.adjusted(rect.width() * 0.55, 0, 0, 0)  # greyed, to the side
+        else:
+            painter.setBrush(_qcolor(appt.colour, 210))
+            painter.setPen(QPen(QColor("#303030"), 1))
+        if self.selected is not None and self.selected.id == appt.id:
+            painter.setPen(QPen(QColor("#d00000"), 3))
+        painter.drawRoundedRect(rect, 3, 3)
+        painter.setFont(font)
+        painter.setPen(QColor("#606060") if appt.cancelled else QColor("white"))
+        label = appt.patient_name or appt.type_label
+        status = "" if appt.status.value == "booked" else f" · {appt.status_label}"
+        text = f"{appt.start:%H:%M} {label}{status}"
+        if appt.provisional:
+            text = "⚠ " + text
+        draw_text(
+            painter,
+            rect.adjusted(3, 1, -2, 0),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+            self._elide(text, rect.width() - 5, font),
+        )
+
+    def _paint_cursor(self, painter: QPainter) -> None:
+        if self.selected is not None or not self.hasFocus():
+            return
+        c = self.cursor
+        rect = self.rect_of(c.column, c.start, c.start + CURSOR_STEP)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor("#1f6fd0"), 2))
+        painter.drawRect(rect)
+        if self._drag_target is not None and self.selected is not None:
+            painter.drawRect(
+                self.rect_of(
+                    self._drag_target.column,
+                    self._drag_target.start,
+                    self._drag_target.start + timedelta(minutes=15),
+                )
+            )
+
+    def _paint_now(self, painter: QPainter) -> None:
+        assert self.agenda is not None
+        now = self.now_provider()
+        days = [self._day_of(i, time(0)).date() for i in range(len(self.agenda.columns))]
+        if now.date() not in days or not self.first_hour <= now.hour < self.last_hour:
+            return
+        y = int(self.y_of(now))
+        painter.setPen(QPen(QColor("#e00000"), 2))
+        if all(d == days[0] for d in days):
+            painter.drawLine(GUTTER, y, self.width(), y)
+        else:
+            i = days.index(now.date())
+            x = int(GUTTER + i * self._column_width())
+            painter.drawLine(x, y, int(x + self._column_width()), y)
+
+    # ---- input --------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus()
+        pos = event.position().toPoint()
+        appt = self.appointment_at(pos)
+        target = self.target_at(pos)
+        if target is not None and appt is None:
+            self.cursor = target
+        self.select(appt)
+        if event.button() == Qt.MouseButton.RightButton and appt is not None:
+            self.sig_open_requested.emit(appt, event.globalPosition().toPoint())
+        elif appt is not None and not appt.cancelled:
+            self._drag_from = pos
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is None or self.selected is None:
+            return
+        pos = event.position().toPoint()
+        if (pos - self._drag_from).manhattanLength() < 6:
+            return
+        target = self.target_at(pos)
+        if target is not None:
+            offset = (
+                self._drag_from.y() - self.rect_of(0, self.selected.start, self.selected.end).y()
+            )
+            shifted = self.target_at(QPoint(pos.x(), int(pos.y() - offset)))
+            self._drag_target = shifted or target
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        target, appt = self._drag_target, self.selected
+        self._drag_from, self._drag_target = None, None
+        if (
+            target is not None
+            and appt is not None
+            and (target.start != appt.start or self._column_of(appt) != target.column)
+        ):
+            self.sig_move_requested.emit(appt, target.column, target.start)
+        self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        appt = self.appointment_at(pos)
+        if appt is not None:
+            self.sig_open_requested.emit(appt, event.globalPosition().toPoint())
+            return
+        target = self.target_at(pos)
+        if target is not None:
+            self.cursor = target
+            self.sig_book_requested.emit(target.column, target.start)
+
+    def _column_of(self, appt: AppointmentView) -> int:
+        return next((i for i, a in self.appointments() if a.id == appt.id), 0)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.agenda is None or not self.agenda.columns:
+            super().keyPressEvent(event)
+            return
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right)
+        if ctrl and key in arrows and self.selected is not None and not self.selected.cancelled:
+            column, start = self._column_of(self.selected), self.selected.start
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                start += STEP if key == Qt.Key.Key_Down else -STEP
+            else:
+                column += 1 if key == Qt.Key.Key_Right else -1
+                if not 0 <= column < len(self.agenda.columns):
+                    return
+                start = self._day_of(column, start.time())
+            self.sig_move_requested.emit(self.selected, column, start)
+        elif key in arrows and not ctrl:
+            self.selected = None
+            c = self.cursor
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                start = c.start + (CURSOR_STEP if key == Qt.Key.Key_Down else -CURSOR_STEP)
+                self.cursor = CellTarget(c.column, start)
+            else:
+                column = max(
+                    0,
+                    min(
+                        len(self.agenda.columns) - 1,
+                        c.column + (1 if key == Qt.Key.Key_Right else -1),
+                    ),
+                )
+                self.cursor = CellTarget(column, self._day_of(column, c.start.time()))
+            hit = next(
+                (
+                    a
+                    for i, a in self.appointments()
+                    if i == self.cursor.column
+                    and a.start <= self.cursor.start < a.end
+                    and not a.cancelled
+                ),
+                None,
+            )
+            self.select(hit)
+            if hit is not None:
+                self.cursor = CellTarget(self.cursor.column, self.cursor.start)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.selected is not None:
+                rect = self.rect_of(
+                    self._column_of(self.selected), self.selected.start, self.selected.end
+                )
+                self.sig_open_requested.emit(
+                    self.selected, self.mapToGlobal(rect.center().toPoint())
+                )
+            else:
+                self.sig_book_requested.emit(self.cursor.column, self.cursor.start)
+        else:
+            super().keyPressEvent(event)
+            return
+        self.update()

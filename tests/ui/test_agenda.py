@@ -1,0 +1,127 @@
+"""The agenda page: the day view shows the bookings, the keyboard changes the day, the
+booking dialog refuses a double booking with the French reason, the waiting room marks
+arrivals.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from cms_desktop.domain.agenda.waiting_room import VisitStatus
+from cms_desktop.services.agenda import booking, resources
+from cms_desktop.services.agenda.booking import BookingRequest
+from cms_desktop.services.agenda.common import local_now
+from cms_desktop.storage.models import Patient, Room
+from cms_desktop.ui.agenda.page import AgendaPage
+
+
+def _next_open_monday() -> date:
+    day = local_now().date() + timedelta(days=7 - local_now().date().weekday())
+    return day if (day.month, day.day) not in {(4, 6), (5, 25)} else day + timedelta(days=7)
+
+
+@pytest.fixture
+def agenda_page(open_session, runner, qtbot):
+    ws, reception = open_session("accueil")
+    with ws.store.write() as s:
+        room = Room(name="Cabinet 1", kind="consulting")
+        patients = [
+            Patient(birth_name=n, first_given_name=g, birth_date=date(1975, 1, 2), sex="F")
+            for n, g in (("MARTINEAU", "Lucie"), ("ROCHE", "Inès"))
+        ]
+        s.add_all([room, *patients])
+        s.flush()
+        room_id, patient_ids = room.id, [p.id for p in patients]
+    doctor = resources.create_practitioner(
+        ws,
+        reception,
+        resources.PractitionerDraft(title="Dr", full_name="Claire Moreau", profession="Médecin"),
+    )
+    for weekday in range(6):
+        resources.add_range(
+            ws,
+            reception,
+            doctor.id,
+            resources.RangeDraft(weekday, time(8), time(20), room_id, own_hours=True),
+        )
+    page = AgendaPage(ws, reception, runner)
+    qtbot.addWidget(page)
+    page.resize(1200, 760)
+    return page, ws, reception, doctor.id, patient_ids
+
+
+def test_day_view_shows_bookings_and_keyboard_changes_day(agenda_page, qtbot) -> None:
+    page, ws, reception, doctor_id, patients = agenda_page
+    monday = _next_open_monday()
+    appt = booking.book(
+        ws,
+        reception,
+        BookingRequest(doctor_id, datetime.combine(monday, time(9)), patient_id=patients[0]),
+    )
+    page.go_to(monday)
+    column = page.agenda.columns[0]
+    assert [a.id for a in column.appointments] == [appt.id]
+    page.show()
+    qtbot.waitExposed(page)
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    page.day_view.setFocus()
+    page.grab().save("/tmp/agenda/day.png")
+    qtbot.keyClick(page.day_view, Qt.Key.Key_PageDown)
+    assert page.day == monday + timedelta(days=1)
+    qtbot.keyClick(page.day_view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert page.day == monday
+    qtbot.keyClick(page.day_view, Qt.Key.Key_T)
+    assert page.day == local_now().date()
+    # A click on the block selects it; Ctrl+Down moves it five minutes later.
+    page.go_to(monday)
+    rect = page.day_view.rect_of(0, appt.start, appt.end)
+    qtbot.mouseClick(page.day_view, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert page.day_view.selected is not None and page.day_view.selected.id == appt.id
+    qtbot.keyClick(page.day_view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert page.agenda.columns[0].appointments[0].start == appt.start + timedelta(minutes=5)
+
+
+def test_booking_dialog_refuses_a_double_booking(agenda_page, qtbot) -> None:
+    page, ws, reception, doctor_id, patients = agenda_page
+    monday = _next_open_monday()
+    booking.book(
+        ws,
+        reception,
+        BookingRequest(doctor_id, datetime.combine(monday, time(10)), patient_id=patients[0]),
+    )
+    page.go_to(monday)
+    dialog = page.booking_dialog(0, datetime.combine(monday, time(10, 10)))
+    qtbot.addWidget(dialog)
+    dialog.patient_search.setText("roc")
+    dialog.search_patients()
+    assert dialog.patient_id == patients[1]
+    dialog.show()
+    dialog.grab().save("/tmp/agenda/booking.png")
+    dialog.submit()
+    assert dialog.error_label.isVisible()
+    assert (
+        "Chevauche le rendez-vous de 10:00–10:20 du Dr Claire Moreau" in dialog.error_label.text()
+    )
+    dialog.at.setTime(dialog.at.time().addSecs(20 * 60))
+    dialog.submit()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.result_value.start == datetime.combine(monday, time(10, 30))
+
+
+def test_waiting_room_panel_marks_arrival(agenda_page, qtbot) -> None:
+    page, ws, reception, doctor_id, patients = agenda_page
+    now = local_now()
+    if now.hour >= 19 or now.hour < 8:
+        pytest.skip("outside the test practitioner's hours")
+    start = now + timedelta(minutes=10 - now.minute % 5)
+    appt = booking.book(ws, reception, BookingRequest(doctor_id, start, patient_id=patients[0]))
+    page.reload()
+    page.waiting.select_appointment(appt.id)
+    assert page.waiting.buttons["arrived"].isEnabled()
+    qtbot.mouseClick(page.waiting.buttons["arrived"], Qt.MouseButton.LeftButton)
+    assert page.waiting.entries[0].appointment.status == VisitStatus.ARRIVED
+    assert page.waiting.entries[0].waiting_minutes == 0
