@@ -8,13 +8,16 @@ from cms_desktop.services.errors import NotFound
 from cms_desktop.storage.models import Patient
 
 
-def _patient_ids(session: Session, patient_id: str) -> list[str]:
+def patient_ids(session: Session, patient_id: str) -> list[str]:
     """Ids whose rows belong to this patient (itself plus records merged into it).
 
     Until the patients feature's ``patient_group_ids`` is merged, only the patient itself;
     the integrator switches this one function.
     """
     return [patient_id]
+
+
+_patient_ids = patient_ids  # the name the clinical services were written against
 
 
 def live_patient(session: Session, patient_id: str) -> Patient:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.documents import DOCUMENT_KIND_LABELS, DocumentKind
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.record_access import (
     REQUESTER_LABELS,
@@ -33,6 +34,7 @@ from cms_desktop.printing.dto import (
 )
 from cms_desktop.printing.record_copy import render_record_copy
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_common import patient_ids
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.printing_common import (
     Output,
@@ -42,9 +44,11 @@ from cms_desktop.services.printing_common import (
     get_patient,
     patient_info,
 )
+from cms_desktop.services.synthesis import read_synthesis_in
+from cms_desktop.services.synthesis_text import synthesis_lines
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
-from cms_desktop.storage.models import Consultation, RecordAccessRequest, User
+from cms_desktop.storage.models import Consultation, Document, RecordAccessRequest, User
 
 MAX_FEE_CENTS = 100_000
 
@@ -180,7 +184,7 @@ def _consultations(session: Session, patient_id: str) -> list[Consultation]:
     return list(
         session.scalars(
             select(Consultation)
-            .where(Consultation.patient_id == patient_id)
+            .where(Consultation.patient_id.in_(patient_ids(session, patient_id)))
             .order_by(Consultation.seen_at)
         )
     )
@@ -367,16 +371,37 @@ def record_fee(ws: Workspace, actor: Actor, request_id: str, fee_cents: int) -> 
 def synthesis_sections(
     session: Session, patient_id: str
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The synthesis (history, allergies, treatments…) for the copy.
-
-    Empty until the synthesis tables land: the integrator extends this function.
-    """
-    return ()
+    """The fiche de synthèse (history, allergies, treatments…) as printed in the copy."""
+    return synthesis_lines(read_synthesis_in(session, patient_id))
 
 
-def document_entries(session: Session, patient_id: str) -> tuple[DocumentEntry, ...]:
-    """The patient's documents listed in the copy; empty until the documents table lands."""
-    return ()
+def document_entries(
+    session: Session,
+    patient_id: str,
+    scope: AccessScope = AccessScope.ALL,
+    period: tuple[date | None, date | None] = (None, None),
+) -> tuple[DocumentEntry, ...]:
+    """The patient's documents listed in the copy (withdrawn or replaced ones left out)."""
+    if scope is AccessScope.CONSULTATIONS:
+        return ()
+    rows = session.scalars(
+        select(Document)
+        .where(Document.patient_id.in_(patient_ids(session, patient_id)))
+        .order_by(Document.document_date, Document.created_at)
+    ).all()
+    replaced = {r.supersedes_id for r in rows if r.supersedes_id}
+    start, end = period if scope is AccessScope.PERIOD else (None, None)
+    entries = []
+    for doc in rows:
+        if doc.withdrawn or doc.id in replaced:
+            continue
+        dated = doc.document_date or doc.created_at.date()
+        if (start and dated < start) or (end and dated > end):
+            continue
+        entries.append(
+            DocumentEntry(doc.title, dated, DOCUMENT_KIND_LABELS[DocumentKind(doc.kind)])
+        )
+    return tuple(entries)
 
 
 _AMEND_FIELDS = (
@@ -445,7 +470,9 @@ def generate_copy(ws: Workspace, actor: Actor, request_id: str) -> bytes:
             patient=patient_info(session, patient, today),
             synthesis=synthesis_sections(session, patient.id),
             consultations=_entries(asked, names),
-            documents=document_entries(session, patient.id),
+            documents=document_entries(
+                session, patient.id, AccessScope(row.scope), (row.period_from, row.period_to)
+            ),
         )
         pdf = render_record_copy(centre_info(session), doc)
         audit_output(

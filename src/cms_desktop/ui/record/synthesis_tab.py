@@ -20,76 +20,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cms_desktop.domain.prevention import SCREENING_LABELS, ScreeningStatus
+from cms_desktop.domain.prevention import ScreeningStatus
 from cms_desktop.domain.synthesis import (
-    ALLERGY_KIND_LABELS,
-    HISTORY_KIND_LABELS,
-    RISK_KIND_LABELS,
-    SEVERITY_LABELS,
-    STATUS_LABELS,
-    TOBACCO_STATUS_LABELS,
     EntryStatus,
 )
 from cms_desktop.services import synthesis
 from cms_desktop.services.patient_file import PatientFile
 from cms_desktop.services.synthesis import Section, SynthesisItem
+from cms_desktop.services.synthesis_text import describe
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.record.entry_dialog import SECTION_TITLES, EntryDialog
-from cms_desktop.ui.record.format import fmt_date, fmt_number
+from cms_desktop.ui.record.format import fmt_date
 from cms_desktop.ui.widgets import ask
 
 _ROLE_SECTION = Qt.ItemDataRole.UserRole
 _ROLE_ID = Qt.ItemDataRole.UserRole + 1
 _GREY = QBrush(QColor("#777777"))
-
-
-def describe(section: Section, entry: Any) -> tuple[str, str]:
-    """(main text, details) of one entry, in French."""
-    if section is Section.HISTORY:
-        when = fmt_date(entry.on_date) or (str(entry.year) if entry.year else "")
-        code = f" [{entry.code}]" if entry.code else ""
-        return f"{HISTORY_KIND_LABELS[entry.kind]} — {entry.label}{code}", ", ".join(
-            p for p in (when, entry.note) if p
-        )
-    if section is Section.ALLERGIES:
-        return entry.substance, ", ".join(
-            p
-            for p in (
-                ALLERGY_KIND_LABELS[entry.kind],
-                entry.reaction,
-                SEVERITY_LABELS[entry.severity],
-                STATUS_LABELS[entry.status],
-            )
-            if p
-        )
-    if section is Section.TREATMENTS:
-        since = f"depuis le {fmt_date(entry.started_on)}" if entry.started_on else ""
-        state = "" if entry.active else "arrêté"
-        return f"{entry.medicine} {entry.dosage}".strip(), ", ".join(
-            p for p in (since, entry.prescriber, state) if p
-        )
-    if section is Section.VACCINATIONS:
-        return f"{entry.vaccine} — {fmt_date(entry.given_on)}", ", ".join(
-            p for p in (entry.dose, f"lot {entry.lot}" if entry.lot else "", entry.given_by) if p
-        )
-    if section is Section.RISK_FACTORS:
-        status = TOBACCO_STATUS_LABELS.get(entry.status, "") if entry.status else ""
-        amounts = [
-            f"{fmt_number(entry.pack_years)} paquets-années"
-            if entry.pack_years is not None
-            else "",
-            f"{fmt_number(entry.units_per_week)} unités/semaine"
-            if entry.units_per_week is not None
-            else "",
-        ]
-        return RISK_KIND_LABELS[entry.kind], ", ".join(
-            p for p in (status, *amounts, entry.note) if p
-        )
-    if section is Section.SCREENINGS:
-        return f"{SCREENING_LABELS[entry.programme]} — {fmt_date(entry.done_on)}", entry.result
-    code = f" [{entry.code}]" if entry.code else ""
-    since = f"depuis le {fmt_date(entry.since)}" if entry.since else ""
-    return f"{entry.label}{code}", ", ".join(p for p in (STATUS_LABELS[entry.status], since) if p)
 
 
 def _inactive(section: Section, entry: Any) -> bool:
