@@ -80,12 +80,20 @@ def _clean_text(value: str, label: str) -> str:
             f"{MAX_TEXT:,} au plus).".replace(",", " ")
         )
     # Control characters (other than line breaks and tabs) are dropped, not stored.
-    return "".join(ch for ch in value if ch in "\n\t" or ch >= " " or ch == "\r").replace("\r\n", "\n")
+    return "".join(ch for ch in value if ch in "\n\t" or ch >= " " or ch == "\r").replace(
+        "\r\n", "\n"
+    )
 
 
 def _validate(content: NoteContent) -> NoteContent:
-    labels = {"reason": "Motif", "examination": "Examen clinique", "diagnosis": "Diagnostic",
-              "diagnosis_code": "Code diagnostic", "treatment": "Traitement", "conclusion": "Conclusion"}
+    labels = {
+        "reason": "Motif",
+        "examination": "Examen clinique",
+        "diagnosis": "Diagnostic",
+        "diagnosis_code": "Code diagnostic",
+        "treatment": "Traitement",
+        "conclusion": "Conclusion",
+    }
     cleaned = {name: _clean_text(getattr(content, name), labels[name]) for name in TEXT_FIELDS}
     vitals = {name: getattr(content, name) for name in VITAL_FIELDS}
     try:
@@ -121,7 +129,8 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
         patient = _patient(session, patient_id)
         names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
         signed = session.scalars(
-            select(Consultation).where(Consultation.patient_id == patient_id)
+            select(Consultation)
+            .where(Consultation.patient_id == patient_id)
             .order_by(Consultation.seen_at.desc())
         ).all()
         amended_by: dict[str, list[str]] = {}
@@ -135,29 +144,53 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
                 ConsultationDraft.deleted.is_(False),
             )
         ).all()
-        audit.append(session, ws.store.station_id, "clinical_record_opened", user_id=actor.user_id,
-                     user_login=actor.login, target_type="patient", target_id=patient_id)
+        audit.append(
+            session,
+            ws.store.station_id,
+            "clinical_record_opened",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="patient",
+            target_id=patient_id,
+        )
         name = f"{patient.used_name or patient.birth_name} {patient.first_given_name}"
         return ClinicalRecord(
             patient_id,
             name,
-            tuple(ConsultationView(c.id, c.seen_at, names.get(c.author_id, ""), _content(c), True,
-                                   c.amends_id, tuple(amended_by.get(c.id, ()))) for c in signed),
-            tuple(ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
-                  for d in drafts),
+            tuple(
+                ConsultationView(
+                    c.id,
+                    c.seen_at,
+                    names.get(c.author_id, ""),
+                    _content(c),
+                    True,
+                    c.amends_id,
+                    tuple(amended_by.get(c.id, ())),
+                )
+                for c in signed
+            ),
+            tuple(
+                ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
+                for d in drafts
+            ),
         )
 
 
-def save_draft(ws: Workspace, actor: Actor, patient_id: str, content: NoteContent,
-               draft_id: str | None = None) -> str:
+def save_draft(
+    ws: Workspace, actor: Actor, patient_id: str, content: NoteContent, draft_id: str | None = None
+) -> str:
     """Create or update the actor's draft; returns its id. Nothing is stored if invalid."""
     actor.require(Permission.CLINICAL_WRITE)
     clean = _validate(content)
     with ws.store.write() as session:
         _patient(session, patient_id)
         if draft_id is None:
-            draft = ConsultationDraft(patient_id=patient_id, author_id=actor.user_id,
-                                      seen_at=datetime.now(UTC), **clean.__dict__)
+            draft = ConsultationDraft(
+                patient_id=patient_id,
+                author_id=actor.user_id,
+                seen_at=datetime.now(UTC),
+                **clean.__dict__,
+            )
             session.add(draft)
         else:
             found = session.get(ConsultationDraft, draft_id)
@@ -179,16 +212,32 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
         if draft is None or draft.deleted or draft.author_id != actor.user_id:
             raise NotFound("Brouillon introuvable.")
         content = _content(draft)
-        if not (content.reason.strip() or content.conclusion.strip() or content.examination.strip()):
-            raise ValidationFailed("Une consultation signée doit comporter au moins un motif, "
-                                   "un examen ou une conclusion.")
-        note = Consultation(patient_id=draft.patient_id, author_id=actor.user_id,
-                            seen_at=draft.seen_at, signed_at=datetime.now(UTC), **content.__dict__)
+        if not (
+            content.reason.strip() or content.conclusion.strip() or content.examination.strip()
+        ):
+            raise ValidationFailed(
+                "Une consultation signée doit comporter au moins un motif, "
+                "un examen ou une conclusion."
+            )
+        note = Consultation(
+            patient_id=draft.patient_id,
+            author_id=actor.user_id,
+            seen_at=draft.seen_at,
+            signed_at=datetime.now(UTC),
+            **content.__dict__,
+        )
         session.add(note)
         draft.deleted = True
         session.flush()
-        audit.append(session, ws.store.station_id, "consultation_signed", user_id=actor.user_id,
-                     user_login=actor.login, target_type="consultation", target_id=note.id)
+        audit.append(
+            session,
+            ws.store.station_id,
+            "consultation_signed",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="consultation",
+            target_id=note.id,
+        )
         return note.id
 
 
@@ -200,12 +249,24 @@ def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteConten
         original = session.get(Consultation, consultation_id)
         if original is None:
             raise NotFound("Consultation introuvable.")
-        note = Consultation(patient_id=original.patient_id, author_id=actor.user_id,
-                            seen_at=original.seen_at, signed_at=datetime.now(UTC),
-                            amends_id=original.id, **clean.__dict__)
+        note = Consultation(
+            patient_id=original.patient_id,
+            author_id=actor.user_id,
+            seen_at=original.seen_at,
+            signed_at=datetime.now(UTC),
+            amends_id=original.id,
+            **clean.__dict__,
+        )
         session.add(note)
         session.flush()
-        audit.append(session, ws.store.station_id, "consultation_amended", user_id=actor.user_id,
-                     user_login=actor.login, target_type="consultation", target_id=note.id,
-                     details={"amends": original.id})
+        audit.append(
+            session,
+            ws.store.station_id,
+            "consultation_amended",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="consultation",
+            target_id=note.id,
+            details={"amends": original.id},
+        )
         return note.id

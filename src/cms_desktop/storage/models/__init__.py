@@ -11,6 +11,7 @@ from cms_desktop.storage.models.base import (
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.patient import Patient, PatientAld
+from cms_desktop.storage.models.patient_search import PatientSearchKey
 
 __all__ = [
     "AuditEntry",
@@ -23,6 +24,7 @@ __all__ = [
     "OpLogRow",
     "Patient",
     "PatientAld",
+    "PatientSearchKey",
     "Replicated",
     "Replication",
     "Room",
