@@ -11,46 +11,105 @@ import pytest
 from cms_desktop.cli import main
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str],
-        stdin: str = "") -> tuple[int, str, str]:
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    stdin: str = "",
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code = main(args)
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_init_user_and_audit_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_user_and_audit_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = str(tmp_path / "c")
-    code, out, _ = run(monkeypatch, capsys, ["--data-dir", d, "init", "--centre-name", "CMS CLI",
-                                             "--admin", "chef", "--password-stdin"], "Grand-Secret-42\n")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        [
+            "--data-dir",
+            d,
+            "init",
+            "--centre-name",
+            "CMS CLI",
+            "--admin",
+            "chef",
+            "--password-stdin",
+        ],
+        "Grand-Secret-42\n",
+    )
     assert code == 0 and "Code de récupération" in out
-    code, out, err = run(monkeypatch, capsys, ["--data-dir", d, "user", "add", "dr.cli", "--name", "Dr Cli",
-                                               "--role", "doctor", "--as", "chef", "--password-stdin"],
-                         "Grand-Secret-42\nDocteur-Secret-1\n")
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        [
+            "--data-dir",
+            d,
+            "user",
+            "add",
+            "dr.cli",
+            "--name",
+            "Dr Cli",
+            "--role",
+            "doctor",
+            "--as",
+            "chef",
+            "--password-stdin",
+        ],
+        "Grand-Secret-42\nDocteur-Secret-1\n",
+    )
     assert code == 0, err
-    code, out, _ = run(monkeypatch, capsys, ["--data-dir", d, "user", "list", "--as", "chef",
-                                             "--password-stdin"], "Grand-Secret-42\n")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "user", "list", "--as", "chef", "--password-stdin"],
+        "Grand-Secret-42\n",
+    )
     assert code == 0 and "dr.cli" in out and "doctor" in out
-    code, out, _ = run(monkeypatch, capsys, ["--data-dir", d, "audit", "verify", "--as", "dr.cli",
-                                             "--password-stdin"], "Docteur-Secret-1\n")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "audit", "verify", "--as", "dr.cli", "--password-stdin"],
+        "Docteur-Secret-1\n",
+    )
     assert code == 0 and "intact" in out
-    code, out, _ = run(monkeypatch, capsys, ["--data-dir", d, "check", "--as", "chef",
-                                             "--password-stdin"], "Grand-Secret-42\n")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "check", "--as", "chef", "--password-stdin"],
+        "Grand-Secret-42\n",
+    )
     assert code == 0 and "intègre" in out
 
 
-def test_errors_are_one_line_and_non_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_one_line_and_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = str(tmp_path / "c")
-    code, _, err = run(monkeypatch, capsys, ["--data-dir", d, "init", "--centre-name", "X", "--admin",
-                                             "chef", "--password-stdin"], "court\n")
+    code, _, err = run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "init", "--centre-name", "X", "--admin", "chef", "--password-stdin"],
+        "court\n",
+    )
     assert code == 1 and err.count("\n") == 1 and err.startswith("erreur : ")
     assert not (tmp_path / "c" / "keyslots.json").exists()
-    run(monkeypatch, capsys, ["--data-dir", d, "init", "--centre-name", "X", "--admin", "chef",
-                              "--password-stdin"], "Grand-Secret-42\n")
-    code, _, err = run(monkeypatch, capsys, ["--data-dir", d, "user", "list", "--as", "chef",
-                                             "--password-stdin"], "mauvais\n")
+    run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "init", "--centre-name", "X", "--admin", "chef", "--password-stdin"],
+        "Grand-Secret-42\n",
+    )
+    code, _, err = run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "user", "list", "--as", "chef", "--password-stdin"],
+        "mauvais\n",
+    )
     assert code == 1 and "mot de passe incorrect" in err and "Traceback" not in err
     code, _, err = run(monkeypatch, capsys, ["--data-dir", d, "user", "list", "--as", "chef"], "")
     assert code == 1 and "--password-stdin" in err
@@ -66,8 +125,12 @@ def test_demo_creates_a_centre_and_prints_one_login_per_role(
     assert code == 0
     for label in ROLE_LABELS.values():
         assert label in out
-    code, out, _ = run(monkeypatch, capsys, ["--data-dir", d, "demo", "--patients", "20", "--as",
-                                             "accueil", "--password-stdin"], "Demo-Cms-2026\n")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        ["--data-dir", d, "demo", "--patients", "20", "--as", "accueil", "--password-stdin"],
+        "Demo-Cms-2026\n",
+    )
     assert code == 0 and "20 patients" in out
     from cms_desktop.services.workspace import login
     from cms_desktop.storage import repositories

@@ -18,7 +18,9 @@ from tests.conftest import ADMIN_PASSWORD, Centre
 def patient_id(centre: Centre) -> str:
     ws, _ = centre.login("accueil")
     with ws.store.write() as session:
-        p = Patient(birth_name="LEROY", first_given_name="Inès", birth_date=date(1988, 3, 9), sex="F")
+        p = Patient(
+            birth_name="LEROY", first_given_name="Inès", birth_date=date(1988, 3, 9), sex="F"
+        )
         session.add(p)
         session.flush()
         pid = p.id
@@ -26,7 +28,9 @@ def patient_id(centre: Centre) -> str:
     return pid
 
 
-def test_reception_and_administrator_are_refused_clinical_content(centre: Centre, patient_id: str) -> None:
+def test_reception_and_administrator_are_refused_clinical_content(
+    centre: Centre, patient_id: str
+) -> None:
     for login_name, password in (("accueil", None), ("admin", ADMIN_PASSWORD)):
         ws, actor = centre.login(login_name, password) if password else centre.login(login_name)
         with pytest.raises(PermissionDenied, match="Action non autorisée"):
@@ -34,29 +38,47 @@ def test_reception_and_administrator_are_refused_clinical_content(centre: Centre
         with pytest.raises(PermissionDenied):
             records.save_draft(ws, actor, patient_id, records.NoteContent(reason="x"))
         with ws.store.read() as session:
-            opened = session.scalars(select(AuditEntry).where(AuditEntry.action == "clinical_record_opened")).all()
+            opened = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "clinical_record_opened")
+            ).all()
         assert opened == []
         ws.close()
 
 
-def test_doctor_writes_signs_and_amends_and_every_opening_is_audited(centre: Centre, patient_id: str) -> None:
+def test_doctor_writes_signs_and_amends_and_every_opening_is_audited(
+    centre: Centre, patient_id: str
+) -> None:
     ws, doctor = centre.login("dr.test")
-    draft = records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Toux", weight_kg=61.5))
-    draft = records.save_draft(ws, doctor, patient_id,
-                               records.NoteContent(reason="Toux depuis 8 jours", conclusion="Bronchite"), draft)
+    draft = records.save_draft(
+        ws, doctor, patient_id, records.NoteContent(reason="Toux", weight_kg=61.5)
+    )
+    draft = records.save_draft(
+        ws,
+        doctor,
+        patient_id,
+        records.NoteContent(reason="Toux depuis 8 jours", conclusion="Bronchite"),
+        draft,
+    )
     record = records.open_clinical_record(ws, doctor, patient_id)
     assert [d.content.reason for d in record.my_drafts] == ["Toux depuis 8 jours"]
     signed = records.sign_draft(ws, doctor, draft)
-    fix = records.amend(ws, doctor, signed, records.NoteContent(reason="Toux depuis 8 jours",
-                                                                conclusion="Bronchite aiguë virale"))
+    fix = records.amend(
+        ws,
+        doctor,
+        signed,
+        records.NoteContent(reason="Toux depuis 8 jours", conclusion="Bronchite aiguë virale"),
+    )
     record = records.open_clinical_record(ws, doctor, patient_id)
     assert record.my_drafts == ()
     by_id = {c.id: c for c in record.consultations}
     assert by_id[signed].content.conclusion == "Bronchite" and by_id[signed].amended_by == (fix,)
     assert by_id[fix].amends_id == signed
     with ws.store.read() as session:
-        opened = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "clinical_record_opened", AuditEntry.target_id == patient_id)).all()
+        opened = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "clinical_record_opened", AuditEntry.target_id == patient_id
+            )
+        ).all()
         assert len(opened) == 2 and {e.user_login for e in opened} == {"dr.test"}
         # The audit trail names ids, never the patient.
         assert all("LEROY" not in e.details for e in session.scalars(select(AuditEntry)))
@@ -67,8 +89,9 @@ def test_signed_consultation_cannot_be_edited(centre: Centre, patient_id: str) -
     from cms_desktop.storage.oplog_capture import ForbiddenWrite
 
     ws, doctor = centre.login("dr.test")
-    signed = records.sign_draft(ws, doctor, records.save_draft(ws, doctor, patient_id,
-                                                               records.NoteContent(reason="Fièvre")))
+    signed = records.sign_draft(
+        ws, doctor, records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Fièvre"))
+    )
     with pytest.raises(ForbiddenWrite), ws.store.write() as session:
         note = session.get(Consultation, signed)
         assert note is not None
@@ -83,8 +106,9 @@ def test_signed_consultation_cannot_be_edited(centre: Centre, patient_id: str) -
         (records.NoteContent(reason="ok", systolic=400), "plausible"),
     ],
 )
-def test_bad_note_content_is_refused_and_nothing_stored(centre: Centre, patient_id: str,
-                                                        content: records.NoteContent, message: str) -> None:
+def test_bad_note_content_is_refused_and_nothing_stored(
+    centre: Centre, patient_id: str, content: records.NoteContent, message: str
+) -> None:
     ws, doctor = centre.login("dr.test")
     with pytest.raises(ValidationFailed, match=message):
         records.save_draft(ws, doctor, patient_id, content)
@@ -92,7 +116,9 @@ def test_bad_note_content_is_refused_and_nothing_stored(centre: Centre, patient_
     ws.close()
 
 
-def test_control_characters_and_sql_looking_text_are_stored_safely(centre: Centre, patient_id: str) -> None:
+def test_control_characters_and_sql_looking_text_are_stored_safely(
+    centre: Centre, patient_id: str
+) -> None:
     ws, doctor = centre.login("dr.test")
     text = "Robert'); DROP TABLE patients;--\x00\x07 fin\nligne 2"
     records.save_draft(ws, doctor, patient_id, records.NoteContent(reason=text))

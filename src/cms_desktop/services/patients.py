@@ -23,7 +23,7 @@ from cms_desktop.domain.identity import (
     Sex,
 )
 from cms_desktop.domain.nir import Nir
-from cms_desktop.domain.permissions import Permission, PermissionDenied
+from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
 from cms_desktop.services.patient_duplicates import (
@@ -128,8 +128,8 @@ def _check_gp(session: Session, gp_user_id: str | None) -> None:
 
 
 def _require_coverage_write(actor: Actor, changed: bool) -> None:
-    if changed and not actor.can(Permission.PATIENT_COVERAGE_WRITE):
-        raise PermissionDenied(Permission.PATIENT_COVERAGE_WRITE)
+    if changed:
+        actor.require(Permission.PATIENT_COVERAGE_WRITE)
 
 
 def _load(session: Session, patient_id: str) -> Patient:
