@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
-from cms_desktop import __version__
+from cms_desktop import __version__, cli_patients
 from cms_desktop.domain.permissions import PermissionDenied, Role
 from cms_desktop.services import audit_trail, demo, setup, users
 from cms_desktop.services.actor import Actor
@@ -100,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
     with_auth(audit.add_parser("verify"))
     with_auth(sub.add_parser("check", help="contrôle d'intégrité de la base et du journal d'audit"))
+
+    imp = sub.add_parser("import", help="importer des données").add_subparsers(
+        dest="import_command", required=True
+    )
+    cli_patients.register(imp, with_auth)
 
     rec = sub.add_parser("recover", help="nouveau mot de passe avec le code de récupération")
     rec.add_argument("login")
@@ -229,6 +234,11 @@ def _cmd_recover(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets)
     return 0
 
 
+def _cmd_import(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    importers = {"patients": cli_patients.cmd_import_patients}
+    return importers[args.import_command](data_dir, args, secrets)
+
+
 COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "init": _cmd_init,
     "demo": _cmd_demo,
@@ -236,6 +246,7 @@ COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "audit": _cmd_audit,
     "check": _cmd_check,
     "recover": _cmd_recover,
+    "import": _cmd_import,
 }
 
 

@@ -55,7 +55,7 @@ def per_field_patient_references() -> list[tuple[type[Replicated], str]]:
             if any(fk.target_fullname == "patients.id" for fk in column.foreign_keys):
                 attr = mapper.get_property_by_column(column).key
                 found.append((cls, attr))
-    return sorted(found, key=lambda item: (item[0].__tablename__, item[1]))
+    return sorted(found, key=lambda item: (getattr(item[0], "__tablename__", ""), item[1]))
 
 
 def repoint_rows(session: Session, from_id: str, to_id: str) -> dict[str, int]:
@@ -68,7 +68,7 @@ def repoint_rows(session: Session, from_id: str, to_id: str) -> dict[str, int]:
         for row in rows:
             setattr(row, attr, to_id)
         if rows:
-            counts[f"{cls.__tablename__}.{attr}"] = len(rows)
+            counts[f"{getattr(cls, '__tablename__', '')}.{attr}"] = len(rows)
     return counts
 
 
