@@ -22,10 +22,19 @@ team, busy, start = full_quarter()
 times = []
 for _ in range(9):
     began = time.perf_counter()
-    next_free_slots(team, CENTRE, busy_by_practitioner=busy, busy_by_room={},
-                    length=timedelta(minutes=20), from_dt=start,
-                    until_dt=start + timedelta(days=91), limit=10)
+    next_free_slots(
+        team,
+        CENTRE,
+        busy_by_practitioner=busy,
+        busy_by_room={},
+        length=timedelta(minutes=20),
+        from_dt=start,
+        until_dt=start + timedelta(days=91),
+        limit=10,
+    )
     times.append(time.perf_counter() - began)
 n = sum(map(len, busy.values()))
-print(f"next free slot, 3 months x 8 practitioners, {n} busy intervals, none free: "
-      f"median {statistics.median(times) * 1000:.1f} ms (target <= 50 ms)")
+print(
+    f"next free slot, 3 months x 8 practitioners, {n} busy intervals, none free: "
+    f"median {statistics.median(times) * 1000:.1f} ms (target <= 50 ms)"
+)

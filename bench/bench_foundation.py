@@ -36,8 +36,10 @@ def bench_unlock(tmp: Path) -> None:
         ws, _actor = login(data_dir, "admin", PASSWORD)
         times.append(time.perf_counter() - start)
         ws.close()
-    print(f"unlock (argon2id + open + audit): median {statistics.median(times) * 1000:.0f} ms "
-          f"(target <= 500 ms)")
+    print(
+        f"unlock (argon2id + open + audit): median {statistics.median(times) * 1000:.0f} ms "
+        f"(target <= 500 ms)"
+    )
 
 
 def _workload(engine: Engine, rounds: int, seed: int = 7) -> float:
@@ -50,21 +52,29 @@ def _workload(engine: Engine, rounds: int, seed: int = 7) -> float:
     for i in range(rounds):
         with Session(engine) as session:
             if i % 5 == 0:
-                p = Patient(birth_name=f"NOM{i}", first_given_name="Prénom",
-                            birth_date=date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000)),
-                            sex=rng.choice("MF"), version="x")
+                p = Patient(
+                    birth_name=f"NOM{i}",
+                    first_given_name="Prénom",
+                    birth_date=date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000)),
+                    sex=rng.choice("MF"),
+                    version="x",
+                )
                 session.add(p)
                 session.commit()
                 ids.append(i)
             elif i % 5 == 1 and ids:
-                row = session.scalars(select(Patient).limit(1).offset(rng.randrange(len(ids)))).first()
+                row = session.scalars(
+                    select(Patient).limit(1).offset(rng.randrange(len(ids)))
+                ).first()
                 if row:
                     row.used_name = f"U{i}"
                     session.commit()
             else:
                 lo = date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000))
                 session.scalars(
-                    select(Patient).where(Patient.birth_date.between(lo, lo + timedelta(days=30))).limit(20)
+                    select(Patient)
+                    .where(Patient.birth_date.between(lo, lo + timedelta(days=30)))
+                    .limit(20)
                 ).all()
     return time.perf_counter() - start
 
@@ -80,8 +90,10 @@ def bench_encryption_cost(tmp: Path, rounds: int = 3000) -> None:
         _workload(engine, 1000, seed=1)
     t_enc = min(_workload(enc, rounds), _workload(enc, rounds, seed=8))
     t_plain = min(_workload(plain, rounds), _workload(plain, rounds, seed=8))
-    print(f"mixed workload x{rounds}: SQLCipher {t_enc * 1000:.0f} ms, plain SQLite "
-          f"{t_plain * 1000:.0f} ms, ratio {t_enc / t_plain:.2f}x (target <= 1.3x)")
+    print(
+        f"mixed workload x{rounds}: SQLCipher {t_enc * 1000:.0f} ms, plain SQLite "
+        f"{t_plain * 1000:.0f} ms, ratio {t_enc / t_plain:.2f}x (target <= 1.3x)"
+    )
 
 
 if __name__ == "__main__":

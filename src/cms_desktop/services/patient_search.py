@@ -62,6 +62,11 @@ def _age(birth: date, today: date) -> int:
 
 
 def _phone(e164: str) -> str:
+    # French mobiles and landlines are stored as +33 and 9 digits: formatting them by hand
+    # is 100x cheaper than phonenumbers, which still formats every other number.
+    if len(e164) == 12 and e164.startswith("+33") and e164[3:].isdigit():
+        national = "0" + e164[3:]
+        return " ".join(national[i : i + 2] for i in range(0, 10, 2))
     return format_phone_for_display(e164) if e164 else ""
 
 
@@ -72,8 +77,7 @@ def search_patients(ws: Workspace, actor: Actor, query: str, limit: int = 50) ->
     terms = parse_query(query[:MAX_QUERY], today)
     if not terms:
         return []
-    with ws.store.read() as session:
-        rows = patient_index.search(session, terms, max(1, min(limit, 500)))
+    rows = patient_index.search(ws.store.engine, terms, max(1, min(limit, 500)))
     hits = []
     for pid, birth, used, first, _used_first, born, sex, nir, mobile, home, status in rows:
         birth_date = born if isinstance(born, date) else date.fromisoformat(str(born))

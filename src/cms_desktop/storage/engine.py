@@ -67,6 +67,8 @@ def create_encrypted_engine(path: Path, key: bytes, *, pool_size: int = 4) -> En
         poolclass=QueuePool,
         pool_size=pool_size,
         max_overflow=2,
+        # LIFO: the most recently used connection is the one whose page cache is warm.
+        pool_use_lifo=True,
         hide_parameters=True,
     )
     _use_explicit_transactions(engine)

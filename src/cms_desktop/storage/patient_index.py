@@ -14,8 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, text
 
 from cms_desktop.domain.patient_search import KEY_END, SearchTerm, patient_keys, sort_key
 
@@ -143,14 +142,25 @@ def search_sql(terms: Sequence[SearchTerm], limit: int) -> tuple[str, dict[str, 
     return " UNION ALL ".join(scans), params
 
 
-def search(session: Session, terms: Sequence[SearchTerm], limit: int) -> list[Any]:
-    """Rows (HIT_COLUMNS) of the patients matching every term, first occurrence kept."""
+def search(engine: Engine, terms: Sequence[SearchTerm], limit: int) -> list[Any]:
+    """Rows (HIT_COLUMNS) of the patients matching every term, first occurrence kept.
+
+    Runs on a pooled DB-API connection, outside any ORM session: one read-only statement
+    is consistent on its own, and the session machinery would cost more than the query.
+    """
     if not terms:
         return []
     sql, params = search_sql(terms, limit * 2)
     seen: set[str] = set()
     rows = []
-    for row in session.execute(text(sql), params):
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        result = cursor.execute(sql, params).fetchall()
+        cursor.close()
+    finally:
+        conn.close()
+    for row in result:
         if row[0] not in seen:
             seen.add(row[0])
             rows.append(row)
