@@ -98,7 +98,14 @@ def test_nir_contradicting_sex_or_birth_month_needs_confirmation(reception) -> N
     message = str(caught.value)
     assert "sexe" in message and "année de naissance" in message and "NIR vérifié" in message
     pid = patients.create_patient(ws, actor, form(nir=mother_nir, nir_mismatch_confirmed=True))
-    assert patients.get_patient(ws, actor, pid).nir_formatted.startswith("2 55 07")
+    view = patients.get_patient(ws, actor, pid)
+    assert view.nir_formatted.startswith("2 55 07")
+    assert view.form.nir_mismatch_confirmed  # saving the record again does not ask again
+    patients.update_patient(ws, actor, pid, replace(view.form, city="Sées"), view.version)
+    own = patients.create_patient(
+        ws, actor, form(birth_name="Autre", nir=make_nir("M", date(1980, 3, 5)))
+    )
+    assert not patients.get_patient(ws, actor, own).form.nir_mismatch_confirmed
 
 
 def test_duplicates_are_suspected_then_confirmed(reception) -> None:

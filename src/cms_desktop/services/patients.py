@@ -22,7 +22,7 @@ from cms_desktop.domain.identity import (
     IdentityStatus,
     Sex,
 )
-from cms_desktop.domain.nir import Nir
+from cms_desktop.domain.nir import Nir, check_nir_against_identity
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
@@ -289,7 +289,9 @@ def _form_of(patient: Patient, alds: list[PatientAld]) -> PatientForm:
         AldForm(a.label, a.code, date_text(a.start_date), date_text(a.end_date), a.id) for a in alds
     )
     # A stored NIR was accepted once (possibly after confirmation): saving again must not nag.
-    data["nir_mismatch_confirmed"] = bool(patient.nir)
+    data["nir_mismatch_confirmed"] = bool(patient.nir) and bool(
+        check_nir_against_identity(Nir(patient.nir), Sex(patient.sex), patient.birth_date)
+    )
     return PatientForm(**data)
 
 
