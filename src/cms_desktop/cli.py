@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
-from cms_desktop import __version__, cli_agenda, cli_printing
+from cms_desktop import __version__, cli_agenda, cli_patients, cli_printing
 from cms_desktop.domain.permissions import PermissionDenied, Role
 from cms_desktop.services import audit_trail, demo, setup, users
 from cms_desktop.services.actor import Actor
@@ -101,9 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     with_auth(audit.add_parser("verify"))
     with_auth(sub.add_parser("check", help="contrôle d'intégrité de la base et du journal d'audit"))
 
-    imp = sub.add_parser("import", help="importer des fichiers de référence").add_subparsers(
+    imp = sub.add_parser("import", help="importer des données").add_subparsers(
         dest="import_command", required=True
     )
+    cli_patients.register(imp, with_auth)
     cli_printing.register(imp, with_auth)
     cli_agenda.register(sub, with_auth)
 
@@ -235,6 +236,14 @@ def _cmd_recover(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets)
     return 0
 
 
+def _cmd_import(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    importers = {
+        "patients": cli_patients.cmd_import_patients,
+        "bdpm": cli_printing.cmd_import_bdpm,
+    }
+    return importers[args.import_command](data_dir, args, secrets)
+
+
 COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "init": _cmd_init,
     "demo": _cmd_demo,
@@ -242,7 +251,7 @@ COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "audit": _cmd_audit,
     "check": _cmd_check,
     "recover": _cmd_recover,
-    "import": lambda d, a, s: int(a.import_handler(d, a, s)),
+    "import": _cmd_import,
     "agenda": cli_agenda.cmd_agenda,
 }
 

@@ -6,15 +6,12 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.services.errors import NotFound
 from cms_desktop.storage.models import Patient
+from cms_desktop.storage.patient_links import patient_group_ids
 
 
 def patient_ids(session: Session, patient_id: str) -> list[str]:
-    """Ids whose rows belong to this patient (itself plus records merged into it).
-
-    Until the patients feature's ``patient_group_ids`` is merged, only the patient itself;
-    the integrator switches this one function.
-    """
-    return [patient_id]
+    """Ids whose rows belong to this patient (itself plus records merged into it)."""
+    return patient_group_ids(session, patient_id)
 
 
 _patient_ids = patient_ids  # the name the clinical services were written against

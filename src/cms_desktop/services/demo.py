@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from faker import Faker
 
@@ -13,12 +13,13 @@ from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.demo_agenda import add_demo_agenda
 from cms_desktop.services.demo_clinical import add_demo_clinical
+from cms_desktop.services.demo_patients import demo_patient_rows
 from cms_desktop.services.setup import CentreDraft, initialise_centre
 from cms_desktop.services.users import NewUser, create_user
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import audit, repositories
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Patient, Room
+from cms_desktop.storage.models import Room
 
 DEMO_PASSWORD = "Demo-Cms-2026"
 DEMO_CENTRE = CentreDraft(
@@ -145,6 +146,9 @@ def _nir(sex: str, birth: date, rng: random.Random) -> str:
     return first13 + f"{compute_nir_key(first13):02d}"
 
 
+_GP_ROLES = (Role.DOCTOR.value, Role.MEDICAL_DIRECTOR.value)
+
+
 def add_demo_patients(
     ws: Workspace, actor: Actor, count: int, seed: int = 2026, batch: int = 2000
 ) -> int:
@@ -158,31 +162,11 @@ def add_demo_patients(
     while added < count:
         n = min(batch, count - added)
         with ws.store.write() as session:
-            rows = []
-            for _ in range(n):
-                sex = "F" if rng.random() < 0.52 else "M"
-                first = fake.first_name_female() if sex == "F" else fake.first_name_male()
-                birth = today - timedelta(days=rng.randint(0, 95 * 365))
-                birth_name = fake.last_name().upper()
-                used = fake.last_name().upper() if sex == "F" and rng.random() < 0.3 else ""
-                rows.append(
-                    Patient(
-                        birth_name=birth_name,
-                        used_name=used,
-                        first_given_name=first,
-                        given_names=first if rng.random() < 0.6 else f"{first} {fake.first_name()}",
-                        birth_date=birth,
-                        sex=sex,
-                        identity_status=rng.choice(["provisional", "validated", "validated"]),
-                        nir=_nir(sex, birth, rng) if rng.random() < 0.9 else "",
-                        address=fake.street_address(),
-                        postcode=fake.postcode(),
-                        city=fake.city(),
-                        phone_mobile="+336" + "".join(str(rng.randint(0, 9)) for _ in range(8)),
-                        email=fake.free_email() if rng.random() < 0.5 else "",
-                    )
-                )
+            doctors = [u.id for u in repositories.users(session) if u.role in _GP_ROLES]
+            rows, alds = demo_patient_rows(fake, rng, n, today, doctors)
             session.add_all(rows)
+            session.flush()
+            session.add_all(alds)
             audit.append(
                 session,
                 ws.store.station_id,

@@ -15,6 +15,8 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
+from cms_desktop.storage.patient_index import register_functions
+
 KEY_BYTES = 32
 CACHE_SIZE = -32000  # KiB per connection
 
@@ -45,6 +47,8 @@ def _connect(path: Path, key: bytes) -> Any:
     # A larger page cache means fewer pages decrypted again (the main cost of SQLCipher).
     cur.execute(f"PRAGMA cache_size = {CACHE_SIZE}")
     cur.close()
+    # The patient search triggers call these functions (storage/patient_index.py).
+    register_functions(conn)
     return conn
 
 
@@ -63,6 +67,8 @@ def create_encrypted_engine(path: Path, key: bytes, *, pool_size: int = 4) -> En
         poolclass=QueuePool,
         pool_size=pool_size,
         max_overflow=2,
+        # LIFO: the most recently used connection is the one whose page cache is warm.
+        pool_use_lifo=True,
         hide_parameters=True,
     )
     _use_explicit_transactions(engine)
@@ -83,6 +89,7 @@ def create_plain_engine(path: Path, *, pool_size: int = 4) -> Engine:
             f"cache_size = {CACHE_SIZE}",
         ):
             conn.execute(f"PRAGMA {pragma}")
+        register_functions(conn)
         return conn
 
     engine = create_engine(

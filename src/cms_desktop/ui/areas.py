@@ -73,6 +73,12 @@ def _agenda_page(ctx: AreaContext) -> QWidget:
     return AgendaPage(ctx.workspace, ctx.actor, ctx.runner)
 
 
+def _patients_page(ctx: AreaContext) -> QWidget:
+    from cms_desktop.ui.patients.area import PatientsArea
+
+    return PatientsArea(ctx)
+
+
 def default_areas() -> list[AreaSpec]:
     return [
         AreaSpec(
@@ -87,9 +93,7 @@ def default_areas() -> list[AreaSpec]:
             _tr("Patients"),
             "Ctrl+2",
             lambda a: a.can(Permission.PATIENT_IDENTITY_READ),
-            lambda _ctx: placeholder(
-                _tr("Patients"), _tr("La recherche et les dossiers des patients apparaîtront ici.")
-            ),
+            _patients_page,
         ),
         AreaSpec(
             "printing",

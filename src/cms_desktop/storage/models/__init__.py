@@ -22,6 +22,7 @@ from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
 from cms_desktop.storage.models.patient import Patient, PatientAld
+from cms_desktop.storage.models.patient_search import PatientSearchKey
 from cms_desktop.storage.models.prescribing import (
     BdpmComposition,
     BdpmImport,
@@ -65,6 +66,7 @@ __all__ = [
     "OpLogRow",
     "Patient",
     "PatientAld",
+    "PatientSearchKey",
     "Practitioner",
     "PractitionerAbsence",
     "PractitionerRange",

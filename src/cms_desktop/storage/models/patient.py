@@ -19,6 +19,8 @@ class Patient(Replicated, Base):
     __table_args__ = (
         Index("ix_patients_birth_date", "birth_date"),
         Index("ix_patients_nir", "nir"),
+        # Every opening of a file looks for records merged into it.
+        Index("ix_patients_merged_into", "merged_into_id"),
     )
 
     # INS strict traits (RNIV): birth name, given names of birth, birth date, sex, birth place.
