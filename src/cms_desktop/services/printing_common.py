@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.printing.dto import CentreInfo, PatientInfo, PrescriberInfo
+from cms_desktop.services import patient_search
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -135,29 +136,11 @@ class PatientChoice:
 
 
 def search_patients(ws: Workspace, actor: Actor, text: str, limit: int = 20) -> list[PatientChoice]:
-    """Patients whose birth or used name starts with ``text`` (until the patients helper's
-    picker is plugged in)."""
-    actor.require(Permission.PATIENT_IDENTITY_READ)
-    prefix = text.strip().lower()
-    if not prefix:
-        return []
-    with ws.store.read() as session:
-        rows = session.scalars(
-            select(Patient)
-            .where(
-                Patient.deleted.is_(False),
-                or_(
-                    func.lower(Patient.birth_name).startswith(prefix, autoescape=True),
-                    func.lower(Patient.used_name).startswith(prefix, autoescape=True),
-                ),
-            )
-            .order_by(Patient.birth_name, Patient.first_given_name)
-            .limit(limit)
-        ).all()
-        return [
-            PatientChoice(p.id, f"{display_name(p)} — {p.birth_date:%d/%m/%Y}", p.birth_date)
-            for p in rows
-        ]
+    """Choices for the printing screens, from the indexed search of the patients module."""
+    return [
+        PatientChoice(hit.id, f"{hit.display_name} — {hit.birth_date_text}", hit.birth_date)
+        for hit in patient_search.search_patients(ws, actor, text, limit)
+    ]
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,22 @@ from datetime import UTC, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.agenda.appointments import AppointmentType
+from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.documents import DOCUMENT_KIND_LABELS, DocumentKind, is_administrative
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage.models import Consultation, Document, User
+from cms_desktop.storage.models import (
+    Appointment,
+    AppointmentTypeRow,
+    Consultation,
+    Document,
+    Practitioner,
+    PrescriptionRecord,
+    User,
+)
 
 __all__ = ["TIMELINE_SOURCES", "TimelineItem", "TimelineSource", "timeline"]
 
@@ -100,9 +110,66 @@ def document_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[T
     return items
 
 
+def prescription_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[TimelineItem]:
+    if not actor.can(Permission.CLINICAL_READ):
+        return []
+    names = _names(session)
+    rows = session.execute(  # columns only: the stored PDF stays on disk
+        select(
+            PrescriptionRecord.id,
+            PrescriptionRecord.issued_at,
+            PrescriptionRecord.kind,
+            PrescriptionRecord.author_id,
+            PrescriptionRecord.renews_id,
+        ).where(PrescriptionRecord.patient_id.in_(ids))
+    ).all()
+    return [
+        TimelineItem(
+            issued_at,
+            "prescription",
+            "Ordonnance bizone" if kind == "bizone" else "Ordonnance",
+            "Renouvellement" if renews else "Ordonnance imprimée",
+            names.get(author, ""),
+            pid,
+        )
+        for pid, issued_at, kind, author, renews in rows
+    ]
+
+
+def appointment_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[TimelineItem]:
+    if not (actor.can(Permission.AGENDA_READ) or actor.can(Permission.CLINICAL_READ)):
+        return []
+    # The centre's own labels, else the built-in ones (the table is seeded lazily).
+    types = {t.value: t.label for t in AppointmentType}
+    types.update(session.execute(select(AppointmentTypeRow.code, AppointmentTypeRow.label)).all())
+    practitioners = dict(session.execute(select(Practitioner.id, Practitioner.full_name)).all())
+    rows = session.execute(
+        select(
+            Appointment.id,
+            Appointment.start_at,
+            Appointment.type_code,
+            Appointment.practitioner_id,
+            Appointment.status,
+        ).where(Appointment.patient_id.in_(ids), Appointment.deleted.is_(False))
+    ).all()
+    return [
+        TimelineItem(
+            start_at,
+            "appointment",
+            "Rendez-vous",
+            f"{types.get(code, code)} — {VisitStatus(status).label}",
+            practitioners.get(practitioner, ""),
+            aid,
+        )
+        for aid, start_at, code, practitioner, status in rows
+    ]
+
+
 TIMELINE_SOURCES: list[TimelineSource] = [
     consultation_items,
     document_items,
+    prescription_items,
+    appointment_items,
 ]
 
 

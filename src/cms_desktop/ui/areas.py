@@ -75,8 +75,9 @@ def _agenda_page(ctx: AreaContext) -> QWidget:
 
 def _patients_page(ctx: AreaContext) -> QWidget:
     from cms_desktop.ui.patients.area import PatientsArea
+    from cms_desktop.ui.record import build_clinical_page
 
-    return PatientsArea(ctx)
+    return PatientsArea(ctx, clinical_page_factory=build_clinical_page)
 
 
 def default_areas() -> list[AreaSpec]:

@@ -45,13 +45,24 @@ class ClinicalPage(QWidget):
             self.consultations = ConsultationsTab(ctx, patient_id, self)
             self.charts = ChartsTab(self)
             self.timeline = TimelineTab(self)
-            for widget, title in (
+            tabs: list[tuple[QWidget, str]] = [
                 (self.synthesis, self.tr("&Synthèse")),
                 (self.consultations, self.tr("C&onsultations")),
+            ]
+            self.prescriptions: QWidget | None = None
+            if ctx.actor.can(Permission.PRESCRIPTION_WRITE):
+                from cms_desktop.ui.printing.prescription_editor import PrescriptionEditor
+
+                editor = PrescriptionEditor(ctx, patient_id)
+                editor.issued.connect(lambda _id: self._load_timeline())
+                self.prescriptions = editor
+                tabs.append((editor, self.tr("O&rdonnances")))
+            tabs += [
                 (self.charts, self.tr("Co&urbes")),
                 (self.documents, self.tr("&Documents")),
                 (self.timeline, self.tr("C&hronologie")),
-            ):
+            ]
+            for widget, title in tabs:
                 self.tabs.addTab(widget, title)
             self.synthesis.sig_changed.connect(self.reload)
             self.consultations.sig_changed.connect(self.reload)
