@@ -11,6 +11,13 @@ from cms_desktop.storage.models.base import (
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.patient import Patient, PatientAld
+from cms_desktop.storage.models.sync import (
+    SyncConflict,
+    SyncHeld,
+    SyncPeer,
+    SyncStation,
+    SyncVector,
+)
 
 __all__ = [
     "AuditEntry",
@@ -26,6 +33,11 @@ __all__ = [
     "Replicated",
     "Replication",
     "Room",
+    "SyncConflict",
+    "SyncHeld",
+    "SyncPeer",
+    "SyncStation",
+    "SyncVector",
     "User",
     "new_id",
     "utcnow",
