@@ -2,13 +2,14 @@
 
 Revision ID: 0008
 Revises: 0003
-Create Date: 2026-11-23 11:17:58.654644
+Create Date: 2026-11-23 11:37:02.183503
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0008"
 down_revision = "0003"
@@ -55,6 +56,7 @@ def upgrade() -> None:
         sa.Column("host", sa.String(length=255), nullable=False),
         sa.Column("port", sa.Integer(), nullable=False),
         sa.Column("last_contact", sa.DateTime(), nullable=True),
+        sa.Column("acked_seq", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("unreachable_since", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("station_id", name=op.f("pk_sync_peers")),

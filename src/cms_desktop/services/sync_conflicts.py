@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 
@@ -59,19 +60,20 @@ class ConflictView:
     can_resolve: bool
 
 
-def _display(value: JsonValue) -> str:
+def _display(value: JsonValue, column: Any) -> str:
     if value is None or value == "":
         return "(vide)"
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if isinstance(value, str):
+    if column is not None and isinstance(value, str):
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value).strftime("%d/%m/%Y")
-            if len(value) > 18 and value[10] == "T":
-                return datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
+            decoded = decode_value(column, value)
         except ValueError:
-            pass
+            return value
+        if isinstance(decoded, datetime):
+            return decoded.astimezone().strftime("%d/%m/%Y %H:%M")
+        if isinstance(decoded, date):
+            return decoded.strftime("%d/%m/%Y")
     return str(value)
 
 
@@ -104,6 +106,8 @@ def list_conflicts(
             query = query.where(SyncConflict.resolved_at.is_(None))
         for conflict in session.scalars(query.order_by(SyncConflict.detected_at.desc())):
             allowed = _may_resolve(actor, conflict)
+            info = table_info(conflict.entity)
+            column = info.columns.get(conflict.field) if info else None
             history = session.execute(
                 select(OpLogRow.hlc, OpLogRow.origin, OpLogRow.values_json).where(
                     OpLogRow.entity == conflict.entity,
@@ -119,8 +123,10 @@ def list_conflicts(
                     entity_label=TABLE_LABELS.get(conflict.entity, conflict.entity),
                     row_id=conflict.row_id,
                     field=conflict.field,
-                    shown_value=_display(value) if allowed else HIDDEN,
-                    kept_value=_display(json.loads(conflict.kept_value)) if allowed else HIDDEN,
+                    shown_value=_display(value, column) if allowed else HIDDEN,
+                    kept_value=_display(json.loads(conflict.kept_value), column)
+                    if allowed
+                    else HIDDEN,
                     shown_origin=origin,
                     kept_origin=conflict.kept_origin,
                     shown_version=version,

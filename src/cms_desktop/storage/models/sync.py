@@ -46,6 +46,7 @@ class SyncPeer(Base):
     host: Mapped[str] = mapped_column(String(255), default="")
     port: Mapped[int] = mapped_column(Integer, default=0)
     last_contact: Mapped[datetime | None] = mapped_column(nullable=True)
+    acked_seq: Mapped[int] = mapped_column(Integer, default=0)  # our own entries it holds
     last_error: Mapped[str] = mapped_column(Text, default="")
     unreachable_since: Mapped[datetime | None] = mapped_column(nullable=True)
 
