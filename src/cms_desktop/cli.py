@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
-from cms_desktop import __version__
+from cms_desktop import __version__, cli_sync
 from cms_desktop.domain.permissions import PermissionDenied, Role
 from cms_desktop.services import audit_trail, demo, setup, users
 from cms_desktop.services.actor import Actor
@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recover", help="nouveau mot de passe avec le code de récupération")
     rec.add_argument("login")
     rec.add_argument("--password-stdin", action="store_true")
+    cli_sync.register(sub, with_auth)
     return p
 
 
@@ -236,6 +237,7 @@ COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "audit": _cmd_audit,
     "check": _cmd_check,
     "recover": _cmd_recover,
+    "sync": cli_sync.cmd_sync,
 }
 
 

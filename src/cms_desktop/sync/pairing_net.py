@@ -112,8 +112,10 @@ class PairingServer:
         host: str = "0.0.0.0",
         port: int = 0,
         on_joined: Callable[[str], None] | None = None,
+        sync_port: int | None = None,
     ) -> None:
         self.store = store
+        self.sync_port = sync_port  # where the joiner will reach us for sync
         self.data_dir = data_dir
         self.db_key = db_key
         self.code = code or PairingCode()
@@ -178,7 +180,7 @@ class PairingServer:
             "db_key": base64.b64encode(self.db_key).decode(),
             "keyslots": self.data_dir.key_slots.read_text(encoding="utf-8"),
             "ca_key": self._ca_key.decode(),
-            "sponsor_port": listen_port(self.store),
+            "sponsor_port": self.sync_port or listen_port(self.store),
         }
         _send(tls, _MESSAGE, json.dumps(secrets).encode())
         buffer = bytearray()
