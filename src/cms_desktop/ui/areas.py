@@ -61,6 +61,12 @@ def _admin_page(ctx: AreaContext) -> QWidget:
     return AdminArea(ctx.workspace, ctx.actor, ctx.runner)
 
 
+def _sync_page(ctx: AreaContext) -> QWidget:
+    from cms_desktop.ui.sync.page import SyncPage
+
+    return SyncPage(ctx.workspace, ctx.actor, ctx.runner)
+
+
 def default_areas() -> list[AreaSpec]:
     return [
         AreaSpec(
@@ -98,5 +104,12 @@ def default_areas() -> list[AreaSpec]:
             # The medical director reads the audit trail here without managing accounts.
             lambda a: a.can(Permission.USERS_MANAGE) or a.can(Permission.AUDIT_READ),
             _admin_page,
+        ),
+        AreaSpec(
+            "sync",
+            _tr("Synchronisation"),
+            "Ctrl+9",
+            lambda a: a.can(Permission.SYNC_MANAGE) or a.can(Permission.PATIENT_IDENTITY_WRITE),
+            _sync_page,
         ),
     ]
