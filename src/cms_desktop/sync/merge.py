@@ -294,11 +294,33 @@ class Merger:
                 for entry, row in items:
                     if not self._try(self.conn.execute, stmt, [row]):
                         clashes.append(entry)
+        histories = self._histories([(info.name, row_id) for info, row_id, _ in rework])
+        # One savepoint for all reworked rows; row by row only if a uniqueness rule bites.
+        if not self._try(self._rework_all, rework, existing, histories):
+            for info, row_id, group in rework:
+                exists = (info.name, row_id) in existing
+                history = histories[(info.name, row_id)]
+                if not self._try(self._recompute, info, row_id, group, exists, history):
+                    clashes.extend(group)
+        return clashes
+
+    def _rework_all(
+        self,
+        rework: list[tuple[TableInfo, str, list[OpEntry]]],
+        existing: set[tuple[str, str]],
+        histories: dict[tuple[str, str], list[_Hist]],
+    ) -> None:
+        # Rows of one table with the same columns are written in one executemany.
+        writes: dict[tuple[str, bool, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
         for info, row_id, group in rework:
             exists = (info.name, row_id) in existing
-            if not self._try(self._recompute, info, row_id, group, exists):
-                clashes.extend(group)
-        return clashes
+            values = self._merged(info, row_id, group, histories[(info.name, row_id)])
+            values["_row_id"] = row_id
+            writes[(info.name, exists, tuple(sorted(values)))].append(values)
+        for (entity, exists, keys), rows in writes.items():
+            table = table_info(entity)
+            assert table is not None
+            self.conn.execute(_write_statement(table, exists, keys), rows)
 
     def _existing_rows(self, groups: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         by_entity: dict[str, list[str]] = defaultdict(list)
@@ -315,39 +337,65 @@ class Merger:
                     found.add((entity, str(row_id)))
         return found
 
-    def _history(self, entity: str, row_id: str) -> list[_Hist]:
-        rows = self.conn.execute(
-            select(
-                OpLogRow.origin, OpLogRow.seq, OpLogRow.hlc, OpLogRow.base, OpLogRow.values_json
-            ).where(
-                OpLogRow.entity == entity, OpLogRow.row_id == row_id, OpLogRow.applied.is_(True)
-            )
-        ).all()
-        history = [_Hist(o, s, h, b, json.loads(v)) for o, s, h, b, v in rows]
-        history.sort(key=lambda h: h.hlc)
-        return history
+    def _histories(self, rows: list[tuple[str, str]]) -> dict[tuple[str, str], list[_Hist]]:
+        """The applied op-log entries of each row, in HLC order (one query per entity chunk)."""
+        histories: dict[tuple[str, str], list[_Hist]] = {key: [] for key in rows}
+        by_entity: dict[str, list[str]] = defaultdict(list)
+        for entity, row_id in rows:
+            by_entity[entity].append(row_id)
+        for entity, ids in by_entity.items():
+            for chunk in _chunks(sorted(ids)):
+                for origin, seq, hlc, base, values, row_id in self.conn.execute(
+                    select(
+                        OpLogRow.origin,
+                        OpLogRow.seq,
+                        OpLogRow.hlc,
+                        OpLogRow.base,
+                        OpLogRow.values_json,
+                        OpLogRow.row_id,
+                    ).where(
+                        OpLogRow.entity == entity,
+                        OpLogRow.row_id.in_(chunk),
+                        OpLogRow.applied.is_(True),
+                    )
+                ):
+                    histories[(entity, row_id)].append(
+                        _Hist(origin, seq, hlc, base, json.loads(values))
+                    )
+        for history in histories.values():
+            history.sort(key=lambda h: h.hlc)
+        return histories
 
-    def _recompute(self, info: TableInfo, row_id: str, new: list[OpEntry], exists: bool) -> None:
-        """Rewrite the row from its whole applied history: the result is the same whatever
-        order the entries arrived in."""
-        history = self._history(info.name, row_id)
+    def _recompute(
+        self,
+        info: TableInfo,
+        row_id: str,
+        new: list[OpEntry],
+        exists: bool,
+        history: list[_Hist],
+    ) -> None:
+        values = self._merged(info, row_id, new, history)
+        values["_row_id"] = row_id
+        self.conn.execute(_write_statement(info, exists, tuple(sorted(values))), [values])
+
+    def _merged(
+        self, info: TableInfo, row_id: str, new: list[OpEntry], history: list[_Hist]
+    ) -> dict[str, Any]:
+        """The row rebuilt from its whole applied history (column name → value): the same
+        whatever order the entries arrived in. Records the conflicts it finds."""
         winners: dict[str, _Hist] = {}
         for hist in history:  # ascending HLC: the last writer of each key wins
             for key in hist.values:
-                if key in info.columns:
+                if key in info.columns and key != "id":
                     winners[key] = hist
         values = {
             info.column_name(key): decode_value(info.columns[key], hist.values[key])
             for key, hist in winners.items()
         }
-        if exists:
-            self.conn.execute(update(info.table).where(info.table.c.id == row_id).values(values))
-        else:
-            values[info.column_name("id")] = row_id
-            self.conn.execute(insert(info.table).values(values))
         touched = {key for entry in new for key in entry.values} & info.protected
         if touched:
             self._detect_conflicts(info, row_id, history, touched, winners)
+        return values
 
     def _detect_conflicts(
         self,
@@ -409,6 +457,15 @@ def _causal_vectors(history: list[_Hist]) -> dict[str, dict[str, int]]:
         by_hlc[hist.hlc] = seen
         last_of_origin[hist.origin] = seen
     return by_hlc
+
+
+def _write_statement(info: TableInfo, exists: bool, keys: tuple[str, ...]) -> Any:
+    """INSERT or UPDATE of the columns ``keys`` (plus ``_row_id``), for executemany."""
+    columns: dict[str, Any] = {key: bindparam(key) for key in keys if key != "_row_id"}
+    id_column = info.table.c[info.column_name("id")]
+    if exists:
+        return update(info.table).where(id_column == bindparam("_row_id")).values(columns)
+    return insert(info.table).values({**columns, id_column.name: bindparam("_row_id")})
 
 
 def _decode_row(info: TableInfo, values: Any, row_id: str) -> dict[str, Any]:

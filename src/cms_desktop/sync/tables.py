@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, Table
@@ -56,7 +55,10 @@ def _info(model: type[Any]) -> TableInfo:
     )
 
 
-@cache
+_cache: dict[str, TableInfo] = {}
+_cache_key: list[int] = [-1]
+
+
 def _registry() -> dict[str, TableInfo]:
     tables: dict[str, TableInfo] = {}
     for mapper in Base.registry.mappers:
@@ -69,11 +71,12 @@ def _registry() -> dict[str, TableInfo]:
 
 def replicated_tables() -> dict[str, TableInfo]:
     """Table name → merge information, for every replicated table currently mapped."""
-    if len(_registry()) != sum(
-        1 for m in Base.registry.mappers if issubclass(m.class_, Replicated)
-    ):
-        _registry.cache_clear()  # a module mapped more tables after the first call
-    return _registry()
+    # Rebuilt when a module maps more tables after the first call (cheap check: dict size).
+    if _cache_key[0] != len(Base.metadata.tables):
+        _cache.clear()
+        _cache.update(_registry())
+        _cache_key[0] = len(Base.metadata.tables)
+    return _cache
 
 
 def table_info(entity: str) -> TableInfo | None:
