@@ -23,7 +23,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -468,12 +479,30 @@ def _write_statement(info: TableInfo, exists: bool, keys: tuple[str, ...]) -> An
     return insert(info.table).values({**columns, id_column.name: bindparam("_row_id")})
 
 
+_DECODERS: dict[str, dict[str, tuple[str, Any]]] = {}
+
+
+def _decoders(info: TableInfo) -> dict[str, tuple[str, Any]]:
+    """key → (column name, column to decode with, or None when JSON already fits)."""
+    found = _DECODERS.get(info.name)
+    if found is None:
+        plain = (String, Text, Integer, Boolean, Float)
+        found = {
+            key: (str(column.name), None if isinstance(column.type, plain) else column)
+            for key, column in info.columns.items()
+        }
+        _DECODERS[info.name] = found
+    return found
+
+
 def _decode_row(info: TableInfo, values: Any, row_id: str) -> dict[str, Any]:
-    row = {
-        info.column_name(key): decode_value(info.columns[key], value)
-        for key, value in values.items()
-        if key in info.columns
-    }
+    decoders = _decoders(info)
+    row: dict[str, Any] = {}
+    for key, value in values.items():
+        target = decoders.get(key)
+        if target is not None:
+            name, column = target
+            row[name] = value if column is None or value is None else decode_value(column, value)
     row[info.column_name("id")] = row_id
     return row
 
