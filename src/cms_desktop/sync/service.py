@@ -269,6 +269,11 @@ class SyncService:
     ) -> None:
         now = utcnow()
         with self.store.write() as session:
+            if error is None and peer is not None:
+                # A fixed-list peer is known by its address until it answers once.
+                placeholder = session.get(SyncPeer, f"{peer.host}:{peer.port}")
+                if placeholder is not None and placeholder.station_id != key:
+                    session.delete(placeholder)
             row = session.get(SyncPeer, key)
             if row is None:
                 row = SyncPeer(station_id=key, host="", port=0, last_error="")
