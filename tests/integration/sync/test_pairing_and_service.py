@@ -58,7 +58,7 @@ def joined(centre: Centre, tmp_path: Path) -> Iterator[tuple[Centre, DataDir, st
 def test_joining_copies_the_centre_and_its_passwords(joined: tuple[Centre, DataDir, str]) -> None:
     centre, joiner_dir, station_id = joined
     ws_a, _ = centre.login("accueil")
-    ws_b, actor = Centre(joiner_dir, "").login("accueil", STAFF_PASSWORD)  # same password
+    ws_b, _ = Centre(joiner_dir, "").login("accueil", STAFF_PASSWORD)  # same password
     try:
         assert ws_b.store.station_id == station_id != ws_a.store.station_id
         assert ws_b.centre_id == ws_a.centre_id
