@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 
-from cms_desktop import __version__, cli_agenda, cli_patients, cli_printing
+from cms_desktop import __version__, cli_agenda, cli_patients, cli_printing, cli_sync
 from cms_desktop.domain.permissions import PermissionDenied, Role
 from cms_desktop.services import audit_trail, demo, setup, users
 from cms_desktop.services.actor import Actor
@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recover", help="nouveau mot de passe avec le code de récupération")
     rec.add_argument("login")
     rec.add_argument("--password-stdin", action="store_true")
+    cli_sync.register(sub, with_auth)
     return p
 
 
@@ -253,6 +254,7 @@ COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
     "recover": _cmd_recover,
     "import": _cmd_import,
     "agenda": cli_agenda.cmd_agenda,
+    "sync": cli_sync.cmd_sync,
 }
 
 

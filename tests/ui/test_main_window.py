@@ -36,10 +36,10 @@ def _main(
 @pytest.mark.parametrize(
     ("login_name", "expected"),
     [
-        ("accueil", ["agenda", "patients", "printing"]),
-        ("dr.moreau", ["agenda", "patients", "printing"]),
-        ("admin", ["admin"]),
-        ("direction", ["agenda", "patients", "printing", "admin"]),
+        ("accueil", ["agenda", "patients", "printing", "sync"]),
+        ("dr.moreau", ["agenda", "patients", "printing", "sync"]),
+        ("admin", ["admin", "sync"]),
+        ("direction", ["agenda", "patients", "printing", "admin", "sync"]),
     ],
 )
 def test_login_opens_main_window_with_the_areas_of_the_role(

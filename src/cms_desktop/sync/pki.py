@@ -87,13 +87,21 @@ def certificate_public_key(cert: x509.Certificate) -> Ed25519PublicKey:
     return key
 
 
+def _clip(text: str, limit: int = 64) -> str:
+    """Cut to ``limit`` UTF-8 bytes (the X.509 bound ``cryptography`` checks)."""
+    return text.encode()[:limit].decode("utf-8", "ignore")
+
+
 def create_site_ca(centre_name: str) -> tuple[bytes, bytes]:
     """Create the centre's certificate authority: ``(ca_cert_pem, ca_key_pem)``."""
     key = Ed25519PrivateKey.generate()
     name = x509.Name(
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, centre_name),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Autorité de synchronisation — {centre_name}"),
+            # X.509 caps both attributes at 64 characters; long centre names are cut.
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _clip(centre_name)),
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, _clip(f"Autorité de synchronisation — {centre_name}")
+            ),
         ]
     )
     now = _now()
@@ -149,7 +157,7 @@ def certify_station_key(
         .subject_name(
             x509.Name(
                 [
-                    x509.NameAttribute(NameOID.COMMON_NAME, station_name or station_id),
+                    x509.NameAttribute(NameOID.COMMON_NAME, _clip(station_name or station_id)),
                     x509.NameAttribute(NameOID.SERIAL_NUMBER, station_id),
                 ]
             )

@@ -80,6 +80,12 @@ def _patients_page(ctx: AreaContext) -> QWidget:
     return PatientsArea(ctx, clinical_page_factory=build_clinical_page)
 
 
+def _sync_page(ctx: AreaContext) -> QWidget:
+    from cms_desktop.ui.sync.page import SyncPage
+
+    return SyncPage(ctx.workspace, ctx.actor, ctx.runner)
+
+
 def default_areas() -> list[AreaSpec]:
     return [
         AreaSpec(
@@ -110,5 +116,12 @@ def default_areas() -> list[AreaSpec]:
             # The medical director reads the audit trail here without managing accounts.
             lambda a: a.can(Permission.USERS_MANAGE) or a.can(Permission.AUDIT_READ),
             _admin_page,
+        ),
+        AreaSpec(
+            "sync",
+            _tr("Synchronisation"),
+            "Ctrl+9",
+            lambda a: a.can(Permission.SYNC_MANAGE) or a.can(Permission.PATIENT_IDENTITY_WRITE),
+            _sync_page,
         ),
     ]

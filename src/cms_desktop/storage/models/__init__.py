@@ -32,6 +32,13 @@ from cms_desktop.storage.models.prescribing import (
     PrescriptionTemplate,
     RecordAccessRequest,
 )
+from cms_desktop.storage.models.sync import (
+    SyncConflict,
+    SyncHeld,
+    SyncPeer,
+    SyncStation,
+    SyncVector,
+)
 from cms_desktop.storage.models.synthesis import (
     AllergyRow,
     HistoryRow,
@@ -79,6 +86,11 @@ __all__ = [
     "RiskFactorRow",
     "Room",
     "ScreeningRow",
+    "SyncConflict",
+    "SyncHeld",
+    "SyncPeer",
+    "SyncStation",
+    "SyncVector",
     "TreatmentRow",
     "User",
     "VaccinationRow",

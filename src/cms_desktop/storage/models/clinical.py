@@ -7,6 +7,7 @@ A signed consultation is never updated nor deleted: a correction is a new signed
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,6 +38,7 @@ class _ConsultationFields:
 
 class ConsultationDraft(_ConsultationFields, Replicated, Base):
     __tablename__ = "consultation_drafts"
+    __conflict_permission__: ClassVar[str] = "clinical.write"
     __table_args__ = (Index("ix_consultation_drafts_patient", "patient_id"),)
 
 

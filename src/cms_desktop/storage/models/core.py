@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,6 +15,7 @@ class Centre(Replicated, Base):
     """The centre's identity, printed on every document (one row)."""
 
     __tablename__ = "centre"
+    __conflict_permission__: ClassVar[str] = "settings.manage"
 
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
@@ -30,6 +32,7 @@ class User(Replicated, Base):
     """A staff account. Practitioners carry their profession, specialty and RPPS number."""
 
     __tablename__ = "users"
+    __conflict_permission__: ClassVar[str] = "users.manage"
 
     login: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
@@ -44,6 +47,7 @@ class User(Replicated, Base):
 
 class Room(Replicated, Base):
     __tablename__ = "rooms"
+    __conflict_permission__: ClassVar[str] = "settings.manage"
 
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,187 @@
+"""Sync conflicts for people: list them with both values side by side, and settle one.
+
+Settling writes the chosen value as an ordinary local change (so it reaches every station)
+and marks the conflict resolved, which replicates too. Values are only shown to someone
+allowed to change that kind of data (the administrator sees no patient data).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from cms_desktop.domain.oplog import JsonValue
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit
+from cms_desktop.storage.codec import decode_value
+from cms_desktop.storage.models import OpLogRow, SyncConflict, utcnow
+from cms_desktop.sync.tables import table_info
+
+TABLE_LABELS = {
+    "patients": "Identité du patient",
+    "patient_ald": "ALD du patient",
+    "users": "Compte utilisateur",
+    "centre": "Centre",
+    "rooms": "Salle",
+    "consultation_drafts": "Brouillon de consultation",
+}
+HIDDEN = "(masqué)"
+
+
+class ConflictChoice(StrEnum):
+    SHOWN = "shown"  # keep the value every station displays now
+    KEPT = "kept"  # restore the value that was set aside
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: str
+    entity: str
+    entity_label: str
+    row_id: str
+    field: str
+    shown_value: str
+    kept_value: str
+    shown_origin: str
+    kept_origin: str
+    shown_version: str
+    kept_version: str
+    detected_at: datetime
+    resolved_at: datetime | None
+    resolution: str
+    can_resolve: bool
+
+
+def _display(value: JsonValue, column: Any) -> str:
+    if value is None or value == "":
+        return "(vide)"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if column is not None and isinstance(value, str):
+        try:
+            decoded = decode_value(column, value)
+        except ValueError:
+            return value
+        if isinstance(decoded, datetime):
+            return decoded.astimezone().strftime("%d/%m/%Y %H:%M")
+        if isinstance(decoded, date):
+            return decoded.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _shown(session_rows: list[tuple[str, str, str]], key: str) -> tuple[JsonValue, str, str]:
+    """(value, version, origin) of the entry that sets the displayed value of ``key``."""
+    best: tuple[JsonValue, str, str] = (None, "", "")
+    for hlc, origin, values_json in session_rows:
+        values = json.loads(values_json)
+        if key in values and hlc > best[1]:
+            best = (values[key], hlc, origin)
+    return best
+
+
+def _may_resolve(actor: Actor, conflict: SyncConflict) -> bool:
+    try:
+        permission = Permission(conflict.permission or Permission.SYNC_MANAGE)
+    except ValueError:
+        permission = Permission.SYNC_MANAGE
+    return actor.can(permission)
+
+
+def list_conflicts(
+    ws: Workspace, actor: Actor, include_resolved: bool = False
+) -> list[ConflictView]:
+    """Conflicts, newest first; values are hidden from those who may not settle them."""
+    views: list[ConflictView] = []
+    with ws.store.read() as session:
+        query = select(SyncConflict).where(SyncConflict.deleted.is_(False))
+        if not include_resolved:
+            query = query.where(SyncConflict.resolved_at.is_(None))
+        for conflict in session.scalars(query.order_by(SyncConflict.detected_at.desc())):
+            allowed = _may_resolve(actor, conflict)
+            info = table_info(conflict.entity)
+            column = info.columns.get(conflict.field) if info else None
+            history = session.execute(
+                select(OpLogRow.hlc, OpLogRow.origin, OpLogRow.values_json).where(
+                    OpLogRow.entity == conflict.entity,
+                    OpLogRow.row_id == conflict.row_id,
+                    OpLogRow.applied.is_(True),
+                )
+            ).all()
+            value, version, origin = _shown([(h, o, v) for h, o, v in history], conflict.field)
+            views.append(
+                ConflictView(
+                    id=conflict.id,
+                    entity=conflict.entity,
+                    entity_label=TABLE_LABELS.get(conflict.entity, conflict.entity),
+                    row_id=conflict.row_id,
+                    field=conflict.field,
+                    shown_value=_display(value, column) if allowed else HIDDEN,
+                    kept_value=_display(json.loads(conflict.kept_value), column)
+                    if allowed
+                    else HIDDEN,
+                    shown_origin=origin,
+                    kept_origin=conflict.kept_origin,
+                    shown_version=version,
+                    kept_version=conflict.kept_version,
+                    detected_at=conflict.detected_at,
+                    resolved_at=conflict.resolved_at,
+                    resolution=conflict.resolution,
+                    can_resolve=allowed and conflict.resolved_at is None,
+                )
+            )
+    return views
+
+
+def count_open_conflicts(ws: Workspace) -> int:
+    with ws.store.read() as session:
+        return len(
+            session.scalars(
+                select(SyncConflict.id).where(
+                    SyncConflict.resolved_at.is_(None), SyncConflict.deleted.is_(False)
+                )
+            ).all()
+        )
+
+
+def resolve_conflict(ws: Workspace, actor: Actor, conflict_id: str, choice: ConflictChoice) -> None:
+    """Settle a conflict everywhere: the chosen value becomes a normal, replicated change."""
+    with ws.store.write() as session:
+        conflict = session.get(SyncConflict, conflict_id)
+        if conflict is None or conflict.deleted:
+            raise NotFound("Ce conflit de synchronisation n'existe pas (ou plus).")
+        actor.require(Permission(conflict.permission or Permission.SYNC_MANAGE))
+        if conflict.resolved_at is not None:
+            raise ValidationFailed("Ce conflit a déjà été tranché, peut-être sur un autre poste.")
+        info = table_info(conflict.entity)
+        if info is None or conflict.field not in info.columns:
+            raise ValidationFailed(
+                "Ce conflit concerne des données d'une version plus récente du logiciel : "
+                "mettez ce poste à jour pour le trancher."
+            )
+        if ConflictChoice(choice) is ConflictChoice.KEPT:
+            row = session.get(info.model, conflict.row_id)
+            if row is None:
+                raise NotFound("La fiche concernée par ce conflit est introuvable sur ce poste.")
+            value = decode_value(info.columns[conflict.field], json.loads(conflict.kept_value))
+            setattr(row, conflict.field, value)
+        conflict.resolved_at = utcnow()
+        conflict.resolution = str(choice)
+        conflict.resolved_by = actor.user_id
+        audit.append(
+            session,
+            ws.store.station_id,
+            "sync_conflict_resolved",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type=conflict.entity,
+            target_id=conflict.row_id,
+            details={"field": conflict.field, "choice": str(choice), "conflict": conflict.id},
+        )

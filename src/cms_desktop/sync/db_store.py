@@ -1,0 +1,199 @@
+"""The ReplicaStore of a real workstation: its SQLCipher op-log, rows and version vector.
+
+A received batch is stored, merged (``sync.merge``) and the vector advanced in ONE write
+transaction (``BEGIN IMMEDIATE``): a crash leaves the station before or after the batch,
+never between. Rows are written without going through the op-log capture, so applying a
+remote entry creates no local entry; the received entries themselves are kept in the
+local op-log so that this station relays them (A and C converge through B).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry
+from cms_desktop.storage.models import OpLogRow, SyncHeld, SyncVector
+from cms_desktop.storage.oplog_capture import entry_from_row
+from cms_desktop.storage.store import Store
+from cms_desktop.sync.failpoints import failpoint
+from cms_desktop.sync.hooks import run_post_merge
+from cms_desktop.sync.merge import HoldReason, MergeOutcome, Merger, release_held
+from cms_desktop.sync.vector import VersionVector
+
+
+@dataclass(frozen=True)
+class HeldSummary:
+    """How many entries wait, per reason, and which stations need updating this one."""
+
+    counts: dict[str, int]
+    newer_schema_origins: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class DbReplicaStore:
+    """Thread-safe; several sessions may call ``apply_batch`` concurrently."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        schema_version: int | None = None,
+        now_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.store = store
+        self._schema = schema_version or store.replication.schema_version
+        clock = store.replication.clock
+        self._now_ms = now_ms or (lambda: clock._now_ms())
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[MergeOutcome], None]] = []
+
+    @property
+    def station_id(self) -> str:
+        return self.store.station_id
+
+    @property
+    def schema_version(self) -> int:
+        return self._schema
+
+    def add_listener(self, listener: Callable[[MergeOutcome], None]) -> None:
+        """Called after each committed batch (from the sync thread that applied it)."""
+        self._listeners.append(listener)
+
+    # --- ReplicaStore -----------------------------------------------------------------
+
+    def vector(self) -> VersionVector:
+        with self.store.read() as session:
+            seqs = {
+                origin: seq
+                for origin, seq in session.execute(select(SyncVector.origin, SyncVector.seq))
+            }
+            own = session.scalar(
+                select(func.max(OpLogRow.seq)).where(OpLogRow.origin == self.station_id)
+            )
+        if own:
+            seqs[self.station_id] = max(int(own), seqs.get(self.station_id, 0))
+        return VersionVector(seqs)
+
+    def entries_since(self, origin: str, after_seq: int, limit: int) -> list[OpEntry]:
+        with self.store.read() as session:
+            rows = session.scalars(
+                select(OpLogRow)
+                .where(OpLogRow.origin == origin, OpLogRow.seq > after_seq)
+                .order_by(OpLogRow.seq)
+                .limit(max(limit, 0))
+            ).all()
+            return [entry_from_row(row) for row in rows]
+
+    def chain_tip(self, origin: str) -> tuple[int, str]:
+        with self.store.read() as session:
+            return _tip(session, origin)
+
+    def apply_batch(self, origin: str, entries: Sequence[OpEntry]) -> None:
+        with self._lock, self.store.write() as session:
+            seq, tip = _tip(session, origin)
+            new = [entry for entry in entries if entry.seq > seq]
+            if not new:
+                return
+            _check_links(origin, new, seq, tip)
+            merger = self._merger(session)
+            outcome = merger.merge(new, stored=False)
+            failpoint("sync.apply.before_vector")
+            session.execute(
+                sqlite_insert(SyncVector)
+                .values(origin=origin, seq=new[-1].seq, hash=new[-1].hash)
+                .on_conflict_do_update(
+                    index_elements=["origin"], set_={"seq": new[-1].seq, "hash": new[-1].hash}
+                )
+            )
+            if outcome.applied and session.scalar(select(func.count()).select_from(SyncHeld)):
+                self._retry(session, outcome)
+            run_post_merge(session, frozenset(outcome.touched))
+            failpoint("sync.apply.before_commit")
+        failpoint("sync.apply.after_commit")
+        self._notify(outcome)
+
+    # --- held entries -----------------------------------------------------------------
+
+    def retry_held(self) -> int:
+        """Apply held entries that have become acceptable (clock caught up, upgrade, base
+        arrived); returns how many were applied."""
+        with self._lock, self.store.write() as session:
+            outcome = MergeOutcome()
+            self._retry(session, outcome)
+            if outcome.applied:
+                run_post_merge(session, frozenset(outcome.touched))
+        if outcome.applied:
+            self._notify(outcome)
+        return outcome.applied
+
+    def held_summary(self) -> HeldSummary:
+        with self.store.read() as session:
+            counts = {
+                reason: count
+                for reason, count in session.execute(
+                    select(SyncHeld.reason, func.count()).group_by(SyncHeld.reason)
+                )
+            }
+            newer = session.scalars(
+                select(SyncHeld.origin)
+                .where(SyncHeld.reason == str(HoldReason.SCHEMA))
+                .distinct()
+                .order_by(SyncHeld.origin)
+            ).all()
+        return HeldSummary({str(k): int(v) for k, v in counts.items()}, tuple(newer))
+
+    def _merger(self, session: Session) -> Merger:
+        return Merger(session, self.store.replication, self._schema, self._now_ms)
+
+    def _retry(self, session: Session, total: MergeOutcome) -> None:
+        while True:
+            rows = session.scalars(
+                select(OpLogRow)
+                .join(
+                    SyncHeld, (SyncHeld.origin == OpLogRow.origin) & (SyncHeld.seq == OpLogRow.seq)
+                )
+                .order_by(OpLogRow.origin, OpLogRow.seq)
+            ).all()
+            if not rows:
+                return
+            entries = [entry_from_row(row) for row in rows]
+            release_held(session, entries)
+            outcome = self._merger(session).merge(entries, stored=True)
+            total.applied += outcome.applied
+            total.conflicts += outcome.conflicts
+            total.touched |= outcome.touched
+            if not outcome.applied:
+                return
+
+    def _notify(self, outcome: MergeOutcome) -> None:
+        for listener in list(self._listeners):
+            listener(outcome)
+
+
+def _tip(session: Session, origin: str) -> tuple[int, str]:
+    row = session.execute(
+        select(OpLogRow.seq, OpLogRow.hash)
+        .where(OpLogRow.origin == origin)
+        .order_by(OpLogRow.seq.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def _check_links(origin: str, entries: Sequence[OpEntry], seq: int, tip: str) -> None:
+    """Hashes were checked when the batch was decoded; here only the links to our tip."""
+    for entry in entries:
+        if entry.origin != origin:
+            raise ChainError(f"batch mixes origins (expected {origin})")
+        if entry.seq != seq + 1 or entry.prev_hash != tip:
+            raise ChainError(f"batch does not continue origin {origin} at seq {seq}")
+        seq, tip = entry.seq, entry.hash

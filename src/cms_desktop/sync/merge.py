@@ -1,0 +1,525 @@
+"""Applying received op-log entries to the rows (SYNC.md merge rules), inside the caller's transaction.
+
+Insert-only tables: union (an id already held is left untouched). Per-field tables: each
+field shows the value of the entry with the highest HLC touching it, whatever the arrival
+order; when two edits of a protected field were concurrent (neither writer had seen the
+other), the displaced value is kept in ``sync_conflicts``. Concurrency is judged on the
+row's own history: an entry has seen its ``base`` (the row version its writer held), what
+that base had seen, and the earlier entries of its own station on that row.
+
+Entries that cannot be applied yet are stored but held: newer schema, clock too far ahead,
+base not applied here yet, or a uniqueness clash; an origin with a held entry is held
+behind it so that each origin's order is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.hlc import MAX_FUTURE_SKEW_MS, HlcTimestamp
+from cms_desktop.domain.oplog import JsonValue, OpEntry, OpKind
+from cms_desktop.storage.codec import decode_value
+from cms_desktop.storage.models import OpLogRow, SyncConflict, SyncHeld, utcnow
+from cms_desktop.storage.oplog_capture import ReplicationContext
+from cms_desktop.sync.tables import TableInfo, table_info
+
+log = logging.getLogger(__name__)
+
+_CONFLICT_NS = uuid.UUID("6f1d9c0e-7d1b-4c5e-9a51-2f0e3c1b5a77")
+_CHUNK = 400  # bound parameters per IN (...) clause
+
+
+class HoldReason(StrEnum):
+    SCHEMA = "schema"  # written by a newer version of the software (or an unknown table)
+    CLOCK = "clock"  # stamped more than ~5 minutes ahead of this station's clock
+    ORDER = "order"  # an earlier entry of the same origin is held
+    CAUSAL = "causal"  # the version it was based on has not been applied here yet
+    CONSTRAINT = "constraint"  # clashes with a uniqueness rule of this station's data
+
+
+@dataclass
+class MergeOutcome:
+    applied: int = 0
+    held: dict[HoldReason, int] = field(default_factory=lambda: defaultdict(int))
+    touched: set[str] = field(default_factory=set)
+    conflicts: int = 0
+
+    @property
+    def held_total(self) -> int:
+        return sum(self.held.values())
+
+
+def conflict_id(entity: str, row_id: str, key: str, kept_version: str) -> str:
+    """Same conflict, same id on every station that detects it."""
+    return str(uuid.uuid5(_CONFLICT_NS, f"{entity}|{row_id}|{key}|{kept_version}"))
+
+
+@dataclass
+class _Hist:
+    origin: str
+    seq: int
+    hlc: str
+    base: str | None
+    values: dict[str, JsonValue]
+
+
+class Merger:
+    """One merge pass over entries of any origins, each origin in seq order."""
+
+    def __init__(
+        self,
+        session: Session,
+        ctx: ReplicationContext,
+        schema_version: int,
+        now_ms: Callable[[], int],
+        max_skew_ms: int = MAX_FUTURE_SKEW_MS,
+    ) -> None:
+        self.session = session
+        self.conn = session.connection()
+        self.ctx = ctx
+        self.schema_version = schema_version
+        self.now_ms = now_ms
+        self.max_skew_ms = max_skew_ms
+        self.outcome = MergeOutcome()
+
+    # --- entry point ------------------------------------------------------------------
+
+    def merge(self, entries: Sequence[OpEntry], *, stored: bool) -> MergeOutcome:
+        """Store (unless ``stored``) and apply or hold ``entries``."""
+        applied, held = self._decide(entries)
+        if stored:
+            self._set_applied([e for e in applied], True)
+        else:
+            self._store(entries, {(e.origin, e.seq) for e in applied})
+        insert_only = [e for e in applied if self._info(e).insert_only]
+        per_field = [e for e in applied if not self._info(e).insert_only]
+        clashes = self._apply_insert_only(insert_only)
+        clashes += self._apply_per_field(per_field)
+        if clashes:
+            self._set_applied(clashes, False)
+            clash_keys = {(e.origin, e.seq) for e in clashes}
+            applied = [e for e in applied if (e.origin, e.seq) not in clash_keys]
+            held.extend((e, HoldReason.CONSTRAINT) for e in clashes)
+        self._record_held(held)
+        if applied:
+            self._observe(max(e.hlc for e in applied))
+        self.outcome.applied += len(applied)
+        self.outcome.touched.update(e.entity for e in applied)
+        return self.outcome
+
+    # --- apply or hold ----------------------------------------------------------------
+
+    def _info(self, entry: OpEntry) -> TableInfo:
+        info = table_info(entry.entity)
+        assert info is not None  # entries of unknown tables are held before this point
+        return info
+
+    def _decide(
+        self, entries: Sequence[OpEntry]
+    ) -> tuple[list[OpEntry], list[tuple[OpEntry, HoldReason]]]:
+        held_origins = set(self.session.scalars(select(SyncHeld.origin).distinct()))
+        bases = self._known_bases(entries)
+        limit_ms = self.now_ms() + self.max_skew_ms
+        applied: list[OpEntry] = []
+        held: list[tuple[OpEntry, HoldReason]] = []
+        for entry in entries:
+            reason = self._reason(entry, held_origins, bases, limit_ms)
+            if reason is None:
+                applied.append(entry)
+                bases[entry.hlc] = True
+            else:
+                held.append((entry, reason))
+                held_origins.add(entry.origin)
+        return applied, held
+
+    def _reason(
+        self, entry: OpEntry, held_origins: set[str], bases: dict[str, bool], limit_ms: int
+    ) -> HoldReason | None:
+        if entry.origin in held_origins:
+            return HoldReason.ORDER
+        info = table_info(entry.entity)
+        if info is None or entry.schema > self.schema_version:
+            return HoldReason.SCHEMA
+        if HlcTimestamp.decode(entry.hlc).wall_ms > limit_ms:
+            return HoldReason.CLOCK
+        if not info.insert_only and entry.base and not bases.get(entry.base, False):
+            return HoldReason.CAUSAL
+        return None
+
+    def _known_bases(self, entries: Sequence[OpEntry]) -> dict[str, bool]:
+        """base HLC → applied here; a base no entry carries counts if it is the row's version
+        (rows written before the op-log existed, e.g. by a bulk loader)."""
+        wanted = sorted({e.base for e in entries if e.base})
+        known: dict[str, bool] = {}
+        for chunk in _chunks(wanted):
+            for hlc, applied in self.conn.execute(
+                select(OpLogRow.hlc, OpLogRow.applied).where(OpLogRow.hlc.in_(chunk))
+            ):
+                known[hlc] = known.get(hlc, False) or bool(applied)
+        unknown = [e for e in entries if e.base and e.base not in known]
+        by_entity: dict[str, list[OpEntry]] = defaultdict(list)
+        for entry in unknown:
+            by_entity[entry.entity].append(entry)
+        for entity, group in by_entity.items():
+            info = table_info(entity)
+            if info is None:
+                continue
+            ids = sorted({e.row_id for e in group})
+            for chunk in _chunks(ids):
+                for version in self.conn.execute(
+                    select(info.table.c.version).where(info.table.c.id.in_(chunk))
+                ).scalars():
+                    known.setdefault(str(version), True)
+        return known
+
+    def _store(self, entries: Sequence[OpEntry], applied: set[tuple[str, int]]) -> None:
+        rows = [
+            {
+                "origin": e.origin,
+                "seq": e.seq,
+                "hlc": e.hlc,
+                "schema": e.schema,
+                "entity": e.entity,
+                "row_id": e.row_id,
+                "op": str(e.op),
+                "values_json": json.dumps(dict(e.values), ensure_ascii=False),
+                "base": e.base,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+                "applied": (e.origin, e.seq) in applied,
+            }
+            for e in entries
+        ]
+        if rows:
+            self.conn.execute(insert(OpLogRow), rows)
+
+    def _set_applied(self, entries: Iterable[OpEntry], applied: bool) -> None:
+        params = [{"o": e.origin, "s": e.seq} for e in entries]
+        if params:
+            self.conn.execute(
+                update(OpLogRow)
+                .where(OpLogRow.origin == bindparam("o"), OpLogRow.seq == bindparam("s"))
+                .values(applied=applied),
+                params,
+            )
+
+    def _record_held(self, held: list[tuple[OpEntry, HoldReason]]) -> None:
+        if not held:
+            return
+        now = utcnow()
+        counts: dict[tuple[str, HoldReason], int] = defaultdict(int)
+        for entry, reason in held:
+            counts[(entry.origin, reason)] += 1
+            self.outcome.held[reason] += 1
+        self.conn.execute(
+            sqlite_insert(SyncHeld).on_conflict_do_nothing(),
+            [{"origin": e.origin, "seq": e.seq, "reason": str(r), "since": now} for e, r in held],
+        )
+        for (origin, reason), count in sorted(counts.items()):
+            # Station ids and counts only: never a value from the entries.
+            log.warning("sync: %d change(s) from station %s held (%s)", count, origin, reason)
+
+    def _observe(self, hlc: str) -> None:
+        self.ctx.observe(hlc)
+
+    # --- insert-only tables: union ---------------------------------------------------
+
+    def _apply_insert_only(self, entries: list[OpEntry]) -> list[OpEntry]:
+        by_entity: dict[str, list[OpEntry]] = defaultdict(list)
+        for entry in entries:
+            by_entity[entry.entity].append(entry)
+        clashes: list[OpEntry] = []
+        for entity, group in by_entity.items():
+            info = table_info(entity)
+            assert info is not None
+            stmt = sqlite_insert(info.table).on_conflict_do_nothing(index_elements=["id"])
+            rows = [_decode_row(info, e.values, e.row_id) for e in group]
+            if not self._try(self.conn.execute, stmt, rows):
+                for entry, row in zip(group, rows, strict=True):
+                    if not self._try(self.conn.execute, stmt, [row]):
+                        clashes.append(entry)
+        return clashes
+
+    def _try(self, action: Callable[..., object], *args: Any) -> bool:
+        """Run ``action`` in a savepoint; False (and nothing done) on a uniqueness clash."""
+        savepoint = self.conn.begin_nested()
+        try:
+            action(*args)
+        except IntegrityError:
+            savepoint.rollback()
+            return False
+        savepoint.commit()
+        return True
+
+    # --- per-field tables ------------------------------------------------------------
+
+    def _apply_per_field(self, entries: list[OpEntry]) -> list[OpEntry]:
+        groups: dict[tuple[str, str], list[OpEntry]] = defaultdict(list)
+        for entry in entries:
+            groups[(entry.entity, entry.row_id)].append(entry)
+        existing = self._existing_rows(groups)
+        clashes: list[OpEntry] = []
+        fresh: dict[str, list[tuple[OpEntry, dict[str, Any]]]] = defaultdict(list)
+        rework: list[tuple[TableInfo, str, list[OpEntry]]] = []
+        for (entity, row_id), group in groups.items():
+            info = table_info(entity)
+            assert info is not None
+            if (
+                (entity, row_id) not in existing
+                and len(group) == 1
+                and group[0].op is OpKind.INSERT
+            ):
+                fresh[entity].append((group[0], _decode_row(info, group[0].values, row_id)))
+            else:
+                rework.append((info, row_id, group))
+        # New rows first: a conflict that the rework below detects may arrive in this very
+        # batch, written by the station that detected it first.
+        for entity, items in fresh.items():
+            info = table_info(entity)
+            assert info is not None
+            stmt = insert(info.table)
+            if not self._try(self.conn.execute, stmt, [row for _, row in items]):
+                for entry, row in items:
+                    if not self._try(self.conn.execute, stmt, [row]):
+                        clashes.append(entry)
+        histories = self._histories([(info.name, row_id) for info, row_id, _ in rework])
+        # One savepoint for all reworked rows; row by row only if a uniqueness rule bites.
+        if not self._try(self._rework_all, rework, existing, histories):
+            for info, row_id, group in rework:
+                exists = (info.name, row_id) in existing
+                history = histories[(info.name, row_id)]
+                if not self._try(self._recompute, info, row_id, group, exists, history):
+                    clashes.extend(group)
+        return clashes
+
+    def _rework_all(
+        self,
+        rework: list[tuple[TableInfo, str, list[OpEntry]]],
+        existing: set[tuple[str, str]],
+        histories: dict[tuple[str, str], list[_Hist]],
+    ) -> None:
+        # Rows of one table with the same columns are written in one executemany.
+        writes: dict[tuple[str, bool, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+        for info, row_id, group in rework:
+            exists = (info.name, row_id) in existing
+            values = self._merged(info, row_id, group, histories[(info.name, row_id)])
+            values["_row_id"] = row_id
+            writes[(info.name, exists, tuple(sorted(values)))].append(values)
+        for (entity, exists, keys), rows in writes.items():
+            table = table_info(entity)
+            assert table is not None
+            self.conn.execute(_write_statement(table, exists, keys), rows)
+
+    def _existing_rows(self, groups: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        by_entity: dict[str, list[str]] = defaultdict(list)
+        for entity, row_id in groups:
+            by_entity[entity].append(row_id)
+        found: set[tuple[str, str]] = set()
+        for entity, ids in by_entity.items():
+            info = table_info(entity)
+            assert info is not None
+            for chunk in _chunks(sorted(ids)):
+                for row_id in self.conn.execute(
+                    select(info.table.c.id).where(info.table.c.id.in_(chunk))
+                ).scalars():
+                    found.add((entity, str(row_id)))
+        return found
+
+    def _histories(self, rows: list[tuple[str, str]]) -> dict[tuple[str, str], list[_Hist]]:
+        """The applied op-log entries of each row, in HLC order (one query per entity chunk)."""
+        histories: dict[tuple[str, str], list[_Hist]] = {key: [] for key in rows}
+        by_entity: dict[str, list[str]] = defaultdict(list)
+        for entity, row_id in rows:
+            by_entity[entity].append(row_id)
+        for entity, ids in by_entity.items():
+            for chunk in _chunks(sorted(ids)):
+                for origin, seq, hlc, base, values, row_id in self.conn.execute(
+                    select(
+                        OpLogRow.origin,
+                        OpLogRow.seq,
+                        OpLogRow.hlc,
+                        OpLogRow.base,
+                        OpLogRow.values_json,
+                        OpLogRow.row_id,
+                    ).where(
+                        OpLogRow.entity == entity,
+                        OpLogRow.row_id.in_(chunk),
+                        OpLogRow.applied.is_(True),
+                    )
+                ):
+                    histories[(entity, row_id)].append(
+                        _Hist(origin, seq, hlc, base, json.loads(values))
+                    )
+        for history in histories.values():
+            history.sort(key=lambda h: h.hlc)
+        return histories
+
+    def _recompute(
+        self,
+        info: TableInfo,
+        row_id: str,
+        new: list[OpEntry],
+        exists: bool,
+        history: list[_Hist],
+    ) -> None:
+        values = self._merged(info, row_id, new, history)
+        values["_row_id"] = row_id
+        self.conn.execute(_write_statement(info, exists, tuple(sorted(values))), [values])
+
+    def _merged(
+        self, info: TableInfo, row_id: str, new: list[OpEntry], history: list[_Hist]
+    ) -> dict[str, Any]:
+        """The row rebuilt from its whole applied history (column name → value): the same
+        whatever order the entries arrived in. Records the conflicts it finds."""
+        winners: dict[str, _Hist] = {}
+        for hist in history:  # ascending HLC: the last writer of each key wins
+            for key in hist.values:
+                if key in info.columns and key != "id":
+                    winners[key] = hist
+        values = {
+            info.column_name(key): decode_value(info.columns[key], hist.values[key])
+            for key, hist in winners.items()
+        }
+        touched = {key for entry in new for key in entry.values} & info.protected
+        if touched:
+            self._detect_conflicts(info, row_id, history, touched, winners)
+        return values
+
+    def _detect_conflicts(
+        self,
+        info: TableInfo,
+        row_id: str,
+        history: list[_Hist],
+        keys: set[str],
+        winners: dict[str, _Hist],
+    ) -> None:
+        seen = _causal_vectors(history)
+        for key in sorted(keys):
+            writers = [h for h in history if key in h.values]
+            if len(writers) < 2:
+                continue
+            for hist in writers:
+                if hist is winners[key]:
+                    continue
+                superseded = any(
+                    other is not hist and seen[other.hlc].get(hist.origin, 0) >= hist.seq
+                    for other in writers
+                )
+                if not superseded:
+                    self._keep_conflict(info, row_id, key, hist)
+
+    def _keep_conflict(self, info: TableInfo, row_id: str, key: str, lost: _Hist) -> None:
+        cid = conflict_id(info.name, row_id, key, lost.hlc)
+        if self.session.get(SyncConflict, cid) is not None:
+            return  # already known here (perhaps already resolved): never reopened
+        # Written through the op-log capture, as a local change, so that it replicates.
+        self.session.add(
+            SyncConflict(
+                id=cid,
+                entity=info.name,
+                row_id=row_id,
+                field=key,
+                kept_value=json.dumps(lost.values[key], ensure_ascii=False),
+                kept_version=lost.hlc,
+                kept_origin=lost.origin,
+                permission=str(info.permission),
+                detected_at=utcnow(),
+            )
+        )
+        self.session.flush()
+        self.outcome.conflicts += 1
+
+
+def _causal_vectors(history: list[_Hist]) -> dict[str, dict[str, int]]:
+    """For each entry (by HLC): origin → highest seq of that origin it had seen on this row."""
+    by_hlc: dict[str, dict[str, int]] = {}
+    last_of_origin: dict[str, dict[str, int]] = {}
+    for hist in history:  # ascending HLC: a base and a same-origin predecessor come first
+        seen: dict[str, int] = {}
+        for earlier in (last_of_origin.get(hist.origin), by_hlc.get(hist.base or "")):
+            if earlier:
+                for origin, seq in earlier.items():
+                    if seq > seen.get(origin, 0):
+                        seen[origin] = seq
+        seen[hist.origin] = max(seen.get(hist.origin, 0), hist.seq)
+        by_hlc[hist.hlc] = seen
+        last_of_origin[hist.origin] = seen
+    return by_hlc
+
+
+def _write_statement(info: TableInfo, exists: bool, keys: tuple[str, ...]) -> Any:
+    """INSERT or UPDATE of the columns ``keys`` (plus ``_row_id``), for executemany."""
+    columns: dict[str, Any] = {key: bindparam(key) for key in keys if key != "_row_id"}
+    id_column = info.table.c[info.column_name("id")]
+    if exists:
+        return update(info.table).where(id_column == bindparam("_row_id")).values(columns)
+    return insert(info.table).values({**columns, id_column.name: bindparam("_row_id")})
+
+
+_DECODERS: dict[str, dict[str, tuple[str, Any]]] = {}
+
+
+def _decoders(info: TableInfo) -> dict[str, tuple[str, Any]]:
+    """key → (column name, column to decode with, or None when JSON already fits)."""
+    found = _DECODERS.get(info.name)
+    if found is None:
+        plain = (String, Text, Integer, Boolean, Float)
+        found = {
+            key: (str(column.name), None if isinstance(column.type, plain) else column)
+            for key, column in info.columns.items()
+        }
+        _DECODERS[info.name] = found
+    return found
+
+
+def _decode_row(info: TableInfo, values: Any, row_id: str) -> dict[str, Any]:
+    decoders = _decoders(info)
+    row: dict[str, Any] = {}
+    for key, value in values.items():
+        target = decoders.get(key)
+        if target is not None:
+            name, column = target
+            row[name] = value if column is None or value is None else decode_value(column, value)
+    row[info.column_name("id")] = row_id
+    return row
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def release_held(session: Session, entries: Sequence[OpEntry]) -> None:
+    """Forget the held marks of ``entries`` before a retry pass re-decides them."""
+    conn = session.connection()
+    params = [{"o": e.origin, "s": e.seq} for e in entries]
+    if params:
+        conn.execute(
+            delete(SyncHeld).where(
+                SyncHeld.origin == bindparam("o"), SyncHeld.seq == bindparam("s")
+            ),
+            params,
+        )

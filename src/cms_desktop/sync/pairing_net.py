@@ -1,0 +1,332 @@
+"""Joining the centre over the network: pairing exchange, then a copy of the centre.
+
+After the pairing exchange (``sync.pairing``) has proved that both ends know the one-time
+code and bound it to the sponsor's TLS certificate, the channel is authenticated; only then
+does the sponsor send the database key, the key-slot file and the centre's authority key,
+then a snapshot of the data. Every user can then log in on the new station with the same
+password; the new station has its own station id and certificate.
+
+Frame: ``u8 kind | u32 length | body``; kinds: message (JSON), data (snapshot lines), end,
+error (JSON with a French message).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from cms_desktop.storage import keyslots, migrations
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.engine import create_encrypted_engine
+from cms_desktop.storage.models import LocalState, new_id
+from cms_desktop.storage.store import Store
+from cms_desktop.sync.errors import ProtocolError
+from cms_desktop.sync.identity import (
+    ca_keys,
+    listen_port,
+    register_station,
+    require_credentials,
+    save_identity,
+    set_static_peers,
+)
+from cms_desktop.sync.pairing import (
+    PairingCode,
+    PairingError,
+    PairingJoiner,
+    PairingSponsor,
+    ca_issuer,
+)
+from cms_desktop.sync.pki import load_certificate, pairing_client_context, pairing_server_context
+from cms_desktop.sync.snapshot import export_snapshot, import_snapshot
+
+log = logging.getLogger(__name__)
+
+_HEAD = struct.Struct(">BI")
+_MESSAGE, _DATA, _END, _ERROR = 1, 2, 3, 4
+_MAX = 16 * 1024 * 1024
+_CHUNK = 1 << 20
+TIMEOUT_S = 60.0
+
+
+def _send(sock: socket.socket, kind: int, body: bytes) -> None:
+    sock.sendall(_HEAD.pack(kind, len(body)) + body)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            raise PairingError("Connexion interrompue pendant l'appairage : recommencez.")
+        data += chunk
+    return bytes(data)
+
+
+def _recv(sock: socket.socket) -> tuple[int, bytes]:
+    kind, size = _HEAD.unpack(_recv_exact(sock, _HEAD.size))
+    if size > _MAX:
+        raise ProtocolError("Message d'appairage trop volumineux.")
+    body = _recv_exact(sock, size)
+    if kind == _ERROR:
+        try:
+            message = str(json.loads(body)["message"])
+        except (ValueError, KeyError, TypeError):
+            message = "Appairage refusé par le poste du centre."
+        raise PairingError(message)
+    return kind, body
+
+
+def _expect_message(sock: socket.socket) -> bytes:
+    kind, body = _recv(sock)
+    if kind != _MESSAGE:
+        raise ProtocolError("Message d'appairage inattendu.")
+    return body
+
+
+# --- sponsor ---------------------------------------------------------------------------
+
+
+class PairingServer:
+    """Shows one code and lets one station join with it (then the code is spent)."""
+
+    def __init__(
+        self,
+        store: Store,
+        data_dir: DataDir,
+        db_key: bytes,
+        code: PairingCode | None = None,
+        host: str = "0.0.0.0",
+        port: int = 0,
+        on_joined: Callable[[str], None] | None = None,
+        sync_port: int | None = None,
+    ) -> None:
+        self.store = store
+        self.sync_port = sync_port  # where the joiner will reach us for sync
+        self.data_dir = data_dir
+        self.db_key = db_key
+        self.code = code or PairingCode()
+        self.on_joined = on_joined
+        self.credentials = require_credentials(store)
+        keys = ca_keys(store)
+        if keys is None:
+            raise PairingError("Ce poste ne peut pas appairer : clé de l'autorité absente.")
+        self._ca_key = keys[1]
+        self._issue = ca_issuer(*keys)
+        self._context = pairing_server_context(self.credentials)
+        self._listener = socket.create_server((host, port))
+        self._listener.settimeout(0.5)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sync-pairing", daemon=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def start(self) -> PairingServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set() and self.code.usable:
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with contextlib.closing(conn):
+                conn.settimeout(TIMEOUT_S)
+                try:
+                    with self._context.wrap_socket(conn, server_side=True) as tls:
+                        self._serve(tls)
+                except (PairingError, ProtocolError, OSError, ssl.SSLError) as exc:
+                    log.warning("sync: pairing attempt failed: %s", type(exc).__name__)
+
+    def _serve(self, tls: ssl.SSLSocket) -> None:
+        sponsor = PairingSponsor(self.code, self.credentials, self._issue)
+        try:
+            join = _expect_message(tls)
+            _send(tls, _MESSAGE, sponsor.challenge(join))
+            grant = sponsor.grant(_expect_message(tls))
+        except PairingError as exc:
+            _send(tls, _ERROR, json.dumps({"message": str(exc)}).encode())
+            raise
+        _send(tls, _MESSAGE, grant)
+        joined = json.loads(join)
+        joiner_id, joiner_name = str(joined["station_id"]), str(joined["station_name"])
+        with self.store.write() as session:
+            register_station(session, joiner_id, joiner_name, json.loads(grant)["cert"].encode())
+        secrets = {
+            "db_key": base64.b64encode(self.db_key).decode(),
+            "keyslots": self.data_dir.key_slots.read_text(encoding="utf-8"),
+            "ca_key": self._ca_key.decode(),
+            "sponsor_port": self.sync_port or listen_port(self.store),
+        }
+        _send(tls, _MESSAGE, json.dumps(secrets).encode())
+        buffer = bytearray()
+        for line in export_snapshot(self.store):
+            buffer += line
+            if len(buffer) >= _CHUNK:
+                _send(tls, _DATA, bytes(buffer))
+                buffer.clear()
+        if buffer:
+            _send(tls, _DATA, bytes(buffer))
+        _send(tls, _END, b"")
+        _expect_message(tls)  # the joiner confirms it has stored everything
+        log.info("sync: station %s joined the centre", joiner_id)
+        if self.on_joined is not None:
+            self.on_joined(joiner_id)
+
+
+# --- joiner ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    station_id: str
+    centre_id: str
+    entries: int
+
+
+def join_centre(
+    data_dir: DataDir, host: str, port: int, code: str, station_name: str
+) -> JoinResult:
+    """Pair this (empty) data directory with the centre and copy the centre's data into it."""
+    if data_dir.initialised:
+        raise PairingError(
+            f"Un centre est déjà installé dans {data_dir.path} : utilisez un dossier vide."
+        )
+    data_dir.ensure_writable()
+    station_id = new_id()
+    joiner = PairingJoiner(code, station_id, station_name)
+    try:
+        raw = socket.create_connection((host, port), timeout=TIMEOUT_S)
+    except OSError as exc:
+        raise PairingError(
+            "Poste du centre injoignable : vérifiez l'adresse, le port et le réseau."
+        ) from exc
+    try:
+        with pairing_client_context().wrap_socket(raw) as tls:
+            sponsor_der = tls.getpeercert(binary_form=True) or b""
+            _send(tls, _MESSAGE, joiner.join())
+            _send(tls, _MESSAGE, joiner.prove(_expect_message(tls), sponsor_der))
+            credentials = joiner.complete(_expect_message(tls))
+            secrets = json.loads(_expect_message(tls))
+            result = _install(
+                data_dir, station_id, station_name, credentials, secrets, _lines(tls), host
+            )
+            _send(tls, _MESSAGE, b'{"type":"done"}')
+            return result
+    except (OSError, ssl.SSLError) as exc:
+        _discard(data_dir)
+        raise PairingError("Connexion interrompue pendant l'appairage : recommencez.") from exc
+    except BaseException:
+        _discard(data_dir)
+        raise
+    finally:
+        raw.close()
+
+
+def _lines(tls: ssl.SSLSocket) -> Iterator[bytes]:
+    pending = b""
+    while True:
+        kind, body = _recv(tls)
+        if kind == _END:
+            break
+        if kind != _DATA:
+            raise ProtocolError("Message d'appairage inattendu.")
+        pending += body
+        *complete, pending = pending.split(b"\n")
+        yield from (line for line in complete if line)
+    if pending:
+        yield pending
+
+
+def _install(
+    data_dir: DataDir,
+    station_id: str,
+    station_name: str,
+    credentials: Any,
+    secrets: dict[str, Any],
+    lines: Iterator[bytes],
+    sponsor_host: str,
+) -> JoinResult:
+    key = base64.b64decode(secrets["db_key"])
+    slots = _read_slots(data_dir, str(secrets["keyslots"]))
+    # Create the database with this station's own id before the store opens it.
+    engine = create_encrypted_engine(data_dir.database, key)
+    try:
+        migrations.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(LocalState).values(key="station_id", value=station_id))
+    finally:
+        engine.dispose()
+    store = Store.open(data_dir, key, slots.centre_id)
+    try:
+        entries = import_snapshot(store, lines)
+        with store.write() as session:
+            save_identity(
+                session,
+                station_id,
+                station_name,
+                credentials.cert_pem,
+                credentials.key_pem,
+                credentials.ca_cert_pem,
+                str(secrets["ca_key"]).encode(),
+            )
+        set_static_peers(store, _peer(sponsor_host, int(secrets["sponsor_port"])))
+        load_certificate(credentials.cert_pem)
+    finally:
+        store.close()
+    keyslots.save(data_dir.key_slots, slots)
+    return JoinResult(station_id, slots.centre_id, entries)
+
+
+def _peer(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _read_slots(data_dir: DataDir, text: str) -> keyslots.SlotFile:
+    fd, tmp = tempfile.mkstemp(prefix=".keyslots-in-", dir=data_dir.path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        slots = keyslots.load(Path(tmp))
+    except keyslots.KeySlotError as exc:
+        raise PairingError("Fichier des clés reçu illisible : recommencez l'appairage.") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    # Failed-attempt counters and pending events belong to the sponsor's station.
+    slots.pending_events = []
+    for slot in slots.slots.values():
+        slot.failed, slot.locked_until = 0, None
+    return slots
+
+
+def _discard(data_dir: DataDir) -> None:
+    """Leave the directory empty again so that pairing can simply be retried."""
+    for path in (data_dir.database, data_dir.key_slots):
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            with contextlib.suppress(OSError):
+                candidate.unlink()

@@ -1,0 +1,307 @@
+"""The sync service: serves peers, pushes on commit, catches up every few seconds.
+
+It runs on its own threads (never the UI thread): the TLS server, one loop that syncs with
+every known peer when woken by a local commit or a received batch, or after ``interval_s``,
+and zeroconf. ``status()`` gives what the status bar shows; ``on_status`` is called after
+each pass (the UI turns it into a Qt signal).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, utcnow
+from cms_desktop.storage.store import Store
+from cms_desktop.sync.db_store import DbReplicaStore
+from cms_desktop.sync.discovery import (
+    PeerAddress,
+    PeerDirectory,
+    SyncDiscovery,
+    build_service_info,
+    site_fingerprint,
+)
+from cms_desktop.sync.errors import SyncError
+from cms_desktop.sync.identity import (
+    listen_port,
+    require_credentials,
+    revocation,
+    static_peers,
+)
+from cms_desktop.sync.transport import SyncClient, SyncPeerServer, SyncReport
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_S = 5.0
+
+
+class SyncState(StrEnum):
+    UP_TO_DATE = "up_to_date"
+    WAITING = "waiting"
+    UNREACHABLE = "unreachable"
+    CONFLICTS = "conflicts"
+    UPDATE_NEEDED = "update_needed"
+    ALONE = "alone"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    state: SyncState
+    waiting: int  # local changes no reachable peer has acknowledged yet
+    conflicts: int
+    held: int
+    unreachable_since: datetime | None
+    newer_stations: tuple[str, ...]
+    last_sync: datetime | None
+
+    @property
+    def text(self) -> str:
+        """The French status-bar wording."""
+        if self.state is SyncState.UPDATE_NEEDED:
+            return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
+        if self.state is SyncState.CONFLICTS:
+            plural = "s" if self.conflicts > 1 else ""
+            return f"Synchronisation : {self.conflicts} conflit{plural} à trancher"
+        if self.state is SyncState.UNREACHABLE and self.unreachable_since is not None:
+            since = self.unreachable_since.astimezone().strftime("%d/%m/%Y %H:%M")
+            return f"Synchronisation : poste injoignable depuis le {since}"
+        if self.state is SyncState.WAITING:
+            plural = "s" if self.waiting > 1 else ""
+            return f"Synchronisation : {self.waiting} modification{plural} en attente"
+        if self.state is SyncState.ALONE:
+            return "Synchronisation : aucun autre poste connu"
+        return "Synchronisation : à jour"
+
+
+def read_status(
+    store: Store, replica: DbReplicaStore, acked: dict[str, int] | None = None
+) -> SyncStatus:
+    """The sync state from the database (works without a running service, e.g. the CLI)."""
+    with store.read() as session:
+        conflicts = int(
+            session.scalar(
+                select(func.count())
+                .select_from(SyncConflict)
+                .where(SyncConflict.resolved_at.is_(None), SyncConflict.deleted.is_(False))
+            )
+            or 0
+        )
+        peers = list(session.scalars(select(SyncPeer)))
+    held = replica.held_summary()
+    own = replica.vector().seq(replica.station_id)
+    contacted = [p for p in peers if p.last_contact is not None]
+    waiting = max(0, own - min((p.acked_seq for p in contacted), default=0))
+    down = [p.unreachable_since for p in peers if p.unreachable_since is not None]
+    last = max((p.last_contact for p in contacted if p.last_contact), default=None)
+    if held.newer_schema_origins:
+        state = SyncState.UPDATE_NEEDED
+    elif conflicts:
+        state = SyncState.CONFLICTS
+    elif down:
+        state = SyncState.UNREACHABLE
+    elif not peers:
+        state = SyncState.ALONE
+    elif waiting:
+        state = SyncState.WAITING
+    else:
+        state = SyncState.UP_TO_DATE
+    return SyncStatus(
+        state,
+        waiting,
+        conflicts,
+        held.total,
+        min(down) if down else None,
+        held.newer_schema_origins,
+        last,
+    )
+
+
+class SyncService:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        host: str = "0.0.0.0",
+        port: int | None = None,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        discovery: bool = True,
+        advertise: list[str] | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.credentials = require_credentials(store)
+        self.replica = DbReplicaStore(store)
+        self.interval_s = interval_s
+        self.on_status = on_status
+        self._port = listen_port(store) if port is None else port
+        self._host = host
+        self._use_discovery = discovery
+        self._advertise = advertise or ["127.0.0.1"]
+        self.directory = PeerDirectory(store.station_id, static_peers(store))
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pass_lock = threading.Lock()
+        self._server: SyncPeerServer | None = None
+        self._discovery: SyncDiscovery | None = None
+        self._thread: threading.Thread | None = None
+        self._client = SyncClient(
+            self.replica, self.credentials, revocation=lambda: revocation(store), timeout_s=15
+        )
+
+    # --- life cycle -------------------------------------------------------------------
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self._server is not None
+        return self._server.address
+
+    def start(self) -> SyncService:
+        self._server = SyncPeerServer(
+            self.replica,
+            self.credentials,
+            host=self._host,
+            port=self._port,
+            revocation=lambda: revocation(self.store),
+            on_session=self._on_served,
+        ).start()
+        event.listen(self.store.sessions, "after_flush", self._on_flush)
+        event.listen(self.store.sessions, "after_commit", self._on_commit)
+        if self._use_discovery:
+            self._start_discovery()
+        self.replica.retry_held()  # e.g. entries of a newer schema, after this upgrade
+        self._thread = threading.Thread(target=self._loop, name="sync-loop", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(20)
+        event.remove(self.store.sessions, "after_flush", self._on_flush)
+        event.remove(self.store.sessions, "after_commit", self._on_commit)
+        if self._discovery is not None:
+            self._discovery.stop()
+        if self._server is not None:
+            self._server.stop()
+
+    def _start_discovery(self) -> None:
+        try:
+            info = build_service_info(
+                self.store.station_id,
+                self.address[1],
+                self._advertise,
+                site_fingerprint(self.credentials.ca_cert_pem),
+                self.replica.schema_version,
+            )
+            self._discovery = SyncDiscovery(
+                self.directory, info, site_fingerprint(self.credentials.ca_cert_pem)
+            )
+            self._discovery.start()
+        except OSError:
+            log.warning("sync: multicast unavailable, using the fixed peer list only")
+            self._discovery = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _on_flush(self, session: Session, context: object) -> None:
+        # Only changes to replicated rows are worth a push (not our own peer bookkeeping).
+        if any(isinstance(obj, Replicated) for obj in (*session.new, *session.dirty)):
+            session.info["sync_dirty"] = True
+
+    def _on_commit(self, session: Session) -> None:
+        if session.info.pop("sync_dirty", False):
+            self._wake.set()
+
+    def _on_served(self, outcome: SyncReport | SyncError) -> None:
+        if isinstance(outcome, SyncReport):
+            own = self.replica.vector().seq(self.store.station_id)
+            self._record(outcome.peer_id, None, None, own)
+            if outcome.received:
+                self._wake.set()  # relay what we received to the other peers
+
+    # --- passes -----------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.sync_now()
+            except Exception:  # the loop must survive anything; details stay out of logs
+                log.exception("sync: pass failed")
+
+    def sync_now(self) -> SyncStatus:
+        """One pass with every known peer; returns the new status."""
+        with self._pass_lock:
+            self.replica.retry_held()
+            for peer in self.directory.peers():
+                self._sync_with(peer)
+        status = self.status()
+        if self.on_status is not None:
+            self.on_status(status)
+        return status
+
+    def _sync_with(self, peer: PeerAddress) -> None:
+        own = self.replica.vector().seq(self.store.station_id)
+        try:
+            report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
+        except SyncError as exc:
+            self._record(peer.station_id or f"{peer.host}:{peer.port}", peer, str(exc), None)
+            return
+        self._record(report.peer_id, peer, None, own)
+        if report.schema_notice:
+            log.warning("sync: schema differs from station %s", report.peer_id)
+
+    def _record(
+        self, key: str, peer: PeerAddress | None, error: str | None, acked: int | None
+    ) -> None:
+        now = utcnow()
+        with self.store.write() as session:
+            if error is None and peer is not None:
+                # A fixed-list peer is known by its address until it answers once.
+                placeholder = session.get(SyncPeer, f"{peer.host}:{peer.port}")
+                if placeholder is not None and placeholder.station_id != key:
+                    session.delete(placeholder)
+            row = session.get(SyncPeer, key)
+            if row is None:
+                row = SyncPeer(station_id=key, host="", port=0, last_error="")
+                session.add(row)
+            if peer is not None:
+                row.host, row.port = peer.host, peer.port
+            if acked is not None:
+                row.acked_seq = max(row.acked_seq or 0, acked)
+            if error is None:
+                row.last_contact, row.last_error, row.unreachable_since = now, "", None
+            else:
+                row.last_error = error
+                row.unreachable_since = row.unreachable_since or now
+
+    def status(self) -> SyncStatus:
+        return read_status(self.store, self.replica)
+
+
+def peer_rows(store: Store) -> list[dict[str, Any]]:
+    with store.read() as session:
+        return [
+            {
+                "station_id": p.station_id,
+                "host": p.host,
+                "port": p.port,
+                "last_contact": p.last_contact,
+                "unreachable_since": p.unreachable_since,
+                "last_error": p.last_error,
+            }
+            for p in session.scalars(select(SyncPeer).order_by(SyncPeer.station_id))
+        ]

@@ -1,0 +1,1 @@
+"""The sync screen (peers, pairing code, conflicts) and the status-bar text."""

@@ -1,0 +1,251 @@
+"""The Synchronisation page: this station, its peers, a pairing code, and the conflicts.
+
+Conflicts show the value every station displays next to the value set aside; a person
+allowed to change that kind of data keeps one or the other (F5 refreshes).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services import sync_admin, sync_conflicts
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.sync_admin import PairingHandle, SyncOverview
+from cms_desktop.services.sync_conflicts import ConflictChoice, ConflictView
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.ui.tasks import TaskRunner
+from cms_desktop.ui.widgets import ErrorLabel
+
+FIELD_LABELS = {
+    "birth_name": "Nom de naissance",
+    "used_name": "Nom utilisé",
+    "first_given_name": "Premier prénom",
+    "given_names": "Prénoms",
+    "birth_date": "Date de naissance",
+    "sex": "Sexe",
+    "address": "Adresse",
+    "postcode": "Code postal",
+    "city": "Ville",
+    "phone_mobile": "Téléphone portable",
+    "phone_home": "Téléphone fixe",
+    "email": "Courriel",
+    "nir": "NIR",
+}
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M") if moment else "jamais"
+
+
+def _table(headers: list[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setTabKeyNavigation(False)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+
+
+class SyncPage(QWidget):
+    def __init__(
+        self,
+        ws: Workspace,
+        actor: Actor,
+        runner: TaskRunner,
+        sync_port: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ws, self._actor, self._runner = ws, actor, runner
+        self._sync_port = sync_port
+        self._pairing: PairingHandle | None = None
+        self._conflicts: list[ConflictView] = []
+
+        title = QLabel(self.tr("Synchronisation"), self)
+        title.setObjectName("pageTitle")
+        self.status_label = QLabel(self)
+        self.station_label = QLabel(self)
+        self.station_label.setObjectName("hint")
+        self.error = ErrorLabel(self)
+
+        peers_box = QGroupBox(self.tr("Postes du centre"), self)
+        self.peers = _table(
+            [self.tr("Poste"), self.tr("Adresse"), self.tr("Dernier contact"), self.tr("État")],
+            peers_box,
+        )
+        self.pair_button = QPushButton(self.tr("Afficher un code d'appairage"), peers_box)
+        self.pair_button.setVisible(actor.can(Permission.SYNC_MANAGE))
+        self.pair_button.clicked.connect(self.show_pairing_code)
+        self.code_label = QLabel(peers_box)
+        self.code_label.setObjectName("pairingCode")
+        self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        peers_layout = QVBoxLayout(peers_box)
+        peers_layout.addWidget(self.peers)
+        row = QHBoxLayout()
+        row.addWidget(self.pair_button)
+        row.addWidget(self.code_label, 1)
+        peers_layout.addLayout(row)
+
+        conflicts_box = QGroupBox(self.tr("Conflits à trancher"), self)
+        self.conflicts = _table(
+            [
+                self.tr("Fiche"),
+                self.tr("Champ"),
+                self.tr("Valeur affichée"),
+                self.tr("Autre valeur"),
+                self.tr("Détecté le"),
+            ],
+            conflicts_box,
+        )
+        self.conflicts.itemSelectionChanged.connect(self._update_buttons)
+        self.keep_shown = QPushButton(self.tr("Garder la valeur affichée"), conflicts_box)
+        self.keep_other = QPushButton(self.tr("Reprendre l'autre valeur"), conflicts_box)
+        self.keep_shown.clicked.connect(lambda: self.resolve(ConflictChoice.SHOWN))
+        self.keep_other.clicked.connect(lambda: self.resolve(ConflictChoice.KEPT))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.keep_shown)
+        buttons.addWidget(self.keep_other)
+        conflicts_layout = QVBoxLayout(conflicts_box)
+        conflicts_layout.addWidget(self.conflicts)
+        conflicts_layout.addLayout(buttons)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.addWidget(title)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.station_label)
+        layout.addWidget(self.error)
+        layout.addWidget(peers_box, 1)
+        layout.addWidget(conflicts_box, 2)
+
+        refresh = QShortcut(QKeySequence("F5"), self)
+        refresh.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        refresh.activated.connect(self.refresh)
+        self._update_buttons()
+        self.refresh()
+
+    # --- data ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self._runner.run_read(
+            lambda: sync_admin.overview(self._ws, self._actor), self._show_overview, self._fail
+        )
+        self._runner.run_read(
+            lambda: sync_conflicts.list_conflicts(self._ws, self._actor),
+            self._show_conflicts,
+            self._fail,
+        )
+
+    def _fail(self, message: str) -> None:
+        self.error.show_message(message)
+
+    def _show_overview(self, overview: SyncOverview) -> None:
+        self.status_label.setText(overview.status.text)
+        name = overview.station_name if overview.paired else self.tr("non appairé")
+        self.station_label.setText(self.tr("Ce poste : ") + f"{name} ({overview.station_id})")
+        rows = []
+        for peer in overview.peers:
+            if peer.revoked:
+                state = self.tr("retiré")
+            elif peer.unreachable_since:
+                state = self.tr("injoignable depuis le ") + _when(peer.unreachable_since)
+            else:
+                state = self.tr("joignable") if peer.last_contact else self.tr("pas encore joint")
+            label = peer.name or peer.station_id
+            rows.append([label, peer.address, _when(peer.last_contact), state])
+        _fill(self.peers, rows)
+
+    def _show_conflicts(self, conflicts: list[ConflictView]) -> None:
+        self._conflicts = conflicts
+        _fill(
+            self.conflicts,
+            [
+                [
+                    c.entity_label,
+                    FIELD_LABELS.get(c.field, c.field),
+                    c.shown_value,
+                    c.kept_value,
+                    _when(c.detected_at),
+                ]
+                for c in conflicts
+            ],
+        )
+        self._update_buttons()
+
+    def selected_conflict(self) -> ConflictView | None:
+        row = self.conflicts.currentRow()
+        selected = self.conflicts.selectionModel().hasSelection()
+        return self._conflicts[row] if selected and 0 <= row < len(self._conflicts) else None
+
+    def _update_buttons(self) -> None:
+        conflict = self.selected_conflict()
+        enabled = conflict is not None and conflict.can_resolve
+        self.keep_shown.setEnabled(enabled)
+        self.keep_other.setEnabled(enabled)
+
+    # --- actions ------------------------------------------------------------------
+
+    def resolve(self, choice: ConflictChoice) -> None:
+        conflict = self.selected_conflict()
+        if conflict is None:
+            return
+        self.error.clear_message()
+        self._runner.run_write(
+            lambda: sync_conflicts.resolve_conflict(self._ws, self._actor, conflict.id, choice),
+            lambda _: self.refresh(),
+            self._fail,
+        )
+
+    def show_pairing_code(self) -> None:
+        self.error.clear_message()
+        if self._pairing is not None:
+            self._pairing.stop()
+        self._runner.run_write(
+            lambda: sync_admin.start_pairing(self._ws, self._actor, self._sync_port),
+            self._show_code,
+            self._fail,
+        )
+
+    def _show_code(self, handle: PairingHandle) -> None:
+        self._pairing = handle
+        self.code_label.setText(
+            self.tr("Code : ")
+            + handle.code
+            + self.tr(" — port ")
+            + str(handle.port)
+            + self.tr(" (valable 10 minutes, une seule fois)")
+        )
+
+    def closeEvent(self, event: object) -> None:
+        if self._pairing is not None:
+            self._pairing.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]

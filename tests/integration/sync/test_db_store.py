@@ -1,0 +1,245 @@
+"""DbReplicaStore on real SQLCipher files: merge rules, holds, relays and rejections."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from cms_desktop.domain.oplog import ChainError
+from cms_desktop.storage.models import AuditEntry, OpLogRow, Patient, SyncHeld, SyncStation
+from cms_desktop.sync import hooks
+from cms_desktop.sync.replica import ReplicaStore
+from tests.integration.sync.stations import (
+    Station,
+    VirtualTime,
+    converge,
+    deliver,
+    frames,
+    make_stations,
+    receive,
+)
+
+
+@pytest.fixture
+def trio(tmp_path: Path) -> Iterator[list[Station]]:
+    stations = make_stations(tmp_path, 3)
+    yield stations
+    for station in stations:
+        station.close()
+
+
+def city(station: Station, patient_id: str) -> str:
+    with station.store.read() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None
+        return patient.city
+
+
+def log_count(station: Station, origin: str) -> int:
+    with station.store.read() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(OpLogRow).where(OpLogRow.origin == origin)
+            )
+            or 0
+        )
+
+
+def test_is_a_replica_store(trio: list[Station]) -> None:
+    assert isinstance(trio[0].replica, ReplicaStore)
+
+
+def test_insert_only_union_is_idempotent(trio: list[Station]) -> None:
+    a, b, _ = trio
+    note = a.write_note("n1")
+    deliver(a, b, "duplicate")
+    deliver(a, b)
+    with b.store.read() as session:
+        assert session.get(AuditEntry, note) is not None
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+    assert b.replica.vector() == a.replica.vector()
+
+
+def test_applying_remote_entries_writes_no_local_entry(trio: list[Station]) -> None:
+    a, b, _ = trio
+    pid = a.new_patient("MARTIN")
+    a.set_field(pid, "city", "Lyon")
+    deliver(a, b)
+    assert city(b, pid) == "Lyon"
+    assert log_count(b, b.station_id) == 0
+    assert log_count(b, a.station_id) == log_count(a, a.station_id)
+
+
+def test_sequential_edits_on_two_stations_make_no_conflict(trio: list[Station]) -> None:
+    a, b, _ = trio
+    pid = a.new_patient("MARTIN")
+    a.set_field(pid, "city", "Lyon")
+    a.set_field(pid, "address", "1 rue A")
+    deliver(a, b)
+    b.set_field(pid, "city", "Paris")  # B had seen Lyon: an ordinary edit
+    deliver(b, a)
+    assert city(a, pid) == city(b, pid) == "Paris"
+    assert a.conflicts() == b.conflicts() == []
+
+
+def test_concurrent_edits_keep_the_other_value_on_every_station(trio: list[Station]) -> None:
+    a, b, c = trio
+    pid = a.new_patient("MARTIN")
+    converge(trio)
+    a.set_field(pid, "phone_mobile", "0611111111")
+    b.set_field(pid, "phone_mobile", "0622222222")
+    b.set_field(pid, "city", "Paris")  # another field: no conflict on it
+    converge(trio)
+    shown = {city(s, pid) for s in trio}
+    assert shown == {"Paris"}
+    conflicts = [s.conflicts() for s in trio]
+    assert conflicts[0] == conflicts[1] == conflicts[2]
+    assert len(conflicts[0]) == 1
+    (_, entity, row_id, key, kept, _, resolved) = conflicts[0][0]
+    assert (entity, row_id, key, resolved) == ("patients", pid, "phone_mobile", None)
+    with a.store.read() as session:
+        patient = session.get(Patient, pid)
+        assert patient is not None
+        both = {patient.phone_mobile, json.loads(kept)}
+    assert both == {"0611111111", "0622222222"}
+    assert a.snapshot() == b.snapshot() == c.snapshot()
+
+
+def test_low_risk_fields_merge_last_writer_wins_without_conflict(trio: list[Station]) -> None:
+    a, b, _ = trio
+    with a.store.write() as session:
+        session.add(SyncStation(id="poste-1", name="Accueil"))
+    converge(trio)
+    for station, name in ((a, "Accueil 1"), (b, "Accueil 2")):
+        with station.store.write() as session:
+            row = session.get(SyncStation, "poste-1")
+            assert row is not None
+            row.name = name
+    converge(trio)
+    assert a.conflicts() == []
+    assert a.snapshot() == b.snapshot()
+
+
+def test_relay_converges_a_and_c_through_b(trio: list[Station]) -> None:
+    a, b, c = trio
+    note = a.write_note("relayed")
+    deliver(a, b)
+    deliver(b, c)
+    with c.store.read() as session:
+        assert session.get(AuditEntry, note) is not None
+    assert c.replica.vector().seq(a.station_id) == a.replica.vector().seq(a.station_id)
+
+
+def test_batch_not_continuing_the_chain_changes_nothing(trio: list[Station]) -> None:
+    a, b, _ = trio
+    for i in range(3):
+        a.write_note(f"n{i}")
+    entries = a.replica.entries_since(a.station_id, 1, 10)  # seq 2.. : a gap at b
+    before = b.snapshot()
+    with pytest.raises(ChainError):
+        b.replica.apply_batch(a.station_id, entries)
+    assert b.snapshot() == before
+    assert b.replica.vector().seq(a.station_id) == 0
+
+
+def test_rejected_frames_leave_the_next_pass_working(trio: list[Station]) -> None:
+    a, b, _ = trio
+    for i in range(5):
+        a.write_note(f"n{i}")
+    keys = {a.station_id: a.signer.public_key()}
+    batch = frames(a, b, batch_size=2)
+    assert receive(b, batch[1], keys) == -1  # gap: rejected
+    assert receive(b, batch[0][:-5], keys) == -1  # truncated
+    assert receive(b, batch[0], keys) == 2
+    assert receive(b, batch[0], keys) == 0  # replay: harmless
+    deliver(a, b)
+    assert b.replica.vector() == a.replica.vector()
+
+
+def test_entries_from_a_clock_far_ahead_are_held_then_applied(tmp_path: Path) -> None:
+    time = VirtualTime()
+    a, b = make_stations(tmp_path, 2, time)
+    try:
+        a.skew_ms = 60 * 60_000  # an hour ahead
+        note = a.write_note("future")
+        deliver(a, b)
+        assert b.replica.vector().seq(a.station_id) == 1  # stored and relayable…
+        with b.store.read() as session:
+            assert session.get(AuditEntry, note) is None  # …but not applied
+        assert b.replica.held_summary().counts == {"clock": 1}
+        assert b.replica.retry_held() == 0
+        time.advance(61)
+        assert b.replica.retry_held() == 1
+        with b.store.read() as session:
+            assert session.get(AuditEntry, note) is not None
+            assert session.scalar(select(func.count()).select_from(SyncHeld)) == 0
+    finally:
+        a.close()
+        b.close()
+
+
+def test_entries_from_a_newer_schema_wait_for_the_upgrade(tmp_path: Path) -> None:
+    from cms_desktop.sync.db_store import DbReplicaStore
+
+    a, b = make_stations(tmp_path, 2)
+    try:
+        current = b.replica.schema_version
+        b.replica = DbReplicaStore(b.store, schema_version=current - 1, now_ms=b.now)
+        note = a.write_note("new schema")
+        deliver(a, b)
+        summary = b.replica.held_summary()
+        assert summary.counts == {"schema": 1}
+        assert summary.newer_schema_origins == (a.station_id,)
+        b.replica = DbReplicaStore(b.store, now_ms=b.now)  # "after the upgrade"
+        assert b.replica.retry_held() == 1
+        with b.store.read() as session:
+            assert session.get(AuditEntry, note) is not None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_an_edit_arriving_before_the_row_it_is_based_on_waits(trio: list[Station]) -> None:
+    a, b, c = trio
+    pid = a.new_patient("MARTIN")
+    deliver(a, b)
+    b.set_field(pid, "city", "Nantes")
+    # C hears from B first: B's edit is based on A's insert, which C does not hold yet.
+    deliver(b, c, origins={b.station_id})
+    with c.store.read() as session:
+        assert session.get(Patient, pid) is None
+    assert c.replica.held_summary().counts.get("causal") == 1
+    deliver(a, c)
+    assert city(c, pid) == "Nantes"
+    assert c.replica.held_summary().total == 0
+    assert c.conflicts() == []
+
+
+def test_post_merge_hooks_see_touched_tables(trio: list[Station]) -> None:
+    a, b, _ = trio
+    seen: list[frozenset[str]] = []
+
+    def hook(session: object, touched: frozenset[str]) -> None:
+        seen.append(touched)
+
+    hooks.register_post_merge(hook)
+    try:
+        a.new_patient("MARTIN")
+        a.write_note("x")
+        deliver(a, b)
+    finally:
+        hooks.unregister_post_merge(hook)
+    assert seen and set().union(*seen) >= {"patients", "audit_log"}
+
+
+def test_restart_keeps_vector_and_data_in_agreement(trio: list[Station]) -> None:
+    a, b, _ = trio
+    a.new_patient("MARTIN")
+    deliver(a, b)
+    b.restart()
+    assert b.vector_matches_log()
+    assert b.replica.vector() == a.replica.vector()

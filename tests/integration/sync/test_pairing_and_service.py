@@ -1,0 +1,179 @@
+"""Joining a centre copies it (same passwords, own station id), then the service keeps it in sync."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cms_desktop.services import sync_conflicts
+from cms_desktop.services.sync_conflicts import ConflictChoice
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import AuditEntry, Patient, SyncStation, User
+from cms_desktop.sync import identity
+from cms_desktop.sync.errors import SyncError
+from cms_desktop.sync.pairing import PairingCode, PairingError
+from cms_desktop.sync.pairing_net import PairingServer, join_centre
+from cms_desktop.sync.service import SyncService, SyncState
+from tests.conftest import STAFF_PASSWORD, Centre
+
+
+def add_patient(ws: Workspace, name: str) -> str:
+    import datetime as dt
+
+    with ws.store.write() as session:
+        patient = Patient(
+            birth_name=name, first_given_name="Alex", birth_date=dt.date(1990, 5, 6), sex="M"
+        )
+        session.add(patient)
+    return patient.id
+
+
+@pytest.fixture
+def joined(centre: Centre, tmp_path: Path) -> Iterator[tuple[Centre, DataDir, str]]:
+    ws, _ = centre.login("dr.test")
+    try:
+        add_patient(ws, "AVANT")
+        identity.ensure_site(ws.store, "Accueil")
+        code = PairingCode()
+        server = PairingServer(ws.store, ws.data_dir, ws.key, code, host="127.0.0.1").start()
+        try:
+            joiner_dir = DataDir(tmp_path / "poste2")
+            result = join_centre(
+                joiner_dir, "127.0.0.1", server.address[1], code.display, "Salle 2"
+            )
+        finally:
+            server.stop()
+        with ws.store.read() as session:
+            assert session.get(SyncStation, result.station_id) is not None
+    finally:
+        ws.close()
+    yield centre, joiner_dir, result.station_id
+
+
+def test_joining_copies_the_centre_and_its_passwords(joined: tuple[Centre, DataDir, str]) -> None:
+    centre, joiner_dir, station_id = joined
+    ws_a, _ = centre.login("accueil")
+    ws_b, _ = Centre(joiner_dir, "").login("accueil", STAFF_PASSWORD)  # same password
+    try:
+        assert ws_b.store.station_id == station_id != ws_a.store.station_id
+        assert ws_b.centre_id == ws_a.centre_id
+        with ws_a.store.read() as a, ws_b.store.read() as b:
+            for model in (Patient, User):
+                ids_a = set(a.scalars(select(model.id)))
+                assert ids_a and ids_a == set(b.scalars(select(model.id)))
+        creds = identity.load_credentials(ws_b.store)
+        assert creds is not None and creds.station_id == station_id
+        assert [p.port for p in identity.static_peers(ws_b.store)]
+    finally:
+        ws_a.close()
+        ws_b.close()
+
+
+def test_a_code_works_once_and_a_wrong_code_is_refused(centre: Centre, tmp_path: Path) -> None:
+    ws, _ = centre.login("admin", "Chef-Secret-42")
+    try:
+        identity.ensure_site(ws.store)
+        code = PairingCode()
+        server = PairingServer(ws.store, ws.data_dir, ws.key, code, host="127.0.0.1").start()
+        try:
+            with pytest.raises(PairingError):
+                join_centre(
+                    DataDir(tmp_path / "x"), "127.0.0.1", server.address[1], "AAAA-AAAA", "X"
+                )
+            assert not DataDir(tmp_path / "x").initialised  # left empty, ready for a retry
+        finally:
+            server.stop()
+    finally:
+        ws.close()
+
+
+def test_service_pushes_a_note_and_settles_a_conflict_everywhere(
+    joined: tuple[Centre, DataDir, str],
+) -> None:
+    centre, joiner_dir, station_b = joined
+    ws_a, doctor = centre.login("dr.test")
+    ws_b, doctor_b = Centre(joiner_dir, "").login("dr.test")
+    services: list[SyncService] = []
+    try:
+        changed = threading.Event()
+        service_a = SyncService(
+            ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=60
+        )
+        service_b = SyncService(
+            ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=60
+        )
+        services = [service_a.start(), service_b.start()]
+        service_a.replica.add_listener(lambda outcome: changed.set())
+        from cms_desktop.sync.discovery import PeerAddress
+
+        service_b.directory = type(service_b.directory)(
+            station_b, [PeerAddress("127.0.0.1", service_a.address[1])]
+        )
+        # A note written on the cut-off station B reaches A on the next pass (push on commit).
+        with ws_b.store.write() as session:
+            from cms_desktop.storage import audit
+
+            note = audit.append(session, station_b, "note", target_type="note").id
+        assert changed.wait(10)
+        with ws_a.store.read() as session:
+            assert session.get(AuditEntry, note) is not None
+        # Concurrent identity edits: both values survive, then a person settles it.
+        with ws_a.store.read() as session:
+            pid = session.scalars(select(Patient.id)).first()
+        assert pid is not None
+        service_b.sync_now()
+        for ws, phone in ((ws_a, "0611111111"), (ws_b, "0622222222")):
+            with ws.store.write() as session:
+                row = session.get(Patient, pid)
+                assert row is not None
+                row.phone_mobile = phone
+        service_b.sync_now()
+        service_b.sync_now()
+        views_a = sync_conflicts.list_conflicts(ws_a, doctor)
+        views_b = sync_conflicts.list_conflicts(ws_b, doctor_b)
+        assert [v.id for v in views_a] == [v.id for v in views_b] and len(views_a) == 1
+        assert {views_a[0].shown_value, views_a[0].kept_value} == {"0611111111", "0622222222"}
+        assert service_a.status().state is SyncState.CONFLICTS
+        kept = views_a[0].kept_value
+        sync_conflicts.resolve_conflict(ws_a, doctor, views_a[0].id, ConflictChoice.KEPT)
+        service_b.sync_now()
+        for ws in (ws_a, ws_b):
+            with ws.store.read() as session:
+                row = session.get(Patient, pid)
+                assert row is not None and row.phone_mobile == kept
+            assert sync_conflicts.count_open_conflicts(ws) == 0
+        assert service_b.status().state is SyncState.UP_TO_DATE
+    finally:
+        for service in services:
+            service.stop()
+        ws_a.close()
+        ws_b.close()
+
+
+def test_a_removed_station_is_refused(joined: tuple[Centre, DataDir, str]) -> None:
+    centre, joiner_dir, station_b = joined
+    ws_a, _ = centre.login("admin", "Chef-Secret-42")
+    ws_b, _ = Centre(joiner_dir, "").login("accueil")
+    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=60)
+    service_a.start()
+    try:
+        with ws_a.store.write() as session:
+            identity.revoke_station(session, station_b)
+        from cms_desktop.sync.transport import SyncClient
+
+        client = SyncClient(
+            service_a.replica.__class__(ws_b.store),
+            identity.require_credentials(ws_b.store),
+            timeout_s=10,
+        )
+        with pytest.raises(SyncError):
+            client.sync_with("127.0.0.1", service_a.address[1])
+    finally:
+        service_a.stop()
+        ws_a.close()
+        ws_b.close()

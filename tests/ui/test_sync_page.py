@@ -1,0 +1,101 @@
+"""The Synchronisation page: peers, a pairing code for the administrator, conflicts side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from cms_desktop.services.actor import Actor
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage.models import Patient, SyncConflict, utcnow
+from cms_desktop.sync.merge import conflict_id
+from cms_desktop.sync.service import SyncState, SyncStatus
+from cms_desktop.ui.sync.page import SyncPage
+from cms_desktop.ui.sync.status import SyncStatusBridge
+from cms_desktop.ui.tasks import SyncTaskRunner
+
+Opener = Callable[[str], tuple[Workspace, Actor]]
+
+
+def make_conflict(ws: Workspace) -> str:
+    with ws.store.write() as session:
+        patient = Patient(
+            birth_name="ESSAI",
+            first_given_name="Lou",
+            birth_date=dt.date(1985, 3, 4),
+            sex="F",
+            phone_mobile="0611111111",
+        )
+        session.add(patient)
+        session.flush()
+        cid = conflict_id("patients", patient.id, "phone_mobile", "000000000000001.000000.x")
+        session.add(
+            SyncConflict(
+                id=cid,
+                entity="patients",
+                row_id=patient.id,
+                field="phone_mobile",
+                kept_value=json.dumps("0622222222"),
+                kept_version="000000000000001.000000.x",
+                kept_origin="x",
+                permission="patient.identity.write",
+                detected_at=utcnow(),
+            )
+        )
+    return patient.id
+
+
+def test_a_clinician_sees_both_values_and_restores_the_other_one(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner, tmp_path: Path
+) -> None:
+    ws, actor = open_session("dr.moreau")
+    patient_id = make_conflict(ws)
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.resize(900, 600)
+    page.show()
+    assert not page.pair_button.isVisible()  # pairing is for the administrator
+    assert page.conflicts.rowCount() == 1
+    row = [page.conflicts.item(0, c).text() for c in range(4)]
+    assert row == ["Identité du patient", "Téléphone portable", "0611111111", "0622222222"]
+    assert not page.keep_other.isEnabled()
+    page.conflicts.selectRow(0)
+    assert page.keep_other.isEnabled()
+    (tmp_path / "shots").mkdir()
+    page.grab().save(str(tmp_path / "shots" / "sync.png"))
+    page.keep_other.click()
+    with ws.store.read() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None and patient.phone_mobile == "0622222222"
+    assert page.conflicts.rowCount() == 0
+    assert "à jour" in page.status_label.text() or "Synchronisation" in page.status_label.text()
+
+
+def test_the_administrator_sees_no_patient_value_and_gets_a_pairing_code(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner
+) -> None:
+    ws, actor = open_session("admin")
+    make_conflict(ws)
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.conflicts.item(0, 2).text() == "(masqué)"
+    page.conflicts.selectRow(0)
+    assert not page.keep_shown.isEnabled()
+    page.pair_button.click()
+    try:
+        assert "Code : " in page.code_label.text() and "port" in page.code_label.text()
+    finally:
+        page.close()
+
+
+def test_status_bridge_hands_the_text_over(qtbot: QtBot) -> None:
+    bridge = SyncStatusBridge()
+    status = SyncStatus(SyncState.WAITING, 3, 0, 0, None, (), None)
+    with qtbot.waitSignal(bridge.status_text) as blocker:
+        bridge.publish(status)
+    assert blocker.args == ["Synchronisation : 3 modifications en attente"]
