@@ -123,11 +123,12 @@ class AgendaPage(QWidget):
         self.new_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         self.cancel_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         bar = QHBoxLayout()
-        bar.addWidget(self.title, 1)
+        # The date has a line of its own so that the controls fit a 1280-pixel screen.
         bar.addWidget(self.mode)
         bar.addWidget(self.practitioner_combo)
         for button in buttons:
             bar.addWidget(button)
+        bar.addStretch(1)
 
         self.day_view = DayView(self)
         self.month_view = MonthView(self)
@@ -151,6 +152,7 @@ class AgendaPage(QWidget):
         splitter.setSizes([1000, 500])
         box = QVBoxLayout(self)
         box.setContentsMargins(12, 10, 12, 10)
+        box.addWidget(self.title)
         box.addLayout(bar)
         box.addWidget(self.error_label)
         box.addWidget(splitter, 1)
