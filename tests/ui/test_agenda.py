@@ -69,7 +69,6 @@ def test_day_view_shows_bookings_and_keyboard_changes_day(agenda_page, qtbot) ->
     page.activateWindow()
     qtbot.waitUntil(page.isActiveWindow)
     page.day_view.setFocus()
-    page.grab().save("/tmp/agenda/day.png")
     qtbot.keyClick(page.day_view, Qt.Key.Key_PageDown)
     assert page.day == monday + timedelta(days=1)
     qtbot.keyClick(page.day_view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
@@ -125,3 +124,56 @@ def test_waiting_room_panel_marks_arrival(agenda_page, qtbot) -> None:
     qtbot.mouseClick(page.waiting.buttons["arrived"], Qt.MouseButton.LeftButton)
     assert page.waiting.entries[0].appointment.status == VisitStatus.ARRIVED
     assert page.waiting.entries[0].waiting_minutes == 0
+
+
+def test_double_booking_from_a_merge_is_shown_to_reception(agenda_page, qtbot) -> None:
+    from datetime import UTC
+
+    from cms_desktop.services.agenda.common import to_utc
+    from cms_desktop.storage.models import Appointment
+
+    page, ws, reception, doctor_id, patients = agenda_page
+    monday = _next_open_monday()
+    booking.book(
+        ws,
+        reception,
+        BookingRequest(doctor_id, datetime.combine(monday, time(9)), patient_id=patients[0]),
+    )
+    page.reload()
+    assert page.overlap_label.isHidden()
+    # As the sync merge would write it: another station booked the same slot while cut off.
+    with ws.store.write() as s:
+        s.add(
+            Appointment(
+                practitioner_id=doctor_id,
+                patient_id=patients[1],
+                type_code="consultation",
+                start_at=to_utc(datetime.combine(monday, time(9, 10))),
+                end_at=to_utc(datetime.combine(monday, time(9, 30))),
+                booked_at=datetime.now(UTC),
+                provisional=True,
+            )
+        )
+    page.reload()
+    assert not page.overlap_label.isHidden()
+    assert "Double réservation (Dr Claire Moreau)" in page.overlap_label.text()
+    assert monday.strftime("%d/%m/%Y") in page.overlap_label.text()
+
+
+def test_print_button_opens_the_preview_from_memory(agenda_page, qtbot) -> None:
+    from cms_desktop.ui.printing.preview import PreviewDialog
+
+    page, ws, reception, doctor_id, patients = agenda_page
+    monday = _next_open_monday()
+    booking.book(
+        ws,
+        reception,
+        BookingRequest(doctor_id, datetime.combine(monday, time(9)), patient_id=patients[0]),
+    )
+    page.go_to(monday)
+    page.show()
+    page.print_day_list()
+    dialogs = page.findChildren(PreviewDialog)
+    assert len(dialogs) == 1
+    qtbot.waitUntil(lambda: dialogs[0].document.pageCount() == 1)
+    dialogs[0].reject()
