@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
         self._runner = runner
         self._areas: dict[str, _Area] = {}
         self._logged_out = False
+        # Called before the store closes at logout (e.g. the LAN sync service stops).
+        self.before_store_closes: list[Callable[[], None]] = []
         self._hidden_dialogs: list[QDialog] = []
         self.setWindowTitle(f"{centre_name} — cms-desktop" if centre_name else "cms-desktop")
 
@@ -248,6 +250,11 @@ class MainWindow(QMainWindow):
             return
         self._logged_out = True
         self.watcher.stop()
+        for stop in self.before_store_closes:
+            try:
+                stop()
+            except Exception as exc:  # closing must go on whatever a background service does
+                user_message(exc)
         self._runner.wait_idle()
         try:
             workspace_service.logout(self.workspace, self.actor)

@@ -36,8 +36,11 @@ class AppShell(QObject):
         runner: TaskRunner,
         demo_hint: str | None = None,
         parent: QObject | None = None,
+        *,
+        with_sync: bool = True,
     ) -> None:
         super().__init__(parent)
+        self._with_sync = with_sync
         self._login = login
         self._runner = runner
         self.login_window = LoginWindow(self._open_session, recover, runner, demo_hint)
@@ -62,10 +65,23 @@ class AppShell(QObject):
         )
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         window.sig_logged_out.connect(self._back_to_login)
+        if self._with_sync:
+            self._start_sync(window, session.workspace)
         self.main_window = window
         self.login_window.hide()
         window.show()
         self.sig_main_window_shown.emit(window)
+
+    def _start_sync(self, window: MainWindow, workspace: Workspace) -> None:
+        from cms_desktop.ui.sync.background import BackgroundSync
+
+        sync = BackgroundSync(workspace)
+        sync.bridge.status_text.connect(window.set_sync_state)
+        if sync.start():
+            window.before_store_closes.append(sync.stop)
+            window.background_sync = sync  # type: ignore[attr-defined]
+        elif sync.error:
+            window.set_sync_state(sync.error)
 
     def _back_to_login(self) -> None:
         self.main_window = None
