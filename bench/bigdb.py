@@ -135,7 +135,10 @@ def _fill(ws: Workspace, patients: int, consultations: int) -> None:
 def big_centre(quick: bool = False) -> DataDir:
     """The cached centre (built on first use). Log in as "accueil" or "dr.bench"."""
     patients, consultations = QUICK if quick else FULL
-    path = bench_dir() / f"bigdb-{patients}-{consultations}"
+    # The schema revision is part of the name: a cache built by older code is not reused.
+    from cms_desktop.storage.migrations import head_revision
+
+    path = bench_dir() / f"bigdb-{patients}-{consultations}-rev{head_revision()}"
     marker = path / "complete"
     data_dir = DataDir(path / "centre")
     if not marker.exists():
