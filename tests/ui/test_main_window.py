@@ -190,3 +190,26 @@ def test_lock_hides_an_open_dialog_and_gives_it_back_with_its_text(
     window.lock_page.submit()
     assert dialog.isVisible()
     assert dialog.name_edit.text() == "Julien Roux"
+
+
+def test_closing_with_an_unsaved_patient_form_asks_and_keeps_it(
+    qtbot: QtBot, open_session: OpenSession, runner: SyncTaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cms_desktop.services import patients
+    from tests.patient_helpers import form
+
+    window = _main(qtbot, open_session, runner, "accueil")
+    pid = patients.create_patient(window.workspace, window.actor, form())
+    window.show_area("patients")
+    area = window.area_widget("patients")
+    tab = area.open_patient(pid)
+    qtbot.keyClicks(tab.identity.edits["city"], "Valbourg")
+    assert window.unsaved_areas() == ["Patients"]
+    questions: list[str] = []
+    monkeypatch.setattr(widgets, "ask", lambda _p, _t, q: questions.append(q) or False)
+    window.close()
+    assert window.isVisible() and tab.identity.edits["city"].text().endswith("Valbourg")
+    assert "Patients" in questions[0]
+    monkeypatch.setattr(widgets, "ask", lambda *args: True)
+    window.close()
+    assert not window.isVisible()

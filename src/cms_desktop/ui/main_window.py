@@ -233,11 +233,33 @@ class MainWindow(QMainWindow):
                 area.shortcut.setEnabled(enabled)
 
     # --- logout ----------------------------------------------------------------------
+    def unsaved_areas(self) -> list[str]:
+        """Titles of the areas holding edits not saved yet (notes are autosaved as drafts)."""
+        return [
+            area.title
+            for area in self._areas.values()
+            if getattr(area.widget, "has_unsaved_changes", lambda: False)()
+        ]
+
+    def _confirm_discard(self, title: str) -> bool:
+        unsaved = self.unsaved_areas()
+        if not unsaved:
+            return True
+        return widgets.ask(
+            self,
+            title,
+            self.tr("Des modifications ne sont pas enregistrées (%1). Les abandonner ?").replace(
+                "%1", ", ".join(unsaved)
+            ),
+        )
+
     def switch_user(self) -> None:
-        if not widgets.ask(
+        if not self._confirm_discard(self.tr("Changer d'utilisateur")):
+            return
+        if not self.unsaved_areas() and not widgets.ask(
             self,
             self.tr("Changer d'utilisateur"),
-            self.tr("Votre session sera fermée. Le travail non enregistré sera perdu. Continuer ?"),
+            self.tr("Votre session sera fermée (les brouillons sont enregistrés). Continuer ?"),
         ):
             return
         self.logout()
@@ -263,5 +285,8 @@ class MainWindow(QMainWindow):
             self.workspace.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._logged_out and not self._confirm_discard(self.tr("Quitter")):
+            event.ignore()
+            return
         self.logout()
         super().closeEvent(event)
