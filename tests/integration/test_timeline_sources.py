@@ -9,7 +9,7 @@ from cms_desktop.services import prescriptions as rx
 from cms_desktop.services import timeline
 from cms_desktop.services.agenda.booking import BookingRequest, book
 from tests.integration.agenda.conftest import MONDAY, NOW, Agenda, at
-from tests.integration.agenda.conftest import agenda as agenda  # noqa: F401 (fixture)
+from tests.integration.agenda.conftest import agenda as agenda
 from tests.integration.printing.helpers import set_practitioner
 
 LINE = PrescriptionLine(
