@@ -19,6 +19,7 @@ from cms_desktop.services.errors import LoginFailed, StoreUnavailable
 from cms_desktop.storage import audit, keyslots, repositories
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.engine import WrongKeyError
+from cms_desktop.storage.migrations import MigrationFailed
 from cms_desktop.storage.store import CentreMismatch, Store
 
 if TYPE_CHECKING:
@@ -96,6 +97,11 @@ def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
         raise StoreUnavailable(
             "Cette base de données appartient à un autre centre que le fichier des clés. "
             "Restaurez la base et son fichier des clés depuis la même sauvegarde."
+        ) from None
+    except MigrationFailed:
+        raise StoreUnavailable(
+            "La mise à jour de la base de données a échoué ; rien n'a été modifié. "
+            "Reprenez la version précédente du logiciel et prévenez l'assistance."
         ) from None
 
 

@@ -43,6 +43,27 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+class MigrationFailed(RuntimeError):
+    """The upgraded schema would break a foreign key: the upgrade was rolled back."""
+
+
 def upgrade(engine: Engine) -> None:
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
+    """Migrate to head in one transaction.
+
+    SQLite rebuilds a table to alter it (batch mode); with foreign keys on, dropping the old
+    ``patients`` would fail as soon as notes point at it. So, as SQLite's documentation
+    prescribes for schema changes, foreign keys are switched off outside the transaction,
+    checked with ``PRAGMA foreign_key_check`` before commit, and switched back on.
+    """
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: set first
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise MigrationFailed(f"{len(broken)} broken foreign key(s) after upgrade")
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
