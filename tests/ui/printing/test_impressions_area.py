@@ -110,3 +110,31 @@ def test_new_request_dialog_refuses_without_identity_check(qtbot, open_session, 
     dialog.identity.setChecked(True)
     dialog.submit()
     assert page.table.rowCount() == 1 and page.table.item(0, 0).text().startswith("DA-")
+
+
+def test_referral_letter_offers_the_synthesis_prefilled_and_prints_only_what_is_ticked(
+    qtbot, open_session, runner
+) -> None:
+    from cms_desktop.domain.synthesis import Allergy, Severity
+    from cms_desktop.services import synthesis
+    from cms_desktop.ui.printing.documents import ReferralDialog
+    from tests.integration.printing.helpers import pages_text
+
+    ws, actor = open_session("dr.moreau")
+    set_practitioner(ws, "dr.moreau")
+    pid = add_patient(ws, name="DURAND", given="Anne")
+    synthesis.add_entry(
+        ws, actor, pid, Allergy("Pénicilline", reaction="Urticaire", severity=Severity.SEVERE)
+    )
+    dialog = ReferralDialog(AreaContext(ws, actor, runner), pid)
+    qtbot.addWidget(dialog)
+    titles = {check.text(): text for check, text in dialog.sections}
+    assert "Pénicilline" in titles["Allergies et intolérances"].toPlainText()
+    dialog.addressee.setPlainText("Dr Paul Martin\nCardiologie")
+    dialog.reason.setText("Avis")
+    dialog.body.setPlainText("Cher confrère,")
+    pdf = dialog.render_call()()
+    assert "Pénicilline" not in " ".join(pages_text(pdf))
+    next(c for c, _t in dialog.sections if c.text() == "Allergies et intolérances").setChecked(True)
+    pdf = dialog.render_call()()
+    assert "Pénicilline (Allergie, Urticaire" in " ".join(pages_text(pdf))

@@ -20,8 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop.domain.permissions import Permission
 from cms_desktop.services import letters
+from cms_desktop.services.letters import Sections
 from cms_desktop.services.printing_common import PatientChoice, search_patients
+from cms_desktop.services.synthesis import read_synthesis
+from cms_desktop.services.synthesis_text import synthesis_lines
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.preview import preview_pdf
 from cms_desktop.ui.widgets import ErrorLabel
@@ -161,9 +165,23 @@ class ReferralDialog(_DocumentDialog):
         self.form.addRow(self.tr("Objet :"), self.reason)
         self.form.addRow(self.tr("Lettre :"), self.body)
         self.sections: list[tuple[QCheckBox, QPlainTextEdit]] = []
-        for title in LETTER_SECTIONS:
-            check = QCheckBox(self.tr(title), self)
+        if ctx.actor.can(Permission.CLINICAL_READ):
+            # The synthesis sections come prefilled; the doctor ticks what the letter carries.
+            ctx.runner.run_read(
+                lambda: synthesis_lines(read_synthesis(ctx.workspace, ctx.actor, patient_id)),
+                self._add_sections,
+                lambda _message: self._add_sections(()),
+            )
+        else:
+            self._add_sections(())
+
+    def _add_sections(self, found: Sections) -> None:
+        prefilled = dict(found)
+        titles = list(prefilled) or list(LETTER_SECTIONS)
+        for title in titles:
+            check = QCheckBox(title, self)
             text = QPlainTextEdit(self)
+            text.setPlainText("\n".join(prefilled.get(title, ())))
             text.setMaximumHeight(60)
             text.setTabChangesFocus(True)
             text.setEnabled(False)
