@@ -21,9 +21,8 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
     PractitionerView,
-    ViewContext,
     appointment_type,
-    appointment_view,
+    appointment_views,
     days_utc,
     domain_errors,
     load_calendar,
@@ -80,6 +79,23 @@ def _appointments(
     return list(session.scalars(query.order_by(Appointment.start_at)))
 
 
+def _views(
+    session: Session,
+    first: date,
+    last: date,
+    practitioner_ids: Sequence[str] | None = None,
+    room_ids: Sequence[str] | None = None,
+) -> list[AppointmentView]:
+    """The same appointments as `_appointments`, as views (columns only, names joined)."""
+    start, end = days_utc(first, last)
+    criteria = [Appointment.start_at >= start, Appointment.start_at < end]
+    if practitioner_ids is not None:
+        criteria.append(Appointment.practitioner_id.in_(list(practitioner_ids)))
+    if room_ids is not None:
+        criteria.append(Appointment.room_id.in_(list(room_ids)))
+    return appointment_views(session, *criteria)
+
+
 def _opening(calendar: CentreCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
     return tuple(r.on(day) for r in calendar.opening_ranges_on(day))
 
@@ -89,11 +105,9 @@ def _practitioner_columns(
 ) -> tuple[Column, ...]:
     with domain_errors():
         schedules = load_schedules(session, rows, day, day)
-    appts = _appointments(session, day, day, [p.id for p in rows])
-    ctx = ViewContext.load(session, appts)
     by_practitioner: dict[str, list[AppointmentView]] = {p.id: [] for p in rows}
-    for a in appts:
-        by_practitioner[a.practitioner_id].append(appointment_view(a, ctx))
+    for a in _views(session, day, day, [p.id for p in rows]):
+        by_practitioner[a.practitioner_id].append(a)
     columns = []
     for p in rows:
         available = tuple((r.start, r.end) for r in schedules[p.id].available_ranges(day, calendar))
@@ -131,8 +145,7 @@ def day_agenda(
                     .order_by(Room.name)
                 )
             )
-            appts = _appointments(session, day, day, room_ids=[r.id for r in rooms])
-            ctx = ViewContext.load(session, appts)
+            appts = _views(session, day, day, room_ids=[r.id for r in rooms])
             columns = tuple(
                 Column(
                     r.id,
@@ -140,7 +153,7 @@ def day_agenda(
                     "",
                     "#7f7f7f",
                     _opening(calendar, day),
-                    tuple(appointment_view(a, ctx) for a in appts if a.room_id == r.id),
+                    tuple(a for a in appts if a.room_id == r.id),
                 )
                 for r in rooms
             )
@@ -195,8 +208,7 @@ def week_agenda(ws: Workspace, actor: Actor, practitioner_id: str, monday: date)
         last = monday + timedelta(days=5)
         with domain_errors():
             schedule = load_schedules(session, [p], monday, last)[p.id]
-        appts = _appointments(session, monday, last, [p.id])
-        ctx = ViewContext.load(session, appts)
+        appts = _views(session, monday, last, [p.id])
         names = ("Lun.", "Mar.", "Mer.", "Jeu.", "Ven.", "Sam.")
         columns = []
         for offset in range(6):
@@ -208,11 +220,7 @@ def week_agenda(ws: Workspace, actor: Actor, practitioner_id: str, monday: date)
                     calendar.closure_reason(day) or "",
                     p.colour,
                     tuple((r.start, r.end) for r in schedule.available_ranges(day, calendar)),
-                    tuple(
-                        appointment_view(a, ctx)
-                        for a in appts
-                        if to_local(a.start_at).date() == day
-                    ),
+                    tuple(a for a in appts if a.start.date() == day),
                 )
             )
         return DayAgenda(monday, None, _opening(calendar, monday), tuple(columns))
