@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.appointments import (
@@ -34,9 +34,10 @@ from cms_desktop.services.agenda.common import (
     appointment_type,
     appointment_view,
     booked,
+    core,
     display_name,
     domain_errors,
-    get_practitioner,
+    live_practitioner,
     load_calendar,
     load_schedules,
     local_now,
@@ -100,12 +101,17 @@ class _Prepared:
     types: dict[str, TypeInfo]
 
 
+_LIVE_PATIENT = select(Patient.id).where(Patient.id == bindparam("id"), Patient.deleted.is_(False))
+_LIVE_ROOM = select(Room.id).where(
+    Room.id == bindparam("id"), Room.deleted.is_(False), Room.active.is_(True)
+)
+_ROOM_NAME = select(Room.name).where(Room.id == bindparam("id"))
+
+
 def _exists(session: Session, model: type[Patient] | type[Room], row_id: str) -> bool:
     """A live row with this id (a room must also be active); columns only, no ORM object."""
-    query = select(model.id).where(model.id == row_id, model.deleted.is_(False))
-    if model is Room:
-        query = query.where(Room.active.is_(True))
-    return session.execute(query).first() is not None
+    query = _LIVE_PATIENT if model is Patient else _LIVE_ROOM
+    return core(session, query, {"id": row_id}).first() is not None
 
 
 def _prepare(
@@ -118,7 +124,7 @@ def _prepare(
 ) -> _Prepared:
     """The candidate with its room resolved, and everything the rules say about it."""
     kind = appointment_type(req.type_code)
-    practitioner = get_practitioner(session, req.practitioner_id)
+    practitioner = live_practitioner(session, req.practitioner_id)
     if req.patient_id is not None and not _exists(session, Patient, req.patient_id):
         raise NotFound("Patient introuvable.")
     if req.room_id is not None and not _exists(session, Room, req.room_id):
@@ -148,18 +154,18 @@ def _prepare(
         appointment_id,
     )
     start_utc, end_utc = to_utc(interval.start), to_utc(interval.end)
-    same_practitioner = active_overlapping(
-        session, start_utc, end_utc, practitioner_ids=[practitioner.id]
+    overlapping = active_overlapping(
+        session,
+        start_utc,
+        end_utc,
+        practitioner_id=practitioner.id,
+        room_id=candidate.room_id,
+        patient_id=req.patient_id,
     )
-    same_room = (
-        active_overlapping(session, start_utc, end_utc, room_id=candidate.room_id)
-        if candidate.room_id
-        else []
-    )
-    same_patient = (
-        active_overlapping(session, start_utc, end_utc, patient_id=req.patient_id)
-        if req.patient_id
-        else []
+    same_practitioner, same_room, same_patient = (
+        overlapping.practitioner,
+        overlapping.room,
+        overlapping.patient,
     )
     # The names only word the conflict messages: looked up when there is a conflict.
     names = practitioner_names(session) if same_practitioner or same_room or same_patient else {}
@@ -179,12 +185,8 @@ def _prepare(
 def _context(session: Session, prepared: _Prepared) -> ViewContext:
     """The names the view of the booked candidate needs, and only those."""
     c = prepared.candidate
-    room_name = (
-        session.scalars(select(Room.name).where(Room.id == c.room_id)).first()
-        if c.room_id
-        else None
-    )
-    rooms = {c.room_id: room_name} if c.room_id and room_name is not None else {}
+    room = core(session, _ROOM_NAME, {"id": c.room_id}).first() if c.room_id else None
+    rooms = {c.room_id: room.name} if c.room_id and room is not None else {}
     patients = patient_names(session, [c.patient_id]) if c.patient_id else {}
     return ViewContext(
         {c.practitioner_id: prepared.practitioner_name}, rooms, patients, prepared.types

@@ -88,12 +88,9 @@ def _views(
 ) -> list[AppointmentView]:
     """The same appointments as `_appointments`, as views (columns only, names joined)."""
     start, end = days_utc(first, last)
-    criteria = [Appointment.start_at >= start, Appointment.start_at < end]
-    if practitioner_ids is not None:
-        criteria.append(Appointment.practitioner_id.in_(list(practitioner_ids)))
-    if room_ids is not None:
-        criteria.append(Appointment.room_id.in_(list(room_ids)))
-    return appointment_views(session, *criteria)
+    return appointment_views(
+        session, start, end, practitioner_ids=practitioner_ids, room_ids=room_ids
+    )
 
 
 def _opening(calendar: CentreCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
