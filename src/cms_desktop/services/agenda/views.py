@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.appointments import AppointmentType, Interval
@@ -23,6 +23,7 @@ from cms_desktop.services.agenda.common import (
     PractitionerView,
     appointment_type,
     appointment_views,
+    core,
     days_utc,
     domain_errors,
     load_calendar,
@@ -307,9 +308,10 @@ def next_free_slot(
         wanted = {p.id for p in rows}
         rooms_wanted = {r.room_id for sch in schedules for r in sch.ranges if r.room_id is not None}
         slots: list[Slot] = []
-        # Most searches end within the week: widen the window only when needed.
+        # Most searches end the same day or within the week: widen the window only when
+        # needed (the earliest slots of a window are the earliest slots overall).
         window_start = start
-        for window_days in (7, 31, days):
+        for window_days in (1, 7, 31, days):
             window_end = min(
                 until, datetime.combine(start.date() + timedelta(days=window_days), time(0))
             )
@@ -344,6 +346,23 @@ def next_free_slot(
         ]
 
 
+_BUSY = select(
+    Appointment.practitioner_id,
+    Appointment.room_id,
+    Appointment.start_at,
+    Appointment.end_at,
+).where(
+    Appointment.deleted.is_(False),
+    Appointment.status != VisitStatus.CANCELLED.value,
+    Appointment.start_at < bindparam("end"),
+    Appointment.start_at > bindparam("start"),
+    or_(
+        Appointment.practitioner_id.in_(bindparam("pids", expanding=True)),
+        Appointment.room_id.in_(bindparam("rids", expanding=True)),
+    ),
+)
+
+
 def _free_slots(
     session: Session,
     schedules: list[PractitionerSchedule],
@@ -359,21 +378,10 @@ def _free_slots(
     s_utc, e_utc = to_utc(start) - timedelta(days=1), to_utc(until)
     by_p: dict[str, list[Interval]] = {}
     by_room: dict[str, list[Interval]] = {}
-    for pid, rid, s, e in session.execute(
-        select(
-            Appointment.practitioner_id,
-            Appointment.room_id,
-            Appointment.start_at,
-            Appointment.end_at,
-        ).where(
-            Appointment.deleted.is_(False),
-            Appointment.status != VisitStatus.CANCELLED.value,
-            Appointment.start_at < e_utc,
-            Appointment.start_at > s_utc,
-            or_(
-                Appointment.practitioner_id.in_(practitioner_ids), Appointment.room_id.in_(room_ids)
-            ),
-        )
+    for pid, rid, s, e in core(
+        session,
+        _BUSY,
+        {"start": s_utc, "end": e_utc, "pids": list(practitioner_ids), "rids": list(room_ids)},
     ):
         iv = Interval(to_local(s), to_local(e))
         if pid in practitioner_ids:
