@@ -224,6 +224,14 @@ def week_agenda(ws: Workspace, actor: Actor, practitioner_id: str, monday: date)
         return DayAgenda(monday, None, _opening(calendar, monday), tuple(columns))
 
 
+_MONTH_BUSY = select(Appointment.practitioner_id, Appointment.start_at, Appointment.end_at).where(
+    Appointment.deleted.is_(False),
+    Appointment.status != VisitStatus.CANCELLED.value,
+    Appointment.start_at >= bindparam("start"),
+    Appointment.start_at < bindparam("end"),
+)
+
+
 def month_load(
     ws: Workspace,
     actor: Actor,
@@ -244,14 +252,7 @@ def month_load(
             schedules = load_schedules(session, rows, first, last)
         start, end = days_utc(first, last)
         busy: dict[str, list[Interval]] = {p.id: [] for p in rows}
-        for pid, s, e in session.execute(
-            select(Appointment.practitioner_id, Appointment.start_at, Appointment.end_at).where(
-                Appointment.deleted.is_(False),
-                Appointment.status != VisitStatus.CANCELLED.value,
-                Appointment.start_at >= start,
-                Appointment.start_at < end,
-            )
-        ):
+        for pid, s, e in core(session, _MONTH_BUSY, {"start": start, "end": end}):
             if pid in busy:
                 busy[pid].append(Interval(to_local(s), to_local(e)))
         return load_by_day(list(schedules.values()), calendar, busy, first, last)
