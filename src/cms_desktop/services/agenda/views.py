@@ -22,7 +22,6 @@ from cms_desktop.services.agenda.common import (
     AppointmentView,
     PractitionerView,
     appointment_type,
-    appointment_views,
     core,
     days_utc,
     domain_errors,
@@ -37,6 +36,7 @@ from cms_desktop.services.agenda.common import (
     to_utc,
     type_infos,
 )
+from cms_desktop.services.agenda.view_rows import appointment_views
 from cms_desktop.services.errors import NotFound
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.models import Appointment, Practitioner, Room, User
