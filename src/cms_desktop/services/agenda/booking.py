@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.appointments import (
@@ -27,16 +28,20 @@ from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
+    TypeInfo,
     ViewContext,
     active_overlapping,
     appointment_type,
     appointment_view,
     booked,
+    core,
+    display_name,
     domain_errors,
-    get_practitioner,
+    live_practitioner,
     load_calendar,
     load_schedules,
     local_now,
+    patient_names,
     practitioner_names,
     to_local,
     to_utc,
@@ -92,6 +97,21 @@ def _now(now: datetime | None) -> datetime:
 class _Prepared:
     candidate: AppointmentCandidate
     check: BookingCheck
+    practitioner_name: str
+    types: dict[str, TypeInfo]
+
+
+_LIVE_PATIENT = select(Patient.id).where(Patient.id == bindparam("id"), Patient.deleted.is_(False))
+_LIVE_ROOM = select(Room.id).where(
+    Room.id == bindparam("id"), Room.deleted.is_(False), Room.active.is_(True)
+)
+_ROOM_NAME = select(Room.name).where(Room.id == bindparam("id"))
+
+
+def _exists(session: Session, model: type[Patient] | type[Room], row_id: str) -> bool:
+    """A live row with this id (a room must also be active); columns only, no ORM object."""
+    query = _LIVE_PATIENT if model is Patient else _LIVE_ROOM
+    return core(session, query, {"id": row_id}).first() is not None
 
 
 def _prepare(
@@ -104,18 +124,15 @@ def _prepare(
 ) -> _Prepared:
     """The candidate with its room resolved, and everything the rules say about it."""
     kind = appointment_type(req.type_code)
-    practitioner = get_practitioner(session, req.practitioner_id)
-    if req.patient_id is not None:
-        patient = session.get(Patient, req.patient_id)
-        if patient is None or patient.deleted:
-            raise NotFound("Patient introuvable.")
-    if req.room_id is not None:
-        room = session.get(Room, req.room_id)
-        if room is None or room.deleted or not room.active:
-            raise NotFound("Salle introuvable.")
+    practitioner = live_practitioner(session, req.practitioner_id)
+    if req.patient_id is not None and not _exists(session, Patient, req.patient_id):
+        raise NotFound("Patient introuvable.")
+    if req.room_id is not None and not _exists(session, Room, req.room_id):
+        raise NotFound("Salle introuvable.")
+    types = type_infos(session)
     with domain_errors():
         if interval is None:
-            minutes = req.minutes if req.minutes is not None else type_infos(session)[kind].minutes
+            minutes = req.minutes if req.minutes is not None else types[kind].minutes
             if minutes <= 0 or minutes > 12 * 60:
                 raise ValidationFailed("La durée doit aller de 1 minute à 12 heures.")
             interval = Interval.of(
@@ -137,20 +154,21 @@ def _prepare(
         appointment_id,
     )
     start_utc, end_utc = to_utc(interval.start), to_utc(interval.end)
-    names = practitioner_names(session)
-    same_practitioner = active_overlapping(
-        session, start_utc, end_utc, practitioner_ids=[practitioner.id]
+    overlapping = active_overlapping(
+        session,
+        start_utc,
+        end_utc,
+        practitioner_id=practitioner.id,
+        room_id=candidate.room_id,
+        patient_id=req.patient_id,
     )
-    same_room = (
-        active_overlapping(session, start_utc, end_utc, room_id=candidate.room_id)
-        if candidate.room_id
-        else []
+    same_practitioner, same_room, same_patient = (
+        overlapping.practitioner,
+        overlapping.room,
+        overlapping.patient,
     )
-    same_patient = (
-        active_overlapping(session, start_utc, end_utc, patient_id=req.patient_id)
-        if req.patient_id
-        else []
-    )
+    # The names only word the conflict messages: looked up when there is a conflict.
+    names = practitioner_names(session) if same_practitioner or same_room or same_patient else {}
     check = check_booking(
         candidate,
         centre=calendar,
@@ -161,7 +179,18 @@ def _prepare(
         now=now,
         booked_by_reception=_by_reception(actor),
     )
-    return _Prepared(candidate, check)
+    return _Prepared(candidate, check, display_name(practitioner), types)
+
+
+def _context(session: Session, prepared: _Prepared) -> ViewContext:
+    """The names the view of the booked candidate needs, and only those."""
+    c = prepared.candidate
+    room = core(session, _ROOM_NAME, {"id": c.room_id}).first() if c.room_id else None
+    rooms = {c.room_id: room.name} if c.room_id and room is not None else {}
+    patients = patient_names(session, [c.patient_id]) if c.patient_id else {}
+    return ViewContext(
+        {c.practitioner_id: prepared.practitioner_name}, rooms, patients, prepared.types
+    )
 
 
 def check_request(
@@ -184,6 +213,19 @@ def book_in_session(
     series_id: str | None = None,
 ) -> tuple[Appointment, BookingCheck]:
     """Check and insert in the caller's write transaction; raises BookingRefused."""
+    row, prepared = _book_prepared(session, station_id, actor, req, now, provisional, series_id)
+    return row, prepared.check
+
+
+def _book_prepared(
+    session: Session,
+    station_id: str,
+    actor: Actor,
+    req: BookingRequest,
+    now: datetime,
+    provisional: bool,
+    series_id: str | None,
+) -> tuple[Appointment, _Prepared]:
     prepared = _prepare(session, actor, req, now)
     if not prepared.check.ok:
         raise BookingRefused(prepared.check.errors)
@@ -215,7 +257,7 @@ def book_in_session(
         target_id=row.id,
         details={"patient_id": c.patient_id or "", "practitioner_id": c.practitioner_id},
     )
-    return row, prepared.check
+    return row, prepared
 
 
 def book(
@@ -229,11 +271,11 @@ def book(
     """Book or refuse with every reason; warnings (patient booked elsewhere) come back."""
     actor.require(Permission.AGENDA_WRITE)
     with ws.store.write() as session:
-        row, check = book_in_session(
-            session, ws.store.station_id, actor, req, now=_now(now), provisional=provisional
+        row, prepared = _book_prepared(
+            session, ws.store.station_id, actor, req, _now(now), provisional, None
         )
         return appointment_view(
-            row, ViewContext.load(session, [row]), tuple(w.message for w in check.warnings)
+            row, _context(session, prepared), tuple(w.message for w in prepared.check.warnings)
         )
 
 
@@ -303,7 +345,7 @@ def move(
             details={"from": before.isoformat(), "to": c.interval.start.isoformat()},
         )
         return appointment_view(
-            row, ViewContext.load(session, [row]), tuple(w.message for w in prepared.check.warnings)
+            row, _context(session, prepared), tuple(w.message for w in prepared.check.warnings)
         )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.appointments import AppointmentType, Interval
@@ -21,9 +21,8 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
     PractitionerView,
-    ViewContext,
     appointment_type,
-    appointment_view,
+    core,
     days_utc,
     domain_errors,
     load_calendar,
@@ -37,6 +36,7 @@ from cms_desktop.services.agenda.common import (
     to_utc,
     type_infos,
 )
+from cms_desktop.services.agenda.view_rows import appointment_views
 from cms_desktop.services.errors import NotFound
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.models import Appointment, Practitioner, Room, User
@@ -80,6 +80,20 @@ def _appointments(
     return list(session.scalars(query.order_by(Appointment.start_at)))
 
 
+def _views(
+    session: Session,
+    first: date,
+    last: date,
+    practitioner_ids: Sequence[str] | None = None,
+    room_ids: Sequence[str] | None = None,
+) -> list[AppointmentView]:
+    """The same appointments as `_appointments`, as views (columns only, names joined)."""
+    start, end = days_utc(first, last)
+    return appointment_views(
+        session, start, end, practitioner_ids=practitioner_ids, room_ids=room_ids
+    )
+
+
 def _opening(calendar: CentreCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
     return tuple(r.on(day) for r in calendar.opening_ranges_on(day))
 
@@ -89,11 +103,9 @@ def _practitioner_columns(
 ) -> tuple[Column, ...]:
     with domain_errors():
         schedules = load_schedules(session, rows, day, day)
-    appts = _appointments(session, day, day, [p.id for p in rows])
-    ctx = ViewContext.load(session, appts)
     by_practitioner: dict[str, list[AppointmentView]] = {p.id: [] for p in rows}
-    for a in appts:
-        by_practitioner[a.practitioner_id].append(appointment_view(a, ctx))
+    for a in _views(session, day, day, [p.id for p in rows]):
+        by_practitioner[a.practitioner_id].append(a)
     columns = []
     for p in rows:
         available = tuple((r.start, r.end) for r in schedules[p.id].available_ranges(day, calendar))
@@ -131,8 +143,7 @@ def day_agenda(
                     .order_by(Room.name)
                 )
             )
-            appts = _appointments(session, day, day, room_ids=[r.id for r in rooms])
-            ctx = ViewContext.load(session, appts)
+            appts = _views(session, day, day, room_ids=[r.id for r in rooms])
             columns = tuple(
                 Column(
                     r.id,
@@ -140,7 +151,7 @@ def day_agenda(
                     "",
                     "#7f7f7f",
                     _opening(calendar, day),
-                    tuple(appointment_view(a, ctx) for a in appts if a.room_id == r.id),
+                    tuple(a for a in appts if a.room_id == r.id),
                 )
                 for r in rooms
             )
@@ -195,8 +206,7 @@ def week_agenda(ws: Workspace, actor: Actor, practitioner_id: str, monday: date)
         last = monday + timedelta(days=5)
         with domain_errors():
             schedule = load_schedules(session, [p], monday, last)[p.id]
-        appts = _appointments(session, monday, last, [p.id])
-        ctx = ViewContext.load(session, appts)
+        appts = _views(session, monday, last, [p.id])
         names = ("Lun.", "Mar.", "Mer.", "Jeu.", "Ven.", "Sam.")
         columns = []
         for offset in range(6):
@@ -208,14 +218,18 @@ def week_agenda(ws: Workspace, actor: Actor, practitioner_id: str, monday: date)
                     calendar.closure_reason(day) or "",
                     p.colour,
                     tuple((r.start, r.end) for r in schedule.available_ranges(day, calendar)),
-                    tuple(
-                        appointment_view(a, ctx)
-                        for a in appts
-                        if to_local(a.start_at).date() == day
-                    ),
+                    tuple(a for a in appts if a.start.date() == day),
                 )
             )
         return DayAgenda(monday, None, _opening(calendar, monday), tuple(columns))
+
+
+_MONTH_BUSY = select(Appointment.practitioner_id, Appointment.start_at, Appointment.end_at).where(
+    Appointment.deleted.is_(False),
+    Appointment.status != VisitStatus.CANCELLED.value,
+    Appointment.start_at >= bindparam("start"),
+    Appointment.start_at < bindparam("end"),
+)
 
 
 def month_load(
@@ -238,14 +252,7 @@ def month_load(
             schedules = load_schedules(session, rows, first, last)
         start, end = days_utc(first, last)
         busy: dict[str, list[Interval]] = {p.id: [] for p in rows}
-        for pid, s, e in session.execute(
-            select(Appointment.practitioner_id, Appointment.start_at, Appointment.end_at).where(
-                Appointment.deleted.is_(False),
-                Appointment.status != VisitStatus.CANCELLED.value,
-                Appointment.start_at >= start,
-                Appointment.start_at < end,
-            )
-        ):
+        for pid, s, e in core(session, _MONTH_BUSY, {"start": start, "end": end}):
             if pid in busy:
                 busy[pid].append(Interval(to_local(s), to_local(e)))
         return load_by_day(list(schedules.values()), calendar, busy, first, last)
@@ -302,9 +309,10 @@ def next_free_slot(
         wanted = {p.id for p in rows}
         rooms_wanted = {r.room_id for sch in schedules for r in sch.ranges if r.room_id is not None}
         slots: list[Slot] = []
-        # Most searches end within the week: widen the window only when needed.
+        # Most searches end the same day or within the week: widen the window only when
+        # needed (the earliest slots of a window are the earliest slots overall).
         window_start = start
-        for window_days in (7, 31, days):
+        for window_days in (1, 7, 31, days):
             window_end = min(
                 until, datetime.combine(start.date() + timedelta(days=window_days), time(0))
             )
@@ -339,6 +347,23 @@ def next_free_slot(
         ]
 
 
+_BUSY = select(
+    Appointment.practitioner_id,
+    Appointment.room_id,
+    Appointment.start_at,
+    Appointment.end_at,
+).where(
+    Appointment.deleted.is_(False),
+    Appointment.status != VisitStatus.CANCELLED.value,
+    Appointment.start_at < bindparam("end"),
+    Appointment.start_at > bindparam("start"),
+    or_(
+        Appointment.practitioner_id.in_(bindparam("pids", expanding=True)),
+        Appointment.room_id.in_(bindparam("rids", expanding=True)),
+    ),
+)
+
+
 def _free_slots(
     session: Session,
     schedules: list[PractitionerSchedule],
@@ -354,21 +379,10 @@ def _free_slots(
     s_utc, e_utc = to_utc(start) - timedelta(days=1), to_utc(until)
     by_p: dict[str, list[Interval]] = {}
     by_room: dict[str, list[Interval]] = {}
-    for pid, rid, s, e in session.execute(
-        select(
-            Appointment.practitioner_id,
-            Appointment.room_id,
-            Appointment.start_at,
-            Appointment.end_at,
-        ).where(
-            Appointment.deleted.is_(False),
-            Appointment.status != VisitStatus.CANCELLED.value,
-            Appointment.start_at < e_utc,
-            Appointment.start_at > s_utc,
-            or_(
-                Appointment.practitioner_id.in_(practitioner_ids), Appointment.room_id.in_(room_ids)
-            ),
-        )
+    for pid, rid, s, e in core(
+        session,
+        _BUSY,
+        {"start": s_utc, "end": e_utc, "pids": list(practitioner_ids), "rids": list(room_ids)},
     ):
         iv = Interval(to_local(s), to_local(e))
         if pid in practitioner_ids:

@@ -13,11 +13,14 @@ from PySide6.QtCore import QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
+    QFontMetricsF,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
+    QStaticText,
     QTextOption,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -46,10 +49,40 @@ def draw_text(painter: QPainter, rect: QRectF | QRect, align: Qt.AlignmentFlag, 
     painter.drawText(QRectF(rect), text, QTextOption(align))
 
 
+_COLOURS: dict[tuple[str, int], QColor] = {}
+
+
 def _qcolor(text: str, alpha: int = 255) -> QColor:
-    colour = QColor(text)
-    colour.setAlpha(alpha)
+    """The colour, parsed once per (name, alpha): the grid paints hundreds of blocks."""
+    colour = _COLOURS.get((text, alpha))
+    if colour is None:
+        colour = QColor(text)
+        colour.setAlpha(alpha)
+        _COLOURS[(text, alpha)] = colour
     return colour
+
+
+# Pens and colours made once, not per block and per repaint.
+_BACKGROUND = QColor("#f4f4f4")
+_WHITE = QColor("white")
+_COLUMN_PEN = QPen(QColor("#c8c8c8"))
+_HEADER_TEXT = QColor("#202020")
+_HOUR_PEN = QPen(QColor("#d0d0d0"))
+_HOUR_TEXT = QColor("#505050")
+_HALF_HOUR_PEN = QPen(QColor("#e6e6e6"), 1, Qt.PenStyle.DotLine)
+_CANCELLED_FILL = QColor("#e0e0e0")
+_CANCELLED_PEN = QPen(QColor("#a0a0a0"), 1, Qt.PenStyle.DashLine)
+_CANCELLED_TEXT = QColor("#606060")
+_BLOCK_PEN = QPen(QColor("#303030"), 1)
+_SELECTED_PEN = QPen(QColor("#d00000"), 3)
+
+
+def block_text(appt: AppointmentView) -> str:
+    """The label of an appointment's block: time, patient (or type) and status if not booked."""
+    label = appt.patient_name or appt.type_label
+    status = "" if appt.status.value == "booked" else f" · {appt.status_label}"
+    text = f"{appt.start.hour:02d}:{appt.start.minute:02d} {label}{status}"
+    return "⚠ " + text if appt.provisional else text
 
 
 class DayView(QWidget):
@@ -76,12 +109,21 @@ class DayView(QWidget):
         self.now_provider = local_now
         self._drag_from: QPoint | None = None
         self._drag_target: CellTarget | None = None
+        # (column, appointment, label), cancelled ones first so active blocks paint on top.
+        self._blocks: list[tuple[int, AppointmentView, str]] = []
+        self._labels: dict[tuple[str, int], QStaticText] = {}
+        self._font_key = ""
+        self._fonts_cache: tuple[QFont, QFont, QFontMetricsF] | None = None
         self.setAccessibleName(self.tr("Agenda"))
 
     # ---- data ---------------------------------------------------------------------------
 
     def set_agenda(self, agenda: DayAgenda) -> None:
         self.agenda = agenda
+        self._blocks = [
+            (i, a, block_text(a))
+            for i, a in sorted(self.appointments(), key=lambda p: not p[1].cancelled)
+        ]
         starts = [a.start for c in agenda.columns for a in c.appointments]
         ends = [a.end for c in agenda.columns for a in c.appointments]
         starts += [s for c in agenda.columns for s, _ in c.available] + [
@@ -163,27 +205,38 @@ class DayView(QWidget):
     # ---- painting -----------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        self._paint()
+        self._paint(QRectF(event.rect()))
 
-    def _paint(self) -> None:
+    def _fonts(self) -> tuple[QFont, QFont, QFontMetricsF]:
+        """The small and bold fonts with the small one's metrics, rebuilt on a font change."""
+        key = self.font().key()
+        if self._font_key != key or self._fonts_cache is None:
+            small = QFont(self.font())
+            small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+            bold = QFont(self.font())
+            bold.setBold(True)
+            self._fonts_cache = (small, bold, QFontMetricsF(small))
+            self._font_key = key
+            self._labels.clear()
+        return self._fonts_cache
+
+    def _paint(self, exposed: QRectF | None = None) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#f4f4f4"))
+        painter.fillRect(self.rect(), _BACKGROUND)
         if self.agenda is None:
             painter.end()
             return
+        exposed = exposed if exposed is not None else QRectF(self.rect())
         width = self._column_width()
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
-        bold = QFont(self.font())
-        bold.setBold(True)
+        small, bold, small_metrics = self._fonts()
         for i, column in enumerate(self.agenda.columns):
             x = GUTTER + i * width
             for start, end in column.available:
-                painter.fillRect(self.rect_of(i, start, end).adjusted(-2, 0, 2, 0), QColor("white"))
-            painter.setPen(QPen(QColor("#c8c8c8")))
+                painter.fillRect(self.rect_of(i, start, end).adjusted(-2, 0, 2, 0), _WHITE)
+            painter.setPen(_COLUMN_PEN)
             painter.drawLine(int(x), 0, int(x), self.height())
             painter.fillRect(QRectF(x, 0, width, HEADER - 2), _qcolor(column.colour, 60))
-            painter.setPen(QColor("#202020"))
+            painter.setPen(_HEADER_TEXT)
             painter.setFont(bold)
             draw_text(
                 painter,
@@ -203,9 +256,9 @@ class DayView(QWidget):
             y = self.y_of(datetime.combine(self.agenda.day, time(hour % 24)))
             if hour == 24:
                 y = float(self.height())
-            painter.setPen(QPen(QColor("#d0d0d0")))
+            painter.setPen(_HOUR_PEN)
             painter.drawLine(GUTTER, int(y), self.width(), int(y))
-            painter.setPen(QColor("#505050"))
+            painter.setPen(_HOUR_TEXT)
             draw_text(
                 painter,
                 QRect(2, int(y), GUTTER - 6, 14),
@@ -213,46 +266,71 @@ class DayView(QWidget):
                 f"{hour:02d}:00",
             )
             half = y + 30 * self._minute_height()
-            painter.setPen(QPen(QColor("#e6e6e6"), 1, Qt.PenStyle.DotLine))
+            painter.setPen(_HALF_HOUR_PEN)
             painter.drawLine(GUTTER, int(half), self.width(), int(half))
-        for i, appt in sorted(self.appointments(), key=lambda p: not p[1].cancelled):
-            self._paint_appointment(painter, i, appt, small)
+        self._paint_appointments(painter, exposed, small_metrics)
         self._paint_cursor(painter)
         self._paint_now(painter)
         painter.end()
 
     def _elide(self, text: str, width: float, font: QFont) -> str:
-        from PySide6.QtGui import QFontMetrics
-
         return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(width))
 
-    def _paint_appointment(
-        self, painter: QPainter, column: int, appt: AppointmentView, font: QFont
+    def _label(self, text: str, width: int, metrics: QFontMetricsF) -> QStaticText:
+        """The elided label laid out once: shaping text is the main cost of a repaint."""
+        key = (text, width)
+        label = self._labels.get(key)
+        if label is None:
+            if len(self._labels) > 4000:
+                self._labels.clear()
+            label = QStaticText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            self._labels[key] = label
+        return label
+
+    def _paint_appointments(
+        self, painter: QPainter, exposed: QRectF, metrics: QFontMetricsF
     ) -> None:
-        rect = self.rect_of(column, appt.start, appt.end)
-        if appt.cancelled:
-            painter.setBrush(QColor("#e0e0e0"))
-            painter.setPen(QPen(QColor("#a0a0a0"), 1, Qt.PenStyle.DashLine))
-            rect = rect.adjusted(rect.width() * 0.55, 0, 0, 0)  # greyed, to the side
-        else:
-            painter.setBrush(_qcolor(appt.colour, 210))
-            painter.setPen(QPen(QColor("#303030"), 1))
-        if self.selected is not None and self.selected.id == appt.id:
-            painter.setPen(QPen(QColor("#d00000"), 3))
-        painter.drawRoundedRect(rect, 3, 3)
-        painter.setFont(font)
-        painter.setPen(QColor("#606060") if appt.cancelled else QColor("white"))
-        label = appt.patient_name or appt.type_label
-        status = "" if appt.status.value == "booked" else f" · {appt.status_label}"
-        text = f"{appt.start:%H:%M} {label}{status}"
-        if appt.provisional:
-            text = "⚠ " + text
-        draw_text(
-            painter,
-            rect.adjusted(3, 1, -2, 0),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-            self._elide(text, rect.width() - 5, font),
-        )
+        """Every block (cancelled ones first, under the active ones) that meets `exposed`."""
+        width = self._column_width()
+        minute_height = self._minute_height()
+        origin = HEADER - self.first_hour * 60 * minute_height
+        full_height = float(self.height())
+        line_height = metrics.height()
+        selected_id = self.selected.id if self.selected is not None else None
+        for column, appt, text in self._blocks:
+            start, end = appt.start, appt.end
+            top = origin + (start.hour * 60 + start.minute) * minute_height
+            bottom = (
+                origin + (end.hour * 60 + end.minute) * minute_height
+                if end.date() == start.date()
+                else full_height
+            )
+            rect = QRectF(GUTTER + column * width + 2, top, width - 4, max(6.0, bottom - top))
+            if appt.cancelled:
+                rect = rect.adjusted(rect.width() * 0.55, 0, 0, 0)  # greyed, to the side
+            if not rect.intersects(exposed):
+                continue
+            if appt.cancelled:
+                painter.setBrush(_CANCELLED_FILL)
+                painter.setPen(_CANCELLED_PEN)
+            else:
+                painter.setBrush(_qcolor(appt.colour, 210))
+                painter.setPen(_BLOCK_PEN)
+            if selected_id == appt.id:
+                painter.setPen(_SELECTED_PEN)
+            painter.drawRoundedRect(rect, 3, 3)
+            painter.setPen(_CANCELLED_TEXT if appt.cancelled else _WHITE)
+            label = self._label(text, int(rect.width() - 5), metrics)
+            text_box = rect.adjusted(3, 1, -2, 0)
+            if line_height > text_box.height():
+                # A short block: the label is cut at its bottom edge, as drawText would do.
+                painter.save()
+                painter.setClipRect(text_box, Qt.ClipOperation.IntersectClip)
+                painter.drawStaticText(text_box.topLeft(), label)
+                painter.restore()
+            else:
+                painter.drawStaticText(text_box.topLeft(), label)
 
     def _paint_cursor(self, painter: QPainter) -> None:
         if self.selected is not None or not self.hasFocus():
