@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry
+from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import OpLogRow, SyncHeld, SyncVector
 from cms_desktop.storage.oplog_capture import entry_from_row
 from cms_desktop.storage.store import Store
@@ -175,6 +176,8 @@ class DbReplicaStore:
                 return
 
     def _notify(self, outcome: MergeOutcome) -> None:
+        if keyslot_sync.TABLE in outcome.touched:
+            keyslot_sync.refresh_key_slots(self.store)  # accounts created or reset elsewhere
         for listener in list(self._listeners):
             listener(outcome)
 
