@@ -9,6 +9,7 @@ local op-log so that this station relays them (A and C converge through B).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from cms_desktop.sync.failpoints import failpoint
 from cms_desktop.sync.hooks import run_post_merge
 from cms_desktop.sync.merge import HoldReason, MergeOutcome, Merger, release_held
 from cms_desktop.sync.vector import VersionVector
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,10 @@ class DbReplicaStore:
 
     def _notify(self, outcome: MergeOutcome) -> None:
         if keyslot_sync.TABLE in outcome.touched:
-            keyslot_sync.refresh_key_slots(self.store)  # accounts created or reset elsewhere
+            try:  # accounts created or reset elsewhere
+                keyslot_sync.refresh_key_slots(self.store)
+            except OSError:  # the batch is committed; the service retries at its next start
+                log.warning("sync: key-slot file could not be updated")
         for listener in list(self._listeners):
             listener(outcome)
 

@@ -185,7 +185,10 @@ class SyncService:
         if self._use_discovery:
             self._start_discovery()
         self.replica.retry_held()  # e.g. entries of a newer schema, after this upgrade
-        keyslot_sync.refresh_key_slots(self.store)  # a crash may have come before the file
+        try:  # a crash may have come between a received account and the slot file
+            keyslot_sync.refresh_key_slots(self.store)
+        except OSError:
+            log.warning("sync: key-slot file could not be updated")
         self._thread = threading.Thread(target=self._loop, name="sync-loop", daemon=True)
         self._thread.start()
         return self
