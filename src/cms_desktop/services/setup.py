@@ -9,7 +9,7 @@ from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import Role
 from cms_desktop.services.errors import StoreUnavailable, ValidationFailed
 from cms_desktop.services.workspace import hash_password, load_slots, open_store
-from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.models import Centre, User, new_id
 from cms_desktop.storage.store import Store, new_database_key
@@ -152,7 +152,9 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 target_type="user",
                 target_id=user.id,
             )
-        slots.slots[login] = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
+            slot = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
+            keyslot_sync.record_slot(session, slot)  # the new password works on every station
+        slots.slots[login] = slot
         keyslots.save(data_dir.key_slots, slots)
     finally:
         store.close()

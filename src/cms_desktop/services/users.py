@@ -12,7 +12,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
 from cms_desktop.services.workspace import Workspace, hash_password, load_slots
-from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.models import User
 
 
@@ -112,6 +112,7 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
         )
         # The slot is written before the commit: if it fails, the account is not created.
         slots.slots[login] = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
+        keyslot_sync.record_slot(session, slots.slots[login])  # other stations get it too
         keyslots.save(ws.data_dir.key_slots, slots)
         return _info(user)
 
@@ -185,4 +186,5 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
         slots.slots[user.login] = keyslots.make_slot(
             ws.centre_id, user.login, "user", new_password, ws.key
         )
+        keyslot_sync.record_slot(session, slots.slots[user.login])
         keyslots.save(ws.data_dir.key_slots, slots)

@@ -158,6 +158,11 @@ def record_success(slots: SlotFile, login: str) -> None:
         slot.locked_until = None
 
 
+def check_slot_encoding(slot: Slot) -> None:
+    """ValueError unless salt, nonce and wrapped key are valid base64."""
+    _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
+
+
 def load(path: Path) -> SlotFile:
     try:
         raw = path.read_text(encoding="utf-8")
@@ -171,7 +176,7 @@ def load(path: Path) -> SlotFile:
             raise KeySlotError("unknown format")
         slots = {login: Slot(**s) for login, s in data["slots"].items()}
         for slot in slots.values():
-            _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
+            check_slot_encoding(slot)
         return SlotFile(
             centre_id=str(data["centre_id"]),
             slots=slots,

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from cms_desktop.sync.errors import ContentRejected
+
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 256 * 1024
@@ -33,11 +35,16 @@ class BlobStore(Protocol):
     def write_chunk(self, sha: str, index: int, data: bytes, total: int) -> bool:
         """Store a chunk; when all ``total`` chunks are in, verify and publish.
 
-        Returns True once the content is complete and verified."""
+        Returns True once the content is complete and verified. May raise
+        ``ContentRejected`` for a refused chunk or a whole that fails its hash check."""
         ...
 
     def next_index(self, sha: str) -> int:
         """First chunk still missing (0 if nothing held): where a transfer resumes."""
+        ...
+
+    def total_chunks(self, sha: str) -> int | None:
+        """How many chunks a held, complete content has; None if not held."""
         ...
 
 
@@ -71,9 +78,10 @@ class MemoryBlobStore:
         with self._lock:
             return self._complete.get(sha)
 
-    def total_chunks(self, sha: str) -> int:
-        data = self._complete[sha]
-        return max(1, -(-len(data) // self.chunk_size))
+    def total_chunks(self, sha: str) -> int | None:
+        with self._lock:
+            data = self._complete.get(sha)
+        return None if data is None else max(1, -(-len(data) // self.chunk_size))
 
     def missing(self) -> list[str]:
         with self._lock:
@@ -139,6 +147,6 @@ def fetch_missing(local: BlobStore, source: ChunkSource) -> FetchReport:
                 if index >= total:  # all chunks in but the hash check failed: start over
                     incomplete.append(sha)
                     break
-        except OSError:
+        except (OSError, ContentRejected):
             incomplete.append(sha)
     return FetchReport(completed, incomplete)

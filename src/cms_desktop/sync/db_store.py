@@ -9,6 +9,7 @@ local op-log so that this station relays them (A and C converge through B).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry
+from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import OpLogRow, SyncHeld, SyncVector
 from cms_desktop.storage.oplog_capture import entry_from_row
 from cms_desktop.storage.store import Store
@@ -25,6 +27,8 @@ from cms_desktop.sync.failpoints import failpoint
 from cms_desktop.sync.hooks import run_post_merge
 from cms_desktop.sync.merge import HoldReason, MergeOutcome, Merger, release_held
 from cms_desktop.sync.vector import VersionVector
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,11 @@ class DbReplicaStore:
                 return
 
     def _notify(self, outcome: MergeOutcome) -> None:
+        if keyslot_sync.TABLE in outcome.touched:
+            try:  # accounts created or reset elsewhere
+                keyslot_sync.refresh_key_slots(self.store)
+            except OSError:  # the batch is committed; the service retries at its next start
+                log.warning("sync: key-slot file could not be updated")
         for listener in list(self._listeners):
             listener(outcome)
 

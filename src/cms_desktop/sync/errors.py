@@ -21,3 +21,12 @@ class RemoteError(SyncError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(message)
+
+
+class ContentRejected(SyncError):
+    """Document content received from a peer was refused (bad chunk or hash mismatch)."""
+
+    def __init__(self, sha: str, reason: str) -> None:
+        self.sha = sha
+        self.reason = reason  # for the log: no patient data, only what went wrong
+        super().__init__("Contenu de document reçu endommagé : il sera redemandé à un autre poste.")

@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, utcnow
 from cms_desktop.storage.store import Store
+from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.discovery import (
     PeerAddress,
@@ -152,8 +154,13 @@ class SyncService:
         self._server: SyncPeerServer | None = None
         self._discovery: SyncDiscovery | None = None
         self._thread: threading.Thread | None = None
+        self.blobs = DbBlobStore(store)
         self._client = SyncClient(
-            self.replica, self.credentials, revocation=lambda: revocation(store), timeout_s=15
+            self.replica,
+            self.credentials,
+            revocation=lambda: revocation(store),
+            timeout_s=15,
+            blobs=self.blobs,
         )
 
     # --- life cycle -------------------------------------------------------------------
@@ -171,12 +178,17 @@ class SyncService:
             port=self._port,
             revocation=lambda: revocation(self.store),
             on_session=self._on_served,
+            blobs=self.blobs,
         ).start()
         event.listen(self.store.sessions, "after_flush", self._on_flush)
         event.listen(self.store.sessions, "after_commit", self._on_commit)
         if self._use_discovery:
             self._start_discovery()
         self.replica.retry_held()  # e.g. entries of a newer schema, after this upgrade
+        try:  # a crash may have come between a received account and the slot file
+            keyslot_sync.refresh_key_slots(self.store)
+        except OSError:
+            log.warning("sync: key-slot file could not be updated")
         self._thread = threading.Thread(target=self._loop, name="sync-loop", daemon=True)
         self._thread.start()
         return self

@@ -7,7 +7,8 @@ loop would need its own thread anyway and buys nothing at this scale.
 
 Frame: ``u32 body length | u8 message type | body``. Session (client C, server S):
 ``C→S HELLO, S→C HELLO, C→S REQUEST, S→C BATCH*… ACK, S→C REQUEST, C→S BATCH*… ACK,
-S→C ACK``. Either side may send ERROR and close. Identity is the TLS certificate; HELLO must
+S→C ACK``, then document content (after the metadata that names it): ``(C→S BLOB_GET,
+S→C BLOB)*, C→S ACK``, one chunk per request so that a cut transfer resumes where it stopped. Either side may send ERROR and close. Identity is the TLS certificate; HELLO must
 carry the same station id, and the revocation list is checked before any data is read.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import selectors
 import socket
 import ssl
@@ -36,7 +38,14 @@ from cms_desktop.sync.batch import (
     encode_batch,
     read_header,
 )
-from cms_desktop.sync.errors import PeerRejected, ProtocolError, RemoteError, SyncError
+from cms_desktop.sync.blobs import BlobStore
+from cms_desktop.sync.errors import (
+    ContentRejected,
+    PeerRejected,
+    ProtocolError,
+    RemoteError,
+    SyncError,
+)
 from cms_desktop.sync.pki import (
     RevocationList,
     StationCredentials,
@@ -49,9 +58,12 @@ from cms_desktop.sync.pki import (
 from cms_desktop.sync.replica import ReplicaStore
 from cms_desktop.sync.vector import VersionVector, missing_ranges
 
+log = logging.getLogger(__name__)
+
 MAX_FRAME = 32 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 30.0
 _FRAME = struct.Struct(">IB")
+_CHUNK_HEAD = struct.Struct(">I")  # total chunks of the content; 0 = not held here
 
 
 class MessageType(IntEnum):
@@ -60,6 +72,8 @@ class MessageType(IntEnum):
     BATCH = 3
     ACK = 4
     ERROR = 5
+    BLOB_GET = 6
+    BLOB = 7
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class SyncReport:
     received: int  # entries newly stored (applied or held)
     sent: int
     schema_notice: str | None = None
+    blobs_fetched: int = 0
+    blobs_pending: int = 0  # content still missing after this session (resumes next time)
 
 
 RevocationSource = Callable[[], RevocationList | None]
@@ -141,8 +157,12 @@ class _Session:
         credentials: StationCredentials,
         signer: Ed25519PrivateKey,
         revocation: RevocationList | None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.sock = sock
+        self.blobs = blobs
+        self.blobs_fetched = 0
+        self.blobs_pending = 0
         self.store = store
         self.credentials = credentials
         self.signer = signer
@@ -259,7 +279,71 @@ class _Session:
 
     def report(self) -> SyncReport:
         notice = schema_notice(self.store.schema_version, self.peer_id, self.peer_schema)
-        return SyncReport(self.peer_id, self.received, self.sent, notice)
+        return SyncReport(
+            self.peer_id, self.received, self.sent, notice, self.blobs_fetched, self.blobs_pending
+        )
+
+    # --- document content -------------------------------------------------------------
+
+    def serve_blobs(self) -> None:
+        """Answer BLOB_GET with one chunk each until the client's ACK."""
+        while True:
+            kind, body = self.expect(MessageType.BLOB_GET, MessageType.ACK)
+            if kind is MessageType.ACK:
+                return
+            try:
+                request = json.loads(body)
+                sha, index = str(request["sha"]), int(request["index"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ProtocolError("Demande de document illisible.") from exc
+            total = self.blobs.total_chunks(sha) if self.blobs is not None else None
+            data = self.blobs.read_chunk(sha, index) if self.blobs is not None else None
+            if total is None or data is None:
+                total, data = 0, b""
+            send_frame(self.sock, MessageType.BLOB, _CHUNK_HEAD.pack(total) + data)
+
+    def fetch_blobs(self) -> None:
+        """Fetch every missing content from the peer, from the first chunk not held yet.
+
+        Each chunk is stored as it comes, so a cut connection loses at most one chunk.
+        Content the peer lacks or that fails its check stays missing for another peer.
+        """
+        if self.blobs is None:
+            send_frame(self.sock, MessageType.ACK, b"{}")
+            return
+        missing = self.blobs.missing()
+        for sha in missing:
+            if self._fetch_one(sha):
+                self.blobs_fetched += 1
+        self.blobs_pending = len(missing) - self.blobs_fetched
+        send_frame(self.sock, MessageType.ACK, b"{}")
+
+    def _fetch_one(self, sha: str) -> bool:
+        assert self.blobs is not None
+        index = self.blobs.next_index(sha)
+        while True:
+            send_frame(self.sock, MessageType.BLOB_GET, _json({"sha": sha, "index": index}))
+            _, body = self.expect(MessageType.BLOB)
+            if len(body) < _CHUNK_HEAD.size:
+                raise ProtocolError("Morceau de document illisible.")
+            (total,) = _CHUNK_HEAD.unpack_from(body)
+            if total == 0 or index >= total:
+                return False  # the peer does not hold it (complete) either
+            try:
+                if self.blobs.write_chunk(sha, index, body[_CHUNK_HEAD.size :], total):
+                    return True
+            except ContentRejected as exc:
+                log.warning(
+                    "sync: content %s… from station %s refused (%s); will ask another station",
+                    sha[:12],
+                    self.peer_id,
+                    exc.reason,
+                )
+                return False
+            following = self.blobs.next_index(sha)
+            if following <= index:  # the store kept nothing new: do not loop on it
+                return False
+            index = following
 
 
 def _drain(sock: socket.socket, limit: int = 1 << 20) -> None:
@@ -294,6 +378,7 @@ def _run_server_session(session: _Session) -> SyncReport:
     session.request_missing()
     session.receive_batches()
     send_frame(session.sock, MessageType.ACK, b"{}")
+    session.serve_blobs()
     return session.report()
 
 
@@ -309,6 +394,7 @@ def _run_client_session(session: _Session, expected_peer: str | None) -> SyncRep
     _, body = session.expect(MessageType.REQUEST)
     session.serve_request(body)
     session.expect(MessageType.ACK)
+    session.fetch_blobs()
     return session.report()
 
 
@@ -330,11 +416,13 @@ class SyncClient:
         credentials: StationCredentials,
         revocation: RevocationSource = _no_revocation,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.store = store
         self.credentials = credentials
         self.revocation = revocation
         self.timeout_s = timeout_s
+        self.blobs = blobs
         self._context = client_context(credentials)
         self._signer = credentials.signing_key()
 
@@ -346,7 +434,12 @@ class SyncClient:
         try:
             with self._context.wrap_socket(raw) as tls:
                 session = _Session(
-                    tls, self.store, self.credentials, self._signer, self.revocation()
+                    tls,
+                    self.store,
+                    self.credentials,
+                    self._signer,
+                    self.revocation(),
+                    self.blobs,
                 )
                 return _run_client_session(session, expected_peer)
         except SyncError:
@@ -369,7 +462,9 @@ class SyncPeerServer:
         revocation: RevocationSource = _no_revocation,
         on_session: Callable[[SyncReport | SyncError], None] | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        blobs: BlobStore | None = None,
     ) -> None:
+        self.blobs = blobs
         self.store = store
         self.credentials = credentials
         self.revocation = revocation
@@ -433,7 +528,12 @@ class SyncPeerServer:
             conn.settimeout(self.timeout_s)
             with self._context.wrap_socket(conn, server_side=True) as tls:
                 session = _Session(
-                    tls, self.store, self.credentials, self._signer, self.revocation()
+                    tls,
+                    self.store,
+                    self.credentials,
+                    self._signer,
+                    self.revocation(),
+                    self.blobs,
                 )
                 outcome = _run_server_session(session)
         except SyncError as exc:

@@ -229,7 +229,7 @@ def test_unreachable_peer_gives_a_french_error(make_station: StationFactory) -> 
 
 
 def test_message_types_are_stable_codes() -> None:
-    assert [kind.value for kind in MessageType] == [1, 2, 3, 4, 5]
+    assert [kind.value for kind in MessageType] == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_concurrent_sessions_relaying_the_same_origin_do_not_conflict(

@@ -21,6 +21,7 @@ from cms_desktop.storage.models.base import (
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
+from cms_desktop.storage.models.key_slots import AccountKeySlot
 from cms_desktop.storage.models.patient import Patient, PatientAld
 from cms_desktop.storage.models.patient_search import PatientSearchKey
 from cms_desktop.storage.models.prescribing import (
@@ -50,6 +51,7 @@ from cms_desktop.storage.models.synthesis import (
 )
 
 __all__ = [
+    "AccountKeySlot",
     "AgendaClosure",
     "AgendaSettings",
     "AllergyRow",

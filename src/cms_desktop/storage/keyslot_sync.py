@@ -1,0 +1,95 @@
+"""Keeps ``keyslots.json`` in line with the replicated ``account_key_slots`` rows.
+
+An account created (or a password reset) on one station adds a row holding the wrapped
+slot; every station that receives it rewrites its own slot file atomically, so the person
+logs in anywhere with the same password. Failed-attempt counters stay per station.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cms_desktop.storage import keyslots
+from cms_desktop.storage.models import AccountKeySlot
+from cms_desktop.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+TABLE = AccountKeySlot.__tablename__
+_KDF_LIMITS = {"time_cost": (1, 20), "memory_cost": (8192, 1 << 21), "parallelism": (1, 16)}
+
+
+def record_slot(session: Session, slot: keyslots.Slot) -> None:
+    """Publish ``slot`` to the other stations (in the caller's transaction)."""
+    body = {"salt": slot.salt, "nonce": slot.nonce, "wrapped": slot.wrapped, "kdf": slot.kdf}
+    session.add(
+        AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
+    )
+
+
+def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
+    try:
+        body: dict[str, Any] = json.loads(row.slot_json)
+        kdf = {name: int(body["kdf"][name]) for name in _KDF_LIMITS}
+        if any(not low <= kdf[n] <= high for n, (low, high) in _KDF_LIMITS.items()):
+            return None
+        slot = keyslots.Slot(
+            login=row.login,
+            kind=row.kind,
+            salt=str(body["salt"]),
+            nonce=str(body["nonce"]),
+            wrapped=str(body["wrapped"]),
+            kdf=kdf,
+        )
+        keyslots.check_slot_encoding(slot)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return slot if row.kind == "user" else None
+
+
+def latest_slots(session: Session) -> dict[str, keyslots.Slot]:
+    """Login → the slot of its newest row (highest version: the same choice everywhere)."""
+    latest: dict[str, AccountKeySlot] = {}
+    for row in session.scalars(select(AccountKeySlot).order_by(AccountKeySlot.version)):
+        latest[row.login] = row
+    out: dict[str, keyslots.Slot] = {}
+    for login, row in latest.items():
+        slot = _parse(row)
+        if slot is None:
+            log.warning("keyslots: replicated slot row %s unreadable, ignored", row.id)
+        else:
+            out[login] = slot
+    return out
+
+
+def refresh_key_slots(store: Store) -> list[str]:
+    """Rewrite the slot file where replicated rows differ from it; returns the logins changed."""
+    with store.read() as session:
+        wanted = latest_slots(session)
+    if not wanted:
+        return []
+    path = store.data_dir.key_slots
+    try:
+        slots = keyslots.load(path)
+    except keyslots.KeySlotError as exc:
+        log.warning("keyslots: slot file not updated (%s)", exc)
+        return []
+    changed: list[str] = []
+    for login, slot in sorted(wanted.items()):
+        held = slots.slots.get(login)
+        if held is not None and (held.salt, held.nonce, held.wrapped) == (
+            slot.salt,
+            slot.nonce,
+            slot.wrapped,
+        ):
+            continue
+        slots.slots[login] = slot  # a new password: this station's counters start afresh
+        changed.append(login)
+    if changed:
+        keyslots.save(path, slots)
+    return changed

@@ -1,0 +1,103 @@
+"""Accounts created or reset after pairing log in on every station once synced."""
+
+from __future__ import annotations
+
+import pytest
+
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services import users
+from cms_desktop.services.errors import ServiceError
+from cms_desktop.services.users import NewUser
+from cms_desktop.storage import keyslots
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.sync import identity
+from cms_desktop.sync.db_store import DbReplicaStore
+from cms_desktop.sync.transport import SyncClient, SyncPeerServer
+from tests.conftest import ADMIN_PASSWORD, Centre
+from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
+
+NEW_PASSWORD = "Nouvelle-Infirmiere-77"
+RESET_PASSWORD = "Autre-Secret-Tres-Long-88"
+
+
+def sync_b_with_a(centre: Centre, joiner_dir: DataDir) -> None:
+    ws_a, _ = centre.login("admin", ADMIN_PASSWORD)
+    ws_b, _ = Centre(joiner_dir, "").login("accueil")
+    try:
+        server = SyncPeerServer(
+            DbReplicaStore(ws_a.store),
+            identity.require_credentials(ws_a.store),
+            host="127.0.0.1",
+            timeout_s=10,
+        ).start()
+        try:
+            SyncClient(
+                DbReplicaStore(ws_b.store), identity.require_credentials(ws_b.store), timeout_s=10
+            ).sync_with("127.0.0.1", server.address[1])
+        finally:
+            server.stop()
+    finally:
+        ws_a.close()
+        ws_b.close()
+
+
+def test_an_account_created_after_pairing_logs_in_on_the_other_station(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    centre, joiner_dir, _ = joined
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        info = users.create_user(
+            ws_a, admin, NewUser("inf.nouvelle", "Infirmière Nouvelle", Role.NURSE, NEW_PASSWORD)
+        )
+    finally:
+        ws_a.close()
+    station_b = Centre(joiner_dir, "")
+    with pytest.raises(ServiceError):  # not yet: B has never heard of this account
+        station_b.login("inf.nouvelle", NEW_PASSWORD)
+    sync_b_with_a(centre, joiner_dir)
+    slot_file = keyslots.load(joiner_dir.key_slots)
+    assert "inf.nouvelle" in slot_file.slots
+    ws_b, actor = station_b.login("inf.nouvelle", NEW_PASSWORD)
+    try:
+        assert actor.user_id == info.id
+    finally:
+        ws_b.close()
+    # A password reset on A: the old password stops working on B, the new one works.
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.reset_password(ws_a, admin, info.id, RESET_PASSWORD)
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    with pytest.raises(ServiceError):
+        station_b.login("inf.nouvelle", NEW_PASSWORD)
+    ws_b, actor = station_b.login("inf.nouvelle", RESET_PASSWORD)
+    ws_b.close()
+    # Other accounts' slots on B are untouched.
+    ws_b, _ = station_b.login("accueil")
+    ws_b.close()
+
+
+def test_the_replicated_row_never_holds_the_database_key(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    centre, _, _ = joined
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.create_user(
+            ws_a, admin, NewUser("inf.deux", "Infirmier Deux", Role.NURSE, NEW_PASSWORD)
+        )
+        from sqlalchemy import select
+
+        from cms_desktop.storage.models import AccountKeySlot, OpLogRow
+
+        with ws_a.store.read() as session:
+            rows = session.scalars(select(AccountKeySlot)).all()
+            logged = " ".join(r.values_json for r in session.scalars(select(OpLogRow)).all())
+        assert "inf.deux" in {r.login for r in rows}
+        key_forms = (ws_a.key.hex(), __import__("base64").b64encode(ws_a.key).decode())
+        for text in (rows[0].slot_json, logged):
+            assert not any(form in text for form in key_forms)
+    finally:
+        ws_a.close()
