@@ -166,7 +166,7 @@ class AgendaPage(QWidget):
         splitter.addWidget(self.waiting)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1000, 500])
+        splitter.setSizes([1100, 390])  # the agenda gets the room; the list stays readable
         box = QVBoxLayout(self)
         box.setContentsMargins(12, 10, 12, 10)
         box.addWidget(self.title)
