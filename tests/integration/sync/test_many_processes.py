@@ -34,6 +34,7 @@ from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
 from cms_desktop.sync.pairing import PairingCode
 from cms_desktop.sync.pairing_net import PairingServer, join_centre
+from cms_desktop.sync.service import SyncService, SyncState
 from tests.conftest import Centre
 from tests.integration.sync.station_child import canonical_dump
 
@@ -335,3 +336,42 @@ def test_stations_as_processes_converge_after_edits_cuts_and_kills(
 ) -> None:
     world = run_scenario(centre, tmp_path, count, interval)
     assert len(world.notes) >= 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a peer address dropped from the fixed list keeps its never-reached placeholder row, "
+    "so the station reports « poste injoignable » forever (seen after the cut-off group above "
+    "went back to its usual ports)",
+)
+def test_an_address_dropped_from_the_peer_list_is_not_unreachable_forever(
+    centre: Centre, tmp_path: Path
+) -> None:
+    dirs, _, _ = pair_stations(centre, tmp_path, 2)
+    ws_a, _ = centre.login("dr.test")
+    ws_b, _ = Centre(dirs[1], "").login("dr.test")
+    try:
+        service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False)
+        service_a.start()
+        try:
+            # A typo in the fixed list: nobody answers there.
+            identity.set_static_peers(ws_b.store, f"127.0.0.1:{free_ports(1)[0]}")
+            first = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False)
+            first.start()
+            try:
+                assert first.sync_now().state is SyncState.UNREACHABLE
+            finally:
+                first.stop()
+            # Fixed: the list now names the reachable station only.
+            identity.set_static_peers(ws_b.store, f"127.0.0.1:{service_a.address[1]}")
+            fixed = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False)
+            fixed.start()
+            try:
+                assert fixed.sync_now().state is SyncState.UP_TO_DATE
+            finally:
+                fixed.stop()
+        finally:
+            service_a.stop()
+    finally:
+        ws_a.close()
+        ws_b.close()
