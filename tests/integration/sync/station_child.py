@@ -2,7 +2,7 @@
 
 It logs in as the doctor, sets its listen port and fixed peer list (no zeroconf), starts a
 ``SyncService`` and then takes one JSON command per line on stdin (write a signed note,
-create or edit a patient, report a digest of its replicated data) and answers one JSON line
+create or edit a patient, look a note up, report a digest of its replicated data) and answers one JSON line
 on stdout. ``{"op": "quit"}``, end of input or SIGTERM stop it cleanly.
 
 Usage: ``python -m tests.integration.sync.station_child DATA_DIR PORT PEERS INTERVAL``.
@@ -25,7 +25,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import keyslots
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Patient
+from cms_desktop.storage.models import Consultation, Patient
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
 from cms_desktop.sync.service import SyncService
@@ -101,6 +101,9 @@ def handle(ws: Workspace, actor: Actor, service: SyncService, cmd: dict[str, Any
         return {"id": new_patient(ws, cmd["name"])}
     if op == "edit":
         return {"ok": edit_patient(ws, cmd["patient"], cmd["field"], cmd["value"])}
+    if op == "has_note":
+        with ws.store.read() as session:
+            return {"found": session.get(Consultation, cmd["id"]) is not None}
     if op == "digest":
         return digest(ws, service)
     if op == "sync":
