@@ -79,8 +79,14 @@ class Child:
         )
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        ready = self._answer()
-        assert ready == {"ready": port}, ready
+        try:
+            ready = self._answer()
+            assert ready == {"ready": port}, ready
+        except BaseException:
+            self.proc.kill()  # never leave a half-started station behind
+            self.proc.wait(timeout=REPLY_TIMEOUT_S)
+            self.log.close()
+            raise
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
