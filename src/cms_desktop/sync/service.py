@@ -258,12 +258,23 @@ class SyncService:
         """One pass with every known peer; returns the new status."""
         with self._pass_lock:
             self.replica.retry_held()
-            for peer in self.directory.peers():
+            peers = self.directory.peers()
+            self._forget_dropped_addresses(peers)
+            for peer in peers:
                 self._sync_with(peer)
         status = self.status()
         if self.on_status is not None:
             self.on_status(status)
         return status
+
+    def _forget_dropped_addresses(self, peers: list[PeerAddress]) -> None:
+        """A fixed-list address that never answered and is no longer listed (a corrected
+        typo, a station moved) must not keep the status at « injoignable » for ever."""
+        listed = {f"{p.host}:{p.port}" for p in peers if not p.station_id}
+        with self.store.write() as session:
+            for row in session.scalars(select(SyncPeer).where(SyncPeer.last_contact.is_(None))):
+                if row.station_id == f"{row.host}:{row.port}" and row.station_id not in listed:
+                    session.delete(row)
 
     def _sync_with(self, peer: PeerAddress) -> None:
         own = self.replica.vector().seq(self.store.station_id)

@@ -353,12 +353,6 @@ def test_stations_as_processes_converge_after_edits_cuts_and_kills(
     run_scenario(centre, tmp_path, count, interval)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a peer address dropped from the fixed list keeps its never-reached placeholder row, "
-    "so the station reports « poste injoignable » forever (seen after the cut-off group above "
-    "went back to its usual ports)",
-)
 def test_an_address_dropped_from_the_peer_list_is_not_unreachable_forever(
     centre: Centre, tmp_path: Path
 ) -> None:
