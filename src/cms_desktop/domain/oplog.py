@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -42,6 +42,9 @@ class OpEntry:
     base: str | None
     prev_hash: str
     hash: str = field(default="")
+    # The canonical JSON of ``values`` as received in a batch, so that storing the entry
+    # does not encode it again; None for entries built locally. Not part of the entry.
+    encoded_values: str | None = field(default=None, compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -77,8 +80,13 @@ class OpEntry:
         )
 
 
+# One encoder for every call: ``json.dumps`` with options builds a new encoder each time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Sorted keys, no spaces, UTF-8: the same bytes on every station for the same data."""
+    return _CANONICAL.encode(data).encode()
 
 
 def compute_hash(entry: OpEntry) -> str:
@@ -87,7 +95,7 @@ def compute_hash(entry: OpEntry) -> str:
 
 def seal(entry: OpEntry) -> OpEntry:
     """Return the entry with its hash filled in."""
-    return OpEntry(**{**entry.__dict__, "hash": compute_hash(entry)})
+    return replace(entry, hash=compute_hash(entry))
 
 
 def verify_chain(entries: Iterable[OpEntry], last_seq: int, last_hash: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from cms_desktop.domain.oplog import ChainError, OpEntry, canonical_json, compute_hash, verify_chain
+from cms_desktop.domain.oplog import OpEntry, OpKind, canonical_json, compute_hash
 from cms_desktop.sync.errors import SyncError
 
 MAGIC = b"CMSB"
@@ -152,16 +152,33 @@ def decode_batch(
         key.verify(data[end:], data[:end])
     except InvalidSignature as exc:
         raise BatchRejected(RejectReason.BAD_SIGNATURE, where) from exc
-    entries = _parse_entries(payload, header, where)
-    return _new_tail(entries, last_seq, last_hash, where)
+    entries, digests = _parse_entries(payload, header, where)
+    return _new_tail(entries, digests, last_seq, last_hash, where)
 
 
-def _parse_entries(payload: bytes, header: Mapping[str, Any], where: str) -> list[OpEntry]:
+_KINDS = {str(kind): kind for kind in OpKind}
+_ENTRY_KEYS = frozenset(
+    ("origin", "seq", "hlc", "schema", "entity", "row_id", "op", "values", "base", "prev_hash")
+) | {"hash"}
+_HASH_FIELD = b',"hash":"'  # canonical JSON: sorted keys, "hash" right after "entity"
+_VALUES_FIELD = b',"values":'  # ... and "values" last
+
+
+def _parse_entries(
+    payload: bytes, header: Mapping[str, Any], where: str
+) -> tuple[list[OpEntry], list[str]]:
+    """The entries and the SHA-256 of each one's body, hashed as received.
+
+    The payload must be exactly the canonical encoding of its entries (checked with one
+    encoding of the whole batch), so the received bytes minus the ``hash`` field are the
+    bytes ``compute_hash`` would hash: no entry is encoded again, one by one.
+    """
+    joined = b"[" + payload.replace(b"\n", b",") + b"]"
     try:
         # Canonical JSON escapes control characters, so a raw newline only ever separates
         # entries; parsing the lines as one array is three times faster than line by line.
-        rows = json.loads(b"[" + payload.replace(b"\n", b",") + b"]")
-        entries = [OpEntry.from_dict(row) for row in rows]
+        rows = json.loads(joined)
+        entries = [_entry(row) for row in rows]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BatchRejected(RejectReason.MALFORMED, where) from exc
     count, first, last = header["count"], header["first"], header["last"]
@@ -171,20 +188,60 @@ def _parse_entries(payload: bytes, header: Mapping[str, Any], where: str) -> lis
         or entries[0].seq != first
         or entries[-1].seq != last
         or any(entry.origin != header["origin"] for entry in entries)
+        or canonical_json(rows) != joined
     ):
         raise BatchRejected(RejectReason.MALFORMED, where)
-    return entries
+    digests: list[str] = []
+    sha256 = hashlib.sha256
+    for index, line in enumerate(payload.split(b"\n")):
+        # A '",' pair never occurs inside a JSON string (quotes are escaped), and only
+        # "base" and "entity" (strings) come before "hash": the first match is the field.
+        at = line.find(_HASH_FIELD) + 1
+        digests.append(sha256(line[:at] + line[at + len(_HASH_FIELD) + 65 :]).hexdigest())
+        start = line.find(_VALUES_FIELD) + len(_VALUES_FIELD)
+        object.__setattr__(entries[index], "encoded_values", line[start:-1].decode())
+    return entries, digests
 
 
-def _new_tail(entries: list[OpEntry], last_seq: int, last_hash: str, where: str) -> list[OpEntry]:
+def _entry(row: dict[str, Any]) -> OpEntry:
+    """An entry from its decoded JSON object; exact keys and types, else MALFORMED."""
+    if type(row) is not dict or row.keys() != _ENTRY_KEYS:
+        raise ValueError("entry keys")
+    seq, schema, values, base = row["seq"], row["schema"], row["values"], row["base"]
+    if type(seq) is not int or type(schema) is not int or type(values) is not dict:
+        raise ValueError("entry types")
+    if base is not None and type(base) is not str:
+        raise ValueError("entry base")
+    strings = (row["origin"], row["hlc"], row["entity"], row["row_id"])
+    if any(type(value) is not str for value in (*strings, row["prev_hash"], row["hash"])):
+        raise ValueError("entry types")
+    return OpEntry(
+        row["origin"],
+        seq,
+        row["hlc"],
+        schema,
+        row["entity"],
+        row["row_id"],
+        _KINDS[row["op"]],
+        values,
+        base,
+        row["prev_hash"],
+        row["hash"],
+    )
+
+
+def _new_tail(
+    entries: list[OpEntry], digests: list[str], last_seq: int, last_hash: str, where: str
+) -> list[OpEntry]:
     first = entries[0]
     if first.seq > last_seq + 1:
         raise BatchRejected(RejectReason.GAP, f"{where}, attendu {last_seq + 1}")
-    try:
-        # The batch must be internally sound even where it overlaps what we already hold.
-        verify_chain(entries, first.seq - 1, first.prev_hash)
-    except ChainError as exc:
-        raise _classify(entries, where) from exc
+    # The batch must be internally sound even where it overlaps what we already hold.
+    seq, prev = first.seq - 1, first.prev_hash
+    for entry, digest in zip(entries, digests, strict=True):
+        if entry.seq != seq + 1 or entry.prev_hash != prev or entry.hash != digest:
+            raise _classify(entries, where)
+        seq, prev = entry.seq, entry.hash
     if first.seq == last_seq + 1:
         if first.prev_hash != last_hash:
             raise BatchRejected(RejectReason.BROKEN_CHAIN, f"{where}, à {first.seq}")

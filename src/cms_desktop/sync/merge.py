@@ -24,11 +24,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Float,
-    Integer,
-    String,
-    Text,
     bindparam,
     delete,
     insert,
@@ -44,6 +39,7 @@ from cms_desktop.domain.oplog import JsonValue, OpEntry, OpKind
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models import OpLogRow, SyncConflict, SyncHeld, utcnow
 from cms_desktop.storage.oplog_capture import ReplicationContext
+from cms_desktop.sync.rows import insert_groups
 from cms_desktop.sync.tables import TableInfo, table_info
 
 log = logging.getLogger(__name__)
@@ -213,7 +209,9 @@ class Merger:
                 e.entity,
                 e.row_id,
                 str(e.op),
-                json.dumps(e.values, ensure_ascii=False),
+                e.encoded_values
+                if e.encoded_values is not None
+                else json.dumps(e.values, ensure_ascii=False),
                 e.base,
                 e.prev_hash,
                 e.hash,
@@ -263,11 +261,21 @@ class Merger:
         for entity, group in by_entity.items():
             info = table_info(entity)
             assert info is not None
-            stmt = sqlite_insert(info.table).on_conflict_do_nothing(index_elements=["id"])
-            rows = [_decode_row(info, e.values, e.row_id) for e in group]
-            if not self._try(self.conn.execute, stmt, rows):
-                for entry, row in zip(group, rows, strict=True):
-                    if not self._try(self.conn.execute, stmt, [row]):
+            clashes += self._insert_rows(info, group, ignore_existing=True)
+        return clashes
+
+    def _insert_rows(
+        self, info: TableInfo, entries: list[OpEntry], *, ignore_existing: bool
+    ) -> list[OpEntry]:
+        """New rows in one executemany per column set; the entries that clashed."""
+        clashes: list[OpEntry] = []
+        execute = self.conn.exec_driver_sql
+        for sql, rows in insert_groups(
+            info, self.conn.dialect, entries, ignore_existing=ignore_existing
+        ):
+            if not self._try(execute, sql, [params for _, params in rows]):
+                for entry, params in rows:
+                    if not self._try(execute, sql, [params]):
                         clashes.append(entry)
         return clashes
 
@@ -290,7 +298,7 @@ class Merger:
             groups[(entry.entity, entry.row_id)].append(entry)
         existing = self._existing_rows(groups)
         clashes: list[OpEntry] = []
-        fresh: dict[str, list[tuple[OpEntry, dict[str, Any]]]] = defaultdict(list)
+        fresh: dict[str, list[OpEntry]] = defaultdict(list)
         rework: list[tuple[TableInfo, str, list[OpEntry]]] = []
         for (entity, row_id), group in groups.items():
             info = table_info(entity)
@@ -300,7 +308,7 @@ class Merger:
                 and len(group) == 1
                 and group[0].op is OpKind.INSERT
             ):
-                fresh[entity].append((group[0], _decode_row(info, group[0].values, row_id)))
+                fresh[entity].append(group[0])
             else:
                 rework.append((info, row_id, group))
         # New rows first: a conflict that the rework below detects may arrive in this very
@@ -308,11 +316,7 @@ class Merger:
         for entity, items in fresh.items():
             info = table_info(entity)
             assert info is not None
-            stmt = insert(info.table)
-            if not self._try(self.conn.execute, stmt, [row for _, row in items]):
-                for entry, row in items:
-                    if not self._try(self.conn.execute, stmt, [row]):
-                        clashes.append(entry)
+            clashes += self._insert_rows(info, items, ignore_existing=False)
         histories = self._histories([(info.name, row_id) for info, row_id, _ in rework])
         # One savepoint for all reworked rows; row by row only if a uniqueness rule bites.
         if not self._try(self._rework_all, rework, existing, histories):
@@ -485,34 +489,6 @@ def _write_statement(info: TableInfo, exists: bool, keys: tuple[str, ...]) -> An
     if exists:
         return update(info.table).where(id_column == bindparam("_row_id")).values(columns)
     return insert(info.table).values({**columns, id_column.name: bindparam("_row_id")})
-
-
-_DECODERS: dict[str, dict[str, tuple[str, Any]]] = {}
-
-
-def _decoders(info: TableInfo) -> dict[str, tuple[str, Any]]:
-    """key → (column name, column to decode with, or None when JSON already fits)."""
-    found = _DECODERS.get(info.name)
-    if found is None:
-        plain = (String, Text, Integer, Boolean, Float)
-        found = {
-            key: (str(column.name), None if isinstance(column.type, plain) else column)
-            for key, column in info.columns.items()
-        }
-        _DECODERS[info.name] = found
-    return found
-
-
-def _decode_row(info: TableInfo, values: Any, row_id: str) -> dict[str, Any]:
-    decoders = _decoders(info)
-    row: dict[str, Any] = {}
-    for key, value in values.items():
-        target = decoders.get(key)
-        if target is not None:
-            name, column = target
-            row[name] = value if column is None or value is None else decode_value(column, value)
-    row[info.column_name("id")] = row_id
-    return row
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
