@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from cms_desktop.domain.oplog import OpEntry, OpKind, canonical_json, compute_hash
+from cms_desktop.domain.oplog import OpEntry, OpKind, canonical_json
 from cms_desktop.sync.errors import SyncError
 
 MAGIC = b"CMSB"
@@ -161,23 +161,24 @@ _ENTRY_KEYS = frozenset(
     ("origin", "seq", "hlc", "schema", "entity", "row_id", "op", "values", "base", "prev_hash")
 ) | {"hash"}
 _HASH_FIELD = b',"hash":"'  # canonical JSON: sorted keys, "hash" right after "entity"
+_HASH_FIELD_LEN = len('"hash":"",') + 64
 _VALUES_FIELD = b',"values":'  # ... and "values" last
 
 
 def _parse_entries(
     payload: bytes, header: Mapping[str, Any], where: str
 ) -> tuple[list[OpEntry], list[str]]:
-    """The entries and the SHA-256 of each one's body, hashed as received.
+    """The entries and the SHA-256 of each one's body, hashed as received (not re-encoded).
 
-    The payload must be exactly the canonical encoding of its entries (checked with one
-    encoding of the whole batch), so the received bytes minus the ``hash`` field are the
-    bytes ``compute_hash`` would hash: no entry is encoded again, one by one.
+    A line is ``canonical_json(entry.to_dict())``: the line minus its ``"hash":"…",``
+    field is the body its origin hashed. An entry is accepted only if those bytes hash to
+    its chained hash, so what is parsed is exactly what the origin sealed; a relay cannot
+    reformat or alter a line without breaking the chain.
     """
-    joined = b"[" + payload.replace(b"\n", b",") + b"]"
     try:
         # Canonical JSON escapes control characters, so a raw newline only ever separates
         # entries; parsing the lines as one array is three times faster than line by line.
-        rows = json.loads(joined)
+        rows = json.loads(b"[" + payload.replace(b"\n", b",") + b"]")
         entries = [_entry(row) for row in rows]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BatchRejected(RejectReason.MALFORMED, where) from exc
@@ -188,18 +189,19 @@ def _parse_entries(
         or entries[0].seq != first
         or entries[-1].seq != last
         or any(entry.origin != header["origin"] for entry in entries)
-        or canonical_json(rows) != joined
     ):
         raise BatchRejected(RejectReason.MALFORMED, where)
     digests: list[str] = []
     sha256 = hashlib.sha256
-    for index, line in enumerate(payload.split(b"\n")):
+    for entry, line in zip(entries, payload.split(b"\n"), strict=True):
         # A '",' pair never occurs inside a JSON string (quotes are escaped), and only
-        # "base" and "entity" (strings) come before "hash": the first match is the field.
+        # "base" and "entity" (strings or null) come before "hash": the first match is
+        # the field. A line that is not canonical simply fails the hash comparison.
         at = line.find(_HASH_FIELD) + 1
-        digests.append(sha256(line[:at] + line[at + len(_HASH_FIELD) + 65 :]).hexdigest())
+        digests.append(sha256(line[:at] + line[at + _HASH_FIELD_LEN :]).hexdigest())
+        # "values" is the last key: the rest of the line is its canonical JSON.
         start = line.find(_VALUES_FIELD) + len(_VALUES_FIELD)
-        object.__setattr__(entries[index], "encoded_values", line[start:-1].decode())
+        object.__setattr__(entry, "encoded_values", line[start:-1].decode())
     return entries, digests
 
 
@@ -207,23 +209,29 @@ def _entry(row: dict[str, Any]) -> OpEntry:
     """An entry from its decoded JSON object; exact keys and types, else MALFORMED."""
     if type(row) is not dict or row.keys() != _ENTRY_KEYS:
         raise ValueError("entry keys")
-    seq, schema, values, base = row["seq"], row["schema"], row["values"], row["base"]
-    if type(seq) is not int or type(schema) is not int or type(values) is not dict:
-        raise ValueError("entry types")
-    if base is not None and type(base) is not str:
-        raise ValueError("entry base")
-    strings = (row["origin"], row["hlc"], row["entity"], row["row_id"])
-    if any(type(value) is not str for value in (*strings, row["prev_hash"], row["hash"])):
+    base = row["base"]
+    if not (
+        type(row["seq"]) is int
+        and type(row["schema"]) is int
+        and type(row["values"]) is dict
+        and (base is None or type(base) is str)
+        and type(row["origin"]) is str
+        and type(row["hlc"]) is str
+        and type(row["entity"]) is str
+        and type(row["row_id"]) is str
+        and type(row["prev_hash"]) is str
+        and type(row["hash"]) is str
+    ):
         raise ValueError("entry types")
     return OpEntry(
         row["origin"],
-        seq,
+        row["seq"],
         row["hlc"],
-        schema,
+        row["schema"],
         row["entity"],
         row["row_id"],
         _KINDS[row["op"]],
-        values,
+        row["values"],
         base,
         row["prev_hash"],
         row["hash"],
@@ -240,7 +248,7 @@ def _new_tail(
     seq, prev = first.seq - 1, first.prev_hash
     for entry, digest in zip(entries, digests, strict=True):
         if entry.seq != seq + 1 or entry.prev_hash != prev or entry.hash != digest:
-            raise _classify(entries, where)
+            raise _classify(entries, digests, where)
         seq, prev = entry.seq, entry.hash
     if first.seq == last_seq + 1:
         if first.prev_hash != last_hash:
@@ -253,14 +261,15 @@ def _new_tail(
     return entries[index + 1 :]
 
 
-def _classify(entries: Sequence[OpEntry], where: str) -> BatchRejected:
+def _classify(entries: Sequence[OpEntry], digests: Sequence[str], where: str) -> BatchRejected:
     seq, prev = entries[0].seq - 1, entries[0].prev_hash
-    for entry in entries:
+    for entry, digest in zip(entries, digests, strict=True):
         if entry.seq != seq + 1:
             return BatchRejected(RejectReason.GAP, f"{where}, attendu {seq + 1}")
         if entry.prev_hash != prev:
             return BatchRejected(RejectReason.BROKEN_CHAIN, f"{where}, à {entry.seq}")
-        if compute_hash(entry) != entry.hash:
+        # The received bytes are not what the origin sealed (altered, or re-encoded).
+        if digest != entry.hash:
             return BatchRejected(RejectReason.ALTERED_ENTRY, f"{where}, à {entry.seq}")
         seq, prev = entry.seq, entry.hash
     return BatchRejected(RejectReason.BROKEN_CHAIN, where)

@@ -204,3 +204,37 @@ def test_any_single_byte_change_is_rejected(data: st.DataObject) -> None:
     tampered[position] ^= flip
     with pytest.raises(BatchRejected):
         decode_batch(bytes(tampered), KEYS, 0, GENESIS_HASH)
+
+
+def _reformatted(entries: list[OpEntry], index: int, line: bytes) -> bytes:
+    lines = payload_of(entries).split(b"\n")
+    lines[index] = line
+    return resign(header_of(entries), b"\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        # same content, other spacing
+        lambda d, raw: json.dumps(d, sort_keys=True, ensure_ascii=False).encode(),
+        # same content, other key order
+        lambda d, raw: json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode(),
+        # a second "values" key after the sealed one: JSON keeps the last one
+        lambda d, raw: raw[:-1] + b',"values":{"nom_usage":"Autre"}}',
+        # a second "hash" key before the real one
+        lambda d, raw: raw.replace(b'"hash":"', b'"hash":"0","hash":"', 1),
+        # a space after the hash field, where the decoder slices the line
+        lambda d, raw: raw.replace(b'","hlc":', b'", "hlc":', 1),
+    ],
+    ids=["spacing", "key-order", "duplicate-values", "duplicate-hash", "space-after-hash"],
+)
+def test_a_line_not_byte_identical_to_what_was_sealed_is_refused(rewrite: object) -> None:
+    # The decoder hashes each line as received (minus its hash field) instead of
+    # re-encoding it: any other encoding of the entry, even with the same values, must fail.
+    entries = list(CHAIN[:5])
+    raw = canonical_json(entries[2].to_dict())
+    line = rewrite(entries[2].to_dict(), raw)  # type: ignore[operator]
+    assert line != raw
+    with pytest.raises(BatchRejected) as caught:
+        decode_batch(_reformatted(entries, 2, line), KEYS, 0, GENESIS_HASH)
+    assert caught.value.reason in {RejectReason.MALFORMED, RejectReason.ALTERED_ENTRY}
