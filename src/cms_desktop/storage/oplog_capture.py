@@ -17,7 +17,7 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
-from cms_desktop.domain.oplog import GENESIS_HASH, OpEntry, OpKind, seal
+from cms_desktop.domain.oplog import GENESIS_HASH, OpEntry, OpKind, canonical_json, seal
 from cms_desktop.storage.codec import row_values
 from cms_desktop.storage.models.base import Replicated, Replication, utcnow
 from cms_desktop.storage.models.core import OpLogRow
@@ -128,7 +128,9 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
                 "entity": entry.entity,
                 "row_id": entry.row_id,
                 "op": str(entry.op),
-                "values_json": json.dumps(dict(entry.values), ensure_ascii=False),
+                # Canonical, as received entries are stored: a batch can then carry the
+                # stored text as it is (see ``stored_values_if_canonical``).
+                "values_json": canonical_json(dict(entry.values)).decode(),
                 "base": entry.base,
                 "prev_hash": entry.prev_hash,
                 "hash": entry.hash,
@@ -136,6 +138,21 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
             }
         )
     conn.execute(insert(OpLogRow), rows)
+
+
+def stored_values_if_canonical(text: str) -> str | None:
+    """``text`` if it is the canonical JSON of its values, else None.
+
+    Entries are stored canonical (sorted keys, no spaces) since the sync fast path; older
+    rows were written by ``json.dumps`` with its default ``": "`` separator, which always
+    follows the first key of a non-empty object (keys are column names, never quoted).
+    """
+    if text == "{}":
+        return text
+    end = text.find('":', 2)
+    if not text.startswith('{"') or end < 0 or text[end + 2 : end + 3] == " ":
+        return None
+    return text
 
 
 def entry_from_row(row: OpLogRow) -> OpEntry:

@@ -9,6 +9,7 @@ local op-log so that this station relays them (A and C converge through B).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -18,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry
+from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import OpLogRow, SyncHeld, SyncVector
-from cms_desktop.storage.oplog_capture import entry_from_row
+from cms_desktop.storage.oplog_capture import entry_from_row, stored_values_if_canonical
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.failpoints import failpoint
 from cms_desktop.sync.hooks import run_post_merge
@@ -88,14 +89,44 @@ class DbReplicaStore:
         return VersionVector(seqs)
 
     def entries_since(self, origin: str, after_seq: int, limit: int) -> list[OpEntry]:
+        # Plain tuples, not ORM objects: this feeds every batch a station sends.
         with self.store.read() as session:
-            rows = session.scalars(
-                select(OpLogRow)
+            rows = session.execute(
+                select(
+                    OpLogRow.origin,
+                    OpLogRow.seq,
+                    OpLogRow.hlc,
+                    OpLogRow.schema,
+                    OpLogRow.entity,
+                    OpLogRow.row_id,
+                    OpLogRow.op,
+                    OpLogRow.values_json,
+                    OpLogRow.base,
+                    OpLogRow.prev_hash,
+                    OpLogRow.hash,
+                )
                 .where(OpLogRow.origin == origin, OpLogRow.seq > after_seq)
                 .order_by(OpLogRow.seq)
                 .limit(max(limit, 0))
             ).all()
-            return [entry_from_row(row) for row in rows]
+        kinds = {str(kind): kind for kind in OpKind}
+        return [
+            OpEntry(
+                o,
+                s,
+                h,
+                sc,
+                ent,
+                rid,
+                kinds[op],
+                json.loads(vj),
+                base,
+                prev,
+                hsh,
+                encoded_values=stored_values_if_canonical(vj),
+            )
+            for o, s, h, sc, ent, rid, op, vj, base, prev, hsh in rows
+        ]
 
     def chain_tip(self, origin: str) -> tuple[int, str]:
         with self.store.read() as session:

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.hlc import MAX_FUTURE_SKEW_MS, HlcTimestamp
-from cms_desktop.domain.oplog import JsonValue, OpEntry, OpKind
+from cms_desktop.domain.oplog import JsonValue, OpEntry, OpKind, canonical_json
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models import OpLogRow, SyncConflict, SyncHeld, utcnow
 from cms_desktop.storage.oplog_capture import ReplicationContext
@@ -211,7 +211,7 @@ class Merger:
                 str(e.op),
                 e.encoded_values
                 if e.encoded_values is not None
-                else json.dumps(e.values, ensure_ascii=False),
+                else canonical_json(dict(e.values)).decode(),
                 e.base,
                 e.prev_hash,
                 e.hash,
