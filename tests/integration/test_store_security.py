@@ -147,3 +147,61 @@ def test_unwritable_data_directory_is_reported(centre: Centre, tmp_path) -> None
         target = DataDir(locked / "x")
     with pytest.raises(StoreUnavailable, match="accessible en écriture"):
         setup.initialise_centre(target, setup.CentreDraft(name="X"), "admin", "A", ADMIN_PASSWORD)
+
+
+def test_a_slot_written_during_a_failed_login_is_kept(
+    centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sync thread writes a replicated slot (a password set on another station) while
+    # the login screen is checking a wrong password: neither change may erase the other.
+    ws, _ = centre.login("admin", ADMIN_PASSWORD)
+    new_slot = keyslots.make_slot(ws.centre_id, "nouveau", "user", STAFF_PASSWORD, ws.key)
+    ws.close()
+    path = centre.data_dir.key_slots
+    real_unwrap = keyslots.unwrap
+
+    def unwrap_while_sync_writes(slots: keyslots.SlotFile, login_name: str, secret: str) -> bytes:
+        keyslots.update(path, lambda fresh: fresh.slots.__setitem__("nouveau", new_slot))
+        return real_unwrap(slots, login_name, secret)
+
+    monkeypatch.setattr(keyslots, "unwrap", unwrap_while_sync_writes)
+    with pytest.raises(LoginFailed):
+        login(centre.data_dir, "dr.test", "nope")
+    after = keyslots.load(path)
+    assert after.slots["nouveau"].wrapped == new_slot.wrapped
+    assert after.slots["dr.test"].failed == 1
+    assert [e["action"] for e in after.pending_events] == ["login_failed"]
+
+
+def test_slot_file_updates_from_threads_and_processes_are_all_kept(centre: Centre) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    path = centre.data_dir.key_slots
+
+    def add_events(tag: str, count: int) -> None:
+        for i in range(count):
+            keyslots.update(
+                path, lambda fresh, i=i: fresh.pending_events.append({"action": f"{tag}-{i}"})
+            )
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from cms_desktop.storage import keyslots\n"
+            "for i in range(40):\n"
+            "    keyslots.update(Path(sys.argv[1]), lambda f, i=i: f.pending_events.append("
+            "{'action': f'proc-{i}'}))",
+            str(path),
+        ]
+    )
+    threads = [threading.Thread(target=add_events, args=(f"t{n}", 20)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert child.wait(60) == 0
+    actions = {e["action"] for e in keyslots.load(path).pending_events}
+    assert len(actions) == 4 * 20 + 40

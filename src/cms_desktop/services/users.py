@@ -11,7 +11,7 @@ from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
-from cms_desktop.services.workspace import Workspace, hash_password, load_slots
+from cms_desktop.services.workspace import Workspace, hash_password, load_slots, set_slot
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.models import User
 
@@ -111,9 +111,9 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
             details={"role": user.role},
         )
         # The slot is written before the commit: if it fails, the account is not created.
-        slots.slots[login] = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
-        keyslot_sync.record_slot(session, slots.slots[login])  # other stations get it too
-        keyslots.save(ws.data_dir.key_slots, slots)
+        slot = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
+        keyslot_sync.record_slot(session, slot)  # other stations get it too
+        set_slot(ws, login, slot)
         return _info(user)
 
 
@@ -169,7 +169,7 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
     """An administrator sets a new password; only that user's key slot is re-wrapped."""
     if user_id != actor.user_id:
         actor.require(Permission.USERS_MANAGE)
-    slots = load_slots(ws.data_dir)
+    load_slots(ws.data_dir)  # a missing or damaged slot file fails here, in French
     with ws.store.write() as session:
         user = _get(session, user_id)
         _check_password(new_password, user.login)
@@ -183,8 +183,6 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             target_type="user",
             target_id=user.id,
         )
-        slots.slots[user.login] = keyslots.make_slot(
-            ws.centre_id, user.login, "user", new_password, ws.key
-        )
-        keyslot_sync.record_slot(session, slots.slots[user.login])
-        keyslots.save(ws.data_dir.key_slots, slots)
+        slot = keyslots.make_slot(ws.centre_id, user.login, "user", new_password, ws.key)
+        keyslot_sync.record_slot(session, slot)
+        set_slot(ws, user.login, slot)

@@ -6,9 +6,10 @@ application runs so that an administrator can add a key slot for a new account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -44,6 +45,9 @@ class Workspace:
         self.store.close()
 
 
+T = TypeVar("T")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -63,13 +67,23 @@ def load_slots(data_dir: DataDir) -> keyslots.SlotFile:
         ) from None
 
 
-def _save_slots(data_dir: DataDir, slots: keyslots.SlotFile) -> None:
+def _update_slots(data_dir: DataDir, change: Callable[[keyslots.SlotFile], T]) -> T:
+    """Change the slot file under its lock, on a fresh copy (the sync thread may have
+    written a replicated slot since this login started)."""
     try:
-        keyslots.save(data_dir.key_slots, slots)
+        return keyslots.update(data_dir.key_slots, change)
+    except keyslots.KeySlotError:
+        load_slots(data_dir)  # raises the French message for a missing or damaged file
+        raise
     except OSError as exc:
         raise StoreUnavailable(
             f"Impossible d'écrire dans le dossier de données {data_dir.path} : {exc.strerror}."
         ) from None
+
+
+def set_slot(workspace: Workspace, login: str, slot: keyslots.Slot) -> None:
+    """Store a user's new key slot on this station (under the file's lock)."""
+    _update_slots(workspace.data_dir, lambda fresh: fresh.slots.__setitem__(login, slot))
 
 
 def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
@@ -113,10 +127,12 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     try:
         keyslots.check_not_locked(slots, login_name, now)
     except keyslots.AccountLocked as exc:
-        slots.pending_events.append(
-            {"action": "login_refused_locked", "login": login_name, "at": now.isoformat()}
+        _update_slots(
+            data_dir,
+            lambda fresh: fresh.pending_events.append(
+                {"action": "login_refused_locked", "login": login_name, "at": now.isoformat()}
+            ),
         )
-        _save_slots(data_dir, slots)
         minutes = max(1, int((exc.until - now).total_seconds() // 60) + 1)
         raise LoginFailed(
             f"Compte verrouillé après plusieurs mots de passe erronés. Réessayez dans {minutes} min."
@@ -126,15 +142,19 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
             raise keyslots.BadCredentials(login_name)
         key = keyslots.unwrap(slots, login_name, password)
     except keyslots.BadCredentials:
-        locked = keyslots.record_failure(slots, login_name, now)
-        slots.pending_events.append(
-            {"action": "login_failed", "login": login_name, "at": now.isoformat()}
-        )
-        if locked:
-            slots.pending_events.append(
-                {"action": "account_locked", "login": login_name, "at": now.isoformat()}
+
+        def count_failure(fresh: keyslots.SlotFile) -> bool:
+            locked = keyslots.record_failure(fresh, login_name, now)
+            fresh.pending_events.append(
+                {"action": "login_failed", "login": login_name, "at": now.isoformat()}
             )
-        _save_slots(data_dir, slots)
+            if locked:
+                fresh.pending_events.append(
+                    {"action": "account_locked", "login": login_name, "at": now.isoformat()}
+                )
+            return locked
+
+        locked = _update_slots(data_dir, count_failure)
         if locked:
             raise LoginFailed(
                 "Identifiant ou mot de passe incorrect. Le compte est verrouillé pour 15 minutes."
@@ -156,9 +176,18 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     if refused:
         store.close()
         raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
-    keyslots.record_success(slots, login_name)
-    slots.pending_events.clear()
-    _save_slots(data_dir, slots)
+    flushed = list(slots.pending_events)
+
+    def record_success(fresh: keyslots.SlotFile) -> None:
+        keyslots.record_success(fresh, login_name)
+        # Only the events just written to the audit trail; one added meanwhile stays.
+        fresh.pending_events = [e for e in fresh.pending_events if e not in flushed]
+
+    try:
+        _update_slots(data_dir, record_success)
+    except StoreUnavailable:
+        store.close()
+        raise
     return workspace, actor
 
 
@@ -196,7 +225,9 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
                 user_login=actor.login,
             )
         else:
-            locked = keyslots.record_failure(slots, actor.login, now)
+            locked = _update_slots(
+                data_dir, lambda fresh: keyslots.record_failure(fresh, actor.login, now)
+            )
             audit.append(
                 session,
                 workspace.store.station_id,
@@ -213,8 +244,7 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
                     user_login=actor.login,
                 )
     if ok:
-        keyslots.record_success(slots, actor.login)
-    _save_slots(data_dir, slots)
+        _update_slots(data_dir, lambda fresh: keyslots.record_success(fresh, actor.login))
     if not ok:
         raise LoginFailed("Mot de passe incorrect.")
 

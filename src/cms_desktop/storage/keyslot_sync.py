@@ -73,23 +73,29 @@ def refresh_key_slots(store: Store) -> list[str]:
         wanted = latest_slots(session)
     if not wanted:
         return []
-    path = store.data_dir.key_slots
+
+    def apply(slots: keyslots.SlotFile) -> list[str]:
+        changed: list[str] = []
+        for login, slot in sorted(wanted.items()):
+            held = slots.slots.get(login)
+            if held is not None and (held.salt, held.nonce, held.wrapped) == (
+                slot.salt,
+                slot.nonce,
+                slot.wrapped,
+            ):
+                continue
+            slots.slots[login] = slot  # a new password: this station's counters start afresh
+            changed.append(login)
+        return changed
+
     try:
-        slots = keyslots.load(path)
+        # Under the file's lock, on a fresh copy: a failed-login counter saved meanwhile by
+        # the login screen is kept.
+        changed = keyslots.update(store.data_dir.key_slots, apply)
     except keyslots.KeySlotError as exc:
         log.warning("keyslots: slot file not updated (%s)", exc)
         return []
-    changed: list[str] = []
-    for login, slot in sorted(wanted.items()):
-        held = slots.slots.get(login)
-        if held is not None and (held.salt, held.nonce, held.wrapped) == (
-            slot.salt,
-            slot.nonce,
-            slot.wrapped,
-        ):
-            continue
-        slots.slots[login] = slot  # a new password: this station's counters start afresh
-        changed.append(login)
-    if changed:
-        keyslots.save(path, slots)
+    except OSError as exc:
+        log.warning("keyslots: slot file not updated (%s)", exc.strerror or type(exc).__name__)
+        return []
     return changed

@@ -15,14 +15,17 @@ import json
 import os
 import secrets
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from filelock import FileLock
 
 FORMAT = "cms-keyslots-1"
 RECOVERY_LOGIN = "__recovery__"
@@ -188,14 +191,46 @@ def load(path: Path) -> SlotFile:
         raise KeySlotError("damaged") from None
 
 
-def save(path: Path, slots: SlotFile) -> None:
-    """Write atomically: a crash leaves the old file or the new one, never half of one."""
-    data = {
+_THREADS = threading.RLock()
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the slot file for a read-modify-write, against other threads (the sync thread
+    refreshing replicated slots, the login screen counting failures) and other processes
+    on the same data directory (``sync serve``). Raises TimeoutError after 10 s."""
+    with _THREADS, FileLock(str(path.with_name(path.name + ".lock")), timeout=10):
+        yield
+
+
+def update(path: Path, change: Callable[[SlotFile], T]) -> T:
+    """Load the current file, apply ``change``, save it, all under ``exclusive``.
+
+    Every change after set-up goes through here so that no writer overwrites another's
+    change with a stale copy (a failed-login counter, a password set on another station).
+    """
+    with exclusive(path):
+        slots = load(path)
+        before = _as_json(slots)
+        result = change(slots)
+        if _as_json(slots) != before:  # written only when something changed
+            save(path, slots)
+        return result
+
+
+def _as_json(slots: SlotFile) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "centre_id": slots.centre_id,
         "slots": {login: asdict(s) for login, s in slots.slots.items()},
-        "pending_events": slots.pending_events,
+        "pending_events": [dict(event) for event in slots.pending_events],
     }
+
+
+def save(path: Path, slots: SlotFile) -> None:
+    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    data = _as_json(slots)
     fd, tmp = tempfile.mkstemp(prefix=".keyslots-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

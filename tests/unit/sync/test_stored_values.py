@@ -1,0 +1,46 @@
+"""Batches reuse the stored canonical values text; older, non-canonical rows are re-encoded."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cms_desktop.domain.oplog import GENESIS_HASH, OpEntry, OpKind, canonical_json, seal
+from cms_desktop.storage.oplog_capture import stored_values_if_canonical
+from cms_desktop.sync.batch import _line
+
+KEYS = st.from_regex(r"[a-z][a-z_]{0,20}", fullmatch=True)
+SCALARS = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False)
+VALUES = st.dictionaries(KEYS, SCALARS, max_size=8)
+
+
+@given(VALUES)
+def test_canonical_text_is_reused_and_old_dumps_are_not(values: dict[str, object]) -> None:
+    canonical = canonical_json(values).decode()
+    assert stored_values_if_canonical(canonical) == canonical
+    old = json.dumps(values, ensure_ascii=False)  # how rows were stored before
+    if values:
+        assert stored_values_if_canonical(old) is None
+
+
+@given(VALUES)
+def test_a_line_built_from_stored_text_is_the_sealed_encoding(values: dict[str, object]) -> None:
+    entry = seal(
+        OpEntry(
+            "poste",
+            7,
+            "0001-0000-poste",
+            10,
+            "patients",
+            "id-1",
+            OpKind.UPDATE,
+            values,
+            None,
+            GENESIS_HASH,
+        )
+    )
+    stored = dataclasses.replace(entry, encoded_values=canonical_json(values).decode())
+    assert _line(stored) == canonical_json(entry.to_dict()) == _line(entry)
