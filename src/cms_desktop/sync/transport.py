@@ -23,6 +23,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -224,27 +225,44 @@ class _Session:
         send_frame(self.sock, MessageType.REQUEST, _json({"ranges": ranges}))
 
     def receive_batches(self) -> None:
-        """Apply BATCH frames until ACK; each batch is verified against the local tip."""
+        """Apply BATCH frames until ACK; each batch is verified against the local tip.
+
+        Two stages: while one batch is being written (SQLCipher releases the GIL), the next
+        is read and verified against the tip the previous one will leave. ``apply_batch``
+        checks the links against the store again, so a wrong guess can only refuse a batch.
+        """
         assert self.peer_key is not None
         keys = {self.peer_id: self.peer_key}
-        while True:
-            kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
-            if kind is MessageType.ACK:
-                return
+        origin = ""
+        tips: dict[str, tuple[int, str]] = {}
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-apply") as writer:
+            writing: Future[None] | None = None
             try:
-                origin = str(read_header(body)["origin"])
-                last_seq, last_hash = self.store.chain_tip(origin)
-                entries = decode_batch(body, keys, last_seq, last_hash)
-                if entries:
-                    self.store.apply_batch(origin, entries)
+                while True:
+                    kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
+                    if kind is MessageType.ACK:
+                        break
+                    origin = str(read_header(body)["origin"])
+                    last_seq, last_hash = tips.get(origin) or self.store.chain_tip(origin)
+                    entries = decode_batch(body, keys, last_seq, last_hash)
+                    if entries:
+                        tips[origin] = (entries[-1].seq, entries[-1].hash)
+                        if writing is not None:
+                            writing.result()
+                        writing = writer.submit(self.store.apply_batch, origin, entries)
+                    self.received += len(entries)
+                if writing is not None:
+                    writing.result()
             except ChainError as exc:  # the store's own check, e.g. a concurrent session
                 rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {origin}")
                 self.send_error(f"batch_{rejected.reason}", str(rejected))
                 raise rejected from exc
             except BatchRejected as exc:
+                if writing is not None:  # the batches before it were good: keep them
+                    with contextlib.suppress(Exception):
+                        writing.result()
                 self.send_error(f"batch_{exc.reason}", str(exc))
                 raise
-            self.received += len(entries)
 
     def serve_request(self, body: bytes) -> None:
         try:
