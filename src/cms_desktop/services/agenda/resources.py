@@ -290,6 +290,19 @@ def add_absence(
         return row.id
 
 
+def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
+    """Withdraw an absence entered by mistake or called off (the row stays, tombstoned)."""
+    actor.require(Permission.AGENDA_WRITE)
+    with ws.store.write() as session:
+        row = session.get(PractitionerAbsence, absence_id)
+        if row is None or row.deleted:
+            raise NotFound("Absence introuvable.")
+        row.deleted = True
+        _audit(
+            ws, session, actor, "practitioner_absence_removed", "practitioner", row.practitioner_id
+        )
+
+
 def list_absences(ws: Workspace, actor: Actor, practitioner_id: str) -> list[AbsenceView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
     with ws.store.read() as session:
