@@ -176,6 +176,9 @@ class RangeView:
     end: time
     room_id: str | None
     room_name: str
+    valid_from: date | None = None
+    valid_until: date | None = None
+    own_hours: bool = False
 
 
 def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDraft) -> str:
@@ -256,6 +259,9 @@ def list_ranges(ws: Workspace, actor: Actor, practitioner_id: str) -> list[Range
                     c.hours.end,
                     r.room_id,
                     rooms.get(r.room_id or "", ""),
+                    r.valid_from,
+                    r.valid_until,
+                    r.own_hours,
                 )
             )
         return views
