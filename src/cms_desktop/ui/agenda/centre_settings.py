@@ -254,13 +254,13 @@ class CentreSettingsPage(QWidget):
         columns = QHBoxLayout()
         columns.addLayout(left, 3)
         columns.addWidget(closures_box, 2)
-        box = QVBoxLayout(self)
+        page = QVBoxLayout(self)
         if not self.editable:
             note = QLabel(self.tr("Consultation seule : l'administrateur modifie ces réglages."))
             note.setObjectName("hint")
-            box.addWidget(note)
-        box.addWidget(self.error_label)
-        box.addLayout(columns, 1)
+            page.addWidget(note)
+        page.addWidget(self.error_label)
+        page.addLayout(columns, 1)
 
         if self.editable:
             shortcut(self, "Ctrl+S", self.save)

@@ -9,6 +9,7 @@ the day list, Ctrl+H practitioners' ranges and absences and the centre's hours.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -47,7 +48,7 @@ from cms_desktop.services.agenda.common import (
 )
 from cms_desktop.services.agenda.views import DayAgenda
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.ui.agenda.day_view import DayView
+from cms_desktop.ui.agenda.day_view import CellTarget, DayView
 from cms_desktop.ui.agenda.dialogs import BookingDialog, CancelDialog, EditAppointmentDialog
 from cms_desktop.ui.agenda.legend import Legend
 from cms_desktop.ui.agenda.month_view import MonthView
@@ -453,7 +454,8 @@ class AgendaPage(QWidget):
     def open_schedules(self) -> None:
         if not self._actor.can(Permission.AGENDA_READ):
             return
-        column = self.day_view.cursor.column
+        # DayView.cursor (a CellTarget) hides QWidget.cursor() from the type checker.
+        column = cast(CellTarget, self.day_view.cursor).column
         dialog = ScheduleDialog(
             self._ws, self._actor, self._runner, self._column_practitioner(column), self
         )
