@@ -159,7 +159,9 @@ def test_ranges_and_absences_are_managed_from_the_agenda(agenda, qtbot, monkeypa
     ranges.weekday.setCurrentIndex(0)
     ranges.end.setTime(QTime(18, 0))
     qtbot.keyClick(ranges.weekday, Qt.Key.Key_Return)
-    assert "se chevauchent" in ranges.error_label.text()
+    assert ranges.error_label.text() == (
+        "Les plages de Dr Claire Moreau se chevauchent le lundi : 08:00–20:00 et 14:00–18:00"
+    )
     assert len(resources.list_ranges(ws, reception, doctor_id)) == 1
     ranges.weekday.setCurrentIndex(2)
     ranges.valid_until.check.setChecked(True)
