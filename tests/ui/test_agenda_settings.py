@@ -178,3 +178,21 @@ def test_reception_sees_the_settings_read_only_and_cannot_save(open_session, run
         settings.save_settings(ws, reception, {0: [(time(9), time(12))]})
     with pytest.raises(Exception, match="modifier les paramètres"):
         settings.add_closure(ws, reception, date(2030, 1, 2), date(2030, 1, 2), "x")
+
+
+def test_audit_trail_names_the_agenda_changes() -> None:
+    from datetime import UTC, datetime
+
+    from cms_desktop.services.audit_trail import AuditLine
+    from cms_desktop.ui.admin.models import AuditModel
+
+    at = datetime(2030, 1, 2, 9, tzinfo=UTC)
+    model = AuditModel(
+        [
+            AuditLine(at, "accueil", "appointment_changed", "appointment", "abcdef12-0000"),
+            AuditLine(at, "admin", "agenda_closure_added", "agenda_closure", "12345678-0000"),
+        ]
+    )
+    assert model.data(model.index(0, 2)) == "Modification d'un rendez-vous"
+    assert model.data(model.index(1, 2)) == "Ajout d'une fermeture du centre"
+    assert model.data(model.index(1, 3)) == "Fermeture 12345678"
