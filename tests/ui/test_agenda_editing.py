@@ -218,3 +218,21 @@ def test_ranges_and_absences_are_managed_from_the_agenda(agenda, qtbot, monkeypa
     assert [r.weekday for r in resources.list_ranges(ws, reception, doctor_id)] == [0]
     qtbot.keyClick(schedule.ranges_table, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
+
+
+def test_menu_key_opens_the_actions_with_modify(agenda, qtbot) -> None:
+    page, ws, reception, doctor_id, _room, patients = agenda
+    monday = _next_open_monday()
+    appt = _book(ws, reception, doctor_id, patients[0], monday, 11)
+    page.go_to(monday)
+    page.day_view.setFocus()
+    page.day_view.select(page.agenda.columns[0].appointments[0])
+    qtbot.keyClick(page.day_view, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    texts = [a.text() for a in page._menu.actions()]
+    assert "Modifier le rendez-vous…" in texts and "Annuler le rendez-vous…" in texts
+    page._menu.close()
+    modify = next(a for a in page._menu.actions() if a.text() == "Modifier le rendez-vous…")
+    modify.trigger()
+    dialog = _visible(page, EditAppointmentDialog)
+    assert dialog._appt.id == appt.id
+    dialog.reject()
