@@ -114,7 +114,14 @@ def default_areas() -> list[AreaSpec]:
             _tr("Administration"),
             "Ctrl+4",
             # The medical director reads the audit trail here without managing accounts.
-            lambda a: a.can(Permission.USERS_MANAGE) or a.can(Permission.AUDIT_READ),
+            lambda a: any(
+                a.can(p)
+                for p in (
+                    Permission.USERS_MANAGE,
+                    Permission.SETTINGS_MANAGE,
+                    Permission.AUDIT_READ,
+                )
+            ),
             _admin_page,
         ),
         AreaSpec(

@@ -1,6 +1,6 @@
 """Practitioner consulting ranges, visiting rules, absences and available time."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -135,7 +135,8 @@ def test_home_visit_ranges_ignore_opening_hours_but_not_holidays() -> None:
 
 
 def test_overlapping_ranges_that_can_meet_are_refused() -> None:
-    with pytest.raises(OverlappingRangesError, match="Dr Martin"):
+    # Neither range has a start date: the message names the weekday, not an arbitrary date.
+    with pytest.raises(OverlappingRangesError, match="Dr Martin se chevauchent le mardi :"):
         PractitionerSchedule(
             "p1",
             "Dr Martin",
@@ -184,3 +185,20 @@ def test_time_of_the_day_is_not_confused_with_a_date() -> None:
         datetime.combine(MONDAY, time(13, 40)),
         datetime.combine(MONDAY, time(19, 0)),
     )
+
+
+def test_overlap_of_dated_ranges_names_the_first_day_they_meet() -> None:
+    with pytest.raises(OverlappingRangesError, match="se chevauchent le 14/06/2027 :"):
+        PractitionerSchedule(
+            "p1",
+            "Dr Martin",
+            (
+                ConsultingRange(EveryWeek(Weekday.MONDAY), time_range("9:00", "12:00"), "r1"),
+                ConsultingRange(
+                    EveryWeek(Weekday.MONDAY),
+                    time_range("11:00", "13:00"),
+                    "r2",
+                    valid_from=MONDAY + timedelta(days=3),
+                ),
+            ),
+        )

@@ -202,9 +202,13 @@ class PractitionerSchedule:
             for b in self.ranges[i + 1 :]:
                 clash = _first_clash(a, b)
                 if clash is not None:
+                    # Without a validity start the first clash is counted from an arbitrary
+                    # epoch: naming the weekday is what the user can act on.
+                    bounded = a.valid_from is not None or b.valid_from is not None
+                    when = f"{clash:%d/%m/%Y}" if bounded else Weekday(clash.weekday()).label
                     raise OverlappingRangesError(
                         f"Les plages de {self.display_name} se chevauchent le "
-                        f"{clash:%d/%m/%Y} : {a.hours} et {b.hours}"
+                        f"{when} : {a.hours} et {b.hours}"
                     )
 
     def range_containing(self, start: datetime, end: datetime) -> ConsultingRange | None:

@@ -20,6 +20,7 @@ from cms_desktop.domain.agenda.appointments import (
     BookingCheck,
     BookingIssue,
     Interval,
+    IssueCode,
     check_booking,
 )
 from cms_desktop.domain.agenda.recurrence import SeriesRule, occurrences
@@ -347,6 +348,89 @@ def move(
         return appointment_view(
             row, _context(session, prepared), tuple(w.message for w in prepared.check.warnings)
         )
+
+
+def update_details(
+    ws: Workspace,
+    actor: Actor,
+    appointment_id: str,
+    *,
+    reason: str,
+    note: str,
+    type_code: str | None = None,
+    minutes: int | None = None,
+    now: datetime | None = None,
+) -> AppointmentView:
+    """Change the reason, note, type or length of a live appointment (its start stays).
+
+    A new type or length goes through the booking checks again, on the same start; "in the
+    past" is not an objection then, since the start was checked when it was booked. Only a
+    booked (not yet arrived) appointment may change type or length: afterwards the agenda
+    is a record of what happened. Reason and note may be corrected until it is cancelled.
+    """
+    actor.require(Permission.AGENDA_WRITE)
+    with ws.store.write() as session:
+        row = _active(session, appointment_id)
+        if row.status == VisitStatus.CANCELLED.value:
+            raise ValidationFailed("Un rendez-vous annulé ne peut plus être modifié.")
+        new_type = row.type_code if type_code is None else appointment_type(type_code).value
+        length = row.end_at - row.start_at
+        new_length = length if minutes is None else timedelta(minutes=minutes)
+        if minutes is not None and not 1 <= minutes <= 12 * 60:
+            raise ValidationFailed("La durée doit aller de 1 minute à 12 heures.")
+        clean_reason = _clean(reason, MAX_REASON, "Motif")
+        clean_note = _clean(note, MAX_NOTE, "Note")
+        changed = [
+            name
+            for name, old, new in (
+                ("reason", row.reason, clean_reason),
+                ("note", row.note, clean_note),
+                ("type", row.type_code, new_type),
+                ("minutes", length, new_length),
+            )
+            if old != new
+        ]
+        warnings: tuple[str, ...] = ()
+        if "type" in changed or "minutes" in changed:
+            if row.status != VisitStatus.BOOKED.value:
+                raise ValidationFailed(
+                    f"Seuls le motif et la note de ce rendez-vous peuvent encore changer "
+                    f"(statut : {VisitStatus(row.status).label.lower()})."
+                )
+            start = to_local(row.start_at)
+            with domain_errors():
+                interval = Interval.of(start, new_length)
+            kind = appointment_type(new_type)
+            # Keep the room while the type needs one; a type that starts needing a room takes
+            # the room of the practitioner's range, as a booking would.
+            room = row.room_id if kind.needs_room else None
+            req = BookingRequest(row.practitioner_id, start, new_type, None, row.patient_id, room)
+            prepared = _prepare(
+                session, actor, req, _now(now), appointment_id=row.id, interval=interval
+            )
+            errors = tuple(e for e in prepared.check.errors if e.code != IssueCode.IN_THE_PAST)
+            if errors:
+                raise BookingRefused(errors)
+            c = prepared.candidate
+            row.type_code = c.type.value
+            row.room_id = c.room_id
+            row.end_at = to_utc(c.interval.end)
+            warnings = tuple(w.message for w in prepared.check.warnings)
+        row.reason, row.note = clean_reason, clean_note
+        session.flush()
+        if changed:
+            audit.append(
+                session,
+                ws.store.station_id,
+                "appointment_changed",
+                user_id=actor.user_id,
+                user_login=actor.login,
+                target_type="appointment",
+                target_id=row.id,
+                details={"fields": ",".join(changed)},
+            )
+        ctx = ViewContext.load(session, [row])
+        return appointment_view(row, ctx, warnings)
 
 
 def cancel(ws: Workspace, actor: Actor, appointment_id: str, reason: str) -> AppointmentView:

@@ -176,6 +176,9 @@ class RangeView:
     end: time
     room_id: str | None
     room_name: str
+    valid_from: date | None = None
+    valid_until: date | None = None
+    own_hours: bool = False
 
 
 def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDraft) -> str:
@@ -256,6 +259,9 @@ def list_ranges(ws: Workspace, actor: Actor, practitioner_id: str) -> list[Range
                     c.hours.end,
                     r.room_id,
                     rooms.get(r.room_id or "", ""),
+                    r.valid_from,
+                    r.valid_until,
+                    r.own_hours,
                 )
             )
         return views
@@ -288,6 +294,19 @@ def add_absence(
         session.flush()
         _audit(ws, session, actor, "practitioner_absence_added", "practitioner", p.id)
         return row.id
+
+
+def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
+    """Withdraw an absence entered by mistake or called off (the row stays, tombstoned)."""
+    actor.require(Permission.AGENDA_WRITE)
+    with ws.store.write() as session:
+        row = session.get(PractitionerAbsence, absence_id)
+        if row is None or row.deleted:
+            raise NotFound("Absence introuvable.")
+        row.deleted = True
+        _audit(
+            ws, session, actor, "practitioner_absence_removed", "practitioner", row.practitioner_id
+        )
 
 
 def list_absences(ws: Workspace, actor: Actor, practitioner_id: str) -> list[AbsenceView]:

@@ -1,4 +1,6 @@
-"""The Administration area: accounts tab (USERS_MANAGE) and audit trail tab (AUDIT_READ)."""
+"""The Administration area: accounts tab (USERS_MANAGE), the centre's agenda settings
+(SETTINGS_MANAGE) and the audit trail tab (AUDIT_READ).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
 from cms_desktop.ui.admin.models import AuditModel, UsersModel
+from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
 from cms_desktop.ui.widgets import ErrorLabel
@@ -238,9 +241,13 @@ class AdminArea(QTabWidget):
         super().__init__(parent)
         self.users_page: UsersPage | None = None
         self.audit_page: AuditPage | None = None
+        self.agenda_page: CentreSettingsPage | None = None
         if actor.can(Permission.USERS_MANAGE):
             self.users_page = UsersPage(ws, actor, runner, self)
             self.addTab(self.users_page, self.tr("Comptes"))
+        if actor.can(Permission.SETTINGS_MANAGE):
+            self.agenda_page = CentreSettingsPage(ws, actor, runner, self)
+            self.addTab(self.agenda_page, self.tr("Agenda du centre"))
         if actor.can(Permission.AUDIT_READ):
             self.audit_page = AuditPage(ws, actor, runner, self)
             self.addTab(self.audit_page, self.tr("Journal d'audit"))

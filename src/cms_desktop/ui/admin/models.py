@@ -115,6 +115,14 @@ ACTION_LABELS = {
     "unlock": "Déverrouillage",
     "unlock_failed": "Échec de déverrouillage",
     "demo_patients_added": "Patients de démonstration ajoutés",
+    "appointment_changed": "Modification d'un rendez-vous",
+    "agenda_settings_changed": "Modification des horaires du centre",
+    "agenda_closure_added": "Ajout d'une fermeture du centre",
+    "agenda_closure_removed": "Suppression d'une fermeture du centre",
+    "practitioner_range_added": "Ajout d'une plage de consultation",
+    "practitioner_range_removed": "Suppression d'une plage de consultation",
+    "practitioner_absence_added": "Ajout d'une absence de praticien",
+    "practitioner_absence_removed": "Suppression d'une absence de praticien",
 }
 
 
@@ -133,6 +141,9 @@ TARGET_LABELS = {
     "prescription": "Ordonnance",
     "appointment": "Rendez-vous",
     "record_request": "Demande de dossier",
+    "practitioner": "Praticien",
+    "agenda_settings": "Horaires",
+    "agenda_closure": "Fermeture",
 }
 
 

@@ -1,7 +1,9 @@
 """The agenda grid, painted by hand (fast for 7 columns × 11 hours): one column per
 practitioner, room or day, bookable time shaded, appointments as coloured blocks, the
-current-time line. Mouse: click selects, double-click books or opens, drag moves.
-Keyboard: arrows move the cursor, Ctrl+arrows move the selected appointment, Enter opens.
+current-time line. Mouse: click selects, double-click books or edits, right-click opens the
+actions menu, drag moves.
+Keyboard: arrows move the cursor, Ctrl+arrows move the selected appointment, Enter edits it
+(or books on free time), the Menu key or Shift+F10 opens its actions.
 """
 
 from __future__ import annotations
@@ -91,7 +93,9 @@ class DayView(QWidget):
     sig_book_requested = Signal(int, object)  # column index, start datetime
     """Double-click or Enter on free time."""
     sig_open_requested = Signal(object, QPoint)  # AppointmentView, global position
-    """Double-click, Enter or right-click on an appointment."""
+    """Right-click, the Menu key or Shift+F10 on an appointment (its actions menu)."""
+    sig_edit_requested = Signal(object, QPoint)  # AppointmentView, global position
+    """Double-click or Enter on an appointment."""
     sig_move_requested = Signal(object, int, object)  # AppointmentView, column, new start
     """Drag and drop, or Ctrl+arrows, on an appointment."""
     sig_selection_changed = Signal(object)  # AppointmentView | None
@@ -409,12 +413,20 @@ class DayView(QWidget):
         pos = event.position().toPoint()
         appt = self.appointment_at(pos)
         if appt is not None:
-            self.sig_open_requested.emit(appt, event.globalPosition().toPoint())
+            self.sig_edit_requested.emit(appt, event.globalPosition().toPoint())
             return
         target = self.target_at(pos)
         if target is not None:
             self.cursor = target
             self.sig_book_requested.emit(target.column, target.start)
+
+    def _selected_centre(self) -> QPoint:
+        """Global position of the selected block's centre, where its menu opens."""
+        appt = self.selected
+        if appt is None:
+            return self.mapToGlobal(self.rect().center())
+        rect = self.rect_of(self._column_of(appt), appt.start, appt.end)
+        return self.mapToGlobal(rect.center().toPoint())
 
     def _column_of(self, appt: AppointmentView) -> int:
         return next((i for i, a in self.appointments() if a.id == appt.id), 0)
@@ -466,14 +478,14 @@ class DayView(QWidget):
                 self.cursor = CellTarget(self.cursor.column, self.cursor.start)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self.selected is not None:
-                rect = self.rect_of(
-                    self._column_of(self.selected), self.selected.start, self.selected.end
-                )
-                self.sig_open_requested.emit(
-                    self.selected, self.mapToGlobal(rect.center().toPoint())
-                )
+                self.sig_edit_requested.emit(self.selected, self._selected_centre())
             else:
                 self.sig_book_requested.emit(self.cursor.column, self.cursor.start)
+        elif self.selected is not None and (
+            key == Qt.Key.Key_Menu
+            or (key == Qt.Key.Key_F10 and mods & Qt.KeyboardModifier.ShiftModifier)
+        ):
+            self.sig_open_requested.emit(self.selected, self._selected_centre())
         else:
             super().keyPressEvent(event)
             return

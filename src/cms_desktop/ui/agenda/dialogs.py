@@ -1,5 +1,6 @@
 """Booking dialog (patient search, practitioner, type, date, time, length, reason, note,
-weekly repetition with the collisions listed before confirming) and the cancel dialog.
+weekly repetition with the collisions listed before confirming), the edit dialog (type,
+length, reason, note of a booked appointment) and the cancel dialog.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtCore import QDate, QTime, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -23,10 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop.domain.agenda.recurrence import Frequency, SeriesRule
+from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda import booking, views
 from cms_desktop.services.agenda.booking import BookingRequest, SeriesOutcome
-from cms_desktop.services.agenda.common import PractitionerView, TypeInfo, local_now
+from cms_desktop.services.agenda.common import (
+    AppointmentView,
+    PractitionerView,
+    TypeInfo,
+    local_now,
+)
 from cms_desktop.services.agenda.lookup import PatientChoice, search_patients_for_booking
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -243,3 +251,89 @@ class CancelDialog(ServiceDialog):
     def prepare(self) -> Callable[[], Any]:
         reason = self.reason.currentText()
         return lambda: booking.cancel(self._ws, self._actor, self._id, reason)
+
+
+class EditAppointmentDialog(ServiceDialog):
+    """Change the type, length, reason and note of an appointment; moving it stays a drag
+    (or Ctrl+arrows) in the agenda. Once the patient has arrived only reason and note change.
+    """
+
+    def __init__(
+        self,
+        ws: Workspace,
+        actor: Actor,
+        runner: TaskRunner,
+        appointment: AppointmentView,
+        types: list[TypeInfo],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Modifier le rendez-vous", "Enregistrer", runner, parent)
+        self.setWindowTitle(self.tr("Modifier le rendez-vous"))
+        self._ws, self._actor, self._appt = ws, actor, appointment
+        self._types = types
+        a = appointment
+        who = a.patient_name or a.type_label
+        summary = QLabel(
+            f"{a.start:%d/%m/%Y} {a.start:%H:%M}–{a.end:%H:%M} — {who}\n{a.practitioner_name}"
+            + (f" — {a.room_name}" if a.room_name else ""),
+            self,
+        )
+        summary.setWordWrap(True)
+        self.type = QComboBox(self)
+        for t in types:
+            self.type.addItem(t.label, t.code)
+        self.type.setCurrentIndex(max(0, self.type.findData(a.type_code)))
+        self.type.currentIndexChanged.connect(self._type_changed)
+        self.length = QSpinBox(self)
+        self.length.setRange(5, 720)
+        self.length.setSingleStep(5)
+        self.length.setSuffix(" min")
+        self.length.setValue(a.minutes)
+        self.reason = QLineEdit(a.reason, self)
+        self.reason.setMaxLength(200)
+        self.note = QPlainTextEdit(a.note, self)
+        self.note.setPlaceholderText(self.tr("Note administrative (visible par l'accueil)"))
+        self.note.setMaximumHeight(60)
+        self.note.setTabChangesFocus(True)
+        self.form.addRow(self.tr("Rendez-vous"), summary)
+        self.form.addRow(self.tr("&Type"), self.type)
+        self.form.addRow(self.tr("D&urée"), self.length)
+        self.form.addRow(self.tr("&Motif"), self.reason)
+        self.form.addRow(self.tr("&Note"), self.note)
+        if a.status != VisitStatus.BOOKED:
+            self.type.setEnabled(False)
+            self.length.setEnabled(False)
+            hint = QLabel(
+                self.tr(
+                    "Patient déjà passé en salle d'attente : seuls le motif et la note changent."
+                ),
+                self,
+            )
+            hint.setObjectName("hint")
+            hint.setWordWrap(True)
+            self.form.addRow(hint)
+        self.reason.setFocus()
+        self.reason.selectAll()
+
+    def _type_changed(self) -> None:
+        index = self.type.currentIndex()
+        if 0 <= index < len(self._types):
+            self.length.setValue(self._types[index].minutes)
+
+    def prepare(self) -> Callable[[], Any]:
+        a = self._appt
+        type_code = str(self.type.currentData())
+        minutes = self.length.value()
+        reason, note = self.reason.text(), self.note.toPlainText()
+        if a.status != VisitStatus.BOOKED:
+            type_code, minutes = a.type_code, a.minutes
+        ws, actor = self._ws, self._actor
+        return lambda: booking.update_details(
+            ws,
+            actor,
+            a.id,
+            reason=reason,
+            note=note,
+            type_code=None if type_code == a.type_code else type_code,
+            minutes=None if minutes == a.minutes else minutes,
+        )

@@ -2,12 +2,14 @@
 waiting-room panel. Every service call goes through the task runner.
 
 Keys: T today, PageUp/PageDown or Alt+←/→ previous/next day (week, month), Ctrl+G jump to a
-date, Ctrl+N new appointment, Suppr cancel the selected one, Ctrl+P print the day list.
+date, Ctrl+N new appointment, Entrée edit the selected one, Suppr cancel it, Ctrl+P print
+the day list, Ctrl+H practitioners' ranges and absences and the centre's hours.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -46,10 +48,11 @@ from cms_desktop.services.agenda.common import (
 )
 from cms_desktop.services.agenda.views import DayAgenda
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.ui.agenda.day_view import DayView
-from cms_desktop.ui.agenda.dialogs import BookingDialog, CancelDialog
+from cms_desktop.ui.agenda.day_view import CellTarget, DayView
+from cms_desktop.ui.agenda.dialogs import BookingDialog, CancelDialog, EditAppointmentDialog
 from cms_desktop.ui.agenda.legend import Legend
 from cms_desktop.ui.agenda.month_view import MonthView
+from cms_desktop.ui.agenda.schedule_page import ScheduleDialog
 from cms_desktop.ui.agenda.waiting_panel import WaitingRoomPanel
 from cms_desktop.ui.tasks import TaskRunner
 from cms_desktop.ui.widgets import ErrorLabel
@@ -124,12 +127,19 @@ class AgendaPage(QWidget):
                 self.cancel_selected,
             ),
             (self.tr("Imprimer la liste"), self.tr("Liste du jour (Ctrl+P)"), self.print_day_list),
+            (
+                self.tr("Plages…"),
+                self.tr("Plages et absences des praticiens, horaires du centre (Ctrl+H)"),
+                self.open_schedules,
+            ),
         ):
             button = QPushButton(text, self)
             button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.append(button)
         self.new_button, self.cancel_button = buttons[4], buttons[5]
+        self.schedules_button = buttons[7]
+        self.schedules_button.setEnabled(can_read)
         self.new_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         self.cancel_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         bar = QHBoxLayout()
@@ -185,6 +195,7 @@ class AgendaPage(QWidget):
             ("Ctrl+N", self.new_appointment),
             ("Del", self.cancel_selected),
             ("Ctrl+P", self.print_day_list),
+            ("Ctrl+H", self.open_schedules),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -194,6 +205,7 @@ class AgendaPage(QWidget):
         self.practitioner_combo.currentIndexChanged.connect(lambda _i: self._practitioner_picked())
         self.day_view.sig_book_requested.connect(self._book_at)
         self.day_view.sig_open_requested.connect(self._open_menu)
+        self.day_view.sig_edit_requested.connect(self._edit)
         self.day_view.sig_move_requested.connect(self._move)
         self.day_view.sig_selection_changed.connect(self._selected)
         self.month_view.sig_day_activated.connect(self._open_day)
@@ -424,6 +436,33 @@ class AgendaPage(QWidget):
         dialog.sig_done.connect(lambda _v: self.reload())
         dialog.exec()
 
+    def edit_dialog(self, appt: AppointmentView) -> EditAppointmentDialog:
+        return EditAppointmentDialog(
+            self._ws, self._actor, self._runner, appt, self.types, parent=self
+        )
+
+    def _edit(self, appt: AppointmentView, where: QPoint) -> None:
+        """Double-click or Enter: edit a live appointment; otherwise show its menu."""
+        if appt.cancelled or not self._actor.can(Permission.AGENDA_WRITE):
+            self._open_menu(appt, where)
+            return
+        dialog = self.edit_dialog(appt)
+        dialog.sig_done.connect(lambda _v: self.reload())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def open_schedules(self) -> None:
+        if not self._actor.can(Permission.AGENDA_READ):
+            return
+        # DayView.cursor (a CellTarget) hides QWidget.cursor() from the type checker.
+        column = cast(CellTarget, self.day_view.cursor).column
+        dialog = ScheduleDialog(
+            self._ws, self._actor, self._runner, self._column_practitioner(column), self
+        )
+        dialog.finished.connect(lambda _r: self.reload())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
     def _open_menu(self, appt: AppointmentView, where: QPoint) -> None:
         menu = QMenu(self)
         status = appt.status
@@ -449,6 +488,7 @@ class AgendaPage(QWidget):
                 self.tr("Imprimer la carte de rendez-vous"), lambda: self._print_card(appt.id)
             )
         if not appt.cancelled and self._actor.can(Permission.AGENDA_WRITE):
+            menu.addAction(self.tr("Modifier le rendez-vous…"), lambda: self._edit(appt, where))
             menu.addAction(self.tr("Annuler le rendez-vous…"), self.cancel_selected)
         if appt.cancelled:
             menu.addAction(self.tr("Annulé : ") + appt.cancel_reason).setEnabled(False)
