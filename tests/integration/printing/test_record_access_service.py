@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cms_desktop.domain.permissions import PermissionDenied
-from cms_desktop.domain.record_access import HeirReason, RequesterKind
+from cms_desktop.domain.record_access import HeirReason, RequesterKind, station_code
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
 from tests.conftest import Centre
@@ -46,7 +46,8 @@ def test_deadline_is_8_days_or_2_months_for_information_over_5_years(director) -
     recent = ra.register_request(
         ws, actor, _draft(pid, received, oldest_information_date=date(2022, 1, 1))
     )
-    assert recent.reference == "DA-2024-0001"
+    code = station_code(ws.store.station_id)
+    assert recent.reference == f"DA-2024-{code}-0001"
     assert recent.not_before == received + timedelta(hours=48)
     assert recent.deadline == received + timedelta(days=8) and not recent.extended
     old = ra.register_request(
@@ -56,7 +57,7 @@ def test_deadline_is_8_days_or_2_months_for_information_over_5_years(director) -
             pid, datetime(2023, 12, 31, 10, tzinfo=UTC), oldest_information_date=date(2015, 6, 1)
         ),
     )
-    assert old.reference == "DA-2023-0001" and old.extended
+    assert old.reference == f"DA-2023-{code}-0001" and old.extended
     assert old.deadline == datetime(2024, 2, 29, 10, tzinfo=UTC)  # leap year, month end clamped
 
 
