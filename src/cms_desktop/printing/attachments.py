@@ -13,7 +13,15 @@ from typing import Any
 import pypdf
 from PIL import Image as PILImage
 from PIL import ImageOps
-from pypdf.generic import ArrayObject, FloatObject, NameObject, RectangleObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    RectangleObject,
+)
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -147,7 +155,7 @@ def assemble(laid_out: bytes, found: dict[int, PdfAttachment], footer_text: str)
     for index, (page, _) in enumerate(plan):
         added = writer.add_page(page)
         if index in stamp_of:
-            _fit_and_stamp(added, stamp_of[index])
+            _fit_and_stamp(writer, added, stamp_of[index])
     writer.add_metadata({"/Producer": "cms-desktop", "/Creator": "cms-desktop"})
     out = io.BytesIO()
     writer.write(out)
@@ -192,13 +200,17 @@ def _fit(text: str, width: float) -> str:
     return text
 
 
-def _fit_and_stamp(page: pypdf.PageObject, stamp: pypdf.PageObject) -> None:
+def _fit_and_stamp(
+    writer: pypdf.PdfWriter, page: pypdf.PageObject, stamp: pypdf.PageObject
+) -> None:
     """Shrink the page's content into the space between the bands, then lay the stamp over.
 
     Shrinking (about 7 % on A4) rather than drawing over keeps every word of the original
-    readable; links and form fields follow their content.
+    readable; links and form fields follow their content. The content streams are wrapped,
+    not parsed (pypdf's ``add_transformation``/``merge_page`` parse them: 10× slower).
     """
-    page.transfer_rotation_to_content()
+    if int(page.get("/Rotate", 0) or 0) % 360:
+        page.transfer_rotation_to_content()
     box = page.mediabox
     x0, y0 = float(box.left), float(box.bottom)
     width, height = float(box.width), float(box.height)
@@ -207,7 +219,6 @@ def _fit_and_stamp(page: pypdf.PageObject, stamp: pypdf.PageObject) -> None:
     matrix = (
         pypdf.Transformation().translate(-x0, -y0).scale(scale, scale).translate(dx, BOTTOM_BAND)
     )
-    page.add_transformation(matrix)
     for annotation in page.get("/Annots", None) or []:
         obj = annotation.get_object()
         if "/Rect" in obj:
@@ -220,7 +231,48 @@ def _fit_and_stamp(page: pypdf.PageObject, stamp: pypdf.PageObject) -> None:
     for name in ("/TrimBox", "/BleedBox", "/ArtBox"):
         if name in page:
             del page[NameObject(name)]
-    page.merge_page(stamp)
+
+    # The stamp becomes a form XObject drawn after the (wrapped) original content.
+    form = DecodedStreamObject()
+    form.set_data(b"\n".join(ref.get_object().get_data() for ref in _content_refs(stamp)))
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): RectangleObject([0, 0, width, height]),
+            NameObject("/Resources"): stamp["/Resources"].clone(writer),
+        }
+    )
+    # A copy of the resources: pages of one document may share theirs.
+    resources = DictionaryObject(page.get("/Resources", DictionaryObject()).get_object())
+    xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+    xobjects[NameObject(_STAMP_NAME)] = writer._add_object(form)
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+
+    ctm = " ".join(f"{v:.6f}" for v in matrix.ctm)
+    before = DecodedStreamObject()
+    before.set_data(f"q {ctm} cm\n".encode())
+    after = DecodedStreamObject()
+    after.set_data(f"\nQ q {_STAMP_NAME} Do Q\n".encode())
+    parts = _content_refs(page)
+    page[NameObject("/Contents")] = ArrayObject(
+        [writer._add_object(before), *parts, writer._add_object(after)]
+    )
+
+
+_STAMP_NAME = "/CmsDesktopStamp"
+
+
+def _content_refs(page: pypdf.PageObject) -> list[Any]:
+    """The page's content streams as references (a stream must stay an indirect object)."""
+    if "/Contents" not in page:
+        return []
+    contents = page.raw_get("/Contents")
+    if isinstance(contents, IndirectObject):
+        resolved = contents.get_object()
+        return list(resolved) if isinstance(resolved, ArrayObject) else [contents]
+    return list(contents) if isinstance(contents, ArrayObject) else []
 
 
 __all__ = [

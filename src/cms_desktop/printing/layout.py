@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, A5, A6
@@ -68,7 +69,12 @@ _MONTHS = [
 
 @functools.cache
 def register_fonts() -> None:
-    """DejaVu Sans covers every French character (œ, «, », €, ’), unlike the PDF base fonts."""
+    """DejaVu Sans covers every French character (œ, «, », €, ’), unlike the PDF base fonts.
+
+    Also stops reportlab wrapping images in ASCII85: our PDFs are binary anyway, and its
+    pure-Python encoder made the images of a record copy 25 % larger and a third slower.
+    """
+    rl_config.useA85 = 0
     for name, file in (
         (FONT, "DejaVuSans.ttf"),
         (FONT_BOLD, "DejaVuSans-Bold.ttf"),
