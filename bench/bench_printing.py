@@ -1,10 +1,12 @@
 """Prints how long the printouts take: one prescription (p50/p95 of 50), a record copy of
-300 consultations and 50 documents, and the BDPM completion per keystroke over a synthetic
+300 consultations and 50 documents (25 PNG images, 25 PDF reports of 1–2 pages, all joined),
+and the BDPM completion per keystroke over a synthetic
 15,000-medicine import. Run: PYTHONPATH=src python bench/bench_printing.py [--quick]
 """
 
 from __future__ import annotations
 
+import io
 import random
 import statistics
 import sys
@@ -12,6 +14,10 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from PIL import Image, ImageDraw
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 
 from cms_desktop.domain.prescription import Prescription, PrescriptionLine, Zone
 from cms_desktop.printing.dto import (
@@ -67,6 +73,51 @@ def bench_prescription(runs: int = 50) -> tuple[float, float]:
     return percentiles(timings)
 
 
+def _png(seed: int) -> bytes:
+    """A small scan-like PNG (a page of grey lines on a tinted background)."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (620, 877), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for y in range(60, 840, 18):
+        draw.line([(50, y), (50 + rng.randint(200, 520), y)], fill=(90, 90, 90), width=3)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _pdf(seed: int, pages: int) -> bytes:
+    """A 1–2 page text report, as a hospital letter would be."""
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, invariant=1)
+    for page in range(pages):
+        text = canvas.beginText(60, 780)
+        text.setFont("Helvetica", 10)
+        for line in range(50):
+            text.textLine(f"Compte rendu fictif {seed}, page {page + 1}, ligne {line + 1}.")
+        canvas.drawText(text)
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def synthetic_documents(count: int) -> tuple[DocumentEntry, ...]:
+    """Half PNG images, half PDF reports of 1 or 2 pages."""
+    return tuple(
+        DocumentEntry(
+            f"Image {i}", date(2024, 1, 1 + i % 28), "Résultat d'examen", "image/png", _png(i)
+        )
+        if i % 2
+        else DocumentEntry(
+            f"Compte rendu {i}",
+            date(2024, 1, 1 + i % 28),
+            "Courrier hospitalier",
+            "application/pdf",
+            _pdf(i, 1 + i % 4 // 2),
+        )
+        for i in range(count)
+    )
+
+
 def bench_record_copy() -> tuple[float, int]:
     consultations = tuple(
         ConsultationEntry(
@@ -80,9 +131,7 @@ def bench_record_copy() -> tuple[float, int]:
         )
         for i in range(300)
     )
-    documents = tuple(
-        DocumentEntry(f"Document {i}", date(2024, 1, 1), "Compte rendu") for i in range(50)
-    )
+    documents = synthetic_documents(50)
     request = RecordRequestInfo(
         "DA-BENCH", "Le patient lui-même", date(2026, 11, 20), date(2026, 11, 23)
     )
@@ -207,7 +256,8 @@ if __name__ == "__main__":
     if not quick:
         seconds, size = bench_record_copy()
         print(
-            f"record copy, 300 consultations + 50 documents: {seconds:.2f} s ({size // 1024} KiB)"
+            f"record copy, 300 consultations + 50 documents (25 PNG, 25 PDF): {seconds:.2f} s "
+            f"({size // 1024} KiB)"
             " (target 3 s)"
         )
     count = 1_500 if quick else 15_000

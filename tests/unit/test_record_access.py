@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from cms_desktop.domain.record_access import (
     add_months,
     is_overdue,
     may_deliver,
+    next_reference,
+    station_code,
     validate_access_request,
 )
 
@@ -208,3 +211,25 @@ def test_add_months_properties(moment: datetime, months: int) -> None:
         later.day < aware.day and (later + timedelta(days=1)).day == 1
     )
     assert later.time() == aware.time()
+
+
+# --- references ---
+
+
+def test_station_code_is_four_readable_characters_stable_per_station() -> None:
+    ids = [str(uuid.UUID(int=i)) for i in range(200)]
+    codes = [station_code(i) for i in ids]
+    assert codes == [station_code(i) for i in ids]  # the same on every call
+    assert len(set(codes)) == len(codes)
+    for code in codes:
+        assert len(code) == 4 and not set(code) & set("ILOU")
+
+
+def test_next_reference_follows_this_station_only() -> None:
+    a, b = "station-a", "station-b"
+    ca, cb = station_code(a), station_code(b)
+    assert next_reference(2026, a, []) == f"DA-2026-{ca}-0001"
+    given = [f"DA-2026-{ca}-0001", f"DA-2026-{ca}-0007", f"DA-2026-{cb}-0042", "DA-2026-0099"]
+    assert next_reference(2026, a, given) == f"DA-2026-{ca}-0008"
+    assert next_reference(2026, b, given) == f"DA-2026-{cb}-0043"
+    assert next_reference(2027, a, given) == f"DA-2027-{ca}-0001"

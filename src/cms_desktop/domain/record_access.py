@@ -7,6 +7,8 @@ Implements art. L.1111-7, L.1110-4 and R.1111-1 to R.1111-8 of the Code de la sa
 from __future__ import annotations
 
 import calendar
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -24,6 +26,8 @@ __all__ = [
     "add_months",
     "is_overdue",
     "may_deliver",
+    "next_reference",
+    "station_code",
     "validate_access_request",
 ]
 
@@ -179,3 +183,33 @@ def is_overdue(window: AccessWindow, now: datetime, delivered_at: datetime | Non
     """True when the record was, or still is not, delivered after the legal deadline."""
     moment = delivered_at if delivered_at is not None else now
     return moment > window.not_after
+
+
+# --- references read out on the phone ---
+
+# Crockford's base 32 without I, L, O, U: no letter can be heard or read as another or as a
+# digit (« I » / « 1 », « O » / « 0 »).
+_READABLE = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+STATION_CODE_LENGTH = 4
+
+
+def station_code(station_id: str) -> str:
+    """Four readable characters derived from the workstation's id (« K7P3 »): the same on
+    every call, different between stations but for a 1-in-a-million chance (32⁴ codes)."""
+    value = int.from_bytes(hashlib.sha256(station_id.encode()).digest()[:4], "big")
+    chars = []
+    for _ in range(STATION_CODE_LENGTH):
+        value, digit = divmod(value, len(_READABLE))
+        chars.append(_READABLE[digit])
+    return "".join(chars)
+
+
+def next_reference(year: int, station_id: str, existing: list[str]) -> str:
+    """« DA-2026-K7P3-0012 »: the year, the code of the station that registers the request
+    and that station's own counter for the year, so that two stations cut off from each
+    other never hand out the same reference. ``existing`` are the references already given
+    (all stations); the counter follows the highest one with this station's prefix."""
+    prefix = f"DA-{year}-{station_code(station_id)}-"
+    pattern = re.compile(re.escape(prefix) + r"(\d+)")
+    numbers = [int(m.group(1)) for ref in existing if (m := pattern.fullmatch(ref))]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"

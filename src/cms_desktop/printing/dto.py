@@ -149,6 +149,11 @@ class DocumentEntry:
     title: str
     dated: date
     kind: str  # « Compte rendu d'hospitalisation », « Résultat de laboratoire »…
+    mime_type: str = ""  # application/pdf, image/jpeg, image/png
+    # The file itself, or None when this workstation does not hold it (not yet fetched by
+    # sync) or holds it damaged: the copy then shows a page saying so.
+    content: bytes | None = field(default=None, repr=False)
+    damaged: bool = False
 
 
 @dataclass(frozen=True)

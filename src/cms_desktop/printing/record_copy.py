@@ -1,14 +1,26 @@
 """The copy of the medical record given to a patient who asks for it (art. L.1111-7 CSP,
-law of 4 March 2002): cover page, identity, synthesis, consultations with their amendments
-and the list of documents, the request's reference on every page.
+law of 4 March 2002): cover page, identity, synthesis, consultations with their amendments,
+the list of documents then their content (images, PDF pages), the request's reference and
+the page number on every page.
 """
 
 from __future__ import annotations
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Spacer, Table
+from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
 
-from cms_desktop.printing.dto import CentreInfo, ConsultationEntry, RecordCopyDoc
+from cms_desktop.printing.attachments import (
+    FitImage,
+    PageMarker,
+    PdfAttachment,
+    UnreadableContent,
+    assemble,
+    load_image,
+    numbering_for,
+    read_pdf,
+)
+from cms_desktop.printing.dto import CentreInfo, ConsultationEntry, DocumentEntry, RecordCopyDoc
 from cms_desktop.printing.layout import (
     MARGINS,
     PAGE_SIZES,
@@ -78,34 +90,105 @@ def render_record_copy(
         story.append(para("Aucune consultation.", "italic", size))
     for entry in sorted(record.consultations, key=lambda c: c.held_on):
         story += _consultation(entry, size)
-    story.append(para(f"Documents joints ({len(record.documents)})", "heading", size))
-    if record.documents:
-        rows: list[list[Flowable]] = [[para(h, "bold", size) for h in ("Date", "Type", "Document")]]
+    documents = sorted(record.documents, key=lambda d: d.dated)
+    found: dict[int, PdfAttachment] = {}
+    joined = [_document_pages(n, d, found, size) for n, d in enumerate(documents, start=1)]
+    story.append(para(f"Documents joints ({len(documents)})", "heading", size))
+    if documents:
+        rows: list[list[Flowable]] = [
+            [para(h, "bold", size) for h in ("N°", "Date", "Type", "Document", "Contenu")]
+        ]
         rows += [
             [
+                para(str(n), "small", size),
                 para(fr_date(d.dated), "small", size),
                 para(d.kind, "small", size),
                 para(d.title, "small", size),
+                para(status, "small", size),
             ]
-            for d in sorted(record.documents, key=lambda d: d.dated)
+            for n, (d, (status, _)) in enumerate(zip(documents, joined, strict=True), start=1)
         ]
         story.append(
             Table(
                 rows,
-                colWidths=[width * 0.16, width * 0.34, width * 0.5],
+                colWidths=[width * f for f in (0.06, 0.13, 0.24, 0.37, 0.2)],
                 repeatRows=1,
                 style=grid_style(),
             )
         )
     else:
         story.append(para("Aucun document.", "italic", size))
-    return build_pdf(
+    for _, pages in joined:
+        story += pages
+    footer = f"{TITLE} — demande n° {request.reference}"
+    laid_out = build_pdf(
         story,
         centre=centre,
         title=TITLE,
         size=size,
-        footer_text=f"{TITLE} — demande n° {request.reference}",
+        footer_text=footer,
+        numbering=numbering_for(found),
     )
+    return assemble(laid_out, found, footer)
+
+
+def _caption(number: int, document: DocumentEntry) -> str:
+    return f"Document joint n° {number} — {document.kind} — {document.title} ({fr_date(document.dated)})"
+
+
+def _document_pages(
+    number: int, document: DocumentEntry, found: dict[int, PdfAttachment], size: PageSizeName
+) -> tuple[str, list[Flowable]]:
+    """(status for the list, pages): a document starts on a new page with its image, a
+    marker replaced later by its PDF pages, or a page saying why its content is absent."""
+    caption = _caption(number, document)
+    heading = para(caption, "bold", size)
+    if document.content is None:
+        status, reason = (
+            ("Endommagé sur ce poste", _DAMAGED)
+            if document.damaged
+            else ("Non disponible sur ce poste", _MISSING)
+        )
+    else:
+        try:
+            if document.mime_type == "application/pdf":
+                attachment = read_pdf(document.content, caption)
+                pages = attachment.page_count
+                label = f"Joint ci-après ({pages} page{'s' if pages > 1 else ''})"
+                return label, [PageBreak(), PageMarker(attachment, found)]
+            image = FitImage(load_image(document.content))
+            return "Joint ci-après (image)", [PageBreak(), heading, Spacer(1, 2 * mm), image]
+        except UnreadableContent:
+            status, reason = "Illisible", _UNREADABLE
+    box = Table(
+        [[para(reason, "body", size)]],
+        style=TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.8, colors.black),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        ),
+    )
+    return status, [PageBreak(), heading, Spacer(1, 10 * mm), box]
+
+
+_MISSING = (
+    "Le contenu de ce document n'est pas encore disponible sur le poste qui a produit cette "
+    "copie : il n'a pas encore été récupéré par la synchronisation entre les postes du centre. "
+    "Il pourra être remis au demandeur dans une copie complémentaire."
+)
+_DAMAGED = (
+    "Le contenu de ce document est endommagé sur le poste qui a produit cette copie : il "
+    "sera récupéré auprès d'un autre poste du centre et pourra être remis au demandeur dans "
+    "une copie complémentaire."
+)
+_UNREADABLE = (
+    "Le contenu de ce document n'a pas pu être reproduit dans cette copie (fichier illisible "
+    "ou protégé par un mot de passe). Il peut être consulté sur place ou remis séparément."
+)
 
 
 def _field(label: str, value: str, size: PageSizeName) -> Flowable:

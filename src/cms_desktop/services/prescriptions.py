@@ -256,26 +256,51 @@ def issue_prescription(
 
 def prescription_pdf(ws: Workspace, actor: Actor, prescription_id: str) -> bytes:
     """The stored bytes of a printed prescription (a reprint is identical)."""
+    return stored_prescription(ws, actor, prescription_id).pdf
+
+
+@dataclass(frozen=True)
+class StoredPrescription:
+    """A printed prescription exactly as it left the printer, to preview and reprint."""
+
+    id: str
+    patient_id: str
+    issued_on: date
+    kind: str
+    pdf: bytes
+
+    @property
+    def title(self) -> str:
+        label = "Ordonnance bizone" if self.kind == KIND_BIZONE else "Ordonnance"
+        return f"{label} du {self.issued_on:%d/%m/%Y}"
+
+
+def stored_prescription(ws: Workspace, actor: Actor, prescription_id: str) -> StoredPrescription:
     actor.require(Permission.CLINICAL_READ)
     with ws.store.read() as session:
         record = session.get(PrescriptionRecord, prescription_id)
         if record is None:
             raise NotFound("Ordonnance introuvable.")
-        return bytes(record.pdf)
+        get_patient(session, record.patient_id)
+        return StoredPrescription(
+            record.id, record.patient_id, record.issued_on, record.kind, bytes(record.pdf)
+        )
+
+
+REPRINT = "prescription_reprint"
 
 
 def record_reprint(
     ws: Workspace, actor: Actor, prescription_id: str, how: Output | str = Output.PRINT
 ) -> None:
-    """Audit a reprint or an export of a stored prescription."""
+    """Audit a reprint (« réimpression ») or a new export of a stored prescription, once
+    the stored bytes have been printed or saved again."""
     actor.require(Permission.PRINT_CLINICAL)
     with ws.store.write() as session:
         record = session.get(PrescriptionRecord, prescription_id)
         if record is None:
             raise NotFound("Ordonnance introuvable.")
-        audit_output(
-            session, ws, actor, how, "prescription", "prescription", record.id, record.patient_id
-        )
+        audit_output(session, ws, actor, how, REPRINT, "prescription", record.id, record.patient_id)
 
 
 def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraft:

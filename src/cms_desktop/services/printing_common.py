@@ -38,6 +38,7 @@ class Output(StrEnum):
 
 DOCUMENT_LABELS = {
     "prescription": "Ordonnance",
+    "prescription_reprint": "Ordonnance (réimpression)",
     "certificate": "Certificat médical",
     "referral_letter": "Lettre d'adressage",
     "record_copy": "Copie du dossier",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.documents import DOCUMENT_KIND_LABELS, DocumentKind
@@ -23,6 +23,8 @@ from cms_desktop.domain.record_access import (
     access_deadline,
     is_overdue,
     may_deliver,
+    next_reference,
+    station_code,
     validate_access_request,
 )
 from cms_desktop.printing.dto import (
@@ -47,7 +49,7 @@ from cms_desktop.services.printing_common import (
 from cms_desktop.services.synthesis import read_synthesis_in
 from cms_desktop.services.synthesis_text import synthesis_lines
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit
+from cms_desktop.storage import audit, blobs
 from cms_desktop.storage.models import Consultation, Document, RecordAccessRequest, User
 
 MAX_FEE_CENTS = 100_000
@@ -190,14 +192,15 @@ def _consultations(session: Session, patient_id: str) -> list[Consultation]:
     )
 
 
-def _next_reference(session: Session, year: int) -> str:
-    prefix = f"DA-{year}-"
-    count = session.execute(
-        select(func.count())
-        .select_from(RecordAccessRequest)
-        .where(RecordAccessRequest.reference.startswith(prefix))
-    ).scalar_one()
-    return f"{prefix}{count + 1:04d}"
+def _next_reference(session: Session, year: int, station_id: str) -> str:
+    """Unique across stations (see ``next_reference``); given once, stored, never redone."""
+    prefix = f"DA-{year}-{station_code(station_id)}-"
+    existing = session.scalars(
+        select(RecordAccessRequest.reference).where(
+            RecordAccessRequest.reference.startswith(prefix)
+        )
+    ).all()
+    return next_reference(year, station_id, list(existing))
 
 
 def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> AccessRequestView:
@@ -243,7 +246,7 @@ def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> 
             oldest = min((c.seen_at.date() for c in asked), default=None)
         window = access_deadline(draft.received_at, oldest)
         row = RecordAccessRequest(
-            reference=_next_reference(session, draft.received_at.year),
+            reference=_next_reference(session, draft.received_at.year, ws.store.station_id),
             patient_id=patient.id,
             requester_kind=draft.requester_kind.value,
             heir_reason=draft.heir_reason.value if draft.heir_reason else "",
@@ -380,8 +383,10 @@ def document_entries(
     patient_id: str,
     scope: AccessScope = AccessScope.ALL,
     period: tuple[date | None, date | None] = (None, None),
+    with_content: bool = True,
 ) -> tuple[DocumentEntry, ...]:
-    """The patient's documents listed in the copy (withdrawn or replaced ones left out)."""
+    """The patient's documents joined to the copy (withdrawn or replaced ones left out),
+    with their content when this workstation holds it."""
     if scope is AccessScope.CONSULTATIONS:
         return ()
     rows = session.scalars(
@@ -398,10 +403,29 @@ def document_entries(
         dated = doc.document_date or doc.created_at.date()
         if (start and dated < start) or (end and dated > end):
             continue
+        content, damaged = _content(session, doc.sha256) if with_content else (None, False)
         entries.append(
-            DocumentEntry(doc.title, dated, DOCUMENT_KIND_LABELS[DocumentKind(doc.kind)])
+            DocumentEntry(
+                doc.title,
+                dated,
+                DOCUMENT_KIND_LABELS[DocumentKind(doc.kind)],
+                doc.mime_type,
+                content,
+                damaged,
+            )
         )
     return tuple(entries)
+
+
+def _content(session: Session, sha: str) -> tuple[bytes | None, bool]:
+    """(content, damaged): None when this station does not hold it yet (fetched by sync
+    later) or holds it damaged; the copy then says so rather than failing."""
+    if not blobs.has_blob(session, sha):
+        return None, False
+    try:
+        return blobs.get_blob(session, sha), False
+    except blobs.BlobError:
+        return None, True
 
 
 _AMEND_FIELDS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,7 @@ from cms_desktop.domain.permissions import PermissionDenied
 from cms_desktop.domain.prescription import LineKind, NonSubstitution, PrescriptionLine, Zone
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.printing_common import recent_outputs
 from tests.conftest import Centre
 from tests.integration.printing.helpers import (
     add_consultation,
@@ -212,3 +214,24 @@ def test_templates_are_each_doctors_own(centre: Centre) -> None:
 def test_lines_round_trip_through_json() -> None:
     lines = (AMOX, LEVO, CARE, replace(AMOX, non_substitutable="efg", quantity=3, is_narcotic=True))
     assert rx.lines_from_json(rx.lines_to_json(lines)) == lines
+
+
+def test_reprint_gives_the_stored_bytes_and_is_audited_as_a_reprint(doctor) -> None:
+    ws, actor = doctor
+    pid = add_patient(ws)
+    issued = rx.issue_prescription(ws, actor, rx.PrescriptionDraft(pid, (AMOX,)))
+    stored = rx.stored_prescription(ws, actor, issued.id)
+    assert stored.pdf == issued.pdf  # byte for byte what was printed
+    assert stored.patient_id == pid and stored.title == f"Ordonnance du {date.today():%d/%m/%Y}"
+    rx.record_reprint(ws, actor, issued.id)
+    rx.record_reprint(ws, actor, issued.id, "export")
+    documents = [json.loads(e.details)["document"] for e in audit_actions(ws, "print")]
+    assert documents == ["prescription", "prescription_reprint"]
+    exports = audit_actions(ws, "export")
+    assert [(e.target_id, json.loads(e.details)["document"]) for e in exports] == [
+        (issued.id, "prescription_reprint")
+    ]
+    recent = recent_outputs(ws, actor)
+    assert [r.document for r in recent][:2] == ["Ordonnance (réimpression)"] * 2
+    with pytest.raises(NotFound):
+        rx.stored_prescription(ws, actor, "inconnue")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete, update
 
+from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.permissions import PermissionDenied
-from cms_desktop.domain.record_access import HeirReason, RequesterKind
+from cms_desktop.domain.record_access import HeirReason, RequesterKind, station_code
+from cms_desktop.services import documents
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
+from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
 from tests.conftest import Centre
 from tests.integration.printing.helpers import (
     add_consultation,
@@ -17,6 +21,7 @@ from tests.integration.printing.helpers import (
     audit_actions,
     pages_text,
 )
+from tests.unit.printing import samples
 
 
 @pytest.fixture
@@ -46,7 +51,8 @@ def test_deadline_is_8_days_or_2_months_for_information_over_5_years(director) -
     recent = ra.register_request(
         ws, actor, _draft(pid, received, oldest_information_date=date(2022, 1, 1))
     )
-    assert recent.reference == "DA-2024-0001"
+    code = station_code(ws.store.station_id)
+    assert recent.reference == f"DA-2024-{code}-0001"
     assert recent.not_before == received + timedelta(hours=48)
     assert recent.deadline == received + timedelta(days=8) and not recent.extended
     old = ra.register_request(
@@ -56,7 +62,7 @@ def test_deadline_is_8_days_or_2_months_for_information_over_5_years(director) -
             pid, datetime(2023, 12, 31, 10, tzinfo=UTC), oldest_information_date=date(2015, 6, 1)
         ),
     )
-    assert old.reference == "DA-2023-0001" and old.extended
+    assert old.reference == f"DA-2023-{code}-0001" and old.extended
     assert old.deadline == datetime(2024, 2, 29, 10, tzinfo=UTC)  # leap year, month end clamped
 
 
@@ -217,3 +223,32 @@ def test_only_the_medical_director_manages_the_register(centre: Centre) -> None:
         with pytest.raises(PermissionDenied):
             ra.list_requests(ws, actor)
         ws.close()
+
+
+def test_copy_joins_the_documents_content_from_the_encrypted_store(director) -> None:
+    ws, actor = director
+    pid = add_patient(ws)
+    add_consultation(ws, pid, "direction", datetime(2024, 1, 5, 9, tzinfo=UTC), reason="Suivi")
+
+    def file(name: str, data: bytes, title: str, day: int) -> str:
+        return documents.import_document(
+            ws, actor, pid, name, data, DocumentKind.HOSPITAL_LETTER, title, date(2024, 2, day)
+        )
+
+    file("cr.pdf", samples.pdf(2, "Compte rendu CHU"), "Compte rendu", 1)
+    file("radio.png", samples.png(), "Radiographie", 2)
+    absent = file("absent.pdf", samples.pdf(1, "Jamais vu"), "Pas encore reçu", 3)
+    with ws.store.write() as session:  # metadata synced, content not fetched yet
+        sha = session.get(Document, absent).sha256
+        session.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
+        session.execute(update(Blob).where(Blob.sha256 == sha).values(complete=False))
+    view = ra.register_request(ws, actor, _draft(pid, datetime.now(UTC)))
+    pages = pages_text(ra.generate_copy(ws, actor, view.id))
+    for number, text in enumerate(pages, start=1):
+        assert f"demande n° {view.reference}" in text and f"Page {number}/{len(pages)}" in text
+    appended = [p for p in pages if "Compte rendu CHU - page originale" in p]
+    assert len(appended) == 2 and all("Document joint n° 1" in p for p in appended)
+    assert any("Document joint n° 2" in p and "Radiographie" in p for p in pages)
+    placeholder = next(p for p in pages if "Document joint n° 3 " in p)
+    assert "pas encore été récupéré par la synchronisation" in placeholder
+    assert "Jamais vu" not in " ".join(pages)

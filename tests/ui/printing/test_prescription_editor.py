@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pypdf
 import pytest
 
+from cms_desktop.domain.prescription import PrescriptionLine
 from cms_desktop.services import medicines
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.prescription_editor import PrescriptionEditor
+from cms_desktop.ui.record import build_clinical_page
+from cms_desktop.ui.record.page import ClinicalPage
 from tests.integration.printing.helpers import add_patient, audit_actions, set_practitioner
 
 SAMPLE = Path(__file__).parents[2] / "fixtures" / "bdpm"
@@ -115,3 +119,52 @@ def test_templates_and_renewal(qtbot, doctor_ctx) -> None:
     editor.renew_selected()
     assert [line.text for line in editor.lines()] == ["Radiographie du thorax"]
     assert editor.draft().renews_id == editor.previous.currentData()
+
+
+def test_an_earlier_prescription_is_previewed_and_reprinted_as_stored(
+    qtbot, doctor_ctx, tmp_path
+) -> None:
+    ws, actor = doctor_ctx.workspace, doctor_ctx.actor
+    pid = add_patient(ws)
+    line = PrescriptionLine(dci="PARACÉTAMOL", dosage="1 g si douleur", duration="3 jours")
+    issued = rx.issue_prescription(ws, actor, rx.PrescriptionDraft(pid, (line,)))
+    editor = PrescriptionEditor(doctor_ctx, pid)
+    qtbot.addWidget(editor)
+    assert editor.reprint_button.isEnabled() and editor.previous.currentData() == issued.id
+    editor.reprint_button.click()
+    dialog = editor.preview_dialog
+    qtbot.addWidget(dialog)
+    assert "réimpression" in dialog.windowTitle() and dialog.page_count() == 1
+    assert dialog.print_button.isEnabled()
+    dialog._notify("print")  # as after the print dialog
+    saved = tmp_path / "ordonnance.pdf"
+    assert dialog.save_to(saved)
+    assert saved.read_bytes() == issued.pdf  # the exact stored bytes
+    reprints = [
+        (e.action, e.target_id)
+        for e in audit_actions(ws, "print") + audit_actions(ws, "export")
+        if json.loads(e.details)["document"] == "prescription_reprint"
+    ]
+    assert reprints == [("print", issued.id), ("export", issued.id)]
+    assert rx.list_prescriptions(ws, actor, pid)[0].id == issued.id  # nothing new stored
+    assert len(rx.list_prescriptions(ws, actor, pid)) == 1
+
+
+def test_a_prescription_in_the_timeline_opens_its_stored_print(qtbot, doctor_ctx) -> None:
+    ws, actor = doctor_ctx.workspace, doctor_ctx.actor
+    pid = add_patient(ws)
+    line = PrescriptionLine(dci="AMOXICILLINE", dosage="1 g matin et soir", duration="6 jours")
+    issued = rx.issue_prescription(ws, actor, rx.PrescriptionDraft(pid, (line,)))
+    page = build_clinical_page(doctor_ctx, pid)
+    assert isinstance(page, ClinicalPage)
+    qtbot.addWidget(page)
+    row = next(i for i, item in enumerate(page.timeline._items) if item.ref_id == issued.id)
+    page.timeline.table.itemActivated.emit(page.timeline.table.item(row, 0))
+    dialog = page.preview_dialog
+    qtbot.addWidget(dialog)
+    assert dialog._pdf == issued.pdf and "réimpression" in dialog.windowTitle()
+    dialog._notify("print")
+    (entry,) = [
+        e for e in audit_actions(ws, "print") if json.loads(e.details)["document"] != "prescription"
+    ]
+    assert json.loads(entry.details)["document"] == "prescription_reprint"

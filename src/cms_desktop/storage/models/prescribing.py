@@ -123,7 +123,7 @@ class RecordAccessRequest(Replicated, Base):
         Index("ix_record_access_requests_reference", "reference"),
     )
 
-    reference: Mapped[str] = mapped_column(String(20))  # DA-2026-0001
+    reference: Mapped[str] = mapped_column(String(20))  # DA-2026-K7P3-0001 (station code)
     patient_id: Mapped[str] = mapped_column(String(36), ForeignKey("patients.id"))
     requester_kind: Mapped[str] = mapped_column(String(32))
     heir_reason: Mapped[str] = mapped_column(String(32), default="")

@@ -36,6 +36,7 @@ from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.medicines import MedicineHit
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.preview import preview_pdf
+from cms_desktop.ui.printing.reprint import open_stored_prescription
 from cms_desktop.ui.widgets import ErrorLabel
 
 SUBSTITUTION_CHOICES = (
@@ -241,6 +242,10 @@ class PrescriptionEditor(QWidget):
         self.save_template_button = QPushButton(self.tr("Enregistrer comme modèle…"), self)
         self.previous = QComboBox(self)
         self.renew_button = QPushButton(self.tr("Renouveler"), self)
+        self.reprint_button = QPushButton(self.tr("Revoir / réimprimer…"), self)
+        self.reprint_button.setToolTip(
+            self.tr("L'ordonnance telle qu'elle a été imprimée, à réimprimer à l'identique")
+        )
         reuse = QHBoxLayout()
         reuse.addWidget(QLabel(self.tr("Modèles :"), self))
         reuse.addWidget(self.templates, 1)
@@ -250,6 +255,7 @@ class PrescriptionEditor(QWidget):
         reuse.addWidget(QLabel(self.tr("Précédentes :"), self))
         reuse.addWidget(self.previous, 1)
         reuse.addWidget(self.renew_button)
+        reuse.addWidget(self.reprint_button)
 
         self.error_label = ErrorLabel(self)
         self.print_button = QPushButton(self.tr("Aperçu et impression…"), self)
@@ -289,6 +295,7 @@ class PrescriptionEditor(QWidget):
         self.apply_template_button.clicked.connect(self.apply_template)
         self.save_template_button.clicked.connect(self.ask_template_name)
         self.renew_button.clicked.connect(self.renew_selected)
+        self.reprint_button.clicked.connect(self.reprint_selected)
         self.print_button.clicked.connect(self.preview)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.add_line)
         QShortcut(QKeySequence.StandardKey.Print, self, self.preview)
@@ -342,6 +349,7 @@ class PrescriptionEditor(QWidget):
         for item in previous:
             self.previous.addItem(f"{item.issued_on:%d/%m/%Y} — {item.summary}", item.id)
         self.renew_button.setEnabled(bool(previous))
+        self.reprint_button.setEnabled(bool(previous))
 
     def _error(self, message: str) -> None:
         self.error_label.show_message(message)
@@ -489,6 +497,18 @@ class PrescriptionEditor(QWidget):
         prescription_id = self.previous.currentData()
         if prescription_id:
             self.runner.run_read(self._call(rx.renew, prescription_id), self._renewed, self._error)
+
+    def reprint_selected(self) -> None:
+        """Preview the selected earlier prescription as stored, to print it again."""
+        prescription_id = self.previous.currentData()
+        if prescription_id:
+            open_stored_prescription(
+                self._ctx,
+                self,
+                str(prescription_id),
+                self._error,
+                lambda dialog: setattr(self, "preview_dialog", dialog),
+            )
 
     def _renewed(self, draft: rx.PrescriptionDraft) -> None:
         self._renews_id = draft.renews_id

@@ -118,6 +118,16 @@ class ClinicalPage(QWidget):
         if kind in ("consultation", "amendment"):
             self.tabs.setCurrentWidget(self.consultations)
             self.consultations.select(ref_id)
+        elif kind == "prescription":
+            from cms_desktop.ui.printing.reprint import open_stored_prescription
+
+            open_stored_prescription(
+                self._ctx,
+                self,
+                ref_id,
+                self.error_label.show_message,
+                lambda dialog: setattr(self, "preview_dialog", dialog),
+            )
         elif kind == "document":
             self.tabs.setCurrentWidget(self.documents)
             for row, doc in enumerate(self.documents._docs):
