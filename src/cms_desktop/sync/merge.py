@@ -118,8 +118,11 @@ class Merger:
             self._store(entries, {(e.origin, e.seq) for e in applied})
         insert_only = [e for e in applied if self._info(e).insert_only]
         per_field = [e for e in applied if not self._info(e).insert_only]
-        clashes = self._apply_insert_only(insert_only)
-        clashes += self._apply_per_field(per_field)
+        # Per-field rows first: insert-only rows (notes, documents, prescriptions) point at
+        # patients and appointments far more often than the reverse, so a patient and the
+        # note written for them in one batch apply in one pass instead of via a hold.
+        clashes = self._apply_per_field(per_field)
+        clashes += self._apply_insert_only(insert_only)
         if clashes:
             self._set_applied(clashes, False)
             clash_keys = {(e.origin, e.seq) for e in clashes}

@@ -337,19 +337,24 @@ class _Session:
         send_frame(self.sock, MessageType.ACK, b"{}")
 
     def _fetch_one(self, sha: str) -> bool:
+        """Fetch one content from its first missing chunk.
+
+        The request for the next chunk leaves before the current one is stored, so the
+        peer's read and the network overlap our encrypted write; a response still in flight
+        when we stop is read and discarded, so the session stays in step.
+        """
         assert self.blobs is not None
         index = self.blobs.next_index(sha)
+        self._ask_chunk(sha, index)
         while True:
-            send_frame(self.sock, MessageType.BLOB_GET, _json({"sha": sha, "index": index}))
-            _, body = self.expect(MessageType.BLOB)
-            if len(body) < _CHUNK_HEAD.size:
-                raise ProtocolError("Morceau de document illisible.")
-            (total,) = _CHUNK_HEAD.unpack_from(body)
+            total, data = self._read_chunk()
             if total == 0 or index >= total:
                 return False  # the peer does not hold it (complete) either
+            ahead = index + 1 < total
+            if ahead:
+                self._ask_chunk(sha, index + 1)
             try:
-                if self.blobs.write_chunk(sha, index, body[_CHUNK_HEAD.size :], total):
-                    return True
+                done = self.blobs.write_chunk(sha, index, data, total)
             except ContentRejected as exc:
                 log.warning(
                     "sync: content %s… from station %s refused (%s); will ask another station",
@@ -357,11 +362,24 @@ class _Session:
                     self.peer_id,
                     exc.reason,
                 )
+                if ahead:
+                    self._read_chunk()
                 return False
-            following = self.blobs.next_index(sha)
-            if following <= index:  # the store kept nothing new: do not loop on it
-                return False
-            index = following
+            if done or not ahead:
+                if ahead:
+                    self._read_chunk()
+                return done
+            index += 1
+
+    def _ask_chunk(self, sha: str, index: int) -> None:
+        send_frame(self.sock, MessageType.BLOB_GET, _json({"sha": sha, "index": index}))
+
+    def _read_chunk(self) -> tuple[int, bytes]:
+        _, body = self.expect(MessageType.BLOB)
+        if len(body) < _CHUNK_HEAD.size:
+            raise ProtocolError("Morceau de document illisible.")
+        (total,) = _CHUNK_HEAD.unpack_from(body)
+        return total, body[_CHUNK_HEAD.size :]
 
 
 def _drain(sock: socket.socket, limit: int = 1 << 20) -> None:
