@@ -92,6 +92,19 @@ def _insert_sql(
     return sql
 
 
+# column names, the entry keys they come from, (position, converter) where one is needed
+_Plan = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[int, Converter], ...]]
+
+
+def _plan(order: tuple[str, ...], cols: _Columns) -> _Plan:
+    kept = tuple(key for key in order if key in cols)
+    names = tuple(cols[key][0] for key in kept)
+    conversions = tuple(
+        (index, convert) for index, key in enumerate(kept) if (convert := cols[key][1]) is not None
+    )
+    return names, kept, conversions
+
+
 def insert_groups(
     info: TableInfo, dialect: Dialect, entries: Sequence[OpEntry], *, ignore_existing: bool
 ) -> list[tuple[str, list[tuple[OpEntry, tuple[Any, ...]]]]]:
@@ -102,18 +115,21 @@ def insert_groups(
     """
     cols = columns(info, dialect)
     groups: dict[tuple[str, ...], list[tuple[OpEntry, tuple[Any, ...]]]] = {}
+    # Entries of one table nearly always carry the same keys in the same order: the way to
+    # turn them into parameters is worked out once per key order, not once per value.
+    plans: dict[tuple[str, ...], _Plan] = {}
     for entry in entries:
-        names: list[str] = []
-        params: list[Any] = []
         values: Mapping[str, JsonValue] = entry.values
-        for key, value in values.items():
-            target = cols.get(key)
-            if target is not None:
-                name, convert = target
-                names.append(name)
-                params.append(value if convert is None else convert(value))
+        order = tuple(values)
+        plan = plans.get(order)
+        if plan is None:
+            plan = plans[order] = _plan(order, cols)
+        names, kept, conversions = plan
+        params = [values[key] for key in kept]
+        for index, convert in conversions:
+            params[index] = convert(params[index])
         params.append(entry.row_id)
-        groups.setdefault(tuple(names), []).append((entry, tuple(params)))
+        groups.setdefault(names, []).append((entry, tuple(params)))
     return [
         (_insert_sql(info, dialect, names, ignore_existing), rows) for names, rows in groups.items()
     ]
