@@ -11,10 +11,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
-from cms_desktop.services.agenda import booking, resources
+from cms_desktop.services.agenda import booking, resources, views
 from cms_desktop.services.agenda.booking import BookingRequest
 from cms_desktop.services.agenda.common import local_now
 from cms_desktop.storage.models import Patient, Room
+from cms_desktop.ui.agenda import dialogs
 from cms_desktop.ui.agenda.page import AgendaPage
 
 
@@ -177,3 +178,54 @@ def test_print_button_opens_the_preview_from_memory(agenda_page, qtbot) -> None:
     assert len(dialogs) == 1
     qtbot.waitUntil(lambda: dialogs[0].document.pageCount() == 1)
     dialogs[0].reject()
+
+
+def test_booking_a_patient_already_expected_elsewhere_asks_first(
+    agenda_page, qtbot, monkeypatch
+) -> None:
+    page, ws, reception, doctor_id, patients = agenda_page
+    with ws.store.write() as s:
+        room = Room(name="Cabinet 2", kind="consulting")
+        s.add(room)
+        s.flush()
+        room_id = room.id
+    nurse = resources.create_practitioner(
+        ws,
+        reception,
+        resources.PractitionerDraft(title="", full_name="Julien Roux", profession="Infirmier"),
+    )
+    monday = _next_open_monday()
+    resources.add_range(
+        ws,
+        reception,
+        nurse.id,
+        resources.RangeDraft(monday.weekday(), time(8), time(20), room_id, own_hours=True),
+    )
+    booking.book(
+        ws,
+        reception,
+        BookingRequest(nurse.id, datetime.combine(monday, time(10)), patient_id=patients[0]),
+    )
+    questions: list[str] = []
+    answers = iter([False, True])
+
+    def ask(_parent, _title, question):
+        questions.append(question)
+        return next(answers)
+
+    monkeypatch.setattr(dialogs, "ask", ask)
+    page.go_to(monday)
+    column = next(i for i, c in enumerate(page.agenda.columns) if c.key == doctor_id)
+    dialog = page.booking_dialog(column, datetime.combine(monday, time(10)))
+    qtbot.addWidget(dialog)
+    dialog.patient_search.setText("martin")
+    dialog.search_patients()
+    assert dialog.patient_id == patients[0]
+    dialog.submit()  # « Non »: nothing saved, the dialog stays open with what was typed
+    assert "Patient déjà attendu" in questions[0] and "Réserver quand même" in questions[0]
+    assert dialog.result() != dialog.DialogCode.Accepted
+    day = views.day_agenda(ws, reception, monday)
+    assert [a.practitioner_id for c in day.columns for a in c.appointments] == [nurse.id]
+    dialog.submit()  # « Oui »: booked
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.result_value.practitioner_id == doctor_id

@@ -6,6 +6,7 @@ length, reason, note of a booked appointment) and the cancel dialog.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
@@ -189,11 +190,37 @@ class BookingDialog(ServiceDialog):
         if req.type_code not in ("blocked", "coordination_meeting") and req.patient_id is None:
             raise ValidationFailed(self.tr("Choisissez le patient (recherche par nom)."))
         if self.repeat.value() == 1:
-            return lambda: booking.book(self._ws, self._actor, req)
+            ws, actor = self._ws, self._actor
+
+            def book_unless_warned() -> object:
+                # A warning (the patient is booked elsewhere at that time) is asked about
+                # before anything is saved; a blocking reason still comes from ``book``.
+                check = booking.check_request(ws, actor, req)
+                if check.ok and check.warnings:
+                    return _Warned(tuple(w.message for w in check.warnings))
+                return booking.book(ws, actor, req)
+
+            return book_unless_warned
         rule = SeriesRule(Frequency.WEEKLY, count=self.repeat.value())
         return lambda: booking.book_series(self._ws, self._actor, req, rule)
 
     def _succeeded(self, value: object) -> None:
+        if isinstance(value, _Warned):
+            lines = "\n".join(f"• {message}" for message in value.messages)
+            if not ask(
+                self,
+                self.tr("Rendez-vous"),
+                self.tr("Attention :\n") + lines + self.tr("\n\nRéserver quand même ?"),
+            ):
+                self._set_busy(False)
+                return
+            req = self.request()
+            self._runner.run_write(
+                lambda: booking.book(self._ws, self._actor, req),
+                super()._succeeded,
+                self._failed,
+            )
+            return
         if isinstance(value, SeriesOutcome) and not value.booked:
             lines = "\n".join(
                 f"• {o.start:%d/%m/%Y %H:%M} : {' ; '.join(o.errors)}" for o in value.collisions
@@ -216,6 +243,13 @@ class BookingDialog(ServiceDialog):
             )
             return
         super()._succeeded(value)
+
+
+@dataclass(frozen=True)
+class _Warned:
+    """The booking is possible but the receptionist must confirm (nothing saved yet)."""
+
+    messages: tuple[str, ...]
 
 
 class CancelDialog(ServiceDialog):
