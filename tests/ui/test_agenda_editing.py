@@ -236,3 +236,46 @@ def test_menu_key_opens_the_actions_with_modify(agenda, qtbot) -> None:
     dialog = _visible(page, EditAppointmentDialog)
     assert dialog._appt.id == appt.id
     dialog.reject()
+
+
+def test_a_range_on_the_third_wednesday_and_a_rota_every_two_weeks(agenda, qtbot) -> None:
+    page, ws, reception, doctor_id, _room_id, _patients = agenda
+    page.day_view.setFocus()
+    qtbot.keyClick(page.day_view, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    window = _visible(page, ScheduleDialog)
+    schedule = window.schedule_page
+
+    def new_range() -> RangeDialog:
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        schedule.ranges_table.setFocus()
+        qtbot.keyClick(schedule.ranges_table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        return _visible(schedule, RangeDialog)
+
+    dialog = new_range()
+    assert not dialog.nth.isVisible() and not dialog.interval.isVisible()
+    dialog.weekday.setCurrentIndex(2)  # mercredi
+    dialog.pattern.setCurrentIndex(dialog.pattern.findData("nth_of_month"))
+    assert dialog.nth.isVisible() and not dialog.anchor.isVisible()
+    dialog.nth.setCurrentIndex(dialog.nth.findData(3))
+    dialog.start.setTime(QTime(14, 0))
+    dialog.end.setTime(QTime(17, 0))
+    dialog.grab().save("/tmp/agenda/range_monthly.png")
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.keyClick(dialog.weekday, Qt.Key.Key_Return)
+    rota = new_range()
+    rota.weekday.setCurrentIndex(3)  # jeudi
+    rota.pattern.setCurrentIndex(rota.pattern.findData("every_n_weeks"))
+    assert rota.interval.isVisible() and rota.anchor.isVisible()
+    rota.interval.setValue(2)
+    rota.anchor.setDate(QDate(2031, 1, 7))  # a Tuesday: refused, nothing saved
+    rota.start.setTime(QTime(9, 0))
+    rota.end.setTime(QTime(12, 0))
+    qtbot.keyClick(rota.weekday, Qt.Key.Key_Return)
+    assert rota.error_label.text() == "La première date doit tomber le jour choisi (jeudi)."
+    rota.anchor.setDate(QDate(2031, 1, 9))
+    with qtbot.waitSignal(rota.finished):
+        qtbot.keyClick(rota.weekday, Qt.Key.Key_Return)
+    described = sorted(r.description for r in resources.list_ranges(ws, reception, doctor_id))
+    assert any("3e mercredi" in d for d in described), described
+    assert any("2 semaines" in d and "jeudi" in d for d in described), described

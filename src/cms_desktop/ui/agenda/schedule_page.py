@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTableView,
     QTabWidget,
     QTimeEdit,
@@ -79,7 +80,8 @@ class _OptionalDate(QWidget):
 
 
 class RangeDialog(ServiceDialog):
-    """A new weekly consulting range of one practitioner."""
+    """A new consulting range of one practitioner: weekly, n-th weekday of the month, or
+    every n weeks."""
 
     def __init__(
         self,
@@ -105,21 +107,57 @@ class RangeDialog(ServiceDialog):
             self.room.addItem(room.name, room.id)
         if rooms:
             self.room.setCurrentIndex(1)
+        # How the weekday repeats: every week, the n-th of the month (the vaccination team
+        # on the third Wednesday), or every n weeks from a first date (a rota).
+        self.pattern = QComboBox(self)
+        self.pattern.addItem(self.tr("Chaque semaine"), "weekly")
+        self.pattern.addItem(self.tr("Une fois par mois (ex. le 3e mercredi)"), "nth_of_month")
+        self.pattern.addItem(self.tr("Toutes les n semaines"), "every_n_weeks")
+        self.nth = QComboBox(self)
+        for n, label in ((1, "1er"), (2, "2e"), (3, "3e"), (4, "4e"), (5, "5e"), (-1, "dernier")):
+            self.nth.addItem(self.tr(label) + self.tr(" du mois"), n)
+        self.interval = QSpinBox(self)
+        self.interval.setRange(2, 12)
+        self.interval.setSuffix(self.tr(" semaines"))
+        self.anchor = date_edit(self, local_now().date())
+        self.anchor.setToolTip(
+            self.tr("Une date où la plage a lieu : le rythme part de sa semaine.")
+        )
+        self.pattern.currentIndexChanged.connect(self._show_pattern)
         self.valid_from = _OptionalDate(self.tr("à partir du"), self)
         self.valid_until = _OptionalDate(self.tr("jusqu'au"), self)
         self.own_hours = QCheckBox(self.tr("Plage hors des heures d'ouverture du centre"), self)
         self.form.addRow(self.tr("Praticien"), QLabel(practitioner.display_name, self))
         self.form.addRow(self.tr("&Jour"), self.weekday)
+        self.form.addRow(self.tr("&Répétition"), self.pattern)
+        self.form.addRow(self.tr("Ra&ng"), self.nth)
+        self.form.addRow(self.tr("In&tervalle"), self.interval)
+        self.form.addRow(self.tr("Première &date"), self.anchor)
         self.form.addRow(self.tr("&Début"), self.start)
         self.form.addRow(self.tr("&Fin"), self.end)
         self.form.addRow(self.tr("&Salle"), self.room)
         self.form.addRow(self.tr("Validité"), self.valid_from)
         self.form.addRow("", self.valid_until)
         self.form.addRow("", self.own_hours)
+        self._show_pattern()
         self.weekday.setFocus()
 
+    def _show_pattern(self) -> None:
+        pattern = self.pattern.currentData()
+        for widget, shown in (
+            (self.nth, pattern == "nth_of_month"),
+            (self.interval, pattern == "every_n_weeks"),
+            (self.anchor, pattern == "every_n_weeks"),
+        ):
+            self.form.setRowVisible(widget, shown)
+
     def draft(self) -> RangeDraft:
+        pattern = str(self.pattern.currentData())
         return RangeDraft(
+            pattern=pattern,
+            nth=int(self.nth.currentData()) if pattern == "nth_of_month" else None,
+            interval_weeks=self.interval.value() if pattern == "every_n_weeks" else None,
+            anchor=self.anchor.date().toPython() if pattern == "every_n_weeks" else None,
             weekday=int(self.weekday.currentData()),
             start=pytime(self.start.time()),
             end=pytime(self.end.time()),
@@ -133,6 +171,12 @@ class RangeDialog(ServiceDialog):
         draft = self.draft()
         if draft.end <= draft.start:
             raise ValidationFailed(self.tr("La plage se termine avant de commencer."))
+        if draft.anchor is not None and draft.anchor.weekday() != draft.weekday:
+            raise ValidationFailed(
+                self.tr("La première date doit tomber le jour choisi (")
+                + self.weekday.currentText().lower()
+                + ")."
+            )
         if draft.valid_from and draft.valid_until and draft.valid_until < draft.valid_from:
             raise ValidationFailed(self.tr("La fin de validité précède son début."))
         ws, actor, pid = self._ws, self._actor, self._practitioner.id
