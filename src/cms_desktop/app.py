@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
 import sys
+import threading
 from functools import partial
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
@@ -84,6 +87,17 @@ def _run_wizard(data_dir: DataDir, runner: ThreadedTaskRunner) -> bool:
     return data_dir.initialised
 
 
+def _warm_up() -> None:
+    for module in (
+        "cms_desktop.services.agenda.views",
+        "cms_desktop.services.agenda.booking",
+        "cms_desktop.services.patient_search",
+        "cms_desktop.services.patient_file",
+    ):
+        with contextlib.suppress(Exception):  # the real import will report any error
+            importlib.import_module(module)
+
+
 def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = _application()
@@ -114,6 +128,11 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
         app,
     )
     shell.start()
+    # While the user types the password, import what the main window will need (services
+    # only: no Qt object is made off the UI thread), so that logging in does not wait.
+    # Started once the window is painted, not to compete with it for the interpreter.
+    warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
+    QTimer.singleShot(300, warm_up.start)
     if os.environ.get(BENCH_ENV):
         QTimer.singleShot(0, lambda: (print("login-window-shown", flush=True), app.quit()))
     code = app.exec()

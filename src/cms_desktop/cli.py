@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from cms_desktop import __version__, cli_agenda, cli_patients, cli_printing, cli_sync
 from cms_desktop.domain.permissions import PermissionDenied, Role
-from cms_desktop.services import audit_trail, demo, setup, users
+from cms_desktop.services import audit_trail, setup, users
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.workspace import Workspace, login
@@ -143,6 +143,8 @@ def _cmd_init(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
 def print_demo_logins(data_dir: DataDir) -> None:
     print(f"Centre de démonstration : {data_dir.path}")
     print("Comptes de démonstration (identifiant / mot de passe / rôle) :")
+    from cms_desktop.services import demo  # Faker: only when demo data is asked for
+
     for login_name, password, role in demo.demo_logins():
         print(f"    {login_name:<12} {password:<16} {role}")
 
@@ -150,6 +152,8 @@ def print_demo_logins(data_dir: DataDir) -> None:
 def _cmd_demo(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
     if args.patients < 0:
         raise CliError("--patients doit être positif")
+    from cms_desktop.services import demo  # Faker takes a while to import: not at start-up
+
     if not data_dir.initialised:
         demo.create_demo_centre(data_dir, patients=args.patients)
         print_demo_logins(data_dir)

@@ -11,8 +11,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from cms_desktop.services.agenda.ical import export_ical
-from cms_desktop.services.agenda.views import find_practitioner
 from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.workspace import login
 from cms_desktop.storage.datadir import DataDir
@@ -46,6 +44,11 @@ def _day(text: str) -> date:
 
 
 def cmd_agenda(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    # The agenda services are imported here, not at start-up: the app's login window
+    # does not need them (they follow in the background, see app.py).
+    from cms_desktop.services.agenda.ical import export_ical
+    from cms_desktop.services.agenda.views import find_practitioner
+
     start, end = _day(args.start), _day(args.end)
     ws, actor = login(data_dir, args.as_login, secrets.read(f"Mot de passe de {args.as_login}"))
     try:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from cms_desktop.services.errors import ServiceError
-from cms_desktop.services.patient_import import import_patients_csv
 from cms_desktop.services.workspace import login
 from cms_desktop.storage.datadir import DataDir
 
@@ -34,6 +33,8 @@ def cmd_import_patients(data_dir: DataDir, args: argparse.Namespace, secrets: An
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"impossible de lire {path} : {exc.strerror}") from None
+    from cms_desktop.services.patient_import import import_patients_csv  # not at start-up
+
     ws, actor = login(data_dir, args.as_login, secrets.read(f"Mot de passe de {args.as_login}"))
     try:
         report = import_patients_csv(ws, actor, data)
