@@ -92,7 +92,6 @@ def test_double_click_edits_reason_type_and_length(agenda, qtbot) -> None:
     qtbot.keyClicks(dialog.reason, "Bilan annuel")
     dialog.note.setFocus()
     qtbot.keyClicks(dialog.note, "Apporter les analyses")
-    dialog.grab().save("/tmp/agenda/edit_dialog.png")
     with qtbot.waitSignal(dialog.finished):
         qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
     saved = _column(ws, reception, monday, doctor_id)[appt.id]
@@ -166,7 +165,6 @@ def test_ranges_and_absences_are_managed_from_the_agenda(agenda, qtbot, monkeypa
     ranges.weekday.setCurrentIndex(2)
     ranges.valid_until.check.setChecked(True)
     ranges.valid_until.edit.setDate(QDate(2031, 6, 30))
-    ranges.grab().save("/tmp/agenda/range_dialog.png")
     with qtbot.waitSignal(ranges.finished):
         qtbot.keyClick(ranges.weekday, Qt.Key.Key_Return)
     wednesday = [r for r in resources.list_ranges(ws, reception, doctor_id) if r.weekday == 2]
@@ -206,7 +204,6 @@ def test_ranges_and_absences_are_managed_from_the_agenda(agenda, qtbot, monkeypa
         "07/02/2031",
         "Formation",
     ]
-    dialog.grab().save("/tmp/agenda/schedule_dialog.png")
     schedule.absences_table.setFocus()
     schedule.absences_table.selectRow(0)
     monkeypatch.setattr(widgets, "ask", lambda *_a: True)
@@ -260,7 +257,6 @@ def test_a_range_on_the_third_wednesday_and_a_rota_every_two_weeks(agenda, qtbot
     dialog.nth.setCurrentIndex(dialog.nth.findData(3))
     dialog.start.setTime(QTime(14, 0))
     dialog.end.setTime(QTime(17, 0))
-    dialog.grab().save("/tmp/agenda/range_monthly.png")
     with qtbot.waitSignal(dialog.finished):
         qtbot.keyClick(dialog.weekday, Qt.Key.Key_Return)
     rota = new_range()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
@@ -14,8 +12,6 @@ from cms_desktop.ui.patients.area import PatientsArea
 from cms_desktop.ui.patients.dialogs import DuplicateDialog
 from cms_desktop.ui.patients.picker import PatientPicker
 from tests.patient_helpers import form
-
-SHOTS = Path("/tmp/patients")
 
 
 @pytest.fixture
@@ -54,15 +50,12 @@ def test_typing_shows_results_and_enter_opens(qtbot, reception_ctx) -> None:
     qtbot.keyClick(area.picker.field, Qt.Key.Key_Down)
     assert area.picker.current_id() != jean
     qtbot.keyClick(area.picker.field, Qt.Key.Key_Up)
-    SHOTS.mkdir(exist_ok=True)
-    area.grab().save(str(SHOTS / "search.png"))
     qtbot.keyClick(area.picker.field, Qt.Key.Key_Return)
     (tab,) = area.patient_tabs()
     assert tab.patient_id == jean
     assert area.tabs.tabText(area.tabs.currentIndex()) == "DUPONT Jean"
     assert tab.identity.edits["phone_mobile"].text() == "06 12 34 56 78"
     assert tab.tabs.count() == 1  # reception: identity only, no clinical sub-tab
-    area.grab().save(str(SHOTS / "identity.png"))
     # Opening the same patient again focuses the existing tab.
     area.open_patient(jean)
     assert len(area.patient_tabs()) == 1
@@ -126,7 +119,6 @@ def test_duplicate_dialog_then_create_anyway(qtbot, reception_ctx, monkeypatch) 
     dialog = page.duplicate_dialog
     assert isinstance(dialog, DuplicateDialog)
     assert dialog.list.count() == 1 and "DUPONT Jean" in dialog.list.item(0).text()
-    dialog.grab().save(str(SHOTS / "duplicate.png"))
     dialog.create_button.click()
     assert page.patient_id not in (None, existing)
 

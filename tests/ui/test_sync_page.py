@@ -65,8 +65,6 @@ def test_a_clinician_sees_both_values_and_restores_the_other_one(
     assert not page.keep_other.isEnabled()
     page.conflicts.selectRow(0)
     assert page.keep_other.isEnabled()
-    (tmp_path / "shots").mkdir()
-    page.grab().save(str(tmp_path / "shots" / "sync.png"))
     page.keep_other.click()
     with ws.store.read() as session:
         patient = session.get(Patient, patient_id)
