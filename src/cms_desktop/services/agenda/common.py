@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Protocol, TypeVarTuple, cast
+from typing import Any, Protocol, TypeVar, TypeVarTuple, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, bindparam, or_, select
@@ -53,6 +53,7 @@ from cms_desktop.storage.models import (
     PractitionerRange,
     Room,
 )
+from cms_desktop.storage.models.base import Replicated
 
 _Ts = TypeVarTuple("_Ts")
 PARIS = ZoneInfo("Europe/Paris")
@@ -661,3 +662,16 @@ def appointment_view(
         series_id=row.series_id,
         warnings=warnings,
     )
+
+
+_Row = TypeVar("_Row", bound=Replicated)
+
+
+def tombstone(session: Session, model: type[_Row], row_id: str, missing: str) -> _Row:
+    """Mark the live row ``row_id`` deleted (rows are never removed: sync needs the
+    tombstone); ``NotFound(missing)`` if there is no such live row."""
+    row = session.get(model, row_id)
+    if row is None or row.deleted:
+        raise NotFound(missing)
+    row.deleted = True
+    return row

@@ -29,6 +29,7 @@ from cms_desktop.services.agenda.common import (
     require_any,
     to_local,
     to_utc,
+    tombstone,
     type_infos,
     type_row_id,
 )
@@ -224,10 +225,7 @@ def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDra
 def remove_range(ws: Workspace, actor: Actor, range_id: str) -> None:
     actor.require(Permission.AGENDA_WRITE)
     with ws.store.write() as session:
-        row = session.get(PractitionerRange, range_id)
-        if row is None or row.deleted:
-            raise NotFound("Plage introuvable.")
-        row.deleted = True
+        row = tombstone(session, PractitionerRange, range_id, "Plage introuvable.")
         _audit(
             ws, session, actor, "practitioner_range_removed", "practitioner", row.practitioner_id
         )
@@ -300,10 +298,7 @@ def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
     """Withdraw an absence entered by mistake or called off (the row stays, tombstoned)."""
     actor.require(Permission.AGENDA_WRITE)
     with ws.store.write() as session:
-        row = session.get(PractitionerAbsence, absence_id)
-        if row is None or row.deleted:
-            raise NotFound("Absence introuvable.")
-        row.deleted = True
+        row = tombstone(session, PractitionerAbsence, absence_id, "Absence introuvable.")
         _audit(
             ws, session, actor, "practitioner_absence_removed", "practitioner", row.practitioner_id
         )

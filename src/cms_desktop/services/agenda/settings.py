@@ -27,10 +27,11 @@ from cms_desktop.services.agenda.common import (
     hhmm,
     require_any,
     settings_row,
+    tombstone,
     weekly_hours_from_json,
 )
 from cms_desktop.services.agenda.resources import seed_appointment_types
-from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
 from cms_desktop.storage.models import AgendaClosure, AgendaSettings
@@ -151,10 +152,7 @@ def add_closure(ws: Workspace, actor: Actor, first_day: date, last_day: date, la
 def remove_closure(ws: Workspace, actor: Actor, closure_id: str) -> None:
     actor.require(Permission.SETTINGS_MANAGE)
     with ws.store.write() as session:
-        row = session.get(AgendaClosure, closure_id)
-        if row is None or row.deleted:
-            raise NotFound("Fermeture introuvable.")
-        row.deleted = True
+        row = tombstone(session, AgendaClosure, closure_id, "Fermeture introuvable.")
         audit.append(
             session,
             ws.store.station_id,
