@@ -2,7 +2,8 @@
 
 Run: ``PYTHONPATH=src python bench/bench_sync_db.py [--quick]``
 
-1. entries merged per second, batches decoded (checksum, signature, chain) then applied;
+1. entries merged per second, batches decoded (checksum, signature, chain) then applied,
+   through the receiving pipeline of a sync session (``sync.pipeline``);
 2. a 10,000-entry catch-up between two real stores over loopback mutual TLS, the sending
    station in its own process as it is on the LAN;
 3. commit-to-visible latency between two running SyncServices.
@@ -29,9 +30,10 @@ from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import Patient
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
-from cms_desktop.sync.batch import decode_batch, encode_batch
+from cms_desktop.sync.batch import encode_batch
 from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.discovery import PeerAddress, PeerDirectory
+from cms_desktop.sync.pipeline import BatchPipeline
 from cms_desktop.sync.pki import StationCredentials, create_site_ca, issue_station_certificate
 from cms_desktop.sync.service import SyncService
 from cms_desktop.sync.transport import SyncClient, SyncPeerServer
@@ -85,9 +87,11 @@ def bench_merge(root: Path, count: int) -> float:
     keys = {"a": signer.public_key()}
     replica = DbReplicaStore(target)
     start = time.perf_counter()
-    for frame in frames:
-        seq, tip = replica.chain_tip(source.station_id)
-        replica.apply_batch(source.station_id, decode_batch(frame, keys, seq, tip))
+    # The receiving path of a sync session (verify the next frame while one is written).
+    with BatchPipeline(replica, keys) as pipeline:
+        for frame in frames:
+            pipeline.feed(frame)
+        pipeline.finish()
     elapsed = time.perf_counter() - start
     source.close()
     target.close()

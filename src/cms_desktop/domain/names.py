@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["matches_query", "normalize_name", "phonetic_key", "search_tokens"]
 
@@ -15,6 +16,9 @@ _LIGATURES = str.maketrans(
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 
 
+# Cached: the search-index triggers fold the same names over and over (given names and
+# family names repeat across a town, and each patient row is folded for several keys).
+@lru_cache(maxsize=8192)
 def normalize_name(text: str) -> str:
     """Uppercase, accents and ligatures folded, every other sign turned into one space.
 

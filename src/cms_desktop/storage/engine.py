@@ -19,6 +19,10 @@ from cms_desktop.storage.patient_index import register_functions
 
 KEY_BYTES = 32
 CACHE_SIZE = -32000  # KiB per connection
+# The store's own thread checkpoints the WAL (storage/checkpoint.py); SQLite's automatic
+# checkpoint inside a COMMIT is only a backstop, at 16,000 pages (64 MiB) instead of 1,000.
+WAL_AUTOCHECKPOINT_PAGES = 16_000
+WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024  # the WAL file is cut back to this after a reset
 
 
 class WrongKeyError(Exception):
@@ -40,6 +44,8 @@ def _connect(path: Path, key: bytes) -> Any:
         raise WrongKeyError(str(exc)) from None
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+    cur.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA secure_delete = ON")
     cur.execute("PRAGMA temp_store = MEMORY")
@@ -83,6 +89,8 @@ def create_plain_engine(path: Path, *, pool_size: int = 4) -> Engine:
         for pragma in (
             "journal_mode = WAL",
             "synchronous = NORMAL",
+            f"wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}",
+            f"journal_size_limit = {WAL_SIZE_LIMIT_BYTES}",
             "foreign_keys = ON",
             "secure_delete = ON",
             "temp_store = MEMORY",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
 from cms_desktop.storage import migrations
+from cms_desktop.storage.checkpoint import Checkpointer
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import KEY_BYTES, create_encrypted_engine
 from cms_desktop.storage.models.base import new_id
@@ -33,6 +34,7 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
     replication: ReplicationContext
+    checkpointer: Checkpointer | None = field(default=None, repr=False)
 
     @property
     def station_id(self) -> str:
@@ -60,7 +62,7 @@ class Store:
         ctx = ReplicationContext(station, migrations.schema_version(), clock)
         factory = sessionmaker(engine, expire_on_commit=False)
         install_capture(factory, ctx)
-        return cls(data_dir, engine, factory, ctx)
+        return cls(data_dir, engine, factory, ctx, Checkpointer(engine))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -78,6 +80,8 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
 
     def integrity_check(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -87,6 +91,8 @@ class Store:
         return problems + [str(r) for r in cipher]
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 

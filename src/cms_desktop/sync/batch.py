@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import struct
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -230,6 +231,11 @@ def _parse_entries(
     return entries, digests
 
 
+# HlcTimestamp.encode(): 15-digit wall clock, 6-digit counter, node. Checked here, in the
+# verifying stage, so that the merge can read the wall clock straight from the text.
+_HLC = re.compile(r"[0-9]{15}\.[0-9]{6}\.[^\n]+")
+
+
 def _entry(row: dict[str, Any]) -> OpEntry:
     """An entry from its decoded JSON object; exact keys and types, else MALFORMED."""
     if type(row) is not dict or row.keys() != _ENTRY_KEYS:
@@ -246,6 +252,7 @@ def _entry(row: dict[str, Any]) -> OpEntry:
         and type(row["row_id"]) is str
         and type(row["prev_hash"]) is str
         and type(row["hash"]) is str
+        and _HLC.fullmatch(row["hlc"])
     ):
         raise ValueError("entry types")
     return OpEntry(

@@ -80,4 +80,7 @@ def replicated_tables() -> dict[str, TableInfo]:
 
 
 def table_info(entity: str) -> TableInfo | None:
+    found = _cache.get(entity)  # the merge asks several times per entry: skip the check
+    if found is not None and _cache_key[0] == len(Base.metadata.tables):
+        return found
     return replicated_tables().get(entity)

@@ -23,7 +23,6 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -35,9 +34,7 @@ from cms_desktop.sync.batch import (
     MAX_BATCH_ENTRIES,
     BatchRejected,
     RejectReason,
-    decode_batch,
     encode_batch,
-    read_header,
 )
 from cms_desktop.sync.blobs import BlobStore
 from cms_desktop.sync.errors import (
@@ -47,6 +44,7 @@ from cms_desktop.sync.errors import (
     RemoteError,
     SyncError,
 )
+from cms_desktop.sync.pipeline import BatchPipeline
 from cms_desktop.sync.pki import (
     RevocationList,
     StationCredentials,
@@ -225,42 +223,23 @@ class _Session:
         send_frame(self.sock, MessageType.REQUEST, _json({"ranges": ranges}))
 
     def receive_batches(self) -> None:
-        """Apply BATCH frames until ACK; each batch is verified against the local tip.
-
-        Two stages: while one batch is being written (SQLCipher releases the GIL), the next
-        is read and verified against the tip the previous one will leave. ``apply_batch``
-        checks the links against the store again, so a wrong guess can only refuse a batch.
-        """
+        """Apply BATCH frames until ACK; each batch is verified against the local tip
+        while the one before it is written (``sync.pipeline``)."""
         assert self.peer_key is not None
-        keys = {self.peer_id: self.peer_key}
-        origin = ""
-        tips: dict[str, tuple[int, str]] = {}
-        with ThreadPoolExecutor(1, thread_name_prefix="sync-apply") as writer:
-            writing: Future[None] | None = None
+        with BatchPipeline(self.store, {self.peer_id: self.peer_key}) as pipeline:
             try:
                 while True:
                     kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
                     if kind is MessageType.ACK:
                         break
-                    origin = str(read_header(body)["origin"])
-                    last_seq, last_hash = tips.get(origin) or self.store.chain_tip(origin)
-                    entries = decode_batch(body, keys, last_seq, last_hash)
-                    if entries:
-                        tips[origin] = (entries[-1].seq, entries[-1].hash)
-                        if writing is not None:
-                            writing.result()
-                        writing = writer.submit(self.store.apply_batch, origin, entries)
-                    self.received += len(entries)
-                if writing is not None:
-                    writing.result()
+                    self.received += pipeline.feed(body)
+                pipeline.finish()
             except ChainError as exc:  # the store's own check, e.g. a concurrent session
-                rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {origin}")
+                rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {pipeline.origin}")
                 self.send_error(f"batch_{rejected.reason}", str(rejected))
                 raise rejected from exc
             except BatchRejected as exc:
-                if writing is not None:  # the batches before it were good: keep them
-                    with contextlib.suppress(Exception):
-                        writing.result()
+                pipeline.keep_written()  # the batches before it were good: keep them
                 self.send_error(f"batch_{exc.reason}", str(exc))
                 raise
 

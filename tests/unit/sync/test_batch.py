@@ -156,6 +156,14 @@ def test_mixed_origins_in_payload_are_rejected() -> None:
     assert reject_reason(resign(header_of(entries), payload_of(entries))) is RejectReason.MALFORMED
 
 
+@pytest.mark.parametrize("hlc", ["1700000000001", "soon.000000.x", "1700000000001.0.recep", ""])
+def test_an_entry_whose_clock_is_not_an_hlc_is_rejected(hlc: str) -> None:
+    # Sealed by its origin, so the chain holds: only the shape of the HLC is wrong, and the
+    # merge relies on that shape to read the wall clock.
+    entry = seal(dataclasses.replace(CHAIN[0], hlc=hlc))
+    assert reject_reason(frame([entry])) is RejectReason.MALFORMED
+
+
 def test_unsupported_version_is_rejected() -> None:
     header = {**header_of(CHAIN[:2]), "v": 99}
     assert reject_reason(resign(header, payload_of(CHAIN[:2]))) is RejectReason.UNSUPPORTED_VERSION

@@ -35,7 +35,7 @@ def test_a_line_built_from_stored_text_is_the_sealed_encoding(values: dict[str, 
         OpEntry(
             "poste",
             7,
-            "0001-0000-poste",
+            "000000000000001.000000.poste",
             10,
             "patients",
             "id-1",
