@@ -56,7 +56,7 @@ class HoldReason(StrEnum):
     CONSTRAINT = "constraint"  # clashes with a uniqueness rule of this station's data
 
 
-_INSERT_OP_LOG = (
+INSERT_OP_LOG = (
     "INSERT INTO op_log (origin, seq, hlc, schema, entity, row_id, op, values_json, base,"
     " prev_hash, hash, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
@@ -223,7 +223,7 @@ class Merger:
             for e in entries
         ]
         if rows:
-            self.conn.exec_driver_sql(_INSERT_OP_LOG, rows)
+            self.conn.exec_driver_sql(INSERT_OP_LOG, rows)
 
     def _set_applied(self, entries: Iterable[OpEntry], applied: bool) -> None:
         params = [{"o": e.origin, "s": e.seq} for e in entries]
@@ -340,7 +340,7 @@ class Merger:
         writes: dict[tuple[str, bool, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
         for info, row_id, group in rework:
             exists = (info.name, row_id) in existing
-            values = self._merged(info, row_id, group, histories[(info.name, row_id)])
+            values = self._merged(info, row_id, group, histories[(info.name, row_id)], exists)
             values["_row_id"] = row_id
             writes[(info.name, exists, tuple(sorted(values)))].append(values)
         for (entity, exists, keys), rows in writes.items():
@@ -400,26 +400,37 @@ class Merger:
         exists: bool,
         history: list[_Hist],
     ) -> None:
-        values = self._merged(info, row_id, new, history)
+        values = self._merged(info, row_id, new, history, exists)
         values["_row_id"] = row_id
         self.conn.execute(_write_statement(info, exists, tuple(sorted(values))), [values])
 
     def _merged(
-        self, info: TableInfo, row_id: str, new: list[OpEntry], history: list[_Hist]
+        self,
+        info: TableInfo,
+        row_id: str,
+        new: list[OpEntry],
+        history: list[_Hist],
+        exists: bool,
     ) -> dict[str, Any]:
         """The row rebuilt from its whole applied history (column name → value): the same
-        whatever order the entries arrived in. Records the conflicts it finds."""
+        whatever order the entries arrived in. Records the conflicts it finds.
+
+        For a row already held, only the keys the new entries carry: the winner of any other
+        key is the one the row already shows (adding entries cannot change it), and not
+        rewriting those columns spares the triggers they feed (the patient search index
+        is rebuilt only when a name, a date of birth, a NIR or a phone is written)."""
+        carried = {key for entry in new for key in entry.values}
         winners: dict[str, _Hist] = {}
         for hist in history:  # ascending HLC: the last writer of each key wins
             for key in hist.values:
-                if key in info.columns and key != "id":
+                if key in info.columns and key != "id" and (not exists or key in carried):
                     winners[key] = hist
         values = {
             info.column_name(key): decode_value(info.columns[key], hist.values[key])
             for key, hist in winners.items()
         }
-        touched = {key for entry in new for key in entry.values} & info.protected
-        if touched:
+        touched = carried & info.protected
+        if touched:  # every carried key has a winner: the new entries are in the history
             self._detect_conflicts(info, row_id, history, touched, winners)
         return values
 
