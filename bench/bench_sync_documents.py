@@ -54,7 +54,7 @@ from cms_desktop.sync.pki import (
     issue_station_certificate,
     server_context,
 )
-from cms_desktop.sync.transport import SyncClient, SyncPeerServer
+from cms_desktop.sync.transport import SyncClient, SyncPeerServer, no_delay
 
 KEY = secrets.token_bytes(32)
 CHUNK = storage_blobs.CHUNK_SIZE  # what DbBlobStore.read_chunk hands to the transport
@@ -158,6 +158,7 @@ def baseline(
     def serve() -> None:
         for mode in ("stream", "per_chunk"):
             conn, _ = listener.accept()
+            no_delay(conn)  # as the sync transport does
             with server_ctx.wrap_socket(conn, server_side=True) as tls:
                 recv_exact(tls, 1)  # go
                 for _ in range(chunks):
@@ -170,7 +171,7 @@ def baseline(
     rates = {}
     for mode in ("stream", "per_chunk"):
         with (
-            socket.create_connection(("127.0.0.1", port)) as raw,
+            no_delay(socket.create_connection(("127.0.0.1", port))) as raw,
             client_ctx.wrap_socket(raw) as tls,
         ):
             assert tls.version() == "TLSv1.3"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
@@ -22,6 +23,7 @@ __all__ = [
     "chunk_count",
     "get_blob",
     "has_blob",
+    "has_chunk",
     "held_chunks",
     "missing_blobs",
     "put_blob",
@@ -111,6 +113,14 @@ def held_chunks(session: Session, sha: str) -> list[int]:
     )
 
 
+def has_chunk(session: Session, sha: str, idx: int) -> bool:
+    """Whether chunk ``idx`` is held (after ``write_chunk``: False if the whole was dropped)."""
+    found = session.execute(
+        select(BlobChunk.idx).where(BlobChunk.sha256 == sha, BlobChunk.idx == idx)
+    ).first()
+    return found is not None
+
+
 def chunk_count(session: Session, sha: str) -> int | None:
     """How many chunks a complete blob has (what a station announces), or None."""
     blob = session.get(Blob, sha)
@@ -120,10 +130,13 @@ def chunk_count(session: Session, sha: str) -> int | None:
 def read_chunk(session: Session, sha: str, idx: int) -> bytes | None:
     """Chunk ``idx`` of a complete blob (to send to another station), or None."""
     _check_sha(sha)
-    if not has_blob(session, sha):
-        return None
-    chunk = session.get(BlobChunk, (sha, idx))
-    return None if chunk is None else chunk.data
+    # One Core statement: this runs for every chunk a station serves.
+    data = session.execute(
+        select(BlobChunk.data)
+        .join(Blob, Blob.sha256 == BlobChunk.sha256)
+        .where(BlobChunk.sha256 == sha, BlobChunk.idx == idx, Blob.complete.is_(True))
+    ).scalar()
+    return None if data is None else bytes(data)
 
 
 def write_chunk(session: Session, sha: str, idx: int, data: bytes, total_chunks: int) -> bool:
@@ -132,34 +145,37 @@ def write_chunk(session: Session, sha: str, idx: int, data: bytes, total_chunks:
     A chunk of the wrong size raises BlobError. A whole that does not hash to ``sha`` is
     discarded (False is returned and ``held_chunks`` is empty again), so that the transfer
     starts over; no exception there, or the caller's rollback would keep the bad chunks.
+    Core statements, not ORM objects: this runs for every 256 KiB received (``blobs`` and
+    ``blob_chunks`` are local tables, outside the op-log).
     """
     _check_sha(sha)
-    if has_blob(session, sha):
+    conn = session.connection()
+    blob = conn.execute(select(Blob.total_chunks, Blob.complete).where(Blob.sha256 == sha)).first()
+    if blob is not None and blob.complete:
         return True
     if not 0 <= idx < total_chunks or total_chunks < 1:
         raise BlobError("Morceau de document hors limites.")
     if len(data) > CHUNK_SIZE or (idx < total_chunks - 1 and len(data) != CHUNK_SIZE):
         raise BlobError("Morceau de document de taille incorrecte.")
-    blob = session.get(Blob, sha)
     if blob is None:
-        blob = Blob(sha256=sha, total_chunks=total_chunks, complete=False, size=0)
-        session.add(blob)
+        conn.execute(
+            insert(Blob).values(sha256=sha, total_chunks=total_chunks, complete=False, size=0)
+        )
     elif blob.total_chunks != total_chunks:
-        session.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
-        blob.total_chunks = total_chunks
-    chunk = session.get(BlobChunk, (sha, idx))
-    if chunk is None:
-        session.add(BlobChunk(sha256=sha, idx=idx, data=data))
-    else:
-        chunk.data = data
-    session.flush()
-    held = session.scalar(select(func.count()).where(BlobChunk.sha256 == sha)) or 0
+        conn.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
+        conn.execute(update(Blob).where(Blob.sha256 == sha).values(total_chunks=total_chunks))
+    conn.execute(
+        sqlite_insert(BlobChunk)
+        .values(sha256=sha, idx=idx, data=data)
+        .on_conflict_do_update(index_elements=["sha256", "idx"], set_={"data": data})
+    )
+    held = conn.execute(select(func.count()).where(BlobChunk.sha256 == sha)).scalar() or 0
     if held < total_chunks:
         return False
     whole = _assemble(session, sha)
     if hashlib.sha256(whole).hexdigest() != sha:
-        session.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
+        conn.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
         return False
-    blob.size, blob.complete = len(whole), True
-    session.flush()
+    conn.execute(update(Blob).where(Blob.sha256 == sha).values(size=len(whole), complete=True))
+    session.expire_all()  # a Blob this session loaded earlier must not look incomplete
     return True

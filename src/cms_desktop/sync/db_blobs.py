@@ -51,7 +51,7 @@ class DbBlobStore:
             with self.store.write() as session:
                 done = blobs.write_chunk(session, sha, index, data, total)
                 # The chunk just written is gone only if storage dropped them all.
-                dropped = not done and not blobs.held_chunks(session, sha)
+                dropped = not done and not blobs.has_chunk(session, sha, index)
         except blobs.BlobError as exc:
             raise ContentRejected(sha, "chunk refused") from exc
         if dropped:

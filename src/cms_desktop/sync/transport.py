@@ -97,6 +97,16 @@ def _no_revocation() -> RevocationList | None:
 # --- framing ---------------------------------------------------------------------------
 
 
+def no_delay(sock: socket.socket) -> socket.socket:
+    """Send each frame at once (TCP_NODELAY). The protocol is request/response (a chunk
+    request, then the chunk; a batch, then the next): with Nagle's algorithm a small request
+    waited for the ACK of the previous segment, which the peer delays, and a 20 MB document
+    crawled at 16 MB/s on loopback."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def send_frame(sock: socket.socket, kind: MessageType, body: bytes) -> None:
     if len(body) > MAX_FRAME:
         raise ProtocolError("Message de synchronisation trop volumineux.")
@@ -284,6 +294,7 @@ class _Session:
 
     def serve_blobs(self) -> None:
         """Answer BLOB_GET with one chunk each until the client's ACK."""
+        totals: dict[str, int | None] = {}  # a complete content never changes
         while True:
             kind, body = self.expect(MessageType.BLOB_GET, MessageType.ACK)
             if kind is MessageType.ACK:
@@ -293,8 +304,10 @@ class _Session:
                 sha, index = str(request["sha"]), int(request["index"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise ProtocolError("Demande de document illisible.") from exc
-            total = self.blobs.total_chunks(sha) if self.blobs is not None else None
-            data = self.blobs.read_chunk(sha, index) if self.blobs is not None else None
+            if self.blobs is not None and sha not in totals:
+                totals[sha] = self.blobs.total_chunks(sha)
+            total = totals.get(sha)
+            data = self.blobs.read_chunk(sha, index) if total is not None and self.blobs else None
             if total is None or data is None:
                 total, data = 0, b""
             send_frame(self.sock, MessageType.BLOB, _CHUNK_HEAD.pack(total) + data)
@@ -443,7 +456,7 @@ class SyncClient:
 
     def sync_with(self, host: str, port: int, expected_peer: str | None = None) -> SyncReport:
         try:
-            raw = socket.create_connection((host, port), timeout=self.timeout_s)
+            raw = no_delay(socket.create_connection((host, port), timeout=self.timeout_s))
         except OSError as exc:
             raise _connection_error(exc) from exc
         try:
@@ -541,6 +554,7 @@ class SyncPeerServer:
         outcome: SyncReport | SyncError
         try:
             conn.settimeout(self.timeout_s)
+            no_delay(conn)
             with self._context.wrap_socket(conn, server_side=True) as tls:
                 session = _Session(
                     tls,
