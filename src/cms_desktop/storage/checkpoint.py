@@ -30,6 +30,10 @@ class Checkpointer:
         self._thread = threading.Thread(target=self._run, name="cms-checkpoint", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def poke(self) -> None:
         self._pending.set()
 
