@@ -44,7 +44,8 @@ class Checkpointer:
             cursor = raw.cursor()
             try:
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                busy, frames, copied = cursor.fetchone()
+                row = cursor.fetchone()
+                busy, frames, copied = row if row is not None else (0, 0, 0)
             finally:
                 cursor.close()
         finally:
