@@ -2,7 +2,8 @@
 
 Spawns ``python -m cms_desktop --data-dir X`` offscreen with ``CMS_BENCH_EXIT_ON_LOGIN=1``;
 the app prints a line once the login window is shown and its event loop runs, then quits.
-The parent measures spawn → that line. Median of 5 runs (after one warm-up run).
+The parent measures spawn → that line. Median of 5 runs (after one warm-up run, which also
+writes the bytecode caches an installed app has).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def _env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH", "")]))
     env["QT_QPA_PLATFORM"] = env.get("BENCH_QPA", "offscreen")
     env["CMS_BENCH_EXIT_ON_LOGIN"] = "1"
+    # An installed app starts from compiled bytecode (pip byte-compiles at install time,
+    # the PyInstaller bundle ships it): let the warm-up run write the caches that a
+    # PYTHONDONTWRITEBYTECODE environment (CI, this sandbox) would otherwise forbid, or
+    # every measured run compiles each changed module again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

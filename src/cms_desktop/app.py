@@ -9,11 +9,11 @@ import os
 import sys
 import threading
 from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
-from cms_desktop.services import setup, workspace
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import ThreadedTaskRunner
 from cms_desktop.ui.widgets import STYLE_SHEET
@@ -80,6 +80,7 @@ def _create_demo(app: QApplication, data_dir: DataDir, runner: ThreadedTaskRunne
 
 
 def _run_wizard(data_dir: DataDir, runner: ThreadedTaskRunner) -> bool:
+    from cms_desktop.services import setup
     from cms_desktop.ui.setup_wizard import SetupWizard
 
     wizard = SetupWizard(partial(setup.initialise_centre, data_dir), runner)
@@ -89,6 +90,10 @@ def _run_wizard(data_dir: DataDir, runner: ThreadedTaskRunner) -> bool:
 
 def _warm_up() -> None:
     for module in (
+        "cms_desktop.services.workspace",
+        "cms_desktop.services.session_info",
+        "cms_desktop.sync.identity",
+        "cms_desktop.sync.service",
         "cms_desktop.services.agenda.views",
         "cms_desktop.services.agenda.booking",
         "cms_desktop.services.patient_search",
@@ -98,6 +103,20 @@ def _warm_up() -> None:
             importlib.import_module(module)
 
 
+def _login(data_dir: DataDir, login: str, password: str) -> Any:
+    # Imported on first use (the warm-up thread has usually done it by then): the store,
+    # SQLAlchemy and Alembic are not needed to show the login window.
+    from cms_desktop.services import workspace
+
+    return workspace.login(data_dir, login, password)
+
+
+def _recover_access(data_dir: DataDir, code: str, login: str, password: str) -> None:
+    from cms_desktop.services import setup
+
+    setup.recover_access(data_dir, code, login, password)
+
+
 def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = _application()
@@ -105,7 +124,7 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     demo_hint = None
     if demo_mode:
         from cms_desktop.cli import print_demo_logins
-        from cms_desktop.services import demo
+        from cms_desktop.services import demo_accounts as demo
 
         if not data_dir.initialised and not _create_demo(app, data_dir, runner):
             return 1
@@ -121,8 +140,8 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     from cms_desktop.ui.shell import AppShell
 
     shell = AppShell(
-        partial(workspace.login, data_dir),
-        partial(setup.recover_access, data_dir),
+        partial(_login, data_dir),
+        partial(_recover_access, data_dir),
         runner,
         demo_hint,
         app,

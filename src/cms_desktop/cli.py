@@ -11,14 +11,20 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from cms_desktop import __version__, cli_agenda, cli_patients, cli_printing, cli_sync
+from cms_desktop import __version__
 from cms_desktop.domain.permissions import PermissionDenied, Role
-from cms_desktop.services import audit_trail, setup, users
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError
-from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir, resolve_data_dir
+
+# The services (the store, SQLAlchemy, Alembic, cryptography) are imported by the commands
+# that use them: without a command the application starts, and its login window must not
+# wait for them (bench/bench_startup.py).
+if TYPE_CHECKING:
+    from cms_desktop.services import users
+    from cms_desktop.services.workspace import Workspace
 
 
 class CliError(Exception):
@@ -42,7 +48,26 @@ class _Secrets:
         return getpass.getpass(f"{prompt} : ")
 
 
+def _gui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The options of a start of the application (only ``--data-dir``/``--demo``), parsed
+    without importing the command modules; None when there is anything else (a command,
+    ``--help``, ``--version``, a mistake): the full parser deals with it."""
+    quick = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    quick.add_argument("--data-dir")
+    quick.add_argument("--demo", action="store_true")
+    try:
+        args, rest = quick.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
 def _parser() -> argparse.ArgumentParser:
+    from cms_desktop import cli_agenda, cli_patients, cli_printing, cli_sync
+
     p = argparse.ArgumentParser(
         prog="cms-desktop", description="Logiciel du centre municipal de santé."
     )
@@ -118,10 +143,14 @@ def _parser() -> argparse.ArgumentParser:
 def _open(
     data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets
 ) -> tuple[Workspace, Actor]:
+    from cms_desktop.services.workspace import login
+
     return login(data_dir, args.as_login, secrets.read(f"Mot de passe de {args.as_login}"))
 
 
 def _find_user(ws: Workspace, actor: Actor, login_name: str) -> users.UserInfo:
+    from cms_desktop.services import users
+
     for info in users.list_users(ws, actor):
         if info.login == login_name:
             return info
@@ -129,6 +158,8 @@ def _find_user(ws: Workspace, actor: Actor, login_name: str) -> users.UserInfo:
 
 
 def _cmd_init(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    from cms_desktop.services import setup
+
     password = secrets.read(f"Mot de passe de {args.admin}")
     draft = setup.CentreDraft(
         args.centre_name, args.address, args.postcode, args.city, args.phone, args.finess
@@ -143,9 +174,9 @@ def _cmd_init(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
 def print_demo_logins(data_dir: DataDir) -> None:
     print(f"Centre de démonstration : {data_dir.path}")
     print("Comptes de démonstration (identifiant / mot de passe / rôle) :")
-    from cms_desktop.services import demo  # Faker: only when demo data is asked for
+    from cms_desktop.services.demo_accounts import demo_logins
 
-    for login_name, password, role in demo.demo_logins():
+    for login_name, password, role in demo_logins():
         print(f"    {login_name:<12} {password:<16} {role}")
 
 
@@ -172,6 +203,8 @@ def _cmd_demo(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
 
 
 def _cmd_user(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    from cms_desktop.services import users
+
     ws, actor = _open(data_dir, args, secrets)
     try:
         if args.user_command == "list":
@@ -209,6 +242,8 @@ def _cmd_user(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
 
 
 def _cmd_audit(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    from cms_desktop.services import audit_trail
+
     ws, _actor = _open(data_dir, args, secrets)
     try:
         report = audit_trail.verify(ws)
@@ -219,6 +254,8 @@ def _cmd_audit(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
 
 
 def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    from cms_desktop.services import audit_trail
+
     ws, _actor = _open(data_dir, args, secrets)
     try:
         problems = ws.store.integrity_check()
@@ -236,12 +273,16 @@ def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
 def _cmd_recover(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
     code = secrets.read("Code de récupération")
     new_pw = secrets.read(f"Nouveau mot de passe de {args.login}")
+    from cms_desktop.services import setup
+
     setup.recover_access(data_dir, code, args.login, new_pw)
     print(f"Nouveau mot de passe enregistré pour « {args.login} ».")
     return 0
 
 
 def _cmd_import(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
+    from cms_desktop import cli_patients, cli_printing
+
     importers = {
         "patients": cli_patients.cmd_import_patients,
         "bdpm": cli_printing.cmd_import_bdpm,
@@ -249,21 +290,25 @@ def _cmd_import(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) 
     return importers[args.import_command](data_dir, args, secrets)
 
 
-COMMANDS: dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]] = {
-    "init": _cmd_init,
-    "demo": _cmd_demo,
-    "user": _cmd_user,
-    "audit": _cmd_audit,
-    "check": _cmd_check,
-    "recover": _cmd_recover,
-    "import": _cmd_import,
-    "agenda": cli_agenda.cmd_agenda,
-    "sync": cli_sync.cmd_sync,
-}
+def _commands() -> dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]]:
+    from cms_desktop import cli_agenda, cli_sync
+
+    return {
+        "init": _cmd_init,
+        "demo": _cmd_demo,
+        "user": _cmd_user,
+        "audit": _cmd_audit,
+        "check": _cmd_check,
+        "recover": _cmd_recover,
+        "import": _cmd_import,
+        "agenda": cli_agenda.cmd_agenda,
+        "sync": cli_sync.cmd_sync,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = _gui_arguments(arguments) or _parser().parse_args(arguments)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     if args.command is None:
         from cms_desktop.app import run_gui
@@ -271,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(data_dir, demo_mode=args.demo)
     secrets = _Secrets(getattr(args, "password_stdin", False))
     try:
-        return COMMANDS[args.command](data_dir, args, secrets)
+        return _commands()[args.command](data_dir, args, secrets)
     except (ServiceError, PermissionDenied, CliError) as exc:
         print(f"erreur : {exc}", file=sys.stderr)
         return 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import date
 
 from faker import Faker
@@ -11,6 +10,12 @@ from faker import Faker
 from cms_desktop.domain.nir import compute_nir_key
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.demo_accounts import (  # noqa: F401 - re-exported
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DemoAccount,
+    demo_logins,
+)
 from cms_desktop.services.demo_agenda import add_demo_agenda
 from cms_desktop.services.demo_clinical import add_demo_clinical
 from cms_desktop.services.demo_patients import demo_patient_rows
@@ -21,7 +26,6 @@ from cms_desktop.storage import audit, repositories
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import Room
 
-DEMO_PASSWORD = "Demo-Cms-2026"
 DEMO_CENTRE = CentreDraft(
     name="Centre municipal de santé de Valbourg (démonstration)",
     address="12 rue de la République",
@@ -32,75 +36,11 @@ DEMO_CENTRE = CentreDraft(
 )
 
 
-@dataclass(frozen=True)
-class DemoAccount:
-    login: str
-    full_name: str
-    role: Role
-    profession: str = ""
-    specialty: str = ""
-    rpps: str = ""
-    title: str = ""
-
-
-DEMO_ACCOUNTS = (
-    DemoAccount("admin", "Administrateur Démo", Role.ADMINISTRATOR),
-    DemoAccount("accueil", "Sophie Lambert", Role.RECEPTION),
-    DemoAccount(
-        "dr.moreau",
-        "Claire Moreau",
-        Role.DOCTOR,
-        "Médecin",
-        "Médecine générale",
-        "10000000001",
-        "Dr",
-    ),
-    DemoAccount(
-        "dr.benali",
-        "Karim Benali",
-        Role.DOCTOR,
-        "Médecin",
-        "Médecine générale",
-        "10000000002",
-        "Dr",
-    ),
-    DemoAccount(
-        "dr.lefort",
-        "Anne Lefort",
-        Role.DOCTOR,
-        "Médecin",
-        "Gynécologie médicale",
-        "10000000003",
-        "Dr",
-    ),
-    DemoAccount("inf.roux", "Julien Roux", Role.NURSE, "Infirmier"),
-    DemoAccount(
-        "dentiste", "Marie Caron", Role.DENTIST, "Chirurgien-dentiste", "", "10000000004", "Dr"
-    ),
-    DemoAccount("kine", "Paul Girard", Role.OTHER_CLINICIAN, "Masseur-kinésithérapeute"),
-    DemoAccount(
-        "direction",
-        "Hélène Dubois",
-        Role.MEDICAL_DIRECTOR,
-        "Médecin",
-        "Médecine générale",
-        "10000000005",
-        "Dr",
-    ),
-)
-
 DEMO_ROOMS = (
     *((f"Cabinet {n}", "consulting") for n in range(1, 7)),
     ("Salle de soins infirmiers", "nursing"),
     ("Salle de réunion", "meeting"),
 )
-
-
-def demo_logins() -> list[tuple[str, str, str]]:
-    """(login, password, role label) for the console and the login window."""
-    from cms_desktop.domain.permissions import ROLE_LABELS
-
-    return [(a.login, DEMO_PASSWORD, ROLE_LABELS[a.role]) for a in DEMO_ACCOUNTS]
 
 
 def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026) -> None:

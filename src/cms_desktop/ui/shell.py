@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.session_info import centre_summary
-from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui.login import LoginWindow, Recover
-from cms_desktop.ui.main_window import MainWindow
 from cms_desktop.ui.tasks import TaskRunner
 
-LoginFn = Callable[[str, str], tuple[Workspace, Actor]]
+# The store, SQLAlchemy and the main window are imported once a user logs in (app.py warms
+# them up in the background meanwhile): the login window must not wait for them.
+if TYPE_CHECKING:
+    from cms_desktop.services.workspace import Workspace
+    from cms_desktop.ui.main_window import MainWindow
+
+LoginFn = Callable[[str, str], "tuple[Workspace, Actor]"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class AppShell(QObject):
         self.main_window: MainWindow | None = None
 
     def _open_session(self, login_name: str, password: str) -> Session:
+        from cms_desktop.services.session_info import centre_summary
+
         workspace, actor = self._login(login_name, password)
         summary = centre_summary(workspace)
         return Session(workspace, actor, summary.name, summary.auto_lock_minutes)
@@ -56,6 +62,8 @@ class AppShell(QObject):
         self.login_window.show()
 
     def _show_main(self, session: Session) -> None:
+        from cms_desktop.ui.main_window import MainWindow
+
         window = MainWindow(
             session.workspace,
             session.actor,
