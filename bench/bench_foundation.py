@@ -88,8 +88,13 @@ def bench_encryption_cost(tmp: Path, rounds: int = 3000) -> None:
     # Warm both with the same data so reads touch real pages.
     for engine in (enc, plain):
         _workload(engine, 1000, seed=1)
-    t_enc = min(_workload(enc, rounds), _workload(enc, rounds, seed=8))
-    t_plain = min(_workload(plain, rounds), _workload(plain, rounds, seed=8))
+    # Alternated and repeated, minimum kept: on a shared machine a burst of load during one
+    # engine's run would otherwise decide the ratio (single runs ranged 1.24-1.42x).
+    enc_times, plain_times = [], []
+    for seed in (7, 8, 9):
+        enc_times.append(_workload(enc, rounds, seed=seed))
+        plain_times.append(_workload(plain, rounds, seed=seed))
+    t_enc, t_plain = min(enc_times), min(plain_times)
     print(
         f"mixed workload x{rounds}: SQLCipher {t_enc * 1000:.0f} ms, plain SQLite "
         f"{t_plain * 1000:.0f} ms, ratio {t_enc / t_plain:.2f}x (target <= 1.3x)"
