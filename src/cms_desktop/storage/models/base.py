@@ -72,7 +72,9 @@ class Replicated:
     __replication__: ClassVar[Replication] = Replication.PER_FIELD
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    version: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # Not indexed: rows are always found by id (the merge reads versions by id); an index
+    # here cost one more B-tree write on every insert and update of every table.
+    version: Mapped[str] = mapped_column(String(64), default="")
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
