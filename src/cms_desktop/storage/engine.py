@@ -7,7 +7,6 @@ hidden from SQLAlchemy's error messages so no patient data reaches a log or trac
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +81,15 @@ def create_encrypted_engine(path: Path, key: bytes, *, pool_size: int = 4) -> En
 
 
 def create_plain_engine(path: Path, *, pool_size: int = 4) -> Engine:
-    """Same settings on unencrypted SQLite: only for the encryption-cost benchmark."""
+    """Same settings, no key: only for the encryption-cost benchmark.
+
+    Opened with ``sqlcipher3`` like the real store, without ``PRAGMA key``: the same SQLite
+    build (sqlcipher3 bundles its own, 3.53 today, where the system ``sqlite3`` module was
+    3.40 with another query planner), so the ratio measures encryption and nothing else.
+    """
 
     def connect() -> Any:
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None)
         for pragma in (
             "journal_mode = WAL",
             "synchronous = NORMAL",
@@ -94,6 +98,7 @@ def create_plain_engine(path: Path, *, pool_size: int = 4) -> Engine:
             "foreign_keys = ON",
             "secure_delete = ON",
             "temp_store = MEMORY",
+            "busy_timeout = 5000",
             f"cache_size = {CACHE_SIZE}",
         ):
             conn.execute(f"PRAGMA {pragma}")
@@ -101,7 +106,14 @@ def create_plain_engine(path: Path, *, pool_size: int = 4) -> Engine:
         return conn
 
     engine = create_engine(
-        "sqlite://", creator=connect, poolclass=QueuePool, pool_size=pool_size, hide_parameters=True
+        "sqlite://",
+        module=sqlcipher,
+        creator=connect,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=2,
+        pool_use_lifo=True,
+        hide_parameters=True,
     )
     _use_explicit_transactions(engine)
     return engine
