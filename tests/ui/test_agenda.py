@@ -5,7 +5,7 @@ arrivals.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,49 +14,25 @@ from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.services.agenda import booking, resources, views
 from cms_desktop.services.agenda.booking import BookingRequest
 from cms_desktop.services.agenda.common import local_now
-from cms_desktop.storage.models import Patient, Room
+from cms_desktop.storage.models import Room
 from cms_desktop.ui.agenda import dialogs
 from cms_desktop.ui.agenda.page import AgendaPage
-
-
-def _next_open_monday() -> date:
-    day = local_now().date() + timedelta(days=7 - local_now().date().weekday())
-    return day if (day.month, day.day) not in {(4, 6), (5, 25)} else day + timedelta(days=7)
+from tests.ui.agenda_setup import next_open_monday, seed_agenda
 
 
 @pytest.fixture
 def agenda_page(open_session, runner, qtbot):
     ws, reception = open_session("accueil")
-    with ws.store.write() as s:
-        room = Room(name="Cabinet 1", kind="consulting")
-        patients = [
-            Patient(birth_name=n, first_given_name=g, birth_date=date(1975, 1, 2), sex="F")
-            for n, g in (("MARTINEAU", "Lucie"), ("ROCHE", "Inès"))
-        ]
-        s.add_all([room, *patients])
-        s.flush()
-        room_id, patient_ids = room.id, [p.id for p in patients]
-    doctor = resources.create_practitioner(
-        ws,
-        reception,
-        resources.PractitionerDraft(title="Dr", full_name="Claire Moreau", profession="Médecin"),
-    )
-    for weekday in range(6):
-        resources.add_range(
-            ws,
-            reception,
-            doctor.id,
-            resources.RangeDraft(weekday, time(8), time(20), room_id, own_hours=True),
-        )
+    doctor_id, _room, patient_ids = seed_agenda(ws, reception, range(6))
     page = AgendaPage(ws, reception, runner)
     qtbot.addWidget(page)
     page.resize(1200, 760)
-    return page, ws, reception, doctor.id, patient_ids
+    return page, ws, reception, doctor_id, patient_ids
 
 
 def test_day_view_shows_bookings_and_keyboard_changes_day(agenda_page, qtbot) -> None:
     page, ws, reception, doctor_id, patients = agenda_page
-    monday = _next_open_monday()
+    monday = next_open_monday()
     appt = booking.book(
         ws,
         reception,
@@ -87,7 +63,7 @@ def test_day_view_shows_bookings_and_keyboard_changes_day(agenda_page, qtbot) ->
 
 def test_booking_dialog_refuses_a_double_booking(agenda_page, qtbot) -> None:
     page, ws, reception, doctor_id, patients = agenda_page
-    monday = _next_open_monday()
+    monday = next_open_monday()
     booking.book(
         ws,
         reception,
@@ -133,7 +109,7 @@ def test_double_booking_from_a_merge_is_shown_to_reception(agenda_page, qtbot) -
     from cms_desktop.storage.models import Appointment
 
     page, ws, reception, doctor_id, patients = agenda_page
-    monday = _next_open_monday()
+    monday = next_open_monday()
     booking.book(
         ws,
         reception,
@@ -164,7 +140,7 @@ def test_print_button_opens_the_preview_from_memory(agenda_page, qtbot) -> None:
     from cms_desktop.ui.printing.preview import PreviewDialog
 
     page, ws, reception, doctor_id, patients = agenda_page
-    monday = _next_open_monday()
+    monday = next_open_monday()
     booking.book(
         ws,
         reception,
@@ -193,7 +169,7 @@ def test_booking_a_patient_already_expected_elsewhere_asks_first(
         reception,
         resources.PractitionerDraft(title="", full_name="Julien Roux", profession="Infirmier"),
     )
-    monday = _next_open_monday()
+    monday = next_open_monday()
     resources.add_range(
         ws,
         reception,

@@ -12,43 +12,17 @@ from PySide6.QtCore import QDate, Qt, QTime
 
 from cms_desktop.services.agenda import booking, resources, views
 from cms_desktop.services.agenda.booking import BookingRequest
-from cms_desktop.services.agenda.common import local_now
-from cms_desktop.storage.models import Patient, Room
 from cms_desktop.ui import widgets
 from cms_desktop.ui.agenda.dialogs import EditAppointmentDialog
 from cms_desktop.ui.agenda.page import AgendaPage
 from cms_desktop.ui.agenda.schedule_page import AbsenceDialog, RangeDialog, ScheduleDialog
-
-
-def _next_open_monday() -> date:
-    today = local_now().date()
-    day = today + timedelta(days=7 - today.weekday())
-    return day if (day.month, day.day) not in {(4, 6), (5, 25)} else day + timedelta(days=7)
+from tests.ui.agenda_setup import next_open_monday, seed_agenda
 
 
 @pytest.fixture
 def agenda(open_session, runner, qtbot):
     ws, reception = open_session("accueil")
-    with ws.store.write() as s:
-        room = Room(name="Cabinet 1", kind="consulting")
-        patients = [
-            Patient(birth_name=n, first_given_name=g, birth_date=date(1975, 1, 2), sex="F")
-            for n, g in (("MARTINEAU", "Lucie"), ("ROCHE", "Inès"))
-        ]
-        s.add_all([room, *patients])
-        s.flush()
-        room_id, patient_ids = room.id, [p.id for p in patients]
-    doctor = resources.create_practitioner(
-        ws,
-        reception,
-        resources.PractitionerDraft(title="Dr", full_name="Claire Moreau", profession="Médecin"),
-    )
-    resources.add_range(
-        ws,
-        reception,
-        doctor.id,
-        resources.RangeDraft(0, time(8), time(20), room_id, own_hours=True),
-    )
+    doctor_id, room_id, patient_ids = seed_agenda(ws, reception, [0])
     page = AgendaPage(ws, reception, runner)
     qtbot.addWidget(page)
     page.resize(1280, 720)
@@ -56,7 +30,7 @@ def agenda(open_session, runner, qtbot):
     qtbot.waitExposed(page)
     page.activateWindow()
     qtbot.waitUntil(page.isActiveWindow)
-    return page, ws, reception, doctor.id, room_id, patient_ids
+    return page, ws, reception, doctor_id, room_id, patient_ids
 
 
 def _visible(page, kind):
@@ -79,7 +53,7 @@ def _column(ws, reception, day, doctor_id):
 
 def test_double_click_edits_reason_type_and_length(agenda, qtbot) -> None:
     page, ws, reception, doctor_id, _room, patients = agenda
-    monday = _next_open_monday()
+    monday = next_open_monday()
     appt = _book(ws, reception, doctor_id, patients[0], monday, 9)
     page.go_to(monday)
     centre = page.day_view.rect_of(0, appt.start, appt.end).center().toPoint()
@@ -106,7 +80,7 @@ def test_double_click_edits_reason_type_and_length(agenda, qtbot) -> None:
 
 def test_enter_edits_and_a_clash_is_refused_in_the_dialog(agenda, qtbot) -> None:
     page, ws, reception, doctor_id, _room, patients = agenda
-    monday = _next_open_monday()
+    monday = next_open_monday()
     first = _book(ws, reception, doctor_id, patients[0], monday, 10)
     _book(ws, reception, doctor_id, patients[1], monday, 10, 20)
     page.go_to(monday)
@@ -219,7 +193,7 @@ def test_ranges_and_absences_are_managed_from_the_agenda(agenda, qtbot, monkeypa
 
 def test_menu_key_opens_the_actions_with_modify(agenda, qtbot) -> None:
     page, ws, reception, doctor_id, _room, patients = agenda
-    monday = _next_open_monday()
+    monday = next_open_monday()
     appt = _book(ws, reception, doctor_id, patients[0], monday, 11)
     page.go_to(monday)
     page.day_view.setFocus()

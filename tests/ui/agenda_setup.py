@@ -1,0 +1,50 @@
+"""What the agenda UI tests share: a room, two patients, a doctor with ranges, and a
+Monday on which the centre opens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, time, timedelta
+
+import holidays
+
+from cms_desktop.services.agenda import resources
+from cms_desktop.services.agenda.common import local_now
+from cms_desktop.storage.models import Patient, Room
+
+
+def next_open_monday() -> date:
+    """The next Monday that is not a French public holiday (Easter and Whit Mondays move)."""
+    today = local_now().date()
+    day = today + timedelta(days=7 - today.weekday())
+    calendar = holidays.country_holidays("FR")
+    while day in calendar:
+        day += timedelta(days=7)
+    return day
+
+
+def seed_agenda(ws, reception, weekdays: Iterable[int]) -> tuple[str, str, list[str]]:
+    """(doctor id, room id, patient ids): Dr Moreau in Cabinet 1, 8:00–20:00 on
+    ``weekdays``, and the patients MARTINEAU Lucie and ROCHE Inès."""
+    with ws.store.write() as s:
+        room = Room(name="Cabinet 1", kind="consulting")
+        patients = [
+            Patient(birth_name=n, first_given_name=g, birth_date=date(1975, 1, 2), sex="F")
+            for n, g in (("MARTINEAU", "Lucie"), ("ROCHE", "Inès"))
+        ]
+        s.add_all([room, *patients])
+        s.flush()
+        room_id, patient_ids = room.id, [p.id for p in patients]
+    doctor = resources.create_practitioner(
+        ws,
+        reception,
+        resources.PractitionerDraft(title="Dr", full_name="Claire Moreau", profession="Médecin"),
+    )
+    for weekday in weekdays:
+        resources.add_range(
+            ws,
+            reception,
+            doctor.id,
+            resources.RangeDraft(weekday, time(8), time(20), room_id, own_hours=True),
+        )
+    return doctor.id, room_id, patient_ids
