@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
 
 # Sober palette: one accent for the primary action, a red that reads on white and on grey.
@@ -63,3 +66,11 @@ def ask(parent: QWidget | None, title: str, question: str) -> bool:
 
 def inform(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
+
+
+def shortcut(widget: QWidget, keys: str, slot: Callable[[], object]) -> QShortcut:
+    """A key sequence active while the focus is in ``widget`` or one of its children."""
+    sc = QShortcut(QKeySequence(keys), widget)
+    sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    sc.activated.connect(slot)
+    return sc

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,7 +27,7 @@ from cms_desktop.ui.admin.models import AuditModel, UsersModel
 from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, shortcut
 
 
 def _table(parent: QWidget) -> QTableView:
@@ -42,13 +40,6 @@ def _table(parent: QWidget) -> QTableView:
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.setTabKeyNavigation(False)
     return table
-
-
-def _page_shortcut(page: QWidget, keys: str, slot: object) -> QShortcut:
-    shortcut = QShortcut(QKeySequence(keys), page)
-    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-    shortcut.activated.connect(slot)
-    return shortcut
 
 
 class UsersPage(QWidget):
@@ -75,7 +66,7 @@ class UsersPage(QWidget):
         ):
             button.clicked.connect(slot)
             button.setToolTip(keys)
-            _page_shortcut(self, keys, slot)
+            shortcut(self, keys, slot)
         self.error_label = ErrorLabel(self)
 
         buttons = QHBoxLayout()
@@ -190,7 +181,7 @@ class AuditPage(QWidget):
         self.refresh_button = QPushButton(self.tr("Actualiser"), self)
         self.refresh_button.setToolTip("F5")
         self.refresh_button.clicked.connect(self.reload)
-        _page_shortcut(self, "F5", self.reload)
+        shortcut(self, "F5", self.reload)
         self.verify_button = QPushButton(self.tr("Vérifier l'intégrité"), self)
         self.verify_button.clicked.connect(self.verify)
         self.result_label = QLabel(self)

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -43,7 +42,7 @@ from cms_desktop.ui import widgets
 from cms_desktop.ui.agenda.models import TextRowsModel
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, shortcut
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 _RANGE = re.compile(
@@ -121,13 +120,6 @@ def list_table(parent: QWidget, model: TextRowsModel) -> QTableView:
 def selected_id(table: QTableView, model: TextRowsModel) -> str | None:
     rows = table.selectionModel().selectedRows()
     return model.id_at(rows[0].row()) if rows else None
-
-
-def shortcut(widget: QWidget, keys: str, slot: Callable[[], object]) -> QShortcut:
-    sc = QShortcut(QKeySequence(keys), widget)
-    sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-    sc.activated.connect(slot)
-    return sc
 
 
 class ClosureDialog(ServiceDialog):

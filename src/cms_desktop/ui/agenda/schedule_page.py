@@ -43,12 +43,11 @@ from cms_desktop.ui.agenda.centre_settings import (
     list_table,
     pydate,
     selected_id,
-    shortcut,
 )
 from cms_desktop.ui.agenda.models import TextRowsModel
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, shortcut
 
 
 def time_edit(parent: QWidget, at: time) -> QTimeEdit:
