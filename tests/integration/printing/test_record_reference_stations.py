@@ -10,10 +10,8 @@ from cms_desktop.services import record_access as ra
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.sync import identity
-from cms_desktop.sync.db_store import DbReplicaStore
-from cms_desktop.sync.transport import SyncClient, SyncPeerServer
 from tests.conftest import Centre
+from tests.integration.sync.stations import sync_over_tls
 from tests.integration.sync.test_pairing_and_service import add_patient, joined  # noqa: F401
 
 
@@ -30,18 +28,7 @@ def _register(ws: Workspace, actor: Actor, pid: str) -> str:
 
 
 def _sync(ws_a: Workspace, ws_b: Workspace) -> None:
-    server = SyncPeerServer(
-        DbReplicaStore(ws_a.store),
-        identity.require_credentials(ws_a.store),
-        host="127.0.0.1",
-        timeout_s=10,
-    ).start()
-    try:
-        SyncClient(
-            DbReplicaStore(ws_b.store), identity.require_credentials(ws_b.store), timeout_s=10
-        ).sync_with("127.0.0.1", server.address[1])
-    finally:
-        server.stop()
+    sync_over_tls(ws_a.store, ws_b.store)
 
 
 def test_references_are_unique_across_stations_and_stable(

@@ -210,3 +210,23 @@ def converge(stations: list[Station], rounds: int = 4) -> None:
         held = sum(s.replica.held_summary().total for s in stations)
         if held == 0 and all(v == vectors[0] for v in vectors):
             return
+
+
+def sync_over_tls(server_store: Store, client_store: Store) -> None:
+    """One real sync session over loopback mutual TLS, the client's credentials against
+    the server's (both stations paired in the same centre)."""
+    from cms_desktop.sync import identity
+    from cms_desktop.sync.transport import SyncClient, SyncPeerServer
+
+    server = SyncPeerServer(
+        DbReplicaStore(server_store),
+        identity.require_credentials(server_store),
+        host="127.0.0.1",
+        timeout_s=10,
+    ).start()
+    try:
+        SyncClient(
+            DbReplicaStore(client_store), identity.require_credentials(client_store), timeout_s=10
+        ).sync_with("127.0.0.1", server.address[1])
+    finally:
+        server.stop()

@@ -10,10 +10,8 @@ from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.users import NewUser
 from cms_desktop.storage import keyslots
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.sync import identity
-from cms_desktop.sync.db_store import DbReplicaStore
-from cms_desktop.sync.transport import SyncClient, SyncPeerServer
 from tests.conftest import ADMIN_PASSWORD, Centre
+from tests.integration.sync.stations import sync_over_tls
 from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
 
 NEW_PASSWORD = "Nouvelle-Infirmiere-77"
@@ -24,18 +22,7 @@ def sync_b_with_a(centre: Centre, joiner_dir: DataDir) -> None:
     ws_a, _ = centre.login("admin", ADMIN_PASSWORD)
     ws_b, _ = Centre(joiner_dir, "").login("accueil")
     try:
-        server = SyncPeerServer(
-            DbReplicaStore(ws_a.store),
-            identity.require_credentials(ws_a.store),
-            host="127.0.0.1",
-            timeout_s=10,
-        ).start()
-        try:
-            SyncClient(
-                DbReplicaStore(ws_b.store), identity.require_credentials(ws_b.store), timeout_s=10
-            ).sync_with("127.0.0.1", server.address[1])
-        finally:
-            server.stop()
+        sync_over_tls(ws_a.store, ws_b.store)
     finally:
         ws_a.close()
         ws_b.close()
