@@ -184,11 +184,10 @@ def bench_merge(root: Path, count: int, history: int, name: str) -> float:
     keys = {"a": signer.public_key()}
     replica = DbReplicaStore(target)
     start = time.perf_counter()
-    # The receiving path of a sync session (verify the next frame while one is written).
-    with BatchPipeline(replica, keys) as pipeline:
-        for frame in frames:
-            pipeline.feed(frame)
-        pipeline.finish()
+    # The receiving path of a sync session: verify, prepare, write each frame.
+    pipeline = BatchPipeline(replica, keys)
+    for frame in frames:
+        pipeline.feed(frame)
     elapsed = time.perf_counter() - start
     source.close()
     target.close()

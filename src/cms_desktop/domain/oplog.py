@@ -81,7 +81,11 @@ class OpEntry:
 
 
 # One encoder for every call: ``json.dumps`` with options builds a new encoder each time.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# allow_nan=False: strict JSON (RFC 8259), which the receiving side parses (orjson); an
+# infinite or NaN value is refused where it is written rather than by every other station.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 
 
 def canonical_json(data: Any) -> bytes:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -204,9 +205,10 @@ def _parse_entries(
     try:
         # Canonical JSON escapes control characters, so a raw newline only ever separates
         # entries; parsing the lines as one array is three times faster than line by line.
-        rows = json.loads(b"[" + payload.replace(b"\n", b",") + b"]")
+        # orjson: strict RFC 8259 (no NaN, UTF-8 only), what canonical_json writes.
+        rows = orjson.loads(b"[" + payload.replace(b"\n", b",") + b"]")
         entries = [_entry(row) for row in rows]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BatchRejected(RejectReason.MALFORMED, where) from exc
     count, first, last = header["count"], header["first"], header["last"]
     if (

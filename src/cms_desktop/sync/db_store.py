@@ -26,7 +26,14 @@ from cms_desktop.storage.oplog_capture import entry_from_row, stored_values_if_c
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.failpoints import failpoint
 from cms_desktop.sync.hooks import run_post_merge
-from cms_desktop.sync.merge import HoldReason, MergeOutcome, Merger, release_held
+from cms_desktop.sync.merge import (
+    HoldReason,
+    MergeOutcome,
+    Merger,
+    PreparedBatch,
+    prepare_batch,
+    release_held,
+)
 from cms_desktop.sync.vector import VersionVector
 
 log = logging.getLogger(__name__)
@@ -132,7 +139,12 @@ class DbReplicaStore:
         with self.store.read() as session:
             return _tip(session, origin)
 
-    def apply_batch(self, origin: str, entries: Sequence[OpEntry]) -> None:
+    def prepare_batch(self, entries: Sequence[OpEntry]) -> PreparedBatch:
+        return prepare_batch(entries, self.store.engine.dialect)
+
+    def apply_batch(
+        self, origin: str, entries: Sequence[OpEntry], prepared: object | None = None
+    ) -> None:
         with self._lock, self.store.write() as session:
             seq, tip = _tip(session, origin)
             new = [entry for entry in entries if entry.seq > seq]
@@ -140,7 +152,11 @@ class DbReplicaStore:
                 return
             _check_links(origin, new, seq, tip)
             merger = self._merger(session)
-            outcome = merger.merge(new, stored=False)
+            outcome = merger.merge(
+                new,
+                stored=False,
+                prepared=prepared if isinstance(prepared, PreparedBatch) else None,
+            )
             failpoint("sync.apply.before_vector")
             session.execute(
                 sqlite_insert(SyncVector)

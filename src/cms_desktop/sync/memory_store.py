@@ -101,7 +101,12 @@ class MemoryReplicaStore:
             log = self._log.get(origin)
             return (log[-1].seq, log[-1].hash) if log else (0, GENESIS_HASH)
 
-    def apply_batch(self, origin: str, entries: Sequence[OpEntry]) -> None:
+    def prepare_batch(self, entries: Sequence[OpEntry]) -> None:
+        return None
+
+    def apply_batch(
+        self, origin: str, entries: Sequence[OpEntry], prepared: object | None = None
+    ) -> None:
         with self._lock:
             seq, tip = self.chain_tip(origin)
             new = [entry for entry in entries if entry.seq > seq]

@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,100 @@ class MergeOutcome:
         return sum(self.held.values())
 
 
+_Groups = list[tuple[str, list[tuple[OpEntry, tuple[Any, ...]]]]]  # rows.insert_groups
+_Made = tuple[list[OpEntry], _Groups]
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """What the merge of a batch can work out without the database, so that the verifying
+    thread of a session does it while the writing thread writes the batch before.
+
+    The writer uses each part only if its own decisions (which need the database) match
+    the assumption it was built on; otherwise it builds that part again itself.
+    """
+
+    entries: Sequence[OpEntry]
+    op_rows: list[tuple[Any, ...]]  # INSERT_OP_LOG parameters, every entry applied
+    # entity → (its insert-only entries; their INSERT groups, union: an id held is kept)
+    insert_only: dict[str, _Made]
+    # entity → (the INSERT entries of a per-field table, one per row id; INSERT groups)
+    fresh: dict[str, _Made]
+
+
+def prepare_batch(entries: Sequence[OpEntry], dialect: Dialect) -> PreparedBatch:
+    """The op-log rows and the INSERT parameters of ``entries`` (see ``PreparedBatch``)."""
+    insert_only: dict[str, list[OpEntry]] = defaultdict(list)
+    fresh: dict[str, list[OpEntry]] = defaultdict(list)
+    per_row: dict[tuple[str, str], int] = defaultdict(int)
+    for entry in entries:
+        info = table_info(entry.entity)
+        if info is None:
+            continue
+        if info.insert_only:
+            insert_only[entry.entity].append(entry)
+        else:
+            per_row[(entry.entity, entry.row_id)] += 1
+            if entry.op is OpKind.INSERT:
+                fresh[entry.entity].append(entry)
+    single = {
+        entity: [e for e in items if per_row[(entity, e.row_id)] == 1]
+        for entity, items in fresh.items()
+    }
+    return PreparedBatch(
+        entries,
+        _op_rows(entries, None),
+        {entity: _made(entity, items, dialect, True) for entity, items in insert_only.items()},
+        {entity: _made(entity, items, dialect, False) for entity, items in single.items()},
+    )
+
+
+def _known(entity: str) -> TableInfo:
+    info = table_info(entity)
+    assert info is not None  # entries of unknown tables are held before they are applied
+    return info
+
+
+def _made(entity: str, entries: list[OpEntry], dialect: Dialect, ignore_existing: bool) -> _Made:
+    return entries, insert_groups(_known(entity), dialect, entries, ignore_existing=ignore_existing)
+
+
+def _made_for(made: dict[str, _Made] | None, entity: str, entries: list[OpEntry]) -> _Groups | None:
+    """The prepared INSERT groups of exactly ``entries``, if they were prepared."""
+    found = made.get(entity) if made is not None else None
+    return found[1] if found is not None and _same(found[0], entries) else None
+
+
+def _op_rows(
+    entries: Sequence[OpEntry], applied: set[tuple[str, int]] | None
+) -> list[tuple[Any, ...]]:
+    """INSERT_OP_LOG parameters (plain tuples straight to the driver: SQLAlchemy's per-row
+    parameter processing cost more than the insert itself); ``None``: all applied."""
+    return [
+        (
+            e.origin,
+            e.seq,
+            e.hlc,
+            e.schema,
+            e.entity,
+            e.row_id,
+            str(e.op),
+            e.encoded_values
+            if e.encoded_values is not None
+            else canonical_json(dict(e.values)).decode(),
+            e.base,
+            e.prev_hash,
+            e.hash,
+            applied is None or (e.origin, e.seq) in applied,
+        )
+        for e in entries
+    ]
+
+
+def _same(a: Sequence[OpEntry], b: Sequence[OpEntry]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 def conflict_id(entity: str, row_id: str, key: str, kept_version: str) -> str:
     """Same conflict, same id on every station that detects it."""
     return str(uuid.uuid5(_CONFLICT_NS, f"{entity}|{row_id}|{key}|{kept_version}"))
@@ -106,18 +201,34 @@ class Merger:
         self.now_ms = now_ms
         self.max_skew_ms = max_skew_ms
         self.outcome = MergeOutcome()
+        self.prepared: PreparedBatch | None = None
 
     # --- entry point ------------------------------------------------------------------
 
-    def merge(self, entries: Sequence[OpEntry], *, stored: bool) -> MergeOutcome:
-        """Store (unless ``stored``) and apply or hold ``entries``."""
+    def merge(
+        self,
+        entries: Sequence[OpEntry],
+        *,
+        stored: bool,
+        prepared: PreparedBatch | None = None,
+    ) -> MergeOutcome:
+        """Store (unless ``stored``) and apply or hold ``entries``; ``prepared`` is
+        ``prepare_batch(entries)`` if the caller made it (it saves work, changes nothing)."""
+        if prepared is not None and not _same(prepared.entries, entries):
+            prepared = None
+        self.prepared = prepared
         applied, held = self._decide(entries)
         if stored:
             self._set_applied([e for e in applied], True)
+        elif prepared is not None and not held:
+            self.conn.exec_driver_sql(INSERT_OP_LOG, prepared.op_rows)
         else:
             self._store(entries, {(e.origin, e.seq) for e in applied})
-        insert_only = [e for e in applied if self._info(e).insert_only]
-        per_field = [e for e in applied if not self._info(e).insert_only]
+        insert_only: list[OpEntry] = []
+        per_field: list[OpEntry] = []
+        kinds = {entity: _known(entity).insert_only for entity in {e.entity for e in applied}}
+        for entry in applied:
+            (insert_only if kinds[entry.entity] else per_field).append(entry)
         # Per-field rows first: insert-only rows (notes, documents, prescriptions) point at
         # patients and appointments far more often than the reverse, so a patient and the
         # note written for them in one batch apply in one pass instead of via a hold.
@@ -137,42 +248,37 @@ class Merger:
 
     # --- apply or hold ----------------------------------------------------------------
 
-    def _info(self, entry: OpEntry) -> TableInfo:
-        info = table_info(entry.entity)
-        assert info is not None  # entries of unknown tables are held before this point
-        return info
-
     def _decide(
         self, entries: Sequence[OpEntry]
     ) -> tuple[list[OpEntry], list[tuple[OpEntry, HoldReason]]]:
         held_origins = set(self.session.scalars(select(SyncHeld.origin).distinct()))
         bases = self._known_bases(entries)
         limit_ms = self.now_ms() + self.max_skew_ms
+        schema_version = self.schema_version
+        infos = {entity: table_info(entity) for entity in {e.entity for e in entries}}
         applied: list[OpEntry] = []
         held: list[tuple[OpEntry, HoldReason]] = []
+        # One pass, no call per entry: this runs for every entry a station receives.
         for entry in entries:
-            reason = self._reason(entry, held_origins, bases, limit_ms)
-            if reason is None:
+            info = infos[entry.entity]
+            if entry.origin in held_origins:
+                reason = HoldReason.ORDER
+            elif info is None or entry.schema > schema_version:
+                reason = HoldReason.SCHEMA
+            elif int(entry.hlc[:15]) > limit_ms:  # HlcTimestamp.decode(…).wall_ms
+                reason = HoldReason.CLOCK
+            elif info.insert_only:
                 applied.append(entry)
-                bases[entry.hlc] = True
+                continue
+            elif entry.base and not bases.get(entry.base, False):
+                reason = HoldReason.CAUSAL
             else:
-                held.append((entry, reason))
-                held_origins.add(entry.origin)
+                applied.append(entry)
+                bases[entry.hlc] = True  # the base of later entries of this row
+                continue
+            held.append((entry, reason))
+            held_origins.add(entry.origin)
         return applied, held
-
-    def _reason(
-        self, entry: OpEntry, held_origins: set[str], bases: dict[str, bool], limit_ms: int
-    ) -> HoldReason | None:
-        if entry.origin in held_origins:
-            return HoldReason.ORDER
-        info = table_info(entry.entity)
-        if info is None or entry.schema > self.schema_version:
-            return HoldReason.SCHEMA
-        if int(entry.hlc.partition(".")[0]) > limit_ms:  # HlcTimestamp.decode(…).wall_ms
-            return HoldReason.CLOCK
-        if not info.insert_only and entry.base and not bases.get(entry.base, False):
-            return HoldReason.CAUSAL
-        return None
 
     def _known_bases(self, entries: Sequence[OpEntry]) -> dict[str, bool]:
         """base HLC → applied here; a base no entry carries counts if it is the row's version
@@ -201,27 +307,7 @@ class Merger:
         return known
 
     def _store(self, entries: Sequence[OpEntry], applied: set[tuple[str, int]]) -> None:
-        # Plain tuples straight to the driver: SQLAlchemy's per-row parameter processing
-        # cost more than the insert itself (these columns need no type conversion).
-        rows = [
-            (
-                e.origin,
-                e.seq,
-                e.hlc,
-                e.schema,
-                e.entity,
-                e.row_id,
-                str(e.op),
-                e.encoded_values
-                if e.encoded_values is not None
-                else canonical_json(dict(e.values)).decode(),
-                e.base,
-                e.prev_hash,
-                e.hash,
-                (e.origin, e.seq) in applied,
-            )
-            for e in entries
-        ]
+        rows = _op_rows(entries, applied)
         if rows:
             self.conn.exec_driver_sql(INSERT_OP_LOG, rows)
 
@@ -264,18 +350,28 @@ class Merger:
         for entity, group in by_entity.items():
             info = table_info(entity)
             assert info is not None
-            clashes += self._insert_rows(info, group, ignore_existing=True)
+            made = self.prepared.insert_only if self.prepared else None
+            groups = _made_for(made, entity, group)
+            clashes += self._insert_rows(info, group, ignore_existing=True, groups=groups)
         return clashes
 
     def _insert_rows(
-        self, info: TableInfo, entries: list[OpEntry], *, ignore_existing: bool
+        self,
+        info: TableInfo,
+        entries: list[OpEntry],
+        *,
+        ignore_existing: bool,
+        groups: _Groups | None = None,
     ) -> list[OpEntry]:
-        """New rows in one executemany per column set; the entries that clashed."""
+        """New rows in one executemany per column set; the entries that clashed.
+        ``groups``: ``insert_groups`` of these entries, if already made."""
         clashes: list[OpEntry] = []
         execute = self.conn.exec_driver_sql
-        for sql, rows in insert_groups(
-            info, self.conn.dialect, entries, ignore_existing=ignore_existing
-        ):
+        if groups is None:
+            groups = insert_groups(
+                info, self.conn.dialect, entries, ignore_existing=ignore_existing
+            )
+        for sql, rows in groups:
             if not self._try(execute, sql, [params for _, params in rows]):
                 for entry, params in rows:
                     if not self._try(execute, sql, [params]):
@@ -319,7 +415,10 @@ class Merger:
         for entity, items in fresh.items():
             info = table_info(entity)
             assert info is not None
-            clashes += self._insert_rows(info, items, ignore_existing=False)
+            made = self.prepared.fresh if self.prepared else None
+            clashes += self._insert_rows(
+                info, items, ignore_existing=False, groups=_made_for(made, entity, items)
+            )
         histories = self._histories([(info.name, row_id) for info, row_id, _ in rework])
         # One savepoint for all reworked rows; row by row only if a uniqueness rule bites.
         if not self._try(self._rework_all, rework, existing, histories):

@@ -1,18 +1,20 @@
-"""Received batches, verified and written in two overlapping stages.
+"""Received batches: verified, prepared and written one after the other.
 
-While one batch is being written (SQLCipher releases the GIL while it encrypts and writes
-pages), the next one is read and verified against the tip the previous one will leave.
-``apply_batch`` checks the links against the store again, so a wrong guess can only refuse
-a batch, never apply one out of order. The transport feeds it the frames of a session; the
-merge benchmark feeds it frames from memory, so both measure the same path.
+Each frame is checked against the tip the previous one left (``decode_batch``), the store
+prepares what it can of its writing without the database (``prepare_batch``: statement
+parameters), then writes it (``apply_batch``, which checks the links against the store
+again). The transport feeds it the frames of a session; the merge benchmark feeds it frames
+from memory, so both measure the same path.
+
+Why on the calling thread: sessions 4 and 5 verified frame n+1 on this thread while a
+second thread wrote frame n. Measured, that was 5–15 % *slower* than doing both in turn:
+SQLCipher gives the GIL back during every row it writes, and each time the writing thread
+then waited for the verifying one to give it back (docs/DECISIONS.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -21,52 +23,21 @@ from cms_desktop.sync.replica import ReplicaStore
 
 
 class BatchPipeline:
-    """Use as a context manager; ``feed`` each frame body, then ``finish``."""
+    """``feed`` it the frame bodies of one session, in order."""
 
     def __init__(self, store: ReplicaStore, keys: Mapping[str, Ed25519PublicKey]) -> None:
         self.store = store
         self.keys = keys
-        self.received = 0  # entries verified and handed to the writer
+        self.received = 0  # entries verified and written
         self.origin = ""  # origin of the last frame fed (for error messages)
-        self._tips: dict[str, tuple[int, str]] = {}
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sync-apply")
-        self._writing: Future[None] | None = None
 
     def feed(self, body: bytes) -> int:
-        """Verify one frame (raises ``BatchRejected``) and queue it for writing once the
-        previous one is written (raises what writing the previous one raised)."""
+        """Verify one frame (raises ``BatchRejected``, nothing written) and write it
+        (raises what writing raised; the frames before it stay written)."""
         self.origin = str(read_header(body)["origin"])
-        last_seq, last_hash = self._tips.get(self.origin) or self.store.chain_tip(self.origin)
+        last_seq, last_hash = self.store.chain_tip(self.origin)
         entries = decode_batch(body, self.keys, last_seq, last_hash)
         if entries:
-            self._tips[self.origin] = (entries[-1].seq, entries[-1].hash)
-            self._wait()
-            self._writing = self._writer.submit(self.store.apply_batch, self.origin, entries)
+            self.store.apply_batch(self.origin, entries, self.store.prepare_batch(entries))
         self.received += len(entries)
         return len(entries)
-
-    def finish(self) -> None:
-        """Wait for the last batch to be written; raises what writing it raised."""
-        self._wait()
-
-    def keep_written(self) -> None:
-        """After a rejected frame: let the good batch before it finish, errors ignored."""
-        with contextlib.suppress(Exception):
-            self._wait()
-
-    def _wait(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.result()
-
-    def __enter__(self) -> BatchPipeline:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.keep_written()
-        self._writer.shutdown(wait=True)

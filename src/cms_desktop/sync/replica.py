@@ -1,4 +1,5 @@
-"""What the sync protocol needs from a station's storage (the DB-backed one comes later)."""
+"""What the sync protocol needs from a station's storage (``MemoryReplicaStore`` for the
+protocol tests, ``DbReplicaStore`` on a workstation)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,20 @@ class ReplicaStore(Protocol):
         """(seq, hash) of the last stored entry of ``origin``; (0, GENESIS_HASH) if none."""
         ...
 
-    def apply_batch(self, origin: str, entries: Sequence[OpEntry]) -> None:
+    def prepare_batch(self, entries: Sequence[OpEntry]) -> object | None:
+        """Work on verified ``entries`` that needs no storage, done on the verifying thread
+        while the batch before is written; handed back to ``apply_batch`` (None: none)."""
+        ...
+
+    def apply_batch(
+        self, origin: str, entries: Sequence[OpEntry], prepared: object | None = None
+    ) -> None:
         """Store and apply verified entries and advance the vector, all in one transaction.
 
         Entries at or below the current tip are ignored (another session got them first);
         the first new entry must chain onto the tip, else ``ChainError`` and nothing changes.
         Entries that cannot be applied yet (newer schema, clock too far ahead) are stored
         and held, so the vector still advances and they are relayed to other stations.
+        ``prepared`` is what ``prepare_batch`` returned for these entries, or None.
         """
         ...

@@ -233,25 +233,23 @@ class _Session:
         send_frame(self.sock, MessageType.REQUEST, _json({"ranges": ranges}))
 
     def receive_batches(self) -> None:
-        """Apply BATCH frames until ACK; each batch is verified against the local tip
-        while the one before it is written (``sync.pipeline``)."""
+        """Apply BATCH frames until ACK, each verified against the local tip first
+        (``sync.pipeline``); the batches before a rejected one stay applied."""
         assert self.peer_key is not None
-        with BatchPipeline(self.store, {self.peer_id: self.peer_key}) as pipeline:
-            try:
-                while True:
-                    kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
-                    if kind is MessageType.ACK:
-                        break
-                    self.received += pipeline.feed(body)
-                pipeline.finish()
-            except ChainError as exc:  # the store's own check, e.g. a concurrent session
-                rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {pipeline.origin}")
-                self.send_error(f"batch_{rejected.reason}", str(rejected))
-                raise rejected from exc
-            except BatchRejected as exc:
-                pipeline.keep_written()  # the batches before it were good: keep them
-                self.send_error(f"batch_{exc.reason}", str(exc))
-                raise
+        pipeline = BatchPipeline(self.store, {self.peer_id: self.peer_key})
+        try:
+            while True:
+                kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
+                if kind is MessageType.ACK:
+                    break
+                self.received += pipeline.feed(body)
+        except ChainError as exc:  # the store's own check, e.g. a concurrent session
+            rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {pipeline.origin}")
+            self.send_error(f"batch_{rejected.reason}", str(rejected))
+            raise rejected from exc
+        except BatchRejected as exc:
+            self.send_error(f"batch_{exc.reason}", str(exc))
+            raise
 
     def serve_request(self, body: bytes) -> None:
         try:

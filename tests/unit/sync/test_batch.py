@@ -164,6 +164,18 @@ def test_an_entry_whose_clock_is_not_an_hlc_is_rejected(hlc: str) -> None:
     assert reject_reason(frame([entry])) is RejectReason.MALFORMED
 
 
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
+def test_non_standard_json_numbers_are_rejected_and_never_written(number: str) -> None:
+    # Python's json module reads these; the batch parser (orjson) is strict RFC 8259, so an
+    # origin must never write them: canonical_json refuses, and a forged line is refused.
+    with pytest.raises(ValueError):
+        canonical_json({"weight_kg": float(number)})
+    line = canonical_json(CHAIN[0].to_dict()).replace(
+        b'"values":{', b'"values":{"w":' + number.encode() + b","
+    )
+    assert reject_reason(resign(header_of(CHAIN[:1]), line)) is RejectReason.MALFORMED
+
+
 def test_unsupported_version_is_rejected() -> None:
     header = {**header_of(CHAIN[:2]), "v": 99}
     assert reject_reason(resign(header, payload_of(CHAIN[:2]))) is RejectReason.UNSUPPORTED_VERSION

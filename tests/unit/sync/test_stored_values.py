@@ -14,7 +14,15 @@ from cms_desktop.storage.oplog_capture import stored_values_if_canonical
 from cms_desktop.sync.batch import decode_batch, encode_batch
 
 NAMES = st.from_regex(r"[a-z][a-z_]{0,20}", fullmatch=True)
-SCALARS = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False)
+# What a column can hold: 64-bit integers (SQLite's), finite floats (canonical_json refuses
+# the others, and the batch parser reads a wider integer as a float).
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
 VALUES = st.dictionaries(NAMES, SCALARS, max_size=8)
 SIGNER = Ed25519PrivateKey.generate()
 KEYS = {"poste": SIGNER.public_key()}
