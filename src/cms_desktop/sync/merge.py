@@ -40,7 +40,7 @@ from cms_desktop.domain.oplog import JsonValue, OpEntry, OpKind, canonical_json
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models import OpLogRow, SyncConflict, SyncHeld, utcnow
 from cms_desktop.storage.oplog_capture import ReplicationContext
-from cms_desktop.sync.rows import insert_groups
+from cms_desktop.sync.rows import carries_every_column, insert_from_op_log, insert_groups
 from cms_desktop.sync.tables import TableInfo, table_info
 
 log = logging.getLogger(__name__)
@@ -81,17 +81,16 @@ _Made = tuple[list[OpEntry], _Groups]
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """What the merge of a batch can work out without the database, so that the verifying
-    thread of a session does it while the writing thread writes the batch before.
+    """What the merge of a batch can work out before its write transaction (no database).
 
-    The writer uses each part only if its own decisions (which need the database) match
+    The merge uses each part only if its own decisions (which need the database) match
     the assumption it was built on; otherwise it builds that part again itself.
     """
 
     entries: Sequence[OpEntry]
     op_rows: list[tuple[Any, ...]]  # INSERT_OP_LOG parameters, every entry applied
-    # entity → (its insert-only entries; their INSERT groups, union: an id held is kept)
-    insert_only: dict[str, _Made]
+    # insert-only tables whose entries here all carry every column (``insert_from_op_log``)
+    full_rows: frozenset[str]
     # entity → (the INSERT entries of a per-field table, one per row id; INSERT groups)
     fresh: dict[str, _Made]
 
@@ -118,7 +117,11 @@ def prepare_batch(entries: Sequence[OpEntry], dialect: Dialect) -> PreparedBatch
     return PreparedBatch(
         entries,
         _op_rows(entries, None),
-        {entity: _made(entity, items, dialect, True) for entity, items in insert_only.items()},
+        frozenset(
+            entity
+            for entity, items in insert_only.items()
+            if carries_every_column(_known(entity), items)
+        ),
         {entity: _made(entity, items, dialect, False) for entity, items in single.items()},
     )
 
@@ -233,7 +236,13 @@ class Merger:
         # patients and appointments far more often than the reverse, so a patient and the
         # note written for them in one batch apply in one pass instead of via a hold.
         clashes = self._apply_per_field(per_field)
-        clashes += self._apply_insert_only(insert_only)
+        stored_range = (
+            not stored
+            and bool(entries)
+            and entries[-1].seq - entries[0].seq == len(entries) - 1
+            and all(entry.origin == entries[0].origin for entry in entries)
+        )
+        clashes += self._apply_insert_only(insert_only, stored_range)
         if clashes:
             self._set_applied(clashes, False)
             clash_keys = {(e.origin, e.seq) for e in clashes}
@@ -342,18 +351,39 @@ class Merger:
 
     # --- insert-only tables: union ---------------------------------------------------
 
-    def _apply_insert_only(self, entries: list[OpEntry]) -> list[OpEntry]:
+    def _apply_insert_only(self, entries: list[OpEntry], stored_range: bool) -> list[OpEntry]:
+        """``stored_range``: ``entries`` were stored in this transaction, all of one origin
+        and numbered without a gap, so their op-log rows are those of that range."""
         by_entity: dict[str, list[OpEntry]] = defaultdict(list)
         for entry in entries:
             by_entity[entry.entity].append(entry)
         clashes: list[OpEntry] = []
         for entity, group in by_entity.items():
-            info = table_info(entity)
-            assert info is not None
-            made = self.prepared.insert_only if self.prepared else None
-            groups = _made_for(made, entity, group)
-            clashes += self._insert_rows(info, group, ignore_existing=True, groups=groups)
+            info = _known(entity)
+            full = (
+                entity in self.prepared.full_rows
+                if self.prepared is not None
+                else carries_every_column(info, group)
+            )
+            if stored_range and full and self._from_op_log(info, group):
+                continue
+            clashes += self._insert_rows(info, group, ignore_existing=True)
         return clashes
+
+    def _from_op_log(self, info: TableInfo, group: list[OpEntry]) -> bool:
+        """The rows of ``group`` read by SQLite from the op-log rows just stored (no Python
+        per value); False, nothing done, if that path does not apply or a row clashes."""
+        origin, first, last = group[0].origin, group[0].seq, group[-1].seq
+        savepoint = self.conn.begin_nested()
+        try:
+            done = insert_from_op_log(self.conn, info, origin, first, last)
+        except IntegrityError:
+            done = False
+        if done:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        return done
 
     def _insert_rows(
         self,

@@ -1,25 +1,32 @@
-"""Received entry values as DB-API parameters for plain INSERT statements (merge hot path).
+"""Received entry values as new rows, without SQLAlchemy's per-row work (merge hot path).
 
-SQLAlchemy's per-row parameter processing cost more than SQLCipher's insert itself, so the
-merge writes new rows with precompiled SQL through ``exec_driver_sql``: each value is
-turned once into exactly what SQLAlchemy would have stored (the column type's own bind
-processor, with a string fast path for UTC timestamps), rows of one table with the same
-keys share one statement and one executemany.
+Two ways, the same stored values:
+- ``insert_groups``: DB-API parameters for plain INSERT statements. Each value is turned
+  once into exactly what SQLAlchemy would have stored (the column type's own bind
+  processor, with a string fast path for UTC timestamps); rows of one table with the same
+  keys share one statement and one executemany.
+- ``insert_from_op_log``: one ``INSERT … SELECT`` per table and batch that reads the
+  columns out of the op-log rows just stored (SQLite's ``json_extract``), so no Python
+  runs per value at all; a value the SQL fast path cannot vouch for goes through the same
+  converter as above, called from SQL. Used for the insert-only tables (nine received
+  entries in ten).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, Text
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Boolean, Connection, Date, Float, Integer, String, Text
 from sqlalchemy.engine import Dialect
 
 from cms_desktop.domain.oplog import JsonValue, OpEntry
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models.base import UtcDateTime
-from cms_desktop.sync.tables import TableInfo
+from cms_desktop.sync.tables import TableInfo, table_info
 
 Converter = Callable[[JsonValue], Any]
 # key → (column name, converter or None when the JSON value is stored as it is)
@@ -133,3 +140,111 @@ def insert_groups(
     return [
         (_insert_sql(info, dialect, names, ignore_existing), rows) for names, rows in groups.items()
     ]
+
+
+# --- INSERT … SELECT from the op-log ---------------------------------------------------
+
+CONVERT_FUNCTION = "cms_sync_convert"
+# The text forms SQLAlchemy stores for SQLite DATE and for our UTC DATETIME; a value that
+# is not already in the form the entry's text gives is converted by Python (from SQL).
+_DIGITS = "[0-9]"
+_DATE_GLOB = f"{_DIGITS * 4}-{_DIGITS * 2}-{_DIGITS * 2}"
+_UTC_GLOB = f"{_DATE_GLOB}T{_DIGITS * 2}:{_DIGITS * 2}:{_DIGITS * 2}.{_DIGITS * 6}+00:00"
+_select_cache: dict[tuple[str, str], str | None] = {}
+
+
+def _value_sql(info: TableInfo, key: str, column: Any, value: str) -> str | None:
+    """The stored form of the extracted JSON value ``value`` (an SQL expression)."""
+    slow = f"{CONVERT_FUNCTION}('{info.name}', '{key}', {value})"
+    if isinstance(column.type, _PLAIN):
+        return value
+    if isinstance(column.type, UtcDateTime):
+        # datetime() gives NULL for an impossible date or time and normalises an impossible
+        # day (31 February): equal to the text only for a real UTC timestamp.
+        return (
+            f"CASE WHEN {value} IS NULL THEN NULL WHEN {value} GLOB '{_UTC_GLOB}' "
+            f"AND datetime({value}) = substr({value}, 1, 10) || ' ' || substr({value}, 12, 8) "
+            f"THEN substr({value}, 1, 10) || ' ' || substr({value}, 12, 15) ELSE {slow} END"
+        )
+    if isinstance(column.type, Date):
+        return (
+            f"CASE WHEN {value} IS NULL THEN NULL WHEN {value} GLOB '{_DATE_GLOB}' "
+            f"AND date({value}) = {value} THEN {value} ELSE {slow} END"
+        )
+    return None
+
+
+def _insert_select_sql(info: TableInfo, dialect: Dialect) -> str | None:
+    """The INSERT … SELECT of ``info``'s new rows from op-log rows; None if a column type
+    has no SQL form here (the table then takes ``insert_groups``)."""
+    key = (info.name, dialect.name)
+    if key in _select_cache:
+        return _select_cache[key]
+    quote = dialect.identifier_preparer.quote
+    names: list[str] = []
+    extracted: list[str] = []
+    values: list[str] = []
+    sql: str | None = None
+    for index, (name, column) in enumerate(info.columns.items()):
+        if name == "id":
+            continue
+        path = "'$.\"" + name.replace("'", "''") + "\"'"
+        value = _value_sql(info, name, column, f"v.c{index}")
+        if value is None:
+            break
+        names.append(quote(str(column.name)))
+        extracted.append(f"json_extract(values_json, {path}) AS c{index}")
+        values.append(value)
+    else:
+        id_name = quote(info.column_name("id"))
+        # MATERIALIZED: each value is read out of the JSON once, however often the
+        # conversions below name it (the subquery would otherwise be flattened into them).
+        sql = (
+            f"WITH v AS MATERIALIZED (SELECT row_id, {', '.join(extracted)} FROM op_log "
+            "WHERE origin = ? AND seq BETWEEN ? AND ? AND entity = ? AND applied) "
+            f"INSERT INTO {quote(info.name)} ({', '.join(names)}, {id_name}) "
+            f"SELECT {', '.join(values)}, v.row_id FROM v WHERE true "
+            f"ON CONFLICT ({id_name}) DO NOTHING"
+        )
+    _select_cache[key] = sql
+    return sql
+
+
+def carries_every_column(info: TableInfo, entries: Sequence[OpEntry]) -> bool:
+    """True if each entry's values name exactly the table's columns (what a station's
+    capture writes for a new row): then reading them from the op-log is the same as
+    ``insert_groups``, which leaves a column it is not given to its default."""
+    expected = info.columns.keys()
+    return all(entry.values.keys() == expected for entry in entries)
+
+
+def insert_from_op_log(
+    conn: Connection, info: TableInfo, origin: str, first: int, last: int
+) -> bool:
+    """Insert the rows of ``info``'s applied op-log entries of ``origin`` numbered
+    ``first``..``last`` (stored in this transaction), an id already held kept as it is.
+    False, with nothing done, if the table has no SQL form: use ``insert_groups``.
+    Raises what the INSERT raises (a uniqueness clash: ``IntegrityError``)."""
+    sql = _insert_select_sql(info, conn.dialect)
+    if sql is None:
+        return False
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    convert = partial(_convert_from_sql, conn.dialect)
+    driver.create_function(CONVERT_FUNCTION, 3, convert, deterministic=True)
+    conn.exec_driver_sql(sql, (origin, first, last, info.name))
+    return True
+
+
+def _convert_from_sql(dialect: Dialect, table: str, key: str, value: JsonValue) -> Any:
+    """What ``insert_groups`` stores for ``value`` (called by SQLite for the values that
+    the SQL fast path does not take); raises on a malformed value, as it does."""
+    info = table_info(table)
+    if info is None or value is None:
+        return None
+    convert = columns(info, dialect)[key][1]
+    param = value if convert is None else convert(value)
+    # A bound parameter is adapted by the driver (a date becomes its ISO text); a value
+    # returned from SQL is not, so adapt it here the same way.
+    adapt = sqlcipher.adapters.get((type(param), sqlcipher.PrepareProtocol))
+    return adapt(param) if adapt is not None else param
