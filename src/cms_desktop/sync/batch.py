@@ -207,29 +207,38 @@ def _parse_entries(
         # entries; parsing the lines as one array is three times faster than line by line.
         # orjson: strict RFC 8259 (no NaN, UTF-8 only), what canonical_json writes.
         rows = orjson.loads(b"[" + payload.replace(b"\n", b",") + b"]")
-        entries = [_entry(row) for row in rows]
-    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (orjson.JSONDecodeError, ValueError) as exc:
         raise BatchRejected(RejectReason.MALFORMED, where) from exc
+    lines = payload.split(b"\n")
     count, first, last = header["count"], header["first"], header["last"]
     if (
-        len(entries) != count
+        type(rows) is not list
         or not 0 < count <= MAX_BATCH_ENTRIES
-        or entries[0].seq != first
+        or len(rows) != count
+        or len(lines) != count
+    ):
+        raise BatchRejected(RejectReason.MALFORMED, where)
+    entries: list[OpEntry] = []
+    digests: list[str] = []
+    sha256 = hashlib.sha256
+    try:
+        for row, line in zip(rows, lines, strict=True):
+            # A '",' pair never occurs inside a JSON string (quotes are escaped), and only
+            # "base" and "entity" (strings or null) come before "hash": the first match is
+            # the field. A line that is not canonical simply fails the hash comparison.
+            at = line.find(_HASH_FIELD) + 1
+            digests.append(sha256(line[:at] + line[at + _HASH_FIELD_LEN :]).hexdigest())
+            # "values" is the last key: the rest of the line is its canonical JSON.
+            start = line.find(_VALUES_FIELD) + len(_VALUES_FIELD)
+            entries.append(_entry(row, line[start:-1].decode()))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BatchRejected(RejectReason.MALFORMED, where) from exc
+    if (
+        entries[0].seq != first
         or entries[-1].seq != last
         or any(entry.origin != header["origin"] for entry in entries)
     ):
         raise BatchRejected(RejectReason.MALFORMED, where)
-    digests: list[str] = []
-    sha256 = hashlib.sha256
-    for entry, line in zip(entries, payload.split(b"\n"), strict=True):
-        # A '",' pair never occurs inside a JSON string (quotes are escaped), and only
-        # "base" and "entity" (strings or null) come before "hash": the first match is
-        # the field. A line that is not canonical simply fails the hash comparison.
-        at = line.find(_HASH_FIELD) + 1
-        digests.append(sha256(line[:at] + line[at + _HASH_FIELD_LEN :]).hexdigest())
-        # "values" is the last key: the rest of the line is its canonical JSON.
-        start = line.find(_VALUES_FIELD) + len(_VALUES_FIELD)
-        object.__setattr__(entry, "encoded_values", line[start:-1].decode())
     return entries, digests
 
 
@@ -238,7 +247,7 @@ def _parse_entries(
 _HLC = re.compile(r"[0-9]{15}\.[0-9]{6}\.[^\n]+")
 
 
-def _entry(row: dict[str, Any]) -> OpEntry:
+def _entry(row: dict[str, Any], encoded_values: str) -> OpEntry:
     """An entry from its decoded JSON object; exact keys and types, else MALFORMED."""
     if type(row) is not dict or row.keys() != _ENTRY_KEYS:
         raise ValueError("entry keys")
@@ -257,19 +266,9 @@ def _entry(row: dict[str, Any]) -> OpEntry:
         and _HLC.fullmatch(row["hlc"])
     ):
         raise ValueError("entry types")
-    return OpEntry(
-        row["origin"],
-        row["seq"],
-        row["hlc"],
-        row["schema"],
-        row["entity"],
-        row["row_id"],
-        _KINDS[row["op"]],
-        row["values"],
-        base,
-        row["prev_hash"],
-        row["hash"],
-    )
+    row["op"] = _KINDS[row["op"]]
+    row["encoded_values"] = encoded_values
+    return OpEntry.from_checked_fields(row)
 
 
 def _new_tail(
