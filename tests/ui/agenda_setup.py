@@ -4,12 +4,14 @@ Monday on which the centre opens."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import holidays
+import pytest
 
-from cms_desktop.services.agenda import resources
-from cms_desktop.services.agenda.common import local_now
+from cms_desktop.services.agenda import common, resources, waiting_room
+from cms_desktop.services.agenda.common import PARIS, local_now
 from cms_desktop.storage.models import Patient, Room
 
 
@@ -21,6 +23,21 @@ def next_open_monday() -> date:
     while day in calendar:
         day += timedelta(days=7)
     return day
+
+
+def freeze_agenda_clock(monkeypatch: pytest.MonkeyPatch, local: datetime) -> None:
+    """Make the agenda's "now" the Paris wall time ``local``: ``local_now`` (the page's
+    today, the waiting times) and the arrival stamp both read ``datetime.now``, so a
+    waiting-room test runs the same whatever the hour the suite runs at."""
+    moment = local.replace(tzinfo=PARIS)
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:
+            return moment.astimezone(tz) if tz is not None else local
+
+    monkeypatch.setattr(common, "datetime", Frozen)
+    monkeypatch.setattr(waiting_room, "datetime", Frozen)
 
 
 def seed_agenda(ws, reception, weekdays: Iterable[int]) -> tuple[str, str, list[str]]:

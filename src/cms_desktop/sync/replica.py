@@ -33,8 +33,8 @@ class ReplicaStore(Protocol):
         ...
 
     def prepare_batch(self, entries: Sequence[OpEntry]) -> object | None:
-        """Work on verified ``entries`` that needs no storage, done on the verifying thread
-        while the batch before is written; handed back to ``apply_batch`` (None: none)."""
+        """Work on verified ``entries`` that needs no storage, done before the write
+        transaction opens; handed back to ``apply_batch`` (None: nothing to prepare)."""
         ...
 
     def apply_batch(
