@@ -5,7 +5,8 @@ from two workspaces at once, moves, cancellations kept in history, series collis
 from __future__ import annotations
 
 import threading
-from datetime import date, time, timedelta
+from datetime import UTC, date, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,6 +46,23 @@ def test_double_booking_of_the_practitioner_is_refused_with_the_reason(agenda: A
         )
     assert err.value.issues[0].code == IssueCode.PRACTITIONER_OVERLAP
     assert "Chevauche le rendez-vous de 10:00–10:20 du Dr Jeanne Test" in str(err.value)
+
+
+def test_an_aware_start_is_read_as_the_same_instant_in_paris(agenda: Agenda) -> None:
+    # 09:00 in Paris in winter is 08:00 UTC: an API caller passing UTC books 09:00.
+    paris_nine = at(MONDAY, 9)
+    utc = paris_nine.replace(tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+    appt = booking.book(agenda.ws, agenda.reception, _req(agenda, utc), now=NOW)
+    assert appt.start == paris_nine
+    with pytest.raises(BookingRefused):
+        booking.book(
+            agenda.ws,
+            agenda.reception,
+            _req(agenda, paris_nine, patient_id=agenda.patient_b),
+            now=NOW,
+        )
+    moved = booking.move(agenda.ws, agenda.reception, appt.id, utc + timedelta(hours=1), now=NOW)
+    assert moved.start == paris_nine + timedelta(hours=1)
 
 
 def test_room_shared_with_a_visiting_practitioner_cannot_be_double_booked(agenda: Agenda) -> None:

@@ -47,6 +47,7 @@ from cms_desktop.services.agenda.common import (
     to_local,
     to_utc,
     type_infos,
+    wall_clock,
 )
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -77,6 +78,9 @@ class BookingRequest:
     room_id: str | None = None  # None: the room of the practitioner's range
     reason: str = ""
     note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", wall_clock(self.start))
 
 
 def _clean(text: str, limit: int, label: str) -> str:
@@ -309,7 +313,7 @@ def move(
             )
         length = timedelta(minutes=minutes) if minutes is not None else row.end_at - row.start_at
         with domain_errors():
-            interval = Interval.of(new_start.replace(second=0, microsecond=0), length)
+            interval = Interval.of(wall_clock(new_start).replace(second=0, microsecond=0), length)
         new_practitioner = practitioner_id or row.practitioner_id
         # A move to another practitioner follows that practitioner's room.
         keep_room = room_id or (row.room_id if new_practitioner == row.practitioner_id else None)

@@ -98,6 +98,12 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(PARIS).replace(tzinfo=None)
 
 
+def wall_clock(moment: datetime) -> datetime:
+    """A naive Europe/Paris wall-clock time, what the agenda computes with: naive times are
+    taken as such, aware ones (an API caller's UTC, say) are converted."""
+    return moment if moment.tzinfo is None else to_local(moment)
+
+
 def local_now() -> datetime:
     return datetime.now(PARIS).replace(tzinfo=None, second=0, microsecond=0)
 
