@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError
@@ -153,11 +154,7 @@ def _peers(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
     for peer in identity.static_peers(ws.store):
         print(f"liste fixe   {peer.host}:{peer.port}")
     for row in peer_rows(ws.store):
-        seen = (
-            row["last_contact"].astimezone().strftime("%d/%m/%Y %H:%M")
-            if row["last_contact"]
-            else "jamais"
-        )
+        seen = paris_text(row["last_contact"]) if row["last_contact"] else "jamais"
         state = "injoignable" if row["unreachable_since"] else "joignable"
         print(
             f"{row['station_id']:<38} {row['host']}:{row['port']}  dernier contact : {seen}  {state}"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.documents import DOCUMENT_KIND_LABELS, DocumentKind
+from cms_desktop.domain.paris_time import in_paris, paris_date, paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.record_access import (
     REQUESTER_LABELS,
@@ -326,7 +327,7 @@ def mark_delivered(
             raise ValidationFailed("Ce dossier a déjà été remis.")
         window = _window(row)
         if not may_deliver(window, moment):
-            local = window.not_before.astimezone()
+            local = in_paris(window.not_before)
             raise ValidationFailed(
                 "Le dossier ne peut pas être remis avant le "
                 f"{local:%d/%m/%Y à %H:%M} : la loi impose un délai de réflexion de 48 heures "
@@ -482,13 +483,13 @@ def generate_copy(ws: Workspace, actor: Actor, request_id: str) -> bytes:
             (row.period_from, row.period_to),
             ids,
         )
-        today = datetime.now(UTC).astimezone().date()
+        today = paris_today()
         kind = RequesterKind(row.requester_kind)
         doc = RecordCopyDoc(
             request=RecordRequestInfo(
                 row.reference,
                 f"{row.requester_name} ({REQUESTER_LABELS[kind].lower()})",
-                row.received_at.astimezone().date(),
+                paris_date(row.received_at),
                 today,
             ),
             patient=patient_info(session, patient, today),

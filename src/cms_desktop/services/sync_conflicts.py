@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cms_desktop.domain.oplog import JsonValue
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -71,7 +72,7 @@ def _display(value: JsonValue, column: Any) -> str:
         except ValueError:
             return value
         if isinstance(decoded, datetime):
-            return decoded.astimezone().strftime("%d/%m/%Y %H:%M")
+            return paris_text(decoded)
         if isinstance(decoded, date):
             return decoded.strftime("%d/%m/%Y")
     return str(value)

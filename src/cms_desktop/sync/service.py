@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, utcnow
 from cms_desktop.storage.store import Store
@@ -73,7 +74,7 @@ class SyncStatus:
             plural = "s" if self.conflicts > 1 else ""
             return f"Synchronisation : {self.conflicts} conflit{plural} à trancher"
         if self.state is SyncState.UNREACHABLE and self.unreachable_since is not None:
-            since = self.unreachable_since.astimezone().strftime("%d/%m/%Y %H:%M")
+            since = paris_text(self.unreachable_since)
             return f"Synchronisation : poste injoignable depuis le {since}"
         if self.state is SyncState.WAITING:
             plural = "s" if self.waiting > 1 else ""

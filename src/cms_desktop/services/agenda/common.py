@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar, TypeVarTuple, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -39,6 +38,7 @@ from cms_desktop.domain.agenda.practitioner import (
     PractitionerSchedule,
 )
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
+from cms_desktop.domain.paris_time import PARIS
 from cms_desktop.domain.permissions import Permission, PermissionDenied
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -56,7 +56,6 @@ from cms_desktop.storage.models import (
 from cms_desktop.storage.models.base import Replicated
 
 _Ts = TypeVarTuple("_Ts")
-PARIS = ZoneInfo("Europe/Paris")
 _NAMESPACE = uuid.UUID("5b0e6c9e-3f43-4d4e-9a55-8a0c2f1d7e21")
 SETTINGS_ID = str(uuid.uuid5(_NAMESPACE, "agenda_settings"))
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -16,11 +15,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import ROLE_LABELS
 from cms_desktop.services.audit_trail import AuditLine
 from cms_desktop.services.users import UserInfo
 
-PARIS = ZoneInfo("Europe/Paris")
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -128,9 +127,7 @@ ACTION_LABELS = {
 
 def format_paris(at: datetime) -> str:
     """dd/mm/yyyy HH:MM in Europe/Paris; stored times are UTC (naive ones too)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    return paris_text(at)
 
 
 TARGET_LABELS = {

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.printing_common import OutputEntry, recent_outputs
 from cms_desktop.ui.areas import AreaContext
@@ -105,7 +106,7 @@ class RecentPage(QWidget):
         for row, entry in enumerate(entries):
             how = self.tr("Imprimé") if entry.how == "print" else self.tr("Enregistré en PDF")
             cells = (
-                entry.at.astimezone().strftime("%d/%m/%Y %H:%M"),
+                paris_text(entry.at),
                 entry.document,
                 entry.patient_label,
                 how,

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.record_access import HEIR_REASON_LABELS, REQUESTER_LABELS, RequesterKind
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
@@ -40,7 +41,7 @@ COLUMNS = ("Référence", "Patient", "Demandeur", "Reçue le", "Remise dès le",
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%d/%m/%Y %H:%M")
+    return paris_text(moment)
 
 
 class NewRequestDialog(ServiceDialog):

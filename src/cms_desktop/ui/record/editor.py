@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop.domain.measurements import bmi
+from cms_desktop.domain.paris_time import PARIS
 from cms_desktop.services import records
 from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.records import ConsultationView, NoteContent
 from cms_desktop.ui.areas import AreaContext
-from cms_desktop.ui.record.format import PARIS, fmt_number, read_number
+from cms_desktop.ui.record.format import fmt_number, read_number
 from cms_desktop.ui.widgets import ErrorLabel
 
 AUTOSAVE_IDLE_MS = 1500

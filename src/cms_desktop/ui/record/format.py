@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from cms_desktop.domain.measurements import MeasurementError, parse_decimal
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.services.errors import ValidationFailed
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def fmt_date(day: date | None) -> str:
@@ -16,7 +14,7 @@ def fmt_date(day: date | None) -> str:
 
 
 def fmt_datetime(moment: datetime) -> str:
-    return f"{moment.astimezone(PARIS):%d/%m/%Y %H:%M}"
+    return paris_text(moment)
 
 
 def fmt_number(value: float | None) -> str:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services import sync_admin, sync_conflicts
 from cms_desktop.services.actor import Actor
@@ -50,7 +51,7 @@ FIELD_LABELS = {
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%d/%m/%Y %H:%M") if moment else "jamais"
+    return paris_text(moment) if moment else "jamais"
 
 
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
