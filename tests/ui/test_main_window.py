@@ -13,6 +13,7 @@ from cms_desktop.services import audit_trail, setup
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import SyncPeer
 from cms_desktop.ui import widgets
 from cms_desktop.ui.main_window import MainWindow
 from cms_desktop.ui.shell import AppShell
@@ -77,6 +78,20 @@ def test_status_bar_and_sync_state(
     assert window.sync_label.text() == "Synchronisation : non configurée"
     window.set_sync_state("Synchronisation : à jour")
     assert window.sync_label.text() == "Synchronisation : à jour"
+
+
+def test_the_open_sync_page_follows_each_new_sync_state(
+    qtbot: QtBot, open_session: OpenSession, runner: SyncTaskRunner
+) -> None:
+    window = _main(qtbot, open_session, runner, "accueil")
+    window.show_area("sync")
+    page = window.area_widget("sync")
+    assert page.peers.rowCount() == 0
+    with window.workspace.store.write() as session:
+        session.add(SyncPeer(station_id="station-b", host="10.0.0.2", port=7600, last_error=""))
+    window.set_sync_state("Synchronisation : 1 modification en attente")
+    assert page.peers.rowCount() == 1
+    assert page.peers.item(0, 3).text() == "pas encore joint"
 
 
 def test_show_area_and_plugged_in_page(

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage.models import Patient, SyncConflict, utcnow
+from cms_desktop.storage.models import Patient, SyncConflict, SyncPeer, utcnow
 from cms_desktop.sync.merge import conflict_id
 from cms_desktop.sync.service import SyncState, SyncStatus
 from cms_desktop.ui.sync.page import SyncPage
@@ -97,3 +97,39 @@ def test_status_bridge_hands_the_text_over(qtbot: QtBot) -> None:
     with qtbot.waitSignal(bridge.status_text) as blocker:
         bridge.publish(status)
     assert blocker.args == ["Synchronisation : 3 modifications en attente"]
+
+
+def test_the_page_shows_a_peer_lost_since_it_was_built(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner
+) -> None:
+    """Built at login and shown later, or open while the service finds a peer gone: the
+    page tells the same as the status bar, without F5."""
+    ws, actor = open_session("accueil")
+    with ws.store.write() as session:
+        session.add(
+            SyncPeer(
+                station_id="station-b",
+                host="10.0.0.2",
+                port=7600,
+                last_error="",
+                last_contact=utcnow(),
+            )
+        )
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.peers.item(0, 3).text() == "joignable"
+    page.hide()
+    with ws.store.write() as session:
+        peer = session.get(SyncPeer, "station-b")
+        assert peer is not None
+        peer.unreachable_since = dt.datetime(2026, 12, 5, 23, 24, tzinfo=dt.UTC)
+    page.show()
+    assert page.peers.item(0, 3).text() == "injoignable depuis le 06/12/2026 00:24"
+    assert "injoignable" in page.status_label.text()
+    with ws.store.write() as session:
+        peer = session.get(SyncPeer, "station-b")
+        assert peer is not None
+        peer.unreachable_since, peer.last_contact = None, utcnow()
+    page.status_changed()  # what the main window calls after each pass
+    assert page.peers.item(0, 3).text() == "joignable"

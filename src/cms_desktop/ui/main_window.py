@@ -175,6 +175,12 @@ class MainWindow(QMainWindow):
 
     def set_sync_state(self, text: str) -> None:
         self.sync_label.setText(text)
+        # Pages that show sync state (the Synchronisation page) follow the status bar.
+        # Looked up by method, not by class: this module must not import every page.
+        for area in self._areas.values():
+            follow = getattr(area.widget, "status_changed", None)
+            if callable(follow):
+                follow()
 
     # --- lock ------------------------------------------------------------------------
     def showEvent(self, event: object) -> None:

@@ -156,6 +156,17 @@ class SyncPage(QWidget):
 
     # --- data ---------------------------------------------------------------------
 
+    def showEvent(self, event: object) -> None:
+        # Built at login, shown perhaps hours later: what it shows is read when it shows.
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.refresh()
+
+    def status_changed(self) -> None:
+        """The sync service finished a pass: the peers' states and the conflicts may have
+        changed (the status bar changes with them; this page must not contradict it)."""
+        if self.isVisible():
+            self.refresh()
+
     def refresh(self) -> None:
         self._runner.run_read(
             lambda: sync_admin.overview(self._ws, self._actor), self._show_overview, self._fail
