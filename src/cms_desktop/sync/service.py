@@ -195,12 +195,16 @@ class SyncService:
         return self
 
     def stop(self) -> None:
+        """Idempotent: the window closing and the store closing may both ask."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(20)
-        event.remove(self.store.sessions, "after_flush", self._on_flush)
-        event.remove(self.store.sessions, "after_commit", self._on_commit)
+        for name, listener in (("after_flush", self._on_flush), ("after_commit", self._on_commit)):
+            if event.contains(self.store.sessions, name, listener):
+                event.remove(self.store.sessions, name, listener)
         if self._discovery is not None:
             self._discovery.stop()
         if self._server is not None:
@@ -282,11 +286,30 @@ class SyncService:
         try:
             report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
         except SyncError as exc:
-            self._record(peer.station_id or f"{peer.host}:{peer.port}", peer, str(exc), None)
+            self._record(self._key_of(peer), peer, str(exc), None)
             return
         self._record(report.peer_id, peer, None, own)
         if report.schema_notice:
             log.warning("sync: schema differs from station %s", report.peer_id)
+
+    def _key_of(self, peer: PeerAddress) -> str:
+        """The row a failed attempt is recorded on: the peer's station, if known. A
+        fixed-list address carries no station id; once a station has answered there, its
+        failures are that station's (not a second, anonymous row for the same PC)."""
+        if peer.station_id:
+            return peer.station_id
+        address = f"{peer.host}:{peer.port}"
+        with self.store.read() as session:
+            known = session.scalars(
+                select(SyncPeer.station_id)
+                .where(
+                    SyncPeer.host == peer.host,
+                    SyncPeer.port == peer.port,
+                    SyncPeer.station_id != address,
+                )
+                .order_by(SyncPeer.last_contact.desc())
+            ).first()
+        return known or address
 
     def _record(
         self, key: str, peer: PeerAddress | None, error: str | None, acked: int | None

@@ -18,7 +18,7 @@ from cms_desktop.sync import identity
 from cms_desktop.sync.errors import SyncError
 from cms_desktop.sync.pairing import PairingCode, PairingError
 from cms_desktop.sync.pairing_net import PairingServer, join_centre
-from cms_desktop.sync.service import SyncService, SyncState
+from cms_desktop.sync.service import SyncService, SyncState, peer_rows
 from tests.conftest import STAFF_PASSWORD, Centre
 
 
@@ -174,6 +174,39 @@ def test_a_removed_station_is_refused(joined: tuple[Centre, DataDir, str]) -> No
         with pytest.raises(SyncError):
             client.sync_with("127.0.0.1", service_a.address[1])
     finally:
+        service_a.stop()
+        ws_a.close()
+        ws_b.close()
+
+
+def test_a_station_of_the_fixed_list_that_stops_answering_shows_once_as_unreachable(
+    joined: tuple[Centre, DataDir, str],
+) -> None:
+    """The fixed list names an address, not a station: once the station there has
+    answered, its silence is that station's, shown on its row (not a second anonymous one)."""
+    centre, joiner_dir, station_b = joined
+    ws_a, _ = centre.login("dr.test")
+    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
+    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=60)
+    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=60)
+    try:
+        service_a.start()
+        service_b.start()
+        from cms_desktop.sync.discovery import PeerAddress
+
+        address = PeerAddress("127.0.0.1", service_a.address[1])
+        service_b.directory = type(service_b.directory)(station_b, [address])
+        assert service_b.sync_now().state is not SyncState.UNREACHABLE
+        service_a.stop()
+        status = service_b.sync_now()
+        assert status.state is SyncState.UNREACHABLE
+        rows = [row for row in peer_rows(ws_b.store) if row["port"] == address.port]
+        assert len(rows) == 1
+        assert rows[0]["station_id"] == ws_a.store.station_id
+        assert rows[0]["unreachable_since"] is not None
+        assert rows[0]["last_contact"] is not None
+    finally:
+        service_b.stop()
         service_a.stop()
         ws_a.close()
         ws_b.close()
