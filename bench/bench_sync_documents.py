@@ -12,9 +12,11 @@ Run: ``PYTHONPATH=src python bench/bench_sync_documents.py [--quick] [--size-mb 
    ``SyncClient.sync_with`` with ``DbBlobStore`` on both sides; content read back on B and
    compared by SHA-256;
 3. resume: the transfer of a second document is cut after about half its chunks, then
-   resumed; chunks served before and after, and the time of the resumed part.
+   resumed; chunks served before and after, and the time of the resumed part;
+4. the transfer of a third document with station A serving from its own process, as two
+   PCs on the LAN are (1 to 3 share one interpreter).
 
-Both stations run in this process (server thread + client), so CPU seconds are printed next
+In 1 to 3 both stations run in this process (server thread + client), so CPU seconds are printed next
 to wall times: on a shared machine the wall time mostly measures the wait for a core, while
 MB per CPU-second compares the sync with the baseline whatever the load.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import multiprocessing
 import random
 import secrets
 import socket
@@ -34,6 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cms_desktop.domain.documents import DocumentKind, detect_mime_type
 from cms_desktop.domain.permissions import Role
@@ -294,6 +298,56 @@ def bench_resume(st: Stations, author: str, size: int) -> None:
     )
 
 
+def _serve(path: str, key: bytes, ports: Any, stop: Any) -> None:
+    """Station A in its own process, as on the LAN: its own CPU and interpreter."""
+    store = Store.open(DataDir(Path(path)), key)
+    server = SyncPeerServer(
+        DbReplicaStore(store),
+        identity.require_credentials(store),
+        host="127.0.0.1",
+        timeout_s=30,
+        blobs=DbBlobStore(store),
+    ).start()
+    ports.put(server.address[1])
+    stop.wait()
+    server.stop()
+    store.close()
+
+
+def bench_two_processes(root: Path, st: Stations, author: str, size: int, base: float) -> None:
+    """The same transfer with A serving from another process (A's store is closed here)."""
+    data = pdf_bytes(size, seed=3)
+    sha = import_document(st.a, author, data)
+    st.a.close()
+    spawn = multiprocessing.get_context("spawn")
+    ports, stop = spawn.Queue(), spawn.Event()
+    server = spawn.Process(target=_serve, args=(str(root / "a"), KEY, ports, stop))
+    server.start()
+    try:
+        port = ports.get(timeout=60)
+        client = SyncClient(DbReplicaStore(st.b), st.creds_b, timeout_s=30, blobs=DbBlobStore(st.b))
+        start, cpu = time.perf_counter(), time.process_time()
+        report = client.sync_with("127.0.0.1", port)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        stop.set()
+        server.join(30)
+    got = read_back(st.b, sha)
+    same = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    rate = size / elapsed / MB
+    print(
+        f"sync A→B, A in its own process (as two PCs): {size / MB:.1f} MB in {elapsed:.2f} s "
+        f"= {rate:.1f} MB/s, {rate / base:.0%} of the streamed baseline; receiving station "
+        f"CPU {cpu:.2f} s ({cpu * 1000 / -(-size // CHUNK):.1f} ms per chunk); fetched "
+        f"{report.blobs_fetched}, pending {report.blobs_pending}; "
+        f"SHA-256 {'identical' if same else 'DIFFERENT'}"
+    )
+    print(
+        f"  links: 100 Mbit/s ≈ 12.5 MB/s, 1 Gbit/s ≈ 117 MB/s of payload; "
+        f"this is {rate / 117:.0%} of a gigabit link"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="2 MB instead of 20 MB (smoke run)")
@@ -317,6 +371,7 @@ def main() -> None:
             author = add_author(a)
             bench_sync(st, author, size, stream)
             bench_resume(st, author, size)
+            bench_two_processes(root, st, author, size, stream)  # closes A
         finally:
             a.close()
             b.close()
