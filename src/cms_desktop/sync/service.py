@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.storage import keyslot_sync
-from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, utcnow
+from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, SyncStation, utcnow
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
@@ -53,6 +53,7 @@ class SyncState(StrEnum):
     CONFLICTS = "conflicts"
     UPDATE_NEEDED = "update_needed"
     ALONE = "alone"
+    NOT_YET = "not_yet"  # other stations are paired, none has been reached yet
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class SyncStatus:
             return f"Synchronisation : {self.waiting} modification{plural} en attente"
         if self.state is SyncState.ALONE:
             return "Synchronisation : aucun autre poste connu"
+        if self.state is SyncState.NOT_YET:
+            return "Synchronisation : pas encore de contact avec les autres postes"
         return "Synchronisation : à jour"
 
 
@@ -98,6 +101,18 @@ def read_status(
             or 0
         )
         peers = list(session.scalars(select(SyncPeer)))
+        others = int(
+            session.scalar(
+                select(func.count())
+                .select_from(SyncStation)
+                .where(
+                    SyncStation.id != replica.station_id,
+                    SyncStation.revoked.is_(False),
+                    SyncStation.deleted.is_(False),
+                )
+            )
+            or 0
+        )
     held = replica.held_summary()
     own = replica.vector().seq(replica.station_id)
     contacted = [p for p in peers if p.last_contact is not None]
@@ -111,7 +126,8 @@ def read_status(
     elif down:
         state = SyncState.UNREACHABLE
     elif not peers:
-        state = SyncState.ALONE
+        # Just paired (the centre's stations are known, none reached yet) or truly alone.
+        state = SyncState.NOT_YET if others else SyncState.ALONE
     elif waiting:
         state = SyncState.WAITING
     else:

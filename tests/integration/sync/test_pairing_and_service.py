@@ -210,3 +210,17 @@ def test_a_station_of_the_fixed_list_that_stops_answering_shows_once_as_unreacha
         service_a.stop()
         ws_a.close()
         ws_b.close()
+
+
+def test_a_station_just_paired_says_it_has_not_reached_the_others_yet(
+    joined: tuple[Centre, DataDir, str],
+) -> None:
+    _centre, joiner_dir, _station_b = joined
+    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
+    try:
+        service = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False)
+        status = service.status()  # not started: nobody contacted yet
+        assert status.state is SyncState.NOT_YET
+        assert status.text == "Synchronisation : pas encore de contact avec les autres postes"
+    finally:
+        ws_b.close()
