@@ -23,6 +23,7 @@ QListWidget#navigation { background: #f6f8fa; border: none; border-right: 1px so
                          font-size: 11pt; }
 QListWidget#navigation::item { padding: 10px 14px; }
 QListWidget#navigation::item:selected { background: #1f5fa8; color: white; }
+QLineEdit[readOnly="true"] { background: #eef1f4; color: #333333; border: 1px solid #d5dbe1; }
 QLabel#recoveryCode { font-family: "DejaVu Sans Mono", "Consolas", monospace; font-size: 20pt;
                       font-weight: 600; padding: 12px; border: 2px dashed #888888;
                       background: #fafafa; }

@@ -181,6 +181,7 @@ class CentreSettingsPage(QWidget):
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
+        hint.setVisible(self.editable)  # how to type the hours: only for who may change them
         hours_form.addRow(hint)
 
         rules_box = QGroupBox(self.tr("Samedis et jours fériés"), self)
