@@ -7,12 +7,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage.models import Patient, SyncConflict, SyncPeer, utcnow
+from cms_desktop.storage.models import Patient, SyncConflict, SyncPeer, SyncStation, utcnow
+from cms_desktop.sync import identity
 from cms_desktop.sync.merge import conflict_id
+from cms_desktop.sync.pki import issue_station_certificate
 from cms_desktop.sync.service import SyncState, SyncStatus
 from cms_desktop.ui.sync.page import SyncPage
 from cms_desktop.ui.sync.status import SyncStatusBridge
@@ -133,3 +136,52 @@ def test_the_page_shows_a_peer_lost_since_it_was_built(
         peer.unreachable_since, peer.last_contact = None, utcnow()
     page.status_changed()  # what the main window calls after each pass
     assert page.peers.item(0, 3).text() == "joignable"
+
+
+def test_the_administrator_removes_a_station_after_saying_yes(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws, actor = open_session("admin")
+    creds = identity.ensure_site(ws.store, "Accueil")
+    authority = identity.ca_keys(ws.store)
+    assert authority is not None
+    ca_cert, ca_key = authority
+    cert, _key = issue_station_certificate(ca_cert, ca_key, "station-b", "Cabinet 2")
+    with ws.store.write() as session:
+        identity.register_station(session, "station-b", "Cabinet 2", cert)
+    assert creds.station_id == ws.store.station_id
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.show()
+    names = [page.peers.item(r, 0).text() for r in range(page.peers.rowCount())]
+    assert names == ["Cabinet 2"]  # this station itself is not listed
+    assert page.remove_button.isVisible() and not page.remove_button.isEnabled()
+    page.peers.selectRow(0)
+    assert page.remove_button.isEnabled()
+    questions: list[str] = []
+    answer = False
+    monkeypatch.setattr(
+        "cms_desktop.ui.sync.page.ask", lambda _p, _t, text: questions.append(text) or answer
+    )
+    page.remove_button.click()  # « Non »: nothing changes
+    assert "Cabinet 2" in questions[0]
+    assert page.peers.item(0, 3).text() != "retiré"
+    answer = True
+    page.peers.selectRow(0)
+    page.remove_button.click()
+    assert page.peers.item(0, 3).text() == "retiré"
+    page.peers.selectRow(0)
+    assert not page.remove_button.isEnabled()  # already removed
+    with ws.store.read() as session:
+        station = session.get(SyncStation, "station-b")
+        assert station is not None and station.revoked
+
+
+def test_reception_has_no_remove_button(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner
+) -> None:
+    ws, actor = open_session("accueil")
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.show()
+    assert not page.remove_button.isVisible()

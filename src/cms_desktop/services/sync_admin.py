@@ -29,6 +29,7 @@ class PeerView:
     last_contact: datetime | None
     unreachable_since: datetime | None
     revoked: bool
+    paired: bool = True  # False: an address that answered or was listed, no known station
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def overview(ws: Workspace, actor: Actor) -> SyncOverview:
                 row["last_contact"],
                 row["unreachable_since"],
                 False,
+                paired=False,
             )
         )
     return SyncOverview(

@@ -27,11 +27,11 @@ from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services import sync_admin, sync_conflicts
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.sync_admin import PairingHandle, SyncOverview
+from cms_desktop.services.sync_admin import PairingHandle, PeerView, SyncOverview
 from cms_desktop.services.sync_conflicts import ConflictChoice, ConflictView
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, ask
 
 FIELD_LABELS = {
     "birth_name": "Nom de naissance",
@@ -89,6 +89,7 @@ class SyncPage(QWidget):
         self._sync_port = sync_port
         self._pairing: PairingHandle | None = None
         self._conflicts: list[ConflictView] = []
+        self._peers: list[PeerView] = []
 
         title = QLabel(self.tr("Synchronisation"), self)
         title.setObjectName("pageTitle")
@@ -105,6 +106,13 @@ class SyncPage(QWidget):
         self.pair_button = QPushButton(self.tr("Afficher un code d'appairage"), peers_box)
         self.pair_button.setVisible(actor.can(Permission.SYNC_MANAGE))
         self.pair_button.clicked.connect(self.show_pairing_code)
+        self.remove_button = QPushButton(self.tr("Retirer ce poste…"), peers_box)
+        self.remove_button.setToolTip(
+            self.tr("Révoque son certificat : ce poste ne pourra plus se synchroniser")
+        )
+        self.remove_button.setVisible(actor.can(Permission.SYNC_MANAGE))
+        self.remove_button.clicked.connect(self.remove_selected_station)
+        self.peers.itemSelectionChanged.connect(self._update_buttons)
         self.code_label = QLabel(peers_box)
         self.code_label.setObjectName("pairingCode")
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -113,6 +121,7 @@ class SyncPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.pair_button)
         row.addWidget(self.code_label, 1)
+        row.addWidget(self.remove_button)
         peers_layout.addLayout(row)
 
         conflicts_box = QGroupBox(self.tr("Conflits à trancher"), self)
@@ -184,6 +193,7 @@ class SyncPage(QWidget):
         self.status_label.setText(overview.status.text)
         name = overview.station_name if overview.paired else self.tr("non appairé")
         self.station_label.setText(self.tr("Ce poste : ") + f"{name} ({overview.station_id})")
+        self._peers = list(overview.peers)
         rows = []
         for peer in overview.peers:
             if peer.revoked:
@@ -195,6 +205,7 @@ class SyncPage(QWidget):
             label = peer.name or peer.station_id
             rows.append([label, peer.address, _when(peer.last_contact), state])
         _fill(self.peers, rows)
+        self._update_buttons()
 
     def _show_conflicts(self, conflicts: list[ConflictView]) -> None:
         self._conflicts = conflicts
@@ -218,11 +229,18 @@ class SyncPage(QWidget):
         selected = self.conflicts.selectionModel().hasSelection()
         return self._conflicts[row] if selected and 0 <= row < len(self._conflicts) else None
 
+    def selected_peer(self) -> PeerView | None:
+        row = self.peers.currentRow()
+        selected = self.peers.selectionModel().hasSelection()
+        return self._peers[row] if selected and 0 <= row < len(self._peers) else None
+
     def _update_buttons(self) -> None:
         conflict = self.selected_conflict()
         enabled = conflict is not None and conflict.can_resolve
         self.keep_shown.setEnabled(enabled)
         self.keep_other.setEnabled(enabled)
+        peer = self.selected_peer()
+        self.remove_button.setEnabled(peer is not None and peer.paired and not peer.revoked)
 
     # --- actions ------------------------------------------------------------------
 
@@ -233,6 +251,26 @@ class SyncPage(QWidget):
         self.error.clear_message()
         self._runner.run_write(
             lambda: sync_conflicts.resolve_conflict(self._ws, self._actor, conflict.id, choice),
+            lambda _: self.refresh(),
+            self._fail,
+        )
+
+    def remove_selected_station(self) -> None:
+        """Revoke the selected station's certificate, after a question answered « Oui »."""
+        peer = self.selected_peer()
+        if peer is None or not peer.paired or peer.revoked:
+            return
+        label = peer.name or peer.station_id
+        question = self.tr(
+            "Retirer le poste « %1 » ? Son certificat sera révoqué sur tous les postes : il "
+            "ne pourra plus se synchroniser, et l'appairer de nouveau demandera un code."
+        ).replace("%1", label)
+        if not ask(self, self.tr("Retirer un poste"), question):
+            return
+        self.error.clear_message()
+        station_id = peer.station_id
+        self._runner.run_write(
+            lambda: sync_admin.remove_station(self._ws, self._actor, station_id),
             lambda _: self.refresh(),
             self._fail,
         )
