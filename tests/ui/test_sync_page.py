@@ -64,7 +64,11 @@ def test_a_clinician_sees_both_values_and_restores_the_other_one(
     assert not page.pair_button.isVisible()  # pairing is for the administrator
     assert page.conflicts.rowCount() == 1
     row = [page.conflicts.item(0, c).text() for c in range(4)]
-    assert row == ["Identité du patient", "Téléphone portable", "0611111111", "0622222222"]
+    # Whose record, and where and when each value was typed (the set-aside one here by an
+    # unknown station at the HLC's first millisecond).
+    assert row[:2] == ["Identité du patient\nESSAI Lou, né·e le 04/03/1985", "Téléphone portable"]
+    assert row[2].startswith("0611111111\nce poste, ")
+    assert row[3] == "0622222222\nposte inconnu, 01/01/1970 01:00"
     assert not page.keep_other.isEnabled()
     page.conflicts.selectRow(0)
     assert page.keep_other.isEnabled()
@@ -84,7 +88,10 @@ def test_the_administrator_sees_no_patient_value_and_gets_a_pairing_code(
     page = SyncPage(ws, actor, runner)
     qtbot.addWidget(page)
     page.show()
-    assert page.conflicts.item(0, 2).text() == "(masqué)"
+    # Neither the values nor whose record it is: the administrator sees no patient data.
+    assert page.conflicts.item(0, 0).text() == "Identité du patient\n(masqué)"
+    assert page.conflicts.item(0, 2).text().startswith("(masqué)")
+    assert "ESSAI" not in " ".join(page.conflicts.item(0, c).text() for c in range(5))
     page.conflicts.selectRow(0)
     assert not page.keep_shown.isEnabled()
     page.pair_button.click()

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from cms_desktop.domain.hlc import HlcTimestamp
 from cms_desktop.domain.oplog import JsonValue
 from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_common import display_name
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
 from cms_desktop.storage.codec import decode_value
-from cms_desktop.storage.models import OpLogRow, SyncConflict, utcnow
+from cms_desktop.storage.models import OpLogRow, Patient, SyncConflict, SyncStation, User, utcnow
 from cms_desktop.sync.tables import table_info
 
 TABLE_LABELS = {
@@ -59,6 +62,12 @@ class ConflictView:
     resolved_at: datetime | None
     resolution: str
     can_resolve: bool
+    # Which record (« ADAM Rémy, né·e le 10/02/1948 »): a person cannot choose between two
+    # phone numbers without knowing whose they are. Hidden like the values.
+    record_label: str = ""
+    # Where and when each value was typed (« Cabinet 2, 06/12/2026 00:41 »).
+    shown_source: str = ""
+    kept_source: str = ""
 
 
 def _display(value: JsonValue, column: Any) -> str:
@@ -88,6 +97,37 @@ def _shown(session_rows: list[tuple[str, str, str]], key: str) -> tuple[JsonValu
     return best
 
 
+def _record_label(session: Session, entity: str, row_id: str) -> str:
+    """The record a conflict is about, in words; "" if it cannot be named here."""
+    info = table_info(entity)
+    row = session.get(info.model, row_id) if info is not None else None
+    if row is None:
+        return ""
+    patient = row if isinstance(row, Patient) else None
+    patient_id = getattr(row, "patient_id", None)
+    if patient is None and isinstance(patient_id, str):
+        patient = session.get(Patient, patient_id)
+    if patient is not None:
+        born = f", né·e le {patient.birth_date:%d/%m/%Y}" if patient.birth_date else ""
+        return f"{display_name(patient)}{born}"
+    if isinstance(row, User):
+        return f"{row.full_name} ({row.login})"
+    name = getattr(row, "name", None)
+    return name if isinstance(name, str) else ""
+
+
+def _source(stations: dict[str, str], origin: str, version: str) -> str:
+    """« Cabinet 2, 06/12/2026 00:41 »: the station that typed a value and when (its HLC)."""
+    if not version:
+        return ""
+    try:
+        typed = datetime.fromtimestamp(HlcTimestamp.decode(version).wall_ms / 1000, UTC)
+    except ValueError:
+        return stations.get(origin, "")
+    where = stations.get(origin, "poste inconnu")
+    return f"{where}, {paris_text(typed)}"
+
+
 def _may_resolve(actor: Actor, conflict: SyncConflict) -> bool:
     try:
         permission = Permission(conflict.permission or Permission.SYNC_MANAGE)
@@ -102,6 +142,11 @@ def list_conflicts(
     """Conflicts, newest first; values are hidden from those who may not settle them."""
     views: list[ConflictView] = []
     with ws.store.read() as session:
+        stations = {ws.store.station_id: "ce poste"}
+        stations.update(
+            (station_id, name or station_id[:8])
+            for station_id, name in session.execute(select(SyncStation.id, SyncStation.name))
+        )
         query = select(SyncConflict).where(SyncConflict.deleted.is_(False))
         if not include_resolved:
             query = query.where(SyncConflict.resolved_at.is_(None))
@@ -136,6 +181,11 @@ def list_conflicts(
                     resolved_at=conflict.resolved_at,
                     resolution=conflict.resolution,
                     can_resolve=allowed and conflict.resolved_at is None,
+                    record_label=_record_label(session, conflict.entity, conflict.row_id)
+                    if allowed
+                    else HIDDEN,
+                    shown_source=_source(stations, origin, version),
+                    kept_source=_source(stations, conflict.kept_origin, conflict.kept_version),
                 )
             )
     return views

@@ -54,6 +54,10 @@ def _when(moment: datetime | None) -> str:
     return paris_text(moment) if moment else "jamais"
 
 
+def _with_source(value: str, source: str) -> str:
+    return f"{value}\n{source}" if source else value
+
+
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
     table = QTableWidget(0, len(headers), parent)
     table.setHorizontalHeaderLabels(headers)
@@ -213,15 +217,16 @@ class SyncPage(QWidget):
             self.conflicts,
             [
                 [
-                    c.entity_label,
+                    f"{c.entity_label}\n{c.record_label}" if c.record_label else c.entity_label,
                     FIELD_LABELS.get(c.field, c.field),
-                    c.shown_value,
-                    c.kept_value,
+                    _with_source(c.shown_value, c.shown_source),
+                    _with_source(c.kept_value, c.kept_source),
                     _when(c.detected_at),
                 ]
                 for c in conflicts
             ],
         )
+        self.conflicts.resizeRowsToContents()  # two lines: the value, then where and when
         self._update_buttons()
 
     def selected_conflict(self) -> ConflictView | None:
