@@ -80,10 +80,14 @@ def _create_demo(app: QApplication, data_dir: DataDir, runner: ThreadedTaskRunne
 
 
 def _run_wizard(data_dir: DataDir, runner: ThreadedTaskRunner) -> bool:
-    from cms_desktop.services import setup
+    from cms_desktop.services import setup, sync_admin
     from cms_desktop.ui.setup_wizard import SetupWizard
 
-    wizard = SetupWizard(partial(setup.initialise_centre, data_dir), runner)
+    wizard = SetupWizard(
+        partial(setup.initialise_centre, data_dir),
+        runner,
+        join=partial(sync_admin.join_existing_centre, data_dir),
+    )
     wizard.exec()
     return data_dir.initialised
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -9,13 +10,15 @@ import pytest
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
+from cms_desktop.services.actor import Actor
 from cms_desktop.services.setup import initialise_centre, recover_access
-from cms_desktop.services.workspace import login
+from cms_desktop.services.sync_admin import PairingHandle, join_existing_centre, start_pairing
+from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui import widgets
 from cms_desktop.ui.setup_wizard import SetupWizard
 from cms_desktop.ui.tasks import SyncTaskRunner
-from tests.ui.conftest import FAST_KDF
+from tests.ui.conftest import FAST_KDF, PASSWORD
 
 ADMIN_PASSWORD = "Premier-Admin-2026"
 
@@ -23,9 +26,17 @@ ADMIN_PASSWORD = "Premier-Admin-2026"
 @pytest.fixture
 def wizard(qtbot: QtBot, tmp_path: Path) -> tuple[SetupWizard, DataDir]:
     data_dir = DataDir(tmp_path / "nouveau")
-    wizard = SetupWizard(partial(initialise_centre, data_dir, kdf=FAST_KDF), SyncTaskRunner())
+    wizard = SetupWizard(
+        partial(initialise_centre, data_dir, kdf=FAST_KDF),
+        SyncTaskRunner(),
+        join=partial(join_existing_centre, data_dir),
+    )
     qtbot.addWidget(wizard)
     wizard.show()
+    assert wizard.currentPage() is wizard.choice_page
+    assert wizard.choice_page.new_centre.isChecked()  # the usual case: Enter goes on
+    wizard.next()
+    assert wizard.currentPage() is wizard.centre_page
     return wizard, data_dir
 
 
@@ -115,3 +126,76 @@ def test_escape_on_the_code_page_is_refused_until_acknowledged(
     wiz.reject()
     assert wiz.isVisible()
     assert told and "code de récupération" in told[0]
+
+
+@pytest.fixture
+def pairing(open_session: Callable[[str], tuple[Workspace, Actor]]) -> Iterator[PairingHandle]:
+    """An administrator of the existing centre shows a pairing code (Synchronisation page)."""
+    ws, admin = open_session("admin")
+    handle = start_pairing(ws, admin, port=0)
+    yield handle
+    handle.stop()
+
+
+def _join_wizard(qtbot: QtBot, tmp_path: Path) -> tuple[SetupWizard, DataDir]:
+    data_dir = DataDir(tmp_path / "cabinet2")
+    wizard = SetupWizard(
+        partial(initialise_centre, data_dir, kdf=FAST_KDF),
+        SyncTaskRunner(),
+        join=partial(join_existing_centre, data_dir),
+    )
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.choice_page.join.setChecked(True)
+    wizard.next()
+    assert wizard.currentPage() is wizard.join_page
+    return wizard, data_dir
+
+
+def test_a_second_pc_joins_the_centre_with_the_code_shown_on_the_first(
+    qtbot: QtBot, tmp_path: Path, pairing: PairingHandle
+) -> None:
+    wiz, data_dir = _join_wizard(qtbot, tmp_path)
+    page = wiz.join_page
+    qtbot.keyClicks(page.address_edit, f"127.0.0.1:{pairing.port}")
+    qtbot.keyClicks(page.code_edit, pairing.code)
+    qtbot.keyClicks(page.name_edit, "Cabinet 2")
+    wiz.next()
+    assert wiz.currentPage() is wiz.joined_page, page.error_label.text()
+    assert "opérations" in wiz.joined_page.summary.text()
+    with qtbot.waitSignal(wiz.accepted):
+        wiz.button(QWizard.WizardButton.FinishButton).click()
+    # The same accounts and passwords as on the first PC.
+    ws, actor = login(data_dir, "dr.moreau", PASSWORD)
+    ws.close()
+    assert actor.full_name == "Claire Moreau"
+
+
+def test_a_wrong_code_says_so_in_french_and_installs_nothing(
+    qtbot: QtBot, tmp_path: Path, pairing: PairingHandle
+) -> None:
+    wiz, data_dir = _join_wizard(qtbot, tmp_path)
+    page = wiz.join_page
+    wiz.next()  # nothing typed
+    assert wiz.currentPage() is page
+    assert "nom à ce poste" in page.error_label.text()
+    qtbot.keyClicks(page.name_edit, "Cabinet 2")
+    qtbot.keyClicks(page.code_edit, pairing.code)
+    qtbot.keyClicks(page.address_edit, "pas une adresse")
+    wiz.next()
+    assert "Adresse du poste invalide" in page.error_label.text()
+    page.address_edit.setText(f"127.0.0.1:{pairing.port}")
+    page.code_edit.setText("AAAA-AAAA" if pairing.code != "AAAA-AAAA" else "BBBB-BBBB")
+    wiz.next()
+    assert wiz.currentPage() is page
+    assert page.error_label.text()  # the pairing layer's French reason
+    assert "Traceback" not in page.error_label.text()
+    assert not data_dir.initialised
+    assert page.address_edit.isEnabled()  # the person can correct and try again
+
+
+def test_joining_is_offered_only_where_the_app_can_do_it(qtbot: QtBot, tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path / "seul")
+    wizard = SetupWizard(partial(initialise_centre, data_dir, kdf=FAST_KDF), SyncTaskRunner())
+    qtbot.addWidget(wizard)
+    assert not wizard.choice_page.join.isEnabled()

@@ -96,7 +96,10 @@ def test_the_administrator_sees_no_patient_value_and_gets_a_pairing_code(
     assert not page.keep_shown.isEnabled()
     page.pair_button.click()
     try:
-        assert "Code : " in page.code_label.text() and "port" in page.code_label.text()
+        text = page.code_label.text()
+        assert page.pairing is not None
+        assert f"<b>{page.pairing.code}</b>" in text
+        assert f"<b>{page.pairing.address_text}</b>" in text
     finally:
         page.close()
 

@@ -10,10 +10,17 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.sync import identity
 from cms_desktop.sync.db_store import DbReplicaStore
+from cms_desktop.sync.discovery import (
+    DEFAULT_PORT,
+    PeerListError,
+    local_addresses,
+    parse_peer_list,
+)
 from cms_desktop.sync.errors import SyncError
-from cms_desktop.sync.pairing_net import PairingServer
+from cms_desktop.sync.pairing_net import JoinResult, PairingServer, join_centre
 from cms_desktop.sync.service import SyncStatus, peer_rows, read_status
 
 
@@ -82,6 +89,11 @@ def overview(ws: Workspace, actor: Actor) -> SyncOverview:
     )
 
 
+# Where a station showing a pairing code listens, if free: the person setting up the new
+# PC then types only this PC's address (the port is shown too, for when it was taken).
+PAIRING_PORT = DEFAULT_PORT + 1
+
+
 @dataclass
 class PairingHandle:
     """A code on screen and the listener that accepts the one station using it."""
@@ -89,20 +101,26 @@ class PairingHandle:
     code: str
     port: int
     _server: PairingServer
+    addresses: tuple[str, ...] = ()  # this PC's LAN addresses, to type on the new one
 
     def stop(self) -> None:
         self._server.stop()
 
+    @property
+    def address_text(self) -> str:
+        """« 192.168.1.10 » (or « 192.168.1.10:40853 » when the usual port was taken)."""
+        suffix = "" if self.port == PAIRING_PORT else f":{self.port}"
+        return " ou ".join(f"{address}{suffix}" for address in self.addresses)
+
 
 def start_pairing(
-    ws: Workspace, actor: Actor, sync_port: int | None = None, port: int = 0
+    ws: Workspace, actor: Actor, sync_port: int | None = None, port: int | None = None
 ) -> PairingHandle:
+    """Show a one-time code; ``port`` None: the usual pairing port, another if taken."""
     actor.require(Permission.SYNC_MANAGE)
     try:
         identity.ensure_site(ws.store)
-        server = PairingServer(
-            ws.store, ws.data_dir, ws.key, port=port, sync_port=sync_port
-        ).start()
+        server = _pairing_server(ws, sync_port, port)
     except (SyncError, OSError) as exc:
         raise SyncUnavailable(
             str(exc) if isinstance(exc, SyncError) else "Port d'appairage indisponible."
@@ -115,7 +133,50 @@ def start_pairing(
             user_id=actor.user_id,
             user_login=actor.login,
         )
-    return PairingHandle(server.code.display, server.address[1], server)
+    return PairingHandle(server.code.display, server.address[1], server, tuple(local_addresses()))
+
+
+def _pairing_server(ws: Workspace, sync_port: int | None, port: int | None) -> PairingServer:
+    for candidate in (port,) if port is not None else (PAIRING_PORT, 0):
+        try:
+            return PairingServer(
+                ws.store, ws.data_dir, ws.key, port=candidate, sync_port=sync_port
+            ).start()
+        except OSError:
+            if candidate == 0 or port is not None:
+                raise
+    raise OSError("no pairing port")  # not reached: port 0 always binds or raises
+
+
+def join_existing_centre(
+    data_dir: DataDir, address: str, code: str, station_name: str
+) -> JoinResult:
+    """Join this empty workstation to the centre whose station shows ``code``.
+
+    ``address``: that station's address as shown next to the code (« 192.168.1.10 », or
+    with « :port »). Bad input raises ValidationFailed in French and installs nothing."""
+    name = " ".join(station_name.split())
+    if not name:
+        raise ValidationFailed("Donnez un nom à ce poste (par exemple « Cabinet 2 »).")
+    if len(name) > 100:
+        raise ValidationFailed("Le nom du poste est trop long (100 caractères au plus).")
+    if not code.strip():
+        raise ValidationFailed("Saisissez le code d'appairage affiché sur l'autre poste.")
+    try:
+        peers = parse_peer_list(address.strip(), default_port=PAIRING_PORT)
+    except PeerListError:
+        peers = []
+    if len(peers) != 1 or any(ch.isspace() for ch in peers[0].host):
+        raise ValidationFailed(
+            "Adresse du poste invalide : saisissez celle affichée à côté du code "
+            "(par exemple 192.168.1.10)."
+        )
+    try:
+        return join_centre(data_dir, peers[0].host, peers[0].port, code.strip(), name)
+    except SyncError as exc:
+        raise SyncUnavailable(str(exc)) from None
+    except DataDirError as exc:
+        raise ValidationFailed(f"Dossier de données inutilisable : {exc.reason}.") from None
 
 
 def remove_station(ws: Workspace, actor: Actor, station_id: str) -> None:

@@ -1,9 +1,12 @@
-"""First-run wizard: the centre, its first administrator, then the recovery code to print."""
+"""First-run wizard: either a new centre (the centre, its first administrator, then the
+recovery code to print) or this PC joining a centre already installed on another one (the
+address and one-time code shown there, and a name for this PC)."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -26,8 +30,15 @@ from cms_desktop.ui.forms import require_same
 from cms_desktop.ui.tasks import TaskRunner
 from cms_desktop.ui.widgets import ErrorLabel, password_edit
 
+if TYPE_CHECKING:
+    from cms_desktop.sync.pairing_net import JoinResult
+
 # initialise(draft, admin_login, admin_name, admin_password) -> SetupResult
 Initialise = Callable[[CentreDraft, str, str, str], SetupResult]
+# join(address, code, station_name) -> JoinResult (sync_admin.join_existing_centre)
+Join = Callable[[str, str, str], "JoinResult"]
+
+PAGE_CHOICE, PAGE_CENTRE, PAGE_ADMIN, PAGE_RECOVERY, PAGE_JOIN, PAGE_JOINED = range(6)
 
 
 def _form_page(page: QWizardPage) -> tuple[QFormLayout, ErrorLabel]:
@@ -40,6 +51,45 @@ def _form_page(page: QWizardPage) -> tuple[QFormLayout, ErrorLabel]:
     box.addWidget(error)
     box.addStretch(1)
     return form, error
+
+
+class ChoicePage(QWizardPage):
+    """New centre, or one more PC for a centre already installed elsewhere."""
+
+    def __init__(self, can_join: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Bienvenue"))
+        self.setSubTitle(self.tr("Ce poste n'a pas encore de données. Que voulez-vous faire ?"))
+        self.new_centre = QRadioButton(
+            self.tr("&Installer un nouveau centre de santé (premier poste du centre)"), self
+        )
+        self.join = QRadioButton(
+            self.tr(
+                "&Ajouter ce poste à un centre déjà installé sur un autre poste "
+                "(un code d'appairage y est affiché)"
+            ),
+            self,
+        )
+        self.new_centre.setChecked(True)
+        self.join.setEnabled(can_join)
+        hint = QLabel(
+            self.tr(
+                "Pour ajouter ce poste : sur un poste déjà installé, l'administrateur ouvre "
+                "Synchronisation › Afficher un code d'appairage."
+            ),
+            self,
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.setSpacing(14)
+        box.addWidget(self.new_centre)
+        box.addWidget(self.join)
+        box.addWidget(hint)
+        box.addStretch(1)
+
+    def nextId(self) -> int:
+        return PAGE_JOIN if self.join.isChecked() else PAGE_CENTRE
 
 
 class CentrePage(QWizardPage):
@@ -78,6 +128,9 @@ class CentrePage(QWizardPage):
             self.phone_edit.text().strip(),
             self.finess_edit.text().strip().upper(),
         )
+
+    def nextId(self) -> int:
+        return PAGE_ADMIN
 
     def validatePage(self) -> bool:
         try:
@@ -129,6 +182,9 @@ class AdminPage(QWizardPage):
         form.addRow(self.tr("&Mot de passe *"), self.password_edit)
         form.addRow(self.tr("C&onfirmation *"), self.confirm_edit)
         form.addRow(rules)
+
+    def nextId(self) -> int:
+        return PAGE_RECOVERY
 
     def _check(self) -> tuple[str, str, str]:
         name = self.name_edit.text().strip()
@@ -233,6 +289,9 @@ class RecoveryPage(QWizardPage):
     def isComplete(self) -> bool:
         return self.confirm_box.isChecked()
 
+    def nextId(self) -> int:
+        return -1
+
     def print_code(self) -> None:
         from PySide6.QtGui import QTextDocument
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -265,11 +324,116 @@ class RecoveryPage(QWizardPage):
         document.print_(printer)
 
 
+class JoinPage(QWizardPage):
+    """The address and code shown on the other PC, a name for this one; then the copy of
+    the centre (off the UI thread). Nothing is installed unless it all succeeds."""
+
+    def __init__(
+        self, join: Join | None, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._join = join
+        self._runner = runner
+        self._busy = False
+        self.result: JoinResult | None = None
+        self.setTitle(self.tr("Ajouter ce poste au centre"))
+        self.setSubTitle(
+            self.tr(
+                "Saisissez l'adresse et le code affichés sur le poste déjà installé "
+                "(Synchronisation › Afficher un code d'appairage)."
+            )
+        )
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("Ajouter ce poste"))
+        self.address_edit = QLineEdit(self)
+        self.address_edit.setPlaceholderText(self.tr("ex. 192.168.1.10"))
+        self.code_edit = QLineEdit(self)
+        self.code_edit.setPlaceholderText(self.tr("ex. 8RFH-5RV7"))
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setPlaceholderText(self.tr("ex. Cabinet 2"))
+        self.name_edit.setMaxLength(100)
+        form, self.error_label = _form_page(self)
+        form.addRow(self.tr("&Adresse de l'autre poste *"), self.address_edit)
+        form.addRow(self.tr("&Code d'appairage *"), self.code_edit)
+        form.addRow(self.tr("&Nom de ce poste *"), self.name_edit)
+
+    def nextId(self) -> int:
+        return PAGE_JOINED
+
+    def validatePage(self) -> bool:
+        if self.result is not None:
+            return True
+        if self._busy or self._join is None:
+            return False
+        self.error_label.clear_message()
+        join = self._join
+        address, code, name = self.address_edit.text(), self.code_edit.text(), self.name_edit.text()
+        self._set_busy(True)
+        self._runner.run_write(lambda: join(address, code, name), self._joined, self._failed)
+        return self.result is not None  # true at once with the synchronous runner
+
+    def _joined(self, result: JoinResult) -> None:
+        self._set_busy(False)
+        self.error_label.clear_message()
+        self.result = result
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()
+
+    def _failed(self, message: str) -> None:
+        self._set_busy(False)
+        self.error_label.show_message(message)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for edit in (self.address_edit, self.code_edit, self.name_edit):
+            edit.setEnabled(not busy)
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.button(QWizard.WizardButton.CommitButton).setEnabled(not busy)
+            wizard.button(QWizard.WizardButton.CancelButton).setEnabled(not busy)
+        if busy:
+            self.error_label.show_message(self.tr("Copie des données du centre en cours…"))
+            self.setCursor(Qt.CursorShape.BusyCursor)
+        else:
+            self.unsetCursor()
+
+
+class JoinedPage(QWizardPage):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Poste ajouté au centre"))
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        box = QVBoxLayout(self)
+        box.addWidget(self.summary)
+        box.addStretch(1)
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        result = wizard.join_page.result if isinstance(wizard, SetupWizard) else None
+        if result is not None:
+            self.summary.setText(
+                self.tr(
+                    "Les données du centre ont été copiées sur ce poste (%1 opérations). "
+                    "Chaque utilisateur s'y connecte avec son identifiant et son mot de passe "
+                    "habituels ; les postes se synchronisent ensuite d'eux-mêmes."
+                ).replace("%1", f"{result.entries:,}".replace(",", "\u202f"))
+            )
+
+    def nextId(self) -> int:
+        return -1
+
+
 class SetupWizard(QWizard):
     """Installs the centre; ``accepted`` once the recovery code is acknowledged."""
 
     def __init__(
-        self, initialise: Initialise, runner: TaskRunner, parent: QWidget | None = None
+        self,
+        initialise: Initialise,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        join: Join | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Installation du centre — cms-desktop"))
@@ -280,12 +444,19 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< &Précédent"))
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Annuler"))
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Terminer"))
+        self.choice_page = ChoicePage(join is not None, self)
         self.centre_page = CentrePage(self)
         self.admin_page = AdminPage(initialise, runner, self)
         self.recovery_page = RecoveryPage(self)
-        self.addPage(self.centre_page)
-        self.addPage(self.admin_page)
-        self.addPage(self.recovery_page)
+        self.join_page = JoinPage(join, runner, self)
+        self.joined_page = JoinedPage(self)
+        self.setPage(PAGE_CHOICE, self.choice_page)
+        self.setPage(PAGE_CENTRE, self.centre_page)
+        self.setPage(PAGE_ADMIN, self.admin_page)
+        self.setPage(PAGE_RECOVERY, self.recovery_page)
+        self.setPage(PAGE_JOIN, self.join_page)
+        self.setPage(PAGE_JOINED, self.joined_page)
+        self.setStartId(PAGE_CHOICE)
         self.resize(720, 560)
 
     def result_value(self) -> SetupResult | None:
@@ -300,6 +471,6 @@ class SetupWizard(QWizard):
                 self.tr("Notez ou imprimez d'abord le code de récupération, puis cochez la case."),
             )
             return
-        if self.admin_page._busy:
+        if self.admin_page._busy or self.join_page._busy:
             return
         super().reject()

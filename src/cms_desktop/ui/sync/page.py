@@ -120,6 +120,7 @@ class SyncPage(QWidget):
         self.code_label = QLabel(peers_box)
         self.code_label.setObjectName("pairingCode")
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.code_label.setWordWrap(True)
         peers_layout = QVBoxLayout(peers_box)
         peers_layout.addWidget(self.peers)
         row = QHBoxLayout()
@@ -280,6 +281,11 @@ class SyncPage(QWidget):
             self._fail,
         )
 
+    @property
+    def pairing(self) -> PairingHandle | None:
+        """The code on screen, if any (its listener stops when the page closes)."""
+        return self._pairing
+
     def show_pairing_code(self) -> None:
         self.error.clear_message()
         if self._pairing is not None:
@@ -293,11 +299,13 @@ class SyncPage(QWidget):
     def _show_code(self, handle: PairingHandle) -> None:
         self._pairing = handle
         self.code_label.setText(
-            self.tr("Code : ")
-            + handle.code
-            + self.tr(" — port ")
-            + str(handle.port)
-            + self.tr(" (valable 10 minutes, une seule fois)")
+            self.tr(
+                "Sur le nouveau poste, au premier lancement, choisissez « Ajouter ce poste à "
+                "un centre déjà installé » et saisissez :<br>adresse <b>%1</b> — code "
+                "<b>%2</b><br>(valable 10 minutes, une seule fois)"
+            )
+            .replace("%1", handle.address_text)
+            .replace("%2", handle.code)
         )
 
     def closeEvent(self, event: object) -> None:
