@@ -28,6 +28,7 @@ from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.discovery import (
     PeerAddress,
     PeerDirectory,
+    PeerSource,
     SyncDiscovery,
     build_service_info,
     site_fingerprint,
@@ -165,6 +166,7 @@ class SyncService:
         self._use_discovery = discovery
         self._advertise = advertise or ["127.0.0.1"]
         self.directory = PeerDirectory(store.station_id, static_peers(store))
+
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pass_lock = threading.Lock()
@@ -197,6 +199,7 @@ class SyncService:
             on_session=self._on_served,
             blobs=self.blobs,
         ).start()
+        self._client.listen_port = self._server.address[1]
         event.listen(self.store.sessions, "after_flush", self._on_flush)
         event.listen(self.store.sessions, "after_commit", self._on_commit)
         if self._use_discovery:
@@ -258,7 +261,12 @@ class SyncService:
     def _on_served(self, outcome: SyncReport | SyncError) -> None:
         if isinstance(outcome, SyncReport):
             own = self.replica.vector().seq(self.store.station_id)
-            self._record(outcome.peer_id, None, None, own)
+            learned = None
+            if outcome.peer_listen is not None:
+                host, port = outcome.peer_listen
+                learned = PeerAddress(host, port, outcome.peer_id, PeerSource.LEARNED)
+                self.directory.found(learned)  # pushed to from now on, like a found peer
+            self._record(outcome.peer_id, learned, None, own)
             if outcome.received:
                 self._wake.set()  # relay what we received to the other peers
 

@@ -85,6 +85,10 @@ class SyncReport:
     schema_notice: str | None = None
     blobs_fetched: int = 0
     blobs_pending: int = 0  # content still missing after this session (resumes next time)
+    # Where the peer accepts sessions, for a server: the address it connected from and the
+    # port its HELLO announced. Lets a station reach back one that only had it in its fixed
+    # list (multicast blocked), so that changes are pushed both ways. None if not announced.
+    peer_listen: tuple[str, int] | None = None
 
 
 RevocationSource = Callable[[], RevocationList | None]
@@ -180,6 +184,8 @@ class _Session:
         self.peer_key: Ed25519PublicKey | None = None
         self.peer_vector = VersionVector()
         self.peer_schema = 0
+        self.peer_listen_port: int | None = None
+        self.listen_port: int | None = None  # announced in our HELLO (clients with a server)
         self.sent = 0
         self.received = 0
 
@@ -189,13 +195,14 @@ class _Session:
         self.peer_key = certificate_public_key(load_certificate(der or b""))
 
     def hello(self) -> bytes:
-        return _json(
-            {
-                "station": self.store.station_id,
-                "schema": self.store.schema_version,
-                "vector": dict(self.store.vector()),
-            }
-        )
+        fields: dict[str, object] = {
+            "station": self.store.station_id,
+            "schema": self.store.schema_version,
+            "vector": dict(self.store.vector()),
+        }
+        if self.listen_port is not None:
+            fields["listen"] = self.listen_port
+        return _json(fields)
 
     def read_hello(self, body: bytes) -> None:
         try:
@@ -209,6 +216,8 @@ class _Session:
                 "Le poste distant annonce une identité différente de son certificat."
             )
         self.peer_schema, self.peer_vector = schema, vector
+        listen = hello.get("listen")  # optional: older stations do not announce it
+        self.peer_listen_port = listen if type(listen) is int and 0 < listen < 65536 else None
 
     def expect(self, *kinds: MessageType) -> tuple[MessageType, bytes]:
         kind, body = recv_frame(self.sock)
@@ -284,8 +293,18 @@ class _Session:
 
     def report(self) -> SyncReport:
         notice = schema_notice(self.store.schema_version, self.peer_id, self.peer_schema)
+        listen = None
+        if self.peer_listen_port is not None:
+            with contextlib.suppress(OSError):
+                listen = (str(self.sock.getpeername()[0]), self.peer_listen_port)
         return SyncReport(
-            self.peer_id, self.received, self.sent, notice, self.blobs_fetched, self.blobs_pending
+            self.peer_id,
+            self.received,
+            self.sent,
+            notice,
+            self.blobs_fetched,
+            self.blobs_pending,
+            listen,
         )
 
     # --- document content -------------------------------------------------------------
@@ -451,6 +470,8 @@ class SyncClient:
         self.blobs = blobs
         self._context = client_context(credentials)
         self._signer = credentials.signing_key()
+        # The port this station's own server listens on, told to the peers it contacts.
+        self.listen_port: int | None = None
 
     def sync_with(self, host: str, port: int, expected_peer: str | None = None) -> SyncReport:
         try:
@@ -467,6 +488,7 @@ class SyncClient:
                     self.revocation(),
                     self.blobs,
                 )
+                session.listen_port = self.listen_port
                 return _run_client_session(session, expected_peer)
         except SyncError:
             raise

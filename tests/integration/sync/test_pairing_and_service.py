@@ -224,3 +224,43 @@ def test_a_station_just_paired_says_it_has_not_reached_the_others_yet(
         assert status.text == "Synchronisation : pas encore de contact avec les autres postes"
     finally:
         ws_b.close()
+
+
+def test_a_station_that_contacted_us_is_pushed_to_without_multicast(
+    joined: tuple[Centre, DataDir, str],
+) -> None:
+    """Multicast blocked, and only the new station lists the other in its fixed list: once
+    it has made contact, the other knows where it listens and pushes its changes to it at
+    once, instead of waiting for its next pass."""
+    centre, joiner_dir, station_b = joined
+    ws_a, _ = centre.login("dr.test")
+    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
+    # Long intervals: only a push can deliver within the test's wait.
+    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    try:
+        service_a.start()
+        service_b.start()
+        from cms_desktop.sync.discovery import PeerAddress
+
+        assert service_a.directory.peers() == []  # A knows no address of B
+        service_b.directory = type(service_b.directory)(
+            station_b, [PeerAddress("127.0.0.1", service_a.address[1])]
+        )
+        service_b.sync_now()
+        arrived = threading.Event()
+        service_b.replica.add_listener(lambda outcome: arrived.set())
+        with ws_a.store.write() as session:
+            from cms_desktop.storage import audit
+
+            note = audit.append(session, ws_a.store.station_id, "note", target_type="note").id
+        assert arrived.wait(10)
+        with ws_b.store.read() as session:
+            assert session.get(AuditEntry, note) is not None
+        row = next(r for r in peer_rows(ws_a.store) if r["station_id"] == station_b)
+        assert (row["host"], row["port"]) == ("127.0.0.1", service_b.address[1])
+    finally:
+        service_b.stop()
+        service_a.stop()
+        ws_a.close()
+        ws_b.close()
