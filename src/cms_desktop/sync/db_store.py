@@ -45,6 +45,8 @@ class HeldSummary:
 
     counts: dict[str, int]
     newer_schema_origins: tuple[str, ...]
+    # Stations whose changes wait because they are stamped too far ahead of our clock.
+    clock_ahead_origins: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
@@ -200,7 +202,13 @@ class DbReplicaStore:
                 .distinct()
                 .order_by(SyncHeld.origin)
             ).all()
-        return HeldSummary({str(k): int(v) for k, v in counts.items()}, tuple(newer))
+            ahead = session.scalars(
+                select(SyncHeld.origin)
+                .where(SyncHeld.reason == str(HoldReason.CLOCK))
+                .distinct()
+                .order_by(SyncHeld.origin)
+            ).all()
+        return HeldSummary({str(k): int(v) for k, v in counts.items()}, tuple(newer), tuple(ahead))
 
     def _merger(self, session: Session) -> Merger:
         return Merger(session, self.store.replication, self._schema, self._now_ms)

@@ -55,6 +55,7 @@ class SyncState(StrEnum):
     UPDATE_NEEDED = "update_needed"
     ALONE = "alone"
     NOT_YET = "not_yet"  # other stations are paired, none has been reached yet
+    CLOCK_AHEAD = "clock_ahead"  # a station's changes wait: its clock is ahead of ours
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,24 @@ class SyncStatus:
     unreachable_since: datetime | None
     newer_stations: tuple[str, ...]
     last_sync: datetime | None
+    clock_ahead: tuple[str, ...] = ()  # names of the stations whose clock is ahead
 
     @property
     def text(self) -> str:
         """The French status-bar wording."""
         if self.state is SyncState.UPDATE_NEEDED:
             return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
+        if self.state is SyncState.CLOCK_AHEAD:
+            names = ", ".join(f"« {name} »" for name in self.clock_ahead)
+            if len(self.clock_ahead) > 1:
+                return (
+                    f"Synchronisation : horloge en avance sur les postes {names}, leurs "
+                    "modifications attendent (réglez leur date et leur heure)"
+                )
+            return (
+                f"Synchronisation : horloge en avance sur le poste {names}, ses "
+                "modifications attendent (réglez sa date et son heure)"
+            )
         if self.state is SyncState.CONFLICTS:
             plural = "s" if self.conflicts > 1 else ""
             return f"Synchronisation : {self.conflicts} conflit{plural} à trancher"
@@ -102,6 +115,11 @@ def read_status(
             or 0
         )
         peers = list(session.scalars(select(SyncPeer)))
+        names = {
+            station_id: name
+            for station_id, name in session.execute(select(SyncStation.id, SyncStation.name))
+            if name
+        }
         others = int(
             session.scalar(
                 select(func.count())
@@ -122,6 +140,9 @@ def read_status(
     last = max((p.last_contact for p in contacted if p.last_contact), default=None)
     if held.newer_schema_origins:
         state = SyncState.UPDATE_NEEDED
+    elif held.clock_ahead_origins:
+        # Before conflicts: nothing that station types reaches here until its clock is set.
+        state = SyncState.CLOCK_AHEAD
     elif conflicts:
         state = SyncState.CONFLICTS
     elif down:
@@ -141,6 +162,7 @@ def read_status(
         min(down) if down else None,
         held.newer_schema_origins,
         last,
+        tuple(names.get(origin, origin[:8]) for origin in held.clock_ahead_origins),
     )
 
 

@@ -13,6 +13,7 @@ from cms_desktop.domain.oplog import ChainError
 from cms_desktop.storage.models import AuditEntry, OpLogRow, Patient, SyncHeld, SyncStation
 from cms_desktop.sync import hooks
 from cms_desktop.sync.replica import ReplicaStore
+from cms_desktop.sync.service import SyncState, read_status
 from tests.integration.sync.stations import (
     Station,
     VirtualTime,
@@ -171,12 +172,20 @@ def test_entries_from_a_clock_far_ahead_are_held_then_applied(tmp_path: Path) ->
         with b.store.read() as session:
             assert session.get(AuditEntry, note) is None  # …but not applied
         assert b.replica.held_summary().counts == {"clock": 1}
+        # Said where people look: whose clock, and what to do.
+        status = read_status(b.store, b.replica)
+        assert status.state is SyncState.CLOCK_AHEAD
+        assert status.text == (
+            f"Synchronisation : horloge en avance sur le poste « {a.station_id[:8]} », ses "
+            "modifications attendent (réglez sa date et son heure)"
+        )
         assert b.replica.retry_held() == 0
         time.advance(61)
         assert b.replica.retry_held() == 1
         with b.store.read() as session:
             assert session.get(AuditEntry, note) is not None
             assert session.scalar(select(func.count()).select_from(SyncHeld)) == 0
+        assert read_status(b.store, b.replica).state is not SyncState.CLOCK_AHEAD
     finally:
         a.close()
         b.close()
