@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.hlc import MAX_FUTURE_SKEW_MS
 from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, SyncStation, utcnow
@@ -56,6 +57,7 @@ class SyncState(StrEnum):
     ALONE = "alone"
     NOT_YET = "not_yet"  # other stations are paired, none has been reached yet
     CLOCK_AHEAD = "clock_ahead"  # a station's changes wait: its clock is ahead of ours
+    OWN_CLOCK = "own_clock"  # this station's clock disagrees with every peer's
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,28 @@ class SyncStatus:
     newer_stations: tuple[str, ...]
     last_sync: datetime | None
     clock_ahead: tuple[str, ...] = ()  # names of the stations whose clock is ahead
+    # This station's clock minus the peers' (the smallest gap), when it is off by more than
+    # the tolerated skew with every peer reached; None otherwise.
+    own_clock_off_ms: int | None = None
+    clock_peers: int = 0  # how many peers' clocks that comparison rests on
 
     @property
     def text(self) -> str:
         """The French status-bar wording."""
         if self.state is SyncState.UPDATE_NEEDED:
             return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
+        if self.state is SyncState.OWN_CLOCK and self.own_clock_off_ms is not None:
+            gap = _duration(abs(self.own_clock_off_ms))
+            if self.clock_peers < 2:  # two clocks: which one is wrong cannot be told
+                return (
+                    f"Synchronisation : les horloges de ce poste et de l'autre poste diffèrent "
+                    f"de {gap}, vérifiez leur date et leur heure"
+                )
+            way = "en avance" if self.own_clock_off_ms > 0 else "en retard"
+            return (
+                f"Synchronisation : l'horloge de ce poste est {way} de {gap} sur les autres "
+                "postes, réglez sa date et son heure"
+            )
         if self.state is SyncState.CLOCK_AHEAD:
             names = ", ".join(f"« {name} »" for name in self.clock_ahead)
             if len(self.clock_ahead) > 1:
@@ -101,8 +119,34 @@ class SyncStatus:
         return "Synchronisation : à jour"
 
 
+def _duration(ms: int) -> str:
+    """« 2 h 05 », « 12 min », « 3 jours »."""
+    minutes = ms // 60_000
+    if minutes >= 2 * 24 * 60:
+        return f"{minutes // (24 * 60)} jours"
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60:02d}"
+    return f"{minutes} min"
+
+
+def own_clock_off_ms(offsets: Iterable[int], tolerance_ms: int = MAX_FUTURE_SKEW_MS) -> int | None:
+    """From the peers' clocks minus ours: how far ours is off, if it is off with every one
+    of them by more than ``tolerance_ms`` in the same direction (one wrong peer does not
+    make this station wrong). Positive: this station is ahead."""
+    gaps = [-offset for offset in offsets]
+    if gaps and all(gap > tolerance_ms for gap in gaps):
+        return min(gaps)
+    if gaps and all(gap < -tolerance_ms for gap in gaps):
+        return max(gaps)
+    return None
+
+
 def read_status(
-    store: Store, replica: DbReplicaStore, acked: dict[str, int] | None = None
+    store: Store,
+    replica: DbReplicaStore,
+    acked: dict[str, int] | None = None,
+    clock_off_ms: int | None = None,
+    clock_peers: int = 0,
 ) -> SyncStatus:
     """The sync state from the database (works without a running service, e.g. the CLI)."""
     with store.read() as session:
@@ -140,6 +184,8 @@ def read_status(
     last = max((p.last_contact for p in contacted if p.last_contact), default=None)
     if held.newer_schema_origins:
         state = SyncState.UPDATE_NEEDED
+    elif clock_off_ms is not None:
+        state = SyncState.OWN_CLOCK
     elif held.clock_ahead_origins:
         # Before conflicts: nothing that station types reaches here until its clock is set.
         state = SyncState.CLOCK_AHEAD
@@ -163,6 +209,8 @@ def read_status(
         held.newer_schema_origins,
         last,
         tuple(names.get(origin, origin[:8]) for origin in held.clock_ahead_origins),
+        clock_off_ms,
+        clock_peers,
     )
 
 
@@ -189,6 +237,8 @@ class SyncService:
         self._advertise = advertise or ["127.0.0.1"]
         self.directory = PeerDirectory(store.station_id, static_peers(store))
 
+        self._clock_offsets: dict[str, int] = {}  # peer → its wall clock minus ours
+        self._clock_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pass_lock = threading.Lock()
@@ -282,6 +332,7 @@ class SyncService:
 
     def _on_served(self, outcome: SyncReport | SyncError) -> None:
         if isinstance(outcome, SyncReport):
+            self._note_clock(outcome)
             own = self.replica.vector().seq(self.store.station_id)
             learned = None
             if outcome.peer_listen is not None:
@@ -334,6 +385,7 @@ class SyncService:
         except SyncError as exc:
             self._record(self._key_of(peer), peer, str(exc), None)
             return
+        self._note_clock(report)
         self._record(report.peer_id, peer, None, own)
         if report.schema_notice:
             log.warning("sync: schema differs from station %s", report.peer_id)
@@ -382,7 +434,20 @@ class SyncService:
                 row.unreachable_since = row.unreachable_since or now
 
     def status(self) -> SyncStatus:
-        return read_status(self.store, self.replica)
+        with self._clock_lock:
+            offsets = list(self._clock_offsets.values())
+        return read_status(
+            self.store,
+            self.replica,
+            clock_off_ms=own_clock_off_ms(offsets),
+            clock_peers=len(offsets),
+        )
+
+    def _note_clock(self, report: SyncReport) -> None:
+        """Each session's HELLO tells the peer's clock (sessions run on several threads)."""
+        if report.peer_clock_offset_ms is not None:
+            with self._clock_lock:
+                self._clock_offsets[report.peer_id] = report.peer_clock_offset_ms
 
 
 def peer_rows(store: Store) -> list[dict[str, Any]]:

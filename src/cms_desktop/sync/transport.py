@@ -22,6 +22,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -89,6 +90,8 @@ class SyncReport:
     # port its HELLO announced. Lets a station reach back one that only had it in its fixed
     # list (multicast blocked), so that changes are pushed both ways. None if not announced.
     peer_listen: tuple[str, int] | None = None
+    # The peer's wall clock minus ours when its HELLO arrived (None: not announced).
+    peer_clock_offset_ms: int | None = None
 
 
 RevocationSource = Callable[[], RevocationList | None]
@@ -185,6 +188,7 @@ class _Session:
         self.peer_vector = VersionVector()
         self.peer_schema = 0
         self.peer_listen_port: int | None = None
+        self.peer_clock_offset_ms: int | None = None  # peer's wall clock minus ours
         self.listen_port: int | None = None  # announced in our HELLO (clients with a server)
         self.sent = 0
         self.received = 0
@@ -199,6 +203,7 @@ class _Session:
             "station": self.store.station_id,
             "schema": self.store.schema_version,
             "vector": dict(self.store.vector()),
+            "now_ms": time.time_ns() // 1_000_000,  # wall clock, to tell a PC its clock is off
         }
         if self.listen_port is not None:
             fields["listen"] = self.listen_port
@@ -216,6 +221,9 @@ class _Session:
                 "Le poste distant annonce une identité différente de son certificat."
             )
         self.peer_schema, self.peer_vector = schema, vector
+        peer_now = hello.get("now_ms")  # optional, as "listen"
+        if type(peer_now) is int:
+            self.peer_clock_offset_ms = peer_now - time.time_ns() // 1_000_000
         listen = hello.get("listen")  # optional: older stations do not announce it
         self.peer_listen_port = listen if type(listen) is int and 0 < listen < 65536 else None
 
@@ -305,6 +313,7 @@ class _Session:
             self.blobs_fetched,
             self.blobs_pending,
             listen,
+            self.peer_clock_offset_ms,
         )
 
     # --- document content -------------------------------------------------------------

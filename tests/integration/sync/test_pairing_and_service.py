@@ -264,3 +264,47 @@ def test_a_station_that_contacted_us_is_pushed_to_without_multicast(
         service_a.stop()
         ws_a.close()
         ws_b.close()
+
+
+def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
+    joined: tuple[Centre, DataDir, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B's clock is two hours ahead (a PC whose date was never set): the HELLO of every
+    session carries each wall clock, and both status bars say to check the clocks."""
+    import time as real_time
+
+    from cms_desktop.sync import transport
+
+    main = threading.main_thread()
+
+    class SkewedOnMainThread:
+        """B runs its passes on the test's thread; A serves on its own threads."""
+
+        @staticmethod
+        def time_ns() -> int:
+            skew = 2 * 3_600_000_000_000 if threading.current_thread() is main else 0
+            return real_time.time_ns() + skew
+
+    monkeypatch.setattr(transport, "time", SkewedOnMainThread)
+    centre, joiner_dir, station_b = joined
+    ws_a, _ = centre.login("dr.test")
+    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
+    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    try:
+        service_a.start()
+        service_b.start()
+        from cms_desktop.sync.discovery import PeerAddress
+
+        service_b.directory = type(service_b.directory)(
+            station_b, [PeerAddress("127.0.0.1", service_a.address[1])]
+        )
+        status_b = service_b.sync_now()
+        assert status_b.state is SyncState.OWN_CLOCK
+        assert "diffèrent de 2 h 00" in status_b.text or "diffèrent de 1 h 59" in status_b.text
+        assert service_a.status().state is SyncState.OWN_CLOCK
+    finally:
+        service_b.stop()
+        service_a.stop()
+        ws_a.close()
+        ws_b.close()
