@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QLabel, QWizard
 from pytestqt.qtbot import QtBot
 
 from cms_desktop.services.actor import Actor
@@ -199,3 +199,52 @@ def test_joining_is_offered_only_where_the_app_can_do_it(qtbot: QtBot, tmp_path:
     wizard = SetupWizard(partial(initialise_centre, data_dir, kdf=FAST_KDF), SyncTaskRunner())
     qtbot.addWidget(wizard)
     assert not wizard.choice_page.join.isEnabled()
+
+
+class HeldRunner(SyncTaskRunner):
+    """Runs writes only when the test says so: the time a real copy takes, frozen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list[Callable[[], None]] = []
+
+    def run_write(self, fn, on_success=None, on_error=None) -> None:  # type: ignore[no-untyped-def]
+        self.pending.append(lambda: SyncTaskRunner.run_write(self, fn, on_success, on_error))
+
+
+def test_while_the_centre_is_copied_nothing_can_be_clicked_twice_or_left(
+    qtbot: QtBot, tmp_path: Path, pairing: PairingHandle
+) -> None:
+    runner = HeldRunner()
+    data_dir = DataDir(tmp_path / "cabinet2")
+    wiz = SetupWizard(
+        partial(initialise_centre, data_dir, kdf=FAST_KDF),
+        runner,
+        join=partial(join_existing_centre, data_dir),
+    )
+    qtbot.addWidget(wiz)
+    wiz.show()
+    wiz.choice_page.join.setChecked(True)
+    wiz.next()
+    page = wiz.join_page
+    page.address_edit.setText(f"127.0.0.1:{pairing.port}")
+    page.code_edit.setText(pairing.code)
+    page.name_edit.setText("Cabinet 2")
+    wiz.next()
+    assert wiz.currentPage() is page and len(runner.pending) == 1
+    for button in (
+        QWizard.WizardButton.CommitButton,
+        QWizard.WizardButton.BackButton,
+        QWizard.WizardButton.CancelButton,
+    ):
+        assert not wiz.button(button).isEnabled()
+    assert not page.code_edit.isEnabled()
+    progress = page.findChild(QLabel, "progress")
+    assert progress is not None and progress.isVisible()
+    assert progress.text() == "Copie des données du centre en cours…"
+    assert not page.error_label.isVisible()  # progress is not an error
+    wiz.reject()  # Escape while copying: ignored
+    assert wiz.isVisible()
+    runner.pending.pop()()
+    assert wiz.currentPage() is wiz.joined_page
+    assert not progress.isVisible()

@@ -53,6 +53,34 @@ def _form_page(page: QWizardPage) -> tuple[QFormLayout, ErrorLabel]:
     return form, error
 
 
+def _show_busy(page: QWizardPage, busy: bool, edits: tuple[QLineEdit, ...], text: str) -> None:
+    """While a commit page works off the UI thread: its fields and the wizard's buttons
+    are off (no second click, no going back mid-way) and a neutral line says what runs."""
+    for edit in edits:
+        edit.setEnabled(not busy)
+    wizard = page.wizard()
+    if wizard is not None:
+        for button in (
+            QWizard.WizardButton.CommitButton,
+            QWizard.WizardButton.CancelButton,
+            QWizard.WizardButton.BackButton,
+        ):
+            wizard.button(button).setEnabled(not busy)
+    progress = page.findChild(QLabel, "progress")
+    if progress is None:
+        progress = QLabel(page)
+        progress.setObjectName("progress")
+        layout = page.layout()
+        if isinstance(layout, QVBoxLayout):  # under the form, above the page's stretch
+            layout.insertWidget(max(layout.count() - 1, 0), progress)
+    progress.setText(text)
+    progress.setVisible(busy)
+    if busy:
+        page.setCursor(Qt.CursorShape.BusyCursor)
+    else:
+        page.unsetCursor()
+
+
 class ChoicePage(QWizardPage):
     """New centre, or one more PC for a centre already installed elsewhere."""
 
@@ -233,17 +261,8 @@ class AdminPage(QWizardPage):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for edit in (self.name_edit, self.login_edit, self.password_edit, self.confirm_edit):
-            edit.setEnabled(not busy)
-        wizard = self.wizard()
-        if wizard is not None:
-            wizard.button(QWizard.WizardButton.CommitButton).setEnabled(not busy)
-            wizard.button(QWizard.WizardButton.CancelButton).setEnabled(not busy)
-        if busy:
-            self.error_label.show_message(self.tr("Création du centre en cours…"))
-            self.setCursor(Qt.CursorShape.BusyCursor)
-        else:
-            self.unsetCursor()
+        edits = (self.name_edit, self.login_edit, self.password_edit, self.confirm_edit)
+        _show_busy(self, busy, edits, self.tr("Création du centre en cours…"))
 
 
 class RecoveryPage(QWizardPage):
@@ -386,17 +405,8 @@ class JoinPage(QWizardPage):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for edit in (self.address_edit, self.code_edit, self.name_edit):
-            edit.setEnabled(not busy)
-        wizard = self.wizard()
-        if wizard is not None:
-            wizard.button(QWizard.WizardButton.CommitButton).setEnabled(not busy)
-            wizard.button(QWizard.WizardButton.CancelButton).setEnabled(not busy)
-        if busy:
-            self.error_label.show_message(self.tr("Copie des données du centre en cours…"))
-            self.setCursor(Qt.CursorShape.BusyCursor)
-        else:
-            self.unsetCursor()
+        edits = (self.address_edit, self.code_edit, self.name_edit)
+        _show_busy(self, busy, edits, self.tr("Copie des données du centre en cours…"))
 
 
 class JoinedPage(QWizardPage):

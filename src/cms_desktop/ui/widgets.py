@@ -16,6 +16,7 @@ QLabel#demoBanner { background: #fff3cd; color: #5c4400; border: 1px solid #e0c3
 QLabel#pageTitle { font-size: 15pt; font-weight: 600; }
 QLabel#appTitle { font-size: 18pt; font-weight: 600; }
 QLabel#hint { color: #555555; }
+QLabel#progress { color: #1f5fa8; font-weight: 600; }
 QStatusBar QLabel { padding: 2px 10px; }
 QStatusBar::item { border: none; border-left: 1px solid #c8d0d8; }
 QWidget#headerBar { background: #eef2f6; border-bottom: 1px solid #c8d0d8; }
