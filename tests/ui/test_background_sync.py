@@ -48,6 +48,7 @@ def test_unpaired_station_says_sync_is_not_configured(
     window = shell.main_window
     assert window is not None
     assert "non configurée" in window.sync_label.text()
+    assert not window.area_widget("sync").sync_button.isEnabled()  # nothing to ask
     assert getattr(window, "background_sync", None) is None
     window.close()
 
@@ -67,5 +68,22 @@ def test_paired_station_runs_the_service_until_logout(
     assert window is not None
     qtbot.waitUntil(lambda: window.sync_label.text() == "Synchronisation : aucun autre poste connu")
     assert _accepts(port)
+    # « Synchroniser maintenant » reaches the running service: a pass runs at once (the
+    # next timed one is seconds away) and the page shows its outcome.
+    page = window.area_widget("sync")
+    window.show_area("sync")
+    assert page.sync_button.isEnabled()
+    passes: list[object] = []
+    service = window.background_sync.service  # type: ignore[attr-defined]
+    service.on_status = lambda status: (
+        passes.append(status),
+        window.background_sync.bridge.publish(status),
+    )  # type: ignore[attr-defined]
+    service.interval_s = 600  # after the pass already scheduled, no timed pass for 10 min
+    qtbot.waitUntil(lambda: len(passes) >= 1, timeout=8000)
+    passes.clear()
+    page.sync_button.click()
+    qtbot.waitUntil(lambda: len(passes) >= 1, timeout=3000)
+    qtbot.waitUntil(lambda: page.status_label.text() == "Synchronisation : aucun autre poste connu")
     window.close()
     assert not _accepts(port)

@@ -356,6 +356,11 @@ class SyncService:
             except Exception:  # the loop must survive anything; details stay out of logs
                 log.exception("sync: pass failed")
 
+    def request_pass(self) -> None:
+        """Ask the service's own thread for a pass now (a person pressed « Synchroniser
+        maintenant »); returns at once, the status callback reports the outcome."""
+        self._wake.set()
+
     def sync_now(self) -> SyncStatus:
         """One pass with every known peer; returns the new status."""
         with self._pass_lock:

@@ -88,6 +88,12 @@ class AppShell(QObject):
         if sync.start():
             window.before_store_closes.append(sync.stop)
             window.background_sync = sync  # type: ignore[attr-defined]
+            if "sync" in window.area_keys():
+                page = window.area_widget("sync")
+                requested = getattr(page, "sync_now_requested", None)
+                if requested is not None:
+                    requested.connect(sync.request_pass)
+                    page.set_sync_available(True)  # type: ignore[attr-defined]
         elif sync.error:
             window.set_sync_state(sync.error)
 

@@ -40,6 +40,10 @@ class BackgroundSync:
         self.bridge.publish(self.service.status())
         return True
 
+    def request_pass(self) -> None:
+        if self.service is not None:
+            self.service.request_pass()
+
     def stop(self) -> None:
         if self.service is not None:
             self.service.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -80,6 +80,9 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 
 
 class SyncPage(QWidget):
+    sync_now_requested = Signal()
+    """« Synchroniser maintenant »: the running sync service makes a pass at once."""
+
     def __init__(
         self,
         ws: Workspace,
@@ -97,6 +100,12 @@ class SyncPage(QWidget):
 
         title = QLabel(self.tr("Synchronisation"), self)
         title.setObjectName("pageTitle")
+        self.sync_button = QPushButton(self.tr("Synchroniser &maintenant"), self)
+        self.sync_button.setToolTip(
+            self.tr("Échanger tout de suite avec les autres postes (sinon : toutes les 5 s)")
+        )
+        self.sync_button.setEnabled(False)  # until the sync service of this session runs
+        self.sync_button.clicked.connect(self._sync_now)
         self.status_label = QLabel(self)
         self.station_label = QLabel(self)
         self.station_label.setObjectName("hint")
@@ -155,7 +164,11 @@ class SyncPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
-        layout.addWidget(title)
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addStretch(1)
+        heading.addWidget(self.sync_button)
+        layout.addLayout(heading)
         layout.addWidget(self.status_label)
         layout.addWidget(self.station_label)
         layout.addWidget(self.error)
@@ -174,6 +187,14 @@ class SyncPage(QWidget):
         # Built at login, shown perhaps hours later: what it shows is read when it shows.
         super().showEvent(event)  # type: ignore[arg-type]
         self.refresh()
+
+    def set_sync_available(self, available: bool) -> None:
+        """The session's sync service runs (a paired station): passes can be asked for."""
+        self.sync_button.setEnabled(available)
+
+    def _sync_now(self) -> None:
+        self.status_label.setText(self.tr("Synchronisation en cours…"))
+        self.sync_now_requested.emit()
 
     def status_changed(self) -> None:
         """The sync service finished a pass: the peers' states and the conflicts may have
