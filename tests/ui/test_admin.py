@@ -87,7 +87,11 @@ def test_table_lists_the_accounts(
     assert logins == {"admin", "accueil", "dr.moreau", "direction"}
     # The administrator runs the installation but does not read the audit trail: it says
     # which patient's record was opened, which is medical secrecy.
-    assert [area.tabText(i) for i in range(area.count())] == ["Comptes", "Agenda du centre"]
+    assert [area.tabText(i) for i in range(area.count())] == [
+        "Comptes",
+        "Agenda du centre",
+        "Types de rendez-vous",
+    ]
 
 
 def test_admin_creates_an_account_through_the_dialog(

@@ -341,24 +341,53 @@ def list_appointment_types(ws: Workspace, actor: Actor) -> list[TypeInfo]:
         return [infos[t.value] for t in AppointmentType]
 
 
+@dataclass(frozen=True)
+class TypeChange:
+    """What a person typed for one appointment type (label, default length, colour)."""
+
+    code: str
+    label: str
+    minutes: int
+    colour: str
+
+
 def update_appointment_type(
     ws: Workspace, actor: Actor, code: str, label: str, minutes: int, colour: str
 ) -> None:
     """Change the label, default length or colour of a type (its code and rules stay)."""
+    update_appointment_types(ws, actor, [TypeChange(code, label, minutes, colour)])
+
+
+def update_appointment_types(ws: Workspace, actor: Actor, changes: list[TypeChange]) -> None:
+    """Several types in one transaction: every change is checked first, so a refused one
+    leaves all of them as they were. Appointments already booked keep their length."""
     actor.require(Permission.SETTINGS_MANAGE)
-    kind = AppointmentType(code) if code in {t.value for t in AppointmentType} else None
-    if kind is None:
-        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
-    if not label.strip() or not 1 <= minutes <= 720 or not _COLOUR.match(colour):
-        raise ValidationFailed("Libellé, durée (1 à 720 minutes) et couleur #RRVVBB sont requis.")
+    known = {t.value: t for t in AppointmentType}
+    for change in changes:
+        kind = known.get(change.code)
+        if kind is None:
+            raise ValidationFailed(f"Type de rendez-vous inconnu : {change.code}")
+        if not change.label.strip():
+            raise ValidationFailed(f"Donnez un libellé au type « {kind.label} ».")
+        if len(change.label.strip()) > 60:
+            raise ValidationFailed(f"Libellé trop long pour « {kind.label} » (60 caractères).")
+        if not 1 <= change.minutes <= 720:
+            raise ValidationFailed(f"Durée de « {change.label.strip()} » : de 1 à 720 minutes.")
+        if not _COLOUR.match(change.colour):
+            raise ValidationFailed(
+                f"Couleur de « {change.label.strip()} » : au format #RRVVBB (ex. #4f81bd)."
+            )
     with ws.store.write() as session:
-        row = session.get(AppointmentTypeRow, type_row_id(code))
-        if row is None:
-            row = _type_row(kind)
-            session.add(row)
-        row.label, row.default_minutes, row.colour = label.strip(), minutes, colour
-        session.flush()
-        _audit(ws, session, actor, "appointment_type_changed", "appointment_type", row.id)
+        for change in changes:
+            row = session.get(AppointmentTypeRow, type_row_id(change.code))
+            if row is None:
+                row = _type_row(known[change.code])
+                session.add(row)
+            row.label = change.label.strip()
+            row.default_minutes = change.minutes
+            row.colour = change.colour.lower()
+            session.flush()
+            _audit(ws, session, actor, "appointment_type_changed", "appointment_type", row.id)
 
 
 def _type_row(kind: AppointmentType) -> AppointmentTypeRow:

@@ -25,6 +25,7 @@ from cms_desktop.ui import widgets
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
 from cms_desktop.ui.admin.models import AuditModel, UsersModel
 from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
+from cms_desktop.ui.agenda.types_page import AppointmentTypesPage
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
 from cms_desktop.ui.widgets import ErrorLabel, shortcut
@@ -236,9 +237,16 @@ class AdminArea(QTabWidget):
         if actor.can(Permission.USERS_MANAGE):
             self.users_page = UsersPage(ws, actor, runner, self)
             self.addTab(self.users_page, self.tr("Comptes"))
+        self.types_page: AppointmentTypesPage | None = None
         if actor.can(Permission.SETTINGS_MANAGE):
             self.agenda_page = CentreSettingsPage(ws, actor, runner, self)
             self.addTab(self.agenda_page, self.tr("Agenda du centre"))
+            self.types_page = AppointmentTypesPage(ws, actor, runner, self)
+            self.addTab(self.types_page, self.tr("Types de rendez-vous"))
         if actor.can(Permission.AUDIT_READ):
             self.audit_page = AuditPage(ws, actor, runner, self)
             self.addTab(self.audit_page, self.tr("Journal d'audit"))
+
+    def has_unsaved_changes(self) -> bool:
+        """Asked by the main window before a logout or a change of user."""
+        return self.types_page is not None and self.types_page.has_unsaved_changes()

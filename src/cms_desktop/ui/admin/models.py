@@ -116,6 +116,7 @@ ACTION_LABELS = {
     "demo_patients_added": "Patients de démonstration ajoutés",
     "appointment_changed": "Modification d'un rendez-vous",
     "agenda_settings_changed": "Modification des horaires du centre",
+    "appointment_type_changed": "Modification d'un type de rendez-vous",
     "agenda_closure_added": "Ajout d'une fermeture du centre",
     "agenda_closure_removed": "Suppression d'une fermeture du centre",
     "practitioner_range_added": "Ajout d'une plage de consultation",
