@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,7 @@ from cms_desktop.sync.transport import SyncClient, SyncPeerServer, SyncReport
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
+MAX_PARALLEL_PEERS = 8  # a centre has seven stations; more are reached in turns
 
 
 class SyncState(StrEnum):
@@ -291,6 +293,7 @@ class SyncService:
             return
         self._stop.set()
         self._wake.set()
+        self._client.abort_all()  # a hung peer must not hold up a logout
         if self._thread is not None:
             self._thread.join(20)
         for name, listener in (("after_flush", self._on_flush), ("after_commit", self._on_commit)):
@@ -367,8 +370,18 @@ class SyncService:
             self.replica.retry_held()
             peers = self.directory.peers()
             self._forget_dropped_addresses(peers)
-            for peer in peers:
-                self._sync_with(peer)
+            # Every peer at once: a PC switched off (or hung) must not hold back the push
+            # to the others for its connection timeout. Writes stay serialised by the store.
+            if len(peers) <= 1:
+                for peer in peers:
+                    self._sync_with(peer)
+            else:
+                with ThreadPoolExecutor(
+                    max_workers=min(len(peers), MAX_PARALLEL_PEERS),
+                    thread_name_prefix="sync-peer",
+                ) as pool:
+                    for done in [pool.submit(self._sync_with, peer) for peer in peers]:
+                        done.result()
         status = self.status()
         if self.on_status is not None:
             self.on_status(status)

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME = 32 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 3.0
 _FRAME = struct.Struct(">IB")
 _CHUNK_HEAD = struct.Struct(">I")  # total chunks of the content; 0 = not held here
 
@@ -481,14 +482,30 @@ class SyncClient:
         self._signer = credentials.signing_key()
         # The port this station's own server listens on, told to the peers it contacts.
         self.listen_port: int | None = None
+        self._active: set[socket.socket] = set()
+        self._active_lock = threading.Lock()
 
     def sync_with(self, host: str, port: int, expected_peer: str | None = None) -> SyncReport:
         try:
-            raw = no_delay(socket.create_connection((host, port), timeout=self.timeout_s))
+            # A LAN peer answers a connection in milliseconds; a PC switched off never does
+            # (or after the system's long SYN retries): give up on it early.
+            raw = no_delay(
+                socket.create_connection(
+                    (host, port), timeout=min(self.timeout_s, CONNECT_TIMEOUT_S)
+                )
+            )
+            raw.settimeout(self.timeout_s)
         except OSError as exc:
             raise _connection_error(exc) from exc
+        active: socket.socket = raw
         try:
-            with self._context.wrap_socket(raw) as tls:
+            # The handshake runs once the socket is registered, so that ``abort_all`` can
+            # cut a peer that hangs in it (wrapping detaches ``raw`` from its descriptor).
+            with self._context.wrap_socket(raw, do_handshake_on_connect=False) as tls:
+                active = tls
+                with self._active_lock:
+                    self._active.add(tls)
+                tls.do_handshake()
                 session = _Session(
                     tls,
                     self.store,
@@ -504,7 +521,18 @@ class SyncClient:
         except OSError as exc:
             raise _connection_error(exc) from exc
         finally:
+            with self._active_lock:
+                self._active.discard(active)
             raw.close()
+
+    def abort_all(self) -> None:
+        """Cut every session in progress (the service stops: logout, the app closing).
+        Each fails at once as a cut connection would; what was applied stays applied."""
+        with self._active_lock:
+            active = list(self._active)
+        for sock in active:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class SyncPeerServer:

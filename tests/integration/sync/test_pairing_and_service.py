@@ -308,3 +308,49 @@ def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
         service_a.stop()
         ws_a.close()
         ws_b.close()
+
+
+def test_a_hung_station_does_not_hold_back_the_push_to_the_others(
+    joined: tuple[Centre, DataDir, str],
+) -> None:
+    """A PC that accepts the connection and then says nothing (hung, or half switched off)
+    comes first in the list: the change still reaches the working station at once."""
+    import socket
+
+    centre, joiner_dir, station_b = joined
+    ws_a, _ = centre.login("dr.test")
+    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
+    hung = socket.create_server(("127.0.0.1", 0))  # accepts, never answers the handshake
+    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    try:
+        service_a.start()
+        service_b.start()
+        from cms_desktop.sync.discovery import PeerAddress
+
+        service_b.directory = type(service_b.directory)(
+            station_b,
+            [
+                PeerAddress("127.0.0.1", hung.getsockname()[1]),
+                PeerAddress("127.0.0.1", service_a.address[1]),
+            ],
+        )
+        arrived = threading.Event()
+        service_a.replica.add_listener(lambda outcome: arrived.set())
+        with ws_b.store.write() as session:
+            from cms_desktop.storage import audit
+
+            note = audit.append(session, station_b, "note", target_type="note").id
+        assert arrived.wait(5)  # the hung peer's session times out only after 15 s
+        with ws_a.store.read() as session:
+            assert session.get(AuditEntry, note) is not None
+    finally:
+        # Logging out cuts the session still waiting on the hung PC (its timeout is 15 s).
+        stopper = threading.Thread(target=service_b.stop)
+        stopper.start()
+        stopper.join(8)
+        assert not stopper.is_alive()
+        service_a.stop()
+        hung.close()
+        ws_a.close()
+        ws_b.close()
