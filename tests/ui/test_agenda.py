@@ -106,7 +106,7 @@ def test_double_booking_from_a_merge_is_shown_to_reception(agenda_page, qtbot) -
     from datetime import UTC
 
     from cms_desktop.services.agenda.common import to_utc
-    from cms_desktop.storage.models import Appointment
+    from cms_desktop.storage.models import Appointment, Patient
 
     page, ws, reception, doctor_id, patients = agenda_page
     monday = next_open_monday()
@@ -132,8 +132,20 @@ def test_double_booking_from_a_merge_is_shown_to_reception(agenda_page, qtbot) -
         )
     page.reload()
     assert not page.overlap_label.isHidden()
-    assert "Double réservation (Dr Claire Moreau)" in page.overlap_label.text()
-    assert monday.strftime("%d/%m/%Y") in page.overlap_label.text()
+    text = page.overlap_label.text()
+    assert "Double réservation (Dr Claire Moreau)" in text
+    assert monday.strftime("%d/%m/%Y") in text
+    # Whom to call: both patients are named next to their times.
+    with ws.store.read() as s:
+        names = [
+            f"{p.birth_name} {p.first_given_name}"
+            for p in (s.get(Patient, patients[0]), s.get(Patient, patients[1]))
+        ]
+    assert f"09:00 {names[0]}" in text and f"09:10 {names[1]}" in text
+    # The line links to its day: reception goes there in one click.
+    page.go_to(monday - timedelta(days=30))
+    page.overlap_label.linkActivated.emit(monday.isoformat())
+    assert page.day == monday
 
 
 def test_print_button_opens_the_preview_from_memory(agenda_page, qtbot) -> None:

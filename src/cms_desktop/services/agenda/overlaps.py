@@ -100,8 +100,18 @@ class OverlapView:
         )
         return (
             f"Double réservation ({who}) le {self.first.start:%d/%m/%Y} : "
-            f"{self.first.start:%H:%M} et {self.second.start:%H:%M}"
+            f"{_slot(self.first)} et {_slot(self.second)}"
         )
+
+    @property
+    def day(self) -> date:
+        return self.first.start.date()
+
+
+def _slot(appt: AppointmentView) -> str:
+    """« 10:00 DELORME Gabrielle »: whom reception calls to move one of the two."""
+    who = f" {appt.patient_name}" if appt.patient_name else ""
+    return f"{appt.start:%H:%M}{who}"
 
 
 def list_overlaps(ws: Workspace, actor: Actor, first: date, last: date) -> list[OverlapView]:

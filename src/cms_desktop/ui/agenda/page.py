@@ -8,6 +8,7 @@ the day list, Ctrl+H practitioners' ranges and absences and the centre's hours.
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, timedelta
 from typing import cast
 
@@ -164,6 +165,9 @@ class AgendaPage(QWidget):
         self.overlap_label.setStyleSheet(
             "background:#fff3cd; color:#664d03; border:1px solid #e0c36b; padding:4px;"
         )
+        self.overlap_label.setTextFormat(Qt.TextFormat.RichText)
+        self.overlap_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.overlap_label.linkActivated.connect(self._overlap_day)
         self.waiting = WaitingRoomPanel(self)
         self.waiting.setVisible(actor.can(Permission.WAITINGROOM_MANAGE))
         left = QWidget(self)
@@ -289,15 +293,28 @@ class AgendaPage(QWidget):
         if not found:
             self.overlap_label.clear_message()
             return
-        lines = [o.message for o in found[:3]]
+        # Each line links to its day (click, or Tab then Enter): reception goes there to
+        # move or cancel one of the two.
+        lines = [
+            f'{html.escape(o.message)} — <a href="{o.day.isoformat()}">'
+            + self.tr("voir ce jour")
+            + "</a>"
+            for o in found[:3]
+        ]
         more = len(found) - len(lines)
         if more > 0:
-            lines.append(self.tr("… et %n autre(s).", "", more))
+            lines.append(html.escape(self.tr("… et %n autre(s).", "", more)))
         self.overlap_label.show_message(
-            self.tr("⚠ %n double(s) réservation(s) à résoudre :", "", len(found))
-            + "\n"
-            + "\n".join(lines)
+            html.escape(self.tr("⚠ %n double(s) réservation(s) à résoudre :", "", len(found)))
+            + "<br>"
+            + "<br>".join(lines)
         )
+
+    def _overlap_day(self, link: str) -> None:
+        try:
+            self.go_to(date.fromisoformat(link))
+        except ValueError:
+            return
 
     def _day_call(self, mode: str, day: date):  # type: ignore[no-untyped-def]
         if mode == "rooms":
