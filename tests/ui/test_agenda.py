@@ -146,6 +146,13 @@ def test_double_booking_from_a_merge_is_shown_to_reception(agenda_page, qtbot) -
     page.go_to(monday - timedelta(days=30))
     page.overlap_label.linkActivated.emit(monday.isoformat())
     assert page.day == monday
+    # There, the two blocks stand side by side: each one can be seen and picked to move.
+    view = page.day_view
+    blocks = {a.patient_id: view.block_rect(i, a) for i, a in view.appointments()}
+    first, second = blocks[patients[0]], blocks[patients[1]]
+    assert not first.intersects(second)
+    assert view.appointment_at(first.center().toPoint()).patient_id == patients[0]
+    assert view.appointment_at(second.center().toPoint()).patient_id == patients[1]
 
 
 def test_print_button_opens_the_preview_from_memory(agenda_page, qtbot) -> None:

@@ -115,6 +115,9 @@ class DayView(QWidget):
         self._drag_target: CellTarget | None = None
         # (column, appointment, label), cancelled ones first so active blocks paint on top.
         self._blocks: list[tuple[int, AppointmentView, str]] = []
+        # Appointment id → (lane, lanes): a double booking (made on two stations cut off
+        # from each other) shows as two blocks side by side, each one visible and clickable.
+        self._lanes: dict[str, tuple[int, int]] = {}
         self._labels: dict[tuple[str, int], QStaticText] = {}
         self._font_key = ""
         self._fonts_cache: tuple[QFont, QFont, QFontMetricsF] | None = None
@@ -128,6 +131,7 @@ class DayView(QWidget):
             (i, a, block_text(a))
             for i, a in sorted(self.appointments(), key=lambda p: not p[1].cancelled)
         ]
+        self._lanes = _lanes(agenda)
         starts = [a.start for c in agenda.columns for a in c.appointments]
         ends = [a.end for c in agenda.columns for a in c.appointments]
         starts += [s for c in agenda.columns for s, _ in c.available] + [
@@ -200,9 +204,22 @@ class DayView(QWidget):
         base = self._day_of(column, time(self.first_hour))
         return CellTarget(column, base + timedelta(minutes=minutes))
 
+    def block_rect(self, column: int, appt: AppointmentView) -> QRectF:
+        """Where an appointment's block is drawn (and clicked)."""
+        return self._placed(self.rect_of(column, appt.start, appt.end), appt)
+
+    def _placed(self, rect: QRectF, appt: AppointmentView) -> QRectF:
+        if appt.cancelled:
+            return rect.adjusted(rect.width() * 0.55, 0, 0, 0)  # greyed, to the side
+        lane, lanes = self._lanes.get(appt.id, (0, 1))
+        if lanes > 1:
+            width = rect.width() / lanes
+            return QRectF(rect.x() + lane * width, rect.y(), width - 1, rect.height())
+        return rect
+
     def appointment_at(self, pos: QPoint) -> AppointmentView | None:
         # Active appointments above cancelled ones when they share the place.
-        hits = [a for i, a in self.appointments() if self.rect_of(i, a.start, a.end).contains(pos)]
+        hits = [a for i, a in self.appointments() if self.block_rect(i, a).contains(pos)]
         hits.sort(key=lambda a: a.cancelled)
         return hits[0] if hits else None
 
@@ -310,9 +327,9 @@ class DayView(QWidget):
                 if end.date() == start.date()
                 else full_height
             )
-            rect = QRectF(GUTTER + column * width + 2, top, width - 4, max(6.0, bottom - top))
-            if appt.cancelled:
-                rect = rect.adjusted(rect.width() * 0.55, 0, 0, 0)  # greyed, to the side
+            rect = self._placed(
+                QRectF(GUTTER + column * width + 2, top, width - 4, max(6.0, bottom - top)), appt
+            )
             if not rect.intersects(exposed):
                 continue
             if appt.cancelled:
@@ -490,3 +507,34 @@ class DayView(QWidget):
             super().keyPressEvent(event)
             return
         self.update()
+
+
+def _lanes(agenda: DayAgenda) -> dict[str, tuple[int, int]]:
+    """Side-by-side lanes for the active appointments of each column that overlap."""
+    placed: dict[str, tuple[int, int]] = {}
+    for column in agenda.columns:
+        active = sorted(
+            (a for a in column.appointments if not a.cancelled), key=lambda a: (a.start, a.end)
+        )
+        cluster: list[tuple[AppointmentView, int]] = []
+        lane_ends: list[datetime] = []
+        cluster_end: datetime | None = None
+
+        def close(group: list[tuple[AppointmentView, int]], lanes: int) -> None:
+            for appt, lane in group:
+                placed[appt.id] = (lane, lanes)
+
+        for appt in active:
+            if cluster_end is not None and appt.start >= cluster_end:
+                close(cluster, len(lane_ends))
+                cluster, lane_ends, cluster_end = [], [], None
+            lane = next((n for n, end in enumerate(lane_ends) if end <= appt.start), None)
+            if lane is None:
+                lane = len(lane_ends)
+                lane_ends.append(appt.end)
+            else:
+                lane_ends[lane] = appt.end
+            cluster.append((appt, lane))
+            cluster_end = appt.end if cluster_end is None else max(cluster_end, appt.end)
+        close(cluster, len(lane_ends))
+    return placed
