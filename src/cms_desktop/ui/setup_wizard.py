@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -53,32 +53,97 @@ def _form_page(page: QWizardPage) -> tuple[QFormLayout, ErrorLabel]:
     return form, error
 
 
-def _show_busy(page: QWizardPage, busy: bool, edits: tuple[QLineEdit, ...], text: str) -> None:
-    """While a commit page works off the UI thread: its fields and the wizard's buttons
-    are off (no second click, no going back mid-way) and a neutral line says what runs."""
-    for edit in edits:
-        edit.setEnabled(not busy)
-    wizard = page.wizard()
-    if wizard is not None:
-        for button in (
-            QWizard.WizardButton.CommitButton,
-            QWizard.WizardButton.CancelButton,
-            QWizard.WizardButton.BackButton,
-        ):
-            wizard.button(button).setEnabled(not busy)
-    progress = page.findChild(QLabel, "progress")
-    if progress is None:
-        progress = QLabel(page)
-        progress.setObjectName("progress")
-        layout = page.layout()
+class _WorkingPage(QWizardPage):
+    """A commit page whose work (creating or copying the centre) runs off the UI thread.
+
+    ``validatePage`` checks the form, then starts ``work``; the wizard moves on when it
+    succeeds. Meanwhile the fields and the wizard's buttons are off (no second click, no
+    going back mid-way, no Escape) and a neutral line says what runs; a failure is shown
+    in French under the form, with everything typed kept."""
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        title: str,
+        subtitle: str,
+        commit_text: str,
+        busy_text: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._busy = False
+        self._busy_text = busy_text
+        self._edits: tuple[QLineEdit, ...] = ()
+        self.result: Any = None
+        self.setTitle(title)
+        self.setSubTitle(subtitle)
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, commit_text)
+        self.form, self.error_label = _form_page(self)
+        self.progress = QLabel(self)
+        self.progress.setObjectName("progress")
+        self.progress.hide()
+        layout = self.layout()
         if isinstance(layout, QVBoxLayout):  # under the form, above the page's stretch
-            layout.insertWidget(max(layout.count() - 1, 0), progress)
-    progress.setText(text)
-    progress.setVisible(busy)
-    if busy:
-        page.setCursor(Qt.CursorShape.BusyCursor)
-    else:
-        page.unsetCursor()
+            layout.insertWidget(max(layout.count() - 1, 0), self.progress)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def prepare(self) -> Callable[[], Any]:
+        """The work to run, once the form is checked (raise ServiceError to refuse)."""
+        raise NotImplementedError
+
+    def finished(self, result: Any) -> None:
+        """On the UI thread, after the work succeeded (before the wizard moves on)."""
+
+    def validatePage(self) -> bool:
+        if self.result is not None:
+            return True
+        if self._busy:
+            return False
+        try:
+            work = self.prepare()
+        except ServiceError as exc:
+            self.error_label.show_message(str(exc))
+            return False
+        self.error_label.clear_message()
+        self._set_busy(True)
+        self._runner.run_write(work, self._done, self._failed)
+        return self.result is not None  # true at once with the synchronous runner
+
+    def _done(self, result: Any) -> None:
+        self._set_busy(False)
+        self.result = result
+        self.finished(result)
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()
+
+    def _failed(self, message: str) -> None:
+        self._set_busy(False)
+        self.error_label.show_message(message)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for edit in self._edits:
+            edit.setEnabled(not busy)
+        wizard = self.wizard()
+        if wizard is not None:
+            for button in (
+                QWizard.WizardButton.CommitButton,
+                QWizard.WizardButton.CancelButton,
+                QWizard.WizardButton.BackButton,
+            ):
+                wizard.button(button).setEnabled(not busy)
+        self.progress.setText(self._busy_text)
+        self.progress.setVisible(busy)
+        if busy:
+            self.setCursor(Qt.CursorShape.BusyCursor)
+        else:
+            self.unsetCursor()
 
 
 class ChoicePage(QWizardPage):
@@ -170,31 +235,32 @@ class CentrePage(QWizardPage):
         return True
 
 
-class AdminPage(QWizardPage):
+class AdminPage(_WorkingPage):
     """Checks the form, then creates the centre (off the UI thread) before moving on."""
 
     def __init__(
         self, initialise: Initialise, runner: TaskRunner, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self._initialise = initialise
-        self._runner = runner
-        self._busy = False
-        self.result: SetupResult | None = None
-        self.setTitle(self.tr("Le premier administrateur"))
-        self.setSubTitle(
-            self.tr(
+        super().__init__(
+            runner,
+            QCoreApplication.translate("AdminPage", "Le premier administrateur"),
+            QCoreApplication.translate(
+                "AdminPage",
                 "Ce compte crée ensuite les comptes du personnel. "
-                "L'administrateur n'a pas accès aux dossiers médicaux."
-            )
+                "L'administrateur n'a pas accès aux dossiers médicaux.",
+            ),
+            QCoreApplication.translate("AdminPage", "Créer le centre"),
+            QCoreApplication.translate("AdminPage", "Création du centre en cours…"),
+            parent,
         )
-        self.setCommitPage(True)
-        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("Créer le centre"))
+        self._initialise = initialise
+        self.result: SetupResult | None = None
         self.name_edit = QLineEdit(self)
         self.login_edit = QLineEdit(self)
         self.login_edit.setPlaceholderText(self.tr("ex. admin"))
         self.password_edit = password_edit(self)
         self.confirm_edit = password_edit(self)
+        self._edits = (self.name_edit, self.login_edit, self.password_edit, self.confirm_edit)
         rules = QLabel(
             self.tr(
                 "Au moins 10 caractères mélangeant trois types parmi : "
@@ -204,12 +270,11 @@ class AdminPage(QWizardPage):
         )
         rules.setObjectName("hint")
         rules.setWordWrap(True)
-        form, self.error_label = _form_page(self)
-        form.addRow(self.tr("&Nom complet *"), self.name_edit)
-        form.addRow(self.tr("&Identifiant *"), self.login_edit)
-        form.addRow(self.tr("&Mot de passe *"), self.password_edit)
-        form.addRow(self.tr("C&onfirmation *"), self.confirm_edit)
-        form.addRow(rules)
+        self.form.addRow(self.tr("&Nom complet *"), self.name_edit)
+        self.form.addRow(self.tr("&Identifiant *"), self.login_edit)
+        self.form.addRow(self.tr("&Mot de passe *"), self.password_edit)
+        self.form.addRow(self.tr("C&onfirmation *"), self.confirm_edit)
+        self.form.addRow(rules)
 
     def nextId(self) -> int:
         return PAGE_RECOVERY
@@ -227,42 +292,16 @@ class AdminPage(QWizardPage):
             raise ValidationFailed(str(exc)) from None
         return name, login, password
 
-    def validatePage(self) -> bool:
-        if self.result is not None:
-            return True
-        if self._busy:
-            return False
-        try:
-            name, login, password = self._check()
-        except ServiceError as exc:
-            self.error_label.show_message(str(exc))
-            return False
-        self.error_label.clear_message()
+    def prepare(self) -> Callable[[], SetupResult]:
+        name, login, password = self._check()
         wizard = self.wizard()
         draft = wizard.centre_page.draft() if isinstance(wizard, SetupWizard) else CentreDraft("")
-        self._set_busy(True)
-        self._runner.run_write(
-            lambda: self._initialise(draft, login, name, password), self._created, self._failed
-        )
-        return self.result is not None  # true at once with the synchronous runner
+        initialise = self._initialise
+        return lambda: initialise(draft, login, name, password)
 
-    def _created(self, result: SetupResult) -> None:
-        self._set_busy(False)
-        self.result = result
+    def finished(self, result: Any) -> None:
         self.password_edit.clear()
         self.confirm_edit.clear()
-        wizard = self.wizard()
-        if wizard is not None and wizard.currentPage() is self:
-            wizard.next()
-
-    def _failed(self, message: str) -> None:
-        self._set_busy(False)
-        self.error_label.show_message(message)
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        edits = (self.name_edit, self.login_edit, self.password_edit, self.confirm_edit)
-        _show_busy(self, busy, edits, self.tr("Création du centre en cours…"))
 
 
 class RecoveryPage(QWizardPage):
@@ -343,27 +382,27 @@ class RecoveryPage(QWizardPage):
         document.print_(printer)
 
 
-class JoinPage(QWizardPage):
+class JoinPage(_WorkingPage):
     """The address and code shown on the other PC, a name for this one; then the copy of
     the centre (off the UI thread). Nothing is installed unless it all succeeds."""
 
     def __init__(
         self, join: Join | None, runner: TaskRunner, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self._join = join
-        self._runner = runner
-        self._busy = False
-        self.result: JoinResult | None = None
-        self.setTitle(self.tr("Ajouter ce poste au centre"))
-        self.setSubTitle(
-            self.tr(
+        super().__init__(
+            runner,
+            QCoreApplication.translate("JoinPage", "Ajouter ce poste au centre"),
+            QCoreApplication.translate(
+                "JoinPage",
                 "Saisissez l'adresse et le code affichés sur le poste déjà installé "
-                "(Synchronisation › Afficher un code d'appairage)."
-            )
+                "(Synchronisation › Afficher un code d'appairage).",
+            ),
+            QCoreApplication.translate("JoinPage", "Ajouter ce poste"),
+            QCoreApplication.translate("JoinPage", "Copie des données du centre en cours…"),
+            parent,
         )
-        self.setCommitPage(True)
-        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("Ajouter ce poste"))
+        self._join = join
+        self.result: JoinResult | None = None
         self.address_edit = QLineEdit(self)
         self.address_edit.setPlaceholderText(self.tr("ex. 192.168.1.10"))
         self.code_edit = QLineEdit(self)
@@ -371,42 +410,20 @@ class JoinPage(QWizardPage):
         self.name_edit = QLineEdit(self)
         self.name_edit.setPlaceholderText(self.tr("ex. Cabinet 2"))
         self.name_edit.setMaxLength(100)
-        form, self.error_label = _form_page(self)
-        form.addRow(self.tr("&Adresse de l'autre poste *"), self.address_edit)
-        form.addRow(self.tr("&Code d'appairage *"), self.code_edit)
-        form.addRow(self.tr("&Nom de ce poste *"), self.name_edit)
+        self._edits = (self.address_edit, self.code_edit, self.name_edit)
+        self.form.addRow(self.tr("&Adresse de l'autre poste *"), self.address_edit)
+        self.form.addRow(self.tr("&Code d'appairage *"), self.code_edit)
+        self.form.addRow(self.tr("&Nom de ce poste *"), self.name_edit)
 
     def nextId(self) -> int:
         return PAGE_JOINED
 
-    def validatePage(self) -> bool:
-        if self.result is not None:
-            return True
-        if self._busy or self._join is None:
-            return False
-        self.error_label.clear_message()
+    def prepare(self) -> Callable[[], JoinResult]:
         join = self._join
+        if join is None:
+            raise ValidationFailed(self.tr("Ce poste ne peut pas rejoindre un centre ici."))
         address, code, name = self.address_edit.text(), self.code_edit.text(), self.name_edit.text()
-        self._set_busy(True)
-        self._runner.run_write(lambda: join(address, code, name), self._joined, self._failed)
-        return self.result is not None  # true at once with the synchronous runner
-
-    def _joined(self, result: JoinResult) -> None:
-        self._set_busy(False)
-        self.error_label.clear_message()
-        self.result = result
-        wizard = self.wizard()
-        if wizard is not None and wizard.currentPage() is self:
-            wizard.next()
-
-    def _failed(self, message: str) -> None:
-        self._set_busy(False)
-        self.error_label.show_message(message)
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        edits = (self.address_edit, self.code_edit, self.name_edit)
-        _show_busy(self, busy, edits, self.tr("Copie des données du centre en cours…"))
+        return lambda: join(address, code, name)
 
 
 class JoinedPage(QWizardPage):
@@ -481,6 +498,6 @@ class SetupWizard(QWizard):
                 self.tr("Notez ou imprimez d'abord le code de récupération, puis cochez la case."),
             )
             return
-        if self.admin_page._busy or self.join_page._busy:
+        if self.admin_page.busy or self.join_page.busy:
             return
         super().reject()
