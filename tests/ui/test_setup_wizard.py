@@ -23,16 +23,24 @@ from tests.ui.conftest import FAST_KDF, PASSWORD
 ADMIN_PASSWORD = "Premier-Admin-2026"
 
 
-@pytest.fixture
-def wizard(qtbot: QtBot, tmp_path: Path) -> tuple[SetupWizard, DataDir]:
-    data_dir = DataDir(tmp_path / "nouveau")
+def _make_wizard(
+    qtbot: QtBot, data_dir: DataDir, runner: SyncTaskRunner | None = None
+) -> SetupWizard:
+    """The first-run wizard as ``app._run_wizard`` builds it (either path offered)."""
     wizard = SetupWizard(
         partial(initialise_centre, data_dir, kdf=FAST_KDF),
-        SyncTaskRunner(),
+        runner or SyncTaskRunner(),
         join=partial(join_existing_centre, data_dir),
     )
     qtbot.addWidget(wizard)
     wizard.show()
+    return wizard
+
+
+@pytest.fixture
+def wizard(qtbot: QtBot, tmp_path: Path) -> tuple[SetupWizard, DataDir]:
+    data_dir = DataDir(tmp_path / "nouveau")
+    wizard = _make_wizard(qtbot, data_dir)
     assert wizard.currentPage() is wizard.choice_page
     assert wizard.choice_page.new_centre.isChecked()  # the usual case: Enter goes on
     wizard.next()
@@ -137,15 +145,11 @@ def pairing(open_session: Callable[[str], tuple[Workspace, Actor]]) -> Iterator[
     handle.stop()
 
 
-def _join_wizard(qtbot: QtBot, tmp_path: Path) -> tuple[SetupWizard, DataDir]:
+def _join_wizard(
+    qtbot: QtBot, tmp_path: Path, runner: SyncTaskRunner | None = None
+) -> tuple[SetupWizard, DataDir]:
     data_dir = DataDir(tmp_path / "cabinet2")
-    wizard = SetupWizard(
-        partial(initialise_centre, data_dir, kdf=FAST_KDF),
-        SyncTaskRunner(),
-        join=partial(join_existing_centre, data_dir),
-    )
-    qtbot.addWidget(wizard)
-    wizard.show()
+    wizard = _make_wizard(qtbot, data_dir, runner)
     wizard.choice_page.join.setChecked(True)
     wizard.next()
     assert wizard.currentPage() is wizard.join_page
@@ -216,16 +220,7 @@ def test_while_the_centre_is_copied_nothing_can_be_clicked_twice_or_left(
     qtbot: QtBot, tmp_path: Path, pairing: PairingHandle
 ) -> None:
     runner = HeldRunner()
-    data_dir = DataDir(tmp_path / "cabinet2")
-    wiz = SetupWizard(
-        partial(initialise_centre, data_dir, kdf=FAST_KDF),
-        runner,
-        join=partial(join_existing_centre, data_dir),
-    )
-    qtbot.addWidget(wiz)
-    wiz.show()
-    wiz.choice_page.join.setChecked(True)
-    wiz.next()
+    wiz, data_dir = _join_wizard(qtbot, tmp_path, runner)
     page = wiz.join_page
     page.address_edit.setText(f"127.0.0.1:{pairing.port}")
     page.code_edit.setText(pairing.code)
@@ -245,6 +240,8 @@ def test_while_the_centre_is_copied_nothing_can_be_clicked_twice_or_left(
     assert not page.error_label.isVisible()  # progress is not an error
     wiz.reject()  # Escape while copying: ignored
     assert wiz.isVisible()
+    assert not data_dir.initialised  # the copy has not run yet
     runner.pending.pop()()
+    assert data_dir.initialised
     assert wiz.currentPage() is wiz.joined_page
     assert not progress.isVisible()

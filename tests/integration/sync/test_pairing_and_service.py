@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy import select
 from cms_desktop.services import sync_conflicts
 from cms_desktop.services.sync_conflicts import ConflictChoice
 from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import AuditEntry, Patient, SyncStation, User
 from cms_desktop.sync import identity
+from cms_desktop.sync.discovery import PeerAddress, PeerDirectory
 from cms_desktop.sync.errors import SyncError
 from cms_desktop.sync.pairing import PairingCode, PairingError
 from cms_desktop.sync.pairing_net import PairingServer, join_centre
@@ -179,37 +182,61 @@ def test_a_removed_station_is_refused(joined: tuple[Centre, DataDir, str]) -> No
         ws_b.close()
 
 
+@dataclass
+class Running:
+    """The centre's station A and the joined station B, each with its service started
+    (long intervals: only a push or an explicit pass moves anything during a test)."""
+
+    ws_a: Workspace
+    ws_b: Workspace
+    a: SyncService
+    b: SyncService
+
+    def b_lists(self, *addresses: PeerAddress) -> None:
+        """B's fixed list (multicast off): the only addresses B knows."""
+        self.b.directory = PeerDirectory(self.ws_b.store.station_id, list(addresses))
+
+    def a_address(self) -> PeerAddress:
+        return PeerAddress("127.0.0.1", self.a.address[1])
+
+    def note_on(self, ws: Workspace) -> str:
+        with ws.store.write() as session:
+            return audit.append(session, ws.store.station_id, "note", target_type="note").id
+
+
+@pytest.fixture
+def running(joined: tuple[Centre, DataDir, str]) -> Iterator[Running]:
+    centre, joiner_dir, _station_b = joined
+    ws_a, _ = centre.login("dr.test")
+    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
+    a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
+    a.start()
+    b.start()
+    try:
+        yield Running(ws_a, ws_b, a, b)
+    finally:
+        b.stop()
+        a.stop()
+        ws_a.close()
+        ws_b.close()
+
+
 def test_a_station_of_the_fixed_list_that_stops_answering_shows_once_as_unreachable(
-    joined: tuple[Centre, DataDir, str],
+    running: Running,
 ) -> None:
     """The fixed list names an address, not a station: once the station there has
     answered, its silence is that station's, shown on its row (not a second anonymous one)."""
-    centre, joiner_dir, station_b = joined
-    ws_a, _ = centre.login("dr.test")
-    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
-    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=60)
-    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=60)
-    try:
-        service_a.start()
-        service_b.start()
-        from cms_desktop.sync.discovery import PeerAddress
-
-        address = PeerAddress("127.0.0.1", service_a.address[1])
-        service_b.directory = type(service_b.directory)(station_b, [address])
-        assert service_b.sync_now().state is not SyncState.UNREACHABLE
-        service_a.stop()
-        status = service_b.sync_now()
-        assert status.state is SyncState.UNREACHABLE
-        rows = [row for row in peer_rows(ws_b.store) if row["port"] == address.port]
-        assert len(rows) == 1
-        assert rows[0]["station_id"] == ws_a.store.station_id
-        assert rows[0]["unreachable_since"] is not None
-        assert rows[0]["last_contact"] is not None
-    finally:
-        service_b.stop()
-        service_a.stop()
-        ws_a.close()
-        ws_b.close()
+    address = running.a_address()
+    running.b_lists(address)
+    assert running.b.sync_now().state is not SyncState.UNREACHABLE
+    running.a.stop()
+    assert running.b.sync_now().state is SyncState.UNREACHABLE
+    rows = [row for row in peer_rows(running.ws_b.store) if row["port"] == address.port]
+    assert len(rows) == 1
+    assert rows[0]["station_id"] == running.ws_a.store.station_id
+    assert rows[0]["unreachable_since"] is not None
+    assert rows[0]["last_contact"] is not None
 
 
 def test_a_station_just_paired_says_it_has_not_reached_the_others_yet(
@@ -226,51 +253,28 @@ def test_a_station_just_paired_says_it_has_not_reached_the_others_yet(
         ws_b.close()
 
 
-def test_a_station_that_contacted_us_is_pushed_to_without_multicast(
-    joined: tuple[Centre, DataDir, str],
-) -> None:
+def test_a_station_that_contacted_us_is_pushed_to_without_multicast(running: Running) -> None:
     """Multicast blocked, and only the new station lists the other in its fixed list: once
     it has made contact, the other knows where it listens and pushes its changes to it at
     once, instead of waiting for its next pass."""
-    centre, joiner_dir, station_b = joined
-    ws_a, _ = centre.login("dr.test")
-    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
-    # Long intervals: only a push can deliver within the test's wait.
-    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
-    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
-    try:
-        service_a.start()
-        service_b.start()
-        from cms_desktop.sync.discovery import PeerAddress
-
-        assert service_a.directory.peers() == []  # A knows no address of B
-        service_b.directory = type(service_b.directory)(
-            station_b, [PeerAddress("127.0.0.1", service_a.address[1])]
-        )
-        service_b.sync_now()
-        arrived = threading.Event()
-        service_b.replica.add_listener(lambda outcome: arrived.set())
-        with ws_a.store.write() as session:
-            from cms_desktop.storage import audit
-
-            note = audit.append(session, ws_a.store.station_id, "note", target_type="note").id
-        assert arrived.wait(10)
-        with ws_b.store.read() as session:
-            assert session.get(AuditEntry, note) is not None
-        row = next(r for r in peer_rows(ws_a.store) if r["station_id"] == station_b)
-        assert (row["host"], row["port"]) == ("127.0.0.1", service_b.address[1])
-    finally:
-        service_b.stop()
-        service_a.stop()
-        ws_a.close()
-        ws_b.close()
+    assert running.a.directory.peers() == []  # A knows no address of B
+    running.b_lists(running.a_address())
+    running.b.sync_now()
+    arrived = threading.Event()
+    running.b.replica.add_listener(lambda outcome: arrived.set())
+    note = running.note_on(running.ws_a)
+    assert arrived.wait(10)
+    with running.ws_b.store.read() as session:
+        assert session.get(AuditEntry, note) is not None
+    station_b = running.ws_b.store.station_id
+    row = next(r for r in peer_rows(running.ws_a.store) if r["station_id"] == station_b)
+    assert (row["host"], row["port"]) == ("127.0.0.1", running.b.address[1])
 
 
-def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
-    joined: tuple[Centre, DataDir, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """B's clock is two hours ahead (a PC whose date was never set): the HELLO of every
-    session carries each wall clock, and both status bars say to check the clocks."""
+@pytest.fixture
+def b_two_hours_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """B runs its passes on the test's thread, A serves on its own threads: the wall clock
+    read by the sync transport on the test's thread is two hours ahead."""
     import time as real_time
 
     from cms_desktop.sync import transport
@@ -278,79 +282,44 @@ def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
     main = threading.main_thread()
 
     class SkewedOnMainThread:
-        """B runs its passes on the test's thread; A serves on its own threads."""
-
         @staticmethod
         def time_ns() -> int:
             skew = 2 * 3_600_000_000_000 if threading.current_thread() is main else 0
             return real_time.time_ns() + skew
 
     monkeypatch.setattr(transport, "time", SkewedOnMainThread)
-    centre, joiner_dir, station_b = joined
-    ws_a, _ = centre.login("dr.test")
-    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
-    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
-    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
-    try:
-        service_a.start()
-        service_b.start()
-        from cms_desktop.sync.discovery import PeerAddress
-
-        service_b.directory = type(service_b.directory)(
-            station_b, [PeerAddress("127.0.0.1", service_a.address[1])]
-        )
-        status_b = service_b.sync_now()
-        assert status_b.state is SyncState.OWN_CLOCK
-        assert "diffèrent de 2 h 00" in status_b.text or "diffèrent de 1 h 59" in status_b.text
-        assert service_a.status().state is SyncState.OWN_CLOCK
-    finally:
-        service_b.stop()
-        service_a.stop()
-        ws_a.close()
-        ws_b.close()
 
 
-def test_a_hung_station_does_not_hold_back_the_push_to_the_others(
-    joined: tuple[Centre, DataDir, str],
+def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
+    b_two_hours_ahead: None, running: Running
 ) -> None:
+    """B's clock is two hours ahead (a PC whose date was never set): the HELLO of every
+    session carries each wall clock, and both status bars say to check the clocks."""
+    running.b_lists(running.a_address())
+    status_b = running.b.sync_now()
+    assert status_b.state is SyncState.OWN_CLOCK
+    assert "diffèrent de 2 h 00" in status_b.text or "diffèrent de 1 h 59" in status_b.text
+    assert running.a.status().state is SyncState.OWN_CLOCK
+
+
+def test_a_hung_station_does_not_hold_back_the_push_to_the_others(running: Running) -> None:
     """A PC that accepts the connection and then says nothing (hung, or half switched off)
     comes first in the list: the change still reaches the working station at once."""
     import socket
 
-    centre, joiner_dir, station_b = joined
-    ws_a, _ = centre.login("dr.test")
-    ws_b, _ = Centre(joiner_dir, "").login("dr.test")
     hung = socket.create_server(("127.0.0.1", 0))  # accepts, never answers the handshake
-    service_a = SyncService(ws_a.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
-    service_b = SyncService(ws_b.store, host="127.0.0.1", port=0, discovery=False, interval_s=600)
     try:
-        service_a.start()
-        service_b.start()
-        from cms_desktop.sync.discovery import PeerAddress
-
-        service_b.directory = type(service_b.directory)(
-            station_b,
-            [
-                PeerAddress("127.0.0.1", hung.getsockname()[1]),
-                PeerAddress("127.0.0.1", service_a.address[1]),
-            ],
-        )
+        running.b_lists(PeerAddress("127.0.0.1", hung.getsockname()[1]), running.a_address())
         arrived = threading.Event()
-        service_a.replica.add_listener(lambda outcome: arrived.set())
-        with ws_b.store.write() as session:
-            from cms_desktop.storage import audit
-
-            note = audit.append(session, station_b, "note", target_type="note").id
+        running.a.replica.add_listener(lambda outcome: arrived.set())
+        note = running.note_on(running.ws_b)
         assert arrived.wait(5)  # the hung peer's session times out only after 15 s
-        with ws_a.store.read() as session:
+        with running.ws_a.store.read() as session:
             assert session.get(AuditEntry, note) is not None
-    finally:
         # Logging out cuts the session still waiting on the hung PC (its timeout is 15 s).
-        stopper = threading.Thread(target=service_b.stop)
+        stopper = threading.Thread(target=running.b.stop)
         stopper.start()
         stopper.join(8)
         assert not stopper.is_alive()
-        service_a.stop()
+    finally:
         hung.close()
-        ws_a.close()
-        ws_b.close()
