@@ -34,3 +34,14 @@ def test_the_sync_status_bar_says_since_when_in_paris_time(pc_zone: str) -> None
         SyncState.UNREACHABLE, 0, 0, 0, datetime(2026, 12, 5, 23, 24, tzinfo=UTC), (), None
     )
     assert status.text == "Synchronisation : poste injoignable depuis le 06/12/2026 00:24"
+
+
+def test_up_to_date_says_when_the_last_exchange_was(pc_zone: str) -> None:
+    now = datetime.now(UTC)
+    today = SyncStatus(SyncState.UP_TO_DATE, 0, 0, 0, None, (), now)
+    assert today.text == f"Synchronisation : à jour (dernier échange à {paris_text(now)[-5:]})"
+    earlier = datetime(2025, 1, 15, 13, 5, tzinfo=UTC)  # 14:05 in Paris (winter)
+    before = SyncStatus(SyncState.UP_TO_DATE, 0, 0, 0, None, (), earlier)
+    assert before.text == "Synchronisation : à jour (dernier échange le 15/01/2025 à 14:05)"
+    never = SyncStatus(SyncState.UP_TO_DATE, 0, 0, 0, None, (), None)
+    assert never.text == "Synchronisation : à jour"

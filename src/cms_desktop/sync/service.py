@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.hlc import MAX_FUTURE_SKEW_MS
-from cms_desktop.domain.paris_time import paris_text
+from cms_desktop.domain.paris_time import in_paris, paris_text, paris_today
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, SyncStation, utcnow
 from cms_desktop.storage.store import Store
@@ -118,7 +118,18 @@ class SyncStatus:
             return "Synchronisation : aucun autre poste connu"
         if self.state is SyncState.NOT_YET:
             return "Synchronisation : pas encore de contact avec les autres postes"
+        if self.last_sync is not None:
+            # When it was last true: a status that never changes is otherwise not trusted.
+            return f"Synchronisation : à jour (dernier échange {_when_short(self.last_sync)})"
         return "Synchronisation : à jour"
+
+
+def _when_short(moment: datetime) -> str:
+    """« à 14:05 » today, « le 05/12/2026 à 14:05 » before (Paris time)."""
+    local = in_paris(moment)
+    if local.date() == paris_today():
+        return f"à {local:%H:%M}"
+    return f"le {local:%d/%m/%Y à %H:%M}"
 
 
 def _duration(ms: int) -> str:
