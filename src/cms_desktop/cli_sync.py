@@ -12,14 +12,15 @@ from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError
+from cms_desktop.services.sync_admin import join_existing_centre, open_pairing_server
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import audit
-from cms_desktop.storage.datadir import DataDir, DataDirError
+from cms_desktop.storage.datadir import DataDir
 from cms_desktop.sync import identity
 from cms_desktop.sync.db_store import DbReplicaStore
+from cms_desktop.sync.discovery import local_addresses
 from cms_desktop.sync.errors import SyncError
-from cms_desktop.sync.pairing import PairingCode
-from cms_desktop.sync.pairing_net import PairingServer, join_centre
+from cms_desktop.sync.pairing_net import PairingServer
 from cms_desktop.sync.service import SyncService, peer_rows, read_status
 
 
@@ -37,7 +38,9 @@ def register(sub: Any, with_auth: AuthAdder) -> None:
     serve.add_argument("--port", type=int, default=None, help="port d'écoute")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--pair", action="store_true", help="afficher un code d'appairage")
-    serve.add_argument("--pair-port", type=int, default=0)
+    serve.add_argument(
+        "--pair-port", type=int, default=None, help="port du code d'appairage (47311 si libre)"
+    )
     serve.add_argument("--no-discovery", action="store_true", help="sans zeroconf")
     serve.add_argument("--interval", type=float, default=5.0)
     with_auth(serve)
@@ -46,7 +49,11 @@ def register(sub: Any, with_auth: AuthAdder) -> None:
     with_auth(now)
     pair = cmds.add_parser("pair", help="rejoindre le centre avec un code d'appairage")
     pair.add_argument("--code", required=True)
-    pair.add_argument("--peer", required=True, help="HOTE:PORT du poste qui affiche le code")
+    pair.add_argument(
+        "--peer",
+        required=True,
+        help="adresse du poste qui affiche le code (HOTE, ou HOTE:PORT si un port est indiqué)",
+    )
     pair.add_argument("--name", default="Poste", help="nom de ce poste")
     peers = cmds.add_parser("peers", help="postes connus (et liste fixe)")
     peers.add_argument("--set", dest="set_peers", default=None, help="liste fixe HOTE:PORT,…")
@@ -76,13 +83,8 @@ def cmd_sync(data_dir: DataDir, args: argparse.Namespace, secrets: Any) -> int:
 
 
 def _pair(data_dir: DataDir, args: argparse.Namespace) -> int:
-    host, _, port = args.peer.rpartition(":")
-    if not host or not port.isdigit():
-        raise SyncCliError("--peer attend HOTE:PORT (par exemple 192.168.1.10:47311)")
-    try:
-        result = join_centre(data_dir, host.strip("[]"), int(port), args.code, args.name)
-    except DataDirError as exc:
-        raise SyncCliError(f"dossier {exc.path} inutilisable : {exc.reason}") from None
+    # The same checks and messages as the first-run wizard's « Ajouter ce poste ».
+    result = join_existing_centre(data_dir, args.peer, args.code, args.name)
     print(f"Poste appairé ({result.station_id}) : {result.entries} opérations copiées.")
     print("Chaque utilisateur se connecte ici avec son mot de passe habituel.")
     return 0
@@ -105,18 +107,16 @@ def _serve(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
     try:
         print(f"Synchronisation active sur le port {service.address[1]}.", flush=True)
         if args.pair:
-            pairing = PairingServer(
-                ws.store,
-                ws.data_dir,
-                ws.key,
-                PairingCode(),
-                args.host,
-                args.pair_port,
-                sync_port=service.address[1],
-            ).start()
+            try:
+                pairing = open_pairing_server(
+                    ws, service.address[1], args.pair_port, host=args.host
+                )
+            except OSError:
+                raise SyncCliError("port d'appairage indisponible") from None
+            addresses = ", ".join(local_addresses())
             print(
                 f"Code d'appairage : {pairing.code.display} (port {pairing.address[1]}, "
-                "valable 10 minutes)",
+                f"adresse de ce poste : {addresses} ; valable 10 minutes)",
                 flush=True,
             )
         stop.wait()

@@ -120,7 +120,7 @@ def start_pairing(
     actor.require(Permission.SYNC_MANAGE)
     try:
         identity.ensure_site(ws.store)
-        server = _pairing_server(ws, sync_port, port)
+        server = open_pairing_server(ws, sync_port, port)
     except (SyncError, OSError) as exc:
         raise SyncUnavailable(
             str(exc) if isinstance(exc, SyncError) else "Port d'appairage indisponible."
@@ -136,11 +136,15 @@ def start_pairing(
     return PairingHandle(server.code.display, server.address[1], server, tuple(local_addresses()))
 
 
-def _pairing_server(ws: Workspace, sync_port: int | None, port: int | None) -> PairingServer:
+def open_pairing_server(
+    ws: Workspace, sync_port: int | None, port: int | None = None, host: str = "0.0.0.0"
+) -> PairingServer:
+    """A listener for one joining station: on ``port``, or the usual pairing port and
+    another if that one is taken (``port`` None)."""
     for candidate in (port,) if port is not None else (PAIRING_PORT, 0):
         try:
             return PairingServer(
-                ws.store, ws.data_dir, ws.key, port=candidate, sync_port=sync_port
+                ws.store, ws.data_dir, ws.key, host=host, port=candidate, sync_port=sync_port
             ).start()
         except OSError:
             if candidate == 0 or port is not None:

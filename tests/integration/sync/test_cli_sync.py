@@ -158,7 +158,9 @@ def test_pair_with_a_bad_peer_address_is_a_one_line_error(tmp_path: Path) -> Non
         "--code",
         "AAAA-BBBB",
         "--peer",
-        "nowhere",
+        "pas une adresse",
     )
     assert done.returncode == 1
-    assert done.stderr.startswith("erreur :") and "Traceback" not in done.stderr
+    assert done.stderr.startswith("erreur : Adresse du poste invalide")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "z").exists() or not any((tmp_path / "z").iterdir())
