@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from cms_desktop.storage import keyslots, migrations
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import create_encrypted_engine
-from cms_desktop.storage.models import LocalState, new_id
+from cms_desktop.storage.models import LocalState, SyncStation, new_id
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.errors import ProtocolError
 from cms_desktop.sync.identity import (
@@ -162,10 +162,31 @@ class PairingServer:
                 except (PairingError, ProtocolError, OSError, ssl.SSLError) as exc:
                     log.warning("sync: pairing attempt failed: %s", type(exc).__name__)
 
+    def _check_name(self, join: bytes) -> None:
+        """Two active stations with one name could not be told apart on any screen."""
+        try:
+            name = " ".join(str(json.loads(join)["station_name"]).split())
+        except (ValueError, KeyError, TypeError):
+            return  # the pairing check itself refuses a malformed JOIN
+        with self.store.read() as session:
+            taken = {
+                " ".join(n.split()).casefold()
+                for (n,) in session.execute(
+                    select(SyncStation.name).where(
+                        SyncStation.revoked.is_(False), SyncStation.deleted.is_(False)
+                    )
+                )
+            }
+        if name.casefold() in taken:
+            raise PairingError(
+                f"Un poste du centre s'appelle déjà « {name} » : donnez un autre nom à ce poste."
+            )
+
     def _serve(self, tls: ssl.SSLSocket) -> None:
         sponsor = PairingSponsor(self.code, self.credentials, self._issue)
         try:
             join = _expect_message(tls)
+            self._check_name(join)  # before the code is tried: a refusal does not spend it
             _send(tls, _MESSAGE, sponsor.challenge(join))
             grant = sponsor.grant(_expect_message(tls))
         except PairingError as exc:

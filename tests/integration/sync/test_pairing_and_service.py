@@ -95,6 +95,28 @@ def test_a_code_works_once_and_a_wrong_code_is_refused(centre: Centre, tmp_path:
         ws.close()
 
 
+def test_a_name_already_given_to_a_station_is_refused_and_the_code_still_works(
+    centre: Centre, tmp_path: Path
+) -> None:
+    ws, _ = centre.login("admin", "Chef-Secret-42")
+    try:
+        identity.ensure_site(ws.store, "Accueil")
+        code = PairingCode()
+        server = PairingServer(ws.store, ws.data_dir, ws.key, code, host="127.0.0.1").start()
+        try:
+            target = DataDir(tmp_path / "poste2")
+            port = server.address[1]
+            with pytest.raises(PairingError, match="s'appelle déjà « accueil »"):
+                join_centre(target, "127.0.0.1", port, code.display, " accueil ")
+            assert not target.initialised
+            joined = join_centre(target, "127.0.0.1", port, code.display, "Salle 2")
+            assert joined.entries > 0
+        finally:
+            server.stop()
+    finally:
+        ws.close()
+
+
 def test_service_pushes_a_note_and_settles_a_conflict_everywhere(
     joined: tuple[Centre, DataDir, str],
 ) -> None:
