@@ -35,7 +35,7 @@ from cms_desktop.sync.discovery import (
     build_service_info,
     site_fingerprint,
 )
-from cms_desktop.sync.errors import SyncError
+from cms_desktop.sync.errors import RemoteError, SyncError
 from cms_desktop.sync.identity import (
     listen_port,
     require_credentials,
@@ -60,6 +60,7 @@ class SyncState(StrEnum):
     NOT_YET = "not_yet"  # other stations are paired, none has been reached yet
     CLOCK_AHEAD = "clock_ahead"  # a station's changes wait: its clock is ahead of ours
     OWN_CLOCK = "own_clock"  # this station's clock disagrees with every peer's
+    REFUSED = "refused"  # every peer answering refuses this station's certificate
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class SyncStatus:
         """The French status-bar wording."""
         if self.state is SyncState.UPDATE_NEEDED:
             return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
+        if self.state is SyncState.REFUSED:
+            return (
+                "Synchronisation : refusée par les autres postes, ce poste a été retiré du "
+                "centre (l'administrateur peut l'appairer de nouveau)"
+            )
         if self.state is SyncState.OWN_CLOCK and self.own_clock_off_ms is not None:
             gap = _duration(abs(self.own_clock_off_ms))
             if self.clock_peers < 2:  # two clocks: which one is wrong cannot be told
@@ -160,6 +166,7 @@ def read_status(
     acked: dict[str, int] | None = None,
     clock_off_ms: int | None = None,
     clock_peers: int = 0,
+    refused: bool = False,
 ) -> SyncStatus:
     """The sync state from the database (works without a running service, e.g. the CLI)."""
     with store.read() as session:
@@ -195,7 +202,9 @@ def read_status(
     waiting = max(0, own - min((p.acked_seq for p in contacted), default=0))
     down = [p.unreachable_since for p in peers if p.unreachable_since is not None]
     last = max((p.last_contact for p in contacted if p.last_contact), default=None)
-    if held.newer_schema_origins:
+    if refused:
+        state = SyncState.REFUSED
+    elif held.newer_schema_origins:
         state = SyncState.UPDATE_NEEDED
     elif clock_off_ms is not None:
         state = SyncState.OWN_CLOCK
@@ -252,6 +261,8 @@ class SyncService:
 
         self._clock_offsets: dict[str, int] = {}  # peer → its wall clock minus ours
         self._clock_lock = threading.Lock()
+        # Peer → its last answer was « your certificate is refused » (this station removed).
+        self._refused: dict[str, bool] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pass_lock = threading.Lock()
@@ -412,8 +423,15 @@ class SyncService:
         try:
             report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
         except SyncError as exc:
-            self._record(self._key_of(peer), peer, str(exc), None)
+            key = self._key_of(peer)
+            refused = isinstance(exc, RemoteError) and exc.code == "peer_rejected"
+            with self._clock_lock:
+                self._refused[key] = refused
+            self._record(key, peer, str(exc), None)
             return
+        with self._clock_lock:
+            self._refused.pop(f"{peer.host}:{peer.port}", None)  # known by its id from now
+            self._refused[report.peer_id] = False
         self._note_clock(report)
         self._record(report.peer_id, peer, None, own)
         if report.schema_notice:
@@ -465,11 +483,13 @@ class SyncService:
     def status(self) -> SyncStatus:
         with self._clock_lock:
             offsets = list(self._clock_offsets.values())
+            answers = list(self._refused.values())
         return read_status(
             self.store,
             self.replica,
             clock_off_ms=own_clock_off_ms(offsets),
             clock_peers=len(offsets),
+            refused=bool(answers) and all(answers),
         )
 
     def _note_clock(self, report: SyncReport) -> None:

@@ -345,3 +345,16 @@ def test_a_hung_station_does_not_hold_back_the_push_to_the_others(running: Runni
         assert not stopper.is_alive()
     finally:
         hung.close()
+
+
+def test_a_removed_station_says_so_instead_of_unreachable(running: Running) -> None:
+    running.b_lists(running.a_address())
+    assert running.b.sync_now().state is not SyncState.REFUSED
+    with running.ws_a.store.write() as session:  # the administrator removes B, on A
+        identity.revoke_station(session, running.ws_b.store.station_id)
+    status = running.b.sync_now()
+    assert status.state is SyncState.REFUSED
+    assert status.text == (
+        "Synchronisation : refusée par les autres postes, ce poste a été retiré du centre "
+        "(l'administrateur peut l'appairer de nouveau)"
+    )
