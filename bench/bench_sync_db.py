@@ -35,6 +35,7 @@ from cms_desktop.storage.models import AuditEntry, Patient
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
 from cms_desktop.sync.batch import encode_batch
+from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.discovery import PeerAddress, PeerDirectory
 from cms_desktop.sync.merge import INSERT_OP_LOG
@@ -201,11 +202,17 @@ def credentials(store: Store, ca: tuple[bytes, bytes], name: str) -> StationCred
     return StationCredentials(store.station_id, cert, key, ca[0])
 
 
-def _serve(path: str, key: bytes, ports: Any, stop: Any) -> None:
-    """The source workstation, in its own process as on the LAN (its own CPU and GIL)."""
+def serve_station(path: str, key: bytes, ports: Any, stop: Any) -> None:
+    """A source workstation in its own process, as on the LAN (its own CPU and GIL): it
+    serves its op-log and its documents' content until ``stop``; its port goes to ``ports``.
+    Also used by ``bench_sync_documents``."""
     store = Store.open(DataDir(Path(path)), key)
     server = SyncPeerServer(
-        DbReplicaStore(store), identity.require_credentials(store), host="127.0.0.1"
+        DbReplicaStore(store),
+        identity.require_credentials(store),
+        host="127.0.0.1",
+        timeout_s=30,
+        blobs=DbBlobStore(store),
     ).start()
     ports.put(server.address[1])
     stop.wait()
@@ -222,7 +229,7 @@ def bench_catch_up(root: Path, count: int) -> tuple[float, int]:
     source.close()
     spawn = multiprocessing.get_context("spawn")
     ports, stop = spawn.Queue(), spawn.Event()
-    server = spawn.Process(target=_serve, args=(str(root / "tls-a"), KEY, ports, stop))
+    server = spawn.Process(target=serve_station, args=(str(root / "tls-a"), KEY, ports, stop))
     server.start()
     try:
         port = ports.get(timeout=60)

@@ -37,7 +37,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from bench_sync_db import serve_station
 
 from cms_desktop.domain.documents import DocumentKind, detect_mime_type
 from cms_desktop.domain.permissions import Role
@@ -298,22 +299,6 @@ def bench_resume(st: Stations, author: str, size: int) -> None:
     )
 
 
-def _serve(path: str, key: bytes, ports: Any, stop: Any) -> None:
-    """Station A in its own process, as on the LAN: its own CPU and interpreter."""
-    store = Store.open(DataDir(Path(path)), key)
-    server = SyncPeerServer(
-        DbReplicaStore(store),
-        identity.require_credentials(store),
-        host="127.0.0.1",
-        timeout_s=30,
-        blobs=DbBlobStore(store),
-    ).start()
-    ports.put(server.address[1])
-    stop.wait()
-    server.stop()
-    store.close()
-
-
 def bench_two_processes(root: Path, st: Stations, author: str, size: int, base: float) -> None:
     """The same transfer with A serving from another process (A's store is closed here)."""
     data = pdf_bytes(size, seed=3)
@@ -321,7 +306,7 @@ def bench_two_processes(root: Path, st: Stations, author: str, size: int, base: 
     st.a.close()
     spawn = multiprocessing.get_context("spawn")
     ports, stop = spawn.Queue(), spawn.Event()
-    server = spawn.Process(target=_serve, args=(str(root / "a"), KEY, ports, stop))
+    server = spawn.Process(target=serve_station, args=(str(root / "a"), KEY, ports, stop))
     server.start()
     try:
         port = ports.get(timeout=60)

@@ -27,7 +27,7 @@ _RESOLVE_TIMEOUT_MS = 3000
 class PeerSource(StrEnum):
     MDNS = "mdns"
     STATIC = "static"
-    LEARNED = "learned"  # the station contacted us and said where it listens, or did before
+    LEARNED = "learned"  # the station contacted us and said where it listens (in memory only)
 
 
 @dataclass(frozen=True)

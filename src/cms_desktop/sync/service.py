@@ -179,23 +179,15 @@ def read_status(
             or 0
         )
         peers = list(session.scalars(select(SyncPeer)))
-        names = {
-            station_id: name
-            for station_id, name in session.execute(select(SyncStation.id, SyncStation.name))
-            if name
-        }
-        others = int(
-            session.scalar(
-                select(func.count())
-                .select_from(SyncStation)
-                .where(
-                    SyncStation.id != replica.station_id,
-                    SyncStation.revoked.is_(False),
-                    SyncStation.deleted.is_(False),
-                )
-            )
-            or 0
-        )
+        stations = session.execute(
+            select(SyncStation.id, SyncStation.name, SyncStation.revoked, SyncStation.deleted)
+        ).all()
+    names = {station_id: name for station_id, name, _, _ in stations if name}
+    others = sum(
+        1
+        for station_id, _, revoked, deleted in stations
+        if station_id != replica.station_id and not revoked and not deleted
+    )
     held = replica.held_summary()
     own = replica.vector().seq(replica.station_id)
     contacted = [p for p in peers if p.last_contact is not None]
@@ -258,9 +250,9 @@ class SyncService:
         self._use_discovery = discovery
         self._advertise = advertise or ["127.0.0.1"]
         self.directory = PeerDirectory(store.station_id, static_peers(store))
-
+        # What the last sessions told of each peer (sessions run on several threads).
         self._clock_offsets: dict[str, int] = {}  # peer → its wall clock minus ours
-        self._clock_lock = threading.Lock()
+        self._peer_lock = threading.Lock()
         # Peer → its last answer was « your certificate is refused » (this station removed).
         self._refused: dict[str, bool] = {}
         self._wake = threading.Event()
@@ -425,11 +417,11 @@ class SyncService:
         except SyncError as exc:
             key = self._key_of(peer)
             refused = isinstance(exc, RemoteError) and exc.code == "peer_rejected"
-            with self._clock_lock:
+            with self._peer_lock:
                 self._refused[key] = refused
             self._record(key, peer, str(exc), None)
             return
-        with self._clock_lock:
+        with self._peer_lock:
             self._refused.pop(f"{peer.host}:{peer.port}", None)  # known by its id from now
             self._refused[report.peer_id] = False
         self._note_clock(report)
@@ -481,7 +473,7 @@ class SyncService:
                 row.unreachable_since = row.unreachable_since or now
 
     def status(self) -> SyncStatus:
-        with self._clock_lock:
+        with self._peer_lock:
             offsets = list(self._clock_offsets.values())
             answers = list(self._refused.values())
         return read_status(
@@ -495,7 +487,7 @@ class SyncService:
     def _note_clock(self, report: SyncReport) -> None:
         """Each session's HELLO tells the peer's clock (sessions run on several threads)."""
         if report.peer_clock_offset_ms is not None:
-            with self._clock_lock:
+            with self._peer_lock:
                 self._clock_offsets[report.peer_id] = report.peer_clock_offset_ms
 
 
