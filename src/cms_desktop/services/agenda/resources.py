@@ -45,7 +45,7 @@ from cms_desktop.storage.models import (
     User,
 )
 
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOUR_FORMAT = re.compile(r"^#[0-9a-fA-F]{6}$")  # "#rrggbb", what the agenda paints
 
 
 def _audit(
@@ -79,7 +79,7 @@ def _validate_practitioner(draft: PractitionerDraft) -> None:
         raise ValidationFailed("Indiquez le nom du praticien.")
     if draft.rpps and not (draft.rpps.isdigit() and len(draft.rpps) == 11):
         raise ValidationFailed("Le numéro RPPS compte 11 chiffres.")
-    if not _COLOUR.match(draft.colour):
+    if not COLOUR_FORMAT.match(draft.colour):
         raise ValidationFailed("La couleur doit être de la forme #RRVVBB.")
 
 
@@ -373,7 +373,7 @@ def update_appointment_types(ws: Workspace, actor: Actor, changes: list[TypeChan
             raise ValidationFailed(f"Libellé trop long pour « {kind.label} » (60 caractères).")
         if not 1 <= change.minutes <= 720:
             raise ValidationFailed(f"Durée de « {change.label.strip()} » : de 1 à 720 minutes.")
-        if not _COLOUR.match(change.colour):
+        if not COLOUR_FORMAT.match(change.colour):
             raise ValidationFailed(
                 f"Couleur de « {change.label.strip()} » : au format #RRVVBB (ex. #4f81bd)."
             )

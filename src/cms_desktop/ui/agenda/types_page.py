@@ -8,8 +8,6 @@ apart. Typed in a table (keyboard: arrows, F2 or typing, Ctrl+S); nothing is wri
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -29,13 +27,12 @@ from cms_desktop.domain.agenda.appointments import AppointmentType
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda import resources
 from cms_desktop.services.agenda.common import TypeInfo
-from cms_desktop.services.agenda.resources import TypeChange
+from cms_desktop.services.agenda.resources import COLOUR_FORMAT, TypeChange
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui.tasks import TaskRunner
 from cms_desktop.ui.widgets import ErrorLabel
 
 KIND, LABEL, MINUTES, COLOUR = range(4)
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def _readable_on(colour: str) -> QColor:
@@ -144,7 +141,7 @@ class AppointmentTypesPage(QWidget):
         if item is None:
             return
         text = item.text().strip()
-        if _COLOUR.match(text):
+        if COLOUR_FORMAT.match(text):
             item.setBackground(QBrush(QColor(text)))
             item.setForeground(QBrush(_readable_on(text)))
         else:
@@ -163,20 +160,22 @@ class AppointmentTypesPage(QWidget):
         self.saved_label.clear()
         self._update_buttons()
 
-    def _typed(self) -> list[tuple[TypeInfo, str, str, str]]:
-        """(as loaded, label, minutes, colour as typed) per row."""
+    def _edited(self) -> list[tuple[TypeInfo, str, str, str]]:
+        """(as loaded, label, minutes, colour as typed) of the rows that differ."""
         rows = []
         for row, info in enumerate(self._loaded):
             cells = [self.table.item(row, column) for column in (LABEL, MINUTES, COLOUR)]
             label, minutes, colour = (c.text().strip() if c else "" for c in cells)
-            rows.append((info, label, minutes, colour))
+            if (label, minutes, colour.lower()) != (
+                info.label,
+                str(info.minutes),
+                info.colour.lower(),
+            ):
+                rows.append((info, label, minutes, colour))
         return rows
 
     def has_unsaved_changes(self) -> bool:
-        return any(
-            (label, minutes, colour.lower()) != (info.label, str(info.minutes), info.colour.lower())
-            for info, label, minutes, colour in self._typed()
-        )
+        return bool(self._edited())
 
     def _update_buttons(self) -> None:
         dirty = self.has_unsaved_changes()
@@ -205,13 +204,7 @@ class AppointmentTypesPage(QWidget):
         if not self.has_unsaved_changes():
             return
         changes: list[TypeChange] = []
-        for info, label, minutes, colour in self._typed():
-            if (label, minutes, colour.lower()) == (
-                info.label,
-                str(info.minutes),
-                info.colour.lower(),
-            ):
-                continue
+        for info, label, minutes, colour in self._edited():
             try:
                 length = int(minutes)
             except ValueError:
