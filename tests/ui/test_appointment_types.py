@@ -90,7 +90,7 @@ def test_bad_lengths_and_colours_are_refused_in_french_and_nothing_is_saved(type
     assert not page.has_unsaved_changes()
 
 
-def test_the_new_length_is_the_one_a_booking_proposes(open_session) -> None:
+def test_reception_reads_the_saved_length_and_only_the_administrator_saves(open_session) -> None:
     ws, admin = open_session("admin")
     resources.update_appointment_types(
         ws, admin, [TypeChange("consultation", "Consultation", 30, "#4f81bd")]
