@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,6 +322,10 @@ def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
     status_b = running.b.sync_now()
     assert status_b.state is SyncState.OWN_CLOCK
     assert "diffèrent de 2 h 00" in status_b.text or "diffèrent de 1 h 59" in status_b.text
+    # A notes B's clock when its side of the session ends, a moment after B's pass returns
+    deadline = time.monotonic() + 5
+    while running.a.status().state is not SyncState.OWN_CLOCK and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert running.a.status().state is SyncState.OWN_CLOCK
 
 
