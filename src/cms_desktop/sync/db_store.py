@@ -74,6 +74,9 @@ class DbReplicaStore:
     def station_id(self) -> str:
         return self.store.station_id
 
+    def wall_clock_ms(self) -> int:
+        return self._now_ms()
+
     @property
     def schema_version(self) -> int:
         return self._schema

@@ -36,6 +36,7 @@ class MemoryReplicaStore:
         self._station_id = station_id
         self._schema = schema_version
         self.clock = HybridLogicalClock(station_id, now_ms=now_ms)
+        self._now_ms = now_ms
         self._lock = threading.RLock()
         self._log: dict[str, list[OpEntry]] = {}
         self._rows: dict[tuple[str, str], dict[str, tuple[str, JsonValue]]] = {}
@@ -49,6 +50,9 @@ class MemoryReplicaStore:
     @property
     def schema_version(self) -> int:
         return self._schema
+
+    def wall_clock_ms(self) -> int:
+        return self._now_ms()
 
     def upgrade(self, schema_version: int) -> None:
         """Simulate installing a newer release; held entries can then be retried."""

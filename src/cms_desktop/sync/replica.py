@@ -20,6 +20,10 @@ class ReplicaStore(Protocol):
     @property
     def schema_version(self) -> int: ...
 
+    def wall_clock_ms(self) -> int:
+        """This station's wall clock (the physical part of its HLC), told to peers in HELLO."""
+        ...
+
     def vector(self) -> VersionVector:
         """Highest contiguous seq *stored* per origin (applied or held)."""
         ...

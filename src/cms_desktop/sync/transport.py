@@ -22,7 +22,6 @@ import socket
 import ssl
 import struct
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -204,7 +203,7 @@ class _Session:
             "station": self.store.station_id,
             "schema": self.store.schema_version,
             "vector": dict(self.store.vector()),
-            "now_ms": time.time_ns() // 1_000_000,  # wall clock, to tell a PC its clock is off
+            "now_ms": self.store.wall_clock_ms(),  # to tell a PC its clock is off
         }
         if self.listen_port is not None:
             fields["listen"] = self.listen_port
@@ -224,7 +223,7 @@ class _Session:
         self.peer_schema, self.peer_vector = schema, vector
         peer_now = hello.get("now_ms")  # optional, as "listen"
         if type(peer_now) is int:
-            self.peer_clock_offset_ms = peer_now - time.time_ns() // 1_000_000
+            self.peer_clock_offset_ms = peer_now - self.store.wall_clock_ms()
         listen = hello.get("listen")  # optional: older stations do not announce it
         self.peer_listen_port = listen if type(listen) is int and 0 < listen < 65536 else None
 

@@ -295,29 +295,22 @@ def test_a_station_that_contacted_us_is_pushed_to_without_multicast(running: Run
 
 
 @pytest.fixture
-def b_two_hours_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
-    """B runs its passes on the test's thread, A serves on its own threads: the wall clock
-    read by the sync transport on the test's thread is two hours ahead."""
-    import time as real_time
+def b_two_hours_ahead(running: Running) -> Running:
+    """B's PC clock is two hours ahead (a PC whose date was never set): its HLC, and so the
+    wall clock its HELLO tells, on every thread it runs sessions on."""
+    from cms_desktop.domain.hlc import wall_clock_ms
 
-    from cms_desktop.sync import transport
-
-    main = threading.main_thread()
-
-    class SkewedOnMainThread:
-        @staticmethod
-        def time_ns() -> int:
-            skew = 2 * 3_600_000_000_000 if threading.current_thread() is main else 0
-            return real_time.time_ns() + skew
-
-    monkeypatch.setattr(transport, "time", SkewedOnMainThread)
+    clock = running.ws_b.store.replication.clock
+    clock._now_ms = lambda: wall_clock_ms() + 2 * 3_600_000  # as tests/integration/sync/stations.py
+    return running
 
 
 def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
-    b_two_hours_ahead: None, running: Running
+    b_two_hours_ahead: Running,
 ) -> None:
-    """B's clock is two hours ahead (a PC whose date was never set): the HELLO of every
-    session carries each wall clock, and both status bars say to check the clocks."""
+    """The HELLO of every session carries each station's wall clock: both status bars say
+    to check the clocks (with two stations, which one is wrong cannot be told)."""
+    running = b_two_hours_ahead
     running.b_lists(running.a_address())
     status_b = running.b.sync_now()
     assert status_b.state is SyncState.OWN_CLOCK
@@ -326,7 +319,9 @@ def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
     deadline = time.monotonic() + 5
     while running.a.status().state is not SyncState.OWN_CLOCK and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert running.a.status().state is SyncState.OWN_CLOCK
+    status_a = running.a.status()
+    assert status_a.state is SyncState.OWN_CLOCK
+    assert status_a.own_clock_off_ms is not None and status_a.own_clock_off_ms < 0  # A is behind B
 
 
 def test_a_hung_station_does_not_hold_back_the_push_to_the_others(running: Running) -> None:
