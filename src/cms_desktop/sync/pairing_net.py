@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from cms_desktop.domain.record_access import station_code
 from cms_desktop.storage import keyslots, migrations
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import create_encrypted_engine
@@ -60,6 +61,14 @@ _MESSAGE, _DATA, _END, _ERROR = 1, 2, 3, 4
 _MAX = 16 * 1024 * 1024
 _CHUNK = 1 << 20
 TIMEOUT_S = 60.0
+JOIN_ATTEMPTS = 3  # fresh station ids tried when the centre already has a station's code
+
+
+class StationCodeTaken(PairingError):
+    """The joiner's station id gives the short code of a station of the centre (the code
+    that prefixes record-access references): the joiner draws another id and asks again."""
+
+    reason = "station_code_taken"
 
 
 def _send(sock: socket.socket, kind: int, body: bytes) -> None:
@@ -83,9 +92,12 @@ def _recv(sock: socket.socket) -> tuple[int, bytes]:
     body = _recv_exact(sock, size)
     if kind == _ERROR:
         try:
-            message = str(json.loads(body)["message"])
+            error = json.loads(body)
+            message = str(error["message"])
         except (ValueError, KeyError, TypeError):
-            message = "Appairage refusé par le poste du centre."
+            raise PairingError("Appairage refusé par le poste du centre.") from None
+        if isinstance(error, dict) and error.get("reason") == StationCodeTaken.reason:
+            raise StationCodeTaken(message)
         raise PairingError(message)
     return kind, body
 
@@ -162,35 +174,44 @@ class PairingServer:
                 except (PairingError, ProtocolError, OSError, ssl.SSLError) as exc:
                     log.warning("sync: pairing attempt failed: %s", type(exc).__name__)
 
-    def _check_name(self, join: bytes) -> None:
-        """Two active stations with one name could not be told apart on any screen."""
+    def _check_join(self, join: bytes) -> None:
+        """Two active stations with one name could not be told apart on any screen; two
+        stations with one short code (removed ones included: their references stay) would
+        hand out the same record-access references."""
         try:
-            name = " ".join(str(json.loads(join)["station_name"]).split())
+            joined = json.loads(join)
+            name = " ".join(str(joined["station_name"]).split())
+            code = station_code(str(joined["station_id"]))
         except (ValueError, KeyError, TypeError):
             return  # the pairing check itself refuses a malformed JOIN
         with self.store.read() as session:
-            taken = {
-                " ".join(n.split()).casefold()
-                for (n,) in session.execute(
-                    select(SyncStation.name).where(
-                        SyncStation.revoked.is_(False), SyncStation.deleted.is_(False)
-                    )
-                )
-            }
+            stations = session.execute(
+                select(SyncStation.id, SyncStation.name, SyncStation.revoked, SyncStation.deleted)
+            ).all()
+        taken = {
+            " ".join(n.split()).casefold()
+            for _, n, revoked, deleted in stations
+            if not revoked and not deleted
+        }
         if name.casefold() in taken:
             raise PairingError(
                 f"Un poste du centre s'appelle déjà « {name} » : donnez un autre nom à ce poste."
             )
+        if code in {station_code(station_id) for station_id, _, _, _ in stations}:
+            raise StationCodeTaken("Identifiant de poste déjà pris : nouvel essai.")
 
     def _serve(self, tls: ssl.SSLSocket) -> None:
         sponsor = PairingSponsor(self.code, self.credentials, self._issue)
         try:
             join = _expect_message(tls)
-            self._check_name(join)  # before the code is tried: a refusal does not spend it
+            self._check_join(join)  # before the code is tried: a refusal does not spend it
             _send(tls, _MESSAGE, sponsor.challenge(join))
             grant = sponsor.grant(_expect_message(tls))
         except PairingError as exc:
-            _send(tls, _ERROR, json.dumps({"message": str(exc)}).encode())
+            error = {"message": str(exc)}
+            if isinstance(exc, StationCodeTaken):
+                error["reason"] = exc.reason
+            _send(tls, _ERROR, json.dumps(error).encode())
             raise
         _send(tls, _MESSAGE, grant)
         joined = json.loads(join)
@@ -238,7 +259,21 @@ def join_centre(
             f"Un centre est déjà installé dans {data_dir.path} : utilisez un dossier vide."
         )
     data_dir.ensure_writable()
-    station_id = new_id()
+    attempts = JOIN_ATTEMPTS
+    while True:
+        try:
+            return _join_as(data_dir, host, port, code, station_name, new_id())
+        except StationCodeTaken:
+            attempts -= 1
+            if not attempts:
+                raise PairingError(
+                    "Le poste du centre a refusé l'identifiant de ce poste : recommencez."
+                ) from None
+
+
+def _join_as(
+    data_dir: DataDir, host: str, port: int, code: str, station_name: str, station_id: str
+) -> JoinResult:
     joiner = PairingJoiner(code, station_id, station_name)
     try:
         raw = socket.create_connection((host, port), timeout=TIMEOUT_S)

@@ -118,6 +118,54 @@ def test_a_name_already_given_to_a_station_is_refused_and_the_code_still_works(
         ws.close()
 
 
+# Two station ids whose short codes (the « AZ20 » of « DA-2026-AZ20-0012 ») are the same,
+# found by a birthday search over version-7-shaped ids.
+REMOVED_STATION = "01900000-0000-7000-8000-00000000046b"
+SAME_CODE = "01900000-0000-7000-8000-000000000999"
+
+
+def test_a_joiner_whose_station_code_is_taken_draws_another_id_with_the_same_code(
+    centre: Centre, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removed station's references stay in the records: a new station whose id gives
+    the same short code would hand out the same references, so the centre refuses that id
+    (before the one-time code is tried) and the joiner asks again with a fresh one."""
+    from cms_desktop.domain.record_access import station_code
+    from cms_desktop.storage.models import new_id
+    from cms_desktop.sync import pairing_net
+    from cms_desktop.sync.pki import issue_station_certificate
+
+    assert station_code(REMOVED_STATION) == station_code(SAME_CODE)
+    ws, _ = centre.login("admin", "Chef-Secret-42")
+    try:
+        identity.ensure_site(ws.store, "Accueil")
+        ca = identity.ca_keys(ws.store)
+        assert ca is not None
+        cert, _key = issue_station_certificate(*ca, REMOVED_STATION, "Ancien poste")
+        with ws.store.write() as session:
+            identity.register_station(session, REMOVED_STATION, "Ancien poste", cert)
+            identity.revoke_station(session, REMOVED_STATION)
+        code = PairingCode()
+        server = PairingServer(ws.store, ws.data_dir, ws.key, code, host="127.0.0.1").start()
+        try:
+            target = DataDir(tmp_path / "poste2")
+            port = server.address[1]
+            monkeypatch.setattr(pairing_net, "new_id", lambda: SAME_CODE)  # every draw collides
+            with pytest.raises(PairingError, match="refusé l'identifiant de ce poste"):
+                join_centre(target, "127.0.0.1", port, code.display, "Salle 2")
+            assert not target.initialised
+            draws = iter([SAME_CODE])
+            monkeypatch.setattr(pairing_net, "new_id", lambda: next(draws, None) or new_id())
+            joined = join_centre(target, "127.0.0.1", port, code.display, "Salle 2")
+        finally:
+            server.stop()
+        assert joined.station_id != SAME_CODE
+        codes = [station_code(station.id) for station in identity.stations(ws.store)]
+        assert len(codes) == len(set(codes)) == 3  # Accueil, the removed one, Salle 2
+    finally:
+        ws.close()
+
+
 def test_service_pushes_a_note_and_settles_a_conflict_everywhere(
     joined: tuple[Centre, DataDir, str],
 ) -> None:
