@@ -83,7 +83,7 @@ def test_paired_station_runs_the_service_until_logout(
     qtbot.waitUntil(lambda: len(passes) >= 1, timeout=8000)
     passes.clear()
     page.sync_button.click()
-    qtbot.waitUntil(lambda: len(passes) >= 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(passes) >= 1, timeout=10000)
     qtbot.waitUntil(lambda: page.status_label.text() == "Synchronisation : aucun autre poste connu")
     window.close()
     assert not _accepts(port)

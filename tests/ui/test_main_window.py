@@ -143,7 +143,7 @@ def test_inactivity_locks_the_screen(
     window = _main(qtbot, open_session, runner, "accueil")
     assert window.watcher.is_running()
     window.watcher.set_delay_ms(30)
-    qtbot.waitUntil(window.is_locked, timeout=2000)
+    qtbot.waitUntil(window.is_locked, timeout=5000)
     assert not window.watcher.is_running()
 
 
