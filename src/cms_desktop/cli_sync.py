@@ -128,7 +128,7 @@ def _serve(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
 
 
 def _status(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
-    status = read_status(ws.store, DbReplicaStore(ws.store))
+    status = read_status(ws.store, DbReplicaStore(ws.store), own_seq=ws.store.own_seq_at_open)
     print(status.text)
     if status.held:
         print(f"{status.held} modification(s) reçue(s) en attente d'application.")

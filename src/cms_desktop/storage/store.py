@@ -35,6 +35,9 @@ class Store:
     sessions: sessionmaker[Session]
     replication: ReplicationContext
     checkpointer: Checkpointer | None = field(default=None, repr=False)
+    # This station's last op-log seq when the store was opened, i.e. before the session's
+    # own login was recorded: a one-shot ``sync status`` counts what was waiting before it.
+    own_seq_at_open: int = 0
 
     @property
     def station_id(self) -> str:
@@ -55,6 +58,9 @@ class Store:
                     elif stored_centre != centre_id:
                         raise CentreMismatch(stored_centre)
                 last = conn.execute(select(func.max(OpLogRow.hlc))).scalar()
+                own_seq = conn.execute(
+                    select(func.max(OpLogRow.seq)).where(OpLogRow.origin == station)
+                ).scalar()
         except BaseException:
             engine.dispose()
             raise
@@ -62,7 +68,7 @@ class Store:
         ctx = ReplicationContext(station, migrations.schema_version(), clock)
         factory = sessionmaker(engine, expire_on_commit=False)
         install_capture(factory, ctx)
-        return cls(data_dir, engine, factory, ctx, Checkpointer(engine))
+        return cls(data_dir, engine, factory, ctx, Checkpointer(engine), int(own_seq or 0))
 
     @contextmanager
     def read(self) -> Iterator[Session]:

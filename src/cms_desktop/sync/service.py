@@ -167,8 +167,11 @@ def read_status(
     clock_off_ms: int | None = None,
     clock_peers: int = 0,
     refused: bool = False,
+    own_seq: int | None = None,
 ) -> SyncStatus:
-    """The sync state from the database (works without a running service, e.g. the CLI)."""
+    """The sync state from the database (works without a running service, e.g. the CLI).
+    ``own_seq``: count this station's entries up to that seq only (the CLI's one-shot
+    status leaves out the record of its own login, which no pass has had a chance to send)."""
     with store.read() as session:
         conflicts = int(
             session.scalar(
@@ -189,7 +192,7 @@ def read_status(
         if station_id != replica.station_id and not revoked and not deleted
     )
     held = replica.held_summary()
-    own = replica.vector().seq(replica.station_id)
+    own = replica.vector().seq(replica.station_id) if own_seq is None else own_seq
     contacted = [p for p in peers if p.last_contact is not None]
     waiting = max(0, own - min((p.acked_seq for p in contacted), default=0))
     down = [p.unreachable_since for p in peers if p.unreachable_since is not None]

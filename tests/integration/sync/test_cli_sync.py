@@ -118,6 +118,19 @@ def test_pair_then_sync_between_two_processes(tmp_path: Path) -> None:
         )
         assert now.returncode == 0, now.stderr
         assert "à jour" in now.stdout
+        # The one-shot status does not count the record of its own login as waiting.
+        status_b = cli(
+            "--data-dir",
+            b,
+            "sync",
+            "status",
+            "--as",
+            "admin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        assert status_b.returncode == 0, status_b.stderr
+        assert status_b.stdout.startswith("Synchronisation : à jour (dernier échange à ")
         peers = cli(
             "--data-dir",
             b,
