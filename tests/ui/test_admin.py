@@ -18,7 +18,7 @@ from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui import widgets
 from cms_desktop.ui.admin.area import AdminArea, UsersPage
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
-from cms_desktop.ui.admin.models import AuditModel, UsersModel, format_paris
+from cms_desktop.ui.admin.models import AuditModel, UsersModel
 from cms_desktop.ui.tasks import SyncTaskRunner
 
 OpenSession = Callable[[str], tuple[Workspace, Actor]]
@@ -54,13 +54,15 @@ def test_users_model_passes_the_model_tester(qtmodeltester: object) -> None:
 def test_audit_model_passes_the_model_tester_and_shows_paris_time(qtmodeltester: object) -> None:
     winter = AuditLine(datetime(2026, 1, 15, 23, 30, tzinfo=UTC), "admin", "login", "", "")
     summer = AuditLine(datetime(2026, 7, 1, 8, 5), "accueil", "unknown_action", "", "")
-    model = AuditModel([winter, summer])
+    # The night the clocks go forward: 01:30 UTC is already 03:30 in Paris.
+    spring = AuditLine(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "admin", "login", "", "")
+    model = AuditModel([winter, summer, spring])
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert model.data(model.index(0, 0)) == "16/01/2026 00:30"
     assert model.data(model.index(0, 2)) == "Connexion"
     assert model.data(model.index(1, 0)) == "01/07/2026 10:05"
     assert model.data(model.index(1, 2)) == "unknown_action"
-    assert format_paris(datetime(2026, 3, 29, 1, 30, tzinfo=UTC)) == "29/03/2026 03:30"
+    assert model.data(model.index(2, 0)) == "29/03/2026 03:30"
     assert model.data(model.index(0, 3)) == ""
 
 

@@ -141,15 +141,18 @@ def open_pairing_server(
 ) -> PairingServer:
     """A listener for one joining station: on ``port``, or the usual pairing port and
     another if that one is taken (``port`` None)."""
-    for candidate in (port,) if port is not None else (PAIRING_PORT, 0):
-        try:
-            return PairingServer(
-                ws.store, ws.data_dir, ws.key, host=host, port=candidate, sync_port=sync_port
-            ).start()
-        except OSError:
-            if candidate == 0 or port is not None:
-                raise
-    raise OSError("no pairing port")  # not reached: port 0 always binds or raises
+
+    def listen(on: int) -> PairingServer:
+        return PairingServer(
+            ws.store, ws.data_dir, ws.key, host=host, port=on, sync_port=sync_port
+        ).start()
+
+    if port is not None:
+        return listen(port)
+    try:
+        return listen(PAIRING_PORT)
+    except OSError:
+        return listen(0)  # any free port: the page shows it next to the address
 
 
 def join_existing_centre(

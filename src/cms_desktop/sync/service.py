@@ -163,7 +163,7 @@ def own_clock_off_ms(offsets: Iterable[int], tolerance_ms: int = MAX_FUTURE_SKEW
 def read_status(
     store: Store,
     replica: DbReplicaStore,
-    acked: dict[str, int] | None = None,
+    *,
     clock_off_ms: int | None = None,
     clock_peers: int = 0,
     refused: bool = False,

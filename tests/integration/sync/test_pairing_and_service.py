@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -114,6 +115,42 @@ def test_a_name_already_given_to_a_station_is_refused_and_the_code_still_works(
             assert joined.entries > 0
         finally:
             server.stop()
+    finally:
+        ws.close()
+
+
+def _hold_port(port: int, timeout_s: float = 10.0) -> socket.socket:
+    """Listen on ``port`` (waiting while another test holds it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return socket.create_server(("0.0.0.0", port))
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_pairing_code_listens_on_another_port_when_the_usual_one_is_taken(
+    centre: Centre,
+) -> None:
+    """The usual port (47311) lets the person type only the address; taken by another
+    program, the code still shows, with its port next to the address."""
+    from cms_desktop.services.sync_admin import PAIRING_PORT, PairingHandle, open_pairing_server
+
+    ws, _ = centre.login("admin", "Chef-Secret-42")
+    try:
+        identity.ensure_site(ws.store, "Accueil")
+        with _hold_port(PAIRING_PORT):
+            server = open_pairing_server(ws, None)
+            try:
+                assert server.address[1] not in (0, PAIRING_PORT)
+                handle = PairingHandle("code", server.address[1], server, ("192.168.1.10",))
+                assert handle.address_text == f"192.168.1.10:{server.address[1]}"
+            finally:
+                server.stop()
+            with pytest.raises(OSError):  # a port asked for explicitly is that port or none
+                open_pairing_server(ws, None, PAIRING_PORT)
     finally:
         ws.close()
 
@@ -375,8 +412,6 @@ def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
 def test_a_hung_station_does_not_hold_back_the_push_to_the_others(running: Running) -> None:
     """A PC that accepts the connection and then says nothing (hung, or half switched off)
     comes first in the list: the change still reaches the working station at once."""
-    import socket
-
     hung = socket.create_server(("127.0.0.1", 0))  # accepts, never answers the handshake
     try:
         running.b_lists(PeerAddress("127.0.0.1", hung.getsockname()[1]), running.a_address())

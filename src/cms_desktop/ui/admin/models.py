@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -126,11 +125,6 @@ ACTION_LABELS = {
 }
 
 
-def format_paris(at: datetime) -> str:
-    """dd/mm/yyyy HH:MM in Europe/Paris; stored times are UTC (naive ones too)."""
-    return paris_text(at)
-
-
 TARGET_LABELS = {
     "patient": "Dossier",
     "consultation": "Consultation",
@@ -180,7 +174,7 @@ class AuditModel(QAbstractTableModel):
         line = self._rows[index.row()]
         column = self.COLUMNS[index.column()]
         if column == "at":
-            return format_paris(line.at)
+            return paris_text(line.at)
         if column == "login":
             return line.user_login
         if column == "target":

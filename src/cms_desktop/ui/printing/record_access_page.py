@@ -5,7 +5,7 @@ red, new request, delivery with the copying fee, and the copy generated then pre
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime
@@ -38,10 +38,6 @@ from cms_desktop.ui.widgets import ErrorLabel
 
 OVERDUE = QColor("#f8d7da")
 COLUMNS = ("Référence", "Patient", "Demandeur", "Reçue le", "Remise dès le", "Échéance", "État")
-
-
-def _local(moment: datetime) -> str:
-    return paris_text(moment)
 
 
 class NewRequestDialog(ServiceDialog):
@@ -182,17 +178,17 @@ class RecordAccessPage(QWidget):
         self.table.setRowCount(len(views))
         for row, view in enumerate(views):
             state = (
-                f"Remis le {_local(view.delivered_at)}"
+                f"Remis le {paris_text(view.delivered_at)}"
                 if view.delivered_at
                 else ("EN RETARD" if view.overdue else "À traiter")
             )
-            deadline = _local(view.deadline) + (" (2 mois)" if view.extended else "")
+            deadline = paris_text(view.deadline) + (" (2 mois)" if view.extended else "")
             cells = (
                 view.reference,
                 view.patient_name,
                 f"{view.requester_name} — {view.requester_label}",
-                _local(view.received_at),
-                _local(view.not_before),
+                paris_text(view.received_at),
+                paris_text(view.not_before),
                 deadline,
                 state,
             )
