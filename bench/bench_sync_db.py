@@ -13,6 +13,7 @@ Run: ``PYTHONPATH=src python bench/bench_sync_db.py [--quick]``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -226,7 +228,7 @@ def credentials(store: Store, ca: tuple[bytes, bytes], name: str) -> StationCred
 def serve_station(path: str, key: bytes, ports: Any, stop: Any) -> None:
     """A source workstation in its own process, as on the LAN (its own CPU and GIL): it
     serves its op-log and its documents' content until ``stop``; its port goes to ``ports``.
-    Also used by ``bench_sync_documents``."""
+    Started by ``station_in_own_process`` (also used by ``bench_sync_documents``)."""
     store = Store.open(DataDir(Path(path)), key)
     server = SyncPeerServer(
         DbReplicaStore(store),
@@ -241,6 +243,20 @@ def serve_station(path: str, key: bytes, ports: Any, stop: Any) -> None:
     store.close()
 
 
+@contextlib.contextmanager
+def station_in_own_process(path: Path, key: bytes) -> Iterator[int]:
+    """``serve_station`` in a spawned process for the block; yields its sync port."""
+    spawn = multiprocessing.get_context("spawn")
+    ports, stop = spawn.Queue(), spawn.Event()
+    server = spawn.Process(target=serve_station, args=(str(path), key, ports, stop))
+    server.start()
+    try:
+        yield ports.get(timeout=60)
+    finally:
+        stop.set()
+        server.join(30)
+
+
 def bench_catch_up(root: Path, count: int) -> tuple[float, int]:
     ca = create_site_ca("Bench")
     source = open_store(root, "tls-a")
@@ -248,19 +264,13 @@ def bench_catch_up(root: Path, count: int) -> tuple[float, int]:
     fill(source, count)
     credentials(source, ca, "A")
     source.close()
-    spawn = multiprocessing.get_context("spawn")
-    ports, stop = spawn.Queue(), spawn.Event()
-    server = spawn.Process(target=serve_station, args=(str(root / "tls-a"), KEY, ports, stop))
-    server.start()
     try:
-        port = ports.get(timeout=60)
-        client = SyncClient(DbReplicaStore(target), credentials(target, ca, "B"))
-        start = time.perf_counter()
-        report = client.sync_with("127.0.0.1", port)
-        elapsed = time.perf_counter() - start
+        with station_in_own_process(root / "tls-a", KEY) as port:
+            client = SyncClient(DbReplicaStore(target), credentials(target, ca, "B"))
+            start = time.perf_counter()
+            report = client.sync_with("127.0.0.1", port)
+            elapsed = time.perf_counter() - start
     finally:
-        stop.set()
-        server.join(30)
         target.close()
     return elapsed, report.received
 

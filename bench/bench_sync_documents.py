@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import multiprocessing
 import random
 import secrets
 import socket
@@ -38,7 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_sync_db import serve_station
+from bench_sync_db import station_in_own_process
 
 from cms_desktop.domain.documents import DocumentKind, detect_mime_type
 from cms_desktop.domain.permissions import Role
@@ -137,6 +136,12 @@ def read_back(store: Store, sha: str) -> bytes | None:
             return storage_blobs.get_blob(session, sha)  # checks the hash itself too
         except storage_blobs.BlobError:
             return None
+
+
+def arrived_intact(store: Store, sha: str, data: bytes) -> bool:
+    """The content is on ``store`` and is byte for byte what was imported on the other."""
+    got = read_back(store, sha)
+    return got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
 
 
 def held(store: Store, sha: str) -> list[int]:
@@ -251,8 +256,7 @@ def bench_sync(st: Stations, author: str, size: int, base: float) -> None:
     data = pdf_bytes(size, seed=1)
     sha = import_document(st.a, author, data)
     elapsed, cpu, fetched, pending = st.pass_b(DbBlobStore(st.a))
-    got = read_back(st.b, sha)
-    same = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    same = arrived_intact(st.b, sha, data)
     rate = size / elapsed / MB
     print(
         f"sync A→B (SyncClient.sync_with, DbBlobStore both sides): {size / MB:.1f} MB "
@@ -280,8 +284,7 @@ def bench_resume(st: Stations, author: str, size: int) -> None:
     resumed = CutAfter(st.a, limit=None)
     elapsed, cpu, fetched, pending = st.pass_b(resumed)
     again = sorted(set(cut.served) & set(resumed.served))
-    got = read_back(st.b, sha)
-    same = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    same = arrived_intact(st.b, sha, data)
     part = len(resumed.served) * CHUNK / MB
     print(
         f"resume after a cut: {total} chunks of {CHUNK // 1024} KiB; cut after "
@@ -304,21 +307,12 @@ def bench_two_processes(root: Path, st: Stations, author: str, size: int, base: 
     data = pdf_bytes(size, seed=3)
     sha = import_document(st.a, author, data)
     st.a.close()
-    spawn = multiprocessing.get_context("spawn")
-    ports, stop = spawn.Queue(), spawn.Event()
-    server = spawn.Process(target=serve_station, args=(str(root / "a"), KEY, ports, stop))
-    server.start()
-    try:
-        port = ports.get(timeout=60)
+    with station_in_own_process(root / "a", KEY) as port:
         client = SyncClient(DbReplicaStore(st.b), st.creds_b, timeout_s=30, blobs=DbBlobStore(st.b))
         start, cpu = time.perf_counter(), time.process_time()
         report = client.sync_with("127.0.0.1", port)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    finally:
-        stop.set()
-        server.join(30)
-    got = read_back(st.b, sha)
-    same = got is not None and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    same = arrived_intact(st.b, sha, data)
     rate = size / elapsed / MB
     print(
         f"sync A→B, A in its own process (as two PCs): {size / MB:.1f} MB in {elapsed:.2f} s "
