@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -361,19 +361,32 @@ def test_a_station_just_paired_says_it_has_not_reached_the_others_yet(
         ws_b.close()
 
 
+def eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """``condition`` became true within ``timeout_s`` (what a served session teaches a
+    station is noted when the server's side ends, a moment after the client's pass)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def test_a_station_that_contacted_us_is_pushed_to_without_multicast(running: Running) -> None:
     """Multicast blocked, and only the new station lists the other in its fixed list: once
     it has made contact, the other knows where it listens and pushes its changes to it at
-    once, instead of waiting for its next pass."""
+    once, instead of waiting for its next pass (both are 10 minutes away here)."""
     assert running.a.directory.peers() == []  # A knows no address of B
     running.b_lists(running.a_address())
     running.b.sync_now()
-    arrived = threading.Event()
-    running.b.replica.add_listener(lambda outcome: arrived.set())
+    assert eventually(lambda: running.a.directory.peers() != [])
     note = running.note_on(running.ws_a)
-    assert arrived.wait(10)
-    with running.ws_b.store.read() as session:
-        assert session.get(AuditEntry, note) is not None
+
+    def arrived() -> bool:
+        with running.ws_b.store.read() as session:
+            return session.get(AuditEntry, note) is not None
+
+    assert eventually(arrived)
     station_b = running.ws_b.store.station_id
     row = next(r for r in peer_rows(running.ws_a.store) if r["station_id"] == station_b)
     assert (row["host"], row["port"]) == ("127.0.0.1", running.b.address[1])
@@ -400,10 +413,7 @@ def test_two_stations_whose_clocks_differ_by_hours_are_both_told(
     status_b = running.b.sync_now()
     assert status_b.state is SyncState.OWN_CLOCK
     assert "diffèrent de 2 h 00" in status_b.text or "diffèrent de 1 h 59" in status_b.text
-    # A notes B's clock when its side of the session ends, a moment after B's pass returns
-    deadline = time.monotonic() + 5
-    while running.a.status().state is not SyncState.OWN_CLOCK and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert eventually(lambda: running.a.status().state is SyncState.OWN_CLOCK)
     status_a = running.a.status()
     assert status_a.state is SyncState.OWN_CLOCK
     assert status_a.own_clock_off_ms is not None and status_a.own_clock_off_ms < 0  # A is behind B
