@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from cms_desktop.domain.allergy_check import AllergyConfirmation
+
 CHILD_AGE_LIMIT = 18  # weight is expected on a child's prescription
 EFG_AGE_LIMIT = 6  # EFG justification: child under 6 with no suitable generic form
 MAX_WORDS_NUMBER = 999_999
@@ -65,6 +67,8 @@ class PrescriptionLine:
     is_narcotic: bool = False
     zone: Zone = Zone.OTHER
     text: str = ""
+    # Set when the prescriber kept the line despite a recorded allergy (never printed).
+    allergy_confirmation: AllergyConfirmation | None = None
 
     def __post_init__(self) -> None:
         code = self.non_substitutable

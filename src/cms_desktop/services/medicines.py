@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from cms_desktop.domain.allergy_check import is_meaningful
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ValidationFailed
@@ -336,3 +337,81 @@ def reference_loaded(ws: Workspace) -> bool:
     """True once a BDPM import has been made on this station (else: free text only)."""
     with ws.store.read() as session:
         return session.execute(select(BdpmMedicine.cis).limit(1)).first() is not None
+
+
+# --- substances, for the allergy check at prescription ---
+
+
+def _words_in(haystack: str, needle: str) -> bool:
+    h, n = haystack.split(), needle.split()
+    return bool(n) and any(h[i : i + len(n)] == n for i in range(len(h) - len(n) + 1))
+
+
+def _with_partners(session: Session, rows: list[BdpmComposition]) -> list[BdpmComposition]:
+    """``rows`` and the other row of the same link in the same medicine: the salt
+    (« AMOXICILLINE TRIHYDRATÉE ») of a therapeutic fraction (« AMOXICILLINE ») and back."""
+    if not rows:
+        return []
+    wanted = {(r.cis, r.link) for r in rows if r.link}
+    partners = session.scalars(
+        select(BdpmComposition).where(BdpmComposition.cis.in_({cis for cis, _ in wanted}))
+    ).all()
+    return rows + [p for p in partners if (p.cis, p.link) in wanted]
+
+
+def _medicine_substances(session: Session, key: str) -> list[BdpmComposition]:
+    """Every substance of the medicines whose name starts with ``key`` (a brand typed:
+    « augmentin », « doliprane »)."""
+    if len(key) < 4:
+        return []
+    cis = select(BdpmMedicine.cis).where(_prefix_range(BdpmMedicine.name_key, key)).limit(50)
+    return list(session.scalars(select(BdpmComposition).where(BdpmComposition.cis.in_(cis))))
+
+
+def allergen_substances(session: Session, text: str) -> set[str]:
+    """Substance keys the BDPM gives for an allergy's recorded text: the substances whose
+    name contains it as whole words with their salts or bases, else, for a brand name,
+    the substances of that medicine. Empty when the BDPM knows nothing of it."""
+    key = _plain(search_key(text))
+    if len(key) < 3:
+        return set()
+    # The whole text (« amoxicilline trihydratée »), else each word that names something
+    # (« allergie à l'amoxicilline » → « amoxicilline »).
+    phrases = [key] + [w for w in key.split() if len(w) >= 5 and is_meaningful(w)]
+    found: list[BdpmComposition] = []
+    for phrase in phrases:
+        longest = max(phrase.split(), key=len)
+        candidates = session.scalars(
+            select(BdpmComposition).where(BdpmComposition.substance_key.contains(longest))
+        ).all()
+        found = [r for r in candidates if _words_in(_plain(r.substance_key), phrase)]
+        if found:
+            break
+    if not found:
+        found = _medicine_substances(session, key)
+    return {_plain(r.substance_key) for r in _with_partners(session, found)}
+
+
+def line_substances(session: Session, dci: str, brand: str | None = None) -> tuple[str, ...]:
+    """The substances of a prescription line, as written: each part of the DCI (« A + B »),
+    with the salts or bases the BDPM links to it; for a line whose DCI the BDPM does not
+    know (a brand typed in the DCI field), the substances of the medicine of that name."""
+    parts = [p.strip() for p in dci.replace("/", "+").split("+") if p.strip()]
+    names: dict[str, str] = {search_key(p): p for p in parts}
+    exact = list(
+        session.scalars(
+            select(BdpmComposition).where(BdpmComposition.substance_key.in_(list(names)))
+        )
+    )
+    rows = _with_partners(session, exact)
+    if not exact:
+        for typed in (dci, brand or ""):
+            rows += _medicine_substances(session, search_key(typed))
+    for row in rows:
+        names.setdefault(row.substance_key, row.substance)
+    return tuple(names.values())
+
+
+def _plain(key: str) -> str:
+    """A search key with punctuation as spaces (« besilate d'amlodipine » → words)."""
+    return " ".join(re.findall(r"[a-z0-9]+", key))

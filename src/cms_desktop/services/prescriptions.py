@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.allergy_check import AllergyConfirmation
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prescription import (
     LineKind,
@@ -27,6 +28,11 @@ from cms_desktop.printing.layout import PAGE_SIZES, PageSizeName
 from cms_desktop.printing.prescription import render_prescription
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.prescription_allergies import (
+    require_confirmed,
+    uncoded_allergies,
+    without_confirmations,
+)
 from cms_desktop.services.printing_common import (
     Output,
     active_alds,
@@ -37,6 +43,7 @@ from cms_desktop.services.printing_common import (
     patient_info,
     prescriber_info,
 )
+from cms_desktop.services.synthesis import SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.models import (
     Consultation,
@@ -79,6 +86,8 @@ class PrescribingContext:
     ald_labels: tuple[str, ...]
     weight_required: bool
     latest_weight_kg: float | None
+    allergies: tuple[SynthesisItem, ...] = ()  # active allergies and intolerances
+    uncoded_allergies: tuple[str, ...] = ()  # « Latex : allergie non codée : vérifiez… »
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,14 @@ def line_from_dict(data: dict[str, Any]) -> PrescriptionLine:
     known = {k: v for k, v in data.items() if k in PrescriptionLine.__dataclass_fields__}
     known["kind"] = LineKind(known.get("kind", LineKind.MEDICINE.value))
     known["zone"] = Zone(known.get("zone", Zone.OTHER.value))
+    confirmation = known.get("allergy_confirmation")
+    if isinstance(confirmation, dict):
+        fields = AllergyConfirmation.__dataclass_fields__
+        values = {k: v for k, v in confirmation.items() if k in fields}
+        values["allergies"] = tuple(values.get("allergies", ()))
+        known["allergy_confirmation"] = AllergyConfirmation(**values)
+    else:
+        known["allergy_confirmation"] = None
     return PrescriptionLine(**known)
 
 
@@ -167,6 +184,8 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             tuple(a.label for a in alds),
             weight_required(patient.birth_date, today),
             latest_weight(session, patient_id),
+            read_synthesis_in(session, patient_id).active_allergies,
+            uncoded_allergies(session, patient_id),
         )
 
 
@@ -182,6 +201,7 @@ def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> Rendere
     issued_on = draft.issued_on or date.today()
     draft = replace(draft, issued_on=issued_on)
     patient = get_patient(session, draft.patient_id)
+    require_confirmed(session, actor, draft.patient_id, draft.lines)
     weight = draft.weight_kg
     if weight is None:
         weight = latest_weight(session, draft.patient_id)
@@ -311,7 +331,7 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
         if record is None:
             raise NotFound("Ordonnance introuvable.")
         bizone = record.kind == KIND_BIZONE
-        lines = lines_from_json(record.lines_json)
+        lines = without_confirmations(lines_from_json(record.lines_json))
         if bizone and not active_alds(session, record.patient_id, date.today()):
             # The ALD has ended: the lines move to an ordinary prescription.
             bizone = False
@@ -397,6 +417,7 @@ def save_template(
         raise ValidationFailed(f"Nom de modèle trop long ({MAX_TEMPLATE_NAME} caractères au plus).")
     if not lines:
         raise ValidationFailed("Un modèle d'ordonnance doit contenir au moins une ligne.")
+    lines = without_confirmations(lines)
     payload = lines_to_json(lines)
     with ws.store.write() as session:
         if template_id is None:

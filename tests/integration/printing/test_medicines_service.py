@@ -27,9 +27,9 @@ def test_import_reads_the_sample_and_reports_the_malformed_line(doctor) -> None:
     ws, actor = doctor
     assert not medicines.reference_loaded(ws)
     report = medicines.import_bdpm(ws, actor, SAMPLE)
-    assert (report.medicines, report.compositions, report.presentations) == (8, 12, 2)
-    assert [(p.file, p.line) for p in report.problems] == [("CIS_bdpm.txt", 9)]
-    assert "colonne" in str(report.problems[0]) and "ligne 9" in str(report.problems[0])
+    assert (report.medicines, report.compositions, report.presentations) == (9, 14, 2)
+    assert [(p.file, p.line) for p in report.problems] == [("CIS_bdpm.txt", 10)]
+    assert "colonne" in str(report.problems[0]) and "ligne 10" in str(report.problems[0])
     assert "1 ligne(s) ignorée(s)" in report.summary
     assert medicines.reference_loaded(ws)
     assert len(audit_actions(ws, "bdpm_import")) == 1
@@ -103,7 +103,7 @@ def test_reception_may_neither_import_nor_search(centre: Centre) -> None:
         medicines.search_medicines(ws, actor, "para")
     ws.close()
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
-    assert medicines.import_bdpm(ws, admin, SAMPLE).medicines == 8
+    assert medicines.import_bdpm(ws, admin, SAMPLE).medicines == 9
     ws.close()
 
 
@@ -127,8 +127,8 @@ def test_cli_imports_the_sample(centre: Centre, monkeypatch, capsys) -> None:
         ]
     )
     out, err = capsys.readouterr()
-    assert code == 0 and "8 médicaments" in out
-    assert "CIS_bdpm.txt, ligne 9" in err
+    assert code == 0 and "9 médicaments" in out
+    assert "CIS_bdpm.txt, ligne 10" in err
     monkeypatch.setattr(sys, "stdin", io.StringIO("Staff-Secret-42\n"))
     code = main(
         [
