@@ -45,6 +45,7 @@ from cms_desktop.services.printing_common import (
 )
 from cms_desktop.services.synthesis import SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import audit
 from cms_desktop.storage.models import (
     Consultation,
     ConsultationDraft,
@@ -172,9 +173,20 @@ def latest_weight(session: Session, patient_id: str) -> float | None:
 def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> PrescribingContext:
     actor.require(Permission.PRESCRIPTION_WRITE)
     today = date.today()
-    with ws.store.read() as session:
+    with ws.store.write() as session:
         patient = get_patient(session, patient_id)
         alds = active_alds(session, patient_id, today)
+        # Allergies, ALD and weight are clinical content: reading them is audited, from the
+        # record's tab as from Impressions.
+        audit.append(
+            session,
+            ws.store.station_id,
+            "prescribing_context_read",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="patient",
+            target_id=patient_id,
+        )
         return PrescribingContext(
             patient_id,
             display_name(patient),

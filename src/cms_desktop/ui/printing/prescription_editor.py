@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,11 +32,14 @@ from PySide6.QtWidgets import (
 
 from cms_desktop.domain.prescription import LineKind, NonSubstitution, PrescriptionLine, Zone
 from cms_desktop.services import medicines
+from cms_desktop.services import prescription_allergies as pa
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.medicines import MedicineHit
 from cms_desktop.ui.areas import AreaContext
+from cms_desktop.ui.printing.allergy_confirm import AllergyConfirmDialog
 from cms_desktop.ui.printing.preview import preview_pdf
 from cms_desktop.ui.printing.reprint import open_stored_prescription
+from cms_desktop.ui.record.banner import AllergyBanner
 from cms_desktop.ui.widgets import ErrorLabel
 
 SUBSTITUTION_CHOICES = (
@@ -44,6 +47,10 @@ SUBSTITUTION_CHOICES = (
     (NonSubstitution.MTE.value, "Non substituable — MTE (marge thérapeutique étroite)"),
     (NonSubstitution.EFG.value, "Non substituable — EFG (enfant < 6 ans)"),
     (NonSubstitution.CIF.value, "Non substituable — CIF (contre-indication excipient)"),
+)
+_WARNING_STYLE = (
+    "QLabel { background: #fdecee; color: #8c0019; font-weight: 600; padding: 4px 8px; "
+    "border: 1px solid #b00020; border-radius: 3px; }"
 )
 ZONE_CHOICES = (
     (Zone.ALD.value, "En rapport avec l'ALD (zone haute)"),
@@ -188,7 +195,11 @@ class PrescriptionEditor(QWidget):
     issued = Signal(str)
 
     def __init__(
-        self, ctx: AreaContext, patient_id: str, consultation_id: str | None = None
+        self,
+        ctx: AreaContext,
+        patient_id: str,
+        consultation_id: str | None = None,
+        show_banner: bool = True,
     ) -> None:
         super().__init__()
         self._ctx = ctx
@@ -199,10 +210,21 @@ class PrescriptionEditor(QWidget):
         self._hits: dict[str, MedicineHit] = {}
         self._templates: list[rx.TemplateView] = []
         self._issued_id: str | None = None
+        self._checks: dict[PrescriptionLine, pa.LineAllergyCheck] = {}
+        self.confirm_dialog: AllergyConfirmDialog | None = None
         self.context: rx.PrescribingContext | None = None
 
         self.header = QLabel(self)
         self.header.setObjectName("pageTitle")
+        # The clinical page shows its own banner above the tabs; elsewhere (Impressions)
+        # the editor carries it.
+        self.banner = AllergyBanner(self)
+        self.banner.setVisible(show_banner)
+        self.uncoded_label = QLabel(self)
+        self.uncoded_label.setObjectName("allergyUncoded")
+        self.uncoded_label.setWordWrap(True)
+        self.uncoded_label.setStyleSheet("QLabel { color: #8a4b00; font-weight: 600; }")
+        self.uncoded_label.hide()
         self.ald_label = QLabel(self)
         self.ald_label.setWordWrap(True)
         self.bizone = QCheckBox(self.tr("Ordonnance bizone (ALD)"), self)
@@ -224,7 +246,17 @@ class PrescriptionEditor(QWidget):
 
         self.lines_list = QListWidget(self)
         self.lines_list.setAlternatingRowColors(True)
+        self.allergy_status = QLabel(self)
+        self.allergy_status.setObjectName("allergyStatus")
+        self.allergy_status.setWordWrap(True)
         self.form = LineForm(self)
+        self.form_warning = QLabel(self)
+        self.form_warning.setObjectName("allergyFormWarning")
+        self.form_warning.setWordWrap(True)
+        self.form_warning.setStyleSheet(_WARNING_STYLE)
+        self.form_warning.hide()
+        self.confirm_button = QPushButton(self.tr("Prescrire malgré l'allergie…"), self)
+        self.confirm_button.setEnabled(False)
         self.add_button = QPushButton(self.tr("Ajouter la ligne"), self)
         self.replace_button = QPushButton(self.tr("Remplacer la ligne"), self)
         self.remove_button = QPushButton(self.tr("Supprimer la ligne"), self)
@@ -233,6 +265,7 @@ class PrescriptionEditor(QWidget):
         line_buttons = QHBoxLayout()
         for button in (self.add_button, self.replace_button, self.remove_button):
             line_buttons.addWidget(button)
+        line_buttons.addWidget(self.confirm_button)
         line_buttons.addStretch(1)
         line_buttons.addWidget(self.up_button)
         line_buttons.addWidget(self.down_button)
@@ -267,11 +300,15 @@ class PrescriptionEditor(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(16, 12, 16, 12)
         box.addWidget(self.header)
+        box.addWidget(self.banner)
+        box.addWidget(self.uncoded_label)
         box.addWidget(self.ald_label)
         box.addLayout(top)
         box.addLayout(reuse)
         box.addWidget(self.lines_list, 1)
+        box.addWidget(self.allergy_status)
         box.addWidget(self.form)
+        box.addWidget(self.form_warning)
         box.addLayout(line_buttons)
         box.addWidget(self.error_label)
         box.addLayout(bottom)
@@ -282,7 +319,10 @@ class PrescriptionEditor(QWidget):
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.form.dci.setCompleter(self.completer)
         self.form.dci.textEdited.connect(self._search)
+        self.form.dci.textEdited.connect(lambda _t: self.form_warning.hide())
+        self.form.dci.editingFinished.connect(self.check_form_line)
         self.completer.activated.connect(self._completed)
+        self.confirm_button.clicked.connect(self.confirm_selected)
 
         self.add_button.clicked.connect(self.add_line)
         self.replace_button.clicked.connect(self.replace_line)
@@ -313,7 +353,7 @@ class PrescriptionEditor(QWidget):
         return lambda: fn(ws, actor, *args)
 
     def reload(self) -> None:
-        self.runner.run_read(
+        self.runner.run_write(
             self._call(rx.prescribing_context, self._patient_id), self._context_loaded, self._error
         )
         self._load_templates()
@@ -328,9 +368,15 @@ class PrescriptionEditor(QWidget):
             self.ald_label.setText(self.tr("ALD : ") + ", ".join(ctx.ald_labels))
         else:
             self.ald_label.setText(self.tr("Pas d'affection de longue durée : ordonnance simple."))
+        self.banner.set_allergies(ctx.allergies)
+        self.uncoded_label.setText("\n".join(f"⚠ {text}" for text in ctx.uncoded_allergies))
+        self.uncoded_label.setVisible(bool(ctx.uncoded_allergies))
         self.bizone.setEnabled(ctx.has_ald)
         if not ctx.has_ald:
             self.bizone.setChecked(False)
+        elif not self._lines and self._renews_id is None:
+            # A patient in ALD gets the bizone form; each line's zone is chosen as before.
+            self.bizone.setChecked(True)
         self.weight.setValue(ctx.latest_weight_kg or 0)
         self._bizone_toggled(self.bizone.isChecked())
 
@@ -380,6 +426,26 @@ class PrescriptionEditor(QWidget):
         hit = self._hits.get(shown)
         if hit is not None:
             self.form.apply_hit(hit)
+            self.check_form_line()
+
+    def check_form_line(self) -> None:
+        """Warn as soon as the medicine being written matches an allergy (before « Ajouter »)."""
+        line = self.form.line()
+        if line.kind is not LineKind.MEDICINE or not line.dci:
+            self.form_warning.hide()
+            return
+        self.runner.run_read(
+            self._call(pa.check_lines, self._patient_id, (line,)),
+            lambda checks: self._form_checked(line.dci, checks),
+            self._error,
+        )
+
+    def _form_checked(self, dci: str, checks: tuple[pa.LineAllergyCheck, ...]) -> None:
+        if dci != self.form.line().dci:
+            return  # typed on since
+        matches = checks[0].matches if checks else ()
+        self.form_warning.setText("\n".join(f"⚠ {m.message}" for m in matches))
+        self.form_warning.setVisible(bool(matches))
 
     def completion_texts(self) -> list[str]:
         return list(self._completions.stringList())
@@ -393,6 +459,122 @@ class PrescriptionEditor(QWidget):
         self._lines = list(lines)
         self._issued_id = None
         self._refresh_lines()
+        self._recheck(ask=True)
+
+    # --- allergy check ---
+
+    def check_of(self, row: int) -> pa.LineAllergyCheck | None:
+        if 0 <= row < len(self._lines):
+            return self._checks.get(self._lines[row])
+        return None
+
+    def _recheck(self, ask: bool = False) -> None:
+        """Check every line again (an allergy may have been recorded meanwhile); with
+        ``ask``, open the confirmation of the first blocked line."""
+        lines = self.lines()
+        if not lines:
+            self._checks = {}
+            self._show_allergy_status()
+            return
+        self.runner.run_read(
+            self._call(pa.check_lines, self._patient_id, lines),
+            lambda checks: self._checked(lines, checks, ask),
+            self._error,
+        )
+
+    def _checked(
+        self,
+        lines: tuple[PrescriptionLine, ...],
+        checks: tuple[pa.LineAllergyCheck, ...],
+        ask: bool,
+    ) -> None:
+        self._checks = dict(zip(lines, checks, strict=True))
+        row = self.lines_list.currentRow()
+        self._refresh_lines()
+        if 0 <= row < len(self._lines):
+            self.lines_list.setCurrentRow(row)
+        self._show_allergy_status()
+        if ask:
+            blocked = self.blocked_rows()
+            if blocked and self.confirm_dialog is None:
+                self.lines_list.setCurrentRow(blocked[0])
+                self.confirm_selected()
+
+    def blocked_rows(self) -> list[int]:
+        return [row for row in range(len(self._lines)) if (c := self.check_of(row)) and c.blocked]
+
+    def _show_allergy_status(self) -> None:
+        if not self._lines:
+            self.allergy_status.clear()
+            self.allergy_status.setStyleSheet("")
+            return
+        notes: list[str] = []
+        blocked = self.blocked_rows()
+        for row in blocked:
+            check = self.check_of(row)
+            assert check is not None
+            for match in check.unconfirmed:
+                notes.append(self.tr("⚠ Ligne {0} bloquée — ").format(row + 1) + match.message)
+        if blocked:
+            notes.append(
+                self.tr(
+                    "Retirez la ligne ou choisissez « Prescrire malgré l'allergie… » avec un motif."
+                )
+            )
+        known = [self.check_of(row) for row in range(len(self._lines))]
+        if not blocked and all(c is not None for c in known):
+            if any(c is not None and c.recorded for c in known):
+                notes.append(self.tr("Allergies et intolérances comparées à chaque ligne."))
+            else:
+                notes.append(
+                    self.tr("Aucune allergie ni intolérance enregistrée : rien à comparer.")
+                )
+        uncoded = next((c.uncoded for c in known if c is not None), ())
+        notes += [f"⚠ {text}" for text in uncoded]
+        self.allergy_status.setText("\n".join(notes))
+        self.allergy_status.setStyleSheet(_WARNING_STYLE if blocked else "")
+
+    def confirm_selected(self) -> None:
+        row = self.lines_list.currentRow()
+        check = self.check_of(row)
+        if check is None or not check.blocked:
+            return
+        line = self._lines[row]
+        dialog = AllergyConfirmDialog(describe(line), check.unconfirmed, self)
+        dialog.sig_confirmed.connect(lambda reason: self._confirm(line, reason))
+        dialog.rejected.connect(lambda: self._drop(line))
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        self.confirm_dialog = dialog
+        dialog.open()
+
+    def _dialog_closed(self, dialog: AllergyConfirmDialog) -> None:
+        if self.confirm_dialog is dialog:
+            self.confirm_dialog = None
+
+    def _confirm(self, line: PrescriptionLine, reason: str) -> None:
+        dialog = self.confirm_dialog
+        self.runner.run_write(
+            self._call(pa.confirm_despite_allergy, self._patient_id, line, reason),
+            lambda confirmed: self._confirmed(line, confirmed),
+            dialog.show_error if dialog is not None else self._error,
+        )
+
+    def _confirmed(self, line: PrescriptionLine, confirmed: PrescriptionLine) -> None:
+        if self.confirm_dialog is not None:
+            self.confirm_dialog.accept()
+        if line in self._lines:
+            self._lines[self._lines.index(line)] = confirmed
+            self._issued_id = None
+        self._refresh_lines()
+        self._recheck(ask=True)
+
+    def _drop(self, line: PrescriptionLine) -> None:
+        """« Retirer la ligne »: the line matching the allergy leaves the prescription."""
+        if line in self._lines:
+            self._lines.remove(line)
+            self._issued_id = None
+        self._refresh_lines()
+        self._show_allergy_status()
 
     def _refresh_lines(self) -> None:
         self.lines_list.clear()
@@ -401,7 +583,15 @@ class PrescriptionEditor(QWidget):
             prefix = ""
             if bizone:
                 prefix = "[ALD] " if line.zone is Zone.ALD else "[hors ALD] "
-            item = QListWidgetItem(f"{number}. {prefix}{describe(line)}")
+            check = self._checks.get(line)
+            suffix = ""
+            if check is not None and check.blocked:
+                prefix = "⚠ ALLERGIE — " + prefix
+            elif line.allergy_confirmation is not None and check is not None and check.matches:
+                suffix = f" — prescrit malgré l'allergie ({line.allergy_confirmation.reason})"
+            item = QListWidgetItem(f"{number}. {prefix}{describe(line)}{suffix}")
+            if check is not None and check.blocked:
+                item.setForeground(QBrush(QColor("#b00020")))
             self.lines_list.addItem(item)
         has = bool(self._lines)
         for button in (self.replace_button, self.remove_button, self.up_button, self.down_button):
@@ -432,16 +622,22 @@ class PrescriptionEditor(QWidget):
         self._issued_id = None
         self._refresh_lines()
         self.form.clear()
+        self.form_warning.hide()
+        self._recheck(ask=True)
 
     def replace_line(self) -> None:
         row = self.lines_list.currentRow()
         line = self._form_line()
         if line is None or not 0 <= row < len(self._lines):
             return
+        previous = self._lines[row]
+        if previous.dci == line.dci:  # same medicine: the confirmation still applies
+            line = replace(line, allergy_confirmation=previous.allergy_confirmation)
         self._lines[row] = line
         self._issued_id = None
         self._refresh_lines()
         self.lines_list.setCurrentRow(row)
+        self._recheck(ask=True)
 
     def remove_line(self) -> None:
         row = self.lines_list.currentRow()
@@ -449,6 +645,7 @@ class PrescriptionEditor(QWidget):
             del self._lines[row]
             self._issued_id = None
             self._refresh_lines()
+            self._show_allergy_status()
 
     def _move(self, step: int) -> None:
         row = self.lines_list.currentRow()
@@ -461,6 +658,8 @@ class PrescriptionEditor(QWidget):
     def _row_selected(self, row: int) -> None:
         if 0 <= row < len(self._lines):
             self.form.load(self._lines[row])
+        check = self.check_of(row)
+        self.confirm_button.setEnabled(check is not None and check.blocked)
 
     def _bizone_toggled(self, on: bool) -> None:
         self.form.zone.setEnabled(on)

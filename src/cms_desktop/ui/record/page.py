@@ -53,7 +53,7 @@ class ClinicalPage(QWidget):
             if ctx.actor.can(Permission.PRESCRIPTION_WRITE):
                 from cms_desktop.ui.printing.prescription_editor import PrescriptionEditor
 
-                editor = PrescriptionEditor(ctx, patient_id)
+                editor = PrescriptionEditor(ctx, patient_id, show_banner=False)
                 editor.issued.connect(lambda _id: self._load_timeline())
                 self.prescriptions = editor
                 tabs.append((editor, self.tr("O&rdonnances")))
