@@ -125,3 +125,63 @@ def test_control_characters_and_sql_looking_text_are_stored_safely(
     draft = records.open_clinical_record(ws, doctor, patient_id).my_drafts[0]
     assert draft.content.reason == "Robert'); DROP TABLE patients;-- fin\nligne 2"
     ws.close()
+
+
+def test_a_signed_draft_cannot_be_signed_again_nor_saved(centre: Centre, patient_id: str) -> None:
+    ws, doctor = centre.login("dr.test")
+    draft = records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Angine"))
+    signed = records.sign_draft(ws, doctor, draft)
+    with pytest.raises(ValidationFailed, match="déjà été signée"):
+        records.sign_draft(ws, doctor, draft)
+    with pytest.raises(ValidationFailed, match="déjà été signée"):
+        records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Autre"), draft)
+    with ws.store.read() as session:
+        notes = session.scalars(select(Consultation)).all()
+    assert [(n.id, n.draft_id, n.reason) for n in notes] == [(signed, draft, "Angine")]
+    ws.close()
+
+
+def test_a_deleted_draft_cannot_be_signed_nor_saved(centre: Centre, patient_id: str) -> None:
+    from cms_desktop.services.errors import NotFound
+    from cms_desktop.storage.models import ConsultationDraft
+
+    ws, doctor = centre.login("dr.test")
+    draft = records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Angine"))
+    with ws.store.write() as session:
+        session.get(ConsultationDraft, draft).deleted = True
+    with pytest.raises(NotFound, match="Brouillon introuvable"):
+        records.sign_draft(ws, doctor, draft)
+    with pytest.raises(NotFound, match="Brouillon introuvable"):
+        records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Autre"), draft)
+    with ws.store.read() as session:
+        assert session.scalars(select(Consultation)).all() == []
+    ws.close()
+
+
+def test_the_database_refuses_a_second_note_from_the_same_draft(
+    centre: Centre, patient_id: str
+) -> None:
+    """Whatever code runs (the service's check bypassed), SQLite keeps one note per draft."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import IntegrityError
+
+    ws, doctor = centre.login("dr.test")
+    draft = records.save_draft(ws, doctor, patient_id, records.NoteContent(reason="Angine"))
+    records.sign_draft(ws, doctor, draft)
+    with pytest.raises(IntegrityError, match="UNIQUE"), ws.store.write() as session:
+        now = datetime.now(UTC)
+        session.add(
+            Consultation(
+                patient_id=patient_id,
+                author_id=doctor.user_id,
+                seen_at=now,
+                signed_at=now,
+                reason="Angine",
+                draft_id=draft,
+            )
+        )
+        session.flush()
+    with ws.store.read() as session:
+        assert len(session.scalars(select(Consultation)).all()) == 1
+    ws.close()

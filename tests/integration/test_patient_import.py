@@ -54,7 +54,7 @@ def test_rows_are_imported_or_reported_with_their_line(clerk, encoding, separato
     invalid = {p.line: p.message for p in report.invalid}
     assert set(invalid) == {4, 5}
     assert "31/02/1990" in invalid[4] and "n'existe pas" in invalid[4]
-    assert "clé du NIR est incorrecte" in invalid[5]
+    assert "clé du NIR ne correspond pas" in invalid[5]
     assert [(p.line, "DUPONT Jean" in p.message) for p in report.duplicates] == [(7, True)]
     assert report.summary == (
         "2 patient(s) importé(s), 1 doublon(s) non importé(s), 2 ligne(s) invalide(s)."

@@ -73,7 +73,7 @@ def test_every_problem_is_reported_at_once_and_nothing_is_stored(reception) -> N
             ),
         )
     message = str(caught.value)
-    assert "clé du NIR est incorrecte" in message
+    assert "clé du NIR ne correspond pas" in message
     assert "premier prénom de naissance est obligatoire" in message
     assert "« 12 »" in message
     assert "courriel" in message

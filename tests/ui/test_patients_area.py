@@ -97,7 +97,7 @@ def test_new_patient_validation_message_and_nothing_lost(qtbot, reception_ctx) -
     qtbot.keyClick(page.edits["birth_name"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     message = page.error_label.text()
     assert "31/02/2001" in message and "n'existe pas" in message
-    assert "clé du NIR est incorrecte" in message
+    assert "clé du NIR ne correspond pas" in message
     assert page.edits["birth_name"].text() == "Martin"
     page.edits["birth_date"].setText("28/02/2001")
     page.edits["nir"].setText("")

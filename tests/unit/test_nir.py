@@ -93,7 +93,7 @@ def test_temporary_numbers_keep_the_sex(digit: str, sex: Sex) -> None:
         ("1850578006084", "clé (2 chiffres) manque"),
         ("1850578006084912", "15 caractères"),
         ("18505780X608491", "« X »"),
-        ("185057800608492", "La clé du NIR est incorrecte (attendue : 91)"),
+        ("185057800608492", "La clé du NIR ne correspond pas au numéro : relisez la carte"),
         (_with_key("5850578006084"), "sexe"),
         (_with_key("1851378006084"), "mois de naissance"),
         (_with_key("1850078006084"), "mois de naissance"),
@@ -193,3 +193,16 @@ def test_year_and_month_mismatches_are_reported() -> None:
 def test_unknown_month_never_contradicts() -> None:
     nir = parse_nir(_with_key("1855099352123"))
     assert check_nir_against_identity(nir, Sex.MALE, date(1985, 11, 2)) == []
+
+
+def test_a_wrong_key_is_refused_without_showing_the_expected_one() -> None:
+    """Showing the right key would let a misread card be "corrected" by typing it."""
+    for key in range(100):
+        text = f"1850578006084{key:02d}"
+        if key == 91:
+            continue
+        with pytest.raises(NirError) as error:
+            parse_nir(text)
+        message = str(error.value)
+        assert "91" not in message and not any(ch.isdigit() for ch in message), message
+        assert "relisez" in message

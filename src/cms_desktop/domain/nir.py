@@ -105,7 +105,12 @@ class Nir:
         _check_structure(self.compact)
         expected = compute_nir_key(self.compact[:13])
         if self.compact[13:] != f"{expected:02d}":
-            raise NirError(f"La clé du NIR est incorrecte (attendue : {expected:02d}).")
+            # Never the expected key: typed in, it would make a misread number "valid" and
+            # defeat the key's purpose (identity vigilance: catch a misread card).
+            raise NirError(
+                "La clé du NIR ne correspond pas au numéro : relisez la carte Vitale ou "
+                "l'attestation de droits, un chiffre a pu être mal lu ou mal saisi."
+            )
 
     @property
     def sex_digit(self) -> str:

@@ -20,6 +20,7 @@ from cms_desktop.domain.documents import (
     detect_mime_type,
     is_administrative,
 )
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission, PermissionDenied
 from cms_desktop.domain.synthesis import SynthesisError, clean_text
 from cms_desktop.services.actor import Actor
@@ -110,7 +111,7 @@ def import_document(
         title = clean_text(title, "Titre", required=True)
     except (DocumentError, SynthesisError) as exc:
         raise ValidationFailed(str(exc)) from None
-    if document_date is not None and document_date > date.today():
+    if document_date is not None and document_date > paris_today():
         raise ValidationFailed(f"La date du document ({document_date:%d/%m/%Y}) est dans le futur.")
     with ws.store.write() as session:
         live_patient(session, patient_id)

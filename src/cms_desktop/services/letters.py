@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.printing.dto import CertificateDoc, PrintingError, ReferralLetterDoc
 from cms_desktop.printing.letters import render_certificate, render_referral_letter
@@ -75,7 +76,7 @@ def certificate_pdf(ws: Workspace, actor: Actor, draft: CertificateDraft) -> byt
     actor.require(Permission.CLINICAL_WRITE)
     body = _text(draft.body, "Texte du certificat")
     title = _text(draft.title, "Titre")
-    issued_on = draft.issued_on or date.today()
+    issued_on = draft.issued_on or paris_today()
     with ws.store.read() as session:
         patient = get_patient(session, draft.patient_id)
         doc = CertificateDoc(
@@ -100,7 +101,7 @@ def referral_letter_pdf(ws: Workspace, actor: Actor, draft: ReferralDraft) -> by
         raise ValidationFailed("Indiquez le destinataire de la lettre.")
     reason = _text(draft.reason, "Objet")
     body = _text(draft.body, "Texte de la lettre")
-    issued_on = draft.issued_on or date.today()
+    issued_on = draft.issued_on or paris_today()
     with ws.store.read() as session:
         patient = get_patient(session, draft.patient_id)
         doc = ReferralLetterDoc(

@@ -21,6 +21,7 @@ from cms_desktop.domain.identity import (
     duplicate_reason,
 )
 from cms_desktop.domain.nir import Nir
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
@@ -114,7 +115,7 @@ def find_duplicates(
 ) -> list[DuplicateCandidate]:
     """Records that are probably the person of ``form`` (raises ValidationFailed if invalid)."""
     actor.require(Permission.PATIENT_IDENTITY_READ)
-    clean = validate_form(form, date.today())
+    clean = validate_form(form, paris_today())
     with ws.store.read() as session:
         return _candidates(session, clean.traits, exclude_id)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.identity import SEX_LABELS, Sex
 from cms_desktop.domain.measurements import bmi
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
 from cms_desktop.services.actor import Actor
@@ -164,7 +165,7 @@ def open_patient_file(
     again, the change itself is).
     """
     actor.require(Permission.CLINICAL_READ)
-    today = today or date.today()
+    today = today or paris_today()
     with ws.store.write() as session:
         patient = live_patient(session, patient_id)
         ids = _patient_ids(session, patient_id)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, fields
-from datetime import date
 from typing import Any
 
 from cms_desktop.domain.names import normalize_name
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
@@ -135,7 +135,7 @@ def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportRepor
         )
     ignored = tuple(h for h in header if h not in COLUMNS)
     index = {COLUMNS[h]: i for i, h in enumerate(header) if h in COLUMNS}
-    today = date.today()
+    today = paris_today()
     imported = 0
     invalid: list[RowProblem] = []
     duplicates: list[RowProblem] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cms_desktop.domain.identity import STATUS_LABELS, IdentityStatus
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.patient_search import parse_query
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.phone import format_phone_for_display
@@ -73,7 +74,7 @@ def _phone(e164: str) -> str:
 def search_patients(ws: Workspace, actor: Actor, query: str, limit: int = 50) -> list[PatientHit]:
     """Patients matching every word of ``query`` (tombstoned and merged ones excluded)."""
     actor.require(Permission.PATIENT_IDENTITY_READ)
-    today = date.today()
+    today = paris_today()
     terms = parse_query(query[:MAX_QUERY], today)
     if not terms:
         return []

@@ -23,6 +23,7 @@ from cms_desktop.domain.identity import (
     Sex,
 )
 from cms_desktop.domain.nir import Nir, check_nir_against_identity
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
@@ -112,7 +113,7 @@ class PatientView:
 
 
 def _today() -> date:
-    return date.today()
+    return paris_today()
 
 
 def age_on(birth: date, day: date) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.allergy_check import AllergyConfirmation
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prescription import (
     LineKind,
@@ -172,7 +173,7 @@ def latest_weight(session: Session, patient_id: str) -> float | None:
 
 def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> PrescribingContext:
     actor.require(Permission.PRESCRIPTION_WRITE)
-    today = date.today()
+    today = paris_today()
     with ws.store.write() as session:
         patient = get_patient(session, patient_id)
         alds = active_alds(session, patient_id, today)
@@ -210,7 +211,7 @@ def _page_size(value: str) -> PageSizeName:
 def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
     if len(draft.lines) > MAX_LINES:
         raise ValidationFailed(f"Une ordonnance compte au plus {MAX_LINES} lignes.")
-    issued_on = draft.issued_on or date.today()
+    issued_on = draft.issued_on or paris_today()
     draft = replace(draft, issued_on=issued_on)
     patient = get_patient(session, draft.patient_id)
     require_confirmed(session, actor, draft.patient_id, draft.lines)
@@ -344,7 +345,7 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
             raise NotFound("Ordonnance introuvable.")
         bizone = record.kind == KIND_BIZONE
         lines = without_confirmations(lines_from_json(record.lines_json))
-        if bizone and not active_alds(session, record.patient_id, date.today()):
+        if bizone and not active_alds(session, record.patient_id, paris_today()):
             # The ALD has ended: the lines move to an ordinary prescription.
             bizone = False
             lines = tuple(replace(line, zone=Zone.OTHER) for line in lines)

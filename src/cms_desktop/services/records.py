@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cms_desktop.domain.measurements import MeasurementError, VitalSigns
 from cms_desktop.domain.permissions import Permission
@@ -181,6 +182,25 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
         )
 
 
+ALREADY_SIGNED = (
+    "Cette consultation a déjà été signée : elle ne peut plus être modifiée ni signée à "
+    "nouveau. Une correction se fait par un avenant."
+)
+
+
+def _own_draft(session: Session, actor: Actor, draft_id: str) -> ConsultationDraft:
+    """The actor's live draft; a signed one is refused with its own message."""
+    draft = session.get(ConsultationDraft, draft_id)
+    if draft is None or draft.author_id != actor.user_id:
+        raise NotFound("Brouillon introuvable.")
+    if draft.deleted:
+        signed = session.scalar(select(Consultation.id).where(Consultation.draft_id == draft_id))
+        if signed is not None:
+            raise ValidationFailed(ALREADY_SIGNED)
+        raise NotFound("Brouillon introuvable.")
+    return draft
+
+
 def save_draft(
     ws: Workspace,
     actor: Actor,
@@ -208,9 +228,7 @@ def save_draft(
             )
             session.add(draft)
         else:
-            found = session.get(ConsultationDraft, draft_id)
-            if found is None or found.deleted or found.author_id != actor.user_id:
-                raise NotFound("Brouillon introuvable.")
+            found = _own_draft(session, actor, draft_id)
             draft = found
             if seen_at is not None and draft.seen_at != seen_at:
                 draft.seen_at = seen_at
@@ -225,9 +243,7 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
     """Turn the draft into an immutable signed consultation; returns the consultation id."""
     actor.require(Permission.CONSULTATION_SIGN)
     with ws.store.write() as session:
-        draft = session.get(ConsultationDraft, draft_id)
-        if draft is None or draft.deleted or draft.author_id != actor.user_id:
-            raise NotFound("Brouillon introuvable.")
+        draft = _own_draft(session, actor, draft_id)
         content = _content(draft)
         if not (
             content.reason.strip() or content.conclusion.strip() or content.examination.strip()
@@ -241,6 +257,7 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
             author_id=actor.user_id,
             seen_at=draft.seen_at,
             signed_at=datetime.now(UTC),
+            draft_id=draft.id,
             **content.__dict__,
         )
         session.add(note)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningKind
 from cms_desktop.domain.synthesis import (
@@ -182,7 +183,7 @@ def _clean(entry: SynthesisEntry) -> tuple[Section, SynthesisEntry]:
     if section is None:
         raise ValidationFailed("Type d'élément de synthèse inconnu.")
     try:
-        return section, entry.clean(date.today())
+        return section, entry.clean(paris_today())
     except SynthesisError as exc:
         raise ValidationFailed(str(exc)) from None
     except ValueError:

@@ -11,10 +11,9 @@ from sqlalchemy import select
 
 from cms_desktop.domain.prescription import PrescriptionLine
 from cms_desktop.domain.synthesis import Allergy, AllergyKind, EntryStatus
-from cms_desktop.services import medicines
+from cms_desktop.services import medicines, synthesis
 from cms_desktop.services import prescription_allergies as pa
 from cms_desktop.services import prescriptions as rx
-from cms_desktop.services import synthesis
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage.models import PrescriptionRecord
 from tests.conftest import Centre

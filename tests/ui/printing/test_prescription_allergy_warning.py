@@ -95,9 +95,7 @@ def test_typed_line_is_held_and_kept_only_with_a_reason(qtbot, doctor_ctx) -> No
     assert issued == [record.id]
 
 
-def test_completion_warns_before_the_line_is_added_and_removing_drops_it(
-    qtbot, doctor_ctx
-) -> None:
+def test_completion_warns_before_the_line_is_added_and_removing_drops_it(qtbot, doctor_ctx) -> None:
     pid = _allergic(doctor_ctx, "Amoxicilline")
     editor = _editor(qtbot, doctor_ctx, pid)
     editor.form.dci.setFocus()
@@ -188,9 +186,7 @@ def test_no_allergy_recorded_is_said_neutrally(qtbot, doctor_ctx) -> None:
     )
 
 
-def test_bizone_is_ticked_by_default_in_ald_with_lines_in_the_lower_zone(
-    qtbot, doctor_ctx
-) -> None:
+def test_bizone_is_ticked_by_default_in_ald_with_lines_in_the_lower_zone(qtbot, doctor_ctx) -> None:
     in_ald = _editor(qtbot, doctor_ctx, add_patient(doctor_ctx.workspace, ald=True))
     assert in_ald.bizone.isChecked() and in_ald.form.zone.isEnabled()
     in_ald.form.dci.setText("PARACÉTAMOL")

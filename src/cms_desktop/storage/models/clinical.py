@@ -48,9 +48,13 @@ class Consultation(_ConsultationFields, InsertOnly, Base):
         Index("ix_consultations_patient_seen", "patient_id", "seen_at"),
         # Amendments of the notes shown in the patient file are found through this index.
         Index("ix_consultations_amends", "amends_id"),
+        # One signed note per draft, whatever code runs: signing twice is refused by SQLite.
+        Index("uq_consultations_draft_id", "draft_id", unique=True),
     )
 
     signed_at: Mapped[datetime] = mapped_column()
     amends_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("consultations.id"), nullable=True
     )
+    # The draft it was signed from (None for amendments and notes signed before 0012).
+    draft_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
