@@ -30,6 +30,7 @@ from cms_desktop.domain.record_access import (
 )
 
 RECEIVED = datetime(2025, 3, 14, 10, 30, tzinfo=UTC)  # a Friday
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def _request(**changes: object) -> AccessRequest:
@@ -122,8 +123,8 @@ def test_recent_information_eight_calendar_days_weekend_included() -> None:
     # Received Friday: the 48 hours end on Sunday, the deadline is the next Saturday.
     assert window.not_before == datetime(2025, 3, 16, 10, 30, tzinfo=UTC)
     assert window.not_before.weekday() == 6
-    assert window.not_after == datetime(2025, 3, 22, 10, 30, tzinfo=UTC)
-    assert window.not_after.weekday() == 5
+    assert window.last_day == date(2025, 3, 22) and window.last_day.weekday() == 5
+    assert window.not_after == datetime(2025, 3, 22, 23, 59, 59, 999999, tzinfo=PARIS)
     assert not window.extended
 
 
@@ -134,7 +135,7 @@ def test_no_information_date_means_eight_days() -> None:
 def test_information_older_than_five_years_gives_two_months() -> None:
     window = access_deadline(RECEIVED, date(2020, 3, 13))
     assert window.extended
-    assert window.not_after == datetime(2025, 5, 14, 10, 30, tzinfo=UTC)
+    assert window.last_day == date(2025, 5, 14)
     # Exactly five years is not "more than five years".
     assert not access_deadline(RECEIVED, date(2020, 3, 14)).extended
 
@@ -142,34 +143,30 @@ def test_information_older_than_five_years_gives_two_months() -> None:
 @pytest.mark.parametrize(
     ("received", "expected"),
     [
-        (datetime(2025, 12, 31, 9, 0, tzinfo=UTC), datetime(2026, 2, 28, 9, 0, tzinfo=UTC)),
-        (datetime(2027, 12, 31, 9, 0, tzinfo=UTC), datetime(2028, 2, 29, 9, 0, tzinfo=UTC)),
-        (datetime(2027, 12, 29, 9, 0, tzinfo=UTC), datetime(2028, 2, 29, 9, 0, tzinfo=UTC)),
-        (datetime(2025, 8, 31, 9, 0, tzinfo=UTC), datetime(2025, 10, 31, 9, 0, tzinfo=UTC)),
-        (datetime(2025, 4, 30, 9, 0, tzinfo=UTC), datetime(2025, 6, 30, 9, 0, tzinfo=UTC)),
-        (datetime(2025, 11, 15, 9, 0, tzinfo=UTC), datetime(2026, 1, 15, 9, 0, tzinfo=UTC)),
+        (datetime(2025, 12, 31, 9, 0, tzinfo=UTC), date(2026, 2, 28)),
+        (datetime(2027, 12, 31, 9, 0, tzinfo=UTC), date(2028, 2, 29)),
+        (datetime(2027, 12, 29, 9, 0, tzinfo=UTC), date(2028, 2, 29)),
+        (datetime(2025, 8, 31, 9, 0, tzinfo=UTC), date(2025, 10, 31)),
+        (datetime(2025, 4, 30, 9, 0, tzinfo=UTC), date(2025, 6, 30)),
+        (datetime(2025, 11, 15, 9, 0, tzinfo=UTC), date(2026, 1, 15)),
     ],
 )
-def test_two_months_across_month_ends_and_leap_years(
-    received: datetime, expected: datetime
-) -> None:
-    assert access_deadline(received, date(2000, 1, 1)).not_after == expected
+def test_two_months_across_month_ends_and_leap_years(received: datetime, expected: date) -> None:
+    assert access_deadline(received, date(2000, 1, 1)).last_day == expected
 
 
 def test_eight_days_across_a_leap_day() -> None:
     received = datetime(2028, 2, 25, 8, 0, tzinfo=UTC)
     window = access_deadline(received, None)
     assert window.not_before == datetime(2028, 2, 27, 8, 0, tzinfo=UTC)
-    assert window.not_after == datetime(2028, 3, 4, 8, 0, tzinfo=UTC)
+    assert window.last_day == date(2028, 3, 4)
 
 
 def test_five_years_before_a_leap_day() -> None:
     received = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
     assert access_deadline(received, date(2023, 2, 27)).extended
     assert not access_deadline(received, date(2023, 2, 28)).extended
-    assert access_deadline(received, date(2000, 1, 1)).not_after == datetime(
-        2028, 4, 29, 12, 0, tzinfo=UTC
-    )
+    assert access_deadline(received, date(2000, 1, 1)).last_day == date(2028, 4, 29)
 
 
 def test_reflection_delay_is_48_real_hours_across_a_dst_change() -> None:

@@ -10,8 +10,10 @@ import calendar
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+
+from cms_desktop.domain.paris_time import PARIS
 
 __all__ = [
     "HEIR_REASON_LABELS",
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 REFLECTION_DELAY = timedelta(hours=48)
-STANDARD_DELAY = timedelta(days=8)
+STANDARD_DELAY_DAYS = 8
 EXTENDED_DELAY_MONTHS = 2
 OLD_INFORMATION_YEARS = 5
 
@@ -141,11 +143,17 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 @dataclass(frozen=True)
 class AccessWindow:
-    """When the record may be sent: not before ``not_before``, not after ``not_after``."""
+    """When the record may be sent: not before ``not_before``, not after ``not_after``
+    (the last instant of the legal last day, in Paris)."""
 
     not_before: datetime
     not_after: datetime
     extended: bool  # True when the 2-month delay applies
+
+    @property
+    def last_day(self) -> date:
+        """The legal last day, on the Paris calendar."""
+        return self.not_after.astimezone(PARIS).date()
 
 
 def _five_years_before(day: date) -> date:
@@ -156,21 +164,28 @@ def _five_years_before(day: date) -> date:
 def access_deadline(received_at: datetime, oldest_information_date: date | None) -> AccessWindow:
     """The legal window to communicate the record (L.1111-7, R.1111-1).
 
-    At the earliest 48 hours after receipt (time to reflect); at the latest 8 days after, or
-    2 calendar months when the information dates from more than 5 years. Days are calendar
-    days: weekends and public holidays count and do not extend the deadline.
+    At the earliest 48 hours after receipt (time to reflect); at the latest within the 8 days
+    that follow the day of receipt, or 2 calendar months (same day-of-month, clamped to the
+    month's end) when the information dates from more than 5 years. Days are calendar days
+    of the **Paris** calendar, whatever the zone of ``received_at`` or of the workstation: a
+    request received on 25/03 at 23:30 in Paris (22:30 UTC) has 02/04 as its last day. The
+    deadline is the end of that day. Weekends and public holidays count and do not extend it.
     """
     if received_at.tzinfo is None or received_at.utcoffset() is None:
         raise ValueError("received_at must be timezone-aware")
     # 48 hours is a duration: computed in UTC so a DST change does not shorten it.
     not_before = (received_at.astimezone(UTC) + REFLECTION_DELAY).astimezone(received_at.tzinfo)
+    received_day = received_at.astimezone(PARIS).date()
     extended = oldest_information_date is not None and oldest_information_date < _five_years_before(
-        received_at.date()
+        received_day
     )
     if extended:
-        not_after = add_months(received_at, EXTENDED_DELAY_MONTHS)
+        last_day = add_months(
+            datetime.combine(received_day, time(12), tzinfo=PARIS), EXTENDED_DELAY_MONTHS
+        ).date()
     else:
-        not_after = received_at + STANDARD_DELAY
+        last_day = received_day + timedelta(days=STANDARD_DELAY_DAYS)
+    not_after = datetime.combine(last_day, time.max, tzinfo=PARIS)
     return AccessWindow(not_before=not_before, not_after=not_after, extended=extended)
 
 

@@ -122,7 +122,14 @@ class RecordRequestInfo:
     reference: str
     requester: str  # « Le patient lui-même », « Mme X, représentante légale »
     requested_on: date
-    produced_on: date
+    # The day the copy is handed over; None for a draft made during the 48-hour delay.
+    produced_on: date | None
+    # « 27/03/2027 à 23:30 » for a draft: every page says not to hand it over before then.
+    not_before_text: str = ""
+
+    @property
+    def is_draft(self) -> bool:
+        return self.produced_on is None
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ class ConsultationEntry:
     treatment: str = ""
     conclusion: str = ""
     amendments: tuple[AmendmentEntry, ...] = ()
+    vitals: str = ""  # « Poids 61,5 kg · TA 135/85 mmHg … »
 
 
 @dataclass(frozen=True)
@@ -157,9 +165,20 @@ class DocumentEntry:
 
 
 @dataclass(frozen=True)
+class PrescriptionCopy:
+    """A printed prescription joined to the copy exactly as printed (its stored PDF)."""
+
+    issued_on: date
+    label: str  # « Ordonnance bizone — Dr Moreau »
+    pdf: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class RecordCopyDoc:
     request: RecordRequestInfo
     patient: PatientInfo
     synthesis: tuple[tuple[str, tuple[str, ...]], ...] = ()
     consultations: tuple[ConsultationEntry, ...] = ()
     documents: tuple[DocumentEntry, ...] = field(default=())
+    alds: tuple[str, ...] = ()  # « Diabète de type 2 (ALD 8) depuis le 01/01/2020 »
+    prescriptions: tuple[PrescriptionCopy, ...] = ()

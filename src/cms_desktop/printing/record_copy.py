@@ -1,7 +1,9 @@
 """The copy of the medical record given to a patient who asks for it (art. L.1111-7 CSP,
-law of 4 March 2002): cover page, identity, synthesis, consultations with their amendments,
+law of 4 March 2002): cover page, identity, ALD, synthesis (allergies included),
+consultations with their vital signs and amendments, the prescriptions exactly as printed,
 the list of documents then their content (images, PDF pages), the request's reference and
-the page number on every page.
+the page number on every page. A copy made during the 48-hour reflection delay is a draft:
+every page says « projet — ne pas remettre avant le … » and it has no delivery date.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from cms_desktop.printing.attachments import (
     numbering_for,
     read_pdf,
 )
-from cms_desktop.printing.dto import CentreInfo, ConsultationEntry, DocumentEntry, RecordCopyDoc
+from cms_desktop.printing.dto import (
+    CentreInfo,
+    ConsultationEntry,
+    DocumentEntry,
+    PrescriptionCopy,
+    RecordCopyDoc,
+)
 from cms_desktop.printing.layout import (
     MARGINS,
     PAGE_SIZES,
@@ -48,6 +56,10 @@ _FIELDS = (
 )
 
 
+def draft_mark(not_before_text: str) -> str:
+    return f"projet — ne pas remettre avant le {not_before_text}"
+
+
 def render_record_copy(
     centre: CentreInfo, record: RecordCopyDoc, page_size: PageSizeName = "A4"
 ) -> bytes:
@@ -55,15 +67,20 @@ def render_record_copy(
     request = record.request
     patient = record.patient
     width = PAGE_SIZES[size][0] - 2 * MARGINS[size]
-    story: list[Flowable] = [
-        Spacer(1, 12 * mm),
+    mark = draft_mark(request.not_before_text) if request.produced_on is None else ""
+    story: list[Flowable] = [Spacer(1, 12 * mm)]
+    if mark:
+        story += [_draft_box(mark.upper(), size), Spacer(1, 6 * mm)]
+    delivered = fr_date(request.produced_on) if request.produced_on else f"— ({mark})"
+    story += [
         para(f"Demande n° {request.reference}", "title", size),
         Spacer(1, 8 * mm),
         _field("Patient(e)", patient.display_name, size),
         _field("Demandeur", request.requester, size),
         _field("Date de la demande", fr_date(request.requested_on), size),
-        _field("Date de délivrance", fr_date(request.produced_on), size),
+        _field("Date de délivrance", delivered, size),
         _field("Nombre de consultations", str(len(record.consultations)), size),
+        _field("Nombre d'ordonnances", str(len(record.prescriptions)), size),
         _field("Nombre de documents joints", str(len(record.documents)), size),
         Spacer(1, 8 * mm),
         para(LEGAL_NOTE, "italic", size),
@@ -77,6 +94,10 @@ def render_record_copy(
     story += [
         _field("Sexe", patient.sex_label, size),
         _field("Date de naissance", fr_date(patient.birth_date), size),
+        para("Affections de longue durée (ALD)", "heading", size),
+    ]
+    story += [para(f"• {label}", "indent", size) for label in record.alds] or [
+        para("Aucune affection de longue durée enregistrée.", "italic", size)
     ]
     if record.synthesis:
         story.append(para("Fiche de synthèse", "heading", size))
@@ -90,8 +111,34 @@ def render_record_copy(
         story.append(para("Aucune consultation.", "italic", size))
     for entry in sorted(record.consultations, key=lambda c: c.held_on):
         story += _consultation(entry, size)
-    documents = sorted(record.documents, key=lambda d: d.dated)
     found: dict[int, PdfAttachment] = {}
+    prescriptions = sorted(record.prescriptions, key=lambda p: p.issued_on)
+    printed = [_prescription_pages(n, p, found) for n, p in enumerate(prescriptions, start=1)]
+    story.append(para(f"Ordonnances ({len(prescriptions)})", "heading", size))
+    if prescriptions:
+        listed: list[list[Flowable]] = [
+            [para(h, "bold", size) for h in ("N°", "Date", "Ordonnance", "Contenu")]
+        ]
+        listed += [
+            [
+                para(str(n), "small", size),
+                para(fr_date(p.issued_on), "small", size),
+                para(p.label, "small", size),
+                para(status, "small", size),
+            ]
+            for n, (p, (status, _)) in enumerate(zip(prescriptions, printed, strict=True), 1)
+        ]
+        story.append(
+            Table(
+                listed,
+                colWidths=[width * f for f in (0.06, 0.14, 0.5, 0.3)],
+                repeatRows=1,
+                style=grid_style(),
+            )
+        )
+    else:
+        story.append(para("Aucune ordonnance.", "italic", size))
+    documents = sorted(record.documents, key=lambda d: d.dated)
     joined = [_document_pages(n, d, found, size) for n, d in enumerate(documents, start=1)]
     story.append(para(f"Documents joints ({len(documents)})", "heading", size))
     if documents:
@@ -118,18 +165,51 @@ def render_record_copy(
         )
     else:
         story.append(para("Aucun document.", "italic", size))
+    for _, pages in printed:
+        story += pages
     for _, pages in joined:
         story += pages
     footer = f"{TITLE} — demande n° {request.reference}"
+    if mark:
+        footer = f"{mark.upper()} — {footer}"
     laid_out = build_pdf(
         story,
         centre=centre,
-        title=TITLE,
+        title=f"{TITLE} — PROJET" if mark else TITLE,
         size=size,
         footer_text=footer,
         numbering=numbering_for(found),
     )
     return assemble(laid_out, found, footer)
+
+
+def _draft_box(text: str, size: PageSizeName) -> Flowable:
+    return Table(
+        [[para(text, "title", size)]],
+        style=TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.5, colors.black),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        ),
+    )
+
+
+def _prescription_pages(
+    number: int, prescription: PrescriptionCopy, found: dict[int, PdfAttachment]
+) -> tuple[str, list[Flowable]]:
+    """The stored PDF of a printed prescription, joined page for page."""
+    caption = f"Ordonnance n° {number} du {fr_date(prescription.issued_on)} — telle qu'imprimée"
+    try:
+        attachment = read_pdf(prescription.pdf, caption)
+    except UnreadableContent:
+        return "Illisible", []
+    pages = attachment.page_count
+    return f"Jointe ci-après ({pages} page{'s' if pages > 1 else ''})", [
+        PageBreak(),
+        PageMarker(attachment, found),
+    ]
 
 
 def _caption(number: int, document: DocumentEntry) -> str:
@@ -204,6 +284,8 @@ def _consultation(entry: ConsultationEntry, size: PageSizeName) -> list[Flowable
         for attr, label in _FIELDS
         if (value := getattr(entry, attr)).strip()
     ]
+    if entry.vitals:
+        lines.append(f"<b>Constantes :</b> {esc(entry.vitals)}")
     lines += [
         f"<i>Rectification du {fr_date(a.made_on)} par {esc(a.author)} :</i> {esc(a.text)}"
         for a in entry.amendments

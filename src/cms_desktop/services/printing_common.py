@@ -42,6 +42,7 @@ DOCUMENT_LABELS = {
     "certificate": "Certificat médical",
     "referral_letter": "Lettre d'adressage",
     "record_copy": "Copie du dossier",
+    "record_copy_draft": "Copie du dossier (projet)",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.documents import DOCUMENT_KIND_LABELS, DocumentKind
-from cms_desktop.domain.paris_time import in_paris, paris_date, paris_today
+from cms_desktop.domain.paris_time import in_paris, paris_date
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.record_access import (
     REQUESTER_LABELS,
@@ -32,6 +32,7 @@ from cms_desktop.printing.dto import (
     AmendmentEntry,
     ConsultationEntry,
     DocumentEntry,
+    PrescriptionCopy,
     RecordCopyDoc,
     RecordRequestInfo,
 )
@@ -51,7 +52,14 @@ from cms_desktop.services.synthesis import read_synthesis_in
 from cms_desktop.services.synthesis_text import synthesis_lines
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, blobs
-from cms_desktop.storage.models import Consultation, Document, RecordAccessRequest, User
+from cms_desktop.storage.models import (
+    Consultation,
+    Document,
+    PatientAld,
+    PrescriptionRecord,
+    RecordAccessRequest,
+    User,
+)
 
 MAX_FEE_CENTS = 100_000
 
@@ -122,7 +130,7 @@ class AccessRequestView:
     heir_reason: HeirReason | None
     received_at: datetime
     not_before: datetime
-    deadline: datetime
+    deadline: datetime  # the end of ``last_day`` in Paris
     extended: bool  # the 2-month deadline applies
     scope: AccessScope
     delivery_mode: DeliveryMode
@@ -131,6 +139,7 @@ class AccessRequestView:
     fee_cents: int
     overdue: bool
     may_deliver_now: bool
+    last_day: date  # the legal last day, on the Paris calendar
 
 
 def _window(row: RecordAccessRequest) -> AccessWindow:
@@ -159,6 +168,7 @@ def _view(row: RecordAccessRequest, patient_name: str, now: datetime) -> AccessR
         fee_cents=row.fee_cents,
         overdue=is_overdue(window, now, row.delivered_at),
         may_deliver_now=may_deliver(window, now),
+        last_day=window.last_day,
     )
 
 
@@ -177,8 +187,8 @@ def _in_scope(
         return [
             c
             for c in consultations
-            if (start is None or c.seen_at.date() >= start)
-            and (end is None or c.seen_at.date() <= end)
+            if (start is None or paris_date(c.seen_at) >= start)
+            and (end is None or paris_date(c.seen_at) <= end)
         ]
     return consultations
 
@@ -244,10 +254,25 @@ def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> 
                 (draft.period_from, draft.period_to),
                 set(draft.consultation_ids),
             )
-            oldest = min((c.seen_at.date() for c in asked), default=None)
+            # Consultations and documents asked for: a scanned report of 2012 makes the
+            # information older than 5 years as much as a note of 2012 does.
+            dates = [paris_date(c.seen_at) for c in asked]
+            dates += [
+                d.dated
+                for d in document_entries(
+                    session,
+                    patient.id,
+                    draft.scope,
+                    (draft.period_from, draft.period_to),
+                    with_content=False,
+                )
+            ]
+            oldest = min(dates, default=None)
         window = access_deadline(draft.received_at, oldest)
         row = RecordAccessRequest(
-            reference=_next_reference(session, draft.received_at.year, ws.store.station_id),
+            reference=_next_reference(
+                session, paris_date(draft.received_at).year, ws.store.station_id
+            ),
             patient_id=patient.id,
             requester_kind=draft.requester_kind.value,
             heir_reason=draft.heir_reason.value if draft.heir_reason else "",
@@ -401,7 +426,7 @@ def document_entries(
     for doc in rows:
         if doc.withdrawn or doc.id in replaced:
             continue
-        dated = doc.document_date or doc.created_at.date()
+        dated = doc.document_date or paris_date(doc.created_at)
         if (start and dated < start) or (end and dated > end):
             continue
         content, damaged = _content(session, doc.sha256) if with_content else (None, False)
@@ -439,9 +464,88 @@ _AMEND_FIELDS = (
 
 
 def _amendment_text(row: Consultation) -> str:
-    return " — ".join(
-        f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr))
-    )
+    parts = [f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr))]
+    if vitals := vitals_text(row):
+        parts.append(f"Constantes : {vitals}")
+    return " — ".join(parts)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def vitals_text(row: Consultation) -> str:
+    """« Poids 61,5 kg · TA 135/85 mmHg · FC 72/min … » ("" when none was taken)."""
+    parts = []
+    if row.weight_kg is not None:
+        parts.append(f"Poids {_num(row.weight_kg)} kg")
+    if row.height_cm is not None:
+        parts.append(f"Taille {_num(row.height_cm)} cm")
+    if row.systolic is not None or row.diastolic is not None:
+        high = _num(row.systolic) if row.systolic is not None else "?"
+        low = _num(row.diastolic) if row.diastolic is not None else "?"
+        parts.append(f"TA {high}/{low} mmHg")
+    for value, label, unit in (
+        (row.heart_rate, "FC", "/min"),
+        (row.temperature_c, "Température", " °C"),
+        (row.spo2_pct, "SpO2", " %"),
+        (row.glucose_g_l, "Glycémie", " g/L"),
+        (row.hba1c_pct, "HbA1c", " %"),
+    ):
+        if value is not None:
+            parts.append(f"{label} {_num(value)}{unit}")
+    return " · ".join(parts)
+
+
+def ald_lines(session: Session, patient_id: str) -> tuple[str, ...]:
+    """Every ALD recorded, current or ended, with its list number and period."""
+    rows = session.scalars(
+        select(PatientAld)
+        .where(
+            PatientAld.patient_id.in_(patient_ids(session, patient_id)),
+            PatientAld.deleted.is_(False),
+        )
+        .order_by(PatientAld.start_date)
+    ).all()
+    out = []
+    for row in rows:
+        text = row.label + (f" (ALD {row.code})" if row.code else "")
+        if row.start_date:
+            text += f", depuis le {row.start_date:%d/%m/%Y}"
+        if row.end_date:
+            text += f", jusqu'au {row.end_date:%d/%m/%Y}"
+        out.append(text)
+    return tuple(out)
+
+
+def prescription_copies(
+    session: Session,
+    patient_id: str,
+    scope: AccessScope,
+    period: tuple[date | None, date | None],
+    consultation_ids: set[str],
+    names: dict[str, str],
+) -> tuple[PrescriptionCopy, ...]:
+    """The printed prescriptions asked for, each with its PDF exactly as printed."""
+    if scope is AccessScope.DOCUMENTS:
+        return ()
+    rows = session.scalars(
+        select(PrescriptionRecord)
+        .where(PrescriptionRecord.patient_id.in_(patient_ids(session, patient_id)))
+        .order_by(PrescriptionRecord.issued_at)
+    ).all()
+    start, end = period if scope is AccessScope.PERIOD else (None, None)
+    out = []
+    for row in rows:
+        if scope is AccessScope.CONSULTATIONS and row.consultation_id not in consultation_ids:
+            continue
+        if (start and row.issued_on < start) or (end and row.issued_on > end):
+            continue
+        kind = "Ordonnance bizone" if row.kind == "bizone" else "Ordonnance"
+        author = names.get(row.author_id, "")
+        label = f"{kind} — {author}" if author else kind
+        out.append(PrescriptionCopy(row.issued_on, label, bytes(row.pdf)))
+    return tuple(out)
 
 
 def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[ConsultationEntry, ...]:
@@ -451,15 +555,18 @@ def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[Consultat
             amendments.setdefault(row.amends_id, []).append(row)
     return tuple(
         ConsultationEntry(
-            held_on=row.seen_at.date(),
+            held_on=paris_date(row.seen_at),
             practitioner=names.get(row.author_id, ""),
             reason=row.reason,
             exam=row.examination,
             diagnosis=row.diagnosis,
             treatment=row.treatment,
             conclusion=row.conclusion,
+            vitals=vitals_text(row),
             amendments=tuple(
-                AmendmentEntry(a.signed_at.date(), names.get(a.author_id, ""), _amendment_text(a))
+                AmendmentEntry(
+                    paris_date(a.signed_at), names.get(a.author_id, ""), _amendment_text(a)
+                )
                 for a in sorted(amendments.get(row.id, []), key=lambda a: a.signed_at)
             ),
         )
@@ -468,10 +575,18 @@ def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[Consultat
     )
 
 
-def generate_copy(ws: Workspace, actor: Actor, request_id: str) -> bytes:
-    """One PDF with identity, synthesis, the consultations (with amendments) and documents
-    asked for; the reference and page numbers on every page. Audited as an export."""
+def generate_copy(
+    ws: Workspace, actor: Actor, request_id: str, now: datetime | None = None
+) -> bytes:
+    """One PDF with identity, ALD, synthesis, the consultations (vital signs, amendments),
+    the prescriptions as printed and the documents asked for; the reference and page
+    numbers on every page. Audited as an export.
+
+    The delivery date is the day the copy is handed over: the day delivery was recorded,
+    else today once the 48-hour delay has passed. Before that the copy is a draft marked
+    « projet — ne pas remettre avant le … » on every page, with no delivery date."""
     actor.require(Permission.RECORD_ACCESS_MANAGE)
+    moment = now or datetime.now(UTC)
     with ws.store.write() as session:
         row = _request(session, request_id)
         patient = get_patient(session, row.patient_id)
@@ -483,20 +598,32 @@ def generate_copy(ws: Workspace, actor: Actor, request_id: str) -> bytes:
             (row.period_from, row.period_to),
             ids,
         )
-        today = paris_today()
+        today = paris_date(moment)
+        window = _window(row)
+        delivered_on: date | None
+        if row.delivered_at is not None:
+            delivered_on = paris_date(row.delivered_at)
+        elif may_deliver(window, moment):
+            delivered_on = today
+        else:
+            delivered_on = None
         kind = RequesterKind(row.requester_kind)
+        scope, period = AccessScope(row.scope), (row.period_from, row.period_to)
         doc = RecordCopyDoc(
             request=RecordRequestInfo(
                 row.reference,
                 f"{row.requester_name} ({REQUESTER_LABELS[kind].lower()})",
                 paris_date(row.received_at),
-                today,
+                delivered_on,
+                f"{in_paris(window.not_before):%d/%m/%Y à %H:%M}",
             ),
             patient=patient_info(session, patient, today),
             synthesis=synthesis_sections(session, patient.id),
             consultations=_entries(asked, names),
-            documents=document_entries(
-                session, patient.id, AccessScope(row.scope), (row.period_from, row.period_to)
+            documents=document_entries(session, patient.id, scope, period),
+            alds=ald_lines(session, patient.id),
+            prescriptions=prescription_copies(
+                session, patient.id, scope, period, {c.id for c in asked}, names
             ),
         )
         pdf = render_record_copy(centre_info(session), doc)
@@ -505,7 +632,7 @@ def generate_copy(ws: Workspace, actor: Actor, request_id: str) -> bytes:
             ws,
             actor,
             Output.EXPORT,
-            "record_copy",
+            "record_copy" if delivered_on is not None else "record_copy_draft",
             "record_access_request",
             row.id,
             patient.id,

@@ -182,7 +182,7 @@ class RecordAccessPage(QWidget):
                 if view.delivered_at
                 else ("EN RETARD" if view.overdue else "À traiter")
             )
-            deadline = paris_text(view.deadline) + (" (2 mois)" if view.extended else "")
+            deadline = f"{view.last_day:%d/%m/%Y}" + (" (2 mois)" if view.extended else "")
             cells = (
                 view.reference,
                 view.patient_name,
@@ -226,7 +226,10 @@ class RecordAccessPage(QWidget):
         if view is None:
             return
         ws, actor = self._ctx.workspace, self._ctx.actor
-        title = f"Copie du dossier — {view.reference}"
+        draft = view.delivered_at is None and not view.may_deliver_now
+        title = (
+            "Copie du dossier (projet) — " if draft else "Copie du dossier — "
+        ) + view.reference
         self._ctx.runner.run_write(
             lambda: ra.generate_copy(ws, actor, view.id),
             # The generation itself is audited as an export by the service.
