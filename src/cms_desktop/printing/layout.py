@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -276,6 +277,11 @@ def draw_footer(canvas: Canvas, width: float, margin: float, number: str, text: 
     canvas.setFillColor(colors.black)
     canvas.drawRightString(width - margin, y, number)
     if text:
+        # On a small appended page (an A5 prescription) a long footer would run into the
+        # page number: it is cut with an ellipsis instead.
+        room = width - 2 * margin - stringWidth(number, FONT, 7) - 4 * mm
+        while len(text) > 1 and stringWidth(text, FONT, 7) > room:
+            text = text[:-2] + "…"
         canvas.drawString(margin, y, text)
 
 

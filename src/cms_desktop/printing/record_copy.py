@@ -171,7 +171,7 @@ def render_record_copy(
         story += pages
     footer = f"{TITLE} — demande n° {request.reference}"
     if mark:
-        footer = f"{mark.upper()} — {footer}"
+        footer = f"{mark.upper()} — demande n° {request.reference}"
     laid_out = build_pdf(
         story,
         centre=centre,

@@ -72,7 +72,8 @@ class NewDocumentPage(QWidget):
             return
         dialog = QDialog(self)
         dialog.setWindowTitle(self.tr("Ordonnance"))
-        dialog.resize(900, 820)
+        # Fits a 1366x768 screen with its taskbar (728 px usable).
+        dialog.resize(960, 700)
         self.editor = PrescriptionEditor(self._ctx, patient_id)
         QVBoxLayout(dialog).addWidget(self.editor)
         self.dialog = dialog

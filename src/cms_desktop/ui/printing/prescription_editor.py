@@ -490,14 +490,22 @@ class PrescriptionEditor(QWidget):
     ) -> None:
         self._checks = dict(zip(lines, checks, strict=True))
         row = self.lines_list.currentRow()
+        self.lines_list.blockSignals(True)
         self._refresh_lines()
         if 0 <= row < len(self._lines):
             self.lines_list.setCurrentRow(row)
+        self.lines_list.blockSignals(False)
+        check = self.check_of(row)
+        self.confirm_button.setEnabled(check is not None and check.blocked)
         self._show_allergy_status()
         if ask:
             blocked = self.blocked_rows()
             if blocked and self.confirm_dialog is None:
+                # Select the held line without loading it into the form being typed.
+                self.lines_list.blockSignals(True)
                 self.lines_list.setCurrentRow(blocked[0])
+                self.lines_list.blockSignals(False)
+                self.confirm_button.setEnabled(True)
                 self.confirm_selected()
 
     def blocked_rows(self) -> list[int]:
