@@ -176,3 +176,12 @@ def test_templates_and_renewals_drop_the_confirmation_and_are_checked_again(doct
     assert renewal.lines[0].allergy_confirmation is None
     with pytest.raises(ValidationFailed, match="Confirmez"):
         rx.issue_prescription(ws, actor, renewal)
+
+
+def test_a_brand_typed_as_the_line_is_read_through_its_composition(doctor) -> None:
+    ws, actor = doctor
+    pid = _patient_allergic_to(ws, actor, "Paracétamol")
+    (check,) = pa.check_lines(ws, actor, pid, (_line("Doliprane"),))
+    assert [m.substance for m in check.matches] == ["PARACÉTAMOL"]
+    (other,) = pa.check_lines(ws, actor, pid, (_line("Amlor"),))
+    assert other.matches == ()
