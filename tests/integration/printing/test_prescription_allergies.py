@@ -185,3 +185,20 @@ def test_a_brand_typed_as_the_line_is_read_through_its_composition(doctor) -> No
     assert [m.substance for m in check.matches] == ["PARACÉTAMOL"]
     (other,) = pa.check_lines(ws, actor, pid, (_line("Amlor"),))
     assert other.matches == ()
+
+
+def test_without_the_bdpm_the_table_still_checks_typed_lines(centre: Centre) -> None:
+    """A centre that never imported the BDPM: the curated table still catches the DCIs."""
+    ws, actor = centre.login("dr.test")
+    try:
+        pid = _patient_allergic_to(ws, actor, "Amoxicilline", "Lévothyrox")
+        augmentin, cefuroxime, para = pa.check_lines(
+            ws, actor, pid, (AUGMENTIN, _line("céfuroxime axétil"), PARA)
+        )
+        assert augmentin.matches[0].kind.value == "substance"
+        assert cefuroxime.matches[0].kind.value == "cross"
+        assert para.matches == ()
+        # A brand is unknown without the BDPM: said, not passed silently.
+        assert para.uncoded == ("Lévothyrox : allergie non codée : vérifiez vous-même",)
+    finally:
+        ws.close()
