@@ -22,6 +22,7 @@ from cms_desktop.domain.documents import (
 )
 from cms_desktop.domain.permissions import Permission, PermissionDenied
 from cms_desktop.domain.synthesis import SynthesisError, clean_text
+from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -88,6 +89,7 @@ def _kind(kind: str) -> DocumentKind:
         raise ValidationFailed("Type de document inconnu.") from None
 
 
+@requires(Permission.DOCUMENT_CLINICAL_WRITE, note="administrative kind: document.admin.write")
 def import_document(
     ws: Workspace,
     actor: Actor,
@@ -164,6 +166,11 @@ def _current(session: Session, ids: list[str]) -> list[Document]:
     return [r for r in rows if r.id not in replaced and not r.withdrawn]
 
 
+@requires_any(
+    Permission.DOCUMENT_ADMIN_READ,
+    Permission.DOCUMENT_CLINICAL_READ,
+    note="each document filtered by its kind",
+)
 def list_documents(ws: Workspace, actor: Actor, patient_id: str) -> list[DocumentView]:
     """The patient's current documents the actor may see, newest first."""
     if not (
@@ -191,6 +198,7 @@ def _document(session: Session, actor: Actor, document_id: str) -> Document:
     return doc
 
 
+@requires(Permission.DOCUMENT_CLINICAL_READ, note="administrative kind: document.admin.read")
 def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentContent:
     """The document and its checked content; audited as ``document_viewed``."""
     with ws.store.write() as session:
@@ -213,6 +221,7 @@ def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentCont
         return DocumentContent(_view(session, doc, names), data)
 
 
+@requires(Permission.DOCUMENT_CLINICAL_WRITE, note="administrative kind: document.admin.write")
 def withdraw_document(ws: Workspace, actor: Actor, document_id: str) -> str:
     """Withdraw a document filed by mistake: a new row marks it withdrawn (it stays stored)."""
     with ws.store.write() as session:

@@ -20,6 +20,7 @@ from cms_desktop.domain.identity import SEX_LABELS, Sex
 from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
 from cms_desktop.services.records import ConsultationView, NoteContent
@@ -149,6 +150,7 @@ def _consultations(
     return tuple(views)
 
 
+@requires(Permission.CLINICAL_READ)
 def open_patient_file(
     ws: Workspace,
     actor: Actor,
@@ -214,6 +216,7 @@ def open_patient_file(
         return result
 
 
+@requires(Permission.CLINICAL_READ)
 def measurement_series(
     ws: Workspace, actor: Actor, patient_id: str
 ) -> dict[str, list[tuple[datetime, float]]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from cms_desktop.domain.names import normalize_name
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.patient_duplicates import DuplicateSuspected, check_not_duplicate
@@ -113,6 +114,7 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") >= first_line.count(",") else ","
 
 
+@requires(Permission.PATIENT_IDENTITY_WRITE, note="coverage columns: patient.coverage.write")
 def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportReport:
     actor.require(Permission.PATIENT_IDENTITY_WRITE)
     if len(data) > MAX_BYTES:

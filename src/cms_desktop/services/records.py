@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cms_desktop.domain.measurements import MeasurementError, VitalSigns
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.synthesis import SynthesisError, normalize_diagnosis_code
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -127,6 +128,7 @@ def _patient(session: object, patient_id: str) -> Patient:
     return patient
 
 
+@requires(Permission.CLINICAL_READ)
 def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> ClinicalRecord:
     """The patient's consultations (with amendments) and the actor's drafts; audited."""
     actor.require(Permission.CLINICAL_READ)
@@ -181,6 +183,7 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
         )
 
 
+@requires(Permission.CLINICAL_WRITE)
 def save_draft(
     ws: Workspace,
     actor: Actor,
@@ -221,6 +224,7 @@ def save_draft(
         return draft.id
 
 
+@requires(Permission.CONSULTATION_SIGN)
 def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
     """Turn the draft into an immutable signed consultation; returns the consultation id."""
     actor.require(Permission.CONSULTATION_SIGN)
@@ -258,6 +262,7 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
         return note.id
 
 
+@requires(Permission.CONSULTATION_SIGN)
 def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteContent) -> str:
     """A signed correction that points at the consultation it corrects (which stays)."""
     actor.require(Permission.CONSULTATION_SIGN)

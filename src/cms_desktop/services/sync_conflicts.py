@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.hlc import HlcTimestamp
 from cms_desktop.domain.oplog import JsonValue
 from cms_desktop.domain.paris_time import paris_text
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import display_name
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -144,6 +146,7 @@ def _may_resolve(actor: Actor, conflict: SyncConflict) -> bool:
     return info is not None and actor.can(info.permission)
 
 
+@any_role("values shown only to the permission of the table's data kind")
 def list_conflicts(
     ws: Workspace, actor: Actor, include_resolved: bool = False
 ) -> list[ConflictView]:
@@ -199,6 +202,7 @@ def list_conflicts(
     return views
 
 
+@no_actor("a count for the status bar, no values")
 def count_open_conflicts(ws: Workspace) -> int:
     with ws.store.read() as session:
         return len(
@@ -210,6 +214,7 @@ def count_open_conflicts(ws: Workspace) -> int:
         )
 
 
+@requires(Permission.CLINICAL_WRITE, note="the permission of the conflict table's data kind")
 def resolve_conflict(ws: Workspace, actor: Actor, conflict_id: str, choice: ConflictChoice) -> None:
     """Settle a conflict everywhere: the chosen value becomes a normal, replicated change."""
     with ws.store.write() as session:

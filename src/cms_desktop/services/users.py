@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
+from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
@@ -60,12 +61,14 @@ def _check_password(password: str, login: str) -> None:
         raise ValidationFailed(str(exc)) from None
 
 
+@requires(Permission.USERS_MANAGE)
 def list_users(ws: Workspace, actor: Actor) -> list[UserInfo]:
     actor.require(Permission.USERS_MANAGE)
     with ws.store.read() as session:
         return [_info(u) for u in repositories.users(session)]
 
 
+@no_actor("names for the agenda's choices, no patient data")
 def list_practitioners(ws: Workspace) -> list[UserInfo]:
     """Active clinicians, for agendas and prescriptions (names are not secret)."""
     with ws.store.read() as session:
@@ -76,6 +79,7 @@ def list_practitioners(ws: Workspace) -> list[UserInfo]:
         ]
 
 
+@requires(Permission.USERS_MANAGE)
 def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
     actor.require(Permission.USERS_MANAGE)
     login = validate_login(new.login)
@@ -125,6 +129,7 @@ def _get(session: Session, user_id: str) -> User:
     return user
 
 
+@requires(Permission.USERS_MANAGE)
 def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserInfo:
     actor.require(Permission.USERS_MANAGE)
     if user_id == actor.user_id and not active:
@@ -144,6 +149,7 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
         return _info(user)
 
 
+@requires(Permission.USERS_MANAGE)
 def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserInfo:
     actor.require(Permission.USERS_MANAGE)
     with ws.store.write() as session:
@@ -165,6 +171,7 @@ def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserIn
         return _info(user)
 
 
+@requires(Permission.USERS_MANAGE, note="one's own password: any role")
 def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str) -> None:
     """An administrator sets a new password; only that user's key slot is re-wrapped."""
     if user_id != actor.user_id:

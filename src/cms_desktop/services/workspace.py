@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cms_desktop.domain.permissions import Role
+from cms_desktop.services.access import any_role
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import LoginFailed, StoreUnavailable
 from cms_desktop.storage import audit, keyslots, repositories
@@ -204,6 +205,7 @@ def _flush_pending_events(session: Session, store: Store, slots: keyslots.SlotFi
         )
 
 
+@any_role("one's own screen")
 def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
     """Check the password of the user whose screen is locked (the store stays open)."""
     data_dir = workspace.data_dir
@@ -249,6 +251,7 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
         raise LoginFailed("Mot de passe incorrect.")
 
 
+@any_role("one's own screen")
 def record_lock(workspace: Workspace, actor: Actor) -> None:
     with workspace.store.write() as session:
         audit.append(
@@ -260,6 +263,7 @@ def record_lock(workspace: Workspace, actor: Actor) -> None:
         )
 
 
+@any_role("one's own session")
 def logout(workspace: Workspace, actor: Actor) -> None:
     with workspace.store.write() as session:
         audit.append(
