@@ -221,7 +221,11 @@ def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentCont
         return DocumentContent(_view(session, doc, names), data)
 
 
-@requires(Permission.DOCUMENT_CLINICAL_WRITE, note="administrative kind: document.admin.write")
+@requires(
+    Permission.DOCUMENT_CLINICAL_READ,
+    Permission.DOCUMENT_CLINICAL_WRITE,
+    note="administrative kind: document.admin.read and document.admin.write",
+)
 def withdraw_document(ws: Workspace, actor: Actor, document_id: str) -> str:
     """Withdraw a document filed by mistake: a new row marks it withdrawn (it stays stored)."""
     with ws.store.write() as session:

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cms_desktop.domain.permissions import Role
-from cms_desktop.services.access import any_role
+from cms_desktop.services.access import any_role, internal
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import LoginFailed, StoreUnavailable
 from cms_desktop.storage import audit, keyslots, repositories
@@ -82,6 +82,7 @@ def _update_slots(data_dir: DataDir, change: Callable[[keyslots.SlotFile], T]) -
         ) from None
 
 
+@internal("user creation, password reset and recovery write a slot after their own checks")
 def set_slot(workspace: Workspace, login: str, slot: keyslots.Slot) -> None:
     """Store a user's new key slot on this station (under the file's lock)."""
     _update_slots(workspace.data_dir, lambda fresh: fresh.slots.__setitem__(login, slot))
