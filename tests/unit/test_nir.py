@@ -193,3 +193,12 @@ def test_year_and_month_mismatches_are_reported() -> None:
 def test_unknown_month_never_contradicts() -> None:
     nir = parse_nir(_with_key("1855099352123"))
     assert check_nir_against_identity(nir, Sex.MALE, date(1985, 11, 2)) == []
+
+
+def test_a_multiple_of_97_has_the_key_97_never_00() -> None:
+    # 2850375056032 = 97 × 29385309856: 97 - 0 = 97 (the key runs from 01 to 97).
+    assert int("2850375056032") % 97 == 0
+    assert compute_nir_key("2850375056032") == 97
+    assert parse_nir("285037505603297").key == 97
+    with pytest.raises(NirError):
+        parse_nir("285037505603200")
