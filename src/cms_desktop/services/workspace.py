@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import DatabaseError
 
 from cms_desktop.domain.permissions import Role
-from cms_desktop.services.access import any_role, internal
+from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.errors import LoginFailed, StoreUnavailable
+from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
 from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage.damage import Damage, diagnose
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.engine import WrongKeyError
 from cms_desktop.storage.migrations import MigrationFailed
@@ -28,6 +30,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 PASSWORD_HASHER = PasswordHasher()
+
+RESTORE_HINT = (
+    "Rien n'a été modifié. Pour repartir : restaurez centre.db et keyslots.json depuis la "
+    "même sauvegarde (README, « Sauvegarde »), puis vérifiez avec « cms-desktop check --as "
+    "IDENTIFIANT » ; ou, si ce poste est synchronisé avec d'autres postes du centre, mettez "
+    "ce dossier de côté et rattachez le poste au centre (« Ajouter ce poste à un centre déjà "
+    "installé ») : il reprendra les données des autres postes."
+)
 
 RECOVERY_HINT = (
     "Pour récupérer l'accès, le directeur médical peut utiliser le code de récupération "
@@ -98,8 +108,14 @@ def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
         ) from None
     if not data_dir.database.exists():
         raise StoreUnavailable(
-            f"La base de données du centre est introuvable dans {data_dir.path}. "
-            "Restaurez-la depuis une sauvegarde."
+            f"La base de données du centre (centre.db) est introuvable dans {data_dir.path}. "
+            f"{RESTORE_HINT}"
+        )
+    if data_dir.database.stat().st_size == 0:
+        # Opening it would create an empty centre in its place: never silently.
+        raise StoreUnavailable(
+            f"La base de données du centre (centre.db) est vide (0 octet) dans {data_dir.path} : "
+            f"elle a été tronquée (disque plein, copie interrompue ?). {RESTORE_HINT}"
         )
     try:
         return Store.open(data_dir, key, centre_id)
@@ -163,18 +179,29 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
             ) from None
         raise LoginFailed("Identifiant ou mot de passe incorrect.") from None
 
-    store = open_store(data_dir, key, slots.centre_id)
+    try:
+        store = open_store(data_dir, key, slots.centre_id)
+    except DatabaseError:
+        raise damaged_database(data_dir, key) from None
     workspace = Workspace(data_dir, store, key, slots.centre_id)
-    with store.write() as session:
-        user = repositories.user_by_login(session, login_name)
-        if user is None or not user.active or user.deleted:
-            audit.append(session, store.station_id, "login_refused_disabled", user_login=login_name)
-            refused = True
-        else:
-            refused = False
-            actor = Actor(user.id, user.login, user.full_name, Role(user.role))
-            _flush_pending_events(session, store, slots)
-            audit.append(session, store.station_id, "login", user_id=user.id, user_login=user.login)
+    try:
+        with store.write() as session:
+            user = repositories.user_by_login(session, login_name)
+            if user is None or not user.active or user.deleted:
+                audit.append(
+                    session, store.station_id, "login_refused_disabled", user_login=login_name
+                )
+                refused = True
+            else:
+                refused = False
+                actor = Actor(user.id, user.login, user.full_name, Role(user.role))
+                _flush_pending_events(session, store, slots)
+                audit.append(
+                    session, store.station_id, "login", user_id=user.id, user_login=user.login
+                )
+    except DatabaseError:
+        store.close()
+        raise damaged_database(data_dir, key) from None
     if refused:
         store.close()
         raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
@@ -191,6 +218,36 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         store.close()
         raise
     return workspace, actor
+
+
+def damage_message(damage: Damage) -> str:
+    """French: what is damaged in the database file and how to get the centre back."""
+    if damage.unreadable:
+        what = "son premier bloc est illisible"
+    else:
+        parts = []
+        if damage.pages:
+            listed = ", ".join(str(p) for p in damage.pages[:10])
+            more = "…" if len(damage.pages) > 10 else ""
+            parts.append(f"pages n° {listed}{more} illisibles")
+        if damage.tables:
+            parts.append("tables touchées : " + ", ".join(damage.tables))
+        if not parts:
+            parts.append("contrôle d'intégrité en échec (" + "; ".join(damage.problems[:3]) + ")")
+        what = " ; ".join(parts)
+    return f"La base de données du centre (centre.db) est endommagée : {what}. {RESTORE_HINT}"
+
+
+def damaged_database(data_dir: DataDir, key: bytes) -> DatabaseDamaged:
+    """The error to raise when reading the store failed on a damaged file."""
+    return DatabaseDamaged(damage_message(diagnose(data_dir.database, key)))
+
+
+@no_actor("a diagnosis of the open store: page numbers and table names, no content")
+def check_database(workspace: Workspace) -> str | None:
+    """None when the file is intact, else the French report of what is damaged."""
+    damage = diagnose(workspace.data_dir.database, workspace.key)
+    return damage_message(damage) if damage.found else None
 
 
 def _flush_pending_events(session: Session, store: Store, slots: keyslots.SlotFile) -> None:
