@@ -201,3 +201,23 @@ def test_a_missing_entry_in_the_middle_of_the_chain_is_named(centre: Centre) -> 
     conn.close()
     message = _verify(centre)
     assert f"l'entrée n° {entry.seq} " in message and "est manquante" in message
+
+
+def test_failed_logins_with_unknown_names_are_one_counter_without_the_names(
+    centre: Centre,
+) -> None:
+    for n in range(60):
+        with pytest.raises(LoginFailed, match="Identifiant ou mot de passe incorrect"):
+            workspace.login(centre.data_dir, f"inconnu-{n}-Secret!", "x")
+    text = centre.data_dir.key_slots.read_text(encoding="utf-8")
+    assert "inconnu-" not in text
+    assert len(text) < 4000
+    ws, _ = workspace.login(centre.data_dir, "admin", ADMIN_PASSWORD)
+    try:
+        with ws.store.read() as session:
+            [event] = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "login_failed_unknown")
+            ).all()
+        assert json.loads(event.details)["count"] == "60"
+    finally:
+        ws.close()

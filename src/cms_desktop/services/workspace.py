@@ -163,9 +163,12 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
 
         def count_failure(fresh: keyslots.SlotFile) -> bool:
             locked = keyslots.record_failure(fresh, login_name, now)
-            fresh.pending_events.append(
-                {"action": "login_failed", "login": login_name, "at": now.isoformat()}
-            )
+            if login_name in fresh.slots:
+                fresh.pending_events.append(
+                    {"action": "login_failed", "login": login_name, "at": now.isoformat()}
+                )
+            else:
+                _count_unknown_login(fresh, now)
             if locked:
                 fresh.pending_events.append(
                     {"action": "account_locked", "login": login_name, "at": now.isoformat()}
@@ -220,6 +223,27 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     return workspace, actor
 
 
+UNKNOWN_LOGIN_EVENT = "login_failed_unknown"
+
+
+def _count_unknown_login(slots: keyslots.SlotFile, now: datetime) -> None:
+    """Failed logins with names no account has: one counter, so the file stays small
+    however many are typed, and no typed name is kept (it may be a mistyped password)."""
+    for event in slots.pending_events:
+        if event.get("action") == UNKNOWN_LOGIN_EVENT:
+            event["count"] = str(int(event.get("count", "1")) + 1)
+            event["at"] = now.isoformat()
+            return
+    slots.pending_events.append(
+        {
+            "action": UNKNOWN_LOGIN_EVENT,
+            "count": "1",
+            "first_at": now.isoformat(),
+            "at": now.isoformat(),
+        }
+    )
+
+
 def damage_message(damage: Damage) -> str:
     """French: what is damaged in the database file and how to get the centre back."""
     if damage.unreadable:
@@ -259,7 +283,7 @@ def _flush_pending_events(session: Session, store: Store, slots: keyslots.SlotFi
             store.station_id,
             event["action"],
             user_login=event.get("login", ""),
-            details={"at": event.get("at", "")},
+            details={k: v for k, v in event.items() if k in ("at", "first_at", "count")},
         )
 
 
