@@ -13,6 +13,7 @@ from pathlib import PurePath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.document_limits import check_expansion
 from cms_desktop.domain.documents import (
     DOCUMENT_KIND_LABELS,
     DocumentError,
@@ -64,6 +65,9 @@ class DocumentView:
 class DocumentContent:
     document: DocumentView
     data: bytes
+    # Why the content must not be shown (it would expand past the limits), in French; "" if
+    # it may be. Checked here, on the worker thread, before any viewer parses it.
+    refused: str = ""
 
 
 def _read_permission(kind: DocumentKind) -> Permission:
@@ -109,6 +113,7 @@ def import_document(
     actor.require(_write_permission(kind))
     try:
         mime = detect_mime_type(filename, data)
+        check_expansion(mime, data)
         title = clean_text(title, "Titre", required=True)
     except (DocumentError, SynthesisError) as exc:
         raise ValidationFailed(str(exc)) from None
@@ -218,7 +223,13 @@ def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentCont
             target_id=doc.id,
             details={"patient_id": doc.patient_id},
         )
-        return DocumentContent(_view(session, doc, names), data)
+        view = _view(session, doc, names)
+    # Imported before the limits existed, or received from a station that had none.
+    try:
+        check_expansion(view.mime_type, data)
+    except DocumentError as exc:
+        return DocumentContent(view, b"", refused=str(exc))
+    return DocumentContent(view, data)
 
 
 @requires(

@@ -114,6 +114,7 @@ class DocumentViewer(QStackedWidget):
         self.hint = QLabel(self.tr("Choisissez un document et appuyez sur Entrée."), self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
         self.pdf_document = QPdfDocument(self)
         self.pdf_view = QPdfView(self)
         self.pdf_view.setDocument(self.pdf_document)
@@ -129,6 +130,10 @@ class DocumentViewer(QStackedWidget):
             self.addWidget(w)
 
     def show_content(self, content: DocumentContent) -> None:
+        if content.refused:
+            self.hint.setText(content.refused)
+            self.setCurrentWidget(self.hint)
+            return
         if content.document.mime_type == "application/pdf":
             self.pdf_document.close()
             # The buffer must outlive the document's reading of it.
