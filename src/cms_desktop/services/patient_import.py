@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
@@ -114,6 +115,19 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") >= first_line.count(",") else ","
 
 
+def _rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read stops the whole import in French
+    (raised inside the write transaction, so nothing of the file is kept)."""
+    try:
+        yield from reader
+    except csv.Error:
+        limit = csv.field_size_limit() // 1024
+        raise ImportUnreadable(
+            f"Ligne {reader.line_num} illisible : un champ dépasse {limit} Ko ou un guillemet "
+            "n'est pas refermé. Rien n'a été importé : corrigez le fichier et recommencez."
+        ) from None
+
+
 @requires(Permission.PATIENT_IDENTITY_WRITE, note="coverage columns: patient.coverage.write")
 def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportReport:
     actor.require(Permission.PATIENT_IDENTITY_WRITE)
@@ -127,7 +141,8 @@ def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportRepor
         raise ImportUnreadable("Le fichier est vide : la première ligne doit nommer les colonnes.")
     delimiter = _delimiter(lines[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [_header_key(h) for h in next(reader)]
+    rows = _rows(reader)
+    header = [_header_key(h) for h in next(rows, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportUnreadable(
@@ -143,7 +158,7 @@ def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportRepor
     duplicates: list[RowProblem] = []
     coverage_allowed = actor.can(Permission.PATIENT_COVERAGE_WRITE)
     with ws.store.write() as session:
-        for row in reader:
+        for row in rows:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
