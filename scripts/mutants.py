@@ -154,6 +154,48 @@ MUTANTS = (
         (RULES, "-k", "hashed_field"),
     ),
     Mutant(
+        "pairing listener serves one connection at a time",
+        "src/cms_desktop/sync/pairing_net.py",
+        "_loop",
+        """threading.Thread(
+                target=self._handle, args=(conn,), name="sync-pairing-conn", daemon=True
+            ).start()""",
+        "self._handle(conn)",
+        ("tests/integration/sync/test_pairing_listener.py", "-k", "hold_up"),
+    ),
+    Mutant(
+        "an empty centre.db opened (and filled) as a new centre",
+        "src/cms_desktop/services/workspace.py",
+        "open_store",
+        "if data_dir.database.stat().st_size == 0:",
+        "if False:",
+        ("tests/integration/test_damaged_files.py", "-k", "empty"),
+    ),
+    Mutant(
+        "no guessability check on passwords",
+        "src/cms_desktop/domain/passwords.py",
+        "check_password_strength",
+        'if zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=hints)["score"] < MIN_SCORE:',
+        "if False:",
+        ("tests/unit/test_passwords.py", "tests/integration/test_password_policy.py"),
+    ),
+    Mutant(
+        "documents imported without the expansion limits",
+        "src/cms_desktop/services/documents.py",
+        "import_document",
+        "check_expansion(mime, data)",
+        "pass",
+        ("tests/integration/test_documents.py", "-k", "bomb"),
+    ),
+    Mutant(
+        "sync serve without the port range check",
+        "src/cms_desktop/cli_sync.py",
+        "check_port",
+        "if port is not None and not 1 <= port <= 65535:",
+        "if False:",
+        ("tests/integration/test_cli_edges.py", "-k", "range"),
+    ),
+    Mutant(
         "NIR key 97 computed as 00",
         "src/cms_desktop/domain/nir.py",
         "compute_nir_key",
