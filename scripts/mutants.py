@@ -33,6 +33,8 @@ class Mutant:
     text: str
     replacement: str
     tests: tuple[str, ...]
+    # More (function, text, replacement) in the same file, when a rule is kept in two places.
+    also: tuple[tuple[str, str, str], ...] = ()
 
 
 MUTANTS = (
@@ -80,27 +82,48 @@ MUTANTS = (
         "screen unlock without the lock-out check",
         "src/cms_desktop/services/workspace.py",
         "unlock",
-        "keyslots.check_not_locked(slots, actor.login, now)",
-        "pass",
+        "if _locked_until(slots, session, actor.login, now) is not None:",
+        "if False:",
         (RULES, "-k", "unlock"),
     ),
     Mutant(
         "screen unlock without the failed-attempt count",
         "src/cms_desktop/services/workspace.py",
         "unlock",
-        "locked = _update_slots(\n"
-        "                data_dir, lambda fresh: keyslots.record_failure(fresh, actor.login, now)\n"
-        "            )",
+        "locked = _count_unlock_failure(data_dir, session, actor.login, now)",
         "locked = False",
         (RULES, "-k", "unlock"),
     ),
     Mutant(
-        "login without the lock-out check",
+        "screen unlock failures counted in the key-slot file only",
+        "src/cms_desktop/services/workspace.py",
+        "_count_unlock_failure",
+        "in_database = lockout.record_failure(session, login_name, now)",
+        "in_database = False",
+        (RULES, "-k", "undo"),
+    ),
+    Mutant(
+        "login locks kept in the key-slot file only (not copied to the database)",
+        "src/cms_desktop/services/workspace.py",
+        "_note_file_locks",
+        "lockout.lock(session, login_name, datetime.fromisoformat(slot.locked_until))",
+        "pass",
+        (RULES, "-k", "survives"),
+    ),
+    Mutant(
+        "login without the lock-out check (key-slot file and database)",
         "src/cms_desktop/services/workspace.py",
         "login",
         "keyslots.check_not_locked(slots, login_name, now)",
         "pass",
         (RULES, "-k", "login or command_line"),
+        also=(
+            (
+                "login",
+                "locked_in_database = lockout.locked_until(session, login_name, now)",
+                "locked_in_database = None",
+            ),
+        ),
     ),
     Mutant(
         "login without the failed-attempt count",
@@ -209,11 +232,14 @@ MUTANTS = (
 def _apply(copy: Path, mutant: Mutant) -> None:
     path = copy / mutant.path
     source = path.read_text(encoding="utf-8")
-    start = source.index(f"def {mutant.function}(") if mutant.function else 0
-    where = source.index(mutant.text, start)  # ValueError: the mutant no longer applies
-    path.write_text(
-        source[:where] + mutant.replacement + source[where + len(mutant.text) :], encoding="utf-8"
-    )
+    for function, text, replacement in (
+        (mutant.function, mutant.text, mutant.replacement),
+        *mutant.also,
+    ):
+        start = source.index(f"def {function}(") if function else 0
+        where = source.index(text, start)  # ValueError: the mutant no longer applies
+        source = source[:where] + replacement + source[where + len(text) :]
+    path.write_text(source, encoding="utf-8")
 
 
 def _run(copy: Path, mutant: Mutant) -> bool:

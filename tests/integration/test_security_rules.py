@@ -114,6 +114,57 @@ def test_the_command_line_is_locked_out_too(
     assert code == 0, err
 
 
+def _reset_counters_by_hand(centre: Centre, login: str) -> None:
+    """What someone who can write the data directory would do to try more passwords."""
+    path = centre.data_dir.key_slots
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["slots"][login].update(failed=0, locked_until=None)
+    data["pending_events"] = []
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_editing_the_key_slot_file_does_not_undo_a_screen_unlock_lock(
+    centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    ws, actor = workspace.login(centre.data_dir, "dr.test", STAFF_PASSWORD)
+    try:
+        for attempt in range(3):
+            with pytest.raises(LoginFailed, match="Mot de passe incorrect"):
+                workspace.unlock(ws, actor, f"faux-{attempt}")
+        _reset_counters_by_hand(centre, "dr.test")  # the database still counts 3
+        for attempt in range(2):
+            with pytest.raises(LoginFailed, match="Mot de passe incorrect"):
+                workspace.unlock(ws, actor, f"encore-{attempt}")
+        _reset_counters_by_hand(centre, "dr.test")
+        with pytest.raises(LoginFailed, match="Compte verrouillé"):
+            workspace.unlock(ws, actor, STAFF_PASSWORD)
+    finally:
+        ws.close()
+    _reset_counters_by_hand(centre, "dr.test")
+    with pytest.raises(LoginFailed, match="Compte verrouillé"):
+        workspace.login(centre.data_dir, "dr.test", STAFF_PASSWORD)
+    clock.now = T0 + LOCK + timedelta(seconds=1)
+    workspace.login(centre.data_dir, "dr.test", STAFF_PASSWORD)[0].close()
+
+
+def test_a_login_lock_seen_by_the_database_survives_an_edited_key_slot_file(
+    centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    for attempt in range(5):
+        with pytest.raises(LoginFailed):
+            workspace.login(centre.data_dir, "accueil", f"faux-{attempt}")
+    # Someone else opens the centre on this station: the lock is copied into the database.
+    workspace.login(centre.data_dir, "admin", ADMIN_PASSWORD)[0].close()
+    _reset_counters_by_hand(centre, "accueil")
+    clock.now = T0 + timedelta(minutes=5)
+    with pytest.raises(LoginFailed, match=r"Compte verrouillé.*Réessayez dans 11 min"):
+        workspace.login(centre.data_dir, "accueil", STAFF_PASSWORD)
+    clock.now = T0 + LOCK + timedelta(seconds=1)
+    workspace.login(centre.data_dir, "accueil", STAFF_PASSWORD)[0].close()
+
+
 # --- the audit chain ------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from cms_desktop.domain.permissions import Role
 from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
-from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.storage import audit, keyslots, lockout, repositories
 from cms_desktop.storage.damage import Damage, diagnose
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.engine import WrongKeyError
@@ -151,10 +151,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
                 {"action": "login_refused_locked", "login": login_name, "at": now.isoformat()}
             ),
         )
-        minutes = max(1, int((exc.until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(
-            f"Compte verrouillé après plusieurs mots de passe erronés. Réessayez dans {minutes} min."
-        ) from None
+        raise LoginFailed(_locked_message(exc.until, now)) from None
     try:
         if login_name == keyslots.RECOVERY_LOGIN:
             raise keyslots.BadCredentials(login_name)
@@ -187,10 +184,20 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     except DatabaseError:
         raise damaged_database(data_dir, key) from None
     workspace = Workspace(data_dir, store, key, slots.centre_id)
+    locked_in_database: datetime | None = None
     try:
         with store.write() as session:
+            _note_file_locks(session, slots)
             user = repositories.user_by_login(session, login_name)
-            if user is None or not user.active or user.deleted:
+            locked_in_database = lockout.locked_until(session, login_name, now)
+            if locked_in_database is not None:
+                # The right password, but the database remembers a lock the key-slot file
+                # no longer shows (edited, or restored from an older copy).
+                audit.append(
+                    session, store.station_id, "login_refused_locked", user_login=login_name
+                )
+                refused = True
+            elif user is None or not user.active or user.deleted:
                 audit.append(
                     session, store.station_id, "login_refused_disabled", user_login=login_name
                 )
@@ -199,6 +206,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
                 refused = False
                 actor = Actor(user.id, user.login, user.full_name, Role(user.role))
                 _flush_pending_events(session, store, slots)
+                lockout.clear(session, login_name)
                 audit.append(
                     session, store.station_id, "login", user_id=user.id, user_login=user.login
                 )
@@ -207,6 +215,8 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         raise damaged_database(data_dir, key) from None
     if refused:
         store.close()
+        if locked_in_database is not None:
+            raise LoginFailed(_locked_message(locked_in_database, now))
         raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
     flushed = list(slots.pending_events)
 
@@ -293,14 +303,13 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
     data_dir = workspace.data_dir
     slots = load_slots(data_dir)
     now = _now()
-    try:
-        keyslots.check_not_locked(slots, actor.login, now)
-    except keyslots.AccountLocked:
-        raise LoginFailed("Compte verrouillé après plusieurs mots de passe erronés.") from None
     with workspace.store.write() as session:
+        if _locked_until(slots, session, actor.login, now) is not None:
+            raise LoginFailed("Compte verrouillé après plusieurs mots de passe erronés.")
         user = repositories.user_by_login(session, actor.login)
         ok = user is not None and user.active and _verify(user.password_hash, password)
         if ok:
+            lockout.clear(session, actor.login)
             audit.append(
                 session,
                 workspace.store.station_id,
@@ -309,9 +318,7 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
                 user_login=actor.login,
             )
         else:
-            locked = _update_slots(
-                data_dir, lambda fresh: keyslots.record_failure(fresh, actor.login, now)
-            )
+            locked = _count_unlock_failure(data_dir, session, actor.login, now)
             audit.append(
                 session,
                 workspace.store.station_id,
@@ -331,6 +338,52 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
         _update_slots(data_dir, lambda fresh: keyslots.record_success(fresh, actor.login))
     if not ok:
         raise LoginFailed("Mot de passe incorrect.")
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return f"Compte verrouillé après plusieurs mots de passe erronés. Réessayez dans {minutes} min."
+
+
+def _locked_until(
+    slots: keyslots.SlotFile, session: Session, login_name: str, now: datetime
+) -> datetime | None:
+    """The lock's end if either the key-slot file or the database says the account is
+    locked: the database's record survives an edited or restored key-slot file."""
+    try:
+        keyslots.check_not_locked(slots, login_name, now)
+    except keyslots.AccountLocked as exc:
+        return exc.until
+    return lockout.locked_until(session, login_name, now)
+
+
+def _count_unlock_failure(
+    data_dir: DataDir, session: Session, login_name: str, now: datetime
+) -> bool:
+    """Count a wrong unlock password in the database and in the key-slot file (read before
+    the next login); True when the account is now locked."""
+    in_database = lockout.record_failure(session, login_name, now)
+    in_file = _update_slots(data_dir, lambda fresh: keyslots.record_failure(fresh, login_name, now))
+    if in_database and not in_file:
+        until = lockout.locked_until(session, login_name, now)
+        if until is not None:  # the file's counter was reset: the login path must see it
+            _update_slots(data_dir, lambda fresh: _lock_in_file(fresh, login_name, until))
+    return in_database or in_file
+
+
+def _lock_in_file(slots: keyslots.SlotFile, login_name: str, until: datetime) -> None:
+    slot = slots.slots.get(login_name)
+    if slot is not None:
+        slot.failed = 0
+        slot.locked_until = until.astimezone(UTC).isoformat()
+
+
+def _note_file_locks(session: Session, slots: keyslots.SlotFile) -> None:
+    """Copy the locks the key-slot file holds into the database, where editing the file
+    cannot undo them."""
+    for login_name, slot in slots.slots.items():
+        if slot.locked_until:
+            lockout.lock(session, login_name, datetime.fromisoformat(slot.locked_until))
 
 
 @any_role("one's own screen")
