@@ -6,8 +6,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from zxcvbn import zxcvbn
-
 MIN_LENGTH = 10
 # zxcvbn's score: 3 means about 10^8 guesses or more, out of reach of online guessing with
 # the lock-out and costly for an offline attack on the argon2id key slot.
@@ -101,6 +99,8 @@ def check_password_strength(password: str, login: str = "", names: Iterable[str]
         )
     if login and login.lower() in password.lower():
         raise WeakPassword("Le mot de passe ne doit pas contenir l'identifiant.")
+    from zxcvbn import zxcvbn  # its word lists take a while to load: not at start-up
+
     personal = _words([login, *names])
     hints = personal + list(FRENCH_COMMON)
     if zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=hints)["score"] < MIN_SCORE:
