@@ -33,7 +33,7 @@ PASSWORD_HASHER = PasswordHasher()
 
 RESTORE_HINT = (
     "Rien n'a été modifié. Pour repartir : restaurez centre.db et keyslots.json depuis la "
-    "même sauvegarde (README, « Sauvegarde »), puis vérifiez avec « cms-desktop check --as "
+    "même sauvegarde (README, section « Backing up »), puis vérifiez avec « cms-desktop check --as "
     "IDENTIFIANT » ; ou, si ce poste est synchronisé avec d'autres postes du centre, mettez "
     "ce dossier de côté et rattachez le poste au centre (« Ajouter ce poste à un centre déjà "
     "installé ») : il reprendra les données des autres postes."
