@@ -214,7 +214,7 @@ MUTANTS = (
         "sync serve without the port range check",
         "src/cms_desktop/cli_sync.py",
         "check_port",
-        "if port is not None and not 1 <= port <= 65535:",
+        "if port is not None and not 0 <= port <= 65535:",
         "if False:",
         ("tests/integration/test_cli_edges.py", "-k", "range"),
     ),

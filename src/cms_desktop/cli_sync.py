@@ -97,9 +97,11 @@ def _pair(data_dir: DataDir, args: argparse.Namespace) -> int:
 
 
 def check_port(port: int | None, option: str) -> None:
-    """A port the command line was given must be one a socket can use (1-65535)."""
-    if port is not None and not 1 <= port <= 65535:
-        raise SyncCliError(f"{option} {port} : un port est un nombre entre 1 et 65535.")
+    """A port the command line was given must be one a socket can use (0: any free one)."""
+    if port is not None and not 0 <= port <= 65535:
+        raise SyncCliError(
+            f"{option} {port} : un port est un nombre entre 1 et 65535 (0 : un port libre)."
+        )
 
 
 def _listen_error(exc: OSError, host: str, port: int | None, option: str) -> SyncCliError:

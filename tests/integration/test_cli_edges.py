@@ -38,7 +38,7 @@ def _serve(
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--port", "99999"), ("--port", "0"), ("--pair-port", "70000")]
+    ("option", "value"), [("--port", "99999"), ("--port", "-1"), ("--pair-port", "70000")]
 )
 def test_a_port_out_of_range_is_a_french_error(
     centre: Centre,
@@ -50,7 +50,9 @@ def test_a_port_out_of_range_is_a_french_error(
     extra = ("--pair",) if option == "--pair-port" else ()
     code, err = _serve(centre, monkeypatch, capsys, option, value, *extra)
     assert code == 1
-    assert err == f"erreur : {option} {value} : un port est un nombre entre 1 et 65535.\n"
+    assert err == (
+        f"erreur : {option} {value} : un port est un nombre entre 1 et 65535 (0 : un port libre).\n"
+    )
 
 
 def test_a_port_in_use_is_a_french_error(
