@@ -103,7 +103,7 @@ def _check_pdf(data: bytes, budget: _Budget) -> None:
             budget.tick()
             resources = page.get("/Resources")
             xobjects = resources.get_object().get("/XObject") if resources else None
-            for ref in (xobjects.get_object().values() if xobjects else ()):
+            for ref in xobjects.get_object().values() if xobjects else ():
                 image = ref.get_object()
                 if image.get("/Subtype") == "/Image":
                     _check_pixels(image.get("/Width"), image.get("/Height"))
