@@ -255,16 +255,17 @@ def _cmd_audit(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
 
 def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
     from cms_desktop.services import audit_trail
+    from cms_desktop.services.workspace import check_database
 
-    ws, _actor = _open(data_dir, args, secrets)
+    ws, _actor = _open(data_dir, args, secrets)  # a damaged file is reported from here too
     try:
-        problems = ws.store.integrity_check()
+        damage = check_database(ws)
+        if damage is not None:
+            print(f"erreur : {damage}", file=sys.stderr)
+            return 1
         report = audit_trail.verify(ws)
     finally:
         ws.close()
-    if problems:
-        print(f"Base de données endommagée : {problems[0]}", file=sys.stderr)
-        return 1
     print("Base de données intègre (SQLCipher).")
     print(report.message, file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1

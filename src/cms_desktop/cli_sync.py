@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import threading
 from collections.abc import Callable
@@ -12,12 +13,17 @@ from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError
-from cms_desktop.services.sync_admin import join_existing_centre, open_pairing_server
+from cms_desktop.services.sync_admin import (
+    PAIRING_PORT,
+    join_existing_centre,
+    open_pairing_server,
+)
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.sync import identity
 from cms_desktop.sync.db_store import DbReplicaStore
+from cms_desktop.sync.discovery import DEFAULT_PORT as SYNC_PORT
 from cms_desktop.sync.discovery import local_addresses
 from cms_desktop.sync.errors import SyncError
 from cms_desktop.sync.pairing_net import PairingServer
@@ -90,16 +96,45 @@ def _pair(data_dir: DataDir, args: argparse.Namespace) -> int:
     return 0
 
 
+def check_port(port: int | None, option: str) -> None:
+    """A port the command line was given must be one a socket can use (0: any free one)."""
+    if port is not None and not 0 <= port <= 65535:
+        raise SyncCliError(
+            f"{option} {port} : un port est un nombre entre 1 et 65535 (0 : un port libre)."
+        )
+
+
+def _listen_error(exc: OSError, host: str, port: int | None, option: str) -> SyncCliError:
+    if exc.errno == errno.EADDRINUSE:
+        return SyncCliError(
+            f"le port {port} est déjà utilisé sur ce poste (une autre session de cms-desktop ?) : "
+            f"fermez-la ou choisissez un autre port avec {option}."
+        )
+    if exc.errno == errno.EACCES:
+        return SyncCliError(
+            f"le port {port} est réservé (ports sous 1024) : choisissez-en un autre avec {option}."
+        )
+    return SyncCliError(
+        f"impossible d'écouter sur {host}:{port} ({exc.strerror or exc}) : vérifiez --host "
+        f"et {option}."
+    )
+
+
 def _serve(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
+    check_port(args.port, "--port")
+    check_port(args.pair_port, "--pair-port")
     identity.ensure_site(ws.store)
-    service = SyncService(
-        ws.store,
-        host=args.host,
-        port=args.port,
-        interval_s=args.interval,
-        discovery=not args.no_discovery,
-        on_status=lambda status: print(status.text, flush=True),
-    ).start()
+    try:
+        service = SyncService(
+            ws.store,
+            host=args.host,
+            port=args.port,
+            interval_s=args.interval,
+            discovery=not args.no_discovery,
+            on_status=lambda status: print(status.text, flush=True),
+        ).start()
+    except OSError as exc:
+        raise _listen_error(exc, args.host, args.port or SYNC_PORT, "--port") from None
     pairing: PairingServer | None = None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,8 +146,9 @@ def _serve(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
                 pairing = open_pairing_server(
                     ws, service.address[1], args.pair_port, host=args.host
                 )
-            except OSError:
-                raise SyncCliError("port d'appairage indisponible") from None
+            except OSError as exc:
+                port = args.pair_port or PAIRING_PORT
+                raise _listen_error(exc, args.host, port, "--pair-port") from None
             addresses = ", ".join(local_addresses())
             print(
                 f"Code d'appairage : {pairing.code.display} (port {pairing.address[1]}, "

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cms_desktop.domain.permissions import PermissionDenied
-from cms_desktop.services import records
+from cms_desktop.services import patient_file, records
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage.models import AuditEntry, Consultation, Patient
 from tests.conftest import ADMIN_PASSWORD, Centre
@@ -33,6 +33,9 @@ def test_reception_and_administrator_are_refused_clinical_content(
 ) -> None:
     for login_name, password in (("accueil", None), ("admin", ADMIN_PASSWORD)):
         ws, actor = centre.login(login_name, password) if password else centre.login(login_name)
+        # What the application calls when a record is opened, then the older entry point.
+        with pytest.raises(PermissionDenied, match="consulter le dossier médical"):
+            patient_file.open_patient_file(ws, actor, patient_id)
         with pytest.raises(PermissionDenied, match="Action non autorisée"):
             records.open_clinical_record(ws, actor, patient_id)
         with pytest.raises(PermissionDenied):

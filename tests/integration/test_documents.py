@@ -167,3 +167,40 @@ def test_chunk_transfer_resumes_and_completes_only_when_the_hash_checks(
         with pytest.raises(blobs.BlobError, match="taille"):
             blobs.write_chunk(session, bad_sha, 0, b"short", 2)
     ws.close()
+
+
+def test_a_pdf_bomb_is_refused_at_import_saying_why_and_nothing_is_stored(
+    centre: Centre, patient_id: str
+) -> None:
+    from tests.document_bombs import deflate_bomb_pdf
+
+    ws, doctor = centre.login("dr.test")
+    with pytest.raises(ValidationFailed, match="se décompresse en plus de 256 Mo"):
+        documents.import_document(
+            ws, doctor, patient_id, "bilan.pdf", deflate_bomb_pdf(), DocumentKind.OTHER, "x", None
+        )
+    assert (_count(ws, Document), _count(ws, Blob)) == (0, 0)
+    ws.close()
+
+
+def test_a_bomb_already_stored_is_not_handed_to_the_viewer(centre: Centre, patient_id: str) -> None:
+    """Imported by a version without the limits, or received from such a station."""
+    from tests.document_bombs import deflate_bomb_pdf
+
+    ws, doctor = centre.login("dr.test")
+    bomb = deflate_bomb_pdf()
+    with ws.store.write() as session:
+        doc = Document(
+            patient_id=patient_id,
+            sha256=blobs.put_blob(session, bomb),
+            kind=DocumentKind.OTHER.value,
+            title="Reçu d'un autre poste",
+            author_id=doctor.user_id,
+            mime_type="application/pdf",
+            size=len(bomb),
+            original_filename="bombe.pdf",
+        )
+        session.add(doc)
+    content = documents.read_document(ws, doctor, doc.id)
+    assert content.data == b"" and "se décompresse en plus de 256 Mo" in content.refused
+    ws.close()

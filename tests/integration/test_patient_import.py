@@ -115,3 +115,34 @@ def test_cli_import(centre, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(STAFF_PASSWORD + "\n"))
     assert main([*args[:4], str(tmp_path / "absent.csv"), *args[5:]]) == 1
     assert capsys.readouterr().err.startswith("erreur : impossible de lire")
+
+
+def test_a_field_over_the_csv_limit_is_a_french_error_and_imports_nothing(
+    centre, tmp_path, monkeypatch, capsys
+) -> None:
+    huge = "x" * (128 * 1024 + 1)
+    text = "\n".join([ROWS[0], ROWS[1], f"MARTIN;;Luc;01/02/1970;M;;;{huge}", ROWS[2]]) + "\n"
+    path = tmp_path / "liste.csv"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(STAFF_PASSWORD + "\n"))
+    code = main(
+        [
+            "--data-dir",
+            str(centre.data_dir.path),
+            "import",
+            "patients",
+            str(path),
+            "--as",
+            "accueil",
+            "--password-stdin",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == (
+        "erreur : Ligne 3 illisible : un champ dépasse 128 Ko ou un guillemet n'est pas "
+        "refermé. Rien n'a été importé : corrigez le fichier et recommencez."
+    )
+    ws, _ = centre.login("accueil")
+    assert _count(ws) == 0  # not even the good line before it
+    ws.close()

@@ -243,3 +243,36 @@ def test_reception_gets_administrative_documents_only(
     assert page.tabs.count() == 1 and not page.banner.isVisible()
     assert page.tabs.tabText(0) == "Documents administratifs"
     assert page.error_label.text() == ""
+
+
+def test_the_viewer_shows_why_a_document_is_refused_instead_of_rendering_it(
+    qtbot: QtBot, doctor: tuple[Workspace, Actor, str], runner: SyncTaskRunner
+) -> None:
+    from tests.document_bombs import deflate_bomb_pdf
+
+    ws, actor, pid = doctor
+    bomb = deflate_bomb_pdf()
+    from cms_desktop.storage import blobs
+    from cms_desktop.storage.models import Document
+
+    with ws.store.write() as session:
+        session.add(
+            Document(
+                patient_id=pid,
+                sha256=blobs.put_blob(session, bomb),
+                kind="other",
+                title="Reçu d'un autre poste",
+                author_id=actor.user_id,
+                mime_type="application/pdf",
+                size=len(bomb),
+                original_filename="bombe.pdf",
+            )
+        )
+    page = _page(qtbot, ws, actor, pid, runner)
+    page.tabs.setCurrentWidget(page.documents)
+    page.documents.refresh()
+    page.documents.open_current()
+    viewer = page.documents.viewer
+    assert viewer.currentWidget() is viewer.hint
+    assert "se décompresse en plus de 256 Mo" in viewer.hint.text()
+    assert viewer.pdf_document.pageCount() == 0

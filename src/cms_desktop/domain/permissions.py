@@ -11,9 +11,11 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
+    "DATA_KIND_PERMISSION",
     "PERMISSION_LABELS",
     "ROLE_LABELS",
     "ROLE_PERMISSIONS",
+    "DataKind",
     "Permission",
     "PermissionDenied",
     "Role",
@@ -191,4 +193,38 @@ def require_permission(role: Role, permission: Permission) -> None:
 
 CLINICAL_ROLES: frozenset[Role] = frozenset(
     {Role.DOCTOR, Role.NURSE, Role.DENTIST, Role.OTHER_CLINICIAN, Role.MEDICAL_DIRECTOR}
+)
+
+
+class DataKind(StrEnum):
+    """What a replicated table holds: every replicated model declares it (``__data_kind__``)
+    and sync conflicts on its rows are shown and settled only by those it names below."""
+
+    CLINICAL = "clinical"  # the medical record: synthesis, notes, prescriptions, documents
+    IDENTITY = "identity"  # a patient's identity and contact
+    COVERAGE = "coverage"  # a patient's social cover (ALD list)
+    AGENDA = "agenda"  # appointments, practitioners' ranges and absences, waiting list
+    PRESCRIBING = "prescribing"  # a prescriber's own templates (no patient data)
+    RECORD_ACCESS = "record_access"  # requests for a copy of the record
+    ACCOUNTS = "accounts"  # user accounts and their key slots
+    SETTINGS = "settings"  # centre, rooms, opening hours, appointment types
+    AUDIT = "audit"  # the audit trail
+    SYNC = "sync"  # stations and the conflicts themselves
+
+
+# Who may see both values of a conflict on data of each kind, and choose: those allowed to
+# change that data. Never a default: a kind missing here is a KeyError, not the administrator.
+DATA_KIND_PERMISSION: Mapping[DataKind, Permission] = MappingProxyType(
+    {
+        DataKind.CLINICAL: Permission.CLINICAL_WRITE,
+        DataKind.IDENTITY: Permission.PATIENT_IDENTITY_WRITE,
+        DataKind.COVERAGE: Permission.PATIENT_COVERAGE_WRITE,
+        DataKind.AGENDA: Permission.AGENDA_WRITE,
+        DataKind.PRESCRIBING: Permission.PRESCRIPTION_WRITE,
+        DataKind.RECORD_ACCESS: Permission.RECORD_ACCESS_MANAGE,
+        DataKind.ACCOUNTS: Permission.USERS_MANAGE,
+        DataKind.SETTINGS: Permission.SETTINGS_MANAGE,
+        DataKind.AUDIT: Permission.AUDIT_READ,
+        DataKind.SYNC: Permission.SYNC_MANAGE,
+    }
 )

@@ -28,6 +28,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
+from cms_desktop.domain.document_limits import check_expansion
+from cms_desktop.domain.documents import DocumentError
 from cms_desktop.printing.layout import FONT_ITALIC, draw_footer, register_fonts
 
 # Bands kept free on an appended page: the caption above, the footer below.
@@ -43,6 +45,10 @@ class UnreadableContent(Exception):
 
 def load_image(data: bytes) -> ImageReader:
     """An image ready for reportlab, turned upright when the camera said so (EXIF)."""
+    try:
+        check_expansion("image/png" if data.startswith(b"\x89PNG") else "image/jpeg", data)
+    except DocumentError as exc:  # too many pixels: never decoded into the copy
+        raise UnreadableContent("too_large") from exc
     try:
         image: Any = PILImage.open(io.BytesIO(data))
         orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
@@ -90,7 +96,12 @@ class PdfAttachment:
 
 
 def read_pdf(data: bytes, caption: str) -> PdfAttachment:
-    """Open a PDF document; UnreadableContent if damaged, empty or password-protected."""
+    """Open a PDF document; UnreadableContent if damaged, empty, password-protected or past
+    the expansion limits (a « bomb » would take minutes and gigabytes to join)."""
+    try:
+        check_expansion("application/pdf", data)
+    except DocumentError as exc:
+        raise UnreadableContent("too_large") from exc
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

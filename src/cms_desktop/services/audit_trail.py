@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, repositories
@@ -26,6 +27,7 @@ class AuditReport:
     message: str
 
 
+@requires(Permission.AUDIT_READ)
 def recent(ws: Workspace, actor: Actor, limit: int = 200) -> list[AuditLine]:
     actor.require(Permission.AUDIT_READ)
     with ws.store.read() as session:
@@ -35,6 +37,7 @@ def recent(ws: Workspace, actor: Actor, limit: int = 200) -> list[AuditLine]:
         ]
 
 
+@no_actor("the chain's integrity, no entry content: check and the CLI")
 def verify(ws: Workspace) -> AuditReport:
     """Check every chain; the message names the first bad entry (station, number, id)."""
     with ws.store.read() as session:
@@ -55,6 +58,7 @@ def verify(ws: Workspace) -> AuditReport:
     )
 
 
+@any_role("an account records its own action (screen locked, print cancelled)")
 def record(
     ws: Workspace,
     actor: Actor,

@@ -9,6 +9,7 @@ from faker import Faker
 
 from cms_desktop.domain.nir import compute_nir_key
 from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.demo_accounts import (  # noqa: F401 - re-exported
     DEMO_ACCOUNTS,
@@ -89,6 +90,7 @@ def _nir(sex: str, birth: date, rng: random.Random) -> str:
 _GP_ROLES = (Role.DOCTOR.value, Role.MEDICAL_DIRECTOR.value)
 
 
+@requires(Permission.PATIENT_IDENTITY_WRITE)
 def add_demo_patients(
     ws: Workspace, actor: Actor, count: int, seed: int = 2026, batch: int = 2000
 ) -> int:

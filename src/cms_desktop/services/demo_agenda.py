@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.appointments import AppointmentType
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
+from cms_desktop.services.access import no_actor
 from cms_desktop.services.agenda.common import (
     load_calendar,
     load_schedules,
@@ -283,6 +284,7 @@ def _waiting_list(session: Session, rng: random.Random, seed: int, today: date) 
         )
 
 
+@no_actor("builds the demo centre only")
 def add_demo_agenda(ws: Workspace, seed: int = 2026) -> None:
     """Fill the demo centre's agenda (call once, after the rooms, users and patients)."""
     rng = random.Random(seed)

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from cms_desktop.domain.documents import DocumentKind
+from cms_desktop.services.access import no_actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, blobs, repositories
 from cms_desktop.storage.models import (
@@ -122,6 +123,7 @@ def _at(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(rng.randint(7, 17), rng.choice((0, 15, 30, 45))), UTC)
 
 
+@no_actor("builds the demo centre only")
 def add_demo_clinical(ws: Workspace, seed: int = 2026, patients: int = 300) -> None:
     """Rich synthetic clinical records for ``patients`` adults of the demo centre."""
     rng = random.Random(seed)

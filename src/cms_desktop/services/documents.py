@@ -13,6 +13,7 @@ from pathlib import PurePath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.document_limits import check_expansion
 from cms_desktop.domain.documents import (
     DOCUMENT_KIND_LABELS,
     DocumentError,
@@ -23,6 +24,7 @@ from cms_desktop.domain.documents import (
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission, PermissionDenied
 from cms_desktop.domain.synthesis import SynthesisError, clean_text
+from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -64,6 +66,9 @@ class DocumentView:
 class DocumentContent:
     document: DocumentView
     data: bytes
+    # Why the content must not be shown (it would expand past the limits), in French; "" if
+    # it may be. Checked here, on the worker thread, before any viewer parses it.
+    refused: str = ""
 
 
 def _read_permission(kind: DocumentKind) -> Permission:
@@ -89,6 +94,7 @@ def _kind(kind: str) -> DocumentKind:
         raise ValidationFailed("Type de document inconnu.") from None
 
 
+@requires(Permission.DOCUMENT_CLINICAL_WRITE, note="administrative kind: document.admin.write")
 def import_document(
     ws: Workspace,
     actor: Actor,
@@ -108,6 +114,7 @@ def import_document(
     actor.require(_write_permission(kind))
     try:
         mime = detect_mime_type(filename, data)
+        check_expansion(mime, data)
         title = clean_text(title, "Titre", required=True)
     except (DocumentError, SynthesisError) as exc:
         raise ValidationFailed(str(exc)) from None
@@ -165,6 +172,11 @@ def _current(session: Session, ids: list[str]) -> list[Document]:
     return [r for r in rows if r.id not in replaced and not r.withdrawn]
 
 
+@requires_any(
+    Permission.DOCUMENT_ADMIN_READ,
+    Permission.DOCUMENT_CLINICAL_READ,
+    note="each document filtered by its kind",
+)
 def list_documents(ws: Workspace, actor: Actor, patient_id: str) -> list[DocumentView]:
     """The patient's current documents the actor may see, newest first."""
     if not (
@@ -192,6 +204,7 @@ def _document(session: Session, actor: Actor, document_id: str) -> Document:
     return doc
 
 
+@requires(Permission.DOCUMENT_CLINICAL_READ, note="administrative kind: document.admin.read")
 def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentContent:
     """The document and its checked content; audited as ``document_viewed``."""
     with ws.store.write() as session:
@@ -211,9 +224,20 @@ def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentCont
             target_id=doc.id,
             details={"patient_id": doc.patient_id},
         )
-        return DocumentContent(_view(session, doc, names), data)
+        view = _view(session, doc, names)
+    # Imported before the limits existed, or received from a station that had none.
+    try:
+        check_expansion(view.mime_type, data)
+    except DocumentError as exc:
+        return DocumentContent(view, b"", refused=str(exc))
+    return DocumentContent(view, data)
 
 
+@requires(
+    Permission.DOCUMENT_CLINICAL_READ,
+    Permission.DOCUMENT_CLINICAL_WRITE,
+    note="administrative kind: document.admin.read and document.admin.write",
+)
 def withdraw_document(ws: Workspace, actor: Actor, document_id: str) -> str:
     """Withdraw a document filed by mistake: a new row marks it withdrawn (it stays stored)."""
     with ws.store.write() as session:

@@ -21,3 +21,7 @@ class ValidationFailed(ServiceError):
 
 class NotFound(ServiceError):
     pass
+
+
+class DatabaseDamaged(StoreUnavailable):
+    """The database file has damaged pages; ``str()`` says which and how to restore."""

@@ -11,6 +11,7 @@ from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.printing.dto import CertificateDoc, PrintingError, ReferralLetterDoc
 from cms_desktop.printing.letters import render_certificate, render_referral_letter
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.printing_common import (
@@ -71,6 +72,7 @@ def _place(session: object, place: str) -> str:
     return centre.city if centre is not None and centre.city else "—"
 
 
+@requires(Permission.PRINT_CLINICAL, Permission.CLINICAL_WRITE)
 def certificate_pdf(ws: Workspace, actor: Actor, draft: CertificateDraft) -> bytes:
     actor.require(Permission.PRINT_CLINICAL)
     actor.require(Permission.CLINICAL_WRITE)
@@ -93,6 +95,7 @@ def certificate_pdf(ws: Workspace, actor: Actor, draft: CertificateDraft) -> byt
             raise ValidationFailed(str(exc)) from None
 
 
+@requires(Permission.PRINT_CLINICAL, Permission.CLINICAL_WRITE)
 def referral_letter_pdf(ws: Workspace, actor: Actor, draft: ReferralDraft) -> bytes:
     actor.require(Permission.PRINT_CLINICAL)
     actor.require(Permission.CLINICAL_WRITE)
@@ -118,6 +121,7 @@ def referral_letter_pdf(ws: Workspace, actor: Actor, draft: ReferralDraft) -> by
             raise ValidationFailed(str(exc)) from None
 
 
+@requires(Permission.PRINT_CLINICAL)
 def record_output(
     ws: Workspace, actor: Actor, document: str, patient_id: str, how: Output | str = Output.PRINT
 ) -> None:

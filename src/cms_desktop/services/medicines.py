@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cms_desktop.domain.allergy_check import is_meaningful
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import no_actor, requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -194,6 +195,7 @@ def _may_import(actor: Actor) -> None:
         actor.require(Permission.PRESCRIPTION_WRITE)
 
 
+@requires_any(Permission.SETTINGS_MANAGE, Permission.PRESCRIPTION_WRITE)
 def import_bdpm(ws: Workspace, actor: Actor, folder: Path | str) -> ImportReport:
     """Replace this station's reference with the files of ``folder``, all or nothing."""
     _may_import(actor)
@@ -272,6 +274,7 @@ def _prefix_range(column: InstrumentedAttribute[str], key: str) -> ColumnElement
     return and_(column >= key, column < key + "\uffff")
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def search_medicines(ws: Workspace, actor: Actor, text: str, limit: int = 20) -> list[MedicineHit]:
     """Medicines whose name or DCI starts with ``text``; DCI matches first, one per wording."""
     actor.require(Permission.PRESCRIPTION_WRITE)
@@ -333,6 +336,7 @@ def _hits(session: Session, cis_codes: list[str], limit: int) -> list[MedicineHi
     return list(out.values())
 
 
+@no_actor("whether the public drug database is loaded")
 def reference_loaded(ws: Workspace) -> bool:
     """True once a BDPM import has been made on this station (else: free text only)."""
     with ws.store.read() as session:

@@ -23,6 +23,7 @@ from cms_desktop.domain.identity import (
 from cms_desktop.domain.nir import Nir
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
 from cms_desktop.services.patient_form import PatientForm, validate_form
@@ -110,6 +111,7 @@ def _candidates(
     return sorted(found, key=lambda c: (c.reason is not DuplicateReason.SAME_NIR, c.display_name))
 
 
+@requires(Permission.PATIENT_IDENTITY_READ)
 def find_duplicates(
     ws: Workspace, actor: Actor, form: PatientForm, exclude_id: str | None = None
 ) -> list[DuplicateCandidate]:
@@ -166,6 +168,7 @@ def _live(session: Session, patient_id: str) -> Patient:
     return patient
 
 
+@requires(Permission.PATIENT_MERGE)
 def merge_patients(ws: Workspace, actor: Actor, keep_id: str, merged_id: str) -> None:
     """Merge ``merged_id`` into ``keep_id``; audited with both ids."""
     actor.require(Permission.PATIENT_MERGE)

@@ -21,6 +21,7 @@ from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
 from cms_desktop.services.records import ConsultationView, NoteContent
@@ -150,6 +151,7 @@ def _consultations(
     return tuple(views)
 
 
+@requires(Permission.CLINICAL_READ)
 def open_patient_file(
     ws: Workspace,
     actor: Actor,
@@ -215,6 +217,7 @@ def open_patient_file(
         return result
 
 
+@requires(Permission.CLINICAL_READ)
 def measurement_series(
     ws: Workspace, actor: Actor, patient_id: str
 ) -> dict[str, list[tuple[datetime, float]]]:

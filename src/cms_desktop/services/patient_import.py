@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
 from cms_desktop.domain.names import normalize_name
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.patient_duplicates import DuplicateSuspected, check_not_duplicate
@@ -113,6 +115,20 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") >= first_line.count(",") else ","
 
 
+def _rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read stops the whole import in French
+    (raised inside the write transaction, so nothing of the file is kept)."""
+    try:
+        yield from reader
+    except csv.Error:
+        limit = csv.field_size_limit() // 1024
+        raise ImportUnreadable(
+            f"Ligne {reader.line_num} illisible : un champ dépasse {limit} Ko ou un guillemet "
+            "n'est pas refermé. Rien n'a été importé : corrigez le fichier et recommencez."
+        ) from None
+
+
+@requires(Permission.PATIENT_IDENTITY_WRITE, note="coverage columns: patient.coverage.write")
 def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportReport:
     actor.require(Permission.PATIENT_IDENTITY_WRITE)
     if len(data) > MAX_BYTES:
@@ -125,7 +141,8 @@ def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportRepor
         raise ImportUnreadable("Le fichier est vide : la première ligne doit nommer les colonnes.")
     delimiter = _delimiter(lines[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [_header_key(h) for h in next(reader)]
+    rows = _rows(reader)
+    header = [_header_key(h) for h in next(rows, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportUnreadable(
@@ -141,7 +158,7 @@ def import_patients_csv(ws: Workspace, actor: Actor, data: bytes) -> ImportRepor
     duplicates: list[RowProblem] = []
     coverage_allowed = actor.can(Permission.PATIENT_COVERAGE_WRITE)
     with ws.store.write() as session:
-        for row in reader:
+        for row in rows:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue

@@ -14,6 +14,7 @@ from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.patient_search import parse_query
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.phone import format_phone_for_display
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import patient_index
@@ -71,6 +72,7 @@ def _phone(e164: str) -> str:
     return format_phone_for_display(e164) if e164 else ""
 
 
+@requires(Permission.PATIENT_IDENTITY_READ)
 def search_patients(ws: Workspace, actor: Actor, query: str, limit: int = 50) -> list[PatientHit]:
     """Patients matching every word of ``query`` (tombstoned and merged ones excluded)."""
     actor.require(Permission.PATIENT_IDENTITY_READ)

@@ -25,6 +25,7 @@ from cms_desktop.domain.identity import (
 from cms_desktop.domain.nir import Nir, check_nir_against_identity
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
 from cms_desktop.services.patient_duplicates import (
@@ -140,6 +141,7 @@ def _load(session: Session, patient_id: str) -> Patient:
     return patient
 
 
+@requires(Permission.PATIENT_IDENTITY_WRITE)
 def create_patient(
     ws: Workspace,
     actor: Actor,
@@ -184,6 +186,7 @@ def _new_ald(patient_id: str, ald: CleanAld) -> PatientAld:
     )
 
 
+@requires(Permission.PATIENT_IDENTITY_WRITE, note="a changed coverage: patient.coverage.write")
 def update_patient(
     ws: Workspace,
     actor: Actor,
@@ -296,6 +299,7 @@ def _form_of(patient: Patient, alds: list[PatientAld]) -> PatientForm:
     return PatientForm(**data)
 
 
+@requires(Permission.PATIENT_IDENTITY_READ)
 def get_patient(ws: Workspace, actor: Actor, patient_id: str) -> PatientView:
     """Identity, coverage and ALDs. A merged record's id leads to the record it went into."""
     actor.require(Permission.PATIENT_IDENTITY_READ)
@@ -362,6 +366,7 @@ def _audit_ald(ws: Workspace, session: Session, actor: Actor, action: str, ald: 
     )
 
 
+@requires(Permission.PATIENT_COVERAGE_WRITE)
 def add_ald(ws: Workspace, actor: Actor, patient_id: str, form: AldForm) -> str:
     actor.require(Permission.PATIENT_COVERAGE_WRITE)
     clean = _validated_ald(form)
@@ -374,6 +379,7 @@ def add_ald(ws: Workspace, actor: Actor, patient_id: str, form: AldForm) -> str:
         return ald.id
 
 
+@requires(Permission.PATIENT_COVERAGE_WRITE)
 def update_ald(ws: Workspace, actor: Actor, ald_id: str, form: AldForm) -> None:
     actor.require(Permission.PATIENT_COVERAGE_WRITE)
     clean = _validated_ald(form)
@@ -385,6 +391,7 @@ def update_ald(ws: Workspace, actor: Actor, ald_id: str, form: AldForm) -> None:
         _audit_ald(ws, session, actor, "patient_ald_updated", ald)
 
 
+@requires(Permission.PATIENT_COVERAGE_WRITE)
 def end_ald(ws: Workspace, actor: Actor, ald_id: str, end_date: str) -> None:
     """Close an ALD at ``end_date`` (dd/mm/yyyy); it stays in the record, inactive."""
     actor.require(Permission.PATIENT_COVERAGE_WRITE)

@@ -26,6 +26,7 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prescription import LineKind, PrescriptionLine
 from cms_desktop.domain.synthesis import ALLERGY_KIND_LABELS, Allergy
 from cms_desktop.services import medicines
+from cms_desktop.services.access import internal, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.printing_common import get_patient
@@ -80,6 +81,7 @@ def _check(
     )
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def check_lines(
     ws: Workspace, actor: Actor, patient_id: str, lines: tuple[PrescriptionLine, ...]
 ) -> tuple[LineAllergyCheck, ...]:
@@ -95,6 +97,7 @@ def uncoded_allergies(session: Session, patient_id: str) -> tuple[str, ...]:
     return tuple(p.uncoded_notice for p in allergy_profiles(session, patient_id) if not p.coded)
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def confirm_despite_allergy(
     ws: Workspace, actor: Actor, patient_id: str, line: PrescriptionLine, reason: str
 ) -> PrescriptionLine:
@@ -130,6 +133,7 @@ def confirm_despite_allergy(
         return replace(line, allergy_confirmation=confirmation)
 
 
+@internal("preview and print check prescription.write first")
 def require_confirmed(
     session: Session, actor: Actor, patient_id: str, lines: tuple[PrescriptionLine, ...]
 ) -> None:

@@ -27,6 +27,7 @@ from cms_desktop.domain.prescription import (
 from cms_desktop.printing.dto import PrintingError
 from cms_desktop.printing.layout import PAGE_SIZES, PageSizeName
 from cms_desktop.printing.prescription import render_prescription
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.prescription_allergies import (
@@ -171,6 +172,7 @@ def latest_weight(session: Session, patient_id: str) -> float | None:
     return max(found)[1] if found else None
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> PrescribingContext:
     actor.require(Permission.PRESCRIPTION_WRITE)
     today = paris_today()
@@ -241,6 +243,7 @@ def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> Rendere
     return RenderedPrescription(draft, pdf)
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def render_draft(ws: Workspace, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
     """The PDF for the preview; nothing is stored until it is printed or exported."""
     actor.require(Permission.PRESCRIPTION_WRITE)
@@ -254,6 +257,7 @@ class IssuedPrescription:
     pdf: bytes
 
 
+@requires(Permission.PRESCRIPTION_WRITE, Permission.PRINT_CLINICAL)
 def issue_prescription(
     ws: Workspace, actor: Actor, draft: PrescriptionDraft, how: Output | str = Output.PRINT
 ) -> IssuedPrescription:
@@ -287,6 +291,7 @@ def issue_prescription(
         return IssuedPrescription(record.id, rendered.pdf)
 
 
+@requires(Permission.CLINICAL_READ)
 def prescription_pdf(ws: Workspace, actor: Actor, prescription_id: str) -> bytes:
     """The stored bytes of a printed prescription (a reprint is identical)."""
     return stored_prescription(ws, actor, prescription_id).pdf
@@ -308,6 +313,7 @@ class StoredPrescription:
         return f"{label} du {self.issued_on:%d/%m/%Y}"
 
 
+@requires(Permission.CLINICAL_READ)
 def stored_prescription(ws: Workspace, actor: Actor, prescription_id: str) -> StoredPrescription:
     actor.require(Permission.CLINICAL_READ)
     with ws.store.read() as session:
@@ -323,6 +329,7 @@ def stored_prescription(ws: Workspace, actor: Actor, prescription_id: str) -> St
 REPRINT = "prescription_reprint"
 
 
+@requires(Permission.PRINT_CLINICAL)
 def record_reprint(
     ws: Workspace, actor: Actor, prescription_id: str, how: Output | str = Output.PRINT
 ) -> None:
@@ -336,6 +343,7 @@ def record_reprint(
         audit_output(session, ws, actor, how, REPRINT, "prescription", record.id, record.patient_id)
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraft:
     """A new draft with the same lines, editable before it is signed and printed."""
     actor.require(Permission.PRESCRIPTION_WRITE)
@@ -376,6 +384,7 @@ def _summary(record: PrescriptionRecord, author: str) -> PrescriptionSummary:
     )
 
 
+@requires(Permission.CLINICAL_READ)
 def list_prescriptions(ws: Workspace, actor: Actor, patient_id: str) -> list[PrescriptionSummary]:
     actor.require(Permission.CLINICAL_READ)
     with ws.store.read() as session:
@@ -399,6 +408,7 @@ def _own_template(session: Session, actor: Actor, template_id: str) -> Prescript
     return row
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def list_templates(ws: Workspace, actor: Actor) -> list[TemplateView]:
     actor.require(Permission.PRESCRIPTION_WRITE)
     with ws.store.read() as session:
@@ -413,6 +423,7 @@ def list_templates(ws: Workspace, actor: Actor) -> list[TemplateView]:
         return [TemplateView(r.id, r.name, r.bizone, lines_from_json(r.lines_json)) for r in rows]
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def save_template(
     ws: Workspace,
     actor: Actor,
@@ -445,6 +456,7 @@ def save_template(
         return TemplateView(row.id, row.name, row.bizone, lines)
 
 
+@requires(Permission.PRESCRIPTION_WRITE)
 def delete_template(ws: Workspace, actor: Actor, template_id: str) -> None:
     actor.require(Permission.PRESCRIPTION_WRITE)
     with ws.store.write() as session:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.printing.dto import CentreInfo, PatientInfo, PrescriberInfo
 from cms_desktop.services import patient_search
+from cms_desktop.services.access import internal, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -55,6 +56,7 @@ def centre_info(session: Session) -> CentreInfo:
     return CentreInfo(centre.name, lines, centre.phone, centre.finess, centre.logo_png)
 
 
+@internal("inside the printing services, after their check")
 def prescriber_info(session: Session, actor: Actor) -> PrescriberInfo:
     """The acting practitioner's block; an RPPS number is mandatory (R.5132-3 CSP)."""
     user = session.get(User, actor.user_id)
@@ -107,6 +109,7 @@ def display_name(patient: Patient) -> str:
     return f"{(patient.used_name or patient.birth_name).upper()} {patient.first_given_name}"
 
 
+@internal("inside the printing services, after their check")
 def audit_output(
     session: Session,
     ws: Workspace,
@@ -137,6 +140,7 @@ class PatientChoice:
     birth_date: date
 
 
+@requires(Permission.PATIENT_IDENTITY_READ)
 def search_patients(ws: Workspace, actor: Actor, text: str, limit: int = 20) -> list[PatientChoice]:
     """Choices for the printing screens, from the indexed search of the patients module."""
     return [
@@ -154,6 +158,7 @@ class OutputEntry:
     patient_label: str
 
 
+@requires(Permission.PRINT_CLINICAL)
 def recent_outputs(ws: Workspace, actor: Actor, limit: int = 30) -> list[OutputEntry]:
     """The actor's own latest prints and exports, newest first."""
     actor.require(Permission.PRINT_CLINICAL)

@@ -37,6 +37,7 @@ from cms_desktop.printing.dto import (
     RecordRequestInfo,
 )
 from cms_desktop.printing.record_copy import render_record_copy
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import patient_ids
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -214,6 +215,7 @@ def _next_reference(session: Session, year: int, station_id: str) -> str:
     return next_reference(year, station_id, list(existing))
 
 
+@requires(Permission.RECORD_ACCESS_MANAGE)
 def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> AccessRequestView:
     """Check the request (written, identity, quality, heir's reason) and register it."""
     actor.require(Permission.RECORD_ACCESS_MANAGE)
@@ -308,6 +310,7 @@ def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> 
         return _view(row, display_name(patient), datetime.now(UTC))
 
 
+@requires(Permission.RECORD_ACCESS_MANAGE)
 def list_requests(
     ws: Workspace, actor: Actor, now: datetime | None = None, include_delivered: bool = True
 ) -> list[AccessRequestView]:
@@ -336,6 +339,7 @@ def _fee(fee_cents: int) -> int:
     return fee_cents
 
 
+@requires(Permission.RECORD_ACCESS_MANAGE)
 def mark_delivered(
     ws: Workspace,
     actor: Actor,
@@ -377,6 +381,7 @@ def mark_delivered(
         return _view(row, display_name(patient), moment)
 
 
+@requires(Permission.RECORD_ACCESS_MANAGE)
 def record_fee(ws: Workspace, actor: Actor, request_id: str, fee_cents: int) -> None:
     actor.require(Permission.RECORD_ACCESS_MANAGE)
     with ws.store.write() as session:
@@ -575,6 +580,7 @@ def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[Consultat
     )
 
 
+@requires(Permission.RECORD_ACCESS_MANAGE)
 def generate_copy(
     ws: Workspace, actor: Actor, request_id: str, now: datetime | None = None
 ) -> bytes:

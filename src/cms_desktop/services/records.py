@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.measurements import MeasurementError, VitalSigns
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.synthesis import SynthesisError, normalize_diagnosis_code
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -128,6 +129,7 @@ def _patient(session: object, patient_id: str) -> Patient:
     return patient
 
 
+@requires(Permission.CLINICAL_READ)
 def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> ClinicalRecord:
     """The patient's consultations (with amendments) and the actor's drafts; audited."""
     actor.require(Permission.CLINICAL_READ)
@@ -201,6 +203,7 @@ def _own_draft(session: Session, actor: Actor, draft_id: str) -> ConsultationDra
     return draft
 
 
+@requires(Permission.CLINICAL_WRITE)
 def save_draft(
     ws: Workspace,
     actor: Actor,
@@ -239,6 +242,7 @@ def save_draft(
         return draft.id
 
 
+@requires(Permission.CONSULTATION_SIGN)
 def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
     """Turn the draft into an immutable signed consultation; returns the consultation id."""
     actor.require(Permission.CONSULTATION_SIGN)
@@ -275,6 +279,7 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
         return note.id
 
 
+@requires(Permission.CONSULTATION_SIGN)
 def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteContent) -> str:
     """A signed correction that points at the consultation it corrects (which stays)."""
     actor.require(Permission.CONSULTATION_SIGN)

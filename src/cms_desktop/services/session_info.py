@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cms_desktop.services.access import no_actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import repositories
 
@@ -16,6 +17,7 @@ class CentreSummary:
     auto_lock_minutes: int
 
 
+@no_actor("the centre's name for the login window")
 def centre_summary(ws: Workspace) -> CentreSummary:
     """The centre's name and screen auto-lock delay (not secret: shown to every role)."""
     with ws.store.read() as session:

@@ -65,7 +65,7 @@ def initialise_centre(
     if not admin_name.strip():
         raise ValidationFailed("Le nom de l'administrateur est obligatoire.")
     try:
-        check_password_strength(admin_password, admin_login)
+        check_password_strength(admin_password, admin_login, [admin_name, draft.name, draft.city])
     except WeakPassword as exc:
         raise ValidationFailed(str(exc)) from None
     try:

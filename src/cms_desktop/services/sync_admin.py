@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.workspace import Workspace
@@ -48,6 +49,7 @@ class SyncOverview:
     peers: list[PeerView]
 
 
+@any_role("stations and their state, no patient data")
 def overview(ws: Workspace, actor: Actor) -> SyncOverview:
     """Status and peers; anyone logged in may see them (no patient data here)."""
     store = ws.store
@@ -113,6 +115,7 @@ class PairingHandle:
         return " ou ".join(f"{address}{suffix}" for address in self.addresses)
 
 
+@requires(Permission.SYNC_MANAGE)
 def start_pairing(
     ws: Workspace, actor: Actor, sync_port: int | None = None, port: int | None = None
 ) -> PairingHandle:
@@ -136,6 +139,7 @@ def start_pairing(
     return PairingHandle(server.code.display, server.address[1], server, tuple(local_addresses()))
 
 
+@no_actor("start_pairing and the CLI check sync.manage first")
 def open_pairing_server(
     ws: Workspace, sync_port: int | None, port: int | None = None, host: str = "0.0.0.0"
 ) -> PairingServer:
@@ -186,6 +190,7 @@ def join_existing_centre(
         raise ValidationFailed(f"Dossier de données inutilisable : {exc.reason}.") from None
 
 
+@requires(Permission.SYNC_MANAGE)
 def remove_station(ws: Workspace, actor: Actor, station_id: str) -> None:
     actor.require(Permission.SYNC_MANAGE)
     if station_id == ws.store.station_id:

@@ -2,7 +2,9 @@
 
 Settling writes the chosen value as an ordinary local change (so it reaches every station)
 and marks the conflict resolved, which replicates too. Values are only shown to someone
-allowed to change that kind of data (the administrator sees no patient data).
+allowed to change that kind of data: the table's declared data kind decides (an allergy's
+note to clinicians, an appointment to the agenda's writers), never the value stored with
+the conflict nor a default, so the administrator sees no patient data.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from cms_desktop.domain.hlc import HlcTimestamp
 from cms_desktop.domain.oplog import JsonValue
 from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import display_name
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -36,6 +39,14 @@ TABLE_LABELS = {
     "centre": "Centre",
     "rooms": "Salle",
     "consultation_drafts": "Brouillon de consultation",
+    "synthesis_history": "Antécédent",
+    "synthesis_allergies": "Allergie",
+    "synthesis_treatments": "Traitement au long cours",
+    "synthesis_vaccinations": "Vaccination",
+    "synthesis_risk_factors": "Facteur de risque",
+    "synthesis_screenings": "Dépistage",
+    "synthesis_problems": "Problème de santé",
+    "appointments": "Rendez-vous",
 }
 HIDDEN = "(masqué)"
 
@@ -129,13 +140,13 @@ def _source(stations: dict[str, str], origin: str, version: str) -> str:
 
 
 def _may_resolve(actor: Actor, conflict: SyncConflict) -> bool:
-    try:
-        permission = Permission(conflict.permission or Permission.SYNC_MANAGE)
-    except ValueError:
-        permission = Permission.SYNC_MANAGE
-    return actor.can(permission)
+    """Whether the actor may see this conflict's values and settle it: the permission of the
+    table's data kind. A table this version does not know is shown to no one."""
+    info = table_info(conflict.entity)
+    return info is not None and actor.can(info.permission)
 
 
+@any_role("values shown only to the permission of the table's data kind")
 def list_conflicts(
     ws: Workspace, actor: Actor, include_resolved: bool = False
 ) -> list[ConflictView]:
@@ -191,6 +202,7 @@ def list_conflicts(
     return views
 
 
+@no_actor("a count for the status bar, no values")
 def count_open_conflicts(ws: Workspace) -> int:
     with ws.store.read() as session:
         return len(
@@ -202,16 +214,18 @@ def count_open_conflicts(ws: Workspace) -> int:
         )
 
 
+@requires(Permission.CLINICAL_WRITE, note="the permission of the conflict table's data kind")
 def resolve_conflict(ws: Workspace, actor: Actor, conflict_id: str, choice: ConflictChoice) -> None:
     """Settle a conflict everywhere: the chosen value becomes a normal, replicated change."""
     with ws.store.write() as session:
         conflict = session.get(SyncConflict, conflict_id)
         if conflict is None or conflict.deleted:
             raise NotFound("Ce conflit de synchronisation n'existe pas (ou plus).")
-        actor.require(Permission(conflict.permission or Permission.SYNC_MANAGE))
+        info = table_info(conflict.entity)
+        if info is not None:
+            actor.require(info.permission)
         if conflict.resolved_at is not None:
             raise ValidationFailed("Ce conflit a déjà été tranché, peut-être sur un autre poste.")
-        info = table_info(conflict.entity)
         if info is None or conflict.field not in info.columns:
             raise ValidationFailed(
                 "Ce conflit concerne des données d'une version plus récente du logiciel : "

@@ -33,6 +33,7 @@ from cms_desktop.domain.synthesis import (
     SynthesisError,
     Vaccination,
 )
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -171,6 +172,7 @@ def read_synthesis_in(session: Session, patient_id: str) -> Synthesis:
     return Synthesis(patient_id, **sections)
 
 
+@requires(Permission.CLINICAL_READ)
 def read_synthesis(ws: Workspace, actor: Actor, patient_id: str) -> Synthesis:
     actor.require(Permission.CLINICAL_READ)
     with ws.store.read() as session:
@@ -213,6 +215,7 @@ def _audit(
     )
 
 
+@requires(Permission.CLINICAL_WRITE)
 def add_entry(ws: Workspace, actor: Actor, patient_id: str, entry: SynthesisEntry) -> str:
     """Add an entry to the patient's synthesis; returns its id. Nothing stored if invalid."""
     actor.require(Permission.CLINICAL_WRITE)
@@ -233,6 +236,7 @@ def _row(session: Session, section: Section, entry_id: str) -> Any:
     return row
 
 
+@requires(Permission.CLINICAL_WRITE)
 def update_entry(ws: Workspace, actor: Actor, entry_id: str, entry: SynthesisEntry) -> None:
     """Replace the entry's values; only changed fields are written (and replicated)."""
     actor.require(Permission.CLINICAL_WRITE)
@@ -249,6 +253,7 @@ def update_entry(ws: Workspace, actor: Actor, entry_id: str, entry: SynthesisEnt
             _audit(ws, session, actor, "synthesis_entry_updated", row, section)
 
 
+@requires(Permission.CLINICAL_WRITE)
 def end_entry(ws: Workspace, actor: Actor, section: Section, entry_id: str) -> None:
     """Resolve an allergy or a problem, stop a treatment, tombstone any other entry."""
     actor.require(Permission.CLINICAL_WRITE)
@@ -265,6 +270,7 @@ def end_entry(ws: Workspace, actor: Actor, section: Section, entry_id: str) -> N
         _audit(ws, session, actor, "synthesis_entry_ended", row, section)
 
 
+@requires(Permission.CLINICAL_WRITE)
 def remove_entry(ws: Workspace, actor: Actor, section: Section, entry_id: str) -> None:
     """Tombstone an entry recorded by mistake (it stays in the store and its history)."""
     actor.require(Permission.CLINICAL_WRITE)

@@ -18,6 +18,7 @@ from cms_desktop.domain.agenda.appointments import AppointmentType
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.documents import DOCUMENT_KIND_LABELS, DocumentKind, is_administrative
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import internal, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
 from cms_desktop.services.workspace import Workspace
@@ -51,6 +52,7 @@ def _names(session: Session) -> dict[str, str]:
     return {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
 
 
+@internal("timeline() checks clinical.read first")
 def consultation_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[TimelineItem]:
     if not actor.can(Permission.CLINICAL_READ):
         return []
@@ -78,6 +80,7 @@ def consultation_items(session: Session, actor: Actor, ids: list[str]) -> Iterab
     ]
 
 
+@internal("timeline() checks clinical.read first")
 def document_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[TimelineItem]:
     names = _names(session)
     rows = session.scalars(select(Document).where(Document.patient_id.in_(ids))).all()
@@ -110,6 +113,7 @@ def document_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[T
     return items
 
 
+@internal("timeline() checks clinical.read first")
 def prescription_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[TimelineItem]:
     if not actor.can(Permission.CLINICAL_READ):
         return []
@@ -136,6 +140,7 @@ def prescription_items(session: Session, actor: Actor, ids: list[str]) -> Iterab
     ]
 
 
+@internal("timeline() checks clinical.read first")
 def appointment_items(session: Session, actor: Actor, ids: list[str]) -> Iterable[TimelineItem]:
     if not (actor.can(Permission.AGENDA_READ) or actor.can(Permission.CLINICAL_READ)):
         return []
@@ -173,6 +178,7 @@ TIMELINE_SOURCES: list[TimelineSource] = [
 ]
 
 
+@requires(Permission.CLINICAL_READ)
 def timeline(ws: Workspace, actor: Actor, patient_id: str) -> list[TimelineItem]:
     """Every item of every source, newest first."""
     actor.require(Permission.CLINICAL_READ)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
+from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
 from cms_desktop.services.workspace import Workspace, hash_password, load_slots, set_slot
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
-from cms_desktop.storage.models import User
+from cms_desktop.storage.models import Centre, User
 
 
 @dataclass(frozen=True)
@@ -53,19 +55,27 @@ def _info(user: User) -> UserInfo:
     )
 
 
-def _check_password(password: str, login: str) -> None:
+def _centre_names(session: Session) -> list[str]:
+    """The centre's name and town: a password built on them is among the first guessed."""
+    centre = session.scalars(select(Centre)).first()
+    return [centre.name, centre.city] if centre is not None else []
+
+
+def _check_password(password: str, login: str, names: list[str]) -> None:
     try:
-        check_password_strength(password, login)
+        check_password_strength(password, login, names)
     except WeakPassword as exc:
         raise ValidationFailed(str(exc)) from None
 
 
+@requires(Permission.USERS_MANAGE)
 def list_users(ws: Workspace, actor: Actor) -> list[UserInfo]:
     actor.require(Permission.USERS_MANAGE)
     with ws.store.read() as session:
         return [_info(u) for u in repositories.users(session)]
 
 
+@no_actor("names for the agenda's choices, no patient data")
 def list_practitioners(ws: Workspace) -> list[UserInfo]:
     """Active clinicians, for agendas and prescriptions (names are not secret)."""
     with ws.store.read() as session:
@@ -76,6 +86,7 @@ def list_practitioners(ws: Workspace) -> list[UserInfo]:
         ]
 
 
+@requires(Permission.USERS_MANAGE)
 def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
     actor.require(Permission.USERS_MANAGE)
     login = validate_login(new.login)
@@ -83,7 +94,8 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
         raise ValidationFailed("Le nom complet est obligatoire.")
     if new.rpps and not (new.rpps.isdigit() and len(new.rpps) == 11):
         raise ValidationFailed("Le numéro RPPS comporte 11 chiffres.")
-    _check_password(new.password, login)
+    with ws.store.read() as session:
+        _check_password(new.password, login, [new.full_name, *_centre_names(session)])
     slots = load_slots(ws.data_dir)
     with ws.store.write() as session:
         if repositories.user_by_login(session, login) is not None or login in slots.slots:
@@ -125,6 +137,7 @@ def _get(session: Session, user_id: str) -> User:
     return user
 
 
+@requires(Permission.USERS_MANAGE)
 def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserInfo:
     actor.require(Permission.USERS_MANAGE)
     if user_id == actor.user_id and not active:
@@ -144,6 +157,7 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
         return _info(user)
 
 
+@requires(Permission.USERS_MANAGE)
 def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserInfo:
     actor.require(Permission.USERS_MANAGE)
     with ws.store.write() as session:
@@ -165,6 +179,7 @@ def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserIn
         return _info(user)
 
 
+@requires(Permission.USERS_MANAGE, note="one's own password: any role")
 def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str) -> None:
     """An administrator sets a new password; only that user's key slot is re-wrapped."""
     if user_id != actor.user_id:
@@ -172,7 +187,7 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
     load_slots(ws.data_dir)  # a missing or damaged slot file fails here, in French
     with ws.store.write() as session:
         user = _get(session, user_id)
-        _check_password(new_password, user.login)
+        _check_password(new_password, user.login, [user.full_name, *_centre_names(session)])
         user.password_hash = hash_password(new_password)
         audit.append(
             session,

@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import DatabaseError
 
 from cms_desktop.domain.permissions import Role
+from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.errors import LoginFailed, StoreUnavailable
-from cms_desktop.storage import audit, keyslots, repositories
+from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
+from cms_desktop.storage import audit, keyslots, lockout, repositories
+from cms_desktop.storage.damage import Damage, diagnose
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.engine import WrongKeyError
 from cms_desktop.storage.migrations import MigrationFailed
@@ -27,6 +30,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 PASSWORD_HASHER = PasswordHasher()
+
+RESTORE_HINT = (
+    "Rien n'a été modifié. Pour repartir : restaurez centre.db et keyslots.json depuis la "
+    "même sauvegarde (README, section « Backing up »), puis vérifiez avec « cms-desktop check --as "
+    "IDENTIFIANT » ; ou, si ce poste est synchronisé avec d'autres postes du centre, mettez "
+    "ce dossier de côté et rattachez le poste au centre (« Ajouter ce poste à un centre déjà "
+    "installé ») : il reprendra les données des autres postes."
+)
 
 RECOVERY_HINT = (
     "Pour récupérer l'accès, le directeur médical peut utiliser le code de récupération "
@@ -81,6 +92,7 @@ def _update_slots(data_dir: DataDir, change: Callable[[keyslots.SlotFile], T]) -
         ) from None
 
 
+@internal("user creation, password reset and recovery write a slot after their own checks")
 def set_slot(workspace: Workspace, login: str, slot: keyslots.Slot) -> None:
     """Store a user's new key slot on this station (under the file's lock)."""
     _update_slots(workspace.data_dir, lambda fresh: fresh.slots.__setitem__(login, slot))
@@ -96,8 +108,14 @@ def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
         ) from None
     if not data_dir.database.exists():
         raise StoreUnavailable(
-            f"La base de données du centre est introuvable dans {data_dir.path}. "
-            "Restaurez-la depuis une sauvegarde."
+            f"La base de données du centre (centre.db) est introuvable dans {data_dir.path}. "
+            f"{RESTORE_HINT}"
+        )
+    if data_dir.database.stat().st_size == 0:
+        # Opening it would create an empty centre in its place: never silently.
+        raise StoreUnavailable(
+            f"La base de données du centre (centre.db) est vide (0 octet) dans {data_dir.path} : "
+            f"elle a été tronquée (disque plein, copie interrompue ?). {RESTORE_HINT}"
         )
     try:
         return Store.open(data_dir, key, centre_id)
@@ -133,10 +151,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
                 {"action": "login_refused_locked", "login": login_name, "at": now.isoformat()}
             ),
         )
-        minutes = max(1, int((exc.until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(
-            f"Compte verrouillé après plusieurs mots de passe erronés. Réessayez dans {minutes} min."
-        ) from None
+        raise LoginFailed(_locked_message(exc.until, now)) from None
     try:
         if login_name == keyslots.RECOVERY_LOGIN:
             raise keyslots.BadCredentials(login_name)
@@ -145,9 +160,12 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
 
         def count_failure(fresh: keyslots.SlotFile) -> bool:
             locked = keyslots.record_failure(fresh, login_name, now)
-            fresh.pending_events.append(
-                {"action": "login_failed", "login": login_name, "at": now.isoformat()}
-            )
+            if login_name in fresh.slots:
+                fresh.pending_events.append(
+                    {"action": "login_failed", "login": login_name, "at": now.isoformat()}
+                )
+            else:
+                _count_unknown_login(fresh, now)
             if locked:
                 fresh.pending_events.append(
                     {"action": "account_locked", "login": login_name, "at": now.isoformat()}
@@ -161,20 +179,44 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
             ) from None
         raise LoginFailed("Identifiant ou mot de passe incorrect.") from None
 
-    store = open_store(data_dir, key, slots.centre_id)
+    try:
+        store = open_store(data_dir, key, slots.centre_id)
+    except DatabaseError:
+        raise damaged_database(data_dir, key) from None
     workspace = Workspace(data_dir, store, key, slots.centre_id)
-    with store.write() as session:
-        user = repositories.user_by_login(session, login_name)
-        if user is None or not user.active or user.deleted:
-            audit.append(session, store.station_id, "login_refused_disabled", user_login=login_name)
-            refused = True
-        else:
-            refused = False
-            actor = Actor(user.id, user.login, user.full_name, Role(user.role))
-            _flush_pending_events(session, store, slots)
-            audit.append(session, store.station_id, "login", user_id=user.id, user_login=user.login)
+    locked_in_database: datetime | None = None
+    try:
+        with store.write() as session:
+            _note_file_locks(session, slots)
+            user = repositories.user_by_login(session, login_name)
+            locked_in_database = lockout.locked_until(session, login_name, now)
+            if locked_in_database is not None:
+                # The right password, but the database remembers a lock the key-slot file
+                # no longer shows (edited, or restored from an older copy).
+                audit.append(
+                    session, store.station_id, "login_refused_locked", user_login=login_name
+                )
+                refused = True
+            elif user is None or not user.active or user.deleted:
+                audit.append(
+                    session, store.station_id, "login_refused_disabled", user_login=login_name
+                )
+                refused = True
+            else:
+                refused = False
+                actor = Actor(user.id, user.login, user.full_name, Role(user.role))
+                _flush_pending_events(session, store, slots)
+                lockout.clear(session, login_name)
+                audit.append(
+                    session, store.station_id, "login", user_id=user.id, user_login=user.login
+                )
+    except DatabaseError:
+        store.close()
+        raise damaged_database(data_dir, key) from None
     if refused:
         store.close()
+        if locked_in_database is not None:
+            raise LoginFailed(_locked_message(locked_in_database, now))
         raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
     flushed = list(slots.pending_events)
 
@@ -191,6 +233,57 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     return workspace, actor
 
 
+UNKNOWN_LOGIN_EVENT = "login_failed_unknown"
+
+
+def _count_unknown_login(slots: keyslots.SlotFile, now: datetime) -> None:
+    """Failed logins with names no account has: one counter, so the file stays small
+    however many are typed, and no typed name is kept (it may be a mistyped password)."""
+    for event in slots.pending_events:
+        if event.get("action") == UNKNOWN_LOGIN_EVENT:
+            event["count"] = str(int(event.get("count", "1")) + 1)
+            event["at"] = now.isoformat()
+            return
+    slots.pending_events.append(
+        {
+            "action": UNKNOWN_LOGIN_EVENT,
+            "count": "1",
+            "first_at": now.isoformat(),
+            "at": now.isoformat(),
+        }
+    )
+
+
+def damage_message(damage: Damage) -> str:
+    """French: what is damaged in the database file and how to get the centre back."""
+    if damage.unreadable:
+        what = "son premier bloc est illisible"
+    else:
+        parts = []
+        if damage.pages:
+            listed = ", ".join(str(p) for p in damage.pages[:10])
+            more = "…" if len(damage.pages) > 10 else ""
+            parts.append(f"pages n° {listed}{more} illisibles")
+        if damage.tables:
+            parts.append("tables touchées : " + ", ".join(damage.tables))
+        if not parts:
+            parts.append("contrôle d'intégrité en échec (" + "; ".join(damage.problems[:3]) + ")")
+        what = " ; ".join(parts)
+    return f"La base de données du centre (centre.db) est endommagée : {what}. {RESTORE_HINT}"
+
+
+def damaged_database(data_dir: DataDir, key: bytes) -> DatabaseDamaged:
+    """The error to raise when reading the store failed on a damaged file."""
+    return DatabaseDamaged(damage_message(diagnose(data_dir.database, key)))
+
+
+@no_actor("a diagnosis of the open store: page numbers and table names, no content")
+def check_database(workspace: Workspace) -> str | None:
+    """None when the file is intact, else the French report of what is damaged."""
+    damage = diagnose(workspace.data_dir.database, workspace.key)
+    return damage_message(damage) if damage.found else None
+
+
 def _flush_pending_events(session: Session, store: Store, slots: keyslots.SlotFile) -> None:
     # Failed logins happen before the database can be opened: they wait in the key-slot
     # file and enter the audit trail at the next successful login on this workstation.
@@ -200,23 +293,23 @@ def _flush_pending_events(session: Session, store: Store, slots: keyslots.SlotFi
             store.station_id,
             event["action"],
             user_login=event.get("login", ""),
-            details={"at": event.get("at", "")},
+            details={k: v for k, v in event.items() if k in ("at", "first_at", "count")},
         )
 
 
+@any_role("one's own screen")
 def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
     """Check the password of the user whose screen is locked (the store stays open)."""
     data_dir = workspace.data_dir
     slots = load_slots(data_dir)
     now = _now()
-    try:
-        keyslots.check_not_locked(slots, actor.login, now)
-    except keyslots.AccountLocked:
-        raise LoginFailed("Compte verrouillé après plusieurs mots de passe erronés.") from None
     with workspace.store.write() as session:
+        if _locked_until(slots, session, actor.login, now) is not None:
+            raise LoginFailed("Compte verrouillé après plusieurs mots de passe erronés.")
         user = repositories.user_by_login(session, actor.login)
         ok = user is not None and user.active and _verify(user.password_hash, password)
         if ok:
+            lockout.clear(session, actor.login)
             audit.append(
                 session,
                 workspace.store.station_id,
@@ -225,9 +318,7 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
                 user_login=actor.login,
             )
         else:
-            locked = _update_slots(
-                data_dir, lambda fresh: keyslots.record_failure(fresh, actor.login, now)
-            )
+            locked = _count_unlock_failure(data_dir, session, actor.login, now)
             audit.append(
                 session,
                 workspace.store.station_id,
@@ -249,6 +340,53 @@ def unlock(workspace: Workspace, actor: Actor, password: str) -> None:
         raise LoginFailed("Mot de passe incorrect.")
 
 
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return f"Compte verrouillé après plusieurs mots de passe erronés. Réessayez dans {minutes} min."
+
+
+def _locked_until(
+    slots: keyslots.SlotFile, session: Session, login_name: str, now: datetime
+) -> datetime | None:
+    """The lock's end if either the key-slot file or the database says the account is
+    locked: the database's record survives an edited or restored key-slot file."""
+    try:
+        keyslots.check_not_locked(slots, login_name, now)
+    except keyslots.AccountLocked as exc:
+        return exc.until
+    return lockout.locked_until(session, login_name, now)
+
+
+def _count_unlock_failure(
+    data_dir: DataDir, session: Session, login_name: str, now: datetime
+) -> bool:
+    """Count a wrong unlock password in the database and in the key-slot file (read before
+    the next login); True when the account is now locked."""
+    in_database = lockout.record_failure(session, login_name, now)
+    in_file = _update_slots(data_dir, lambda fresh: keyslots.record_failure(fresh, login_name, now))
+    if in_database and not in_file:
+        until = lockout.locked_until(session, login_name, now)
+        if until is not None:  # the file's counter was reset: the login path must see it
+            _update_slots(data_dir, lambda fresh: _lock_in_file(fresh, login_name, until))
+    return in_database or in_file
+
+
+def _lock_in_file(slots: keyslots.SlotFile, login_name: str, until: datetime) -> None:
+    slot = slots.slots.get(login_name)
+    if slot is not None:
+        slot.failed = 0
+        slot.locked_until = until.astimezone(UTC).isoformat()
+
+
+def _note_file_locks(session: Session, slots: keyslots.SlotFile) -> None:
+    """Copy the locks the key-slot file holds into the database, where editing the file
+    cannot undo them."""
+    for login_name, slot in slots.slots.items():
+        if slot.locked_until:
+            lockout.lock(session, login_name, datetime.fromisoformat(slot.locked_until))
+
+
+@any_role("one's own screen")
 def record_lock(workspace: Workspace, actor: Actor) -> None:
     with workspace.store.write() as session:
         audit.append(
@@ -260,6 +398,7 @@ def record_lock(workspace: Workspace, actor: Actor) -> None:
         )
 
 
+@any_role("one's own session")
 def logout(workspace: Workspace, actor: Actor) -> None:
     with workspace.store.write() as session:
         audit.append(

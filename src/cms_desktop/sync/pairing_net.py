@@ -61,6 +61,10 @@ _MESSAGE, _DATA, _END, _ERROR = 1, 2, 3, 4
 _MAX = 16 * 1024 * 1024
 _CHUNK = 1 << 20
 TIMEOUT_S = 60.0
+# Until a joiner has proved it knows the code, it gets this long per step (TLS handshake,
+# JOIN, proof): an idle or slow connection is dropped quickly instead of holding the code.
+IDLE_TIMEOUT_S = 5.0
+MAX_CONNECTIONS = 8  # handled at once; more are closed at once
 JOIN_ATTEMPTS = 3  # fresh station ids tried when the centre already has a station's code
 
 
@@ -142,6 +146,9 @@ class PairingServer:
         self._listener = socket.create_server((host, port))
         self._listener.settimeout(0.5)
         self._stop = threading.Event()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # One join at a time past the JOIN message: the code is for one station.
+        self._joining = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="sync-pairing", daemon=True)
 
     @property
@@ -159,6 +166,8 @@ class PairingServer:
         self._listener.close()
 
     def _loop(self) -> None:
+        # Each connection on its own thread: one that connects and says nothing must not
+        # keep a legitimate joiner waiting (it used to hold the only thread for a minute).
         while not self._stop.is_set() and self.code.usable:
             try:
                 conn, _ = self._listener.accept()
@@ -166,13 +175,24 @@ class PairingServer:
                 continue
             except OSError:
                 return
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # flooded: the legitimate joiner retries
+                continue
+            threading.Thread(
+                target=self._handle, args=(conn,), name="sync-pairing-conn", daemon=True
+            ).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
             with contextlib.closing(conn):
-                conn.settimeout(TIMEOUT_S)
+                conn.settimeout(IDLE_TIMEOUT_S)
                 try:
                     with self._context.wrap_socket(conn, server_side=True) as tls:
                         self._serve(tls)
                 except (PairingError, ProtocolError, OSError, ssl.SSLError) as exc:
                     log.warning("sync: pairing attempt failed: %s", type(exc).__name__)
+        finally:
+            self._slots.release()
 
     def _check_join(self, join: bytes) -> None:
         """Two active stations with one name could not be told apart on any screen; two
@@ -201,9 +221,14 @@ class PairingServer:
             raise StationCodeTaken("Identifiant de poste déjà pris : nouvel essai.")
 
     def _serve(self, tls: ssl.SSLSocket) -> None:
+        join = _expect_message(tls)
+        with self._joining:
+            self._join(tls, join)
+
+    def _join(self, tls: ssl.SSLSocket, join: bytes) -> None:
         sponsor = PairingSponsor(self.code, self.credentials, self._issue)
         try:
-            join = _expect_message(tls)
+            self.code.ensure_usable()  # another joiner may have used it while this one waited
             self._check_join(join)  # before the code is tried: a refusal does not spend it
             _send(tls, _MESSAGE, sponsor.challenge(join))
             grant = sponsor.grant(_expect_message(tls))
@@ -213,6 +238,7 @@ class PairingServer:
                 error["reason"] = exc.reason
             _send(tls, _ERROR, json.dumps(error).encode())
             raise
+        tls.settimeout(TIMEOUT_S)  # a proven joiner: the copy of the centre may take a while
         _send(tls, _MESSAGE, grant)
         joined = json.loads(join)
         joiner_id, joiner_name = str(joined["station_id"]), str(joined["station_name"])

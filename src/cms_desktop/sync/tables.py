@@ -2,8 +2,9 @@
 
 A model tells sync how to merge it through class attributes: ``__replication__`` (insert-only
 or per-field), ``__low_risk_fields__`` (plain last-writer-wins, no conflict kept),
-``__protected_fields__`` (if declared, only these keep conflicts) and
-``__conflict_permission__`` (the permission a person needs to settle its conflicts).
+``__protected_fields__`` (if declared, only these keep conflicts) and, mandatory,
+``__data_kind__`` (clinical, identity, agenda…): its conflicts are shown and settled only by
+those allowed to change that kind of data (``domain.permissions.DATA_KIND_PERMISSION``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 
-from cms_desktop.domain.permissions import Permission
+from cms_desktop.domain.permissions import DATA_KIND_PERMISSION, DataKind, Permission
 from cms_desktop.storage.models import Base, Replicated, Replication
 
 # Row bookkeeping: merged last-writer-wins, never a conflict.
 META_FIELDS = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+class MissingDataKind(TypeError):
+    """A replicated model without ``__data_kind__`` (a programming error, caught by tests)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,8 @@ class TableInfo:
     insert_only: bool
     columns: Mapping[str, Column[Any]]  # attribute key → column
     protected: frozenset[str]
-    permission: Permission
+    kind: DataKind
+    permission: Permission  # to see a conflict's values and settle it
 
     def column_name(self, key: str) -> str:
         return str(self.columns[key].name)
@@ -43,7 +49,10 @@ def _info(model: type[Any]) -> TableInfo:
     declared = getattr(model, "__protected_fields__", None)
     low_risk = frozenset(getattr(model, "__low_risk_fields__", frozenset()))
     protected = frozenset(declared) & fields if declared is not None else fields - low_risk
-    permission = Permission(getattr(model, "__conflict_permission__", Permission.SYNC_MANAGE))
+    kind = getattr(model, "__data_kind__", None)
+    if not isinstance(kind, DataKind):
+        # No default: one would show some kind of data to a role that must not see it.
+        raise MissingDataKind(f"replicated table {table.name} declares no __data_kind__")
     return TableInfo(
         name=str(table.name),
         model=model,
@@ -51,7 +60,8 @@ def _info(model: type[Any]) -> TableInfo:
         insert_only=model.__replication__ is Replication.INSERT_ONLY,
         columns=columns,
         protected=protected,
-        permission=permission,
+        kind=kind,
+        permission=DATA_KIND_PERMISSION[kind],
     )
 
 

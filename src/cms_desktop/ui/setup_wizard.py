@@ -286,8 +286,10 @@ class AdminPage(_WorkingPage):
         login = validate_login(self.login_edit.text())
         password = self.password_edit.text()
         require_same(password, self.confirm_edit.text())
+        wizard = self.wizard()
+        centre = wizard.centre_page.draft() if isinstance(wizard, SetupWizard) else CentreDraft("")
         try:
-            check_password_strength(password, login)
+            check_password_strength(password, login, [name, centre.name, centre.city])
         except WeakPassword as exc:
             raise ValidationFailed(str(exc)) from None
         return name, login, password

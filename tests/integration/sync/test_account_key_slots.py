@@ -14,7 +14,7 @@ from tests.conftest import ADMIN_PASSWORD, Centre
 from tests.integration.sync.stations import sync_over_tls
 from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
 
-NEW_PASSWORD = "Nouvelle-Infirmiere-77"
+NEW_PASSWORD = "Cerise-Volcan-Tuba-77"  # not built on her name (refused since #18)
 RESET_PASSWORD = "Autre-Secret-Tres-Long-88"
 
 

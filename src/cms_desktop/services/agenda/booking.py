@@ -26,6 +26,7 @@ from cms_desktop.domain.agenda.appointments import (
 from cms_desktop.domain.agenda.recurrence import SeriesRule, occurrences
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services.access import internal, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
@@ -198,6 +199,7 @@ def _context(session: Session, prepared: _Prepared) -> ViewContext:
     )
 
 
+@requires(Permission.AGENDA_WRITE)
 def check_request(
     ws: Workspace, actor: Actor, req: BookingRequest, *, now: datetime | None = None
 ) -> BookingCheck:
@@ -207,6 +209,7 @@ def check_request(
         return _prepare(session, actor, req, _now(now)).check
 
 
+@internal("book() and book_series() check agenda.write first")
 def book_in_session(
     session: Session,
     station_id: str,
@@ -265,6 +268,7 @@ def _book_prepared(
     return row, prepared
 
 
+@requires(Permission.AGENDA_WRITE)
 def book(
     ws: Workspace,
     actor: Actor,
@@ -291,6 +295,7 @@ def _active(session: Session, appointment_id: str) -> Appointment:
     return row
 
 
+@requires(Permission.AGENDA_WRITE)
 def move(
     ws: Workspace,
     actor: Actor,
@@ -354,6 +359,7 @@ def move(
         )
 
 
+@requires(Permission.AGENDA_WRITE)
 def update_details(
     ws: Workspace,
     actor: Actor,
@@ -437,6 +443,7 @@ def update_details(
         return appointment_view(row, ctx, warnings)
 
 
+@requires(Permission.AGENDA_WRITE)
 def cancel(ws: Workspace, actor: Actor, appointment_id: str, reason: str) -> AppointmentView:
     """Cancel with a reason; the row stays (greyed in the agenda, kept in the history)."""
     actor.require(Permission.AGENDA_WRITE)
@@ -501,6 +508,7 @@ def _plan(
     return planned
 
 
+@requires(Permission.AGENDA_WRITE)
 def plan_series(
     ws: Workspace,
     actor: Actor,
@@ -515,6 +523,7 @@ def plan_series(
         return SeriesOutcome(tuple(o for _, o in _plan(session, actor, req, rule, _now(now))))
 
 
+@requires(Permission.AGENDA_WRITE)
 def book_series(
     ws: Workspace,
     actor: Actor,

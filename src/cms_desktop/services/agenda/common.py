@@ -40,6 +40,7 @@ from cms_desktop.domain.agenda.practitioner import (
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.paris_time import PARIS
 from cms_desktop.domain.permissions import Permission, PermissionDenied
+from cms_desktop.services.access import internal
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.storage.models import (
@@ -114,6 +115,7 @@ def days_utc(first: date, last: date) -> tuple[datetime, datetime]:
     )
 
 
+@internal("the check itself")
 def require_any(actor: Actor, *permissions: Permission) -> None:
     if not any(actor.can(p) for p in permissions):
         raise PermissionDenied(actor.role, permissions[0])

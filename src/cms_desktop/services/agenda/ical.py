@@ -13,6 +13,7 @@ from icalendar import Calendar, Event
 
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     display_name,
@@ -28,6 +29,7 @@ from cms_desktop.storage import audit
 MAX_DAYS = 400
 
 
+@requires(Permission.AGENDA_READ, note="one's own agenda: agenda.own is enough")
 def export_ical(ws: Workspace, actor: Actor, practitioner_id: str, start: date, end: date) -> bytes:
     """The practitioner's appointments from `start` to `end` included, as an .ics file."""
     if end < start:

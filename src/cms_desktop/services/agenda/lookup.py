@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.patient_search import search_patients
 from cms_desktop.services.workspace import Workspace
@@ -21,6 +23,7 @@ class PatientChoice:
         return f"{self.display_name} — né(e) le {self.birth_date:%d/%m/%Y}"
 
 
+@requires(Permission.PATIENT_IDENTITY_READ)
 def search_patients_for_booking(
     ws: Workspace, actor: Actor, text: str, limit: int = 20
 ) -> list[PatientChoice]:

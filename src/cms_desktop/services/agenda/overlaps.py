@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
@@ -114,6 +115,7 @@ def _slot(appt: AppointmentView) -> str:
     return f"{appt.start:%H:%M}{who}"
 
 
+@requires(Permission.AGENDA_READ)
 def list_overlaps(ws: Workspace, actor: Actor, first: date, last: date) -> list[OverlapView]:
     """Overlaps over these days, for reception to sort out after a merge."""
     actor.require(Permission.AGENDA_READ)

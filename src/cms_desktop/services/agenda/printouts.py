@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.printing.agenda import render_appointment_card, render_day_list
 from cms_desktop.printing.dto import AppointmentCardDoc, CentreInfo, DayListDoc, DayListRow
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     ViewContext,
@@ -33,6 +34,9 @@ def centre_info(session: Session) -> CentreInfo:
     return CentreInfo(c.name, lines, c.phone, c.finess, c.logo_png)
 
 
+@requires(
+    Permission.PRINT_ADMIN, Permission.AGENDA_READ, note="one's own day: agenda.own is enough"
+)
 def day_list_pdf(
     ws: Workspace,
     actor: Actor,
@@ -91,6 +95,7 @@ def day_list_pdf(
         return pdf
 
 
+@requires(Permission.PRINT_ADMIN, Permission.AGENDA_READ)
 def appointment_card_pdf(ws: Workspace, actor: Actor, appointment_id: str) -> bytes:
     """The card handed to the patient: date, time, practitioner, room, centre's address."""
     actor.require(Permission.PRINT_ADMIN)

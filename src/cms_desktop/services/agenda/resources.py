@@ -15,6 +15,7 @@ from cms_desktop.domain.agenda.appointments import AppointmentType
 from cms_desktop.domain.agenda.hours import Weekday
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     PractitionerView,
@@ -83,6 +84,7 @@ def _validate_practitioner(draft: PractitionerDraft) -> None:
         raise ValidationFailed("La couleur doit être de la forme #RRVVBB.")
 
 
+@requires(Permission.AGENDA_WRITE)
 def create_practitioner(ws: Workspace, actor: Actor, draft: PractitionerDraft) -> PractitionerView:
     actor.require(Permission.AGENDA_WRITE)
     with ws.store.write() as session:
@@ -125,6 +127,7 @@ def create_practitioner(ws: Workspace, actor: Actor, draft: PractitionerDraft) -
         return practitioner_view(row)
 
 
+@requires(Permission.AGENDA_WRITE)
 def set_practitioner_active(
     ws: Workspace, actor: Actor, practitioner_id: str, active: bool
 ) -> None:
@@ -142,6 +145,7 @@ def set_practitioner_active(
         )
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def list_practitioners(
     ws: Workspace, actor: Actor, include_inactive: bool = False
 ) -> list[PractitionerView]:
@@ -182,6 +186,7 @@ class RangeView:
     own_hours: bool = False
 
 
+@requires(Permission.AGENDA_WRITE)
 def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDraft) -> str:
     """Add a consulting range; refuses one that ends before it starts or overlaps another."""
     actor.require(Permission.AGENDA_WRITE)
@@ -222,6 +227,7 @@ def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDra
         return row.id
 
 
+@requires(Permission.AGENDA_WRITE)
 def remove_range(ws: Workspace, actor: Actor, range_id: str) -> None:
     actor.require(Permission.AGENDA_WRITE)
     with ws.store.write() as session:
@@ -231,6 +237,7 @@ def remove_range(ws: Workspace, actor: Actor, range_id: str) -> None:
         )
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def list_ranges(ws: Workspace, actor: Actor, practitioner_id: str) -> list[RangeView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
     with ws.store.read() as session:
@@ -273,6 +280,7 @@ class AbsenceView:
     reason: str
 
 
+@requires(Permission.AGENDA_WRITE)
 def add_absence(
     ws: Workspace, actor: Actor, practitioner_id: str, start: datetime, end: datetime, reason: str
 ) -> str:
@@ -294,6 +302,7 @@ def add_absence(
         return row.id
 
 
+@requires(Permission.AGENDA_WRITE)
 def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
     """Withdraw an absence entered by mistake or called off (the row stays, tombstoned)."""
     actor.require(Permission.AGENDA_WRITE)
@@ -304,6 +313,7 @@ def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
         )
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def list_absences(ws: Workspace, actor: Actor, practitioner_id: str) -> list[AbsenceView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
     with ws.store.read() as session:
@@ -325,6 +335,7 @@ class RoomView:
     kind: str
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def list_rooms(ws: Workspace, actor: Actor) -> list[RoomView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
@@ -334,6 +345,7 @@ def list_rooms(ws: Workspace, actor: Actor) -> list[RoomView]:
         return [RoomView(r.id, r.name, r.kind) for r in rows]
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def list_appointment_types(ws: Workspace, actor: Actor) -> list[TypeInfo]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
@@ -351,6 +363,7 @@ class TypeChange:
     colour: str
 
 
+@requires(Permission.SETTINGS_MANAGE)
 def update_appointment_type(
     ws: Workspace, actor: Actor, code: str, label: str, minutes: int, colour: str
 ) -> None:
@@ -358,6 +371,7 @@ def update_appointment_type(
     update_appointment_types(ws, actor, [TypeChange(code, label, minutes, colour)])
 
 
+@requires(Permission.SETTINGS_MANAGE)
 def update_appointment_types(ws: Workspace, actor: Actor, changes: list[TypeChange]) -> None:
     """Several types in one transaction: every change is checked first, so a refused one
     leaves all of them as they were. Appointments already booked keep their length."""

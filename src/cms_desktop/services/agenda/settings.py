@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.hours import Closure, TimeRange, WeeklyHours
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     DEFAULT_SATURDAY_RANKS,
@@ -65,6 +66,7 @@ def _view(row: AgendaSettings | None) -> AgendaSettingsView:
     )
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def get_settings(ws: Workspace, actor: Actor) -> AgendaSettingsView:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
@@ -87,6 +89,7 @@ def ensure_defaults(session: Session) -> AgendaSettings:
     return row
 
 
+@requires(Permission.SETTINGS_MANAGE)
 def save_settings(
     ws: Workspace,
     actor: Actor,
@@ -127,6 +130,7 @@ def save_settings(
         return _view(row)
 
 
+@requires(Permission.SETTINGS_MANAGE)
 def add_closure(ws: Workspace, actor: Actor, first_day: date, last_day: date, label: str) -> str:
     actor.require(Permission.SETTINGS_MANAGE)
     if not label.strip():
@@ -149,6 +153,7 @@ def add_closure(ws: Workspace, actor: Actor, first_day: date, last_day: date, la
         return row.id
 
 
+@requires(Permission.SETTINGS_MANAGE)
 def remove_closure(ws: Workspace, actor: Actor, closure_id: str) -> None:
     actor.require(Permission.SETTINGS_MANAGE)
     with ws.store.write() as session:
@@ -164,6 +169,7 @@ def remove_closure(ws: Workspace, actor: Actor, closure_id: str) -> None:
         )
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def list_closures(ws: Workspace, actor: Actor) -> list[ClosureView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:

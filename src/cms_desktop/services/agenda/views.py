@@ -17,6 +17,7 @@ from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
 from cms_desktop.domain.agenda.slots import DayLoad, Slot, load_by_day, next_free_slots
 from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
@@ -123,6 +124,7 @@ def _practitioner_columns(
     return tuple(columns)
 
 
+@requires(Permission.AGENDA_READ)
 def day_agenda(
     ws: Workspace,
     actor: Actor,
@@ -164,6 +166,7 @@ def day_agenda(
         return DayAgenda(day, calendar.closure_reason(day), _opening(calendar, day), columns)
 
 
+@requires(Permission.AGENDA_OWN)
 def my_day(ws: Workspace, actor: Actor, day: date | None = None) -> DayAgenda:
     """The acting practitioner's own day (consulting-room view)."""
     actor.require(Permission.AGENDA_OWN)
@@ -181,6 +184,7 @@ def my_day(ws: Workspace, actor: Actor, day: date | None = None) -> DayAgenda:
         return DayAgenda(day, calendar.closure_reason(day), _opening(calendar, day), columns)
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def own_practitioner_id(ws: Workspace, actor: Actor) -> str | None:
     """The practitioner row linked to the acting account, if any."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
@@ -192,6 +196,7 @@ def own_practitioner_id(ws: Workspace, actor: Actor) -> str | None:
         ).first()
 
 
+@requires(Permission.AGENDA_READ, note="one's own week: agenda.own is enough")
 def week_agenda(ws: Workspace, actor: Actor, practitioner_id: str, monday: date) -> DayAgenda:
     """A practitioner's week: one column per day (Monday to Saturday)."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
@@ -232,6 +237,7 @@ _MONTH_BUSY = select(Appointment.practitioner_id, Appointment.start_at, Appointm
 )
 
 
+@requires(Permission.AGENDA_READ)
 def month_load(
     ws: Workspace,
     actor: Actor,
@@ -268,6 +274,7 @@ class SlotView:
     room_name: str
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def next_free_slot(
     ws: Workspace,
     actor: Actor,
@@ -403,12 +410,14 @@ def _free_slots(
         )
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def list_practitioner_views(ws: Workspace, actor: Actor) -> list[PractitionerView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
     with ws.store.read() as session:
         return [practitioner_view(p) for p in practitioners(session)]
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def find_practitioner(ws: Workspace, actor: Actor, login_or_id: str) -> PractitionerView | None:
     """The practitioner with this id, or linked to the account with this login."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)

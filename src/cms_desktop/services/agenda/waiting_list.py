@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.phone import PhoneError, parse_phone
+from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.booking import BookingRequest, book_in_session
 from cms_desktop.services.agenda.common import (
@@ -86,6 +87,7 @@ def _check_priority(priority: int) -> None:
         raise ValidationFailed("La priorité va de 1 (prioritaire) à 3 (normale).")
 
 
+@requires(Permission.AGENDA_WRITE)
 def register(
     ws: Workspace, actor: Actor, draft: WaitingListDraft, *, today: date | None = None
 ) -> WaitingListView:
@@ -126,6 +128,7 @@ def register(
         return _view(row)
 
 
+@requires(Permission.AGENDA_READ)
 def list_waiting(
     ws: Workspace, actor: Actor, *, include_closed: bool = False
 ) -> list[WaitingListView]:
@@ -152,6 +155,7 @@ def _entry(session: object, entry_id: str) -> WaitingListEntry:
     return row
 
 
+@requires(Permission.AGENDA_WRITE)
 def set_priority(ws: Workspace, actor: Actor, entry_id: str, priority: int) -> None:
     actor.require(Permission.AGENDA_WRITE)
     _check_priority(priority)
@@ -169,6 +173,7 @@ def set_priority(ws: Workspace, actor: Actor, entry_id: str, priority: int) -> N
         )
 
 
+@requires(Permission.AGENDA_WRITE)
 def set_status(ws: Workspace, actor: Actor, entry_id: str, status: str) -> None:
     """Contacted or withdrawn (conversion goes through `convert`)."""
     actor.require(Permission.AGENDA_WRITE)
@@ -197,6 +202,7 @@ class Conversion:
     appointment: AppointmentView | None
 
 
+@requires(Permission.AGENDA_WRITE, Permission.PATIENT_IDENTITY_WRITE)
 def convert(
     ws: Workspace,
     actor: Actor,

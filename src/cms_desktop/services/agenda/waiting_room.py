@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.agenda.waiting_room import StatusChange, VisitState, VisitStatus
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
@@ -63,6 +64,7 @@ def visit_state(row: Appointment) -> VisitState:
     return VisitState(tuple(changes))
 
 
+@requires(Permission.WAITINGROOM_MANAGE, note="cancelling: agenda.write")
 def change_status(
     ws: Workspace,
     actor: Actor,
@@ -111,24 +113,28 @@ def change_status(
         return appointment_view(row, ViewContext.load(session, [row]))
 
 
+@requires(Permission.WAITINGROOM_MANAGE)
 def mark_arrived(
     ws: Workspace, actor: Actor, appointment_id: str, *, at: datetime | None = None
 ) -> AppointmentView:
     return change_status(ws, actor, appointment_id, VisitStatus.ARRIVED, at=at)
 
 
+@requires(Permission.WAITINGROOM_MANAGE)
 def call_in(
     ws: Workspace, actor: Actor, appointment_id: str, *, at: datetime | None = None
 ) -> AppointmentView:
     return change_status(ws, actor, appointment_id, VisitStatus.IN_CONSULTATION, at=at)
 
 
+@requires(Permission.WAITINGROOM_MANAGE)
 def mark_seen(
     ws: Workspace, actor: Actor, appointment_id: str, *, at: datetime | None = None
 ) -> AppointmentView:
     return change_status(ws, actor, appointment_id, VisitStatus.SEEN, at=at)
 
 
+@requires(Permission.WAITINGROOM_MANAGE)
 def mark_no_show(
     ws: Workspace, actor: Actor, appointment_id: str, *, at: datetime | None = None
 ) -> AppointmentView:
@@ -142,6 +148,7 @@ class WaitingRoomEntry:
     no_shows: int  # the patient's no-shows so far
 
 
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
 def waiting_room(
     ws: Workspace,
     actor: Actor,
@@ -194,6 +201,7 @@ def _no_show_counts(session: Session, patient_ids: list[str]) -> dict[str, int]:
     return {str(pid): int(n) for pid, n in rows}
 
 
+@requires(Permission.AGENDA_READ)
 def no_show_count(ws: Workspace, actor: Actor, patient_id: str) -> int:
     """How many appointments this patient missed without warning."""
     actor.require(Permission.AGENDA_READ)

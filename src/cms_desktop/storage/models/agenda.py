@@ -7,10 +7,12 @@ are UTC datetimes.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, Replicated
 
 
@@ -18,6 +20,7 @@ class AgendaSettings(Replicated, Base):
     """The centre's opening hours (one row, with a fixed id so stations agree on it)."""
 
     __tablename__ = "agenda_settings"
+    __data_kind__: ClassVar[DataKind] = DataKind.SETTINGS
 
     # {"0": [["09:00", "12:40"], ["13:40", "19:00"]], …} keyed by weekday (Monday = 0).
     hours_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -30,6 +33,7 @@ class AgendaSettings(Replicated, Base):
 
 class AgendaClosure(Replicated, Base):
     __tablename__ = "agenda_closures"
+    __data_kind__: ClassVar[DataKind] = DataKind.SETTINGS
 
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
@@ -40,6 +44,7 @@ class Practitioner(Replicated, Base):
     """Someone who can be booked: a staff account, or a visiting practitioner without one."""
 
     __tablename__ = "practitioners"
+    __data_kind__: ClassVar[DataKind] = DataKind.AGENDA
 
     user_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("users.id"), nullable=True)
     full_name: Mapped[str] = mapped_column(String(200))
@@ -57,6 +62,7 @@ class PractitionerRange(Replicated, Base):
     """A consulting range: weekday, hours, room, validity and the day pattern."""
 
     __tablename__ = "practitioner_ranges"
+    __data_kind__: ClassVar[DataKind] = DataKind.AGENDA
     __table_args__ = (Index("ix_practitioner_ranges_practitioner", "practitioner_id"),)
 
     practitioner_id: Mapped[str] = mapped_column(String(36), ForeignKey("practitioners.id"))
@@ -76,6 +82,7 @@ class PractitionerRange(Replicated, Base):
 
 class PractitionerAbsence(Replicated, Base):
     __tablename__ = "practitioner_absences"
+    __data_kind__: ClassVar[DataKind] = DataKind.AGENDA
     __table_args__ = (Index("ix_practitioner_absences_practitioner", "practitioner_id"),)
 
     practitioner_id: Mapped[str] = mapped_column(String(36), ForeignKey("practitioners.id"))
@@ -88,6 +95,7 @@ class AppointmentTypeRow(Replicated, Base):
     """Label, length and colour of an appointment type; `code` is the domain's stable code."""
 
     __tablename__ = "appointment_types"
+    __data_kind__: ClassVar[DataKind] = DataKind.SETTINGS
 
     code: Mapped[str] = mapped_column(String(32), unique=True)
     label: Mapped[str] = mapped_column(String(100))
@@ -103,6 +111,7 @@ class Appointment(Replicated, Base):
     """A booking; the note is administrative only (reception reads it): no clinical content."""
 
     __tablename__ = "appointments"
+    __data_kind__: ClassVar[DataKind] = DataKind.AGENDA
     __table_args__ = (
         Index("ix_appointments_practitioner_start", "practitioner_id", "start_at"),
         Index("ix_appointments_room_start", "room_id", "start_at"),
@@ -138,6 +147,7 @@ class WaitingListEntry(Replicated, Base):
     """A resident looking for a médecin traitant, until converted into a patient."""
 
     __tablename__ = "waiting_list"
+    __data_kind__: ClassVar[DataKind] = DataKind.AGENDA
     __table_args__ = (Index("ix_waiting_list_status", "status", "priority"),)
 
     family_name: Mapped[str] = mapped_column(String(100))

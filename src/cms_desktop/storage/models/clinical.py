@@ -12,6 +12,7 @@ from typing import ClassVar
 from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, InsertOnly, Replicated
 
 
@@ -38,12 +39,13 @@ class _ConsultationFields:
 
 class ConsultationDraft(_ConsultationFields, Replicated, Base):
     __tablename__ = "consultation_drafts"
-    __conflict_permission__: ClassVar[str] = "clinical.write"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_consultation_drafts_patient", "patient_id"),)
 
 
 class Consultation(_ConsultationFields, InsertOnly, Base):
     __tablename__ = "consultations"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (
         Index("ix_consultations_patient_seen", "patient_id", "seen_at"),
         # Amendments of the notes shown in the patient file are found through this index.

@@ -8,6 +8,7 @@ from typing import ClassVar
 from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, InsertOnly, Replicated
 
 
@@ -15,7 +16,7 @@ class Centre(Replicated, Base):
     """The centre's identity, printed on every document (one row)."""
 
     __tablename__ = "centre"
-    __conflict_permission__: ClassVar[str] = "settings.manage"
+    __data_kind__: ClassVar[DataKind] = DataKind.SETTINGS
 
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
@@ -32,7 +33,7 @@ class User(Replicated, Base):
     """A staff account. Practitioners carry their profession, specialty and RPPS number."""
 
     __tablename__ = "users"
-    __conflict_permission__: ClassVar[str] = "users.manage"
+    __data_kind__: ClassVar[DataKind] = DataKind.ACCOUNTS
 
     login: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
@@ -47,7 +48,7 @@ class User(Replicated, Base):
 
 class Room(Replicated, Base):
     __tablename__ = "rooms"
-    __conflict_permission__: ClassVar[str] = "settings.manage"
+    __data_kind__: ClassVar[DataKind] = DataKind.SETTINGS
 
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
@@ -58,6 +59,7 @@ class AuditEntry(InsertOnly, Base):
     """Append-only, hash-chained per station: who did what to which record, never names."""
 
     __tablename__ = "audit_log"
+    __data_kind__: ClassVar[DataKind] = DataKind.AUDIT
     __table_args__ = (UniqueConstraint("station_id", "seq"),)
 
     station_id: Mapped[str] = mapped_column(String(36))

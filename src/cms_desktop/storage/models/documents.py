@@ -8,15 +8,18 @@ op-log: stations fetch a missing file by its hash, chunk by chunk (``storage.blo
 from __future__ import annotations
 
 from datetime import date
+from typing import ClassVar
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, InsertOnly
 
 
 class Document(InsertOnly, Base):
     __tablename__ = "documents"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (
         Index("ix_documents_patient", "patient_id"),
         Index("ix_documents_sha256", "sha256"),

@@ -7,14 +7,18 @@ insert-only: a password reset adds a row, and the one with the highest version w
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, InsertOnly
 
 
 class AccountKeySlot(InsertOnly, Base):
     __tablename__ = "account_key_slots"
+    __data_kind__: ClassVar[DataKind] = DataKind.ACCOUNTS
     __table_args__ = (Index("ix_account_key_slots_login", "login"),)
 
     login: Mapped[str] = mapped_column(String(64))

@@ -12,13 +12,14 @@ from typing import ClassVar
 from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, Replicated
 
 
 class Patient(Replicated, Base):
     __tablename__ = "patients"
+    __data_kind__: ClassVar[DataKind] = DataKind.IDENTITY
     # Sync: who may settle a conflict on these fields (sync.tables).
-    __conflict_permission__: ClassVar[str] = "patient.identity.write"
     __table_args__ = (
         Index("ix_patients_birth_date", "birth_date"),
         Index("ix_patients_nir", "nir"),
@@ -79,7 +80,7 @@ class PatientAld(Replicated, Base):
     """
 
     __tablename__ = "patient_ald"
-    __conflict_permission__: ClassVar[str] = "patient.coverage.write"
+    __data_kind__: ClassVar[DataKind] = DataKind.COVERAGE
     __table_args__ = (Index("ix_patient_ald_patient", "patient_id"),)
 
     patient_id: Mapped[str] = mapped_column(String(36), ForeignKey("patients.id"))

@@ -5,6 +5,7 @@ reference and the register of requests to access a record (law of 4 March 2002).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, InsertOnly, Replicated
 
 
@@ -27,6 +29,7 @@ class PrescriptionRecord(InsertOnly, Base):
     """
 
     __tablename__ = "prescriptions"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (
         Index("ix_prescriptions_patient_issued", "patient_id", "issued_at"),
         Index("ix_prescriptions_author_issued", "author_id", "issued_at"),
@@ -50,6 +53,7 @@ class PrescriptionTemplate(Replicated, Base):
     """A doctor's own reusable set of prescription lines."""
 
     __tablename__ = "prescription_templates"
+    __data_kind__: ClassVar[DataKind] = DataKind.PRESCRIBING
     __table_args__ = (Index("ix_prescription_templates_owner", "owner_id"),)
 
     owner_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id"))
@@ -118,6 +122,7 @@ class RecordAccessRequest(Replicated, Base):
     """A request for the record (art. L.1111-7 CSP) with what was checked and delivered."""
 
     __tablename__ = "record_access_requests"
+    __data_kind__: ClassVar[DataKind] = DataKind.RECORD_ACCESS
     __table_args__ = (
         Index("ix_record_access_requests_patient", "patient_id"),
         Index("ix_record_access_requests_reference", "reference"),

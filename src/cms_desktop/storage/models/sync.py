@@ -13,6 +13,7 @@ from typing import ClassVar
 from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, Replicated
 
 
@@ -59,6 +60,7 @@ class SyncConflict(Replicated, Base):
     """
 
     __tablename__ = "sync_conflicts"
+    __data_kind__: ClassVar[DataKind] = DataKind.SYNC
     __table_args__ = (Index("ix_sync_conflicts_row", "entity", "row_id"),)
     __low_risk_fields__: ClassVar[frozenset[str]] = frozenset(
         {
@@ -94,6 +96,7 @@ class SyncStation(Replicated, Base):
     """A paired workstation (id = station id) and its certificate; revocation replicates."""
 
     __tablename__ = "sync_stations"
+    __data_kind__: ClassVar[DataKind] = DataKind.SYNC
     __low_risk_fields__: ClassVar[frozenset[str]] = frozenset(
         {"name", "cert_pem", "serial", "revoked", "revoked_at", "deleted"}
     )

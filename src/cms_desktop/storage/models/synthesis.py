@@ -8,10 +8,12 @@ Column names are the field names of the matching ``domain.synthesis`` dataclass.
 from __future__ import annotations
 
 from datetime import date
+from typing import ClassVar
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cms_desktop.domain.permissions import DataKind
 from cms_desktop.storage.models.base import Base, Replicated
 
 
@@ -22,6 +24,7 @@ class _PatientEntry:
 
 class HistoryRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_history"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_history_patient", "patient_id"),)
 
     kind: Mapped[str] = mapped_column(String(16))
@@ -34,6 +37,7 @@ class HistoryRow(_PatientEntry, Replicated, Base):
 
 class AllergyRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_allergies"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_allergies_patient", "patient_id"),)
 
     substance: Mapped[str] = mapped_column(String(200))
@@ -46,6 +50,7 @@ class AllergyRow(_PatientEntry, Replicated, Base):
 
 class TreatmentRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_treatments"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_treatments_patient", "patient_id"),)
 
     medicine: Mapped[str] = mapped_column(String(200))
@@ -57,6 +62,7 @@ class TreatmentRow(_PatientEntry, Replicated, Base):
 
 class VaccinationRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_vaccinations"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_vaccinations_patient", "patient_id"),)
 
     vaccine: Mapped[str] = mapped_column(String(200))
@@ -68,6 +74,7 @@ class VaccinationRow(_PatientEntry, Replicated, Base):
 
 class RiskFactorRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_risk_factors"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_risk_factors_patient", "patient_id"),)
 
     kind: Mapped[str] = mapped_column(String(16))
@@ -79,6 +86,7 @@ class RiskFactorRow(_PatientEntry, Replicated, Base):
 
 class ScreeningRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_screenings"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_screenings_patient", "patient_id"),)
 
     programme: Mapped[str] = mapped_column(String(16))
@@ -88,6 +96,7 @@ class ScreeningRow(_PatientEntry, Replicated, Base):
 
 class ProblemRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_problems"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_problems_patient", "patient_id"),)
 
     label: Mapped[str] = mapped_column(String(200))

@@ -99,6 +99,8 @@ class DayView(QWidget):
     sig_move_requested = Signal(object, int, object)  # AppointmentView, column, new start
     """Drag and drop, or Ctrl+arrows, on an appointment."""
     sig_selection_changed = Signal(object)  # AppointmentView | None
+    # The keyboard's cell; it hides QWidget.cursor() (the mouse cursor), never used here.
+    cursor: CellTarget  # type: ignore[assignment]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -17,9 +17,10 @@ class Legend(QWidget):
 
     def set_types(self, types: list[TypeInfo]) -> None:
         while self._box.count():
-            item = self._box.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            taken = self._box.takeAt(0)
+            widget = taken.widget() if taken is not None else None
+            if widget is not None:
+                widget.deleteLater()
         entries = [
             (info.label, f"background:{info.colour}; border:1px solid #555;") for info in types
         ]

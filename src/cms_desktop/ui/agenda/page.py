@@ -49,7 +49,7 @@ from cms_desktop.services.agenda.common import (
 )
 from cms_desktop.services.agenda.views import DayAgenda
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.ui.agenda.day_view import CellTarget, DayView
+from cms_desktop.ui.agenda.day_view import DayView
 from cms_desktop.ui.agenda.dialogs import BookingDialog, CancelDialog, EditAppointmentDialog
 from cms_desktop.ui.agenda.legend import Legend
 from cms_desktop.ui.agenda.month_view import MonthView
@@ -396,7 +396,7 @@ class AgendaPage(QWidget):
     def _column_practitioner(self, column: int) -> str | None:
         mode = self.current_mode()
         if mode == "week":
-            return self.practitioner_combo.currentData()
+            return cast(str | None, self.practitioner_combo.currentData())
         if mode == "own":
             return self.own_id
         if mode == "day" and self.agenda is not None and column < len(self.agenda.columns):
@@ -471,8 +471,7 @@ class AgendaPage(QWidget):
     def open_schedules(self) -> None:
         if not self._actor.can(Permission.AGENDA_READ):
             return
-        # DayView.cursor (a CellTarget) hides QWidget.cursor() from the type checker.
-        column = cast(CellTarget, self.day_view.cursor).column
+        column = self.day_view.cursor.column
         dialog = ScheduleDialog(
             self._ws, self._actor, self._runner, self._column_practitioner(column), self
         )

@@ -193,7 +193,9 @@ class AppointmentTypesPage(QWidget):
         chosen = QColorDialog.getColor(
             current if current.isValid() else QColor("#4f81bd"),
             self,
-            self.tr("Couleur de « %1 »").replace("%1", self.table.item(row, LABEL).text()),
+            self.tr("Couleur de « %1 »").replace(
+                "%1", (label.text() if (label := self.table.item(row, LABEL)) else "")
+            ),
         )
         if chosen.isValid():
             item.setText(chosen.name())

@@ -348,13 +348,14 @@ class IdentityPage(QWidget):
         rows = []
         for row in range(self.ald_table.rowCount()):
             cells = [
-                (self.ald_table.item(row, c).text() if self.ald_table.item(row, c) else "")
+                (item.text() if (item := self.ald_table.item(row, c)) else "")
                 for c in range(len(ALD_HEADERS))
             ]
             first = self.ald_table.item(row, 0)
             ald_id = first.data(Qt.ItemDataRole.UserRole) if first else None
             if any(cell.strip() for cell in cells):
-                rows.append(AldForm(*cells, id=ald_id))
+                label, code, start, end = cells
+                rows.append(AldForm(label, code, start, end, id=ald_id))
         return rows
 
     # -- actions ----------------------------------------------------------------------------

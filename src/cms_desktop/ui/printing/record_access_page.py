@@ -5,8 +5,8 @@ red, new request, delivery with the copying fee, and the copy generated then pre
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from PySide6.QtCore import QDate, QDateTime
 from PySide6.QtGui import QBrush, QColor
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDateTimeEdit,
+    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QLineEdit,
@@ -27,7 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop.domain.paris_time import paris_text
-from cms_desktop.domain.record_access import HEIR_REASON_LABELS, REQUESTER_LABELS, RequesterKind
+from cms_desktop.domain.record_access import (
+    HEIR_REASON_LABELS,
+    REQUESTER_LABELS,
+    HeirReason,
+    RequesterKind,
+)
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.ui.areas import AreaContext
@@ -97,7 +103,7 @@ class NewRequestDialog(ServiceDialog):
             raise ValidationFailed(self.tr("Choisissez le patient concerné."))
         reason = self.heir_reason.currentData()
         scope = ra.AccessScope(self.scope.currentData())
-        received = self.received.dateTime().toPython().astimezone(UTC)
+        received = cast(datetime, self.received.dateTime().toPython()).astimezone(UTC)
         draft = ra.AccessRequestDraft(
             patient_id=patient_id,
             requester_kind=RequesterKind(self.kind.currentData()),
@@ -106,13 +112,15 @@ class NewRequestDialog(ServiceDialog):
             identity_document_checked=self.identity.isChecked(),
             identity_document=self.identity_doc.text(),
             quality_proof_checked=self.quality.isChecked(),
-            heir_reason=ra.HeirReason(reason) if reason else None,
+            heir_reason=HeirReason(reason) if reason else None,
             patient_deceased=self.deceased.isChecked(),
             scope=scope,
-            period_from=self.period_from.date().toPython()
+            period_from=cast(date, self.period_from.date().toPython())
             if scope is ra.AccessScope.PERIOD
             else None,
-            period_to=self.period_to.date().toPython() if scope is ra.AccessScope.PERIOD else None,
+            period_to=cast(date, self.period_to.date().toPython())
+            if scope is ra.AccessScope.PERIOD
+            else None,
             delivery_mode=ra.DeliveryMode(self.delivery.currentData()),
         )
         ws, actor = self._ctx.workspace, self._ctx.actor
@@ -210,7 +218,7 @@ class RecordAccessPage(QWidget):
         dialog = NewRequestDialog(self._ctx, self)
         dialog.sig_done.connect(lambda _v: self.reload())
         dialog.open()
-        self.dialog = dialog
+        self.dialog: QDialog | None = dialog
 
     def deliver(self) -> None:
         view = self.selected()
@@ -243,7 +251,7 @@ def overdue_rows(page: RecordAccessPage) -> list[int]:
     return [
         row
         for row in range(page.table.rowCount())
-        if page.table.item(row, 0).background().color() == OVERDUE
+        if (item := page.table.item(row, 0)) is not None and item.background().color() == OVERDUE
     ]
 
 

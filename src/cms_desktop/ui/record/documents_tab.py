@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+)
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
@@ -114,6 +121,7 @@ class DocumentViewer(QStackedWidget):
         self.hint = QLabel(self.tr("Choisissez un document et appuyez sur Entrée."), self)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
         self.pdf_document = QPdfDocument(self)
         self.pdf_view = QPdfView(self)
         self.pdf_view.setDocument(self.pdf_document)
@@ -129,6 +137,10 @@ class DocumentViewer(QStackedWidget):
             self.addWidget(w)
 
     def show_content(self, content: DocumentContent) -> None:
+        if content.refused:
+            self.hint.setText(content.refused)
+            self.setCurrentWidget(self.hint)
+            return
         if content.document.mime_type == "application/pdf":
             self.pdf_document.close()
             # The buffer must outlive the document's reading of it.
@@ -261,7 +273,7 @@ class DocumentsTab(QWidget):
         if self._local_files(event):
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -198,12 +199,14 @@ class ConsultationEditor(QWidget):
 
     def content(self) -> NoteContent:
         """What is typed, as a NoteContent; ValidationFailed (French) on a malformed number."""
-        texts = {
+        texts: dict[str, Any] = {
             name: (w.text() if isinstance(w, QLineEdit) else w.toPlainText())
             for name, w in self.texts.items()
         }
         labels = dict(_VITALS)
-        numbers = {name: read_number(e.text(), labels[name]) for name, e in self.vitals.items()}
+        numbers: dict[str, Any] = {
+            name: read_number(e.text(), labels[name]) for name, e in self.vitals.items()
+        }
         return NoteContent(diagnosis_code=self.code.text(), **texts, **numbers)
 
     def _seen_at(self) -> datetime:

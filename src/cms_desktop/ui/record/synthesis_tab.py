@@ -130,9 +130,14 @@ class SynthesisTab(QWidget):
         if key:
             for i in range(self.tree.topLevelItemCount()):
                 top = self.tree.topLevelItem(i)
+                if top is None:
+                    continue
                 for j in range(-1, top.childCount()):
                     node = top if j < 0 else top.child(j)
-                    if key in (node.data(0, _ROLE_ID), node.data(0, _ROLE_SECTION)):
+                    if node is not None and key in (
+                        node.data(0, _ROLE_ID),
+                        node.data(0, _ROLE_SECTION),
+                    ):
                         it = node
         if it is not None:
             self.tree.setCurrentItem(it)
