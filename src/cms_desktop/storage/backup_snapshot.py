@@ -1,0 +1,193 @@
+"""A consistent, encrypted copy of the live database, taken while people keep working.
+
+SQLite's online backup API, through the keyed SQLCipher connections: each page is read
+(decrypted) from the live file and written (encrypted, same key) to the copy, so no clear
+page ever reaches the disk and no clear temp file is made (``temp_store = MEMORY``).
+The source connection holds one read transaction for the whole copy: in WAL mode writers
+go on saving meanwhile, and the copy is the snapshot at its start even though it is made
+in steps (the steps give progress; a step never waits for a writer). The row counts and
+the op-log high-water marks written in the manifest are read in that same transaction,
+so they describe exactly the copied pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from cms_desktop.storage import audit
+from cms_desktop.storage.engine import WrongKeyError
+
+# 4 MiB of 4 KiB pages per step: a progress report every few tenths of a second.
+PAGES_PER_STEP = 1024
+
+Progress = Callable[[int, int], None]  # pages done, pages in all
+
+
+@dataclass(frozen=True)
+class SnapshotFacts:
+    """What the manifest says of the copied database (read in the copy's own snapshot)."""
+
+    centre_id: str
+    station_id: str
+    schema_revision: str
+    row_counts: dict[str, int]
+    high_water: dict[str, dict[str, Any]]  # origin station → {"seq": int, "hlc": str}
+
+
+def _keyed(path: Path, key: bytes) -> Any:
+    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def _facts(conn: Any) -> SnapshotFacts:
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    counts = {t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}
+    local = dict(conn.execute("SELECT key, value FROM local_state").fetchall())
+    revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    marks = {
+        str(origin): {"seq": int(seq), "hlc": str(hlc)}
+        for origin, seq, hlc in conn.execute(
+            "SELECT origin, max(seq), max(hlc) FROM op_log GROUP BY origin ORDER BY origin"
+        )
+    }
+    return SnapshotFacts(
+        centre_id=str(local.get("centre_id", "")),
+        station_id=str(local.get("station_id", "")),
+        schema_revision=str(revision[0]) if revision else "",
+        row_counts=counts,
+        high_water=marks,
+    )
+
+
+def _create_private(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
+def take_snapshot(
+    engine: Engine, key: bytes, dest: Path, progress: Progress | None = None
+) -> SnapshotFacts:
+    """Copy the live database behind ``engine`` into the new file ``dest`` (same key)."""
+    _create_private(dest)
+    raw = engine.raw_connection()
+    target = None
+    try:
+        source = raw.driver_connection
+        assert source is not None
+        source.execute("BEGIN")
+        try:
+            facts = _facts(source)
+            target = _keyed(dest, key)
+
+            def report(_status: int, remaining: int, total: int) -> None:
+                if progress is not None:
+                    progress(total - remaining, total)
+
+            source.backup(target, pages=PAGES_PER_STEP, progress=report)
+        finally:
+            source.execute("ROLLBACK")
+        target.close()
+        target = None
+        _fsync(dest)
+        return facts
+    finally:
+        if target is not None:
+            target.close()
+        raw.close()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    problems: list[str]  # French sentences; empty when the copy is sound
+    facts: SnapshotFacts | None
+
+
+@contextlib.contextmanager
+def _opened(path: Path, key: bytes) -> Iterator[Any]:
+    conn = _keyed(path, key)
+    try:
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError:
+            raise WrongKeyError("not a database for this key") from None
+        yield conn
+    finally:
+        conn.close()
+
+
+def check_copy(path: Path, key: bytes) -> CheckResult:
+    """Open a copied database: SQLCipher and SQLite integrity, audit chain, its facts.
+
+    Raises WrongKeyError when the file does not open with ``key``.
+    """
+    with _opened(path, key) as conn:
+        problems: list[str] = []
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        if rows != ["ok"]:
+            problems.append(f"contrôle d'intégrité SQLite : {rows[0]}")
+        cipher = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
+        if cipher:
+            problems.append(f"contrôle d'intégrité SQLCipher : {cipher[0]}")
+        facts = _facts(conn) if not problems else None
+    if not problems:
+        problems.extend(_audit_problems(path, key))
+    return CheckResult(problems, facts)
+
+
+def _audit_problems(path: Path, key: bytes) -> list[str]:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(
+        "sqlite://",
+        module=sqlcipher,
+        creator=lambda: _keyed(path, key),
+        poolclass=NullPool,
+        hide_parameters=True,
+    )
+    try:
+        with sessionmaker(engine)() as session:
+            problem = audit.verify(session)
+    finally:
+        engine.dispose()
+    if problem is None:
+        return []
+    return [
+        f"journal d'audit : entrée n° {problem.seq} du poste {problem.station_id} "
+        f"({problem.reason})"
+    ]
+
+
+def account_in_copy(path: Path, key: bytes, login: str) -> tuple[str, bool] | None:
+    """(role, usable) of ``login`` in a copied database, None when it has no such account."""
+    with _opened(path, key) as conn:
+        row = conn.execute(
+            "SELECT role, active, deleted FROM users WHERE login = ?", (login,)
+        ).fetchone()
+    return None if row is None else (str(row[0]), bool(row[1]) and not bool(row[2]))
