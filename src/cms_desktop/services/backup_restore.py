@@ -136,6 +136,7 @@ def restore(
             "sync_identity": "renew_before_sync",
         }
         (staging / RESTORED_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+        os.chmod(staging / RESTORED_MARKER, 0o600)
         backup_archive.fsync_dir(staging)
         aside = None
         if target.path.exists():

@@ -405,7 +405,11 @@ def _write_one(
     schedule: Schedule,
     progress: Callable[[int, int], None],
 ) -> tuple[TargetResult, list[str]]:
-    # A missing folder is not created: it may be the mount point of an unplugged USB drive.
+    # A missing folder is not created (it may be the mount point of an unplugged USB drive),
+    # except the default one beside the data directory.
+    if folder == default_target(ws.data_dir):
+        with contextlib.suppress(OSError):
+            folder.mkdir(mode=0o700, exist_ok=True)
     if not folder.is_dir():
         return TargetResult(str(folder), None, "dossier introuvable (support débranché ?)"), []
     base = _file_name(body["centre_id"], body["station_id"], created).removesuffix(".cmsbak")
@@ -504,7 +508,8 @@ def verify_with_key(
         dict(manifest["row_counts"]),
         f"Sauvegarde du {paris_text(datetime.fromisoformat(manifest['created_at']))} intacte : "
         "base intègre, journal d'audit intact, "
-        f"{sum(manifest['row_counts'].values())} lignes conformes au manifeste.",
+        f"{sum(manifest['row_counts'].values())} lignes dans {len(manifest['row_counts'])} "
+        "tables, conformes au manifeste.",
     )
 
 

@@ -219,7 +219,8 @@ def extract(
                 out: BinaryIO | None = None
                 buffer = io.BytesIO()
                 if member.name == DATABASE and into is not None:
-                    out = (into / DATABASE).open("xb")
+                    fd = os.open(into / DATABASE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    out = os.fdopen(fd, "wb")
                 try:
                     while chunk := fh.read(_CHUNK):
                         digest.update(chunk)
