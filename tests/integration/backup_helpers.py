@@ -27,7 +27,7 @@ def add_patient_with_note(centre: Centre, n: int = 0) -> str:
                 first_given_name=PATIENT_NAME,
                 given_names=PATIENT_NAME,
                 sex="F",
-                birth_date="12/04/1975",
+                birth_date=f"12/04/{1975 - n}",
             ),
         )
     finally:
@@ -61,3 +61,35 @@ def table_counts(ws: Workspace) -> dict[str, int]:
         return {
             n: int(session.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one()) for n in names
         }
+
+
+def bulk_patients(centre: Centre, count: int) -> None:
+    """Many synthetic patients at once (Core inserts, as bench/bigdb.py): a bigger file."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+
+    from cms_desktop.storage.models import Patient, new_id
+
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": new_id(),
+            "version": f"bulk.{n}",
+            "deleted": False,
+            "created_at": now,
+            "updated_at": now,
+            "birth_name": f"NOM{n:06d}",
+            "first_given_name": "Camille",
+            "given_names": "Camille",
+            "birth_date": date(1950 + n % 60, 1 + n % 12, 1 + n % 28),
+            "sex": "F",
+        }
+        for n in range(count)
+    ]
+    ws, _ = centre.login("accueil")
+    try:
+        with ws.store.engine.begin() as conn:
+            conn.execute(insert(Patient), rows)
+    finally:
+        ws.close()

@@ -38,6 +38,7 @@ from cms_desktop.storage import backup_archive, keyslots
 from cms_desktop.storage.backup_archive import ArchiveError
 from cms_desktop.storage.backup_snapshot import account_in_copy
 from cms_desktop.storage.datadir import DataDir
+from cms_desktop.sync.failpoints import failpoint
 
 RESTORED_MARKER = "restored.json"
 
@@ -102,6 +103,7 @@ def restore(
     except ArchiveError as exc:
         raise BackupFailed(str(exc)) from None
     key, _centre = _unwrap_key(_read_slots(archive), login, secret, recovery)
+    finish_interrupted(target)
     if target.initialised and not in_place:
         raise BackupFailed(
             f"Un centre est déjà installé dans {target.path} : choisissez un dossier vide "
@@ -138,15 +140,11 @@ def restore(
         (staging / RESTORED_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
         os.chmod(staging / RESTORED_MARKER, 0o600)
         backup_archive.fsync_dir(staging)
+        failpoint("restore.unpacked")
         aside = None
-        if target.path.exists():
-            if in_place and target.initialised:
-                aside = parent / f"{target.path.name}.avant-restauration-{now:%Y%m%d-%H%M%S}"
-                target.path.rename(aside)
-            else:
-                target.path.rmdir()  # empty, checked above
-        staging.rename(target.path)
-        backup_archive.fsync_dir(parent)
+        if target.path.exists() and in_place and target.initialised:
+            aside = parent / f"{target.path.name}.avant-restauration-{now:%Y%m%d-%H%M%S}"
+        _swap(target.path, staging, aside)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -156,6 +154,50 @@ def restore(
         datetime.fromisoformat(manifest["created_at"]),
         dict(manifest["row_counts"]),
     )
+
+
+def _journal(target: Path) -> Path:
+    return target.parent / f".{target.name}.restauration.json"
+
+
+def _swap(target: Path, staging: Path, aside: Path | None) -> None:
+    """Put ``staging`` at ``target`` (the current folder moved to ``aside``, or an empty one
+    removed). A journal written first lets ``finish_interrupted`` complete the two renames
+    after a kill between them; before the journal, the live folder was never touched."""
+    journal = _journal(target)
+    journal.write_text(json.dumps({"staging": str(staging), "aside": str(aside or "")}))
+    backup_archive.fsync_dir(target.parent)
+    if aside is not None:
+        target.rename(aside)
+        failpoint("restore.swapping")
+    elif target.exists():
+        target.rmdir()  # empty, checked by the caller
+    staging.rename(target)
+    backup_archive.fsync_dir(target.parent)
+    journal.unlink()
+
+
+def finish_interrupted(target: DataDir) -> bool:
+    """Complete a restore killed between its two renames; drop unfinished unpackings.
+
+    Returns True when an interrupted restore of ``target`` was completed."""
+    journal = _journal(target.path)
+    done = False
+    if journal.exists():
+        try:
+            staging = Path(json.loads(journal.read_text())["staging"])
+        except (ValueError, KeyError, OSError):
+            staging = None
+        if staging is not None and staging.is_dir() and not target.path.exists():
+            staging.rename(target.path)
+            backup_archive.fsync_dir(target.path.parent)
+            done = True
+        journal.unlink()
+    parent = target.path.parent
+    if parent.is_dir():
+        for stale in parent.glob(f".{target.path.name}.restauration-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return done
 
 
 def test_restore(

@@ -38,6 +38,7 @@ from cms_desktop.storage.backup_snapshot import SnapshotFacts, check_copy, take_
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import WrongKeyError
 from cms_desktop.storage.models import Centre, LocalState
+from cms_desktop.sync.failpoints import failpoint
 
 SETTINGS_KEY = "backup.settings"
 STATUS_KEY = "backup.status"
@@ -317,6 +318,7 @@ def _backup(
             check = check_copy(copy, ws.key)
             if check.problems:
                 raise BackupFailed(f"La copie de la base est endommagée : {check.problems[0]}.")
+            failpoint("backup.copied")
             with keyslots.exclusive(ws.data_dir.key_slots):
                 slot_bytes = ws.data_dir.key_slots.read_bytes()
             report(0.6, "Empreintes")
@@ -341,6 +343,7 @@ def _backup(
                 base = 0.6 + n * share
 
                 def step(d: int, t: int, base: float = base, share: float = share) -> None:
+                    failpoint("backup.writing")  # a member is in the file, the rest is not
                     report(base + share * 0.5 * d / max(t, 1), "Écriture")
 
                 result, gone = _write_one(
@@ -413,6 +416,10 @@ def _write_one(
     if not folder.is_dir():
         return TargetResult(str(folder), None, "dossier introuvable (support débranché ?)"), []
     base = _file_name(body["centre_id"], body["station_id"], created).removesuffix(".cmsbak")
+    # A run killed while writing here left a hidden partial file of this station: drop it.
+    for stale in folder.glob(f".{base[:21]}*{backup_archive.PARTIAL}"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
     name, n = f"{base}.cmsbak", 1
     while (folder / name).exists():
         n += 1
