@@ -131,7 +131,7 @@ def test_manifest_describes_the_copy(centre: Centre, target: Path) -> None:
     add_patient_with_note(centre)
     path = _backup(centre, target)
     manifest = backup_archive.read_manifest(path)
-    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    ws, _admin = centre.login("admin", ADMIN_PASSWORD)
     try:
         assert manifest["centre_id"] == ws.centre_id
         assert manifest["station_id"] == ws.store.station_id

@@ -72,7 +72,7 @@ def test_verify_another_centres_file(centre: Centre, ctx: Ctx, tmp_path: Path) -
     )
     usb = tmp_path / "usb"
     usb.mkdir()
-    code, out, err = admin(ctx, Centre(other, ""), "now", "--to", str(usb))
+    code, _out, err = admin(ctx, Centre(other, ""), "now", "--to", str(usb))
     assert code == 0, err
     file = next(usb.iterdir())
     code, _, err = admin(ctx, centre, "verify", str(file))
