@@ -251,8 +251,11 @@ def _exclusive(data_dir: DataDir) -> Iterator[Path]:
 
 
 def _file_name(centre_id: str, station_id: str, at: datetime) -> str:
-    short = lambda ident: ident.replace("-", "")[:8]  # noqa: E731
-    return f"cms-{short(centre_id)}-{short(station_id)}-{at:%Y%m%dT%H%M%SZ}.cmsbak"
+    return f"cms-{_short(centre_id)}-{_short(station_id)}-{at:%Y%m%dT%H%M%SZ}.cmsbak"
+
+
+def _short(ident: str) -> str:
+    return ident.replace("-", "")[:8]
 
 
 def _manifest(
@@ -322,7 +325,7 @@ def _backup(
             with keyslots.exclusive(ws.data_dir.key_slots):
                 slot_bytes = ws.data_dir.key_slots.read_bytes()
             report(0.6, "Empreintes")
-            members = [
+            members: list[dict[str, Any]] = [
                 {
                     "name": backup_archive.KEY_SLOTS,
                     "size": len(slot_bytes),
@@ -337,7 +340,8 @@ def _backup(
             body = _manifest(ws, facts, created, members)
             sealed = backup_archive.seal(body, ws.key)
             sources = [Source(backup_archive.KEY_SLOTS, data=slot_bytes), Source("centre.db", copy)]
-            results, removed = [], []
+            results: list[TargetResult] = []
+            removed: list[str] = []
             for n, folder in enumerate(folders):
                 share = 0.4 / len(folders)
                 base = 0.6 + n * share
@@ -351,7 +355,7 @@ def _backup(
                 )
                 results.append(result)
                 removed.extend(gone)
-            size = int(members[1]["size"]) + len(slot_bytes)
+            size = copy.stat().st_size + len(slot_bytes)
     except BackupFailed as exc:
         _record_status(ws, last_failure={"at": datetime.now(UTC).isoformat(), "message": str(exc)})
         raise
@@ -444,8 +448,7 @@ def _write_one(
 
 def _rotate(folder: Path, body: dict[str, Any], retention: Retention) -> list[str]:
     """Remove this station's old backups in ``folder`` that the retention does not keep."""
-    centre = body["centre_id"].replace("-", "")[:8]
-    station = body["station_id"].replace("-", "")[:8]
+    centre, station = _short(body["centre_id"]), _short(body["station_id"])
     mine: dict[Path, datetime] = {}
     for path in folder.iterdir():
         match = _NAME.match(path.name)
@@ -559,3 +562,35 @@ def unpack_checked(
         raise BackupFailed(f"{path.name} : l'historique ne correspond pas au manifeste.")
     report(1.0, "Terminé")
     return manifest, small
+
+
+# --- what the schedule asks for now --------------------------------------------------------
+
+
+def daily_backup_due(ws: Workspace, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return backup_policy.due(
+        now, last_good_backup(ws, now).last_good_at, load_schedule(ws).daily_at
+    )
+
+
+def logout_backup_due(ws: Workspace, now: datetime | None = None) -> bool:
+    """At the logout of the station's user (the last one: one session per station)."""
+    now = now or datetime.now(UTC)
+    if not load_schedule(ws).at_last_logout:
+        return False
+    last = last_good_backup(ws, now).last_good_at
+    return last is None or now - last >= LOGOUT_MIN_INTERVAL
+
+
+def run_scheduled(ws: Workspace, reason: str, progress: Progress | None = None) -> BackupStatus:
+    """The automatic backup, then the monthly test restore when it is due; the status after.
+
+    A failure is recorded in the status (shown to the user), not raised."""
+    from cms_desktop.services import backup_restore
+
+    with contextlib.suppress(BackupFailed):
+        automatic_backup(ws, reason, progress)
+    if backup_restore.test_restore_due(ws) and last_good_backup(ws).last_good_file:
+        backup_restore.test_restore(ws)
+    return last_good_backup(ws)
