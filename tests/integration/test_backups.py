@@ -327,12 +327,12 @@ def test_status_and_monthly_test_restore(centre: Centre, target: Path) -> None:
     try:
         status = backups.last_good_backup(ws)
         assert status.overdue and status.last_good_at is None
-        assert backup_restore.test_restore_due(ws)
+        assert backup_restore.trial_restore_due(ws)
         backups.create_backup(ws, admin, [str(target)])
         status = backups.last_good_backup(ws)
         assert not status.overdue and status.line.startswith("Dernière sauvegarde")
-        assert backup_restore.test_restore(ws)
-        assert not backup_restore.test_restore_due(ws)
+        assert backup_restore.trial_restore(ws)
+        assert not backup_restore.trial_restore_due(ws)
         status = backups.last_good_backup(ws)
         assert status.last_test_ok and "réussie" in status.last_test_message
         # A damaged backup makes the test fail, and the status says so.
@@ -340,7 +340,7 @@ def test_status_and_monthly_test_restore(centre: Centre, target: Path) -> None:
         data = bytearray(path.read_bytes())
         data[-20_000] ^= 0xFF
         path.write_bytes(bytes(data))
-        assert not backup_restore.test_restore(ws)
+        assert not backup_restore.trial_restore(ws)
         assert "échec" in backups.last_good_backup(ws).last_test_message
     finally:
         ws.close()

@@ -76,5 +76,5 @@ def overdue(now: datetime, last_good: datetime | None) -> bool:
     return last_good is None or now - last_good > OVERDUE_AFTER
 
 
-def test_restore_due(now: datetime, last_test: datetime | None) -> bool:
+def trial_restore_due(now: datetime, last_test: datetime | None) -> bool:
     return last_test is None or now - last_test >= TEST_RESTORE_EVERY

@@ -31,6 +31,7 @@ from cms_desktop.services.backups import (
     Progress,
     _local,
     _set_local,
+    low_priority,
     unpack_checked,
 )
 from cms_desktop.services.workspace import Workspace
@@ -200,7 +201,7 @@ def finish_interrupted(target: DataDir) -> bool:
     return done
 
 
-def test_restore(
+def trial_restore(
     ws: Workspace, archive: Path | None = None, progress: Progress | None = None
 ) -> bool:
     """The monthly test: restore the latest good backup into a temporary folder (the copy
@@ -216,7 +217,7 @@ def test_restore(
     else:
         try:
             with tempfile.TemporaryDirectory(prefix=".test-restore-", dir=ws.data_dir.path) as t:
-                unpack_checked(path, ws.centre_id, ws.key, Path(t), progress)
+                low_priority(lambda: unpack_checked(path, ws.centre_id, ws.key, Path(t), progress))
             ok = True
             message = f"Restauration d'essai réussie ({path.name})."
         except BackupFailed as exc:
@@ -229,7 +230,7 @@ def test_restore(
     return ok
 
 
-def test_restore_due(ws: Workspace, now: datetime | None = None) -> bool:
+def trial_restore_due(ws: Workspace, now: datetime | None = None) -> bool:
     raw = _local(ws, STATUS_KEY).get("last_test", {})
     last = datetime.fromisoformat(raw["at"]) if raw.get("at") else None
-    return backup_policy.test_restore_due(now or datetime.now(UTC), last)
+    return backup_policy.trial_restore_due(now or datetime.now(UTC), last)

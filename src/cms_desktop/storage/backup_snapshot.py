@@ -148,16 +148,27 @@ def check_copy(path: Path, key: bytes) -> CheckResult:
     """
     with _opened(path, key) as conn:
         problems: list[str] = []
-        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        try:
+            rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+            cipher = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
+        except sqlcipher.DatabaseError as exc:
+            rows, cipher = [str(exc)], []
         if rows != ["ok"]:
-            problems.append(f"contrôle d'intégrité SQLite : {rows[0]}")
-        cipher = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
+            problems.append(f"contrôle d'intégrité SQLite en échec ({_first_line(rows)})")
         if cipher:
-            problems.append(f"contrôle d'intégrité SQLCipher : {cipher[0]}")
+            problems.append(f"contrôle d'intégrité SQLCipher en échec ({_first_line(cipher)})")
         facts = _facts(conn) if not problems else None
     if not problems:
         problems.extend(_audit_problems(path, key))
     return CheckResult(problems, facts)
+
+
+def _first_line(rows: list[str]) -> str:
+    """SQLite's report may be thousands of lines: one short line for a one-line message."""
+    lines = [line for row in rows for line in row.splitlines() if "***" not in line]
+    text = lines[0] if lines else "?"
+    more = len(lines) - 1
+    return (text[:100] + (f" et {more} autres erreurs" if more > 0 else "")).strip()
 
 
 def _audit_problems(path: Path, key: bytes) -> list[str]:
