@@ -138,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--password-stdin", action="store_true")
     cli_sync.register(sub, with_auth)
     cli_backup.register(sub, with_auth)
+    cli_backup.register_archive(sub, with_auth)
     return p
 
 
@@ -305,6 +306,7 @@ def _commands() -> dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], i
         "agenda": cli_agenda.cmd_agenda,
         "sync": cli_sync.cmd_sync,
         "backup": cli_backup.cmd_backup,
+        "archive": cli_backup.cmd_archive,
     }
 
 

@@ -197,3 +197,48 @@ def _schedule(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
         print(f"Dossier : {target}")
     print(backups.last_good_backup(ws).line)
     return 0
+
+
+def register_archive(sub: Any, with_auth: AuthAdder) -> None:
+    archive = sub.add_parser("archive", help="archive du centre pour la conservation (20 ans)")
+    cmds = archive.add_subparsers(dest="archive_command", required=True)
+    export = cmds.add_parser(
+        "export", help="archiver tout le centre (stdin : mot de passe, phrase de passe ×2)"
+    )
+    export.add_argument("--to", required=True, help="dossier où écrire l'archive")
+    with_auth(export)
+    read = cmds.add_parser("read", help="lire une archive (stdin : phrase de passe)")
+    read.add_argument("file")
+    read.add_argument("--table", help="table à afficher (une ligne JSON par enregistrement)")
+    read.add_argument("--password-stdin", action="store_true")
+
+
+def cmd_archive(data_dir: DataDir, args: argparse.Namespace, secrets: Any) -> int:
+    import json
+
+    from cms_desktop.services import archives
+
+    if args.archive_command == "export":
+        ws, actor = login(data_dir, args.as_login, secrets.read(f"Mot de passe de {args.as_login}"))
+        try:
+            passphrase = secrets.read("Phrase de passe de l'archive")
+            confirmation = secrets.read("Phrase de passe de l'archive (confirmation)")
+            result = archives.export_centre_archive(
+                ws, actor, Path(args.to), passphrase, confirmation
+            )
+        finally:
+            ws.close()
+        print(f"Archive écrite : {result.path} ({result.tables} tables, {result.rows} lignes).")
+        print("Gardez la phrase de passe à part : sans elle, l'archive est illisible.")
+        return 0
+    passphrase = secrets.read("Phrase de passe de l'archive")
+    if args.table:
+        for row in archives.archive_rows(Path(args.file), passphrase, args.table):
+            print(json.dumps(row, ensure_ascii=False, default=str))
+        return 0
+    contents = archives.describe_archive(Path(args.file), passphrase)
+    for key in ("centre_name", "created_at", "created_by", "app_version", "how_to_read"):
+        print(f"{key} : {contents.about.get(key, '')}")
+    for name, description, count in contents.tables:
+        print(f"{name:<28} {count:>9} lignes  {description}")
+    return 0
