@@ -138,7 +138,8 @@ def test_manifest_describes_the_copy(centre: Centre, target: Path) -> None:
         assert manifest["centre_name"] == "CMS des Tests"
         own = manifest["high_water"][ws.store.station_id]
         assert own["seq"] >= 1 and own["hlc"]
-        assert manifest["version_vector"][ws.store.station_id] == own["seq"]
+        assert manifest["version_vector"] == {ws.store.station_id: own["seq"]}
+        assert manifest["schema_revision"] and manifest["schema_version"] >= 1
         assert backup_archive.mac_ok(manifest, ws.key)
         assert not backup_archive.mac_ok(manifest, b"\1" * 32)
     finally:
@@ -356,3 +357,19 @@ def test_only_an_administrator_may_back_up(centre: Centre, target: Path) -> None
     finally:
         ws.close()
     assert list(target.iterdir()) == []
+
+
+def test_one_heavy_job_at_a_time(centre: Centre, target: Path) -> None:
+    path = _backup(centre, target)
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        with backups.exclusive_work(centre.data_dir):  # as another process's backup would
+            with pytest.raises(BackupFailed, match="déjà en cours"):
+                backups.create_backup(ws, admin, [str(target)])
+            with pytest.raises(BackupFailed, match="déjà en cours"):
+                backups.verify_backup_file(ws, admin, path)
+            assert not backup_restore.trial_restore(ws)  # put off, not counted as failed
+        assert backups.last_good_backup(ws).last_test_at is None
+        assert "intacte" in backups.verify_backup_file(ws, admin, path).message
+    finally:
+        ws.close()

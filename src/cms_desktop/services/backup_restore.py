@@ -27,10 +27,12 @@ from cms_desktop.domain import backup_policy
 from cms_desktop.domain.permissions import Role
 from cms_desktop.services.backups import (
     STATUS_KEY,
+    BackupBusy,
     BackupFailed,
     Progress,
     _local,
     _set_local,
+    exclusive_work,
     low_priority,
     unpack_checked,
 )
@@ -216,10 +218,12 @@ def trial_restore(
         ok = False
     else:
         try:
-            with tempfile.TemporaryDirectory(prefix=".test-restore-", dir=ws.data_dir.path) as t:
-                low_priority(lambda: unpack_checked(path, ws.centre_id, ws.key, Path(t), progress))
+            with exclusive_work(ws.data_dir) as work:
+                low_priority(lambda: unpack_checked(path, ws.centre_id, ws.key, work, progress))
             ok = True
             message = f"Restauration d'essai réussie ({path.name})."
+        except BackupBusy:
+            return False  # a backup is running: the test is made next time
         except BackupFailed as exc:
             ok, message = False, f"Restauration d'essai en échec : {exc}"
         except OSError as exc:

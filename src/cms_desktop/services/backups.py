@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,6 +53,10 @@ Progress = Callable[[float, str], None]  # fraction done (0..1), French phase
 
 class BackupFailed(ServiceError):
     """No backup could be written or verified; the message is French."""
+
+
+class BackupBusy(BackupFailed):
+    """Another backup or check holds this data directory."""
 
 
 @dataclass(frozen=True)
@@ -234,14 +237,14 @@ def _record_status(ws: Workspace, **changes: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def _exclusive(data_dir: DataDir) -> Iterator[Path]:
+def exclusive_work(data_dir: DataDir) -> Iterator[Path]:
     """One backup (or check) at a time per data directory, across processes; yields a
     private work folder, emptied first (a killed run may have left an encrypted copy)."""
     lock = FileLock(str(data_dir.path / ".backup.lock"), timeout=0)
     try:
         lock.acquire()
     except Timeout:
-        raise BackupFailed("Une sauvegarde est déjà en cours sur ce poste.") from None
+        raise BackupBusy("Une sauvegarde est déjà en cours sur ce poste.") from None
     work = data_dir.path / ".backup-work"
     try:
         shutil.rmtree(work, ignore_errors=True)
@@ -276,7 +279,7 @@ def _manifest(
         "schema_revision": facts.schema_revision,
         "schema_version": migrations.schema_version(),
         "high_water": facts.high_water,
-        "version_vector": {o: m["seq"] for o, m in facts.high_water.items()},
+        "version_vector": facts.version_vector,
         "row_counts": facts.row_counts,
         "members": members,
     }
@@ -342,7 +345,7 @@ def _backup(
         raise BackupFailed("Aucun dossier de sauvegarde n'est choisi pour ce poste.")
     created = datetime.now(UTC).replace(microsecond=0)
     try:
-        with _exclusive(ws.data_dir) as work:
+        with exclusive_work(ws.data_dir) as work:
             copy = work / backup_archive.DATABASE
             report(0.0, "Copie de la base")
             facts = take_snapshot(
@@ -505,28 +508,32 @@ def list_backups(
     actor.require(Permission.BACKUP_MANAGE)
     entries: list[BackupEntry] = []
     for folder in [Path(f) for f in (folders or load_schedule(ws).targets)]:
-        if not folder.is_dir():
+        try:
+            paths = sorted(folder.iterdir()) if folder.is_dir() else []
+        except OSError:  # a share gone or refused: nothing to list there
             continue
-        for path in sorted(folder.iterdir()):
-            if not backup_archive.is_backup_name(path.name):
-                continue
-            try:
-                manifest = backup_archive.read_manifest(path)
-            except ArchiveError:
-                entries.append(BackupEntry(str(path), None, path.stat().st_size, "", False, False))
-                continue
-            entries.append(
-                BackupEntry(
-                    str(path),
-                    _when(manifest.get("created_at")),
-                    path.stat().st_size,
-                    str(manifest.get("station_id", "")),
-                    manifest.get("centre_id") == ws.centre_id,
-                    True,
-                )
-            )
+        for path in paths:
+            if backup_archive.is_backup_name(path.name):
+                with contextlib.suppress(OSError):
+                    entries.append(_entry(ws, path))
     entries.sort(key=lambda e: e.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return entries
+
+
+def _entry(ws: Workspace, path: Path) -> BackupEntry:
+    size = path.stat().st_size
+    try:
+        manifest = backup_archive.read_manifest(path)
+    except ArchiveError:
+        return BackupEntry(str(path), None, size, "", False, False)
+    return BackupEntry(
+        str(path),
+        _when(manifest.get("created_at")),
+        size,
+        str(manifest.get("station_id", "")),
+        manifest.get("centre_id") == ws.centre_id,
+        True,
+    )
 
 
 def verify_backup_file(
@@ -534,16 +541,16 @@ def verify_backup_file(
 ) -> VerifyReport:
     """Everything a restore would check, on a copy in a private temp folder (encrypted)."""
     actor.require(Permission.BACKUP_MANAGE)
-    return low_priority(
-        lambda: verify_with_key(ws.centre_id, ws.key, path, ws.data_dir.path, progress)
-    )
+    return low_priority(lambda: verify_with_key(ws.centre_id, ws.key, path, ws.data_dir, progress))
 
 
 def verify_with_key(
-    centre_id: str, key: bytes, path: Path, scratch: Path, progress: Progress | None = None
+    centre_id: str, key: bytes, path: Path, data_dir: DataDir, progress: Progress | None = None
 ) -> VerifyReport:
-    with tempfile.TemporaryDirectory(prefix=".backup-verify-", dir=scratch) as tmp:
-        manifest, _small = unpack_checked(path, centre_id, key, Path(tmp), progress)
+    # Unpacked in the work folder, under the backup lock: one heavy job at a time, and a
+    # killed check leaves nothing that the next backup does not clear.
+    with exclusive_work(data_dir) as work:
+        manifest, _small = unpack_checked(path, centre_id, key, work, progress)
     return VerifyReport(
         str(path),
         datetime.fromisoformat(manifest["created_at"]),
@@ -591,7 +598,11 @@ def unpack_checked(
     assert facts is not None
     if facts.row_counts != manifest.get("row_counts"):
         raise BackupFailed(f"{path.name} : le nombre de lignes ne correspond pas au manifeste.")
-    if facts.high_water != manifest.get("high_water") or facts.centre_id != manifest["centre_id"]:
+    if (
+        facts.high_water != manifest.get("high_water")
+        or facts.version_vector != manifest.get("version_vector")
+        or facts.centre_id != manifest["centre_id"]
+    ):
         raise BackupFailed(f"{path.name} : l'historique ne correspond pas au manifeste.")
     report(1.0, "Terminé")
     return manifest, small

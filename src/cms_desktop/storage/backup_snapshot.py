@@ -41,6 +41,9 @@ class SnapshotFacts:
     schema_revision: str
     row_counts: dict[str, int]
     high_water: dict[str, dict[str, Any]]  # origin station → {"seq": int, "hlc": str}
+    # What sync says this copy holds: its own last seq, and per peer the highest
+    # contiguous seq stored (sync_vector), as peers compare it.
+    version_vector: dict[str, int]
 
 
 def _keyed(path: Path, key: bytes) -> Any:
@@ -68,12 +71,17 @@ def _facts(conn: Any) -> SnapshotFacts:
             "SELECT origin, max(seq), max(hlc) FROM op_log GROUP BY origin ORDER BY origin"
         )
     }
+    station = str(local.get("station_id", ""))
+    vector = {str(o): int(q) for o, q in conn.execute("SELECT origin, seq FROM sync_vector")}
+    if station in marks:
+        vector[station] = int(marks[station]["seq"])
     return SnapshotFacts(
         centre_id=str(local.get("centre_id", "")),
-        station_id=str(local.get("station_id", "")),
+        station_id=station,
         schema_revision=str(revision[0]) if revision else "",
         row_counts=counts,
         high_water=marks,
+        version_vector=dict(sorted(vector.items())),
     )
 
 
