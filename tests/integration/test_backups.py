@@ -373,3 +373,24 @@ def test_one_heavy_job_at_a_time(centre: Centre, target: Path) -> None:
         assert "intacte" in backups.verify_backup_file(ws, admin, path).message
     finally:
         ws.close()
+
+
+def test_restoring_another_centre_in_place_is_refused(
+    centre: Centre, target: Path, tmp_path: Path
+) -> None:
+    from cms_desktop.services import setup
+    from tests.conftest import FAST_KDF
+
+    other = DataDir(tmp_path / "autre")
+    setup.initialise_centre(
+        other, setup.CentreDraft(name="CMS Voisin"), "admin", "A", ADMIN_PASSWORD, kdf=FAST_KDF
+    )
+    foreign = _backup(Centre(other, ""), target)
+    before = centre.data_dir.database.read_bytes()
+    with pytest.raises(BackupFailed, match=r"autre centre \(CMS Voisin\)"):
+        backup_restore.restore(foreign, centre.data_dir, "admin", ADMIN_PASSWORD, in_place=True)
+    assert centre.data_dir.database.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if "restauration" in p.name]
+    # Into a new folder it is a restore like any other (a centre moved to new PCs).
+    out = backup_restore.restore(foreign, DataDir(tmp_path / "neuf"), "admin", ADMIN_PASSWORD)
+    assert out.set_aside is None

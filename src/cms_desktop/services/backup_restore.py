@@ -102,10 +102,16 @@ def restore(
 ) -> RestoreResult:
     """Restore ``archive`` into ``target`` (see the module docstring)."""
     try:
-        backup_archive.read_manifest(archive)
+        manifest = backup_archive.read_manifest(archive)
     except ArchiveError as exc:
         raise BackupFailed(str(exc)) from None
     key, _centre = _unwrap_key(_read_slots(archive), login, secret, recovery)
+    if in_place and _centre_of(target) not in (None, manifest.get("centre_id")):
+        raise BackupFailed(
+            f"{archive.name} est la sauvegarde d'un autre centre "
+            f"({manifest.get('centre_name', '?')}) que celui de {target.path} : "
+            "restaurez-la dans un nouveau dossier (--target)."
+        )
     finish_interrupted(target)
     if target.initialised and not in_place:
         raise BackupFailed(
@@ -157,6 +163,14 @@ def restore(
         datetime.fromisoformat(manifest["created_at"]),
         dict(manifest["row_counts"]),
     )
+
+
+def _centre_of(target: DataDir) -> str | None:
+    """The centre of an installed data directory, None when it cannot be told."""
+    try:
+        return keyslots.load(target.key_slots).centre_id
+    except keyslots.KeySlotError:
+        return None
 
 
 def _journal(target: Path) -> Path:
