@@ -65,16 +65,17 @@ def _facts(conn: Any) -> SnapshotFacts:
     counts = {t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}
     local = dict(conn.execute("SELECT key, value FROM local_state").fetchall())
     revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    marks = {
-        str(origin): {"seq": int(seq), "hlc": str(hlc)}
-        for origin, seq, hlc in conn.execute(
-            "SELECT origin, max(seq), max(hlc) FROM op_log GROUP BY origin ORDER BY origin"
-        )
+    rows = conn.execute(
+        "SELECT origin, max(seq), max(hlc) FROM op_log GROUP BY origin ORDER BY origin"
+    ).fetchall()
+    marks: dict[str, dict[str, Any]] = {
+        str(origin): {"seq": int(seq), "hlc": str(hlc)} for origin, seq, hlc in rows
     }
+    own_seq = {str(origin): int(seq) for origin, seq, _hlc in rows}
     station = str(local.get("station_id", ""))
     vector = {str(o): int(q) for o, q in conn.execute("SELECT origin, seq FROM sync_vector")}
-    if station in marks:
-        vector[station] = int(marks[station]["seq"])
+    if station in own_seq:
+        vector[station] = own_seq[station]
     return SnapshotFacts(
         centre_id=str(local.get("centre_id", "")),
         station_id=station,
