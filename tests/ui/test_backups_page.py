@@ -92,7 +92,9 @@ def test_settings_backup_now_and_verify(
     progress: list[float] = []
     page.relay.sig_progress.connect(lambda f, _p: progress.append(f))
     page.now_button.click()
-    assert progress and progress[-1] == 1.0 and progress == sorted(progress)
+    # Progress comes from the backup's own thread: queued to the UI thread.
+    qtbot.waitUntil(lambda: bool(progress) and progress[-1] == 1.0)
+    assert progress == sorted(progress) and len(progress) >= 4
     assert "écrite et vérifiée" in page.result_label.text()
     assert page.status_label.text().startswith("Dernière sauvegarde")
     assert page.model.rowCount() == 1 and not page.progress.isVisible()
@@ -123,6 +125,7 @@ def test_a_failed_backup_is_said_in_french(
     page.now_button.click()
     assert "introuvable" in page.error_label.text() and page.error_label.isVisible()
     assert "a échoué" in page.status_label.text()
+    assert "b00020" in page.status_label.styleSheet()  # in red
 
 
 def test_backup_runs_off_the_ui_thread(qtbot: QtBot, open_session: OpenSession, usb: Path) -> None:

@@ -87,8 +87,16 @@ class BackupStatus:
     last_test_at: datetime | None
     last_test_ok: bool
     last_test_message: str
-    overdue: bool
+    overdue: bool  # no good backup for 48 h
     line: str  # the status-bar sentence
+
+    @property
+    def attention(self) -> bool:
+        """Overdue, or the last attempt failed: shown as a warning."""
+        failed = self.last_failure_at is not None and (
+            self.last_good_at is None or self.last_failure_at > self.last_good_at
+        )
+        return self.overdue or failed
 
 
 @dataclass(frozen=True)

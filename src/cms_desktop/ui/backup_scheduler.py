@@ -53,7 +53,7 @@ class BackupScheduler(QObject):
         self._runner.run_read(lambda: backups.last_good_backup(ws), self._show, lambda _m: None)
 
     def _show(self, status: BackupStatus) -> None:
-        self.sig_status.emit(status.line, status.overdue)
+        self.sig_status.emit(status.line, status.attention)
 
     def _progressed(self, fraction: float, _phase: str) -> None:
         text = QCoreApplication.translate("backups", "Sauvegarde en cours… %1 %")

@@ -260,7 +260,7 @@ class BackupsPage(QWidget):
     def show_status(self, status: BackupStatus) -> None:
         self.status_label.setText(status.line)
         self.status_label.setStyleSheet(
-            "color: #b00020; font-weight: 600;" if status.overdue else "color: #1b6e2a;"
+            "color: #b00020; font-weight: 600;" if status.attention else "color: #1b6e2a;"
         )
         if status.last_test_at is None:
             self.test_label.setText(
