@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from cms_desktop.domain.backup_policy import Schedule
@@ -14,6 +15,7 @@ from cms_desktop.services import backups
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.backups import BackupEntry
 from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.admin.area import AdminArea
 from cms_desktop.ui.admin.backups_page import BackupsModel, BackupsPage
 from cms_desktop.ui.backup_scheduler import BackupScheduler, status_label
@@ -178,3 +180,37 @@ def test_the_page_fits_the_centre_screens(
     page = _page(qtbot, ws, admin, runner)
     hint = page.minimumSizeHint()
     assert hint.width() <= 1176 and hint.height() <= 640
+
+
+def test_the_application_backs_up_when_its_user_logs_out(
+    qtbot: QtBot, centre: DataDir, runner: SyncTaskRunner, usb: Path
+) -> None:
+    from functools import partial
+
+    from cms_desktop.services import setup
+    from cms_desktop.services.workspace import login
+    from cms_desktop.ui.shell import AppShell
+    from tests.ui.conftest import PASSWORD
+
+    ws, admin = login(centre, "admin", PASSWORD)
+    backups.save_schedule(ws, admin, Schedule(targets=(str(usb),)))
+    ws.close()
+    shell = AppShell(
+        partial(login, centre),
+        partial(setup.recover_access, centre),
+        runner,
+        with_sync=False,
+        with_backups=True,
+    )
+    shell.start()
+    qtbot.addWidget(shell.login_window)
+    qtbot.keyClicks(shell.login_window.login_edit, "accueil")  # any user: it reads no data
+    qtbot.keyClicks(shell.login_window.password_edit, PASSWORD)
+    with qtbot.waitSignal(shell.sig_main_window_shown) as blocker:
+        shell.login_window.submit_button.click()
+    window = blocker.args[0]
+    labels = [w.text() for w in window.statusBar().findChildren(QLabel)]
+    assert any("aucune sauvegarde" in text for text in labels)
+    assert list(usb.iterdir()) == []
+    window.close()  # logs out: the last user leaves the station
+    assert [p.suffix for p in usb.iterdir()] == [".cmsbak"]
