@@ -394,3 +394,27 @@ def test_restoring_another_centre_in_place_is_refused(
     # Into a new folder it is a restore like any other (a centre moved to new PCs).
     out = backup_restore.restore(foreign, DataDir(tmp_path / "neuf"), "admin", ADMIN_PASSWORD)
     assert out.set_aside is None
+
+
+def test_a_centre_with_a_tampered_audit_trail_is_not_backed_up_as_good(
+    centre: Centre, target: Path
+) -> None:
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    key = ws.key
+    ws.close()
+    conn = sqlcipher.connect(str(centre.data_dir.database))
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET details = '{\"x\": 1}' WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        with pytest.raises(BackupFailed, match=r"journal d'audit altéré : entrée n° 2 .* modifiée"):
+            backups.create_backup(ws, admin, [str(target)])
+        assert backups.last_good_backup(ws).last_good_at is None
+    finally:
+        ws.close()
+    assert list(target.iterdir()) == []

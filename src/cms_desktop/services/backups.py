@@ -35,7 +35,12 @@ from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, backup_archive, keyslots, migrations
 from cms_desktop.storage.backup_archive import ArchiveError, Source
-from cms_desktop.storage.backup_snapshot import SnapshotFacts, check_copy, take_snapshot
+from cms_desktop.storage.backup_snapshot import (
+    SnapshotFacts,
+    SnapshotFailed,
+    check_copy,
+    take_snapshot,
+)
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import WrongKeyError
 from cms_desktop.storage.models import Centre, LocalState
@@ -390,7 +395,7 @@ def _backup(
 
                 def step(d: int, t: int, base: float = base, share: float = share) -> None:
                     failpoint("backup.writing")  # a member is in the file, the rest is not
-                    report(base + share * 0.5 * d / max(t, 1), "Écriture")
+                    report(base + share * d / max(t, 1), "Écriture")
 
                 result, gone = _write_one(
                     ws, folder, body, sealed, sources, created, schedule, step
@@ -398,13 +403,14 @@ def _backup(
                 results.append(result)
                 removed.extend(gone)
             size = copy.stat().st_size + len(slot_bytes)
+    except BackupBusy:
+        raise  # the running backup records its own outcome
     except BackupFailed as exc:
         _record_status(ws, last_failure={"at": datetime.now(UTC).isoformat(), "message": str(exc)})
         raise
-    except (OSError, WrongKeyError) as exc:
-        message = (
-            f"La sauvegarde a échoué ({getattr(exc, 'strerror', None) or 'erreur de lecture'})."
-        )
+    except (OSError, WrongKeyError, SnapshotFailed) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else "base illisible ou disque plein"
+        message = f"La sauvegarde a échoué ({reason})."
         _record_status(ws, last_failure={"at": datetime.now(UTC).isoformat(), "message": message})
         raise BackupFailed(message) from None
     good = [r for r in results if r.file]

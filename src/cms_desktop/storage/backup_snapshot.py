@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from cms_desktop.storage import audit
@@ -30,6 +31,10 @@ from cms_desktop.storage.engine import WrongKeyError
 PAGES_PER_STEP = 1024
 
 Progress = Callable[[int, int], None]  # pages done, pages in all
+
+
+class SnapshotFailed(Exception):
+    """SQLite could not make the copy (disk full, I/O error); no patient data in it."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,14 @@ def take_snapshot(
 ) -> SnapshotFacts:
     """Copy the live database behind ``engine`` into the new file ``dest`` (same key)."""
     _create_private(dest)
+    try:
+        return _copy(engine, key, dest, progress)
+    except sqlcipher.Error as exc:
+        # The SQLite message names no data, only what failed (e.g. "database or disk is full").
+        raise SnapshotFailed(type(exc).__name__) from None
+
+
+def _copy(engine: Engine, key: bytes, dest: Path, progress: Progress | None) -> SnapshotFacts:
     raw = engine.raw_connection()
     target = None
     try:
@@ -166,7 +179,12 @@ def check_copy(path: Path, key: bytes) -> CheckResult:
             problems.append(f"contrôle d'intégrité SQLite en échec ({_first_line(rows)})")
         if cipher:
             problems.append(f"contrôle d'intégrité SQLCipher en échec ({_first_line(cipher)})")
-        facts = _facts(conn) if not problems else None
+        facts = None
+        if not problems:
+            try:
+                facts = _facts(conn)
+            except sqlcipher.Error:  # sound pages, but not this application's database
+                problems.append("ce n'est pas une base du logiciel")
     if not problems:
         problems.extend(_audit_problems(path, key))
     return CheckResult(problems, facts)
@@ -194,20 +212,26 @@ def _audit_problems(path: Path, key: bytes) -> list[str]:
     try:
         with sessionmaker(engine)() as session:
             problem = audit.verify(session)
+    except SQLAlchemyError:
+        return ["journal d'audit illisible"]
     finally:
         engine.dispose()
     if problem is None:
         return []
+    reason = {"altered": "modifiée", "missing": "manquante", "broken_chain": "chaîne rompue"}
     return [
-        f"journal d'audit : entrée n° {problem.seq} du poste {problem.station_id} "
-        f"({problem.reason})"
+        f"journal d'audit altéré : entrée n° {problem.seq} du poste {problem.station_id} "
+        f"{reason.get(problem.reason, problem.reason)}"
     ]
 
 
 def account_in_copy(path: Path, key: bytes, login: str) -> tuple[str, bool] | None:
     """(role, usable) of ``login`` in a copied database, None when it has no such account."""
     with _opened(path, key) as conn:
-        row = conn.execute(
-            "SELECT role, active, deleted FROM users WHERE login = ?", (login,)
-        ).fetchone()
+        try:
+            row = conn.execute(
+                "SELECT role, active, deleted FROM users WHERE login = ?", (login,)
+            ).fetchone()
+        except sqlcipher.Error:
+            return None
     return None if row is None else (str(row[0]), bool(row[1]) and not bool(row[2]))
