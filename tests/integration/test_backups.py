@@ -270,12 +270,12 @@ def test_a_missing_or_full_target_writes_nothing_and_keeps_older_backups(
         real_add = backup_archive._add
         calls = {"n": 0}
 
-        def fills_up(tar: tarfile.TarFile, source: backup_archive.Source) -> None:
+        def fills_up(tar: tarfile.TarFile, source: backup_archive.Source, *rest: object) -> None:
             calls["n"] += 1
             if source.name == "centre.db":  # the disk fills in the middle of the copy
                 tar.fileobj.write(b"\0" * 10_000)  # type: ignore[union-attr]
                 raise OSError(28, "No space left on device")
-            real_add(tar, source)
+            real_add(tar, source, *rest)  # type: ignore[arg-type]
 
         monkeypatch.setattr(backup_archive, "_add", fills_up)
         with pytest.raises(BackupFailed, match="support plein"):

@@ -29,6 +29,7 @@ from cms_desktop.storage.engine import WrongKeyError
 
 # 4 MiB of 4 KiB pages per step: a progress report every few tenths of a second.
 PAGES_PER_STEP = 1024
+SYNC_EVERY_STEPS = 8  # 32 MiB
 
 Progress = Callable[[int, int], None]  # pages done, pages in all
 
@@ -118,12 +119,21 @@ def _copy(engine: Engine, key: bytes, dest: Path, progress: Progress | None) -> 
         try:
             facts = _facts(source)
             target = _keyed(dest, key)
+            dest_fd = os.open(dest, os.O_RDONLY)
+            steps = [0]
 
             def report(_status: int, remaining: int, total: int) -> None:
+                # Sync the copy as it grows (see backup_archive.SYNC_EVERY).
+                steps[0] += 1
+                if steps[0] % SYNC_EVERY_STEPS == 0:
+                    os.fsync(dest_fd)
                 if progress is not None:
                     progress(total - remaining, total)
 
-            source.backup(target, pages=PAGES_PER_STEP, progress=report)
+            try:
+                source.backup(target, pages=PAGES_PER_STEP, progress=report)
+            finally:
+                os.close(dest_fd)
         finally:
             source.execute("ROLLBACK")
         target.close()
