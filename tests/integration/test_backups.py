@@ -18,6 +18,7 @@ from tests.conftest import ADMIN_PASSWORD, Centre
 from tests.integration.backup_helpers import (
     add_patient_with_note,
     assert_no_clear_patient_data,
+    bulk_patients,
     table_counts,
 )
 from tests.patient_helpers import form
@@ -48,6 +49,7 @@ def test_backup_taken_while_writes_continue_restores_intact(
     centre: Centre, target: Path, tmp_path: Path
 ) -> None:
     add_patient_with_note(centre)
+    bulk_patients(centre, 30_000)  # a copy of several steps: saves land between them
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     writer_ws, reception = centre.login("accueil")
     stop = threading.Event()
@@ -75,9 +77,12 @@ def test_backup_taken_while_writes_continue_restores_intact(
             errors.append(exc)
 
     copying: list[int] = []
+    steps: list[float] = []
 
-    def progress(_fraction: float, phase: str) -> None:
+    def progress(fraction: float, phase: str) -> None:
         # Between two steps of the copy (its read transaction open), saves must go through.
+        if phase == "Copie":
+            steps.append(fraction)
         if phase == "Copie" and not copying:
             with saved:
                 copying.append(len(written))
@@ -92,6 +97,7 @@ def test_backup_taken_while_writes_continue_restores_intact(
         writer.join(60)
     assert not errors
     assert copying and len(written) >= copying[0] + 3
+    assert len(steps) >= 3 and steps[0] < 0.5  # the first pause was mid-copy
     live_counts = table_counts(ws)
     ws.close()
     writer_ws.close()

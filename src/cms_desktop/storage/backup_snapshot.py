@@ -173,15 +173,19 @@ def _opened(path: Path, key: bytes) -> Iterator[Any]:
         conn.close()
 
 
-def check_copy(path: Path, key: bytes) -> CheckResult:
+def check_copy(path: Path, key: bytes, *, thorough: bool = True) -> CheckResult:
     """Open a copied database: SQLCipher and SQLite integrity, audit chain, its facts.
 
-    Raises WrongKeyError when the file does not open with ``key``.
+    SQLCipher's check authenticates every page (HMAC). ``thorough`` runs SQLite's full
+    ``integrity_check`` (indexes against their tables too: 70 s on the 620 MB benchmark
+    centre); otherwise ``quick_check`` (the b-trees, 10 s). Raises WrongKeyError when
+    the file does not open with ``key``.
     """
     with _opened(path, key) as conn:
         problems: list[str] = []
+        pragma = "integrity_check" if thorough else "quick_check"
         try:
-            rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+            rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}")]
             cipher = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
         except sqlcipher.DatabaseError as exc:
             rows, cipher = [str(exc)], []
