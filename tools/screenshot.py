@@ -37,6 +37,7 @@ def main() -> None:
         runner,
         None,
         qapp,
+        with_backups=True,  # as the application: the backup line in the status bar
     )
     shell.start()
 

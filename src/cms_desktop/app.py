@@ -149,6 +149,7 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
         runner,
         demo_hint,
         app,
+        with_backups=True,
     )
     shell.start()
     # While the user types the password, import what the main window will need (services

@@ -66,7 +66,7 @@ def _gui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cms_desktop import cli_agenda, cli_patients, cli_printing, cli_sync
+    from cms_desktop import cli_agenda, cli_backup, cli_patients, cli_printing, cli_sync
 
     p = argparse.ArgumentParser(
         prog="cms-desktop", description="Logiciel du centre municipal de santé."
@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("login")
     rec.add_argument("--password-stdin", action="store_true")
     cli_sync.register(sub, with_auth)
+    cli_backup.register(sub, with_auth)
+    cli_backup.register_archive(sub, with_auth)
     return p
 
 
@@ -292,7 +294,7 @@ def _cmd_import(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) 
 
 
 def _commands() -> dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]]:
-    from cms_desktop import cli_agenda, cli_sync
+    from cms_desktop import cli_agenda, cli_backup, cli_sync
 
     return {
         "init": _cmd_init,
@@ -304,6 +306,8 @@ def _commands() -> dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], i
         "import": _cmd_import,
         "agenda": cli_agenda.cmd_agenda,
         "sync": cli_sync.cmd_sync,
+        "backup": cli_backup.cmd_backup,
+        "archive": cli_backup.cmd_archive,
     }
 
 

@@ -93,6 +93,7 @@ def test_table_lists_the_accounts(
         "Comptes",
         "Agenda du centre",
         "Types de rendez-vous",
+        "Sauvegardes",
     ]
 
 

@@ -206,6 +206,8 @@ def test_a_wrong_key_is_refused_without_showing_the_expected_one() -> None:
         message = str(error.value)
         assert "91" not in message and not any(ch.isdigit() for ch in message), message
         assert "relisez" in message
+
+
 def test_a_multiple_of_97_has_the_key_97_never_00() -> None:
     # 2850375056032 = 97 × 29385309856: 97 - 0 = 97 (the key runs from 01 to 97).
     assert int("2850375056032") % 97 == 0

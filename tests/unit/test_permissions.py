@@ -52,6 +52,7 @@ EXPECTED: dict[str, str] = {
     "settings.manage": "......X",
     "audit.read": ".....X.",
     "sync.manage": "......X",
+    "backup.manage": "......X",
 }
 
 

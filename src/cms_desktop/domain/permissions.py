@@ -71,6 +71,7 @@ class Permission(StrEnum):
     SETTINGS_MANAGE = "settings.manage"
     AUDIT_READ = "audit.read"
     SYNC_MANAGE = "sync.manage"
+    BACKUP_MANAGE = "backup.manage"
 
 
 # French wording of each action, used in "not allowed to ..." messages.
@@ -100,6 +101,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.SETTINGS_MANAGE: "modifier les paramètres",
     Permission.AUDIT_READ: "consulter le journal des accès",
     Permission.SYNC_MANAGE: "gérer la synchronisation",
+    Permission.BACKUP_MANAGE: "gérer les sauvegardes",
 }
 
 P = Permission
@@ -154,7 +156,8 @@ _MEDICAL_DIRECTOR = _PRESCRIBER | {
 }
 
 # The administrator runs the installation but sees no patient data at all.
-_ADMINISTRATOR = frozenset({P.USERS_MANAGE, P.SETTINGS_MANAGE, P.SYNC_MANAGE})
+# Backups hold every record, but encrypted: making and checking them reads no patient data.
+_ADMINISTRATOR = frozenset({P.USERS_MANAGE, P.SETTINGS_MANAGE, P.SYNC_MANAGE, P.BACKUP_MANAGE})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {

@@ -42,9 +42,11 @@ class AppShell(QObject):
         parent: QObject | None = None,
         *,
         with_sync: bool = True,
+        with_backups: bool = False,
     ) -> None:
         super().__init__(parent)
         self._with_sync = with_sync
+        self._with_backups = with_backups
         self._login = login
         self._runner = runner
         self.login_window = LoginWindow(self._open_session, recover, runner, demo_hint)
@@ -75,6 +77,8 @@ class AppShell(QObject):
         window.sig_logged_out.connect(self._back_to_login)
         if self._with_sync:
             self._start_sync(window, session.workspace)
+        if self._with_backups:
+            self._start_backups(window, session.workspace)
         self.main_window = window
         self.login_window.hide()
         window.show()
@@ -96,6 +100,19 @@ class AppShell(QObject):
                     page.set_sync_available(True)  # type: ignore[attr-defined]
         elif sync.error:
             window.set_sync_state(sync.error)
+
+    def _start_backups(self, window: MainWindow, workspace: Workspace) -> None:
+        from cms_desktop.ui.backup_scheduler import BackupScheduler, status_label
+
+        scheduler = BackupScheduler(workspace, self._runner, window)
+        window.statusBar().addPermanentWidget(status_label(scheduler, window))
+
+        def back_up_at_logout() -> None:
+            scheduler.at_logout(window)
+
+        window.before_store_closes.append(back_up_at_logout)
+        window.backup_scheduler = scheduler  # type: ignore[attr-defined]
+        scheduler.start()
 
     def _back_to_login(self) -> None:
         self.main_window = None

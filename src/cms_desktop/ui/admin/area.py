@@ -22,6 +22,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.audit_trail import AuditReport
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
+from cms_desktop.ui.admin.backups_page import BackupsPage
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
 from cms_desktop.ui.admin.models import AuditModel, UsersModel
 from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
@@ -246,6 +247,10 @@ class AdminArea(QTabWidget):
         if actor.can(Permission.AUDIT_READ):
             self.audit_page = AuditPage(ws, actor, runner, self)
             self.addTab(self.audit_page, self.tr("Journal d'audit"))
+        self.backups_page: BackupsPage | None = None
+        if actor.can(Permission.BACKUP_MANAGE):
+            self.backups_page = BackupsPage(ws, actor, runner, self)
+            self.addTab(self.backups_page, self.tr("Sauvegardes"))
 
     def has_unsaved_changes(self) -> bool:
         """Asked by the main window before a logout or a change of user."""

@@ -1,0 +1,257 @@
+"""Restoring a backup: into a new data directory, or in place of the current one.
+
+The key comes from the backup's own key slots (an administrator's password *of that
+backup*, or the recovery code), so a station whose files are lost can be restored. The
+backup is unpacked into a hidden folder beside the target and checked in full (members'
+SHA-256, SQLCipher integrity, audit chain, row counts); only then does one rename put it
+in place. An existing data directory is renamed aside with a timestamp, never overwritten
+nor deleted. A kill at any moment before that rename leaves the live data untouched.
+
+Nothing is written into the restored database: a restored station must take a new sync
+identity before it syncs again (rolled back, it would re-issue sequence numbers its peers
+hold with other content). ``restored.json`` in the new data directory records the restore
+for the code that renews that identity; this module does not do it itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cms_desktop.domain import backup_policy
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services.access import no_actor
+from cms_desktop.services.backups import (
+    STATUS_KEY,
+    BackupBusy,
+    BackupFailed,
+    Progress,
+    _local,
+    _set_local,
+    exclusive_work,
+    low_priority,
+    unpack_checked,
+)
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import backup_archive, keyslots
+from cms_desktop.storage.backup_archive import ArchiveError
+from cms_desktop.storage.backup_snapshot import account_in_copy
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.sync.failpoints import failpoint
+
+RESTORED_MARKER = "restored.json"
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    data_dir: str
+    set_aside: str | None  # where the previous data directory was moved, if any
+    backup_created_at: datetime
+    row_counts: dict[str, int]
+
+
+def _unwrap_key(slot_bytes: bytes, login: str, secret: str, recovery: bool) -> tuple[bytes, str]:
+    with tempfile.TemporaryDirectory(prefix=".slots-") as tmp:
+        path = Path(tmp) / "keyslots.json"
+        path.write_bytes(slot_bytes)
+        try:
+            slots = keyslots.load(path)
+        except keyslots.KeySlotError:
+            raise BackupFailed("Le fichier des clés de la sauvegarde est illisible.") from None
+    try:
+        if recovery:
+            code = keyslots.normalize_recovery_code(secret)
+            return keyslots.unwrap(slots, keyslots.RECOVERY_LOGIN, code), slots.centre_id
+        return keyslots.unwrap(slots, login, secret), slots.centre_id
+    except keyslots.BadCredentials:
+        what = "Code de récupération" if recovery else "Identifiant ou mot de passe"
+        raise BackupFailed(f"{what} incorrect pour cette sauvegarde.") from None
+
+
+def _read_slots(path: Path) -> bytes:
+    """The key-slot member alone (small), to get the key before unpacking the database."""
+    import tarfile
+
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            member = tar.getmember(backup_archive.KEY_SLOTS)
+            fh = tar.extractfile(member)
+            return fh.read() if fh else b""
+    except (KeyError, tarfile.TarError, OSError):
+        raise BackupFailed(f"{path.name} n'est pas une sauvegarde lisible.") from None
+
+
+def _is_admin(db: Path, key: bytes, login: str) -> bool:
+    account = account_in_copy(db, key, login)
+    return account is not None and account == (Role.ADMINISTRATOR.value, True)
+
+
+def restore(
+    archive: Path,
+    target: DataDir,
+    login: str,
+    secret: str,
+    *,
+    recovery: bool = False,
+    in_place: bool = False,
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Restore ``archive`` into ``target`` (see the module docstring)."""
+    try:
+        manifest = backup_archive.read_manifest(archive)
+    except ArchiveError as exc:
+        raise BackupFailed(str(exc)) from None
+    key, _centre = _unwrap_key(_read_slots(archive), login, secret, recovery)
+    if in_place and _centre_of(target) not in (None, manifest.get("centre_id")):
+        raise BackupFailed(
+            f"{archive.name} est la sauvegarde d'un autre centre "
+            f"({manifest.get('centre_name', '?')}) que celui de {target.path} : "
+            "restaurez-la dans un nouveau dossier (--target)."
+        )
+    finish_interrupted(target)
+    if target.initialised and not in_place:
+        raise BackupFailed(
+            f"Un centre est déjà installé dans {target.path} : choisissez un dossier vide "
+            "ou la restauration en place (l'actuel sera conservé à côté)."
+        )
+    if target.path.exists() and not target.initialised and any(target.path.iterdir()):
+        raise BackupFailed(f"Le dossier {target.path} n'est pas vide.")
+    parent = target.path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.restauration-", dir=parent))
+    except OSError as exc:
+        raise BackupFailed(f"Impossible d'écrire dans {parent} : {exc.strerror}.") from None
+    try:
+        manifest, small = unpack_checked(archive, None, key, staging, progress)
+        if not recovery and not _is_admin(staging / backup_archive.DATABASE, key, login):
+            raise BackupFailed(
+                "Seul un administrateur de cette sauvegarde (ou le code de récupération) "
+                "peut la restaurer."
+            )
+        (staging / backup_archive.KEY_SLOTS).write_bytes(small[backup_archive.KEY_SLOTS])
+        os.chmod(staging / backup_archive.KEY_SLOTS, 0o600)
+        now = datetime.now(UTC)
+        marker = {
+            "restored_at": now.isoformat(),
+            "from_file": str(archive),
+            "backup_created_at": manifest["created_at"],
+            "centre_id": manifest["centre_id"],
+            "station_id": manifest["station_id"],
+            "high_water": manifest["high_water"],
+            # For the sync layer: this station must take a new identity before it syncs.
+            "sync_identity": "renew_before_sync",
+        }
+        (staging / RESTORED_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
+        os.chmod(staging / RESTORED_MARKER, 0o600)
+        backup_archive.fsync_dir(staging)
+        failpoint("restore.unpacked")
+        aside = None
+        if target.path.exists() and in_place and target.initialised:
+            aside = parent / f"{target.path.name}.avant-restauration-{now:%Y%m%d-%H%M%S}"
+        _swap(target.path, staging, aside)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return RestoreResult(
+        str(target.path),
+        str(aside) if aside else None,
+        datetime.fromisoformat(manifest["created_at"]),
+        dict(manifest["row_counts"]),
+    )
+
+
+def _centre_of(target: DataDir) -> str | None:
+    """The centre of an installed data directory, None when it cannot be told."""
+    try:
+        return keyslots.load(target.key_slots).centre_id
+    except keyslots.KeySlotError:
+        return None
+
+
+def _journal(target: Path) -> Path:
+    return target.parent / f".{target.name}.restauration.json"
+
+
+def _swap(target: Path, staging: Path, aside: Path | None) -> None:
+    """Put ``staging`` at ``target`` (the current folder moved to ``aside``, or an empty one
+    removed). A journal written first lets ``finish_interrupted`` complete the two renames
+    after a kill between them; before the journal, the live folder was never touched."""
+    journal = _journal(target)
+    journal.write_text(json.dumps({"staging": str(staging), "aside": str(aside or "")}))
+    backup_archive.fsync_dir(target.parent)
+    if aside is not None:
+        target.rename(aside)
+        failpoint("restore.swapping")
+    elif target.exists():
+        target.rmdir()  # empty, checked by the caller
+    staging.rename(target)
+    backup_archive.fsync_dir(target.parent)
+    journal.unlink()
+
+
+def finish_interrupted(target: DataDir) -> bool:
+    """Complete a restore killed between its two renames; drop unfinished unpackings.
+
+    Returns True when an interrupted restore of ``target`` was completed."""
+    journal = _journal(target.path)
+    done = False
+    if journal.exists():
+        try:
+            staging = Path(json.loads(journal.read_text())["staging"])
+        except (ValueError, KeyError, OSError):
+            staging = None
+        if staging is not None and staging.is_dir() and not target.path.exists():
+            staging.rename(target.path)
+            backup_archive.fsync_dir(target.path.parent)
+            done = True
+        journal.unlink()
+    parent = target.path.parent
+    if parent.is_dir():
+        for stale in parent.glob(f".{target.path.name}.restauration-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return done
+
+
+@no_actor("the monthly test restore of the station's own backup; shows no data")
+def trial_restore(
+    ws: Workspace, archive: Path | None = None, progress: Progress | None = None
+) -> bool:
+    """The monthly test: restore the latest good backup into a temporary folder (the copy
+    stays encrypted), check it in full, delete it; the result goes into the status."""
+    from cms_desktop.services.backups import last_good_backup
+
+    status = last_good_backup(ws)
+    path = archive or (Path(status.last_good_file) if status.last_good_file else None)
+    now = datetime.now(UTC)
+    if path is None:
+        message = "Aucune sauvegarde à tester."
+        ok = False
+    else:
+        try:
+            with exclusive_work(ws.data_dir) as work:
+                low_priority(lambda: unpack_checked(path, ws.centre_id, ws.key, work, progress))
+            ok = True
+            message = f"Restauration d'essai réussie ({path.name})."
+        except BackupBusy:
+            return False  # a backup is running: the test is made next time
+        except BackupFailed as exc:
+            ok, message = False, f"Restauration d'essai en échec : {exc}"
+        except OSError as exc:
+            ok, message = False, f"Restauration d'essai en échec : {exc.strerror}."
+    raw = _local(ws, STATUS_KEY)
+    raw["last_test"] = {"at": now.isoformat(), "ok": ok, "message": message}
+    _set_local(ws, STATUS_KEY, raw)
+    return ok
+
+
+@no_actor("a date check on the station's backup status")
+def trial_restore_due(ws: Workspace, now: datetime | None = None) -> bool:
+    raw = _local(ws, STATUS_KEY).get("last_test", {})
+    last = datetime.fromisoformat(raw["at"]) if raw.get("at") else None
+    return backup_policy.trial_restore_due(now or datetime.now(UTC), last)

@@ -1,0 +1,179 @@
+"""A whole-centre archive for long retention (medical records: 20 years), and its reader.
+
+The archive is a SQLCipher 4 database protected by a passphrase with SQLCipher's own
+default key derivation (PBKDF2-HMAC-SHA512), so that in twenty years it opens with the
+standard ``sqlcipher`` tool (``PRAGMA key = '…';``) as well as with this application's
+reader, without this application's key slots. It is self-describing: ``archive_about``
+says what it is and how to read it (in French), ``archive_tables`` describes each table
+and its columns. It is made by ``sqlcipher_export`` inside one read transaction of the
+live database (a consistent snapshot while people work). What only makes sense on one
+workstation is left out: ``local_state`` (the station's sync keys) and password hashes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Engine
+
+from cms_desktop.storage.backup_archive import fsync_dir
+from cms_desktop.storage.models.base import Base
+
+FORMAT = "cms-archive-1"
+SUFFIX = ".cmsarchive"
+HOW_TO_READ = (
+    "Archive du dossier médical d'un centre municipal de santé (logiciel cms-desktop). "
+    "Base SQLCipher 4 chiffrée par une phrase de passe (paramètres SQLCipher 4 par défaut). "
+    "Lecture : « cms-desktop archive read FICHIER », ou l'outil sqlcipher : "
+    "PRAGMA key = 'phrase de passe'; puis SELECT * FROM archive_tables; "
+    "Dates et heures en UTC (ISO 8601). Rien n'y est effacé : les lignes marquées "
+    "deleted = 1 sont des suppressions, les consultations signées ne sont jamais modifiées."
+)
+
+
+class ArchiveUnreadable(Exception):
+    """Wrong passphrase, or not an archive; ``str()`` is a French sentence."""
+
+
+@dataclass(frozen=True)
+class ArchiveFacts:
+    path: str
+    row_counts: dict[str, int]
+
+
+def _descriptions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        table = getattr(cls, "__tablename__", None)
+        if table:
+            found[str(table)] = " ".join((cls.__doc__ or "").split())
+    return found
+
+
+def export(
+    engine: Engine, dest_folder: Path, name: str, passphrase: str, about: dict[str, str]
+) -> ArchiveFacts:
+    """Write the archive ``dest_folder/name`` atomically (temp name, fsync, rename)."""
+    final = dest_folder / name
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=dest_folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # SQLCipher creates it, keyed from its first page
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        assert conn is not None
+        conn.execute("BEGIN")
+        try:
+            conn.execute("ATTACH DATABASE ? AS archive KEY ?", (str(tmp), passphrase))
+            conn.execute("SELECT sqlcipher_export('archive')")
+            conn.execute("DELETE FROM archive.local_state")
+            conn.execute("UPDATE archive.users SET password_hash = ''")
+            tables = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT name FROM archive.sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            counts = {
+                t: int(conn.execute(f'SELECT count(*) FROM archive."{t}"').fetchone()[0])
+                for t in tables
+            }
+            conn.execute("CREATE TABLE archive.archive_about (key TEXT PRIMARY KEY, value TEXT)")
+            conn.executemany(
+                "INSERT INTO archive.archive_about VALUES (?, ?)",
+                [("format", FORMAT), ("how_to_read", HOW_TO_READ), *about.items()],
+            )
+            conn.execute(
+                "CREATE TABLE archive.archive_tables "
+                "(name TEXT PRIMARY KEY, description TEXT, columns TEXT, row_count INTEGER)"
+            )
+            described = _descriptions()
+            for table in tables:
+                columns = [
+                    {"name": str(c[1]), "type": str(c[2])}
+                    for c in conn.execute(f'PRAGMA archive.table_info("{table}")')
+                ]
+                conn.execute(
+                    "INSERT INTO archive.archive_tables VALUES (?, ?, ?, ?)",
+                    (table, described.get(table, ""), json.dumps(columns), counts[table]),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            with contextlib.suppress(sqlcipher.Error):
+                conn.execute("DETACH DATABASE archive")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    finally:
+        raw.close()
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, final)
+    fsync_dir(dest_folder)
+    return ArchiveFacts(str(final), counts)
+
+
+@contextlib.contextmanager
+def open_archive(path: Path, passphrase: str) -> Iterator[Any]:
+    if not path.is_file():
+        raise ArchiveUnreadable(f"Fichier introuvable : {path}.")
+    conn = sqlcipher.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = {_quoted(passphrase)}")
+        try:
+            about = dict(conn.execute("SELECT key, value FROM archive_about").fetchall())
+        except sqlcipher.DatabaseError:
+            raise ArchiveUnreadable(
+                f"{path.name} : phrase de passe incorrecte, ou ce fichier n'est pas une archive."
+            ) from None
+        if about.get("format") != FORMAT:
+            raise ArchiveUnreadable(f"{path.name} n'est pas une archive du logiciel.")
+        yield conn
+    finally:
+        conn.close()
+
+
+def _quoted(text: str) -> str:
+    # PRAGMA takes no bound parameter: a SQL string literal, quotes doubled.
+    return "'" + text.replace("'", "''") + "'"
+
+
+def describe(conn: Any) -> tuple[dict[str, str], list[tuple[str, str, int]]]:
+    about = dict(conn.execute("SELECT key, value FROM archive_about").fetchall())
+    tables = [
+        (str(n), str(d), int(c))
+        for n, d, c in conn.execute(
+            "SELECT name, description, row_count FROM archive_tables ORDER BY name"
+        )
+    ]
+    return about, tables
+
+
+def rows(conn: Any, table: str) -> Iterator[dict[str, Any]]:
+    known = {str(r[0]) for r in conn.execute("SELECT name FROM archive_tables")}
+    if table not in known:
+        raise ArchiveUnreadable(f"L'archive n'a pas de table « {table} ».")
+    cursor = conn.execute(f'SELECT * FROM "{table}"')
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield {n: (v.hex() if isinstance(v, bytes) else v) for n, v in zip(names, row, strict=True)}
