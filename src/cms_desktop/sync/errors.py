@@ -7,6 +7,10 @@ class SyncError(Exception):
     """Base class of every sync failure; the message is French and safe to show."""
 
 
+class Unreachable(SyncError):
+    """No answer from the remote station (switched off, network down, not running)."""
+
+
 class PeerRejected(SyncError):
     """The remote station is not (or no longer) a member of the centre."""
 

@@ -24,6 +24,7 @@ from cms_desktop.domain.hlc import MAX_FUTURE_SKEW_MS
 from cms_desktop.domain.paris_time import in_paris, paris_text, paris_today
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, SyncStation, utcnow
+from cms_desktop.storage.origin import station_of_origin
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
@@ -35,7 +36,7 @@ from cms_desktop.sync.discovery import (
     build_service_info,
     site_fingerprint,
 )
-from cms_desktop.sync.errors import RemoteError, SyncError
+from cms_desktop.sync.errors import RemoteError, SyncError, Unreachable
 from cms_desktop.sync.identity import (
     listen_port,
     require_credentials,
@@ -61,6 +62,18 @@ class SyncState(StrEnum):
     CLOCK_AHEAD = "clock_ahead"  # a station's changes wait: its clock is ahead of ours
     OWN_CLOCK = "own_clock"  # this station's clock disagrees with every peer's
     REFUSED = "refused"  # every peer answering refuses this station's certificate
+    DIVERGED = "diverged"  # a station's history differs here and on a peer (restored copy)
+    FAILED = "failed"  # a peer answers but the exchange with it fails (says why)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A station's history that differs here and on a peer (``DbReplicaStore.note_diverged``)."""
+
+    station: str  # the name of the station whose history split
+    own: bool  # that station is this one
+    seq: int  # the last entry held here that the peer contradicts
+    peer: str  # the name of the peer whose history differs
 
 
 @dataclass(frozen=True)
@@ -77,10 +90,15 @@ class SyncStatus:
     # the tolerated skew with every peer reached; None otherwise.
     own_clock_off_ms: int | None = None
     clock_peers: int = 0  # how many peers' clocks that comparison rests on
+    diverged: tuple[Divergence, ...] = ()
+    # (peer name, error) of the peers that answer but whose exchange fails.
+    failing: tuple[tuple[str, str], ...] = ()
 
     @property
     def text(self) -> str:
         """The French status-bar wording."""
+        if self.state is SyncState.DIVERGED and self.diverged:
+            return _diverged_text(self.diverged[0])
         if self.state is SyncState.UPDATE_NEEDED:
             return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
         if self.state is SyncState.REFUSED:
@@ -114,6 +132,9 @@ class SyncStatus:
         if self.state is SyncState.CONFLICTS:
             plural = "s" if self.conflicts > 1 else ""
             return f"Synchronisation : {self.conflicts} conflit{plural} à trancher"
+        if self.state is SyncState.FAILED and self.failing:
+            name, error = self.failing[0]
+            return f"Synchronisation : l'échange avec le poste « {name} » a échoué ({error})"
         if self.state is SyncState.UNREACHABLE and self.unreachable_since is not None:
             since = paris_text(self.unreachable_since)
             return f"Synchronisation : poste injoignable depuis le {since}"
@@ -128,6 +149,24 @@ class SyncStatus:
             # When it was last true: a status that never changes is otherwise not trusted.
             return f"Synchronisation : à jour (dernier échange {_when_short(self.last_sync)})"
         return "Synchronisation : à jour"
+
+
+def _diverged_text(split: Divergence) -> str:
+    """What is wrong and what to do; the same on every station that sees the split."""
+    after = split.seq + 1
+    if split.own:
+        return (
+            "Synchronisation : ce poste a été remis d'une copie et ses modifications à partir "
+            f"de la n° {after} diffèrent de celles que détient « {split.peer} » ; elles ne "
+            "sont plus échangées. Retirez ce poste du centre puis appairez-le de nouveau "
+            "(les saisies faites ici depuis la copie sont à refaire)"
+        )
+    return (
+        f"Synchronisation : l'historique du poste « {split.station} » diffère ici et sur "
+        f"« {split.peer} » à partir de sa modification n° {after} (poste remis d'une copie) ; "
+        f"il n'est plus échangé. Retirez le poste « {split.station} » du centre puis "
+        "appairez-le de nouveau"
+    )
 
 
 def _when_short(moment: datetime) -> str:
@@ -186,19 +225,39 @@ def read_status(
             select(SyncStation.id, SyncStation.name, SyncStation.revoked, SyncStation.deleted)
         ).all()
     names = {station_id: name for station_id, name, _, _ in stations if name}
+    removed = {station_id for station_id, _, revoked, deleted in stations if revoked or deleted}
     others = sum(
         1
         for station_id, _, revoked, deleted in stations
         if station_id != replica.station_id and not revoked and not deleted
     )
     held = replica.held_summary()
-    own = replica.vector().seq(replica.station_id) if own_seq is None else own_seq
+    own = replica.own_seq() if own_seq is None else own_seq
+    # A removed station is no peer: neither waited for nor « injoignable ».
+    peers = [p for p in peers if p.station_id not in removed]
     contacted = [p for p in peers if p.last_contact is not None]
     waiting = max(0, own - min((p.acked_seq for p in contacted), default=0))
     down = [p.unreachable_since for p in peers if p.unreachable_since is not None]
+    failing = tuple(
+        (names.get(p.station_id, p.station_id[:8]), p.last_error)
+        for p in peers
+        if p.last_error and p.unreachable_since is None
+    )
     last = max((p.last_contact for p in contacted if p.last_contact), default=None)
+    splits = tuple(
+        Divergence(
+            names.get(station_of_origin(origin), origin[:8]),
+            station_of_origin(origin) == replica.station_id,
+            int(str(info.get("seq", 0))),
+            names.get(str(info.get("peer", "")), str(info.get("peer", ""))[:8]),
+        )
+        for origin, info in sorted(replica.diverged().items())
+        if station_of_origin(origin) not in removed
+    )
     if refused:
         state = SyncState.REFUSED
+    elif splits:
+        state = SyncState.DIVERGED
     elif held.newer_schema_origins:
         state = SyncState.UPDATE_NEEDED
     elif clock_off_ms is not None:
@@ -208,6 +267,8 @@ def read_status(
         state = SyncState.CLOCK_AHEAD
     elif conflicts:
         state = SyncState.CONFLICTS
+    elif failing:
+        state = SyncState.FAILED
     elif down:
         state = SyncState.UNREACHABLE
     elif not peers:
@@ -225,9 +286,13 @@ def read_status(
         min(down) if down else None,
         held.newer_schema_origins,
         last,
-        tuple(names.get(origin, origin[:8]) for origin in held.clock_ahead_origins),
+        tuple(
+            names.get(station_of_origin(origin), origin[:8]) for origin in held.clock_ahead_origins
+        ),
         clock_off_ms,
         clock_peers,
+        splits,
+        failing,
     )
 
 
@@ -353,7 +418,7 @@ class SyncService:
     def _on_served(self, outcome: SyncReport | SyncError) -> None:
         if isinstance(outcome, SyncReport):
             self._note_clock(outcome)
-            own = self.replica.vector().seq(self.store.station_id)
+            own = self.replica.own_seq()
             learned = None
             if outcome.peer_listen is not None:
                 host, port = outcome.peer_listen
@@ -414,7 +479,7 @@ class SyncService:
                     session.delete(row)
 
     def _sync_with(self, peer: PeerAddress) -> None:
-        own = self.replica.vector().seq(self.store.station_id)
+        own = self.replica.own_seq()
         try:
             report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
         except SyncError as exc:
@@ -422,7 +487,9 @@ class SyncService:
             refused = isinstance(exc, RemoteError) and exc.code == "peer_rejected"
             with self._peer_lock:
                 self._refused[key] = refused
-            self._record(key, peer, str(exc), None)
+            if not isinstance(exc, Unreachable):  # it answered: say what went wrong
+                log.warning("sync: exchange with station %s failed: %s", key, exc)
+            self._record(key, peer, str(exc), None, unreachable=isinstance(exc, Unreachable))
             return
         with self._peer_lock:
             self._refused.pop(f"{peer.host}:{peer.port}", None)  # known by its id from now
@@ -452,7 +519,13 @@ class SyncService:
         return known or address
 
     def _record(
-        self, key: str, peer: PeerAddress | None, error: str | None, acked: int | None
+        self,
+        key: str,
+        peer: PeerAddress | None,
+        error: str | None,
+        acked: int | None,
+        *,
+        unreachable: bool = True,
     ) -> None:
         now = utcnow()
         with self.store.write() as session:
@@ -471,9 +544,11 @@ class SyncService:
                 row.acked_seq = max(row.acked_seq or 0, acked)
             if error is None:
                 row.last_contact, row.last_error, row.unreachable_since = now, "", None
-            else:
+            elif unreachable:
                 row.last_error = error
                 row.unreachable_since = row.unreachable_since or now
+            else:  # it answers: not « injoignable », the error says what is wrong
+                row.last_error, row.unreachable_since = error, None
 
     def status(self) -> SyncStatus:
         with self._peer_lock:

@@ -1,0 +1,144 @@
+"""The hard cases of #21, each with real station processes (``station_child``) on 127.0.0.1:
+a station put back from a copy of its files, a removed station that certifies itself, a
+hung peer, a clock a day ahead then set right, two processes on one data directory."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cms_desktop.storage.datadir import DataDir
+from tests.conftest import Centre
+from tests.integration.sync.test_many_processes import (
+    CONVERGE_TIMEOUT_S,
+    Child,
+    final_state,
+    free_ports,
+    pair_stations,
+)
+
+INTERVAL_S = 1.0
+
+
+def wait_until(
+    condition: Callable[[], Any], what: str, timeout_s: float = CONVERGE_TIMEOUT_S
+) -> Any:
+    """Poll ``condition`` until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout_s} s; last: {LAST_REPORTS}")
+        time.sleep(0.2)  # polling pace only; the assertion is on the state reached
+
+
+@contextmanager
+def running(dirs: list[DataDir], ports: list[int]) -> Iterator[list[Child]]:
+    children: list[Child] = []
+    try:
+        for i, data_dir in enumerate(dirs):
+            peers = [p for j, p in enumerate(ports) if j != i]
+            children.append(Child(data_dir, ports[i], peers, INTERVAL_S))
+        yield children
+    finally:
+        for child in children:
+            if child.proc.poll() is None:
+                child.quit()
+
+
+def holds(child: Child, note_id: str) -> bool:
+    return bool(child.call("has_note", id=note_id)["found"])
+
+
+LAST_REPORTS: list[Any] = []  # shown when convergence fails
+
+
+def converged(children: list[Child]) -> list[dict[str, Any]] | None:
+    reports = [
+        child.call("digest") | child.call("status") | child.call("held") for child in children
+    ]
+    LAST_REPORTS[:] = reports
+    same = len({r["digest"] for r in reports}) == 1
+    settled = all(r["held"] == 0 and r["waiting"] == 0 for r in reports)
+    return reports if same and settled else None
+
+
+BACKUP_FILES = ("centre.db", "keyslots.json", "centre.db-wal")  # README, « Sauvegarde »
+
+
+def copy_files(source: Path, target: Path, names: tuple[str, ...]) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+        elif (target / name).exists():  # e.g. no WAL in the copy: none after restoring
+            (target / name).unlink()
+    (target / "centre.db-shm").unlink(missing_ok=True)
+
+
+def test_a_station_put_back_from_its_backup_keeps_syncing_and_gets_its_lost_entries(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """Backed up as the README says, written on, then put back: before #21 its next login
+    numbered entries its peer already held under other contents, and every session then
+    failed with « chaînage des opérations rompu » for good."""
+    dirs, patients, key = pair_stations(centre, tmp_path, 2)
+    ports = free_ports(2)
+    backup = tmp_path / "backup"
+    with running(dirs, ports) as (a, b):
+        before = b.call("note", patient=patients[0], text="Avant la sauvegarde")["id"]
+        wait_until(lambda: holds(a, before), "note written before the backup reached A")
+    copy_files(dirs[1].path, backup, BACKUP_FILES)  # the application is closed
+    with running(dirs, ports) as (a, b):
+        lost = [b.call("note", patient=patients[1], text=f"Perdue {i}")["id"] for i in range(3)]
+        wait_until(lambda: all(holds(a, n) for n in lost), "notes written after the backup")
+    copy_files(backup, dirs[1].path, BACKUP_FILES)  # the disk was replaced: put back
+    with running(dirs, ports) as (a, b):
+        assert not holds(b, lost[0])  # the copy did not have them
+        after = b.call("note", patient=patients[2], text="Après la restauration")["id"]
+        wait_until(lambda: holds(a, after), "a note written after the restore reached A")
+        # B gets back what it wrote after the backup, from A.
+        wait_until(lambda: all(holds(b, n) for n in lost), "B's lost notes came back to it")
+        reports = wait_until(lambda: converged([a, b]), "both stations converge", 60)
+        assert [r["state"] for r in reports] == ["up_to_date", "up_to_date"], reports
+    finals = [final_state(d, key, patients[0]) for d in dirs]
+    assert finals[0].dump == finals[1].dump
+    assert {before, after, *lost} <= finals[0].notes
+
+
+def test_a_station_put_back_with_its_seal_is_caught_at_its_first_session(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """The whole directory copied back (seal included, or onto another PC): the station
+    learns it was put back from the first peer it meets, writes under a new origin from
+    then on, and the entries it numbered again before that are reported, not retried."""
+    dirs, patients, _ = pair_stations(centre, tmp_path, 2)
+    ports = free_ports(2)
+    backup = tmp_path / "backup"
+    with running(dirs, ports) as (a, b):
+        before = b.call("note", patient=patients[0], text="Avant la sauvegarde")["id"]
+        wait_until(lambda: holds(a, before), "note written before the backup reached A")
+    shutil.copytree(dirs[1].path, backup)
+    with running(dirs, ports) as (a, b):
+        lost = b.call("note", patient=patients[1], text="Perdue")["id"]
+        wait_until(lambda: holds(a, lost), "note written after the backup reached A")
+    shutil.rmtree(dirs[1].path)
+    shutil.copytree(backup, dirs[1].path)
+    with running(dirs, ports) as (a, b):
+        # Its login was numbered again before it met A: that part is the reported split.
+        status = wait_until(
+            lambda: (s := b.call("status"))["state"] == "diverged" and s, "B reports the split"
+        )
+        assert "ce poste a été remis d'une copie" in status["text"]
+        assert "Retirez ce poste du centre puis appairez-le de nouveau" in status["text"]
+        # Not retried silently: later passes still go through with A, and what is written
+        # from now on (under the new origin) reaches it.
+        assert b.call("sync")["state"] == "diverged"
+        later = b.call("note", patient=patients[2], text="Plus tard")["id"]
+        wait_until(lambda: holds(a, later), "later notes still reach A")
