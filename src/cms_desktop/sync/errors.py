@@ -14,6 +14,10 @@ class Unreachable(SyncError):
 class PeerRejected(SyncError):
     """The remote station is not (or no longer) a member of the centre."""
 
+    def __init__(self, message: str, station_id: str = "") -> None:
+        super().__init__(message)
+        self.station_id = station_id  # who was refused, when its certificate says so
+
 
 class ProtocolError(SyncError):
     """The remote station sent something this protocol does not allow."""

@@ -36,7 +36,7 @@ from cms_desktop.sync.discovery import (
     build_service_info,
     site_fingerprint,
 )
-from cms_desktop.sync.errors import RemoteError, SyncError, Unreachable
+from cms_desktop.sync.errors import PeerRejected, RemoteError, SyncError, Unreachable
 from cms_desktop.sync.identity import (
     listen_port,
     require_credentials,
@@ -483,7 +483,10 @@ class SyncService:
         try:
             report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
         except SyncError as exc:
-            key = self._key_of(peer)
+            # A station we refuse (removed from the centre) is recorded as itself: the
+            # status leaves removed stations out instead of calling them « injoignable ».
+            known = exc.station_id if isinstance(exc, PeerRejected) else ""
+            key = known or self._key_of(peer)
             refused = isinstance(exc, RemoteError) and exc.code == "peer_rejected"
             with self._peer_lock:
                 self._refused[key] = refused
@@ -529,8 +532,8 @@ class SyncService:
     ) -> None:
         now = utcnow()
         with self.store.write() as session:
-            if error is None and peer is not None:
-                # A fixed-list peer is known by its address until it answers once.
+            if peer is not None and key != f"{peer.host}:{peer.port}":
+                # A fixed-list peer is known by its address until it shows who it is.
                 placeholder = session.get(SyncPeer, f"{peer.host}:{peer.port}")
                 if placeholder is not None and placeholder.station_id != key:
                     session.delete(placeholder)

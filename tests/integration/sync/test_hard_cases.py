@@ -11,8 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cms_desktop.services import sync_admin
 from cms_desktop.storage.datadir import DataDir
-from tests.conftest import Centre
+from cms_desktop.sync import identity
+from cms_desktop.sync.pki import issue_station_certificate
+from tests.conftest import ADMIN_PASSWORD, Centre
 from tests.integration.sync.test_many_processes import (
     CONVERGE_TIMEOUT_S,
     Child,
@@ -142,3 +145,34 @@ def test_a_station_put_back_with_its_seal_is_caught_at_its_first_session(
         assert b.call("sync")["state"] == "diverged"
         later = b.call("note", patient=patients[2], text="Plus tard")["id"]
         wait_until(lambda: holds(a, later), "later notes still reach A")
+
+
+def test_a_removed_station_that_certifies_itself_again_stays_out(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """Pairing hands every station the centre's CA key: before #21 a removed station made
+    itself a certificate with a new serial (revocation was by serial) and was merged again."""
+    dirs, patients, _ = pair_stations(centre, tmp_path, 2)
+    ws_b, _ = Centre(dirs[1], "").login("dr.test")
+    station_b = ws_b.store.station_id
+    ws_b.close()
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        sync_admin.remove_station(ws_a, admin, station_b)
+    finally:
+        ws_a.close()
+    ws_b, _ = Centre(dirs[1], "").login("dr.test")
+    try:  # what the removed station can do with what it holds
+        keys = identity.ca_keys(ws_b.store)
+        assert keys is not None
+        cert, key = issue_station_certificate(*keys, station_b, "Salle 1")
+        with ws_b.store.write() as session:
+            identity.save_identity(session, station_b, "Salle 1", cert, key, *keys)
+    finally:
+        ws_b.close()
+    ports = free_ports(2)
+    with running(dirs, ports) as (a, b):
+        note = b.call("note", patient=patients[0], text="Après le retrait")["id"]
+        wait_until(lambda: b.call("status")["state"] == "refused", "B is told it was removed")
+        assert a.call("sync")["state"] not in {"unreachable", "failed"}  # removed ≠ injoignable
+        assert not holds(a, note)
