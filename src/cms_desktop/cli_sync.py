@@ -138,7 +138,8 @@ def _status(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
 
 
 def _now(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
-    service = SyncService(ws.store, port=0, discovery=False)
+    # A one-shot pass, also beside a running ``sync serve`` (both write through the database).
+    service = SyncService(ws.store, port=0, discovery=False, exclusive=False)
     service.start()
     try:
         status = service.sync_now()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from filelock import FileLock, Timeout
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -48,6 +50,22 @@ from cms_desktop.sync.transport import SyncClient, SyncPeerServer, SyncReport
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
+# How often the loop looks for entries written by another process of this station (the
+# application while ``sync serve`` runs): their commits fire no event here.
+OTHER_PROCESS_POLL_S = 0.25
+LOCK_NAME = "sync-service.lock"
+
+
+class AlreadyServing(SyncError):
+    """Another process of this station (``sync serve``, or the application) runs its sync
+    service on the same data directory: it serves and pushes for both."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "La synchronisation de ce poste est déjà assurée par un autre programme ouvert sur "
+            "le même dossier de données (« sync serve » ou l'application) : elle transmet "
+            "aussi les saisies faites ici."
+        )
 MAX_PARALLEL_PEERS = 8  # a centre has seven stations; more are reached in turns
 
 
@@ -307,8 +325,12 @@ class SyncService:
         discovery: bool = True,
         advertise: list[str] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
+        exclusive: bool = True,
     ) -> None:
+        """``exclusive``: the station's one long-running service (the application's, or
+        ``sync serve``); a one-shot pass (``sync now``) runs beside it."""
         self.store = store
+        self._exclusive = exclusive
         self.credentials = require_credentials(store)
         self.replica = DbReplicaStore(store)
         self.interval_s = interval_s
@@ -329,6 +351,7 @@ class SyncService:
         self._server: SyncPeerServer | None = None
         self._discovery: SyncDiscovery | None = None
         self._thread: threading.Thread | None = None
+        self._lock: FileLock | None = None
         self.blobs = DbBlobStore(store)
         self._client = SyncClient(
             self.replica,
@@ -346,6 +369,26 @@ class SyncService:
         return self._server.address
 
     def start(self) -> SyncService:
+        """Raises ``AlreadyServing`` if another process of this station runs its service
+        (one server per station: both would listen on its port and push the same entries)."""
+        if not self._exclusive:
+            return self._start()
+        self._lock = FileLock(
+            str(self.store.data_dir.path / LOCK_NAME), timeout=0, thread_local=False
+        )
+        try:
+            self._lock.acquire()
+        except Timeout:
+            self._lock = None
+            raise AlreadyServing() from None
+        try:
+            return self._start()
+        except BaseException:
+            self._lock.release()
+            self._lock = None
+            raise
+
+    def _start(self) -> SyncService:
         self._server = SyncPeerServer(
             self.replica,
             self.credentials,
@@ -385,6 +428,9 @@ class SyncService:
             self._discovery.stop()
         if self._server is not None:
             self._server.stop()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _start_discovery(self) -> None:
         try:
@@ -431,15 +477,33 @@ class SyncService:
     # --- passes -----------------------------------------------------------------------
 
     def _loop(self) -> None:
+        seen = self.replica.own_seq()
         while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
+            self._wait(seen)
             self._wake.clear()
+            seen = self.replica.own_seq()
             if self._stop.is_set():
                 return
             try:
                 self.sync_now()
             except Exception:  # the loop must survive anything; details stay out of logs
                 log.exception("sync: pass failed")
+
+    def _wait(self, seen: int) -> None:
+        """Until woken, ``interval_s`` has passed, or another process of this station (the
+        application beside ``sync serve``) has written entries to push."""
+        deadline = time.monotonic() + self.interval_s
+        while not self._wake.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._wake.wait(min(left, OTHER_PROCESS_POLL_S)):
+                return
+            try:
+                if self.replica.own_seq() > seen:
+                    return
+            except Exception:  # a busy or closing store: the next pass will tell
+                return
 
     def request_pass(self) -> None:
         """Ask the service's own thread for a pass now (a person pressed « Synchroniser

@@ -102,6 +102,10 @@ def handle(ws: Workspace, actor: Actor, service: SyncService, cmd: dict[str, Any
         return {"id": new_patient(ws, cmd["name"])}
     if op == "edit":
         return {"ok": edit_patient(ws, cmd["patient"], cmd["field"], cmd["value"])}
+    if op == "field":
+        with ws.store.read() as session:
+            patient = session.get(Patient, cmd["patient"])
+            return {"value": None if patient is None else getattr(patient, cmd["field"])}
     if op == "has_note":
         with ws.store.read() as session:
             return {"found": session.get(Consultation, cmd["id"]) is not None}

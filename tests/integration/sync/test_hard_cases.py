@@ -4,20 +4,30 @@ hung peer, a clock a day ahead then set right, two processes on one data directo
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from cms_desktop.services import sync_admin
+from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import OpLogRow, Patient
 from cms_desktop.sync import identity
 from cms_desktop.sync.pki import issue_station_certificate
+from cms_desktop.ui.sync.background import BackgroundSync
 from tests.conftest import ADMIN_PASSWORD, Centre
 from tests.integration.sync.test_many_processes import (
     CONVERGE_TIMEOUT_S,
+    ROOT,
     Child,
     final_state,
     free_ports,
@@ -53,6 +63,10 @@ def running(dirs: list[DataDir], ports: list[int]) -> Iterator[list[Child]]:
         for child in children:
             if child.proc.poll() is None:
                 child.quit()
+
+
+def city_is(child: Child, patient_id: str, value: str) -> bool:
+    return bool(child.call("field", patient=patient_id, field="city")["value"] == value)
 
 
 def holds(child: Child, note_id: str) -> bool:
@@ -176,3 +190,119 @@ def test_a_removed_station_that_certifies_itself_again_stays_out(
         wait_until(lambda: b.call("status")["state"] == "refused", "B is told it was removed")
         assert a.call("sync")["state"] not in {"unreachable", "failed"}  # removed ≠ injoignable
         assert not holds(a, note)
+
+
+def serve(data_dir: DataDir, port: int) -> subprocess.Popen[str]:
+    """``cms-desktop sync serve`` on ``data_dir``, as a PC left on at night runs it."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cms_desktop",
+            "--data-dir",
+            str(data_dir.path),
+            "sync",
+            "serve",
+            "--as",
+            "admin",
+            "--password-stdin",
+            "--no-discovery",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--interval",
+            "600",  # pushes on commit only (its own, or the application's beside it)
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(ADMIN_PASSWORD + "\n")
+    process.stdin.close()
+    line = process.stdout.readline()
+    assert line.startswith("Synchronisation active"), (line, process.stderr.read())
+    return process
+
+
+def cli(data_dir: DataDir, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cms_desktop",
+            "--data-dir",
+            str(data_dir.path),
+            *args,
+            "--as",
+            "admin",
+            "--password-stdin",
+        ],
+        input=ADMIN_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=120,
+    )
+
+
+def city_of(ws: Workspace, patient_id: str) -> str | None:
+    with ws.store.read() as session:
+        patient = session.get(Patient, patient_id)
+        return None if patient is None else patient.city
+
+
+def test_sync_serve_and_the_application_on_one_directory(centre: Centre, tmp_path: Path) -> None:
+    """``sync serve`` left running, the application opened on the same data directory: an
+    edit typed in the application after it showed a peer's value supersedes that value
+    (before #21 its version was lower than its base: the application's clock had not seen
+    the peer's, a little ahead), and reaches the peer through ``sync serve``."""
+    dirs, patients, _ = pair_stations(centre, tmp_path, 2)
+    port_a, port_b = free_ports(2)
+    ws_b, _ = Centre(dirs[1], "").login("dr.test")
+    identity.set_static_peers(ws_b.store, f"127.0.0.1:{port_a}")
+    ws_b.close()
+    a = Child(dirs[0], port_a, [port_b], INTERVAL_S)
+    server = serve(dirs[1], port_b)
+    ws_b, _ = Centre(dirs[1], "").login("dr.test")  # the application
+    try:
+        # The application does not start a second service: « sync serve » pushes for it.
+        background = BackgroundSync(ws_b)
+        assert background.start() is False
+        assert background.error == (
+            "Synchronisation : assurée par le service « sync serve » ouvert sur ce poste"
+        )
+        # A second « sync serve » is refused with a clear message; « sync now » runs.
+        second = cli(dirs[1], "sync", "serve", "--no-discovery", "--port", "0")
+        assert second.returncode == 1
+        assert second.stderr.startswith("erreur : La synchronisation de ce poste est déjà")
+        assert cli(dirs[1], "sync", "now").returncode == 0
+
+        a.call("clock", offset_ms=120_000)  # A's clock 2 min ahead: tolerated, not held
+        assert a.call("edit", patient=patients[0], field="city", value="Vue sur A") == {"ok": True}
+        wait_until(lambda: city_of(ws_b, patients[0]) == "Vue sur A", "A's edit seen on B")
+        with ws_b.store.write() as session:
+            patient = session.get(Patient, patients[0])
+            assert patient is not None
+            seen = patient.version
+            patient.city = "Corrigée sur B"
+        with ws_b.store.read() as session:
+            entry = session.scalars(
+                select(OpLogRow)
+                .where(OpLogRow.row_id == patients[0])
+                .order_by(OpLogRow.hlc.desc())
+                .limit(1)
+            ).one()
+        assert entry.base == seen and entry.hlc > seen  # written after what it saw
+        wait_until(
+            lambda: city_is(a, patients[0], "Corrigée sur B"),
+            "the application's edit reached A through sync serve",
+        )
+    finally:
+        ws_b.close()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=120) == 0
+        a.quit()
