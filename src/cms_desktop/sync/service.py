@@ -66,6 +66,8 @@ class AlreadyServing(SyncError):
             "le même dossier de données (« sync serve » ou l'application) : elle transmet "
             "aussi les saisies faites ici."
         )
+
+
 MAX_PARALLEL_PEERS = 8  # a centre has seven stations; more are reached in turns
 
 
