@@ -306,3 +306,35 @@ def test_sync_serve_and_the_application_on_one_directory(centre: Centre, tmp_pat
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=120) == 0
         a.quit()
+
+
+DAY_MS = 24 * 3_600_000
+
+
+def test_a_clock_a_day_ahead_once_set_right_no_longer_holds_its_station_back(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """Before #21 the station's clock restarted from the highest stamp of its op-log, a day
+    ahead: everything typed there after its clock was set right waited a day on the others,
+    which kept telling people to set a clock that was right."""
+    dirs, patients, _ = pair_stations(centre, tmp_path, 3)
+    ports = free_ports(3)
+    with running(dirs, ports) as (accueil, salle1, _salle2):
+        salle1.call("clock", offset_ms=DAY_MS)
+        ahead = salle1.call("note", patient=patients[0], text="Horloge en avance")["id"]
+        status = wait_until(
+            lambda: (s := accueil.call("status"))["state"] == "clock_ahead" and s,
+            "the others hold what the station a day ahead wrote",
+        )
+        assert status["text"] == (
+            "Synchronisation : horloge en avance sur le poste « Salle 1 », ses modifications "
+            "attendent (réglez sa date et son heure)"
+        )
+        assert not holds(accueil, ahead)
+    # Its clock is set right; the application is started again on it.
+    with running(dirs, ports) as (accueil, salle1, salle2):
+        after = salle1.call("note", patient=patients[1], text="Horloge réglée")["id"]
+        for child in (accueil, salle2):
+            wait_until(lambda c=child: holds(c, after) and holds(c, ahead), "nothing waits")
+        reports = wait_until(lambda: converged([accueil, salle1, salle2]), "all converge", 60)
+        assert {r["state"] for r in reports} == {"up_to_date"}, reports
