@@ -354,6 +354,8 @@ class SyncService:
         self._discovery: SyncDiscovery | None = None
         self._thread: threading.Thread | None = None
         self._lock: FileLock | None = None
+        # One session worker per peer address: (thread, its wake event).
+        self._workers: dict[tuple[str, int], tuple[threading.Thread, threading.Event]] = {}
         self.blobs = DbBlobStore(store)
         self._client = SyncClient(
             self.replica,
@@ -423,6 +425,13 @@ class SyncService:
         self._client.abort_all()  # a hung peer must not hold up a logout
         if self._thread is not None:
             self._thread.join(20)
+        with self._peer_lock:
+            workers = list(self._workers.values())
+        for _, wake in workers:
+            wake.set()
+        self._client.abort_all()  # sessions a worker began meanwhile
+        for thread, _ in workers:
+            thread.join(20)
         for name, listener in (("after_flush", self._on_flush), ("after_commit", self._on_commit)):
             if event.contains(self.store.sessions, name, listener):
                 event.remove(self.store.sessions, name, listener)
@@ -487,9 +496,51 @@ class SyncService:
             if self._stop.is_set():
                 return
             try:
-                self.sync_now()
+                self._kick_peers()
             except Exception:  # the loop must survive anything; details stay out of logs
                 log.exception("sync: pass failed")
+
+    def _kick_peers(self) -> None:
+        """Wake the session worker of every known peer, without waiting for any: each peer
+        has its own (``_peer_loop``), so a hung PC costs only its own session, never the
+        push to the others (a pass that waited for every peer held the next push to all of
+        them for the hung one's 15 s timeout)."""
+        self.replica.retry_held()
+        peers = self.directory.peers()
+        self._forget_dropped_addresses(peers)
+        for peer in peers:
+            key = (peer.host, peer.port)
+            with self._peer_lock:
+                worker = self._workers.get(key)
+                if worker is None or not worker[0].is_alive():
+                    wake = threading.Event()
+                    thread = threading.Thread(
+                        target=self._peer_loop,
+                        args=(peer, wake),
+                        name=f"sync-peer-{peer.host}:{peer.port}",
+                        daemon=True,
+                    )
+                    worker = self._workers[key] = (thread, wake)
+                    thread.start()
+            worker[1].set()
+        if not peers:
+            self._publish()
+
+    def _peer_loop(self, peer: PeerAddress, wake: threading.Event) -> None:
+        while True:
+            wake.wait()
+            wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._sync_with(peer)
+                self._publish()
+            except Exception:  # this worker must survive; details stay out of logs
+                log.exception("sync: session failed")
+
+    def _publish(self) -> None:
+        if self.on_status is not None:
+            self.on_status(self.status())
 
     def _wait(self, seen: int) -> None:
         """Until woken, ``interval_s`` has passed, or another process of this station (the
