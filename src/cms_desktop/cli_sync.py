@@ -154,9 +154,17 @@ def _peers(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
         identity.set_static_peers(ws.store, args.set_peers)
     for peer in identity.static_peers(ws.store):
         print(f"liste fixe   {peer.host}:{peer.port}")
+    removed = {station.id for station in identity.stations(ws.store) if station.revoked}
     for row in peer_rows(ws.store):
         seen = paris_text(row["last_contact"]) if row["last_contact"] else "jamais"
-        state = "injoignable" if row["unreachable_since"] else "joignable"
+        if row["station_id"] in removed:
+            state = "retiré du centre"
+        elif row["unreachable_since"]:
+            state = "injoignable"
+        elif row["last_error"]:
+            state = f"échange en échec : {row['last_error']}"
+        else:
+            state = "joignable"
         print(
             f"{row['station_id']:<38} {row['host']}:{row['port']}  dernier contact : {seen}  {state}"
         )
