@@ -130,6 +130,8 @@ def _serve(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
 def _status(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
     status = read_status(ws.store, DbReplicaStore(ws.store), own_seq=ws.store.own_seq_at_open)
     print(status.text)
+    if status.advice:
+        print(status.advice)
     if status.held:
         print(f"{status.held} modification(s) reçue(s) en attente d'application.")
     for station in status.newer_stations:

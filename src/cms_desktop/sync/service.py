@@ -115,10 +115,23 @@ class SyncStatus:
     failing: tuple[tuple[str, str], ...] = ()
 
     @property
+    def advice(self) -> str:
+        """What is wrong and what to do, in full, for the Synchronisation page and ``sync
+        status`` (the status bar's ``text`` stays one short line); "" when nothing to add."""
+        if self.state is SyncState.DIVERGED and self.diverged:
+            return _diverged_text(self.diverged[0])
+        if self.state is SyncState.FAILED and self.failing:
+            name, error = self.failing[0]
+            return f"Dernier échange avec le poste « {name} » : {error}"
+        return ""
+
+    @property
     def text(self) -> str:
         """The French status-bar wording."""
         if self.state is SyncState.DIVERGED and self.diverged:
-            return _diverged_text(self.diverged[0])
+            split = self.diverged[0]
+            whose = "de ce poste" if split.own else f"du poste « {split.station} »"
+            return f"Synchronisation : historique {whose} divergé (voir la page Synchronisation)"
         if self.state is SyncState.UPDATE_NEEDED:
             return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
         if self.state is SyncState.REFUSED:
@@ -153,8 +166,7 @@ class SyncStatus:
             plural = "s" if self.conflicts > 1 else ""
             return f"Synchronisation : {self.conflicts} conflit{plural} à trancher"
         if self.state is SyncState.FAILED and self.failing:
-            name, error = self.failing[0]
-            return f"Synchronisation : l'échange avec le poste « {name} » a échoué ({error})"
+            return f"Synchronisation : échange en échec avec le poste « {self.failing[0][0]} »"
         if self.state is SyncState.UNREACHABLE and self.unreachable_since is not None:
             since = paris_text(self.unreachable_since)
             return f"Synchronisation : poste injoignable depuis le {since}"
@@ -176,13 +188,13 @@ def _diverged_text(split: Divergence) -> str:
     after = split.seq + 1
     if split.own:
         return (
-            "Synchronisation : ce poste a été remis d'une copie et ses modifications à partir "
+            "Ce poste a été remis d'une copie et ses modifications à partir "
             f"de la n° {after} diffèrent de celles que détient « {split.peer} » ; elles ne "
             "sont plus échangées. Retirez ce poste du centre puis appairez-le de nouveau "
             "(les saisies faites ici depuis la copie sont à refaire)"
         )
     return (
-        f"Synchronisation : l'historique du poste « {split.station} » diffère ici et sur "
+        f"L'historique du poste « {split.station} » diffère ici et sur "
         f"« {split.peer} » à partir de sa modification n° {after} (poste remis d'une copie) ; "
         f"il n'est plus échangé. Retirez le poste « {split.station} » du centre puis "
         "appairez-le de nouveau"

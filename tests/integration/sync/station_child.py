@@ -115,7 +115,7 @@ def handle(ws: Workspace, actor: Actor, service: SyncService, cmd: dict[str, Any
         return {"state": str(service.sync_now().state)}
     if op == "status":
         status = service.status()
-        return {"state": str(status.state), "text": status.text}
+        return {"state": str(status.state), "text": status.text, "advice": status.advice}
     if op == "held":  # diagnostics of a failed convergence: what waits, and why
         with ws.store.read() as session:
             rows = session.execute(

@@ -153,8 +153,11 @@ def test_a_station_put_back_with_its_seal_is_caught_at_its_first_session(
         status = wait_until(
             lambda: (s := b.call("status"))["state"] == "diverged" and s, "B reports the split"
         )
-        assert "ce poste a été remis d'une copie" in status["text"]
-        assert "Retirez ce poste du centre puis appairez-le de nouveau" in status["text"]
+        assert status["text"] == (
+            "Synchronisation : historique de ce poste divergé (voir la page Synchronisation)"
+        )
+        assert status["advice"].startswith("Ce poste a été remis d'une copie")
+        assert "Retirez ce poste du centre puis appairez-le de nouveau" in status["advice"]
         # Not retried silently: later passes still go through with A, and what is written
         # from now on (under the new origin) reaches it.
         assert b.call("sync")["state"] == "diverged"
