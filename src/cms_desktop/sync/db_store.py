@@ -151,6 +151,9 @@ class DbReplicaStore:
             if tip[0] == mine[origin][0] and tip[1] != mine[origin][1]:
                 splits[origin] = int(str(tip[0]))
         renewed = False
+        current = self.origin
+        if peer_vector.seq(current) <= self.own_seq() and current not in splits:
+            return self._note_splits(splits, peer_id)  # the usual case: no write needed
         with self._lock, self.store.write() as session:
             conn = session.connection()
             origin = origins.current_origin(conn, self.station_id)
@@ -166,9 +169,13 @@ class DbReplicaStore:
                 )
                 origins.take_new_origin(conn, self.station_id, "a peer holds more of its history")
                 renewed = True
+        self._note_splits(splits, peer_id)
+        return renewed
+
+    def _note_splits(self, splits: dict[str, int], peer_id: str) -> bool:
         for split, seq in splits.items():
             self.note_diverged(split, seq, peer_id)
-        return renewed
+        return False
 
     def diverged(self) -> dict[str, dict[str, object]]:
         """Origins whose history here differs from a peer's: origin → {seq, peer, at}."""

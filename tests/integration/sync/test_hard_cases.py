@@ -389,7 +389,9 @@ def test_a_hung_and_a_switched_off_peer_do_not_slow_the_others(
             delays.sort()
             p95 = delays[int(0.95 * (len(delays) - 1))]
             print(f"commit → visible with a peer hung and one off: p95 {p95:.3f} s {delays}")
-            assert p95 < 5.0, delays  # target 2 s on an idle PC; was 15 s
+            # The target is 2 s (measured 0.27 s here, polling included); the bound leaves room
+            # for a busy CI machine and still tells the old behaviour, a hung peer's 15 s.
+            assert p95 < 10.0, delays
         finally:
             c.proc.send_signal(signal.SIGCONT)
             for child in children:
