@@ -166,6 +166,8 @@ def _serve(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
 def _status(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
     status = read_status(ws.store, DbReplicaStore(ws.store), own_seq=ws.store.own_seq_at_open)
     print(status.text)
+    if status.advice:
+        print(status.advice)
     if status.held:
         print(f"{status.held} modification(s) reçue(s) en attente d'application.")
     for station in status.newer_stations:
@@ -174,7 +176,8 @@ def _status(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
 
 
 def _now(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
-    service = SyncService(ws.store, port=0, discovery=False)
+    # A one-shot pass, also beside a running ``sync serve`` (both write through the database).
+    service = SyncService(ws.store, port=0, discovery=False, exclusive=False)
     service.start()
     try:
         status = service.sync_now()
@@ -189,9 +192,17 @@ def _peers(ws: Workspace, actor: Actor, args: argparse.Namespace) -> int:
         identity.set_static_peers(ws.store, args.set_peers)
     for peer in identity.static_peers(ws.store):
         print(f"liste fixe   {peer.host}:{peer.port}")
+    removed = {station.id for station in identity.stations(ws.store) if station.revoked}
     for row in peer_rows(ws.store):
         seen = paris_text(row["last_contact"]) if row["last_contact"] else "jamais"
-        state = "injoignable" if row["unreachable_since"] else "joignable"
+        if row["station_id"] in removed:
+            state = "retiré du centre"
+        elif row["unreachable_since"]:
+            state = "injoignable"
+        elif row["last_error"]:
+            state = f"échange en échec : {row['last_error']}"
+        else:
+            state = "joignable"
         print(
             f"{row['station_id']:<38} {row['host']}:{row['port']}  dernier contact : {seen}  {state}"
         )

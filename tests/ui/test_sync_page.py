@@ -196,3 +196,34 @@ def test_reception_has_no_remove_button(
     qtbot.addWidget(page)
     page.show()
     assert not page.remove_button.isVisible()
+
+
+def test_a_split_history_is_explained_on_the_page(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner, tmp_path: Path
+) -> None:
+    """A station put back from a copy before #21 left two histories under one name: the
+    page says what is wrong and what to do, in lines that fit the window."""
+    from cms_desktop.sync.db_store import DbReplicaStore
+
+    ws, actor = open_session("accueil")
+    identity.ensure_site(ws.store, "Accueil")
+    keys = identity.ca_keys(ws.store)
+    assert keys is not None
+    cert, _ = issue_station_certificate(*keys, "station-b", "Cabinet 2")
+    with ws.store.write() as session:
+        identity.register_station(session, "station-b", "Cabinet 2", cert)
+        session.add(SyncPeer(station_id="station-b", host="10.0.0.2", port=7600, last_error=""))
+    DbReplicaStore(ws.store).note_diverged("station-b", 41, ws.store.station_id)
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.resize(1366, 700)
+    page.show()
+    assert page.status_label.text().splitlines() == [
+        "Synchronisation : historique du poste « Cabinet 2 » divergé (voir la page "
+        "Synchronisation)",
+        "L'historique du poste « Cabinet 2 » diffère ici et sur « Accueil » à partir de sa "
+        "modification n° 42 (poste remis d'une copie) ; il n'est plus échangé. Retirez le "
+        "poste « Cabinet 2 » du centre puis appairez-le de nouveau",
+    ]
+    assert page.minimumSizeHint().width() <= 1366
+    page.grab().save(str(tmp_path / "split.png"))

@@ -66,13 +66,32 @@ class HybridLogicalClock:
         return HlcTimestamp(self._wall, self._counter, self.node)
 
     def now(self) -> HlcTimestamp:
-        """Timestamp for a local event."""
+        """Timestamp for a local event.
+
+        Bounded drift: if this clock is more than the tolerated skew ahead of the wall
+        clock (the wall clock was a day ahead and has been set right, or a timestamp from
+        that time was read back), it comes back to the wall clock at once instead of
+        staying ahead until the wall clock catches up: peers hold entries stamped that far
+        ahead, so every change typed here would wait there for a day. Order among this
+        station's own entries is kept by their sequence numbers, not by their stamps.
+        """
         physical = self._now_ms()
+        if self._wall > physical + self._max_skew:
+            self._wall, self._counter = physical, 0
+            return self.last
         if physical > self._wall:
             self._wall, self._counter = physical, 0
         else:
             self._counter += 1
         return self.last
+
+    def advance_to(self, seen: HlcTimestamp) -> None:
+        """Order the next local event after ``seen`` (a version this station read), unless
+        ``seen`` is beyond the tolerated skew (the drift stays bounded, see ``now``)."""
+        if seen.wall_ms > self._now_ms() + self._max_skew:
+            return
+        if (seen.wall_ms, seen.counter) > (self._wall, self._counter):
+            self._wall, self._counter = seen.wall_ms, seen.counter
 
     def check(self, remote: HlcTimestamp) -> None:
         """Raise ClockSkewError if ``remote`` is too far in the future."""

@@ -10,7 +10,7 @@ from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit
+from cms_desktop.storage import audit, origin
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.sync import identity
 from cms_desktop.sync.db_store import DbReplicaStore
@@ -211,3 +211,17 @@ def remove_station(ws: Workspace, actor: Actor, station_id: str) -> None:
             target_type="station",
             target_id=station_id,
         )
+
+
+def mark_restored(data_dir: DataDir) -> None:
+    """For a restore command (#19): call once this station's files have been put back from
+    a copy, before it is opened again. Its next open writes under a new op-log origin, so
+    it never numbers again entries its peers already hold, and gets back from them what
+    the copy lacked (``storage.origin``). Needs no login: the database stays closed."""
+    try:
+        origin.mark_restored(data_dir.path)
+    except OSError as exc:
+        raise SyncUnavailable(
+            f"Impossible de marquer ce poste comme restauré dans {data_dir.path} : "
+            f"{exc.strerror or exc}."
+        ) from None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.oplog import GENESIS_HASH, canonical_json
 from cms_desktop.storage.models.base import new_id, utcnow
 from cms_desktop.storage.models.core import AuditEntry, OpLogRow
+from cms_desktop.storage.origin import current_origin
 
 
 def _entry_hash(e: AuditEntry) -> str:
@@ -46,6 +47,9 @@ def append(
     target_id: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    # Chained per op-log origin, like the op-log: a station put back from a copy writes
+    # under a new origin, so its audit entries never reuse numbers its peers hold.
+    station_id = current_origin(session.connection(), station_id)
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash)
         .where(AuditEntry.station_id == station_id)

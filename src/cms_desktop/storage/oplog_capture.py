@@ -8,9 +8,11 @@ connection, so a change and its log entry commit or roll back together.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
 from cms_desktop.domain.oplog import GENESIS_HASH, OpEntry, OpKind, canonical_json, seal
+from cms_desktop.storage import origin as origins
 from cms_desktop.storage.codec import row_values
 from cms_desktop.storage.models.base import Replicated, Replication, utcnow
 from cms_desktop.storage.models.core import OpLogRow
@@ -33,9 +36,28 @@ class ReplicationContext:
     schema_version: int
     clock: HybridLogicalClock
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The op-log origin entries are written under (``storage.origin``), read again from the
+    # database at each write: another process of this station may have taken a new one.
+    origin: str = ""
+    seal_path: Path | None = None
+    sealed: tuple[str, int] = ("", 0)  # last (origin, seq) written to the seal
+
+    def __post_init__(self) -> None:
+        self.origin = self.origin or self.station_id
 
     def next_version(self) -> str:
         with self.lock:
+            return self.clock.now().encode()
+
+    def next_version_after(self, seen: str | None) -> str:
+        """A version above ``seen`` (the row's version the writer read), whatever this
+        process's clock says: another process of the station, or a peer a little ahead,
+        may have written it; an edit made after seeing a value must supersede it."""
+        with self.lock:
+            # A base that is not an HLC (a hand-made test row) gives nothing to order after.
+            with contextlib.suppress(ValueError):
+                if seen:
+                    self.clock.advance_to(HlcTimestamp.decode(seen))
             return self.clock.now().encode()
 
     def observe(self, version: str) -> None:
@@ -54,6 +76,8 @@ class _Pending:
 def install_capture(factory: sessionmaker[Session], ctx: ReplicationContext) -> None:
     event.listen(factory, "before_flush", lambda s, fc, inst: _before_flush(s, ctx))
     event.listen(factory, "after_flush", lambda s, fc: _after_flush(s, ctx))
+    event.listen(factory, "after_commit", lambda s: _after_commit(s, ctx))
+    event.listen(factory, "after_rollback", lambda s: s.info.pop("_sealed_seq", None))
 
 
 def _before_flush(session: Session, ctx: ReplicationContext) -> None:
@@ -82,7 +106,7 @@ def _before_flush(session: Session, ctx: ReplicationContext) -> None:
             continue
         tombstone = "deleted" in changed and obj.deleted
         base = obj.version
-        obj.version = ctx.next_version()
+        obj.version = ctx.next_version_after(base)
         obj.updated_at = utcnow()
         keys = sorted({*changed, "version", "updated_at"})
         pending.append(_Pending(obj, OpKind.TOMBSTONE if tombstone else OpKind.UPDATE, base, keys))
@@ -93,9 +117,10 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
     if not pending:
         return
     conn = session.connection()
+    origin = ctx.origin = origins.current_origin(conn, ctx.station_id)
     last = conn.execute(
         select(OpLogRow.seq, OpLogRow.hash)
-        .where(OpLogRow.origin == ctx.station_id)
+        .where(OpLogRow.origin == origin)
         .order_by(OpLogRow.seq.desc())
         .limit(1)
     ).first()
@@ -106,7 +131,7 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
         seq += 1
         entry = seal(
             OpEntry(
-                origin=ctx.station_id,
+                origin=origin,
                 seq=seq,
                 hlc=item.obj.version,
                 schema=ctx.schema_version,
@@ -138,6 +163,19 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
             }
         )
     conn.execute(insert(OpLogRow), rows)
+    session.info["_sealed_seq"] = (origin, seq)
+
+
+def _after_commit(session: Session, ctx: ReplicationContext) -> None:
+    """Record in the seal how far this station's own history goes (``storage.origin``)."""
+    written = session.info.pop("_sealed_seq", None)
+    if written is None or ctx.seal_path is None:
+        return
+    with ctx.lock:
+        if written[0] == ctx.sealed[0] and written[1] <= ctx.sealed[1]:
+            return
+        ctx.sealed = written
+    origins.write_seal(ctx.seal_path, ctx.station_id, *written)
 
 
 def stored_values_if_canonical(text: str) -> str | None:

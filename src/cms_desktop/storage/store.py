@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
 from cms_desktop.storage import migrations
+from cms_desktop.storage import origin as origins
 from cms_desktop.storage.checkpoint import Checkpointer
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import KEY_BYTES, create_encrypted_engine
@@ -35,13 +36,20 @@ class Store:
     sessions: sessionmaker[Session]
     replication: ReplicationContext
     checkpointer: Checkpointer | None = field(default=None, repr=False)
-    # This station's last op-log seq when the store was opened, i.e. before the session's
-    # own login was recorded: a one-shot ``sync status`` counts what was waiting before it.
+    # This station's last op-log seq (of the origin it writes under) when the store was
+    # opened, i.e. before the session's own login was recorded: a one-shot ``sync status``
+    # counts what was waiting before it.
     own_seq_at_open: int = 0
 
     @property
     def station_id(self) -> str:
         return self.replication.station_id
+
+    @property
+    def origin(self) -> str:
+        """The op-log origin this station writes under now (``storage.origin``)."""
+        with self.engine.connect() as conn:
+            return origins.current_origin(conn, self.station_id)
 
     @classmethod
     def open(cls, data_dir: DataDir, key: bytes, centre_id: str | None = None) -> Store:
@@ -58,14 +66,24 @@ class Store:
                     elif stored_centre != centre_id:
                         raise CentreMismatch(stored_centre)
                 last = conn.execute(select(func.max(OpLogRow.hlc))).scalar()
-                own_seq = conn.execute(
-                    select(func.max(OpLogRow.seq)).where(OpLogRow.origin == station)
-                ).scalar()
+                writing_as = origins.current_origin(conn, station)
+                own_seq = origins.own_seq(conn, writing_as)
+                seal = origins.seal_path(data_dir.path)
+                # Before anything is written: a station put back from a copy must not
+                # number entries its peers already hold under other contents.
+                reason = origins.restore_reason(
+                    origins.read_seal(seal), station, writing_as, own_seq
+                )
+                if reason is not None:
+                    writing_as, own_seq = origins.take_new_origin(conn, station, reason), 0
+                    origins.write_seal(seal, station, writing_as, 0)
         except BaseException:
             engine.dispose()
             raise
         clock = HybridLogicalClock(station, HlcTimestamp.decode(last) if last else None)
-        ctx = ReplicationContext(station, migrations.schema_version(), clock)
+        ctx = ReplicationContext(
+            station, migrations.schema_version(), clock, origin=writing_as, seal_path=seal
+        )
         factory = sessionmaker(engine, expire_on_commit=False)
         install_capture(factory, ctx)
         return cls(data_dir, engine, factory, ctx, Checkpointer(engine), int(own_seq or 0))

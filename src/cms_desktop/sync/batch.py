@@ -41,6 +41,9 @@ class RejectReason(StrEnum):
     GAP = "gap"
     BROKEN_CHAIN = "broken_chain"
     ALTERED_ENTRY = "altered_entry"
+    # A sound, signed batch that does not continue what is held here: the same origin and
+    # seq with another hash, two histories (a station put back from a copy, before #21).
+    DIVERGED = "diverged"
 
 
 _MESSAGES = {
@@ -53,6 +56,7 @@ _MESSAGES = {
     RejectReason.GAP: "opérations manquantes avant ce lot",
     RejectReason.BROKEN_CHAIN: "chaînage des opérations rompu",
     RejectReason.ALTERED_ENTRY: "opération altérée",
+    RejectReason.DIVERGED: "historique divergé",
 }
 
 
@@ -62,9 +66,10 @@ class BatchRejected(SyncError):
     The message names only the origin station and sequence numbers, never values.
     """
 
-    def __init__(self, reason: RejectReason, detail: str = "") -> None:
+    def __init__(self, reason: RejectReason, detail: str = "", at_seq: int = 0) -> None:
         self.reason = reason
         self.detail = detail
+        self.at_seq = at_seq  # DIVERGED: the last seq held here that the batch contradicts
         text = f"Lot refusé : {_MESSAGES[reason]}"
         super().__init__(f"{text} ({detail})." if detail else f"{text}.")
 
@@ -285,12 +290,12 @@ def _new_tail(
         seq, prev = entry.seq, entry.hash
     if first.seq == last_seq + 1:
         if first.prev_hash != last_hash:
-            raise BatchRejected(RejectReason.BROKEN_CHAIN, f"{where}, à {first.seq}")
+            raise BatchRejected(RejectReason.DIVERGED, f"{where}, à {first.seq}", last_seq)
         return entries
     # Overlap with what we hold: the entry at our tip must be the one we hold (no fork).
     index = last_seq - first.seq
     if index < len(entries) and entries[index].hash != last_hash:
-        raise BatchRejected(RejectReason.BROKEN_CHAIN, f"{where}, à {last_seq}")
+        raise BatchRejected(RejectReason.DIVERGED, f"{where}, à {last_seq}", last_seq)
     return entries[index + 1 :]
 
 

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind
 from cms_desktop.storage import keyslot_sync
-from cms_desktop.storage.models import OpLogRow, SyncHeld, SyncVector
+from cms_desktop.storage import origin as origins
+from cms_desktop.storage.models import LocalState, OpLogRow, SyncHeld, SyncVector, utcnow
 from cms_desktop.storage.oplog_capture import entry_from_row, stored_values_if_canonical
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.failpoints import failpoint
@@ -87,18 +88,126 @@ class DbReplicaStore:
 
     # --- ReplicaStore -----------------------------------------------------------------
 
+    @property
+    def origin(self) -> str:
+        """The origin this station writes under now (``storage.origin``)."""
+        with self.store.read() as session:
+            return origins.current_origin(session.connection(), self.station_id)
+
+    def own_seq(self) -> int:
+        """Highest seq written under the current origin."""
+        with self.store.read() as session:
+            conn = session.connection()
+            return origins.own_seq(conn, origins.current_origin(conn, self.station_id))
+
     def vector(self) -> VersionVector:
         with self.store.read() as session:
             seqs = {
                 origin: seq
                 for origin, seq in session.execute(select(SyncVector.origin, SyncVector.seq))
             }
-            own = session.scalar(
-                select(func.max(OpLogRow.seq)).where(OpLogRow.origin == self.station_id)
-            )
-        if own:
-            seqs[self.station_id] = max(int(own), seqs.get(self.station_id, 0))
+            # This station's own entries (every origin it wrote under) are not in the
+            # vector table: they were never received.
+            conn = session.connection()
+            own = [
+                (o, origins.own_seq(conn, o)) for o in origins.own_origins(conn, self.station_id)
+            ]
+        for origin, seq in own:
+            if seq:
+                seqs[origin] = max(seq, seqs.get(origin, 0))
         return VersionVector(seqs)
+
+    # --- restored stations and diverged histories ------------------------------------
+
+    def tips(self) -> dict[str, list[object]]:
+        """Origin → [seq, hash] of the last entry held (told in HELLO): two stations at
+        the same seq of an origin with other hashes hold two histories. The seq travels
+        with the hash: the vector sent beside it may have moved on in between."""
+        held = self.vector()
+        tips: dict[str, list[object]] = {}
+        with self.store.read() as session:
+            for origin in held:
+                seq, hash_ = _tip(session, origin)
+                if seq:
+                    tips[origin] = [seq, hash_]
+        return tips
+
+    def check_history(
+        self, peer_vector: VersionVector, peer_tips: dict[str, object], peer_id: str
+    ) -> bool:
+        """Compare this station's history with a peer's HELLO, before anything is asked.
+
+        A peer holding more of the origin this station writes under, or as much with
+        another last hash, means the station was put back from a copy (``storage.origin``):
+        it takes a new origin before writing anything more, so that no sequence number is
+        issued twice; the entries the copy lacked come back from the peers like any
+        station's. Any origin held to the same seq with another hash is a split, recorded
+        (``note_diverged``). True if a new origin was taken."""
+        mine = self.tips()
+        splits: dict[str, int] = {}
+        for origin, tip in peer_tips.items():
+            if not (isinstance(tip, list) and len(tip) == 2 and origin in mine):
+                continue
+            if tip[0] == mine[origin][0] and tip[1] != mine[origin][1]:
+                splits[origin] = int(str(tip[0]))
+        renewed = False
+        current = self.origin
+        if peer_vector.seq(current) <= self.own_seq() and current not in splits:
+            return self._note_splits(splits, peer_id)  # the usual case: no write needed
+        with self._lock, self.store.write() as session:
+            conn = session.connection()
+            origin = origins.current_origin(conn, self.station_id)
+            theirs, held = peer_vector.seq(origin), origins.own_seq(conn, origin)
+            if theirs > held or origin in splits:
+                log.warning(
+                    "sync: station %s holds this station's entries up to %d, this station "
+                    "up to %d%s (restored from a copy?)",
+                    peer_id,
+                    theirs,
+                    held,
+                    ", another history" if origin in splits else "",
+                )
+                origins.take_new_origin(conn, self.station_id, "a peer holds more of its history")
+                renewed = True
+        self._note_splits(splits, peer_id)
+        return renewed
+
+    def _note_splits(self, splits: dict[str, int], peer_id: str) -> bool:
+        for split, seq in splits.items():
+            self.note_diverged(split, seq, peer_id)
+        return False
+
+    def diverged(self) -> dict[str, dict[str, object]]:
+        """Origins whose history here differs from a peer's: origin → {seq, peer, at}."""
+        with self.store.read() as session:
+            return _diverged(session)
+
+    def note_diverged(self, origin: str, seq: int, peer_id: str) -> None:
+        """A peer's entries of ``origin`` do not continue the ones held here (same origin and
+        seq, another hash). Recorded and shown; that origin is no longer asked for nor
+        served (``diverged_origins``) so that the rest keeps flowing and the split does
+        not spread, until the station at fault is removed and paired again."""
+        with self._lock, self.store.write() as session:
+            known = _diverged(session)
+            if origin in known:
+                return
+            known[origin] = {"seq": seq, "peer": peer_id, "at": utcnow().isoformat()}
+            row = session.get(LocalState, _DIVERGED)
+            text = json.dumps(known, sort_keys=True)
+            if row is None:
+                session.add(LocalState(key=_DIVERGED, value=text))
+            else:
+                row.value = text
+        log.warning(
+            "sync: history of origin %s differs from station %s's from entry %d; "
+            "that origin is no longer exchanged",
+            origin,
+            peer_id,
+            seq,
+        )
+
+    def diverged_origins(self) -> frozenset[str]:
+        return frozenset(self.diverged())
 
     def entries_since(self, origin: str, after_seq: int, limit: int) -> list[OpEntry]:
         # Plain tuples, not ORM objects: this feeds every batch a station sends.
@@ -244,6 +353,18 @@ class DbReplicaStore:
                 log.warning("sync: key-slot file could not be updated")
         for listener in list(self._listeners):
             listener(outcome)
+
+
+_DIVERGED = "sync.diverged"
+
+
+def _diverged(session: Session) -> dict[str, dict[str, object]]:
+    text = session.scalar(select(LocalState.value).where(LocalState.key == _DIVERGED))
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _tip(session: Session, origin: str) -> tuple[int, str]:

@@ -7,8 +7,16 @@ class SyncError(Exception):
     """Base class of every sync failure; the message is French and safe to show."""
 
 
+class Unreachable(SyncError):
+    """No answer from the remote station (switched off, network down, not running)."""
+
+
 class PeerRejected(SyncError):
     """The remote station is not (or no longer) a member of the centre."""
+
+    def __init__(self, message: str, station_id: str = "") -> None:
+        super().__init__(message)
+        self.station_id = station_id  # who was refused, when its certificate says so
 
 
 class ProtocolError(SyncError):

@@ -7,6 +7,8 @@ made on one station reaches all the others with the next exchange.
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,8 +17,10 @@ from cms_desktop.storage.store import Store
 from cms_desktop.sync.discovery import DEFAULT_PORT, PeerAddress, parse_peer_list
 from cms_desktop.sync.errors import SyncError
 from cms_desktop.sync.pki import (
-    RevocationList,
+    Membership,
+    PkiError,
     StationCredentials,
+    certificate_fingerprint,
     create_site_ca,
     issue_station_certificate,
     load_certificate,
@@ -113,10 +117,27 @@ def ensure_site(store: Store, station_name: str = "Poste principal") -> StationC
     return credentials
 
 
-def revocation(store: Store) -> RevocationList:
+def revocation(store: Store) -> Membership:
+    """Who may sync with this station: the centre's members, each with the certificate
+    recorded when it was paired; a removed station (revoked, by station id) is none."""
     with store.read() as session:
-        serials = session.scalars(select(SyncStation.serial).where(SyncStation.revoked.is_(True)))
-        return RevocationList(frozenset(int(s) for s in serials if s))
+        rows = session.execute(
+            select(
+                SyncStation.id,
+                SyncStation.cert_pem,
+                SyncStation.serial,
+                SyncStation.revoked,
+                SyncStation.deleted,
+            )
+        ).all()
+    members: dict[str, str] = {}
+    for station_id, cert_pem, _, revoked, deleted in rows:
+        if revoked or deleted or not cert_pem:
+            continue
+        with contextlib.suppress(ValueError, PkiError):
+            members[station_id] = certificate_fingerprint(cert_pem.encode())
+    serials = frozenset(int(serial) for _, _, serial, revoked, _ in rows if revoked and serial)
+    return Membership(serials, members)
 
 
 def revoke_station(session: Session, station_id: str) -> None:

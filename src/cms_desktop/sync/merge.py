@@ -249,8 +249,12 @@ class Merger:
             applied = [e for e in applied if (e.origin, e.seq) not in clash_keys]
             held.extend((e, HoldReason.CONSTRAINT) for e in clashes)
         self._record_held(held)
-        if applied:
-            self._observe(max(e.hlc for e in applied))
+        # Stamps beyond the tolerated skew (a station's day ahead, applied once its clock
+        # was set right) are not followed: this station's clock stays near the wall clock.
+        limit_ms = self.now_ms() + self.max_skew_ms
+        trusted = [e.hlc for e in applied if int(e.hlc[:15]) <= limit_ms]
+        if trusted:
+            self._observe(max(trusted))
         self.outcome.applied += len(applied)
         self.outcome.touched.update(e.entity for e in applied)
         return self.outcome
@@ -267,6 +271,12 @@ class Merger:
         infos = {entity: table_info(entity) for entity in {e.entity for e in entries}}
         applied: list[OpEntry] = []
         held: list[tuple[OpEntry, HoldReason]] = []
+        # A station whose latest entry here is stamped within the tolerated skew has its
+        # clock right now: what it stamped while it was ahead no longer waits (it would for
+        # as long as it had been ahead, a day for a clock a day ahead, and everything it
+        # typed since would wait behind it). Entries come in each origin's seq order.
+        latest = {entry.origin: entry.hlc for entry in entries}
+        right_now = {origin for origin, hlc in latest.items() if int(hlc[:15]) <= limit_ms}
         # One pass, no call per entry: this runs for every entry a station receives.
         for entry in entries:
             info = infos[entry.entity]
@@ -274,8 +284,8 @@ class Merger:
                 reason = HoldReason.ORDER
             elif info is None or entry.schema > schema_version:
                 reason = HoldReason.SCHEMA
-            elif int(entry.hlc[:15]) > limit_ms:  # HlcTimestamp.decode(…).wall_ms
-                reason = HoldReason.CLOCK
+            elif int(entry.hlc[:15]) > limit_ms and entry.origin not in right_now:
+                reason = HoldReason.CLOCK  # (hlc[:15]: HlcTimestamp.decode(…).wall_ms)
             elif info.insert_only:
                 applied.append(entry)
                 continue

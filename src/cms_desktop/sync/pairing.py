@@ -115,6 +115,10 @@ class PairingCode:
             self._check_usable()
 
     def _check_usable(self) -> None:
+        if self._consumed:
+            raise PairingError(
+                "Code d'appairage déjà utilisé par un autre poste : affichez un nouveau code."
+            )
         if not self._usable():
             raise PairingError(
                 "Code d'appairage expiré ou déjà utilisé : affichez un nouveau code."

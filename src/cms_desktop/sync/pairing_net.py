@@ -115,6 +115,25 @@ def _expect_message(sock: socket.socket) -> bytes:
 
 # --- sponsor ---------------------------------------------------------------------------
 
+# Names of the stations being paired right now by this process (two codes may be shown at
+# once, on the Synchronisation page and by « sync serve --pair »): reserved from the JOIN
+# until the pairing ends, so that two joiners cannot both take one name.
+_RESERVING = threading.Lock()
+_RESERVED: set[str] = set()
+
+
+def _name_taken(store: Store) -> set[str]:
+    """The names (folded) of the centre's active stations."""
+    with store.read() as session:
+        rows = session.execute(
+            select(SyncStation.name, SyncStation.revoked, SyncStation.deleted)
+        ).all()
+    return {
+        " ".join(n.split()).casefold()
+        for n, revoked, deleted in rows
+        if not revoked and not deleted
+    }
+
 
 class PairingServer:
     """Shows one code and lets one station join with it (then the code is spent)."""
@@ -168,7 +187,9 @@ class PairingServer:
     def _loop(self) -> None:
         # Each connection on its own thread: one that connects and says nothing must not
         # keep a legitimate joiner waiting (it used to hold the only thread for a minute).
-        while not self._stop.is_set() and self.code.usable:
+        # Until stopped, not only while the code is usable: a station that tries a spent
+        # code is told so (« déjà utilisé ») instead of seeing its connection cut.
+        while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()
             except TimeoutError:
@@ -194,31 +215,31 @@ class PairingServer:
         finally:
             self._slots.release()
 
-    def _check_join(self, join: bytes) -> None:
+    def _check_join(self, join: bytes) -> str:
         """Two active stations with one name could not be told apart on any screen; two
         stations with one short code (removed ones included: their references stay) would
-        hand out the same record-access references."""
+        hand out the same record-access references. The name is reserved until this
+        pairing ends (two codes shown at once must not let two joiners take it); returns
+        the reserved key, to release."""
         try:
             joined = json.loads(join)
             name = " ".join(str(joined["station_name"]).split())
             code = station_code(str(joined["station_id"]))
         except (ValueError, KeyError, TypeError):
-            return  # the pairing check itself refuses a malformed JOIN
-        with self.store.read() as session:
-            stations = session.execute(
-                select(SyncStation.id, SyncStation.name, SyncStation.revoked, SyncStation.deleted)
-            ).all()
-        taken = {
-            " ".join(n.split()).casefold()
-            for _, n, revoked, deleted in stations
-            if not revoked and not deleted
-        }
-        if name.casefold() in taken:
-            raise PairingError(
-                f"Un poste du centre s'appelle déjà « {name} » : donnez un autre nom à ce poste."
-            )
-        if code in {station_code(station_id) for station_id, _, _, _ in stations}:
-            raise StationCodeTaken("Identifiant de poste déjà pris : nouvel essai.")
+            return ""  # the pairing check itself refuses a malformed JOIN
+        key = name.casefold()
+        with _RESERVING:
+            if key in _name_taken(self.store) or key in _RESERVED:
+                raise PairingError(
+                    f"Un poste du centre s'appelle déjà « {name} » : donnez un autre nom à ce "
+                    "poste."
+                )
+            with self.store.read() as session:
+                ids = session.scalars(select(SyncStation.id)).all()
+            if code in {station_code(station_id) for station_id in ids}:
+                raise StationCodeTaken("Identifiant de poste déjà pris : nouvel essai.")
+            _RESERVED.add(key)
+        return key
 
     def _serve(self, tls: ssl.SSLSocket) -> None:
         join = _expect_message(tls)
@@ -226,24 +247,42 @@ class PairingServer:
             self._join(tls, join)
 
     def _join(self, tls: ssl.SSLSocket, join: bytes) -> None:
-        sponsor = PairingSponsor(self.code, self.credentials, self._issue)
+        reserved = ""
         try:
-            self.code.ensure_usable()  # another joiner may have used it while this one waited
-            self._check_join(join)  # before the code is tried: a refusal does not spend it
-            _send(tls, _MESSAGE, sponsor.challenge(join))
-            grant = sponsor.grant(_expect_message(tls))
-        except PairingError as exc:
-            error = {"message": str(exc)}
-            if isinstance(exc, StationCodeTaken):
-                error["reason"] = exc.reason
-            _send(tls, _ERROR, json.dumps(error).encode())
-            raise
-        tls.settimeout(TIMEOUT_S)  # a proven joiner: the copy of the centre may take a while
-        _send(tls, _MESSAGE, grant)
-        joined = json.loads(join)
-        joiner_id, joiner_name = str(joined["station_id"]), str(joined["station_name"])
-        with self.store.write() as session:
-            register_station(session, joiner_id, joiner_name, json.loads(grant)["cert"].encode())
+            sponsor = PairingSponsor(self.code, self.credentials, self._issue)
+            try:
+                self.code.ensure_usable()  # another joiner may have used it while this one waited
+                # Before the code is tried: a refusal does not spend it.
+                reserved = self._check_join(join)
+                _send(tls, _MESSAGE, sponsor.challenge(join))
+                grant = sponsor.grant(_expect_message(tls))
+                joined = json.loads(join)
+                joiner_id, joiner_name = str(joined["station_id"]), str(joined["station_name"])
+                with self.store.write() as session:  # BEGIN IMMEDIATE: one writer at a time
+                    # Another process of this station may have paired that name meanwhile.
+                    if " ".join(joiner_name.split()).casefold() in _name_taken(self.store):
+                        raise PairingError(
+                            f"Un poste du centre s'appelle déjà « {joiner_name} » : donnez un "
+                            "autre nom à ce poste."
+                        )
+                    register_station(
+                        session, joiner_id, joiner_name, json.loads(grant)["cert"].encode()
+                    )
+            except PairingError as exc:
+                error = {"message": str(exc)}
+                if isinstance(exc, StationCodeTaken):
+                    error["reason"] = exc.reason
+                _send(tls, _ERROR, json.dumps(error).encode())
+                raise
+            tls.settimeout(TIMEOUT_S)  # a proven joiner: the copy of the centre may take a while
+            _send(tls, _MESSAGE, grant)
+            self._send_centre(tls, joiner_id)
+        finally:
+            if reserved:
+                with _RESERVING:
+                    _RESERVED.discard(reserved)
+
+    def _send_centre(self, tls: ssl.SSLSocket, joiner_id: str) -> None:
         secrets = {
             "db_key": base64.b64encode(self.db_key).decode(),
             "keyslots": self.data_dir.key_slots.read_text(encoding="utf-8"),

@@ -13,14 +13,15 @@ loads it with that password and deletes it at once: the clear key never touches 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
 import shutil
 import ssl
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -271,12 +272,32 @@ class RevocationList:
         return cert.serial_number in self.serials
 
 
+@dataclass(frozen=True)
+class Membership(RevocationList):
+    """The centre's stations as the replicated ``sync_stations`` table lists them: a peer
+    is admitted only if its station id is a member (not removed) **and** the certificate
+    it shows is the one recorded for it at pairing. A CA signature alone admits nobody: a
+    removed station keeps a copy of the CA key and could certify itself again."""
+
+    members: Mapping[str, str] = field(default_factory=dict)  # station id → cert SHA-256
+
+    def admits(self, station_id: str, der: bytes) -> bool:
+        return self.members.get(station_id) == hashlib.sha256(der).hexdigest()
+
+
+def certificate_fingerprint(cert_pem: bytes) -> str:
+    """SHA-256 of the certificate's DER (what a TLS peer presents)."""
+    der = load_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
+    return hashlib.sha256(der).hexdigest()
+
+
 def check_peer_certificate(
     der: bytes | None, ca_cert_pem: bytes, revocation: RevocationList | None
 ) -> str:
     """Station id of a peer whose TLS certificate the handshake already chain-checked.
 
-    Re-checks the issuer signature (cheap) and the revocation list, which ``ssl`` does not see.
+    Re-checks the issuer signature (cheap) and the revocation list, which ``ssl`` does not
+    see, then the centre's membership when given one (``Membership``).
     """
     if not der:
         raise PeerRejected("Le poste distant n'a présenté aucun certificat du centre.")
@@ -288,7 +309,13 @@ def check_peer_certificate(
         raise PeerRejected("Le certificat du poste distant n'est pas émis par ce centre.") from exc
     if revocation is not None and revocation.is_revoked(cert):
         raise PeerRejected("Le certificat du poste distant a été révoqué.")
-    return station_id_from_peer_cert(der)
+    station_id = station_id_from_peer_cert(der)
+    if isinstance(revocation, Membership) and not revocation.admits(station_id, der):
+        raise PeerRejected(
+            "Ce poste ne fait pas partie du centre (retiré, ou certificat inconnu du centre).",
+            station_id,
+        )
+    return station_id
 
 
 # --- TLS contexts -----------------------------------------------------------------------

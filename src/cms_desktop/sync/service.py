@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from filelock import FileLock, Timeout
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ from cms_desktop.domain.hlc import MAX_FUTURE_SKEW_MS
 from cms_desktop.domain.paris_time import in_paris, paris_text, paris_today
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, SyncStation, utcnow
+from cms_desktop.storage.origin import station_of_origin
 from cms_desktop.storage.store import Store
 from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
@@ -35,7 +38,7 @@ from cms_desktop.sync.discovery import (
     build_service_info,
     site_fingerprint,
 )
-from cms_desktop.sync.errors import RemoteError, SyncError
+from cms_desktop.sync.errors import PeerRejected, RemoteError, SyncError, Unreachable
 from cms_desktop.sync.identity import (
     listen_port,
     require_credentials,
@@ -47,6 +50,24 @@ from cms_desktop.sync.transport import SyncClient, SyncPeerServer, SyncReport
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
+# How often the loop looks for entries written by another process of this station (the
+# application while ``sync serve`` runs): their commits fire no event here.
+OTHER_PROCESS_POLL_S = 0.25
+LOCK_NAME = "sync-service.lock"
+
+
+class AlreadyServing(SyncError):
+    """Another process of this station (``sync serve``, or the application) runs its sync
+    service on the same data directory: it serves and pushes for both."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "La synchronisation de ce poste est déjà assurée par un autre programme ouvert sur "
+            "le même dossier de données (« sync serve » ou l'application) : elle transmet "
+            "aussi les saisies faites ici."
+        )
+
+
 MAX_PARALLEL_PEERS = 8  # a centre has seven stations; more are reached in turns
 
 
@@ -61,6 +82,18 @@ class SyncState(StrEnum):
     CLOCK_AHEAD = "clock_ahead"  # a station's changes wait: its clock is ahead of ours
     OWN_CLOCK = "own_clock"  # this station's clock disagrees with every peer's
     REFUSED = "refused"  # every peer answering refuses this station's certificate
+    DIVERGED = "diverged"  # a station's history differs here and on a peer (restored copy)
+    FAILED = "failed"  # a peer answers but the exchange with it fails (says why)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A station's history that differs here and on a peer (``DbReplicaStore.note_diverged``)."""
+
+    station: str  # the name of the station whose history split
+    own: bool  # that station is this one
+    seq: int  # the last entry held here that the peer contradicts
+    peer: str  # the name of the peer whose history differs
 
 
 @dataclass(frozen=True)
@@ -77,10 +110,28 @@ class SyncStatus:
     # the tolerated skew with every peer reached; None otherwise.
     own_clock_off_ms: int | None = None
     clock_peers: int = 0  # how many peers' clocks that comparison rests on
+    diverged: tuple[Divergence, ...] = ()
+    # (peer name, error) of the peers that answer but whose exchange fails.
+    failing: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def advice(self) -> str:
+        """What is wrong and what to do, in full, for the Synchronisation page and ``sync
+        status`` (the status bar's ``text`` stays one short line); "" when nothing to add."""
+        if self.state is SyncState.DIVERGED and self.diverged:
+            return _diverged_text(self.diverged[0])
+        if self.state is SyncState.FAILED and self.failing:
+            name, error = self.failing[0]
+            return f"Dernier échange avec le poste « {name} » : {error}"
+        return ""
 
     @property
     def text(self) -> str:
         """The French status-bar wording."""
+        if self.state is SyncState.DIVERGED and self.diverged:
+            split = self.diverged[0]
+            whose = "de ce poste" if split.own else f"du poste « {split.station} »"
+            return f"Synchronisation : historique {whose} divergé (voir la page Synchronisation)"
         if self.state is SyncState.UPDATE_NEEDED:
             return "Synchronisation : mettez ce poste à jour (un poste utilise une version plus récente)"
         if self.state is SyncState.REFUSED:
@@ -114,6 +165,8 @@ class SyncStatus:
         if self.state is SyncState.CONFLICTS:
             plural = "s" if self.conflicts > 1 else ""
             return f"Synchronisation : {self.conflicts} conflit{plural} à trancher"
+        if self.state is SyncState.FAILED and self.failing:
+            return f"Synchronisation : échange en échec avec le poste « {self.failing[0][0]} »"
         if self.state is SyncState.UNREACHABLE and self.unreachable_since is not None:
             since = paris_text(self.unreachable_since)
             return f"Synchronisation : poste injoignable depuis le {since}"
@@ -128,6 +181,24 @@ class SyncStatus:
             # When it was last true: a status that never changes is otherwise not trusted.
             return f"Synchronisation : à jour (dernier échange {_when_short(self.last_sync)})"
         return "Synchronisation : à jour"
+
+
+def _diverged_text(split: Divergence) -> str:
+    """What is wrong and what to do; the same on every station that sees the split."""
+    after = split.seq + 1
+    if split.own:
+        return (
+            "Ce poste a été remis d'une copie et ses modifications à partir "
+            f"de la n° {after} diffèrent de celles que détient « {split.peer} » ; elles ne "
+            "sont plus échangées. Retirez ce poste du centre puis appairez-le de nouveau "
+            "(les saisies faites ici depuis la copie sont à refaire)"
+        )
+    return (
+        f"L'historique du poste « {split.station} » diffère ici et sur "
+        f"« {split.peer} » à partir de sa modification n° {after} (poste remis d'une copie) ; "
+        f"il n'est plus échangé. Retirez le poste « {split.station} » du centre puis "
+        "appairez-le de nouveau"
+    )
 
 
 def _when_short(moment: datetime) -> str:
@@ -186,19 +257,39 @@ def read_status(
             select(SyncStation.id, SyncStation.name, SyncStation.revoked, SyncStation.deleted)
         ).all()
     names = {station_id: name for station_id, name, _, _ in stations if name}
+    removed = {station_id for station_id, _, revoked, deleted in stations if revoked or deleted}
     others = sum(
         1
         for station_id, _, revoked, deleted in stations
         if station_id != replica.station_id and not revoked and not deleted
     )
     held = replica.held_summary()
-    own = replica.vector().seq(replica.station_id) if own_seq is None else own_seq
+    own = replica.own_seq() if own_seq is None else own_seq
+    # A removed station is no peer: neither waited for nor « injoignable ».
+    peers = [p for p in peers if p.station_id not in removed]
     contacted = [p for p in peers if p.last_contact is not None]
     waiting = max(0, own - min((p.acked_seq for p in contacted), default=0))
     down = [p.unreachable_since for p in peers if p.unreachable_since is not None]
+    failing = tuple(
+        (names.get(p.station_id, p.station_id[:8]), p.last_error)
+        for p in peers
+        if p.last_error and p.unreachable_since is None
+    )
     last = max((p.last_contact for p in contacted if p.last_contact), default=None)
+    splits = tuple(
+        Divergence(
+            names.get(station_of_origin(origin), origin[:8]),
+            station_of_origin(origin) == replica.station_id,
+            int(str(info.get("seq", 0))),
+            names.get(str(info.get("peer", "")), str(info.get("peer", ""))[:8]),
+        )
+        for origin, info in sorted(replica.diverged().items())
+        if station_of_origin(origin) not in removed
+    )
     if refused:
         state = SyncState.REFUSED
+    elif splits:
+        state = SyncState.DIVERGED
     elif held.newer_schema_origins:
         state = SyncState.UPDATE_NEEDED
     elif clock_off_ms is not None:
@@ -208,6 +299,8 @@ def read_status(
         state = SyncState.CLOCK_AHEAD
     elif conflicts:
         state = SyncState.CONFLICTS
+    elif failing:
+        state = SyncState.FAILED
     elif down:
         state = SyncState.UNREACHABLE
     elif not peers:
@@ -225,9 +318,13 @@ def read_status(
         min(down) if down else None,
         held.newer_schema_origins,
         last,
-        tuple(names.get(origin, origin[:8]) for origin in held.clock_ahead_origins),
+        tuple(
+            names.get(station_of_origin(origin), origin[:8]) for origin in held.clock_ahead_origins
+        ),
         clock_off_ms,
         clock_peers,
+        splits,
+        failing,
     )
 
 
@@ -242,8 +339,12 @@ class SyncService:
         discovery: bool = True,
         advertise: list[str] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
+        exclusive: bool = True,
     ) -> None:
+        """``exclusive``: the station's one long-running service (the application's, or
+        ``sync serve``); a one-shot pass (``sync now``) runs beside it."""
         self.store = store
+        self._exclusive = exclusive
         self.credentials = require_credentials(store)
         self.replica = DbReplicaStore(store)
         self.interval_s = interval_s
@@ -264,6 +365,9 @@ class SyncService:
         self._server: SyncPeerServer | None = None
         self._discovery: SyncDiscovery | None = None
         self._thread: threading.Thread | None = None
+        self._lock: FileLock | None = None
+        # One session worker per peer address: (thread, its wake event).
+        self._workers: dict[tuple[str, int], tuple[threading.Thread, threading.Event]] = {}
         self.blobs = DbBlobStore(store)
         self._client = SyncClient(
             self.replica,
@@ -281,6 +385,26 @@ class SyncService:
         return self._server.address
 
     def start(self) -> SyncService:
+        """Raises ``AlreadyServing`` if another process of this station runs its service
+        (one server per station: both would listen on its port and push the same entries)."""
+        if not self._exclusive:
+            return self._start()
+        self._lock = FileLock(
+            str(self.store.data_dir.path / LOCK_NAME), timeout=0, thread_local=False
+        )
+        try:
+            self._lock.acquire()
+        except Timeout:
+            self._lock = None
+            raise AlreadyServing() from None
+        try:
+            return self._start()
+        except BaseException:
+            self._lock.release()
+            self._lock = None
+            raise
+
+    def _start(self) -> SyncService:
         self._server = SyncPeerServer(
             self.replica,
             self.credentials,
@@ -313,6 +437,13 @@ class SyncService:
         self._client.abort_all()  # a hung peer must not hold up a logout
         if self._thread is not None:
             self._thread.join(20)
+        with self._peer_lock:
+            workers = list(self._workers.values())
+        for _, wake in workers:
+            wake.set()
+        self._client.abort_all()  # sessions a worker began meanwhile
+        for thread, _ in workers:
+            thread.join(20)
         for name, listener in (("after_flush", self._on_flush), ("after_commit", self._on_commit)):
             if event.contains(self.store.sessions, name, listener):
                 event.remove(self.store.sessions, name, listener)
@@ -320,6 +451,9 @@ class SyncService:
             self._discovery.stop()
         if self._server is not None:
             self._server.stop()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _start_discovery(self) -> None:
         try:
@@ -353,7 +487,7 @@ class SyncService:
     def _on_served(self, outcome: SyncReport | SyncError) -> None:
         if isinstance(outcome, SyncReport):
             self._note_clock(outcome)
-            own = self.replica.vector().seq(self.store.station_id)
+            own = self.replica.own_seq()
             learned = None
             if outcome.peer_listen is not None:
                 host, port = outcome.peer_listen
@@ -366,15 +500,75 @@ class SyncService:
     # --- passes -----------------------------------------------------------------------
 
     def _loop(self) -> None:
+        seen = self.replica.own_seq()
         while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
+            self._wait(seen)
             self._wake.clear()
+            seen = self.replica.own_seq()
             if self._stop.is_set():
                 return
             try:
-                self.sync_now()
+                self._kick_peers()
             except Exception:  # the loop must survive anything; details stay out of logs
                 log.exception("sync: pass failed")
+
+    def _kick_peers(self) -> None:
+        """Wake the session worker of every known peer, without waiting for any: each peer
+        has its own (``_peer_loop``), so a hung PC costs only its own session, never the
+        push to the others (a pass that waited for every peer held the next push to all of
+        them for the hung one's 15 s timeout)."""
+        self.replica.retry_held()
+        peers = self.directory.peers()
+        self._forget_dropped_addresses(peers)
+        for peer in peers:
+            key = (peer.host, peer.port)
+            with self._peer_lock:
+                worker = self._workers.get(key)
+                if worker is None or not worker[0].is_alive():
+                    wake = threading.Event()
+                    thread = threading.Thread(
+                        target=self._peer_loop,
+                        args=(peer, wake),
+                        name=f"sync-peer-{peer.host}:{peer.port}",
+                        daemon=True,
+                    )
+                    worker = self._workers[key] = (thread, wake)
+                    thread.start()
+            worker[1].set()
+        if not peers:
+            self._publish()
+
+    def _peer_loop(self, peer: PeerAddress, wake: threading.Event) -> None:
+        while True:
+            wake.wait()
+            wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._sync_with(peer)
+                self._publish()
+            except Exception:  # this worker must survive; details stay out of logs
+                log.exception("sync: session failed")
+
+    def _publish(self) -> None:
+        if self.on_status is not None:
+            self.on_status(self.status())
+
+    def _wait(self, seen: int) -> None:
+        """Until woken, ``interval_s`` has passed, or another process of this station (the
+        application beside ``sync serve``) has written entries to push."""
+        deadline = time.monotonic() + self.interval_s
+        while not self._wake.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self._wake.wait(min(left, OTHER_PROCESS_POLL_S)):
+                return
+            try:
+                if self.replica.own_seq() > seen:
+                    return
+            except Exception:  # a busy or closing store: the next pass will tell
+                return
 
     def request_pass(self) -> None:
         """Ask the service's own thread for a pass now (a person pressed « Synchroniser
@@ -414,15 +608,20 @@ class SyncService:
                     session.delete(row)
 
     def _sync_with(self, peer: PeerAddress) -> None:
-        own = self.replica.vector().seq(self.store.station_id)
+        own = self.replica.own_seq()
         try:
             report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
         except SyncError as exc:
-            key = self._key_of(peer)
+            # A station we refuse (removed from the centre) is recorded as itself: the
+            # status leaves removed stations out instead of calling them « injoignable ».
+            known = exc.station_id if isinstance(exc, PeerRejected) else ""
+            key = known or self._key_of(peer)
             refused = isinstance(exc, RemoteError) and exc.code == "peer_rejected"
             with self._peer_lock:
                 self._refused[key] = refused
-            self._record(key, peer, str(exc), None)
+            if not isinstance(exc, Unreachable):  # it answered: say what went wrong
+                log.warning("sync: exchange with station %s failed: %s", key, exc)
+            self._record(key, peer, str(exc), None, unreachable=isinstance(exc, Unreachable))
             return
         with self._peer_lock:
             self._refused.pop(f"{peer.host}:{peer.port}", None)  # known by its id from now
@@ -452,12 +651,18 @@ class SyncService:
         return known or address
 
     def _record(
-        self, key: str, peer: PeerAddress | None, error: str | None, acked: int | None
+        self,
+        key: str,
+        peer: PeerAddress | None,
+        error: str | None,
+        acked: int | None,
+        *,
+        unreachable: bool = True,
     ) -> None:
         now = utcnow()
         with self.store.write() as session:
-            if error is None and peer is not None:
-                # A fixed-list peer is known by its address until it answers once.
+            if peer is not None and key != f"{peer.host}:{peer.port}":
+                # A fixed-list peer is known by its address until it shows who it is.
                 placeholder = session.get(SyncPeer, f"{peer.host}:{peer.port}")
                 if placeholder is not None and placeholder.station_id != key:
                     session.delete(placeholder)
@@ -471,9 +676,11 @@ class SyncService:
                 row.acked_seq = max(row.acked_seq or 0, acked)
             if error is None:
                 row.last_contact, row.last_error, row.unreachable_since = now, "", None
-            else:
+            elif unreachable:
                 row.last_error = error
                 row.unreachable_since = row.unreachable_since or now
+            else:  # it answers: not « injoignable », the error says what is wrong
+                row.last_error, row.unreachable_since = error, None
 
     def status(self) -> SyncStatus:
         with self._peer_lock:

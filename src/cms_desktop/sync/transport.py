@@ -43,6 +43,7 @@ from cms_desktop.sync.errors import (
     ProtocolError,
     RemoteError,
     SyncError,
+    Unreachable,
 )
 from cms_desktop.sync.pipeline import BatchPipeline
 from cms_desktop.sync.pki import (
@@ -205,6 +206,9 @@ class _Session:
             "vector": dict(self.store.vector()),
             "now_ms": self.store.wall_clock_ms(),  # to tell a PC its clock is off
         }
+        tips = getattr(self.store, "tips", None)
+        if tips is not None:  # optional: the hash at each vector seq, to see splits
+            fields["tips"] = tips()
         if self.listen_port is not None:
             fields["listen"] = self.listen_port
         return _json(fields)
@@ -221,6 +225,12 @@ class _Session:
                 "Le poste distant annonce une identité différente de son certificat."
             )
         self.peer_schema, self.peer_vector = schema, vector
+        # Before asking for anything: a peer holding more of this station's own history
+        # than the station itself means it was put back from a copy (``storage.origin``).
+        check = getattr(self.store, "check_history", None)
+        tips = hello.get("tips")
+        if check is not None:
+            check(vector, tips if isinstance(tips, dict) else {}, self.peer_id)
         peer_now = hello.get("now_ms")  # optional, as "listen"
         if type(peer_now) is int:
             self.peer_clock_offset_ms = peer_now - self.store.wall_clock_ms()
@@ -244,9 +254,18 @@ class _Session:
         with contextlib.suppress(OSError, SyncError):
             send_frame(self.sock, MessageType.ERROR, _json({"code": code, "message": message}))
 
+    def _diverged(self) -> frozenset[str]:
+        """Origins whose history here differs from another station's: neither asked for
+        again (the same refusal every few seconds) nor passed on (the split would spread)."""
+        diverged = getattr(self.store, "diverged_origins", None)
+        return diverged() if diverged is not None else frozenset()
+
     def request_missing(self) -> None:
         wanted = missing_ranges(self.peer_vector, self.store.vector())
-        ranges = {origin: [first, last] for origin, (first, last) in wanted.items()}
+        skip = self._diverged()
+        ranges = {
+            origin: [first, last] for origin, (first, last) in wanted.items() if origin not in skip
+        }
         send_frame(self.sock, MessageType.REQUEST, _json({"ranges": ranges}))
 
     def receive_batches(self) -> None:
@@ -265,6 +284,10 @@ class _Session:
             self.send_error(f"batch_{rejected.reason}", str(rejected))
             raise rejected from exc
         except BatchRejected as exc:
+            if exc.reason is RejectReason.DIVERGED:
+                note = getattr(self.store, "note_diverged", None)
+                if note is not None:
+                    note(pipeline.origin, exc.at_seq, self.peer_id)
             self.send_error(f"batch_{exc.reason}", str(exc))
             raise
 
@@ -276,7 +299,10 @@ class _Session:
             }
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ProtocolError("Demande de synchronisation illisible.") from exc
+        skip = self._diverged()
         for origin, (first, last) in sorted(ranges.items()):
+            if origin in skip:
+                continue
             after = max(first - 1, 0)
             while after < last:
                 entries = self.store.entries_since(
@@ -455,7 +481,7 @@ def _run_client_session(session: _Session, expected_peer: str | None) -> SyncRep
 def _connection_error(exc: OSError) -> SyncError:
     if isinstance(exc, ssl.SSLError):
         return PeerRejected("Connexion sécurisée refusée : certificat non reconnu par le centre.")
-    return SyncError("Poste injoignable : vérifiez le réseau et que le logiciel y est ouvert.")
+    return Unreachable("Poste injoignable : vérifiez le réseau et que le logiciel y est ouvert.")
 
 
 # --- public endpoints ------------------------------------------------------------------

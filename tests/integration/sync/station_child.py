@@ -20,12 +20,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cms_desktop.domain.hlc import wall_clock_ms
 from cms_desktop.services import records
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import keyslots
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Consultation, Patient
+from cms_desktop.storage.models import Consultation, OpLogRow, Patient, SyncHeld
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
 from cms_desktop.sync.service import SyncService
@@ -101,6 +102,10 @@ def handle(ws: Workspace, actor: Actor, service: SyncService, cmd: dict[str, Any
         return {"id": new_patient(ws, cmd["name"])}
     if op == "edit":
         return {"ok": edit_patient(ws, cmd["patient"], cmd["field"], cmd["value"])}
+    if op == "field":
+        with ws.store.read() as session:
+            patient = session.get(Patient, cmd["patient"])
+            return {"value": None if patient is None else getattr(patient, cmd["field"])}
     if op == "has_note":
         with ws.store.read() as session:
             return {"found": session.get(Consultation, cmd["id"]) is not None}
@@ -108,6 +113,27 @@ def handle(ws: Workspace, actor: Actor, service: SyncService, cmd: dict[str, Any
         return digest(ws, service)
     if op == "sync":
         return {"state": str(service.sync_now().state)}
+    if op == "status":
+        status = service.status()
+        return {"state": str(status.state), "text": status.text, "advice": status.advice}
+    if op == "held":  # diagnostics of a failed convergence: what waits, and why
+        with ws.store.read() as session:
+            rows = session.execute(
+                select(
+                    SyncHeld.origin, SyncHeld.seq, SyncHeld.reason, OpLogRow.entity, OpLogRow.base
+                ).join(
+                    OpLogRow, (OpLogRow.origin == SyncHeld.origin) & (OpLogRow.seq == SyncHeld.seq)
+                )
+            ).all()
+        tables = {
+            name: hashlib.sha256(repr(rows).encode()).hexdigest()[:12]
+            for name, rows in canonical_dump(ws.store)
+        }
+        return {"held_rows": [list(row) for row in rows], "tables": tables}
+    if op == "clock":  # this station's clock (HLC and HELLO) set off by offset_ms
+        offset = int(cmd["offset_ms"])
+        ws.store.replication.clock._now_ms = lambda: wall_clock_ms() + offset
+        return {"ok": True}
     raise ValueError(op)
 
 

@@ -86,16 +86,13 @@ def test_gap_is_rejected() -> None:
 
 def test_batch_not_linking_to_local_tip_is_rejected() -> None:
     other = make_chain("recep", 10, wall_ms=42)  # same origin and seqs, different history
-    assert (
-        reject_reason(frame(CHAIN[10:20]), other[9].seq, other[9].hash) is RejectReason.BROKEN_CHAIN
-    )
+    assert reject_reason(frame(CHAIN[10:20]), other[9].seq, other[9].hash) is RejectReason.DIVERGED
 
 
 def test_overlap_with_different_history_is_rejected() -> None:
     other = make_chain("recep", 15, wall_ms=42)
     assert (
-        reject_reason(frame(CHAIN[10:20]), other[14].seq, other[14].hash)
-        is RejectReason.BROKEN_CHAIN
+        reject_reason(frame(CHAIN[10:20]), other[14].seq, other[14].hash) is RejectReason.DIVERGED
     )
 
 

@@ -7,7 +7,7 @@ import logging
 
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.sync.identity import load_credentials
-from cms_desktop.sync.service import SyncService
+from cms_desktop.sync.service import AlreadyServing, SyncService
 from cms_desktop.ui.sync.status import SyncStatusBridge
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,12 @@ class BackgroundSync:
             return False
         try:
             self.service = SyncService(self._workspace.store, on_status=self.bridge.publish).start()
+        except AlreadyServing:  # « sync serve » left running: it pushes what is typed here
+            self.error = (
+                "Synchronisation : assurée par le service « sync serve » ouvert sur ce poste"
+            )
+            self.service = None
+            return False
         except OSError as exc:  # the port is taken, the network is down…
             log.warning("Sync service not started: %s", type(exc).__name__)
             self.error = (

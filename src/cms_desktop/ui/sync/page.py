@@ -107,6 +107,7 @@ class SyncPage(QWidget):
         self.sync_button.setEnabled(False)  # until the sync service of this session runs
         self.sync_button.clicked.connect(self._sync_now)
         self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
         self.station_label = QLabel(self)
         self.station_label.setObjectName("hint")
         self.error = ErrorLabel(self)
@@ -216,7 +217,8 @@ class SyncPage(QWidget):
         self.error.show_message(message)
 
     def _show_overview(self, overview: SyncOverview) -> None:
-        self.status_label.setText(overview.status.text)
+        advice = overview.status.advice
+        self.status_label.setText(overview.status.text + (f"\n{advice}" if advice else ""))
         name = overview.station_name if overview.paired else self.tr("non appairé")
         self.station_label.setText(self.tr("Ce poste : ") + f"{name} ({overview.station_id})")
         self._peers = list(overview.peers)

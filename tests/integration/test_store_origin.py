@@ -1,0 +1,97 @@
+"""Which op-log origin a station writes under (``storage.origin``), and its HLC's drift."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import select
+
+from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
+from cms_desktop.services import sync_admin
+from cms_desktop.storage import audit
+from cms_desktop.storage.models import AuditEntry, OpLogRow
+from tests.conftest import Centre
+
+DAY_MS = 24 * 3_600_000
+
+
+def own_origins(centre: Centre) -> list[str]:
+    ws, _ = centre.login("dr.test")
+    try:
+        with ws.store.read() as session:
+            station = ws.store.station_id
+            return sorted(
+                o
+                for o in session.scalars(select(OpLogRow.origin).distinct())
+                if o.startswith(station)
+            )
+    finally:
+        ws.close()
+
+
+def test_a_reopened_station_keeps_its_origin(centre: Centre) -> None:
+    first = own_origins(centre)
+    assert own_origins(centre) == first
+    assert len(first) == 1
+
+
+def test_a_database_put_back_behind_its_seal_writes_under_a_new_origin(
+    centre: Centre, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.db"
+    shutil.copy2(centre.data_dir.database, copy)  # closed: no WAL to take along
+    (origin,) = own_origins(centre)  # this login wrote more entries after the copy
+    shutil.copy2(copy, centre.data_dir.database)
+    ws, _ = centre.login("dr.test")
+    try:
+        assert ws.store.origin.startswith(ws.store.station_id + "@")
+        with ws.store.write() as session:
+            entry = audit.append(session, ws.store.station_id, "test")
+        with ws.store.read() as session:
+            newest = session.scalars(select(OpLogRow).where(OpLogRow.row_id == entry.id)).first()
+            stored = session.get(AuditEntry, entry.id)
+        # The op-log and the audit chain both start again under the new origin.
+        assert newest is not None and newest.origin == ws.store.origin
+        assert stored is not None and stored.station_id == ws.store.origin
+        assert origin != ws.store.origin
+    finally:
+        ws.close()
+
+
+def test_mark_restored_makes_the_next_open_take_a_new_origin(centre: Centre) -> None:
+    (before,) = own_origins(centre)
+    sync_admin.mark_restored(centre.data_dir)
+    after = own_origins(centre)
+    assert before in after and len(after) == 2
+    assert own_origins(centre) == after  # once only
+
+
+def test_a_missing_seal_beside_a_written_database_means_a_new_origin(centre: Centre) -> None:
+    assert len(own_origins(centre)) == 1
+    (centre.data_dir.path / "station-seal.json").unlink()
+    assert len(own_origins(centre)) == 2
+
+
+def test_the_clock_comes_back_to_a_corrected_wall_clock() -> None:
+    wall = [10 * DAY_MS]
+    clock = HybridLogicalClock("s", HlcTimestamp(11 * DAY_MS, 3, "s"), now_ms=lambda: wall[0])
+    assert clock.now().wall_ms == 10 * DAY_MS  # not a day ahead
+    assert clock.now() > HlcTimestamp(10 * DAY_MS, 0, "s")  # monotonic again from there
+
+
+def test_the_clock_stays_ahead_within_the_tolerated_skew() -> None:
+    wall = [10 * DAY_MS]
+    clock = HybridLogicalClock(
+        "s", HlcTimestamp(10 * DAY_MS + 60_000, 3, "s"), now_ms=lambda: wall[0]
+    )
+    assert clock.now() == HlcTimestamp(10 * DAY_MS + 60_000, 4, "s")
+
+
+def test_a_version_seen_is_superseded_unless_beyond_the_skew() -> None:
+    clock = HybridLogicalClock("s", now_ms=lambda: 10 * DAY_MS)
+    seen = HlcTimestamp(10 * DAY_MS + 120_000, 7, "other")
+    clock.advance_to(seen)
+    assert clock.now() > seen
+    clock.advance_to(HlcTimestamp(11 * DAY_MS, 0, "other"))  # a day ahead: not followed
+    assert clock.now().wall_ms == 10 * DAY_MS + 120_000
