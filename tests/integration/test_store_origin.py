@@ -88,10 +88,11 @@ def test_the_clock_stays_ahead_within_the_tolerated_skew() -> None:
     assert clock.now() == HlcTimestamp(10 * DAY_MS + 60_000, 4, "s")
 
 
-def test_a_version_seen_is_superseded_unless_beyond_the_skew() -> None:
+def test_an_edit_is_stamped_above_the_version_it_saw() -> None:
     clock = HybridLogicalClock("s", now_ms=lambda: 10 * DAY_MS)
-    seen = HlcTimestamp(10 * DAY_MS + 120_000, 7, "other")
-    clock.advance_to(seen)
-    assert clock.now() > seen
-    clock.advance_to(HlcTimestamp(11 * DAY_MS, 0, "other"))  # a day ahead: not followed
-    assert clock.now().wall_ms == 10 * DAY_MS + 120_000
+    seen = HlcTimestamp(10 * DAY_MS + 120_000, 7, "other")  # a peer 2 min ahead
+    assert clock.now_after(seen) > seen
+    assert clock.now() > seen  # within the skew the clock follows it
+    far = HlcTimestamp(11 * DAY_MS, 0, "other")  # stamped while a clock was a day ahead
+    assert clock.now_after(far) > far
+    assert clock.now().wall_ms == 10 * DAY_MS + 120_000  # ... but the clock does not follow

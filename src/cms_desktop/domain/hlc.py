@@ -85,13 +85,19 @@ class HybridLogicalClock:
             self._counter += 1
         return self.last
 
-    def advance_to(self, seen: HlcTimestamp) -> None:
-        """Order the next local event after ``seen`` (a version this station read), unless
-        ``seen`` is beyond the tolerated skew (the drift stays bounded, see ``now``)."""
-        if seen.wall_ms > self._now_ms() + self._max_skew:
-            return
-        if (seen.wall_ms, seen.counter) > (self._wall, self._counter):
+    def now_after(self, seen: HlcTimestamp) -> HlcTimestamp:
+        """Timestamp for a local edit of a row whose version was ``seen``: always above it
+        (the merge orders a row's history by version, a base before what was based on it).
+        Within the tolerated skew the clock follows ``seen``; beyond it (a version stamped
+        while some clock was a day ahead) only this stamp goes just above it and the clock
+        stays near the wall clock (bounded drift, see ``now``)."""
+        stamp = self.now()
+        if stamp > seen:
+            return stamp
+        if seen.wall_ms <= self._now_ms() + self._max_skew:
             self._wall, self._counter = seen.wall_ms, seen.counter
+            return self.now()
+        return HlcTimestamp(seen.wall_ms, seen.counter + 1, self.node)
 
     def check(self, remote: HlcTimestamp) -> None:
         """Raise ClockSkewError if ``remote`` is too far in the future."""

@@ -77,7 +77,7 @@ def test_full_handshake_gives_working_credentials() -> None:
 def test_code_is_single_use() -> None:
     code = PairingCode()
     attempt(code, code.display)
-    with pytest.raises(PairingError, match="expiré ou déjà utilisé"):
+    with pytest.raises(PairingError, match="déjà utilisé par un autre poste"):
         attempt(code, code.display, "salle5")
 
 
