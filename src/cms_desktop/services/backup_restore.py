@@ -7,10 +7,12 @@ SHA-256, SQLCipher integrity, audit chain, row counts); only then does one renam
 in place. An existing data directory is renamed aside with a timestamp, never overwritten
 nor deleted. A kill at any moment before that rename leaves the live data untouched.
 
-Nothing is written into the restored database: a restored station must take a new sync
-identity before it syncs again (rolled back, it would re-issue sequence numbers its peers
-hold with other content). ``restored.json`` in the new data directory records the restore
-for the code that renews that identity; this module does not do it itself.
+Nothing is written into the restored database, but the restored station must not number its
+changes from where the copy stopped (its peers already hold those numbers with other
+content): the restored directory's station seal is marked restored (``storage.origin``), so
+its next open writes under a new op-log origin and its peers send back everything written
+since the backup. ``restored.json`` records the restore (when, from which file, the
+backup's high-water marks).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from cms_desktop.services.backups import (
     unpack_checked,
 )
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import backup_archive, keyslots
+from cms_desktop.storage import backup_archive, keyslots, origin
 from cms_desktop.storage.backup_archive import ArchiveError
 from cms_desktop.storage.backup_snapshot import account_in_copy
 from cms_desktop.storage.datadir import DataDir
@@ -149,6 +151,7 @@ def restore(
         }
         (staging / RESTORED_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
         os.chmod(staging / RESTORED_MARKER, 0o600)
+        origin.mark_restored(staging)  # the next open takes a new op-log origin
         backup_archive.fsync_dir(staging)
         failpoint("restore.unpacked")
         aside = None
