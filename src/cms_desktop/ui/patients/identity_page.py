@@ -119,7 +119,8 @@ class IdentityPage(QWidget):
         scroll.setWidget(body)
         self.save_button = QPushButton(self.tr("Enregistrer (Ctrl+S)"), self)
         self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
+        # Not connected to save() directly: clicked(bool) would land in ``confirmed``.
+        self.save_button.clicked.connect(self._save_clicked)
         self.merge_button = QPushButton(self.tr("Fusionner…"), self)
         self.merge_button.setToolTip(
             self.tr("Fusionner un doublon dans ce dossier (directeur médical)")
@@ -139,7 +140,7 @@ class IdentityPage(QWidget):
         box.addLayout(bar)
         shortcut = QShortcut(QKeySequence.StandardKey.Save, self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.save)
+        shortcut.activated.connect(self._save_clicked)
         coverage_editable = ctx.actor.can(Permission.PATIENT_COVERAGE_WRITE)
         for name, _label, _hint in COVERAGE_FIELDS:
             self.edits[name].setReadOnly(not coverage_editable)
@@ -358,6 +359,9 @@ class IdentityPage(QWidget):
         return rows
 
     # -- actions ----------------------------------------------------------------------------
+    def _save_clicked(self) -> None:
+        self.save()
+
     def save(self, confirmed: tuple[str, ...] = ()) -> None:
         form = self.current_form()
         ws, actor, pid, version = (
