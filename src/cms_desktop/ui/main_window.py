@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
                 self.add_area(spec.key, spec.title, spec.factory(context), spec.shortcut)
         if self.navigation.count():
             self.navigation.setCurrentRow(0)
-        self.resize(1200, 760)
+        widgets.fit_to_screen(self, 1280, 800)
 
     def _user_label(self) -> str:
         return f"{self.actor.full_name} ({ROLE_LABELS[self.actor.role]})"

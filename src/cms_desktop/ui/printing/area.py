@@ -22,7 +22,7 @@ from cms_desktop.services.printing_common import OutputEntry, recent_outputs
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.documents import CertificateDialog, PatientSearch, ReferralDialog
 from cms_desktop.ui.printing.prescription_editor import PrescriptionEditor
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, fit_to_screen
 
 
 class NewDocumentPage(QWidget):
@@ -72,7 +72,7 @@ class NewDocumentPage(QWidget):
             return
         dialog = QDialog(self)
         dialog.setWindowTitle(self.tr("Ordonnance"))
-        dialog.resize(900, 820)
+        fit_to_screen(dialog, 900, 820)
         self.editor = PrescriptionEditor(self._ctx, patient_id)
         QVBoxLayout(dialog).addWidget(self.editor)
         self.dialog = dialog

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -37,7 +40,7 @@ from cms_desktop.services.medicines import MedicineHit
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.preview import preview_pdf
 from cms_desktop.ui.printing.reprint import open_stored_prescription
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, compact_combo
 
 SUBSTITUTION_CHOICES = (
     ("", "Substituable"),
@@ -92,6 +95,7 @@ class LineForm(QGroupBox):
         self.quantity.setRange(0, 9999)
         self.quantity.setSpecialValueText(self.tr("—"))
         self.substitution = QComboBox(medicine)
+        compact_combo(self.substitution, 20)
         for code, label in SUBSTITUTION_CHOICES:
             self.substitution.addItem(self.tr(label), code)
         form.addRow(self.tr("Médicament (DCI) :"), self.dci)
@@ -246,34 +250,47 @@ class PrescriptionEditor(QWidget):
         self.reprint_button.setToolTip(
             self.tr("L'ordonnance telle qu'elle a été imprimée, à réimprimer à l'identique")
         )
-        reuse = QHBoxLayout()
-        reuse.addWidget(QLabel(self.tr("Modèles :"), self))
-        reuse.addWidget(self.templates, 1)
-        reuse.addWidget(self.apply_template_button)
-        reuse.addWidget(self.save_template_button)
-        reuse.addSpacing(16)
-        reuse.addWidget(QLabel(self.tr("Précédentes :"), self))
-        reuse.addWidget(self.previous, 1)
-        reuse.addWidget(self.renew_button)
-        reuse.addWidget(self.reprint_button)
+        # Long names (a previous prescription's first line) must not widen the window.
+        for combo in (self.templates, self.previous):
+            compact_combo(combo, 24)
+        reuse = QGridLayout()
+        reuse.addWidget(QLabel(self.tr("Modèles :"), self), 0, 0)
+        reuse.addWidget(self.templates, 0, 1)
+        reuse.addWidget(self.apply_template_button, 0, 2)
+        reuse.addWidget(self.save_template_button, 0, 3)
+        reuse.addWidget(QLabel(self.tr("Précédentes :"), self), 1, 0)
+        reuse.addWidget(self.previous, 1, 1)
+        reuse.addWidget(self.renew_button, 1, 2)
+        reuse.addWidget(self.reprint_button, 1, 3)
+        reuse.setColumnStretch(1, 1)
 
         self.error_label = ErrorLabel(self)
         self.print_button = QPushButton(self.tr("Aperçu et impression…"), self)
         self.print_button.setDefault(True)
         bottom = QHBoxLayout()
-        bottom.addStretch(1)
+        bottom.addWidget(self.error_label, 1)
         bottom.addWidget(self.print_button)
+
+        # The lines and the line being typed scroll; the print button stays in view.
+        body = QWidget(self)
+        body_box = QVBoxLayout(body)
+        body_box.setContentsMargins(0, 0, 0, 0)
+        body_box.addWidget(self.ald_label)
+        body_box.addLayout(top)
+        body_box.addLayout(reuse)
+        body_box.addWidget(self.lines_list, 1)
+        body_box.addWidget(self.form)
+        body_box.addLayout(line_buttons)
+        self.lines_list.setMinimumHeight(90)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
 
         box = QVBoxLayout(self)
         box.setContentsMargins(16, 12, 16, 12)
         box.addWidget(self.header)
-        box.addWidget(self.ald_label)
-        box.addLayout(top)
-        box.addLayout(reuse)
-        box.addWidget(self.lines_list, 1)
-        box.addWidget(self.form)
-        box.addLayout(line_buttons)
-        box.addWidget(self.error_label)
+        box.addWidget(scroll, 1)
         box.addLayout(bottom)
 
         self._completions = QStringListModel(self)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDateTimeEdit,
+    QFrame,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -156,10 +158,20 @@ class ConsultationEditor(QWidget):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.sign_button)
 
+        # The note scrolls on a small screen; « Signer » stays in view under it.
+        body = QWidget(self)
+        body_box = QVBoxLayout(body)
+        body_box.setContentsMargins(0, 0, 0, 0)
+        body_box.addLayout(form)
+        body_box.addWidget(vitals_box)
+        body_box.addStretch(1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
         box = QVBoxLayout(self)
         box.addWidget(heading)
-        box.addLayout(form)
-        box.addWidget(vitals_box)
+        box.addWidget(self.scroll, 1)
         box.addWidget(self.error_label)
         box.addLayout(buttons)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
