@@ -21,6 +21,7 @@ from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.allergy_status import AllergyState, AllergyStatus, allergy_status_in
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
 from cms_desktop.services.records import ConsultationView, NoteContent
 from cms_desktop.services.synthesis import Synthesis, SynthesisItem, read_synthesis_in
@@ -88,6 +89,7 @@ class PatientFile:
     screenings: tuple[ScreeningDue, ...]
     consultations: tuple[ConsultationView, ...]  # last 20 notes, each followed by its amendments
     my_drafts: tuple[ConsultationView, ...]
+    allergy_status: AllergyStatus = AllergyStatus(AllergyState.NOT_STATED)
 
 
 def _age(birth: date, today: date) -> int:
@@ -199,6 +201,7 @@ def open_patient_file(
                 ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
                 for d in drafts
             ),
+            allergy_status_in(session, synthesis),
         )
         if reload:
             return result

@@ -110,7 +110,7 @@ class ClinicalPage(QWidget):
         self.file = value
         self.error_label.clear_message()
         self.header.setText(value.header.summary)
-        self.banner.set_allergies(value.active_allergies)
+        self.banner.set_allergies(value.active_allergies, value.allergy_status)
         self.synthesis.set_file(value)
         self.consultations.set_file(value)
 
