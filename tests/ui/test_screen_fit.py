@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 
 import pytest
+from PySide6.QtPrintSupport import QPrintDialog
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QWidget,
 )
-from PySide6.QtPrintSupport import QPrintDialog
 from pytestqt.qtbot import QtBot
 
 from cms_desktop.domain.prescription import LineKind, PrescriptionLine

@@ -21,7 +21,7 @@ from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.allergy_status import AllergyState, AllergyStatus, allergy_status_in
+from cms_desktop.services.allergy_status import AllergyStatus, allergy_status_in
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
 from cms_desktop.services.records import ConsultationView, NoteContent
 from cms_desktop.services.synthesis import Synthesis, SynthesisItem, read_synthesis_in
@@ -89,7 +89,7 @@ class PatientFile:
     screenings: tuple[ScreeningDue, ...]
     consultations: tuple[ConsultationView, ...]  # last 20 notes, each followed by its amendments
     my_drafts: tuple[ConsultationView, ...]
-    allergy_status: AllergyStatus = AllergyStatus(AllergyState.NOT_STATED)
+    allergy_status: AllergyStatus
 
 
 def _age(birth: date, today: date) -> int:

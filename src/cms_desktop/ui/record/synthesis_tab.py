@@ -176,7 +176,10 @@ class SynthesisTab(QWidget):
                     continue
                 for j in range(-1, top.childCount()):
                     node = top if j < 0 else top.child(j)
-                    if node is not None and key in (node.data(0, _ROLE_ID), node.data(0, _ROLE_SECTION)):
+                    if node is not None and key in (
+                        node.data(0, _ROLE_ID),
+                        node.data(0, _ROLE_SECTION),
+                    ):
                         it = node
         if it is not None:
             self.tree.setCurrentItem(it)
