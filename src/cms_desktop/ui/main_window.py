@@ -114,6 +114,12 @@ class MainWindow(QMainWindow):
         for spec in default_areas() if areas is None else areas:
             if spec.allowed(actor):
                 self.add_area(spec.key, spec.title, spec.factory(context), spec.shortcut)
+        # Pages that can open a patient's record (the agenda, the waiting room) say so by
+        # a ``sig_open_patient`` signal; looked up by name so as not to import each page.
+        for area in self._areas.values():
+            wanted = getattr(area.widget, "sig_open_patient", None)
+            if wanted is not None:
+                wanted.connect(self.open_patient)
         if self.navigation.count():
             self.navigation.setCurrentRow(0)
         widgets.fit_to_screen(self, 1280, 800)
@@ -168,6 +174,15 @@ class MainWindow(QMainWindow):
         if self.is_locked() or key not in self._areas:
             return
         self.navigation.setCurrentItem(self._areas[key].item)
+
+    def open_patient(self, patient_id: str) -> None:
+        """Show the patient's file in the Patients area (from the agenda, the waiting room)."""
+        if "patients" not in self._areas or self.is_locked():
+            return
+        self.show_area("patients")
+        opener = getattr(self._areas["patients"].widget, "open_patient", None)
+        if callable(opener):
+            opener(patient_id)
 
     def current_area(self) -> str | None:
         widget = self.pages.currentWidget()
