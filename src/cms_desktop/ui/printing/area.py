@@ -130,7 +130,7 @@ class ImpressionsArea(QWidget):
         if actor.can(Permission.PRINT_CLINICAL):
             self.tabs.addTab(NewDocumentPage(ctx, self), self.tr("Nouveau document"))
             self.tabs.addTab(RecentPage(ctx, self), self.tr("Derniers documents"))
-        if actor.can(Permission.RECORD_ACCESS_MANAGE):
+        if actor.can(Permission.RECORD_ACCESS_REGISTER):
             from cms_desktop.ui.printing.record_access_page import RecordAccessPage
 
             self.tabs.addTab(RecordAccessPage(ctx, self), self.tr("Accès au dossier"))

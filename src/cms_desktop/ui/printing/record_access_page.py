@@ -1,5 +1,6 @@
-"""The medical director's register of record-access requests: deadlines, overdue rows in
-red, new request, delivery with the copying fee, and the copy generated then previewed.
+"""The register of record-access requests: deadlines, overdue rows in red, new request
+(reception too, at the desk), delivery with the copying fee and the copy generated then
+previewed (the medical director).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop.domain.paris_time import paris_text
+from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.record_access import HEIR_REASON_LABELS, REQUESTER_LABELS, RequesterKind
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
@@ -165,6 +167,10 @@ class RecordAccessPage(QWidget):
         self.deliver_button.clicked.connect(self.deliver)
         self.copy_button.clicked.connect(self.generate_copy)
         self.table.itemActivated.connect(lambda _item: self.generate_copy())
+        # Reception registers and follows; the copy and its delivery stay with the director.
+        manage = ctx.actor.can(Permission.RECORD_ACCESS_MANAGE)
+        self.copy_button.setVisible(manage)
+        self.deliver_button.setVisible(manage)
         self.reload()
 
     def reload(self) -> None:
@@ -223,7 +229,7 @@ class RecordAccessPage(QWidget):
 
     def generate_copy(self) -> None:
         view = self.selected()
-        if view is None:
+        if view is None or not self._ctx.actor.can(Permission.RECORD_ACCESS_MANAGE):
             return
         ws, actor = self._ctx.workspace, self._ctx.actor
         title = f"Copie du dossier — {view.reference}"
