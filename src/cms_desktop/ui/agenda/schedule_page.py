@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QTime
 from PySide6.QtWidgets import (
@@ -156,7 +156,9 @@ class RangeDialog(ServiceDialog):
             pattern=pattern,
             nth=int(self.nth.currentData()) if pattern == "nth_of_month" else None,
             interval_weeks=self.interval.value() if pattern == "every_n_weeks" else None,
-            anchor=self.anchor.date().toPython() if pattern == "every_n_weeks" else None,
+            anchor=cast(date, self.anchor.date().toPython())
+            if pattern == "every_n_weeks"
+            else None,
             weekday=int(self.weekday.currentData()),
             start=pytime(self.start.time()),
             end=pytime(self.end.time()),

@@ -348,14 +348,12 @@ class IdentityPage(QWidget):
     def _ald_rows(self) -> list[AldForm]:
         rows = []
         for row in range(self.ald_table.rowCount()):
-            cells = [
-                (self.ald_table.item(row, c).text() if self.ald_table.item(row, c) else "")
-                for c in range(len(ALD_HEADERS))
-            ]
-            first = self.ald_table.item(row, 0)
+            items = [self.ald_table.item(row, c) for c in range(len(ALD_HEADERS))]
+            label, code, start, end = (item.text() if item else "" for item in items)
+            first = items[0]
             ald_id = first.data(Qt.ItemDataRole.UserRole) if first else None
-            if any(cell.strip() for cell in cells):
-                rows.append(AldForm(*cells, id=ald_id))
+            if any(cell.strip() for cell in (label, code, start, end)):
+                rows.append(AldForm(label, code, start, end, id=ald_id))
         return rows
 
     # -- actions ----------------------------------------------------------------------------

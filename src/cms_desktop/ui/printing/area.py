@@ -4,6 +4,8 @@ a chosen patient, and (medical director) the register of record-access requests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -60,10 +62,10 @@ class NewDocumentPage(QWidget):
             self.error_label.clear_message()
         return patient_id
 
-    def _open(self, dialog_class: type[QDialog]) -> None:
+    def _open(self, dialog_class: Callable[[AreaContext, str, QWidget], QDialog]) -> None:
         patient_id = self._patient()
         if patient_id is not None:
-            self.dialog = dialog_class(self._ctx, patient_id, self)  # type: ignore[call-arg]
+            self.dialog = dialog_class(self._ctx, patient_id, self)
             self.dialog.open()
 
     def open_prescription(self) -> None:

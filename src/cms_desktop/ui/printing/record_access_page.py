@@ -6,7 +6,7 @@ previewed (the medical director).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime
@@ -29,7 +29,12 @@ from PySide6.QtWidgets import (
 
 from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.domain.permissions import Permission
-from cms_desktop.domain.record_access import HEIR_REASON_LABELS, REQUESTER_LABELS, RequesterKind
+from cms_desktop.domain.record_access import (
+    HEIR_REASON_LABELS,
+    REQUESTER_LABELS,
+    HeirReason,
+    RequesterKind,
+)
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.ui.areas import AreaContext
@@ -99,7 +104,11 @@ class NewRequestDialog(ServiceDialog):
             raise ValidationFailed(self.tr("Choisissez le patient concerné."))
         reason = self.heir_reason.currentData()
         scope = ra.AccessScope(self.scope.currentData())
-        received = self.received.dateTime().toPython().astimezone(UTC)
+        moment = self.received.dateTime().toPython()
+        assert isinstance(moment, datetime)
+        received = moment.astimezone(UTC)
+        start, end = self.period_from.date().toPython(), self.period_to.date().toPython()
+        assert isinstance(start, date) and isinstance(end, date)
         draft = ra.AccessRequestDraft(
             patient_id=patient_id,
             requester_kind=RequesterKind(self.kind.currentData()),
@@ -108,13 +117,11 @@ class NewRequestDialog(ServiceDialog):
             identity_document_checked=self.identity.isChecked(),
             identity_document=self.identity_doc.text(),
             quality_proof_checked=self.quality.isChecked(),
-            heir_reason=ra.HeirReason(reason) if reason else None,
+            heir_reason=HeirReason(reason) if reason else None,
             patient_deceased=self.deceased.isChecked(),
             scope=scope,
-            period_from=self.period_from.date().toPython()
-            if scope is ra.AccessScope.PERIOD
-            else None,
-            period_to=self.period_to.date().toPython() if scope is ra.AccessScope.PERIOD else None,
+            period_from=start if scope is ra.AccessScope.PERIOD else None,
+            period_to=end if scope is ra.AccessScope.PERIOD else None,
             delivery_mode=ra.DeliveryMode(self.delivery.currentData()),
         )
         ws, actor = self._ctx.workspace, self._ctx.actor
@@ -216,7 +223,7 @@ class RecordAccessPage(QWidget):
         dialog = NewRequestDialog(self._ctx, self)
         dialog.sig_done.connect(lambda _v: self.reload())
         dialog.open()
-        self.dialog = dialog
+        self.dialog: ServiceDialog = dialog
 
     def deliver(self) -> None:
         view = self.selected()
@@ -246,7 +253,7 @@ def overdue_rows(page: RecordAccessPage) -> list[int]:
     return [
         row
         for row in range(page.table.rowCount())
-        if page.table.item(row, 0).background().color() == OVERDUE
+        if (item := page.table.item(row, 0)) is not None and item.background().color() == OVERDUE
     ]
 
 

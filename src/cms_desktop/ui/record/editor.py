@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -165,13 +166,13 @@ class ConsultationEditor(QWidget):
         body_box.addLayout(form)
         body_box.addWidget(vitals_box)
         body_box.addStretch(1)
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
+        self.note_scroll = QScrollArea(self)
+        self.note_scroll.setWidgetResizable(True)
+        self.note_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.note_scroll.setWidget(body)
         box = QVBoxLayout(self)
         box.addWidget(heading)
-        box.addWidget(self.scroll, 1)
+        box.addWidget(self.note_scroll, 1)
         box.addWidget(self.error_label)
         box.addLayout(buttons)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -216,7 +217,8 @@ class ConsultationEditor(QWidget):
         }
         labels = dict(_VITALS)
         numbers = {name: read_number(e.text(), labels[name]) for name, e in self.vitals.items()}
-        return NoteContent(diagnosis_code=self.code.text(), **texts, **numbers)
+        values: dict[str, Any] = {**texts, **numbers}
+        return NoteContent(diagnosis_code=self.code.text(), **values)
 
     def _seen_at(self) -> datetime:
         return datetime.fromtimestamp(self.seen_at.dateTime().toSecsSinceEpoch(), UTC)
