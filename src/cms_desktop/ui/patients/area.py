@@ -42,6 +42,13 @@ class PatientTab(QWidget):
         if patient_id is not None:
             self._add_clinical(patient_id)
         self.tabs.addTab(self.identity, self.tr("Identité et couverture"))
+        # The director answers « who opened this record? » from the record itself.
+        self.access_log_button: QPushButton | None = None
+        if ctx.actor.can(Permission.AUDIT_READ):
+            self.access_log_button = QPushButton(self.tr("Qui a consulté ce dossier ?"), self)
+            self.access_log_button.clicked.connect(self.show_access_log)
+            self.access_log_button.setEnabled(patient_id is not None)
+            self.tabs.setCornerWidget(self.access_log_button, Qt.Corner.TopRightCorner)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.tabs)
@@ -55,8 +62,20 @@ class PatientTab(QWidget):
         self.tabs.insertTab(0, self.clinical, self.tr("Dossier médical"))
         self.tabs.setCurrentIndex(0)
 
+    def show_access_log(self) -> None:
+        from cms_desktop.ui.journal import RecordAccessLogDialog
+
+        if self.patient_id is None:
+            return
+        dialog = RecordAccessLogDialog(self._ctx, self.patient_id, self.identity.title, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.access_log = dialog
+        dialog.open()
+
     def _saved(self, patient_id: str) -> None:
         if self.patient_id is None:  # a new patient now has a record to open
+            if self.access_log_button is not None:
+                self.access_log_button.setEnabled(True)
             self.patient_id = patient_id
             self._add_clinical(patient_id)
             self.tabs.setCurrentWidget(self.identity)
