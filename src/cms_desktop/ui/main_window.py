@@ -28,6 +28,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
 from cms_desktop.ui.areas import AreaContext, AreaSpec, default_areas
+from cms_desktop.ui.changes import ChangeHub
 from cms_desktop.ui.lock import DEFAULT_AUTO_LOCK_MINUTES, InactivityWatcher, LockPage
 from cms_desktop.ui.tasks import TaskRunner, user_message
 
@@ -110,6 +111,13 @@ class MainWindow(QMainWindow):
         self.watcher = InactivityWatcher(auto_lock_minutes, self)
         self.watcher.sig_idle.connect(self.lock_screen)
 
+        # One change signal after each local save (the store's commit listener) and each
+        # sync merge (connected by the shell); the areas refresh from it.
+        self.changes = ChangeHub(self)
+        self._store_listener = self.changes.notify
+        workspace.store.commit_listeners.append(self._store_listener)
+        self.changes.changed.connect(self._data_changed)
+
         context = AreaContext(workspace, actor, runner)
         for spec in default_areas() if areas is None else areas:
             if spec.allowed(actor):
@@ -183,6 +191,13 @@ class MainWindow(QMainWindow):
         opener = getattr(self._areas["patients"].widget, "open_patient", None)
         if callable(opener):
             opener(patient_id)
+
+    def _data_changed(self, tables: frozenset[str]) -> None:
+        # Looked up by method, as status_changed: each page knows which tables it shows.
+        for area in self._areas.values():
+            follow = getattr(area.widget, "data_changed", None)
+            if callable(follow):
+                follow(tables)
 
     def current_area(self) -> str | None:
         widget = self.pages.currentWidget()
@@ -293,6 +308,8 @@ class MainWindow(QMainWindow):
             return
         self._logged_out = True
         self.watcher.stop()
+        if self._store_listener in self.workspace.store.commit_listeners:
+            self.workspace.store.commit_listeners.remove(self._store_listener)
         for stop in self.before_store_closes:
             try:
                 stop()

@@ -87,6 +87,10 @@ class AppShell(QObject):
         sync.bridge.status_text.connect(window.set_sync_state)
         if sync.start():
             window.before_store_closes.append(sync.stop)
+            if sync.service is not None:  # merges from other stations refresh the screens
+                sync.service.replica.add_listener(
+                    lambda outcome: window.changes.notify(frozenset(outcome.touched))
+                )
             window.background_sync = sync  # type: ignore[attr-defined]
             if "sync" in window.area_keys():
                 page = window.area_widget("sync")

@@ -78,6 +78,22 @@ _MONTHS = (
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
+AGENDA_TABLES = frozenset(
+    {
+        "agenda_closures",
+        "agenda_settings",
+        "appointment_types",
+        "appointments",
+        "patients",
+        "practitioner_absences",
+        "practitioner_ranges",
+        "practitioners",
+        "rooms",
+        "waiting_list",
+    }
+)
+
+
 def _stored_list(key: str) -> list[str]:
     value = QSettings().value(key, [])
     if isinstance(value, str):  # QSettings gives a one-item list back as a string
@@ -347,6 +363,11 @@ class AgendaPage(QWidget):
                 self.waiting.set_entries,
                 self.error_label.show_message,
             )
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """A booking, an arrival, a schedule… saved here or merged from another station."""
+        if tables & AGENDA_TABLES:
+            self.reload()
 
     def _overlaps_loaded(self, found: list[overlaps.OverlapView]) -> None:
         if not found:

@@ -20,6 +20,7 @@ from cms_desktop.ui.patients.identity_page import IdentityPage
 from cms_desktop.ui.patients.picker import PatientPicker
 
 ClinicalPageFactory = Callable[[AreaContext, str], QWidget]
+IDENTITY_TABLES = frozenset({"patients", "patient_ald", "users"})
 
 
 class PatientTab(QWidget):
@@ -84,6 +85,14 @@ class PatientTab(QWidget):
     def dirty(self) -> bool:
         return self.identity.dirty
 
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """Show changes made elsewhere; what is being typed here is never overwritten."""
+        if self.patient_id is not None and tables & IDENTITY_TABLES and not self.identity.dirty:
+            self.identity.reload()
+        follow = getattr(self.clinical, "data_changed", None)
+        if callable(follow):
+            follow(tables)
+
 
 class PatientsArea(QWidget):
     def __init__(
@@ -139,6 +148,12 @@ class PatientsArea(QWidget):
         self.tabs.setCurrentIndex(0)
         self.picker.field.setFocus()
         self.picker.field.selectAll()
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        if "patients" in tables and self.picker.field.text().strip():
+            self.picker.refresh()
+        for tab in self.patient_tabs():
+            tab.data_changed(tables)
 
     def patient_tabs(self) -> list[PatientTab]:
         return [

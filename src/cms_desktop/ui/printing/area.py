@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -99,6 +100,11 @@ class RecentPage(QWidget):
         box.addWidget(refresh)
         self.reload()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        # What was printed since shows without « Actualiser ».
+        super().showEvent(event)
+        self.reload()
+
     def reload(self) -> None:
         ws, actor = self._ctx.workspace, self._ctx.actor
         self._ctx.runner.run_read(lambda: recent_outputs(ws, actor), self._show)
@@ -131,11 +137,13 @@ class ImpressionsArea(QWidget):
         actor = ctx.actor
         if actor.can(Permission.PRINT_CLINICAL):
             self.tabs.addTab(NewDocumentPage(ctx, self), self.tr("Nouveau document"))
-            self.tabs.addTab(RecentPage(ctx, self), self.tr("Derniers documents"))
+            self.recent_page = RecentPage(ctx, self)
+            self.tabs.addTab(self.recent_page, self.tr("Derniers documents"))
         if actor.can(Permission.RECORD_ACCESS_REGISTER):
             from cms_desktop.ui.printing.record_access_page import RecordAccessPage
 
-            self.tabs.addTab(RecordAccessPage(ctx, self), self.tr("Accès au dossier"))
+            self.register_page = RecordAccessPage(ctx, self)
+            self.tabs.addTab(self.register_page, self.tr("Accès au dossier"))
         if self.tabs.count() == 0:
             hint = QLabel(
                 self.tr(
@@ -149,3 +157,12 @@ class ImpressionsArea(QWidget):
             self.tabs.hide()
             box.addWidget(hint)
             box.addStretch(1)
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """A request registered at the desk, a prescription printed on another station…"""
+        register = getattr(self, "register_page", None)
+        if register is not None and "record_access_requests" in tables:
+            register.reload()
+        recent = getattr(self, "recent_page", None)
+        if recent is not None and tables & {"prescriptions", "documents"}:
+            recent.reload()
