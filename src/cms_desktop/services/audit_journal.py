@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.audit_labels import ACTION_LABELS, action_label, target_label
+from cms_desktop.domain.identity import agreed
 from cms_desktop.domain.paris_time import PARIS, paris_text
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
@@ -104,7 +105,7 @@ def _patient_of(entry: AuditEntry) -> str | None:
 
 
 def _born(patient: Patient) -> str:
-    word = {"F": "née", "M": "né"}.get(patient.sex, "né·e")
+    word = agreed(patient.sex, "né", "née", "né·e")
     return f"{word} le {patient.birth_date:%d/%m/%Y}"
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from cms_desktop.domain.identity import SEX_LABELS, Sex
+from cms_desktop.domain.identity import SEX_LABELS, Sex, agreed
 from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
@@ -77,7 +77,7 @@ class PatientHeader:
     def summary(self) -> str:
         return (
             f"{self.display_name} — {SEX_LABELS.get(self.sex, '')}, {self.age} ans "
-            f"(né·e le {self.birth_date:%d/%m/%Y})"
+            f"({agreed(self.sex, 'né', 'née', 'né·e')} le {self.birth_date:%d/%m/%Y})"
         )
 
 

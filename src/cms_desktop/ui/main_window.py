@@ -69,7 +69,9 @@ class MainWindow(QMainWindow):
         # Called before the store closes at logout (e.g. the LAN sync service stops).
         self.before_store_closes: list[Callable[[], None]] = []
         self._hidden_dialogs: list[QDialog] = []
-        self.setWindowTitle(f"{centre_name} — cms-desktop" if centre_name else "cms-desktop")
+        # Who is working where, as the taskbar shows it (not the program's technical name).
+        who = f"{actor.full_name} ({ROLE_LABELS[actor.role]})"
+        self.setWindowTitle(f"{centre_name} — {who}" if centre_name else who)
 
         self.navigation = QListWidget(self)
         self.navigation.setObjectName("navigation")
@@ -225,6 +227,8 @@ class MainWindow(QMainWindow):
         if self.is_locked() or self._logged_out:
             return
         self.watcher.stop()
+        # Back at the field the user was typing in once unlocked.
+        self._focus_before_lock = QApplication.focusWidget()
         # Open dialogs are hidden with the work, not closed: what they hold is kept.
         self._hidden_dialogs = [
             w
@@ -257,7 +261,20 @@ class MainWindow(QMainWindow):
         for dialog in self._hidden_dialogs:
             dialog.show()
         self._hidden_dialogs = []
+        focus = getattr(self, "_focus_before_lock", None)
+        self._focus_before_lock = None
+        if isinstance(focus, QWidget) and self._is_alive(focus) and focus.isVisible():
+            focus.window().activateWindow()
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
         self.watcher.start()
+
+    @staticmethod
+    def _is_alive(widget: QWidget) -> bool:
+        try:
+            widget.objectName()  # raises once the C++ widget is gone
+        except RuntimeError:
+            return False
+        return True
 
     def _unlock(self, password: str) -> None:
         workspace_service.unlock(self.workspace, self.actor, password)

@@ -160,7 +160,7 @@ class AgendaPage(QWidget):
             ("◀", self.tr("Jour précédent (Page préc.)"), self.previous),
             (self.tr("Aujourd'hui"), self.tr("Aujourd'hui (T)"), self.today),
             ("▶", self.tr("Jour suivant (Page suiv.)"), self.next),
-            (self.tr("Aller au…"), self.tr("Aller à une date (Ctrl+G)"), self.jump_to_date),
+            (self.tr("Aller à la date…"), self.tr("Aller à une date (Ctrl+G)"), self.jump_to_date),
             (self.tr("Nouveau RDV"), self.tr("Nouveau rendez-vous (Ctrl+N)"), self.new_appointment),
             (
                 self.tr("Annuler le RDV"),

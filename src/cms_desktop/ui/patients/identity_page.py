@@ -178,6 +178,9 @@ class IdentityPage(QWidget):
         for name, label, hint in IDENTITY_FIELDS:
             self._line(form, name, label, hint)
         self.sex = self._combo([(s.value, SEX_LABELS[s]) for s in Sex], form, "Sexe *")
+        # No default sex: a new patient's is chosen, not left at the first item.
+        self.sex.setPlaceholderText(self.tr("— à choisir —"))
+        self.sex.setCurrentIndex(-1)
         for name, label, hint in BIRTH_FIELDS:
             self._line(form, name, label, hint)
         self.status = self._combo(STATUS_CHOICES, form, "Statut de l'identité")

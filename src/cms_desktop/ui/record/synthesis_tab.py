@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop.domain.identity import agreed
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningStatus
 from cms_desktop.domain.synthesis import (
@@ -112,7 +113,8 @@ class SynthesisTab(QWidget):
             when = fmt_date(due.due_date)
             detail = f"{due.status_label}" + (f" — échéance {when}" if when else "")
             if due.status is ScreeningStatus.NOT_ELIGIBLE:
-                detail = f"Non concerné·e avant le {when}"
+                concerned = agreed(file.header.sex, "concerné", "concernée", "concerné·e")
+                detail = f"Non {concerned} avant le {when}"
             child = QTreeWidgetItem(prevention, [due.label, f"{detail} ({due.test_label})"])
             if due.status in (ScreeningStatus.DUE, ScreeningStatus.OVERDUE):
                 child.setForeground(1, QBrush(QColor("#b00020")))
