@@ -24,7 +24,7 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
-from cms_desktop.storage.models import AuditEntry, Patient, User
+from cms_desktop.storage.models import Appointment, AuditEntry, Consultation, Patient, User
 from cms_desktop.storage.patient_links import patient_group_ids
 
 __all__ = [
@@ -76,9 +76,15 @@ def _filtered(session: Session, query: JournalQuery):  # type: ignore[no-untyped
     statement = select(AuditEntry)
     if query.patient_id:
         ids = patient_group_ids(session, query.patient_id)
+        # Entries about the patient, naming it in their details, or aimed at one of its
+        # notes or appointments (those entries carry the note's id only).
+        owned = [
+            *session.scalars(select(Consultation.id).where(Consultation.patient_id.in_(ids))),
+            *session.scalars(select(Appointment.id).where(Appointment.patient_id.in_(ids))),
+        ]
         statement = statement.where(
             or_(
-                AuditEntry.target_id.in_(ids),
+                AuditEntry.target_id.in_([*ids, *owned]),
                 *(AuditEntry.details.contains(f'"{pid}"') for pid in ids),
             )
         )
@@ -93,9 +99,11 @@ def _filtered(session: Session, query: JournalQuery):  # type: ignore[no-untyped
     return statement
 
 
-def _patient_of(entry: AuditEntry) -> str | None:
+def _patient_of(entry: AuditEntry, owners: dict[str, str]) -> str | None:
     if entry.target_type == "patient":
         return entry.target_id
+    if entry.target_id in owners:
+        return owners[entry.target_id]
     try:
         details = json.loads(entry.details or "{}")
     except ValueError:
@@ -111,13 +119,22 @@ def _born(patient: Patient) -> str:
 
 def _lines(session: Session, entries: list[AuditEntry]) -> tuple[JournalLine, ...]:
     names = {login: name for login, name in session.execute(select(User.login, User.full_name))}
-    patient_ids = {pid for e in entries if (pid := _patient_of(e))}
+    targets = {e.target_id for e in entries if e.target_type in ("consultation", "appointment")}
+    owners = {
+        row_id: patient_id
+        for model in (Consultation, Appointment)
+        for row_id, patient_id in session.execute(
+            select(model.id, model.patient_id).where(model.id.in_(targets))
+        )
+        if patient_id
+    }
+    patient_ids = {pid for e in entries if (pid := _patient_of(e, owners))}
     patients = {
         p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))
     }
     lines = []
     for entry in entries:
-        pid = _patient_of(entry)
+        pid = _patient_of(entry, owners)
         patient = patients.get(pid) if pid else None
         if patient is not None:
             given = patient.used_given_name or patient.first_given_name

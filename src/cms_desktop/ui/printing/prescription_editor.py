@@ -267,8 +267,10 @@ class PrescriptionEditor(QWidget):
         self.error_label = ErrorLabel(self)
         self.print_button = QPushButton(self.tr("Aperçu et impression…"), self)
         self.print_button.setDefault(True)
+        # The line's buttons and the print button stay in view under the scrolled form.
         bottom = QHBoxLayout()
-        bottom.addWidget(self.error_label, 1)
+        bottom.addLayout(line_buttons, 1)
+        bottom.addSpacing(16)
         bottom.addWidget(self.print_button)
 
         # The lines and the line being typed scroll; the print button stays in view.
@@ -280,7 +282,6 @@ class PrescriptionEditor(QWidget):
         body_box.addLayout(reuse)
         body_box.addWidget(self.lines_list, 1)
         body_box.addWidget(self.form)
-        body_box.addLayout(line_buttons)
         self.lines_list.setMinimumHeight(90)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -291,6 +292,7 @@ class PrescriptionEditor(QWidget):
         box.setContentsMargins(16, 12, 16, 12)
         box.addWidget(self.header)
         box.addWidget(scroll, 1)
+        box.addWidget(self.error_label)
         box.addLayout(bottom)
 
         self._completions = QStringListModel(self)
