@@ -110,7 +110,7 @@ def test_a_day_at_the_centre_at_1366x768(
     monday = next_open_monday()
     freeze_agenda_clock(monkeypatch, datetime.combine(monday, time(8, 32)))
     ws, reception = open_session("accueil")
-    doctor_id, _room, _others = seed_agenda(ws, reception, range(6))
+    seed_agenda(ws, reception, range(6))
     patients.create_patient(ws, reception, form())  # DUPONT Jean, already registered
     set_practitioner(ws, "dr.moreau")
     day = Day(qtbot, open_session, runner)
