@@ -227,7 +227,7 @@ class AgendaPage(QWidget):
         splitter.addWidget(self.waiting)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1100, 390])  # the agenda gets the room; the list stays readable
+        splitter.setSizes([900, 460])  # the agenda gets the room; the list stays readable
         box = QVBoxLayout(self)
         box.setContentsMargins(12, 10, 12, 10)
         box.addWidget(self.title)

@@ -25,7 +25,7 @@ from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.services.agenda.waiting_room import WaitingRoomEntry
 from cms_desktop.ui.widgets import compact_combo
 
-_HEADERS = ("Heure", "Patient", "Praticien", "Statut", "Attente", "Absences")
+_HEADERS = ("Heure", "Patient", "Praticien", "Statut", "Attente", "Abs.")
 _PATIENT_COLUMN = 1
 # The status filter: what reception follows through the day.
 STATUS_FILTERS: tuple[tuple[str, str, frozenset[VisitStatus]], ...] = (
@@ -85,6 +85,8 @@ class WaitingRoomPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # The name takes the room left; the short columns keep their whole text.
         header.setSectionResizeMode(_PATIENT_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # the practitioner
+        self.setMinimumWidth(430)
         header.setMinimumSectionSize(40)
         self.table.setWordWrap(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -157,6 +159,12 @@ class WaitingRoomPanel(QWidget):
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
+                # A cut name or status is read whole in its tooltip.
+                item.setToolTip(
+                    self.tr("Absences non excusées jusqu'ici : ") + (value or "0")
+                    if c == 5
+                    else value
+                )
                 if a.status == VisitStatus.ARRIVED and c == 3:
                     item.setForeground(Qt.GlobalColor.darkGreen)
                 self.table.setItem(r, c, item)
