@@ -77,3 +77,26 @@ def test_only_the_director_reads_the_journal(centre: Centre) -> None:
         with pytest.raises(PermissionDenied):
             audit_journal.search(ws, actor, JournalQuery())
         ws.close()
+
+
+def test_every_action_the_services_write_has_a_french_label() -> None:
+    """The journal shows no raw code: each action written by a service has its label."""
+    import re
+    from pathlib import Path
+
+    import cms_desktop
+    from cms_desktop.domain.audit_labels import ACTION_LABELS
+
+    root = Path(cms_desktop.__file__).parent
+    written: set[str] = set()
+    call = re.compile(
+        r"(?:audit\.append\(\s*session,\s*[\w.]+,|_audit\([^)]*?,|audit_trail\.record\(\s*\w+,\s*\w+,)"
+        r"\s*\"([a-z_]+)\""
+    )
+    for path in root.rglob("*.py"):
+        written |= set(call.findall(path.read_text(encoding="utf-8")))
+    from cms_desktop.services.agenda import waiting_room
+
+    written |= set(waiting_room._ACTION.values())  # written through a table of actions
+    assert len(written) > 30
+    assert sorted(written - set(ACTION_LABELS)) == []
