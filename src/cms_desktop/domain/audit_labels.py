@@ -13,6 +13,7 @@ ACTION_LABELS: dict[str, str] = {
     "agenda_export_ical": "Agenda exporté (iCal)",
     "agenda_settings_changed": "Modification des horaires du centre",
     "appointment_booked": "Rendez-vous pris",
+    "appointment_cancelled": "Rendez-vous annulé",
     "appointment_changed": "Modification d'un rendez-vous",
     "appointment_moved": "Rendez-vous déplacé",
     "appointment_type_changed": "Modification d'un type de rendez-vous",
