@@ -39,7 +39,6 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda import (
     booking,
     overlaps,
-    printouts,
     resources,
     views,
     waiting_room,
@@ -635,6 +634,9 @@ class AgendaPage(QWidget):
         preview_pdf(self, title, pdf)
 
     def print_day_list(self) -> None:
+        # reportlab is loaded at the first printout, not with the agenda (login time).
+        from cms_desktop.services.agenda import printouts
+
         day, mode = self.day, self.current_mode()
         column = self.day_view.cell.column
         if mode == "rooms" and self.agenda is not None and self.agenda.columns:
@@ -654,6 +656,8 @@ class AgendaPage(QWidget):
         )
 
     def _print_card(self, appointment_id: str) -> None:
+        from cms_desktop.services.agenda import printouts
+
         self._runner.run_write(
             lambda: printouts.appointment_card_pdf(self._ws, self._actor, appointment_id),
             lambda pdf: self._preview(self.tr("Carte de rendez-vous"), pdf),
