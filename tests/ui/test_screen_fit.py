@@ -32,7 +32,13 @@ from cms_desktop.ui.tasks import SyncTaskRunner
 from tests.integration.printing.helpers import set_practitioner
 from tests.ui.agenda_setup import next_open_monday
 from tests.ui.conftest import CENTRE_NAME
-from tests.ui.screen_fit import USABLE, hidden_action_buttons, shown_within, too_big
+from tests.ui.screen_fit import (
+    USABLE,
+    hidden_action_buttons,
+    minimum_of,
+    shown_within,
+    too_big,
+)
 
 TITLE_BAR = 40
 # Buttons that open a dialog without the « … » of the convention.
@@ -116,6 +122,22 @@ def no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
 
 
+@pytest.fixture
+def as_in_the_app(qapp) -> Iterator[None]:
+    """The application's font (at least 10.5 pt) and style sheet: widths as users get them."""
+    from cms_desktop.app import MIN_POINT_SIZE
+    from cms_desktop.ui.widgets import STYLE_SHEET
+
+    font, sheet = qapp.font(), qapp.styleSheet()
+    bigger = qapp.font()
+    bigger.setPointSizeF(max(bigger.pointSizeF(), MIN_POINT_SIZE))
+    qapp.setFont(bigger)
+    qapp.setStyleSheet(STYLE_SHEET)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+
+
 class Walk:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
@@ -134,7 +156,9 @@ class Walk:
             # It opens no bigger than the screen it is on, title bar included (its minimum
             # size, checked above, fits 1366×728).
             available = top.screen().availableGeometry()
-            width, height = available.width(), available.height() - TITLE_BAR
+            least_w, least_h = minimum_of(top)  # checked above against 1366×728
+            width = max(available.width(), least_w)
+            height = max(available.height() - TITLE_BAR, least_h)
             if top.width() > width or top.height() > height:
                 self.problems.append(f"{where}: opens at {top.width()}×{top.height()}")
         shown_within(top)
@@ -216,7 +240,7 @@ def _walk_role(
 
 @pytest.mark.parametrize("login", ["accueil", "dr.moreau", "direction", "admin"])
 def test_every_area_and_dialog_fits_1366x728_with_its_buttons_shown(
-    qtbot: QtBot, open_session, runner, centre_in_use, no_blocking_dialogs, login
+    qtbot: QtBot, open_session, runner, centre_in_use, no_blocking_dialogs, as_in_the_app, login
 ) -> None:
     walk = _walk_role(qtbot, open_session, runner, login, centre_in_use)
     print("\n".join(walk.seen))

@@ -147,7 +147,7 @@ class AgendaPage(QWidget):
         self.practitioner_combo = QComboBox(self)
         self.practitioner_combo.setToolTip(self.tr("Praticien de la vue semaine"))
         self.columns_button = QToolButton(self)
-        self.columns_button.setText(self.tr("Praticiens affichés"))
+        self.columns_button.setText(self.tr("Praticiens"))
         self.columns_button.setToolTip(
             self.tr("Choisir les praticiens affichés dans la vue Jour (mémorisé)")
         )
@@ -178,6 +178,8 @@ class AgendaPage(QWidget):
             button.clicked.connect(slot)
             buttons.append(button)
         self.new_button, self.cancel_button = buttons[4], buttons[5]
+        for arrow in (buttons[0], buttons[2]):  # ◀ ▶: a symbol needs no 80-pixel button
+            arrow.setFixedWidth(36)
         self.schedules_button = buttons[7]
         self.schedules_button.setEnabled(can_read)
         self.new_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
