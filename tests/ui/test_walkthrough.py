@@ -148,6 +148,7 @@ def test_a_day_at_the_centre_at_1366x768(
     assert booking_dialog is not None
     qtbot.keyClicks(booking_dialog.patient_search, "Dupond")
     booking_dialog.search_patients()
+    assert booking_dialog.patient_list.item(0).text() == "DUPOND Jean — né le 05/03/1980"
     booking_dialog.patient_list.setCurrentRow(0)
     assert booking_dialog.patient_id == new_id
     day.click(day.next_button(booking_dialog, "Prochain créneau libre", "accueil-rdv"))
