@@ -12,13 +12,14 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import ThreadedTaskRunner
 from cms_desktop.ui.widgets import STYLE_SHEET
 
 BENCH_ENV = "CMS_BENCH_EXIT_ON_LOGIN"
+BENCH_LOGIN_ENV = "CMS_BENCH_LOGIN"  # "login:password": bench/bench_login.py
 MIN_POINT_SIZE = 10.5
 
 
@@ -102,9 +103,53 @@ def _warm_up() -> None:
         "cms_desktop.services.agenda.booking",
         "cms_desktop.services.patient_search",
         "cms_desktop.services.patient_file",
+        # The main window and its first areas: class definitions only, no Qt object.
+        "cms_desktop.ui.main_window",
+        "cms_desktop.ui.agenda.page",
+        "cms_desktop.ui.patients.area",
+        "cms_desktop.ui.record",
     ):
         with contextlib.suppress(Exception):  # the real import will report any error
             importlib.import_module(module)
+
+
+def _bench_login(app: QApplication, shell: Any, warm_up: threading.Thread, who: str) -> None:
+    """Types ``who`` in the login window as a person would (after the seconds spent typing,
+    i.e. once the warm-up is done), presses Enter, prints the milliseconds until the main
+    window's first paint, then quits."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject
+
+    login, _, password = who.partition(":")
+    started: list[float] = []
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and started:
+                elapsed = (time.perf_counter() - started[0]) * 1000
+                print(f"login-to-first-paint-ms={elapsed:.0f}", flush=True)
+                started.clear()
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    painted = FirstPaint(app)
+
+    def shown(window: Any) -> None:
+        for widget in [window, *window.findChildren(QWidget)]:
+            widget.installEventFilter(painted)
+
+    def press_enter() -> None:
+        if warm_up.is_alive() or not warm_up.ident:
+            QTimer.singleShot(50, press_enter)
+            return
+        shell.login_window.login_edit.setText(login)
+        shell.login_window.password_edit.setText(password)
+        started.append(time.perf_counter())
+        shell.login_window.password_edit.returnPressed.emit()
+
+    shell.sig_main_window_shown.connect(shown)
+    QTimer.singleShot(400, press_enter)
 
 
 def _login(data_dir: DataDir, login: str, password: str) -> Any:
@@ -159,6 +204,8 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     QTimer.singleShot(300, warm_up.start)
     if os.environ.get(BENCH_ENV):
         QTimer.singleShot(0, lambda: (print("login-window-shown", flush=True), app.quit()))
+    if os.environ.get(BENCH_LOGIN_ENV):
+        _bench_login(app, shell, warm_up, os.environ[BENCH_LOGIN_ENV])
     code = app.exec()
     runner.wait_idle()
     return code

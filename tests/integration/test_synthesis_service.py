@@ -154,3 +154,36 @@ def test_unknown_patient_is_not_found(centre: Centre) -> None:
     with pytest.raises(NotFound, match="Patient introuvable"):
         synthesis.add_entry(ws, doctor, "00000000-0000-0000-0000-000000000000", ENTRIES[0])
     ws.close()
+
+
+def test_no_known_allergy_is_a_dated_statement_by_a_clinician(centre: Centre) -> None:
+    from cms_desktop.services import allergy_status, patient_file
+    from cms_desktop.services.allergy_status import AllergyState
+
+    pid = make_patient(centre)
+    reception_ws, reception = centre.login("accueil")
+    with pytest.raises(PermissionDenied):
+        allergy_status.state_no_known_allergy(reception_ws, reception, pid)
+    reception_ws.close()
+    ws, doctor = centre.login("dr.test")
+    status = patient_file.open_patient_file(ws, doctor, pid).allergy_status
+    assert status.state is AllergyState.NOT_STATED
+    allergy_status.state_no_known_allergy(ws, doctor, pid)
+    status = patient_file.open_patient_file(ws, doctor, pid).allergy_status
+    assert (status.state, status.stated_on, status.stated_by) == (
+        AllergyState.NONE_KNOWN,
+        date.today(),
+        "Compte dr.test",
+    )
+    synthesis.add_entry(ws, doctor, pid, Allergy("Pénicilline", severity=Severity.MODERATE))
+    assert patient_file.open_patient_file(ws, doctor, pid).allergy_status.state is (
+        AllergyState.ALLERGIES
+    )
+    with pytest.raises(ValidationFailed, match="allergies actives"):
+        allergy_status.state_no_known_allergy(ws, doctor, pid)
+    with ws.store.read() as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.target_id == pid)
+        ).all()
+    assert actions.count("no_known_allergy_stated") == 1
+    ws.close()

@@ -80,3 +80,13 @@ def open_session(centre: DataDir) -> Iterator[Callable[[str], tuple[Workspace, A
     yield _open
     for ws in opened:
         ws.close()
+
+
+@pytest.fixture(autouse=True)
+def _settings_in_tmp(tmp_path: Path) -> Iterator[None]:
+    """What screens remember (QSettings) goes to the test's directory, not the user's."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    yield

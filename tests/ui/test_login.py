@@ -121,3 +121,26 @@ def test_recovery_dialog_wrong_code_stays_open_with_input(
     assert dialog.isVisible()
     assert dialog.error_label.text() == "Code de récupération incorrect."
     assert dialog.code_edit.text() == "AAAA-BBBB-CCCC-DDDD-EEEE"
+
+
+def test_progress_is_visible_while_logging_in(qtbot) -> None:
+    from cms_desktop.ui.login import LoginWindow
+
+    class Pending:
+        """A runner whose task has not finished yet: the window is caught while it works."""
+
+        def run_write(self, fn, on_success=None, on_error=None) -> None:
+            self.done = lambda: on_success(fn()) if on_success else None
+
+    runner = Pending()
+    window = LoginWindow(lambda login, password: "session", lambda *a: None, runner)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.keyClicks(window.login_edit, "accueil")
+    qtbot.keyClicks(window.password_edit, "secret")
+    window.submit()
+    assert window.progress.isVisible() and window.progress.maximum() == 0  # moving bar
+    assert window.progress_label.text().startswith("Vérification du mot de passe")
+    with qtbot.waitSignal(window.sig_logged_in):
+        runner.done()
+    assert not window.progress.isVisible()

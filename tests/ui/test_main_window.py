@@ -228,3 +228,13 @@ def test_closing_with_an_unsaved_patient_form_asks_and_keeps_it(
     monkeypatch.setattr(widgets, "ask", lambda *args: True)
     window.close()
     assert not window.isVisible()
+
+
+def test_only_the_first_area_is_built_at_login(
+    qtbot: QtBot, open_session: OpenSession, runner: SyncTaskRunner
+) -> None:
+    window = _main(qtbot, open_session, runner, "accueil")
+    assert [type(w).__name__ for w in window.built_widgets()] == ["AgendaPage"]
+    window.show_area("patients")
+    assert window.current_area() == "patients"
+    assert [type(w).__name__ for w in window.built_widgets()] == ["AgendaPage", "PatientsArea"]

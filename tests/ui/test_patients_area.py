@@ -123,6 +123,29 @@ def test_duplicate_dialog_then_create_anyway(qtbot, reception_ctx, monkeypatch) 
     assert page.patient_id not in (None, existing)
 
 
+@pytest.mark.parametrize("how", ["click", "keyboard"])
+def test_save_button_and_ctrl_s_both_warn_of_a_duplicate(qtbot, reception_ctx, how) -> None:
+    ws, actor = reception_ctx.workspace, reception_ctx.actor
+    patients.create_patient(ws, actor, form())
+    area = PatientsArea(reception_ctx)
+    qtbot.addWidget(area)
+    with qtbot.waitActive(area):
+        area.show()
+        area.activateWindow()
+    page = area.new_patient().identity
+    page.fill_form(form(birth_name="Dupond"))
+    if how == "click":
+        qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    else:
+        page.edits["birth_name"].setFocus()
+        qtbot.keyClick(page.edits["birth_name"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert "inattendue" not in page.error_label.text()
+    assert page.error_label.text() == "Doublon possible : choisissez dans la fenêtre ouverte."
+    dialog = page.duplicate_dialog
+    assert dialog.list.item(0).text().startswith("DUPONT Jean — né le 05/03/1980")
+    assert page.patient_id is None  # nothing created until the user chooses
+
+
 def test_duplicate_dialog_opens_the_existing_record(qtbot, reception_ctx) -> None:
     ws, actor = reception_ctx.workspace, reception_ctx.actor
     existing = patients.create_patient(ws, actor, form())

@@ -56,21 +56,42 @@ def _page(
     return page
 
 
-def test_banner_shows_active_allergies_in_red_or_none_known(
+def test_banner_says_not_stated_until_a_clinician_ticks_none_known_or_records_one(
     qtbot: QtBot, doctor: tuple[Workspace, Actor, str], runner: SyncTaskRunner
 ) -> None:
     ws, actor, pid = doctor
     page = _page(qtbot, ws, actor, pid, runner)
-    assert page.banner.text() == "Aucune allergie connue" and not page.banner.has_allergies
+    # Nothing entered is not « no allergy ».
+    assert page.banner.text() == "Allergies non renseignées — à demander au patient"
+    assert not page.banner.has_allergies
+    tick = page.synthesis.no_allergy
+    assert tick.isEnabled() and not tick.isChecked()
+    tick.click()
+    today = date.today().strftime("%d/%m/%Y")
+    assert page.banner.text() == f"Aucune allergie connue — déclaré le {today} par Claire Moreau"
+    assert page.synthesis.no_allergy.isChecked()
+    # Stored: another clinician opening the record reads the same statement.
+    other = _page(qtbot, ws, actor, pid, runner)
+    assert other.banner.text() == page.banner.text()
     synthesis.add_entry(
         ws, actor, pid, Allergy("Amoxicilline", reaction="Œdème", severity=Severity.SEVERE)
     )
     page.reload()
     assert page.banner.has_allergies and "Amoxicilline" in page.banner.text()
     assert "#b00020" in page.banner.styleSheet()
+    assert not page.synthesis.no_allergy.isEnabled()  # nothing to state with an allergy
     for i in range(page.tabs.count()):  # the banner sits above every tab
         page.tabs.setCurrentIndex(i)
         assert page.banner.isVisible()
+    # The allergy resolved after the statement: the question must be asked again.
+    (item,) = page.file.synthesis.allergies
+    synthesis.end_entry(ws, actor, synthesis.Section.ALLERGIES, item.id)
+    page.reload()
+    assert page.banner.text() == "Allergies non renseignées — à demander au patient"
+    page.synthesis.no_allergy.click()
+    assert page.banner.text().startswith("Aucune allergie connue — déclaré le")
+    page.synthesis.no_allergy.click()  # withdrawn
+    assert page.banner.text() == "Allergies non renseignées — à demander au patient"
 
 
 def test_autosaved_draft_survives_the_page_being_rebuilt(

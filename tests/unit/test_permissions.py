@@ -46,6 +46,7 @@ EXPECTED: dict[str, str] = {
     "waitingroom.manage": "XXXXXX.",
     "print.clinical": ".XXXXX.",
     "print.admin": "XXXXXX.",
+    "record_access.register": "XXXXXX.",
     "record_access.manage": ".....X.",
     "export.record": ".....X.",
     "users.manage": "......X",

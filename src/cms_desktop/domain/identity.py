@@ -29,6 +29,7 @@ __all__ = [
     "IdentityStatus",
     "IdentityTraits",
     "Sex",
+    "agreed",
     "duplicate_reason",
     "identity_problems",
     "is_high_trust_document",
@@ -60,6 +61,12 @@ class Sex(StrEnum):
     MALE = "M"
     FEMALE = "F"
     UNDETERMINED = "I"
+
+
+def agreed(sex: str, masculine: str, feminine: str, neutral: str) -> str:
+    """The word agreed with the patient's sex (« né », « née »), inclusive only when the
+    sex is not known (« né·e »)."""
+    return {Sex.MALE.value: masculine, Sex.FEMALE.value: feminine}.get(str(sex), neutral)
 
 
 SEX_LABELS: dict[Sex, str] = {

@@ -65,6 +65,7 @@ class Permission(StrEnum):
     WAITINGROOM_MANAGE = "waitingroom.manage"
     PRINT_CLINICAL = "print.clinical"
     PRINT_ADMIN = "print.admin"
+    RECORD_ACCESS_REGISTER = "record_access.register"
     RECORD_ACCESS_MANAGE = "record_access.manage"
     EXPORT_RECORD = "export.record"
     USERS_MANAGE = "users.manage"
@@ -95,6 +96,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.WAITINGROOM_MANAGE: "gérer la salle d'attente",
     Permission.PRINT_CLINICAL: "imprimer des documents médicaux",
     Permission.PRINT_ADMIN: "imprimer des documents administratifs",
+    Permission.RECORD_ACCESS_REGISTER: "enregistrer et suivre les demandes de copie du dossier",
     Permission.RECORD_ACCESS_MANAGE: "traiter les demandes d'accès au dossier",
     Permission.EXPORT_RECORD: "exporter un dossier patient",
     Permission.USERS_MANAGE: "gérer les comptes utilisateurs",
@@ -118,6 +120,9 @@ _RECEPTION = frozenset(
         P.AGENDA_WRITE,
         P.WAITINGROOM_MANAGE,
         P.PRINT_ADMIN,
+        # The patient asks at the desk: reception registers and follows the request (no
+        # clinical content); preparing the copy stays with the director.
+        P.RECORD_ACCESS_REGISTER,
     }
 )
 
@@ -140,6 +145,7 @@ _CLINICIAN = frozenset(
         P.WAITINGROOM_MANAGE,
         P.PRINT_CLINICAL,
         P.PRINT_ADMIN,
+        P.RECORD_ACCESS_REGISTER,
     }
 )
 

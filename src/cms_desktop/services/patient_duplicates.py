@@ -18,6 +18,7 @@ from cms_desktop.domain.identity import (
     DuplicateReason,
     IdentityTraits,
     Sex,
+    agreed,
     duplicate_reason,
 )
 from cms_desktop.domain.nir import Nir
@@ -50,6 +51,11 @@ class DuplicateCandidate:
     birth_date: date
     reason: DuplicateReason
     reason_label: str
+    sex: str = ""
+
+    @property
+    def born(self) -> str:
+        return agreed(self.sex, "né", "née", "né·e")
 
 
 class DuplicateSuspected(ServiceError):
@@ -58,7 +64,7 @@ class DuplicateSuspected(ServiceError):
     def __init__(self, candidates: list[DuplicateCandidate]) -> None:
         self.candidates = tuple(candidates)
         lines = [
-            f"• {c.display_name}, né(e) le {c.birth_date:%d/%m/%Y} ({c.reason_label.lower()})"
+            f"• {c.display_name}, {c.born} le {c.birth_date:%d/%m/%Y} ({c.reason_label.lower()})"
             for c in candidates
         ]
         super().__init__(
@@ -105,6 +111,7 @@ def _candidates(
                     patient.birth_date,
                     reason,
                     DUPLICATE_REASON_LABELS[reason],
+                    patient.sex,
                 )
             )
     # Same NIR first: it is the strongest sign.

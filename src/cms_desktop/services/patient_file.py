@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from cms_desktop.domain.identity import SEX_LABELS, Sex
+from cms_desktop.domain.identity import SEX_LABELS, Sex, agreed
 from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.allergy_status import AllergyStatus, allergy_status_in
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
 from cms_desktop.services.records import ConsultationView, NoteContent
 from cms_desktop.services.synthesis import Synthesis, SynthesisItem, read_synthesis_in
@@ -78,7 +79,7 @@ class PatientHeader:
     def summary(self) -> str:
         return (
             f"{self.display_name} — {SEX_LABELS.get(self.sex, '')}, {self.age} ans "
-            f"(né·e le {self.birth_date:%d/%m/%Y})"
+            f"({agreed(self.sex, 'né', 'née', 'né·e')} le {self.birth_date:%d/%m/%Y})"
         )
 
 
@@ -90,6 +91,7 @@ class PatientFile:
     screenings: tuple[ScreeningDue, ...]
     consultations: tuple[ConsultationView, ...]  # last 20 notes, each followed by its amendments
     my_drafts: tuple[ConsultationView, ...]
+    allergy_status: AllergyStatus
 
 
 def _age(birth: date, today: date) -> int:
@@ -202,6 +204,7 @@ def open_patient_file(
                 ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
                 for d in drafts
             ),
+            allergy_status_in(session, synthesis),
         )
         if reload:
             return result

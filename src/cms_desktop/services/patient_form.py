@@ -213,7 +213,11 @@ def validate_form(form: PatientForm, today: date) -> CleanPatient:
     birth_date = c.date(clean_text(form.birth_date), "Date de naissance", today)
     if not clean_text(form.birth_date):
         c.problems.append("La date de naissance est obligatoire.")
-    sex = _choice(clean_text(form.sex).upper(), Sex, "Sexe", c.problems)
+    if clean_text(form.sex):
+        sex = _choice(clean_text(form.sex).upper(), Sex, "Sexe", c.problems)
+    else:  # never a default: reception chooses (a wrong « Masculin » went unnoticed)
+        sex = None
+        c.problems.append("Le sexe est obligatoire.")
     status = _choice(
         clean_text(form.identity_status) or "provisional", IdentityStatus, "Statut", c.problems
     )

@@ -29,6 +29,7 @@ from cms_desktop.printing.layout import PAGE_SIZES, PageSizeName
 from cms_desktop.printing.prescription import render_prescription
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.allergy_status import AllergyState, AllergyStatus, allergy_status_in
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.prescription_allergies import (
     require_confirmed,
@@ -77,6 +78,9 @@ class PrescriptionDraft:
     issued_on: date | None = None
 
 
+_NOT_STATED = AllergyStatus(AllergyState.NOT_STATED)
+
+
 @dataclass(frozen=True)
 class PrescribingContext:
     """What the editor shows and needs before the first line: ALD, child, weight."""
@@ -91,6 +95,8 @@ class PrescribingContext:
     latest_weight_kg: float | None
     allergies: tuple[SynthesisItem, ...] = ()  # active allergies and intolerances
     uncoded_allergies: tuple[str, ...] = ()  # « Latex : allergie non codée : vérifiez… »
+    # Stated « aucune allergie connue » or never asked: the banner tells them apart.
+    allergy_status: AllergyStatus = _NOT_STATED
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             target_type="patient",
             target_id=patient_id,
         )
+        synthesis = read_synthesis_in(session, patient_id)
         return PrescribingContext(
             patient_id,
             display_name(patient),
@@ -199,8 +206,9 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             tuple(a.label for a in alds),
             weight_required(patient.birth_date, today),
             latest_weight(session, patient_id),
-            read_synthesis_in(session, patient_id).active_allergies,
+            synthesis.active_allergies,
             uncoded_allergies(session, patient_id),
+            allergy_status_in(session, synthesis),
         )
 
 

@@ -217,8 +217,9 @@ def _next_reference(session: Session, year: int, station_id: str) -> str:
 
 @requires(Permission.RECORD_ACCESS_MANAGE)
 def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> AccessRequestView:
-    """Check the request (written, identity, quality, heir's reason) and register it."""
-    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    """Check the request (written, identity, quality, heir's reason) and register it (at the
+    desk too: reception registers and follows requests, the director prepares the copy)."""
+    actor.require(Permission.RECORD_ACCESS_REGISTER)
     if draft.received_at.tzinfo is None:
         raise ValidationFailed("Date de réception de la demande invalide.")
     name = " ".join(draft.requester_name.split())
@@ -315,7 +316,7 @@ def list_requests(
     ws: Workspace, actor: Actor, now: datetime | None = None, include_delivered: bool = True
 ) -> list[AccessRequestView]:
     """The register, most urgent first, with each deadline and the overdue flag."""
-    actor.require(Permission.RECORD_ACCESS_MANAGE)
+    actor.require(Permission.RECORD_ACCESS_REGISTER)
     moment = now or datetime.now(UTC)
     with ws.store.read() as session:
         query = select(RecordAccessRequest).where(RecordAccessRequest.deleted.is_(False))

@@ -24,6 +24,8 @@ from cms_desktop.storage.codec import row_values
 from cms_desktop.storage.models.base import Replicated, Replication, utcnow
 from cms_desktop.storage.models.core import OpLogRow
 
+TOUCHED_KEY = "touched_tables"
+
 
 class ForbiddenWrite(Exception):
     """A physical delete of a replicated row, or an update of an insert-only row."""
@@ -164,6 +166,9 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
             }
         )
     conn.execute(insert(OpLogRow), rows)
+    # What this transaction changed, for the screens told once it commits (Store.write).
+    touched: set[str] = session.info.setdefault(TOUCHED_KEY, set())
+    touched.update(row["entity"] for row in rows)
     session.info["_sealed_seq"] = (origin, seq)
 
 

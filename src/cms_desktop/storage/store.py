@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -18,7 +18,7 @@ from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import KEY_BYTES, create_encrypted_engine
 from cms_desktop.storage.models.base import new_id
 from cms_desktop.storage.models.core import LocalState, OpLogRow
-from cms_desktop.storage.oplog_capture import ReplicationContext, install_capture
+from cms_desktop.storage.oplog_capture import TOUCHED_KEY, ReplicationContext, install_capture
 
 
 class CentreMismatch(Exception):
@@ -40,6 +40,12 @@ class Store:
     # opened, i.e. before the session's own login was recorded: a one-shot ``sync status``
     # counts what was waiting before it.
     own_seq_at_open: int = 0
+    # Called after each local write transaction commits, with the replicated tables it
+    # changed (the audit trail left out): the screens refresh from it. Called on the
+    # thread that wrote; listeners must hand over to their own thread.
+    commit_listeners: list[Callable[[frozenset[str]], None]] = field(
+        default_factory=list, repr=False
+    )
 
     @property
     def station_id(self) -> str:
@@ -104,8 +110,12 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+            touched = frozenset(session.info.pop(TOUCHED_KEY, set()) - {"audit_log"})
         if self.checkpointer is not None:
             self.checkpointer.poke()
+        if touched:
+            for listener in list(self.commit_listeners):
+                listener(touched)
 
     def integrity_check(self) -> list[str]:
         with self.engine.connect() as conn:

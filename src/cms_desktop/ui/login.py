@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -76,6 +77,17 @@ class LoginWindow(QWidget):
         self.notice_label.setWordWrap(True)
         self.notice_label.hide()
 
+        # Visible progress while the password is checked (argon2, on purpose slow) and the
+        # encrypted database opens: a moving bar and what is being done.
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.hide()
+        self.progress_label = QLabel(self)
+        self.progress_label.setObjectName("progress")
+        self.progress_label.hide()
+
         self.submit_button = QPushButton(self.tr("Se connecter"), self)
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
@@ -101,6 +113,8 @@ class LoginWindow(QWidget):
         box.addLayout(form)
         box.addWidget(self.error_label)
         box.addWidget(self.notice_label)
+        box.addWidget(self.progress_label)
+        box.addWidget(self.progress)
         box.addStretch(1)
         box.addLayout(buttons)
 
@@ -184,6 +198,13 @@ class LoginWindow(QWidget):
         ):
             widget.setEnabled(not busy)
         self.submit_button.setText(self.tr("Connexion…") if busy else self.tr("Se connecter"))
+        self.progress.setVisible(busy)
+        self.progress_label.setVisible(busy)
+        self.progress_label.setText(
+            self.tr("Vérification du mot de passe et ouverture de la base chiffrée…")
+            if busy
+            else ""
+        )
         if busy:
             self.setCursor(Qt.CursorShape.BusyCursor)
         else:

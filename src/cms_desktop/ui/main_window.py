@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -28,6 +29,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
 from cms_desktop.ui.areas import AreaContext, AreaSpec, default_areas
+from cms_desktop.ui.changes import ChangeHub
 from cms_desktop.ui.lock import DEFAULT_AUTO_LOCK_MINUTES, InactivityWatcher, LockPage
 from cms_desktop.ui.tasks import TaskRunner, user_message
 
@@ -38,9 +40,11 @@ log = logging.getLogger(__name__)
 class _Area:
     key: str
     title: str
-    widget: QWidget
+    holder: QWidget  # the page in the stack; the area's widget goes in it once built
     item: QListWidgetItem
     shortcut: QShortcut | None
+    factory: Callable[[], QWidget] | None = None
+    widget: QWidget | None = None
 
 
 class MainWindow(QMainWindow):
@@ -68,14 +72,16 @@ class MainWindow(QMainWindow):
         # Called before the store closes at logout (e.g. the LAN sync service stops).
         self.before_store_closes: list[Callable[[], None]] = []
         self._hidden_dialogs: list[QDialog] = []
-        self.setWindowTitle(f"{centre_name} — cms-desktop" if centre_name else "cms-desktop")
+        # Who is working where, as the taskbar shows it (not the program's technical name).
+        who = f"{actor.full_name} ({ROLE_LABELS[actor.role]})"
+        self.setWindowTitle(f"{centre_name} — {who}" if centre_name else who)
 
         self.navigation = QListWidget(self)
         self.navigation.setObjectName("navigation")
         self.navigation.setFixedWidth(190)
         self.navigation.setAccessibleName(self.tr("Navigation"))
         self.pages = QStackedWidget(self)
-        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigation.currentRowChanged.connect(self._row_changed)
 
         self.content = QWidget(self)
         content_box = QVBoxLayout(self.content)
@@ -110,13 +116,24 @@ class MainWindow(QMainWindow):
         self.watcher = InactivityWatcher(auto_lock_minutes, self)
         self.watcher.sig_idle.connect(self.lock_screen)
 
+        # One change signal after each local save (the store's commit listener) and each
+        # sync merge (connected by the shell); the areas refresh from it.
+        self.changes = ChangeHub(self)
+        self._store_listener = self.changes.notify
+        workspace.store.commit_listeners.append(self._store_listener)
+        self.changes.changed.connect(self._data_changed)
+
+        self._when_built: dict[str, list[Callable[[QWidget], None]]] = {}
         context = AreaContext(workspace, actor, runner)
+        # Areas are built when first shown: logging in builds the first one only.
         for spec in default_areas() if areas is None else areas:
             if spec.allowed(actor):
-                self.add_area(spec.key, spec.title, spec.factory(context), spec.shortcut)
+                self.add_lazy_area(
+                    spec.key, spec.title, partial(spec.factory, context), spec.shortcut
+                )
         if self.navigation.count():
             self.navigation.setCurrentRow(0)
-        self.resize(1200, 760)
+        widgets.fit_to_screen(self, 1280, 800)
 
     def _user_label(self) -> str:
         return f"{self.actor.full_name} ({ROLE_LABELS[self.actor.role]})"
@@ -145,40 +162,117 @@ class MainWindow(QMainWindow):
     # --- areas -----------------------------------------------------------------------
     def add_area(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
         """Add a page to the navigation; ``shortcut`` (e.g. "Ctrl+2") switches to it."""
+        self._add(key, title, shortcut, None, widget)
+
+    def add_lazy_area(
+        self, key: str, title: str, factory: Callable[[], QWidget], shortcut: str | None = None
+    ) -> None:
+        """As add_area, the page being built by ``factory`` when first shown or asked for."""
+        self._add(key, title, shortcut, factory, None)
+
+    def _add(
+        self,
+        key: str,
+        title: str,
+        shortcut: str | None,
+        factory: Callable[[], QWidget] | None,
+        widget: QWidget | None,
+    ) -> None:
         if key in self._areas:
             raise ValueError(f"area {key!r} already added")
         item = QListWidgetItem(title)
         if shortcut:
             item.setToolTip(f"{title} ({shortcut})")
         self.navigation.addItem(item)
-        self.pages.addWidget(widget)
+        holder = QWidget(self.pages)
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.pages.addWidget(holder)
         action = None
         if shortcut:
             action = QShortcut(QKeySequence(shortcut), self)
             action.activated.connect(lambda k=key: self.show_area(k))
-        self._areas[key] = _Area(key, title, widget, item, action)
+        area = _Area(key, title, holder, item, action, factory)
+        self._areas[key] = area
+        if widget is not None:
+            self._install(area, widget)
+
+    def _install(self, area: _Area, widget: QWidget) -> None:
+        area.widget = widget
+        layout = area.holder.layout()
+        assert layout is not None
+        layout.addWidget(widget)
+        # Pages that can open a patient's record (the agenda, the waiting room) say so by
+        # a ``sig_open_patient`` signal; looked up by name so as not to import each page.
+        wanted = getattr(widget, "sig_open_patient", None)
+        if wanted is not None:
+            wanted.connect(self.open_patient)
+        for callback in self._when_built.pop(area.key, []):
+            callback(widget)
+
+    def _built(self, area: _Area) -> QWidget:
+        if area.widget is None:
+            assert area.factory is not None
+            self._install(area, area.factory())
+        assert area.widget is not None
+        return area.widget
+
+    def _row_changed(self, row: int) -> None:
+        area = next((a for a in self._areas.values() if self.navigation.row(a.item) == row), None)
+        if area is not None:
+            self._built(area)
+        self.pages.setCurrentIndex(row)
+
+    def when_built(self, key: str, callback: Callable[[QWidget], None]) -> None:
+        """Run ``callback(widget)`` once the area exists (now if it does already)."""
+        area = self._areas.get(key)
+        if area is None:
+            return
+        if area.widget is not None:
+            callback(area.widget)
+        else:
+            self._when_built.setdefault(key, []).append(callback)
+
+    def built_widgets(self) -> list[QWidget]:
+        return [a.widget for a in self._areas.values() if a.widget is not None]
 
     def area_keys(self) -> list[str]:
         return list(self._areas)
 
     def area_widget(self, key: str) -> QWidget:
-        return self._areas[key].widget
+        return self._built(self._areas[key])
 
     def show_area(self, key: str) -> None:
         if self.is_locked() or key not in self._areas:
             return
         self.navigation.setCurrentItem(self._areas[key].item)
 
+    def open_patient(self, patient_id: str) -> None:
+        """Show the patient's file in the Patients area (from the agenda, the waiting room)."""
+        if "patients" not in self._areas or self.is_locked():
+            return
+        self.show_area("patients")
+        opener = getattr(self.area_widget("patients"), "open_patient", None)
+        if callable(opener):
+            opener(patient_id)
+
+    def _data_changed(self, tables: frozenset[str]) -> None:
+        # Looked up by method, as status_changed: each page knows which tables it shows.
+        for widget in self.built_widgets():  # the others load afresh when first shown
+            follow = getattr(widget, "data_changed", None)
+            if callable(follow):
+                follow(tables)
+
     def current_area(self) -> str | None:
         widget = self.pages.currentWidget()
-        return next((a.key for a in self._areas.values() if a.widget is widget), None)
+        return next((a.key for a in self._areas.values() if a.holder is widget), None)
 
     def set_sync_state(self, text: str) -> None:
         self.sync_label.setText(text)
         # Pages that show sync state (the Synchronisation page) follow the status bar.
         # Looked up by method, not by class: this module must not import every page.
-        for area in self._areas.values():
-            follow = getattr(area.widget, "status_changed", None)
+        for widget in self.built_widgets():
+            follow = getattr(widget, "status_changed", None)
             if callable(follow):
                 follow()
 
@@ -195,6 +289,8 @@ class MainWindow(QMainWindow):
         if self.is_locked() or self._logged_out:
             return
         self.watcher.stop()
+        # Back at the field the user was typing in once unlocked.
+        self._focus_before_lock = QApplication.focusWidget()
         # Open dialogs are hidden with the work, not closed: what they hold is kept.
         self._hidden_dialogs = [
             w
@@ -227,7 +323,20 @@ class MainWindow(QMainWindow):
         for dialog in self._hidden_dialogs:
             dialog.show()
         self._hidden_dialogs = []
+        focus = getattr(self, "_focus_before_lock", None)
+        self._focus_before_lock = None
+        if isinstance(focus, QWidget) and self._is_alive(focus) and focus.isVisible():
+            focus.window().activateWindow()
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
         self.watcher.start()
+
+    @staticmethod
+    def _is_alive(widget: QWidget) -> bool:
+        try:
+            widget.objectName()  # raises once the C++ widget is gone
+        except RuntimeError:
+            return False
+        return True
 
     def _unlock(self, password: str) -> None:
         workspace_service.unlock(self.workspace, self.actor, password)
@@ -244,7 +353,8 @@ class MainWindow(QMainWindow):
         return [
             area.title
             for area in self._areas.values()
-            if getattr(area.widget, "has_unsaved_changes", lambda: False)()
+            if area.widget is not None
+            and getattr(area.widget, "has_unsaved_changes", lambda: False)()
         ]
 
     def _confirm_discard(self, title: str) -> bool:
@@ -278,6 +388,8 @@ class MainWindow(QMainWindow):
             return
         self._logged_out = True
         self.watcher.stop()
+        if self._store_listener in self.workspace.store.commit_listeners:
+            self.workspace.store.commit_listeners.remove(self._store_listener)
         for stop in self.before_store_closes:
             try:
                 stop()

@@ -91,13 +91,13 @@ class AppShell(QObject):
         sync.bridge.status_text.connect(window.set_sync_state)
         if sync.start():
             window.before_store_closes.append(sync.stop)
+            if sync.service is not None:  # merges from other stations refresh the screens
+                sync.service.replica.add_listener(
+                    lambda outcome: window.changes.notify(frozenset(outcome.touched))
+                )
             window.background_sync = sync  # type: ignore[attr-defined]
-            if "sync" in window.area_keys():
-                page = window.area_widget("sync")
-                requested = getattr(page, "sync_now_requested", None)
-                if requested is not None:
-                    requested.connect(sync.request_pass)
-                    page.set_sync_available(True)  # type: ignore[attr-defined]
+            # The Synchronisation page is built when first shown (not at login).
+            window.when_built("sync", lambda page: _wire_sync_page(page, sync))
         elif sync.error:
             window.set_sync_state(sync.error)
 
@@ -119,3 +119,10 @@ class AppShell(QObject):
         self.login_window.reset()
         self.login_window.show()
         self.login_window.activateWindow()
+
+
+def _wire_sync_page(page: object, sync: object) -> None:
+    requested = getattr(page, "sync_now_requested", None)
+    if requested is not None:
+        requested.connect(sync.request_pass)  # type: ignore[attr-defined]
+        page.set_sync_available(True)  # type: ignore[attr-defined]

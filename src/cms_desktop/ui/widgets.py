@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox, QWidget
 
 # Sober palette: one accent for the primary action, a red that reads on white and on grey.
 STYLE_SHEET = """
@@ -47,6 +47,26 @@ class ErrorLabel(QLabel):
 
     def clear_message(self) -> None:
         self.show_message("")
+
+
+def compact_combo(combo: QComboBox, characters: int) -> QComboBox:
+    """A combo as wide as ``characters``, whatever its items: long items are elided in the
+    box and shown whole in the open list, instead of widening the window past the screen."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+    return combo
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Resize ``window`` to width×height, or less on a screen that is smaller (a dialog
+    taller than a 1366×768 screen would put its buttons under the taskbar)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        available = screen.availableGeometry()
+        width = min(width, available.width())
+        height = min(height, available.height() - 40)  # the title bar
+    window.resize(width, height)
 
 
 def password_edit(parent: QWidget | None = None) -> QLineEdit:

@@ -14,7 +14,7 @@ from cms_desktop.services import documents
 from cms_desktop.services import record_access as ra
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
-from tests.conftest import Centre
+from tests.conftest import ADMIN_PASSWORD, Centre
 from tests.integration.printing.helpers import (
     add_consultation,
     add_patient,
@@ -217,12 +217,36 @@ def test_copy_of_chosen_consultations_only(director) -> None:
     assert "Gardée" in whole and "Écartée" not in whole
 
 
-def test_only_the_medical_director_manages_the_register(centre: Centre) -> None:
-    for login in ("dr.test", "accueil"):
-        ws, actor = centre.login(login)
+def test_reception_registers_and_follows_but_only_the_director_prepares_the_copy(
+    centre: Centre,
+) -> None:
+    ws, reception = centre.login("accueil")
+    pid = add_patient(ws)
+    view = ra.register_request(ws, reception, _draft(pid, datetime.now(UTC) - timedelta(hours=1)))
+    (listed,) = ra.list_requests(ws, reception)
+    assert (listed.id, listed.requester_name, listed.status) == (
+        view.id,
+        "Éloïse Testeur",
+        ra.RequestStatus.RECEIVED,
+    )
+    assert listed.deadline > listed.received_at
+    for forbidden in (
+        lambda: ra.generate_copy(ws, reception, view.id),
+        lambda: ra.mark_delivered(ws, reception, view.id),
+        lambda: ra.record_fee(ws, reception, view.id, 100),
+    ):
         with pytest.raises(PermissionDenied):
-            ra.list_requests(ws, actor)
-        ws.close()
+            forbidden()
+    ws.close()
+    ws, doctor = centre.login("dr.test")
+    assert [v.id for v in ra.list_requests(ws, doctor)] == [view.id]
+    with pytest.raises(PermissionDenied):
+        ra.generate_copy(ws, doctor, view.id)
+    ws.close()
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    with pytest.raises(PermissionDenied):
+        ra.list_requests(ws, admin)
+    ws.close()
 
 
 def test_copy_joins_the_documents_content_from_the_encrypted_store(director) -> None:

@@ -252,3 +252,33 @@ def test_restart_keeps_vector_and_data_in_agreement(trio: list[Station]) -> None
     b.restart()
     assert b.vector_matches_log()
     assert b.replica.vector() == a.replica.vector()
+
+
+def test_a_no_known_allergy_statement_and_its_withdrawal_reach_the_other_station(
+    trio: list[Station],
+) -> None:
+    from datetime import date
+
+    from cms_desktop.storage.models import AllergyStatementRow
+
+    a, b, _ = trio
+    pid = a.new_patient("LEROY")
+    with a.store.write() as session:
+        row = AllergyStatementRow(patient_id=pid, stated_on=date(2026, 12, 1))
+        session.add(row)
+        session.flush()
+        statement_id = row.id
+    deliver(a, b)
+
+    def on_b() -> list[tuple[str, date, bool]]:
+        with b.store.read() as session:
+            rows = session.scalars(select(AllergyStatementRow)).all()
+            return [(r.patient_id, r.stated_on, r.deleted) for r in rows]
+
+    assert on_b() == [(pid, date(2026, 12, 1), False)]
+    with a.store.write() as session:
+        stored = session.get(AllergyStatementRow, statement_id)
+        assert stored is not None
+        stored.deleted = True
+    deliver(a, b)
+    assert on_b() == [(pid, date(2026, 12, 1), True)]

@@ -19,8 +19,8 @@ def _tabs(area: ImpressionsArea) -> list[str]:
 
 def test_tabs_follow_the_role(qtbot, open_session, runner) -> None:
     for login, expected in (
-        ("accueil", []),
-        ("dr.moreau", ["Nouveau document", "Derniers documents"]),
+        ("accueil", ["Accès au dossier"]),
+        ("dr.moreau", ["Nouveau document", "Derniers documents", "Accès au dossier"]),
         ("direction", ["Nouveau document", "Derniers documents", "Accès au dossier"]),
     ):
         ws, actor = open_session(login)
@@ -138,3 +138,29 @@ def test_referral_letter_offers_the_synthesis_prefilled_and_prints_only_what_is_
     next(c for c, _t in dialog.sections if c.text() == "Allergies et intolérances").setChecked(True)
     pdf = dialog.render_call()()
     assert "Pénicilline (Allergie, Urticaire" in " ".join(pages_text(pdf))
+
+
+def test_reception_registers_a_copy_request_at_the_desk(qtbot, open_session, runner) -> None:
+    ws, reception = open_session("accueil")
+    add_patient(ws, name="DURAND", given="Anne")
+    area = ImpressionsArea(AreaContext(ws, reception, runner))
+    qtbot.addWidget(area)
+    area.show()
+    page = area.tabs.widget(0)
+    assert isinstance(page, RecordAccessPage)
+    # Preparing and handing over the copy stay with the director.
+    assert not page.copy_button.isVisible() and not page.deliver_button.isVisible()
+    page.new_button.click()
+    dialog = page.dialog
+    qtbot.keyClicks(dialog.patient.query, "dur")
+    assert dialog.patient.results.count() == 1
+    qtbot.keyClicks(dialog.name, "Anne Durand")
+    dialog.identity.setChecked(True)
+    dialog.ok_button.click()
+    assert dialog.error_label.text() == ""
+    assert page.table.rowCount() == 1
+    cells = [page.table.item(0, c).text() for c in range(page.table.columnCount())]
+    assert cells[1] == "DURAND Anne" and cells[2].startswith("Anne Durand")
+    assert cells[6] == "À traiter"
+    page.generate_copy()  # by keyboard (Enter on a row): nothing for reception
+    assert not hasattr(page, "preview_dialog")

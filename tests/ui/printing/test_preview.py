@@ -102,3 +102,22 @@ def test_unreadable_bytes_disable_printing(qtbot) -> None:
     dialog = PreviewDialog(None, "Vide", b"not a pdf")
     qtbot.addWidget(dialog)
     assert not dialog.print_button.isEnabled() and "illisible" in dialog.error_label.text()
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [((105 * 72 / 25.4, 148 * 72 / 25.4), "A6"), ((148 * 72 / 25.4, 210 * 72 / 25.4), "A5")],
+)
+def test_the_printer_takes_the_paper_of_the_document(qtbot, page, expected) -> None:
+    """An A6 appointment card printed through « Imprimer… » comes out on A6, not A4."""
+    from PySide6.QtGui import QPageSize
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=page)
+    pdf.drawString(20, 20, "Carte de rendez-vous")
+    pdf.save()
+    dialog = PreviewDialog(None, "Carte", out.getvalue())
+    qtbot.addWidget(dialog)
+    printer = dialog.printer()
+    assert printer.pageLayout().pageSize().id() == getattr(QPageSize.PageSizeId, expected)

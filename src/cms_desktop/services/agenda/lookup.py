@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from cms_desktop.domain.identity import agreed
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
@@ -17,10 +18,12 @@ class PatientChoice:
     id: str
     display_name: str
     birth_date: date
+    sex: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.display_name} — né(e) le {self.birth_date:%d/%m/%Y}"
+        born = agreed(self.sex, "né", "née", "né·e")
+        return f"{self.display_name} — {born} le {self.birth_date:%d/%m/%Y}"
 
 
 @requires(Permission.PATIENT_IDENTITY_READ)
@@ -30,6 +33,6 @@ def search_patients_for_booking(
     """The booking dialog's choices, from the indexed search of the patients module (any
     part of a name, a birth date, a NIR or a phone)."""
     return [
-        PatientChoice(hit.id, hit.display_name, hit.birth_date)
+        PatientChoice(hit.id, hit.display_name, hit.birth_date, hit.sex)
         for hit in search_patients(ws, actor, text, limit)
     ]

@@ -42,6 +42,7 @@ from cms_desktop.storage.models.sync import (
 )
 from cms_desktop.storage.models.synthesis import (
     AllergyRow,
+    AllergyStatementRow,
     HistoryRow,
     ProblemRow,
     RiskFactorRow,
@@ -55,6 +56,7 @@ __all__ = [
     "AgendaClosure",
     "AgendaSettings",
     "AllergyRow",
+    "AllergyStatementRow",
     "Appointment",
     "AppointmentTypeRow",
     "AuditEntry",

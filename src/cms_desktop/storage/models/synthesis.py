@@ -48,6 +48,16 @@ class AllergyRow(_PatientEntry, Replicated, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class AllergyStatementRow(_PatientEntry, Replicated, Base):
+    """A clinician stated « Aucune allergie connue » for the patient (``author_id``, on
+    ``stated_on``); withdrawn by a tombstone. Without one, allergies are « non renseignées »."""
+
+    __tablename__ = "synthesis_allergy_statements"
+    __table_args__ = (Index("ix_synthesis_allergy_statements_patient", "patient_id"),)
+
+    stated_on: Mapped[date] = mapped_column(Date)
+
+
 class TreatmentRow(_PatientEntry, Replicated, Base):
     __tablename__ = "synthesis_treatments"
     __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL

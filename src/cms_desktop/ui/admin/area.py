@@ -24,7 +24,7 @@ from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
 from cms_desktop.ui.admin.backups_page import BackupsPage
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
-from cms_desktop.ui.admin.models import AuditModel, UsersModel
+from cms_desktop.ui.admin.models import UsersModel
 from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
 from cms_desktop.ui.agenda.types_page import AppointmentTypesPage
 from cms_desktop.ui.forms import ServiceDialog
@@ -172,14 +172,19 @@ class UsersPage(QWidget):
 
 
 class AuditPage(QWidget):
+    """The journal (in French, searchable, paged: ``ui.journal``) and the integrity check."""
+
     def __init__(
         self, ws: Workspace, actor: Actor, runner: TaskRunner, parent: QWidget | None = None
     ) -> None:
+        from cms_desktop.ui.areas import AreaContext
+        from cms_desktop.ui.journal import JournalWidget
+
         super().__init__(parent)
         self._ws, self._actor, self._runner = ws, actor, runner
-        self.model = AuditModel(parent=self)
-        self.table = _table(self)
-        self.table.setModel(self.model)
+        self.journal = JournalWidget(AreaContext(ws, actor, runner), parent=self)
+        self.model = self.journal.model
+        self.table = self.journal.table
         self.refresh_button = QPushButton(self.tr("Actualiser"), self)
         self.refresh_button.setToolTip("F5")
         self.refresh_button.clicked.connect(self.reload)
@@ -198,15 +203,10 @@ class AuditPage(QWidget):
         box.addLayout(buttons)
         box.addWidget(self.result_label)
         box.addWidget(self.error_label)
-        box.addWidget(self.table, 1)
-        self.reload()
+        box.addWidget(self.journal, 1)
 
     def reload(self) -> None:
-        self._runner.run_read(
-            lambda: audit_trail.recent(self._ws, self._actor),
-            self.model.set_lines,
-            self.error_label.show_message,
-        )
+        self.journal.reload()
 
     def verify(self) -> None:
         self.verify_button.setEnabled(False)

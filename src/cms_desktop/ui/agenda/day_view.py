@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from PySide6.QtCore import QPoint, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
     QFontMetricsF,
+    QHelpEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -25,8 +26,9 @@ from PySide6.QtGui import (
     QStaticText,
     QTextOption,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from cms_desktop.domain.agenda.waiting_room import VisitStatus
 from cms_desktop.services.agenda.common import AppointmentView, local_now
 from cms_desktop.services.agenda.views import DayAgenda
 
@@ -34,6 +36,9 @@ HEADER = 38
 GUTTER = 48
 STEP = timedelta(minutes=5)
 CURSOR_STEP = timedelta(minutes=15)
+# Narrower, a name shows as 2–3 letters: past this, the grid scrolls sideways instead.
+MIN_COLUMN = 150
+STATUS_STRIPE = 7
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,46 @@ _BLOCK_PEN = QPen(QColor("#303030"), 1)
 _SELECTED_PEN = QPen(QColor("#d00000"), 3)
 
 
+# Where the patient stands, seen at a glance in the grid: a mark before the time and a
+# coloured stripe down the block's left edge (booked: none).
+STATUS_MARKS: dict[VisitStatus, tuple[str, str]] = {
+    VisitStatus.ARRIVED: ("●", "#1b8a3a"),
+    VisitStatus.IN_CONSULTATION: ("▶", "#1f5fa8"),
+    VisitStatus.SEEN: ("✔", "#6b6b6b"),
+    VisitStatus.NO_SHOW: ("✗", "#b00020"),
+}
+
+
 def block_text(appt: AppointmentView) -> str:
-    """The label of an appointment's block: time, patient (or type) and status if not booked."""
+    """The label of an appointment's block: status mark, time, patient (or type), status."""
     label = appt.patient_name or appt.type_label
     status = "" if appt.status.value == "booked" else f" · {appt.status_label}"
     text = f"{appt.start.hour:02d}:{appt.start.minute:02d} {label}{status}"
+    mark = STATUS_MARKS.get(appt.status)
+    if mark is not None:
+        text = f"{mark[0]} {text}"
     return "⚠ " + text if appt.provisional else text
+
+
+def block_tooltip(appt: AppointmentView) -> str:
+    """Everything a narrow block cannot show: patient, type, reason, status, practitioner."""
+    lines = [
+        f"{appt.start:%H:%M}–{appt.end:%H:%M} — {appt.patient_name or appt.type_label}",
+        f"Type : {appt.type_label}",
+    ]
+    if appt.reason:
+        lines.append(f"Motif : {appt.reason}")
+    status = f"Statut : {appt.status_label}"
+    if appt.arrived_at is not None and appt.status is VisitStatus.ARRIVED:
+        status += f" à {appt.arrived_at:%H:%M}"
+    lines.append(status)
+    lines.append(f"Praticien : {appt.practitioner_name}")
+    if appt.room_name:
+        lines.append(f"Salle : {appt.room_name}")
+    if appt.cancel_reason:
+        lines.append(f"Annulé : {appt.cancel_reason}")
+    lines.extend(appt.warnings)
+    return "\n".join(lines)
 
 
 class DayView(QWidget):
@@ -99,8 +138,6 @@ class DayView(QWidget):
     sig_move_requested = Signal(object, int, object)  # AppointmentView, column, new start
     """Drag and drop, or Ctrl+arrows, on an appointment."""
     sig_selection_changed = Signal(object)  # AppointmentView | None
-    # The keyboard's cell; it hides QWidget.cursor() (the mouse cursor), never used here.
-    cursor: CellTarget  # type: ignore[assignment]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,7 +148,7 @@ class DayView(QWidget):
         self.agenda: DayAgenda | None = None
         self.first_hour, self.last_hour = 8, 20
         self.selected: AppointmentView | None = None
-        self.cursor = CellTarget(0, datetime.combine(local_now().date(), time(9)))
+        self.cell = CellTarget(0, datetime.combine(local_now().date(), time(9)))
         self.now_provider = local_now
         self._drag_from: QPoint | None = None
         self._drag_target: CellTarget | None = None
@@ -129,6 +166,7 @@ class DayView(QWidget):
 
     def set_agenda(self, agenda: DayAgenda) -> None:
         self.agenda = agenda
+        self.setMinimumWidth(GUTTER + max(1, len(agenda.columns)) * MIN_COLUMN)
         self._blocks = [
             (i, a, block_text(a))
             for i, a in sorted(self.appointments(), key=lambda p: not p[1].cancelled)
@@ -148,8 +186,8 @@ class DayView(QWidget):
                 (a for c in agenda.columns for a in c.appointments if a.id == self.selected.id),
                 None,
             )
-        column = min(self.cursor.column, max(0, len(agenda.columns) - 1))
-        self.cursor = CellTarget(column, self._day_of(column, self.cursor.start.time()))
+        column = min(self.cell.column, max(0, len(agenda.columns) - 1))
+        self.cell = CellTarget(column, self._day_of(column, self.cell.start.time()))
         self.update()
 
     def _day_of(self, column: int, at: time) -> datetime:
@@ -170,9 +208,9 @@ class DayView(QWidget):
         self.selected = appointment
         if appointment is not None:
             column = next(
-                (i for i, a in self.appointments() if a.id == appointment.id), self.cursor.column
+                (i for i, a in self.appointments() if a.id == appointment.id), self.cell.column
             )
-            self.cursor = CellTarget(column, appointment.start)
+            self.cell = CellTarget(column, appointment.start)
         self.sig_selection_changed.emit(appointment)
         self.update()
 
@@ -343,6 +381,13 @@ class DayView(QWidget):
             if selected_id == appt.id:
                 painter.setPen(_SELECTED_PEN)
             painter.drawRoundedRect(rect, 3, 3)
+            mark = STATUS_MARKS.get(appt.status)
+            if mark is not None:
+                painter.fillRect(
+                    QRectF(rect.left(), rect.top(), STATUS_STRIPE, rect.height()),
+                    _qcolor(mark[1]),
+                )
+                rect = rect.adjusted(STATUS_STRIPE, 0, 0, 0)
             painter.setPen(_CANCELLED_TEXT if appt.cancelled else _WHITE)
             label = self._label(text, int(rect.width() - 5), metrics)
             text_box = rect.adjusted(3, 1, -2, 0)
@@ -358,7 +403,7 @@ class DayView(QWidget):
     def _paint_cursor(self, painter: QPainter) -> None:
         if self.selected is not None or not self.hasFocus():
             return
-        c = self.cursor
+        c = self.cell
         rect = self.rect_of(c.column, c.start, c.start + CURSOR_STEP)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor("#1f6fd0"), 2))
@@ -395,7 +440,7 @@ class DayView(QWidget):
         appt = self.appointment_at(pos)
         target = self.target_at(pos)
         if target is not None and appt is None:
-            self.cursor = target
+            self.cell = target
         self.select(appt)
         if event.button() == Qt.MouseButton.RightButton and appt is not None:
             self.sig_open_requested.emit(appt, event.globalPosition().toPoint())
@@ -428,6 +473,18 @@ class DayView(QWidget):
             self.sig_move_requested.emit(appt, target.column, target.start)
         self.update()
 
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)
+            appt = self.appointment_at(event.pos())
+            if appt is None:
+                QToolTip.hideText()
+                event.ignore()
+            else:
+                QToolTip.showText(event.globalPos(), block_tooltip(appt), self)
+            return True
+        return super().event(event)
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
         appt = self.appointment_at(pos)
@@ -436,7 +493,7 @@ class DayView(QWidget):
             return
         target = self.target_at(pos)
         if target is not None:
-            self.cursor = target
+            self.cell = target
             self.sig_book_requested.emit(target.column, target.start)
 
     def _selected_centre(self) -> QPoint:
@@ -469,10 +526,10 @@ class DayView(QWidget):
             self.sig_move_requested.emit(self.selected, column, start)
         elif key in arrows and not ctrl:
             self.selected = None
-            c = self.cursor
+            c = self.cell
             if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
                 start = c.start + (CURSOR_STEP if key == Qt.Key.Key_Down else -CURSOR_STEP)
-                self.cursor = CellTarget(c.column, start)
+                self.cell = CellTarget(c.column, start)
             else:
                 column = max(
                     0,
@@ -481,25 +538,25 @@ class DayView(QWidget):
                         c.column + (1 if key == Qt.Key.Key_Right else -1),
                     ),
                 )
-                self.cursor = CellTarget(column, self._day_of(column, c.start.time()))
+                self.cell = CellTarget(column, self._day_of(column, c.start.time()))
             hit = next(
                 (
                     a
                     for i, a in self.appointments()
-                    if i == self.cursor.column
-                    and a.start <= self.cursor.start < a.end
+                    if i == self.cell.column
+                    and a.start <= self.cell.start < a.end
                     and not a.cancelled
                 ),
                 None,
             )
             self.select(hit)
             if hit is not None:
-                self.cursor = CellTarget(self.cursor.column, self.cursor.start)
+                self.cell = CellTarget(self.cell.column, self.cell.start)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self.selected is not None:
                 self.sig_edit_requested.emit(self.selected, self._selected_centre())
             else:
-                self.sig_book_requested.emit(self.cursor.column, self.cursor.start)
+                self.sig_book_requested.emit(self.cell.column, self.cell.start)
         elif self.selected is not None and (
             key == Qt.Key.Key_Menu
             or (key == Qt.Key.Key_F10 and mods & Qt.KeyboardModifier.ShiftModifier)

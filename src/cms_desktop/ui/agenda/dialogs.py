@@ -99,10 +99,16 @@ class BookingDialog(ServiceDialog):
         self.note = QPlainTextEdit(self)
         self.note.setPlaceholderText(self.tr("Note administrative (visible par l'accueil)"))
         self.note.setMaximumHeight(60)
+        self.note.setTabChangesFocus(True)  # Tab goes on to the next field, as elsewhere
         self.repeat = QSpinBox(self)
         self.repeat.setRange(1, 52)
-        self.repeat.setSuffix(self.tr(" semaine(s)"))
-        self.repeat.setToolTip(self.tr("Répéter chaque semaine, même jour, même heure"))
+        # 1 is the appointment alone: said so, not « 1 semaine(s) ».
+        self.repeat.setSpecialValueText(self.tr("Aucune (ce rendez-vous seulement)"))
+        self.repeat.setPrefix(self.tr("sur "))
+        self.repeat.setSuffix(self.tr(" semaines"))
+        self.repeat.setToolTip(
+            self.tr("Répéter chaque semaine, même jour, même heure, sur ce nombre de semaines")
+        )
         self.next_slot_button = QPushButton(self.tr("Prochain créneau libre"), self)
         self.next_slot_button.clicked.connect(self.find_next_slot)
         self.form.addRow(self.tr("&Patient"), self.patient_search)

@@ -9,22 +9,25 @@ the day list, Ctrl+H practitioners' ranges and absences and the centre's hours.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import cast
 
-from PySide6.QtCore import QDate, QPoint, Qt, QTimer
+from PySide6.QtCore import QDate, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +39,6 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda import (
     booking,
     overlaps,
-    printouts,
     resources,
     views,
     waiting_room,
@@ -75,6 +77,29 @@ _MONTHS = (
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
+AGENDA_TABLES = frozenset(
+    {
+        "agenda_closures",
+        "agenda_settings",
+        "appointment_types",
+        "appointments",
+        "patients",
+        "practitioner_absences",
+        "practitioner_ranges",
+        "practitioners",
+        "rooms",
+        "waiting_list",
+    }
+)
+
+
+def _stored_list(key: str) -> list[str]:
+    value = QSettings().value(key, [])
+    if isinstance(value, str):  # QSettings gives a one-item list back as a string
+        return [value] if value else []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 def long_date(day: date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
@@ -91,11 +116,17 @@ class AgendaPage(QWidget):
         ("own", "Ma journée"),
     )
 
+    sig_open_patient = Signal(str)
+    """« Ouvrir le dossier » of an appointment's patient (clinicians); the patient id."""
+
     def __init__(
         self, ws: Workspace, actor: Actor, runner: TaskRunner, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._ws, self._actor, self._runner = ws, actor, runner
+        # Which practitioners the day view leaves out, remembered per user on this station.
+        self._settings_key = f"agenda/hidden_practitioners/{actor.login}"
+        self.hidden_practitioners: set[str] = set(_stored_list(self._settings_key))
         self.day = local_now().date()
         self.practitioners: list[PractitionerView] = []
         self.types: list[TypeInfo] = []
@@ -115,12 +146,20 @@ class AgendaPage(QWidget):
         self.mode.setToolTip(self.tr("Vue"))
         self.practitioner_combo = QComboBox(self)
         self.practitioner_combo.setToolTip(self.tr("Praticien de la vue semaine"))
+        self.columns_button = QToolButton(self)
+        self.columns_button.setText(self.tr("Praticiens"))
+        self.columns_button.setToolTip(
+            self.tr("Choisir les praticiens affichés dans la vue Jour (mémorisé)")
+        )
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_menu = QMenu(self)
+        self.columns_button.setMenu(self.columns_menu)
         buttons = []
         for text, tip, slot in (
             ("◀", self.tr("Jour précédent (Page préc.)"), self.previous),
             (self.tr("Aujourd'hui"), self.tr("Aujourd'hui (T)"), self.today),
             ("▶", self.tr("Jour suivant (Page suiv.)"), self.next),
-            (self.tr("Aller au…"), self.tr("Aller à une date (Ctrl+G)"), self.jump_to_date),
+            (self.tr("Aller à la date…"), self.tr("Aller à une date (Ctrl+G)"), self.jump_to_date),
             (self.tr("Nouveau RDV"), self.tr("Nouveau rendez-vous (Ctrl+N)"), self.new_appointment),
             (
                 self.tr("Annuler le RDV"),
@@ -139,6 +178,8 @@ class AgendaPage(QWidget):
             button.clicked.connect(slot)
             buttons.append(button)
         self.new_button, self.cancel_button = buttons[4], buttons[5]
+        for arrow in (buttons[0], buttons[2]):  # ◀ ▶: a symbol needs no 80-pixel button
+            arrow.setFixedWidth(36)
         self.schedules_button = buttons[7]
         self.schedules_button.setEnabled(can_read)
         self.new_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
@@ -147,6 +188,7 @@ class AgendaPage(QWidget):
         # The date has a line of its own so that the controls fit a 1280-pixel screen.
         bar.addWidget(self.mode)
         bar.addWidget(self.practitioner_combo)
+        bar.addWidget(self.columns_button)
         for button in buttons:
             bar.addWidget(button)
         bar.addStretch(1)
@@ -154,7 +196,13 @@ class AgendaPage(QWidget):
         self.day_view = DayView(self)
         self.month_view = MonthView(self)
         self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.day_view)
+        # Too many practitioners for the screen: the grid scrolls sideways, columns stay
+        # readable (DayView's minimum width grows with its columns).
+        self.day_scroll = QScrollArea(self)
+        self.day_scroll.setWidgetResizable(True)
+        self.day_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.day_scroll.setWidget(self.day_view)
+        self.stack.addWidget(self.day_scroll)
         self.stack.addWidget(self.month_view)
         self.legend = Legend(self)
         self.error_label = ErrorLabel(self)
@@ -180,7 +228,7 @@ class AgendaPage(QWidget):
         splitter.addWidget(self.waiting)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1100, 390])  # the agenda gets the room; the list stays readable
+        splitter.setSizes([900, 460])  # the agenda gets the room; the list stays readable
         box = QVBoxLayout(self)
         box.setContentsMargins(12, 10, 12, 10)
         box.addWidget(self.title)
@@ -214,6 +262,8 @@ class AgendaPage(QWidget):
         self.day_view.sig_selection_changed.connect(self._selected)
         self.month_view.sig_day_activated.connect(self._open_day)
         self.waiting.sig_action.connect(self._waiting_action)
+        self.waiting.sig_open_patient.connect(self._open_patient)
+        self.waiting.set_can_open(actor.can(Permission.CLINICAL_READ))
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(60_000)  # waiting times and the current-time line
         self._refresh_timer.timeout.connect(self.reload)
@@ -249,6 +299,31 @@ class AgendaPage(QWidget):
                 max(0, self.practitioner_combo.findData(self.own_id))
             )
         self.practitioner_combo.blockSignals(False)
+        self._fill_columns_menu()
+        self.reload()
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        for p in self.practitioners:
+            action = self.columns_menu.addAction(p.display_name)
+            action.setCheckable(True)
+            action.setChecked(p.id not in self.hidden_practitioners)
+            action.toggled.connect(lambda shown, pid=p.id: self.show_practitioner(pid, shown))
+        self.columns_menu.addSeparator()
+        self.columns_menu.addAction(self.tr("Tous les praticiens"), self.show_all_practitioners)
+
+    def show_practitioner(self, practitioner_id: str, shown: bool) -> None:
+        if shown:
+            self.hidden_practitioners.discard(practitioner_id)
+        else:
+            self.hidden_practitioners.add(practitioner_id)
+        QSettings().setValue(self._settings_key, sorted(self.hidden_practitioners))
+        self.reload()
+
+    def show_all_practitioners(self) -> None:
+        self.hidden_practitioners.clear()
+        QSettings().setValue(self._settings_key, [])
+        self._fill_columns_menu()
         self.reload()
 
     def _practitioner_picked(self) -> None:
@@ -258,6 +333,7 @@ class AgendaPage(QWidget):
     def reload(self) -> None:
         mode, day = self.current_mode(), self.day
         self.practitioner_combo.setVisible(mode == "week")
+        self.columns_button.setVisible(mode == "day")
         self.error_label.clear_message()
         if mode == "month":
             self.title.setText(f"{_MONTHS[day.month - 1].capitalize()} {day.year}")
@@ -268,7 +344,7 @@ class AgendaPage(QWidget):
                 self.error_label.show_message,
             )
         else:
-            self.stack.setCurrentWidget(self.day_view)
+            self.stack.setCurrentWidget(self.day_scroll)
             self._runner.run_read(
                 self._day_call(mode, day), self._day_loaded, self.error_label.show_message
             )
@@ -288,6 +364,11 @@ class AgendaPage(QWidget):
                 self.waiting.set_entries,
                 self.error_label.show_message,
             )
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """A booking, an arrival, a schedule… saved here or merged from another station."""
+        if tables & AGENDA_TABLES:
+            self.reload()
 
     def _overlaps_loaded(self, found: list[overlaps.OverlapView]) -> None:
         if not found:
@@ -329,8 +410,11 @@ class AgendaPage(QWidget):
         return lambda: views.day_agenda(self._ws, self._actor, day)
 
     def _day_loaded(self, agenda: DayAgenda) -> None:
-        self.agenda = agenda
         mode = self.current_mode()
+        if mode == "day" and self.hidden_practitioners:
+            shown = tuple(c for c in agenda.columns if c.key not in self.hidden_practitioners)
+            agenda = replace(agenda, columns=shown)
+        self.agenda = agenda
         if mode == "week":
             monday = agenda.day
             self.title.setText(self.tr("Semaine du ") + f"{monday:%d/%m/%Y}")
@@ -396,7 +480,8 @@ class AgendaPage(QWidget):
     def _column_practitioner(self, column: int) -> str | None:
         mode = self.current_mode()
         if mode == "week":
-            return cast(str | None, self.practitioner_combo.currentData())
+            chosen = self.practitioner_combo.currentData()
+            return None if chosen is None else str(chosen)
         if mode == "own":
             return self.own_id
         if mode == "day" and self.agenda is not None and column < len(self.agenda.columns):
@@ -404,7 +489,7 @@ class AgendaPage(QWidget):
         return None
 
     def new_appointment(self) -> None:
-        cursor = self.day_view.cursor
+        cursor = self.day_view.cell
         self._book_at(cursor.column, cursor.start)
 
     def booking_dialog(self, column: int, start: datetime) -> BookingDialog:
@@ -458,8 +543,18 @@ class AgendaPage(QWidget):
             self._ws, self._actor, self._runner, appt, self.types, parent=self
         )
 
+    def _can_open(self, appt: AppointmentView) -> bool:
+        return appt.patient_id is not None and self._actor.can(Permission.CLINICAL_READ)
+
+    def _open_patient(self, patient_id: str) -> None:
+        self.sig_open_patient.emit(patient_id)
+
     def _edit(self, appt: AppointmentView, where: QPoint) -> None:
-        """Double-click or Enter: edit a live appointment; otherwise show its menu."""
+        """Double-click or Enter: a clinician opens the patient's record; reception edits a
+        live appointment; otherwise its menu."""
+        if self._can_open(appt) and appt.patient_id is not None:
+            self._open_patient(appt.patient_id)
+            return
         if appt.cancelled or not self._actor.can(Permission.AGENDA_WRITE):
             self._open_menu(appt, where)
             return
@@ -471,7 +566,7 @@ class AgendaPage(QWidget):
     def open_schedules(self) -> None:
         if not self._actor.can(Permission.AGENDA_READ):
             return
-        column = self.day_view.cursor.column
+        column = self.day_view.cell.column
         dialog = ScheduleDialog(
             self._ws, self._actor, self._runner, self._column_practitioner(column), self
         )
@@ -482,6 +577,11 @@ class AgendaPage(QWidget):
     def _open_menu(self, appt: AppointmentView, where: QPoint) -> None:
         menu = QMenu(self)
         status = appt.status
+        if self._can_open(appt) and appt.patient_id is not None:
+            pid = appt.patient_id
+            menu.setDefaultAction(
+                menu.addAction(self.tr("Ouvrir le dossier"), lambda: self._open_patient(pid))
+            )
         manage = self._actor.can(Permission.WAITINGROOM_MANAGE) and appt.patient_id is not None
         if manage and status == VisitStatus.BOOKED:
             menu.addAction(
@@ -536,8 +636,11 @@ class AgendaPage(QWidget):
         preview_pdf(self, title, pdf)
 
     def print_day_list(self) -> None:
+        # reportlab is loaded at the first printout, not with the agenda (login time).
+        from cms_desktop.services.agenda import printouts
+
         day, mode = self.day, self.current_mode()
-        column = self.day_view.cursor.column
+        column = self.day_view.cell.column
         if mode == "rooms" and self.agenda is not None and self.agenda.columns:
             room = self.agenda.columns[column].key
             call = lambda: printouts.day_list_pdf(self._ws, self._actor, day, room_id=room)  # noqa: E731
@@ -555,6 +658,8 @@ class AgendaPage(QWidget):
         )
 
     def _print_card(self, appointment_id: str) -> None:
+        from cms_desktop.services.agenda import printouts
+
         self._runner.run_write(
             lambda: printouts.appointment_card_pdf(self._ws, self._actor, appointment_id),
             lambda pdf: self._preview(self.tr("Carte de rendez-vous"), pdf),

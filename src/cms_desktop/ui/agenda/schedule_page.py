@@ -47,7 +47,7 @@ from cms_desktop.ui.agenda.centre_settings import (
 from cms_desktop.ui.agenda.models import TextRowsModel
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel, shortcut
+from cms_desktop.ui.widgets import ErrorLabel, fit_to_screen, shortcut
 
 
 def time_edit(parent: QWidget, at: time) -> QTimeEdit:
@@ -498,5 +498,5 @@ class ScheduleDialog(QDialog):
         box = QVBoxLayout(self)
         box.addWidget(self.tabs, 1)
         box.addWidget(close)
-        self.resize(1100, 620)
+        fit_to_screen(self, 1100, 620)
         self.schedule_page.practitioner.setFocus()

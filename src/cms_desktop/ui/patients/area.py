@@ -20,6 +20,7 @@ from cms_desktop.ui.patients.identity_page import IdentityPage
 from cms_desktop.ui.patients.picker import PatientPicker
 
 ClinicalPageFactory = Callable[[AreaContext, str], QWidget]
+IDENTITY_TABLES = frozenset({"patients", "patient_ald", "users"})
 
 
 class PatientTab(QWidget):
@@ -42,6 +43,13 @@ class PatientTab(QWidget):
         if patient_id is not None:
             self._add_clinical(patient_id)
         self.tabs.addTab(self.identity, self.tr("Identité et couverture"))
+        # The director answers « who opened this record? » from the record itself.
+        self.access_log_button: QPushButton | None = None
+        if ctx.actor.can(Permission.AUDIT_READ):
+            self.access_log_button = QPushButton(self.tr("Qui a consulté ce dossier ?"), self)
+            self.access_log_button.clicked.connect(self.show_access_log)
+            self.access_log_button.setEnabled(patient_id is not None)
+            self.tabs.setCornerWidget(self.access_log_button, Qt.Corner.TopRightCorner)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.tabs)
@@ -55,8 +63,20 @@ class PatientTab(QWidget):
         self.tabs.insertTab(0, self.clinical, self.tr("Dossier médical"))
         self.tabs.setCurrentIndex(0)
 
+    def show_access_log(self) -> None:
+        from cms_desktop.ui.journal import RecordAccessLogDialog
+
+        if self.patient_id is None:
+            return
+        dialog = RecordAccessLogDialog(self._ctx, self.patient_id, self.identity.title, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.access_log = dialog
+        dialog.open()
+
     def _saved(self, patient_id: str) -> None:
         if self.patient_id is None:  # a new patient now has a record to open
+            if self.access_log_button is not None:
+                self.access_log_button.setEnabled(True)
             self.patient_id = patient_id
             self._add_clinical(patient_id)
             self.tabs.setCurrentWidget(self.identity)
@@ -64,6 +84,14 @@ class PatientTab(QWidget):
     @property
     def dirty(self) -> bool:
         return self.identity.dirty
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """Show changes made elsewhere; what is being typed here is never overwritten."""
+        if self.patient_id is not None and tables & IDENTITY_TABLES and not self.identity.dirty:
+            self.identity.reload()
+        follow = getattr(self.clinical, "data_changed", None)
+        if callable(follow):
+            follow(tables)
 
 
 class PatientsArea(QWidget):
@@ -120,6 +148,12 @@ class PatientsArea(QWidget):
         self.tabs.setCurrentIndex(0)
         self.picker.field.setFocus()
         self.picker.field.selectAll()
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        if "patients" in tables and self.picker.field.text().strip():
+            self.picker.refresh()
+        for tab in self.patient_tabs():
+            tab.data_changed(tables)
 
     def patient_tabs(self) -> list[PatientTab]:
         return [

@@ -43,7 +43,7 @@ class DuplicateDialog(QDialog):
         self.list = QListWidget(self)
         for c in candidates:
             item = QListWidgetItem(
-                f"{c.display_name} — né(e) le {c.birth_date:%d/%m/%Y} — {c.reason_label}"
+                f"{c.display_name} — {c.born} le {c.birth_date:%d/%m/%Y} — {c.reason_label}"
             )
             item.setData(256, c.id)
             self.list.addItem(item)

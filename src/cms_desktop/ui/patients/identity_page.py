@@ -119,7 +119,8 @@ class IdentityPage(QWidget):
         scroll.setWidget(body)
         self.save_button = QPushButton(self.tr("Enregistrer (Ctrl+S)"), self)
         self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
+        # Not connected to save() directly: clicked(bool) would land in ``confirmed``.
+        self.save_button.clicked.connect(self._save_clicked)
         self.merge_button = QPushButton(self.tr("Fusionner…"), self)
         self.merge_button.setToolTip(
             self.tr("Fusionner un doublon dans ce dossier (directeur médical)")
@@ -139,7 +140,7 @@ class IdentityPage(QWidget):
         box.addLayout(bar)
         shortcut = QShortcut(QKeySequence.StandardKey.Save, self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.save)
+        shortcut.activated.connect(self._save_clicked)
         coverage_editable = ctx.actor.can(Permission.PATIENT_COVERAGE_WRITE)
         for name, _label, _hint in COVERAGE_FIELDS:
             self.edits[name].setReadOnly(not coverage_editable)
@@ -177,6 +178,9 @@ class IdentityPage(QWidget):
         for name, label, hint in IDENTITY_FIELDS:
             self._line(form, name, label, hint)
         self.sex = self._combo([(s.value, SEX_LABELS[s]) for s in Sex], form, "Sexe *")
+        # No default sex: a new patient's is chosen, not left at the first item.
+        self.sex.setPlaceholderText(self.tr("— à choisir —"))
+        self.sex.setCurrentIndex(-1)
         for name, label, hint in BIRTH_FIELDS:
             self._line(form, name, label, hint)
         self.status = self._combo(STATUS_CHOICES, form, "Statut de l'identité")
@@ -347,18 +351,18 @@ class IdentityPage(QWidget):
     def _ald_rows(self) -> list[AldForm]:
         rows = []
         for row in range(self.ald_table.rowCount()):
-            cells = [
-                (item.text() if (item := self.ald_table.item(row, c)) else "")
-                for c in range(len(ALD_HEADERS))
-            ]
-            first = self.ald_table.item(row, 0)
+            items = [self.ald_table.item(row, c) for c in range(len(ALD_HEADERS))]
+            label, code, start, end = (item.text() if item else "" for item in items)
+            first = items[0]
             ald_id = first.data(Qt.ItemDataRole.UserRole) if first else None
-            if any(cell.strip() for cell in cells):
-                label, code, start, end = cells
+            if any(cell.strip() for cell in (label, code, start, end)):
                 rows.append(AldForm(label, code, start, end, id=ald_id))
         return rows
 
     # -- actions ----------------------------------------------------------------------------
+    def _save_clicked(self) -> None:
+        self.save()
+
     def save(self, confirmed: tuple[str, ...] = ()) -> None:
         form = self.current_form()
         ws, actor, pid, version = (

@@ -134,12 +134,19 @@ class PatientPicker(QWidget):
             lambda message: self._failed(sequence, message),
         )
 
+    def refresh(self) -> None:
+        """Search again for what is typed (a change elsewhere), keeping the chosen row."""
+        self._keep = self.current_id()
+        self.search_now()
+
     def _show(self, sequence: int, hits: list[PatientHit]) -> None:
         if sequence != self._sequence:
             return  # an answer to an older query: the user has typed since
+        keep, self._keep = getattr(self, "_keep", None), None
         self.model.set_hits(hits)
         if hits:
-            self.table.selectRow(0)
+            ids = [h.id for h in hits]
+            self.table.selectRow(ids.index(keep) if keep in ids else 0)
         typed = bool(self.field.text().strip())
         if not typed:
             self.status.setText("")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -24,7 +25,7 @@ from cms_desktop.services.printing_common import OutputEntry, recent_outputs
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.documents import CertificateDialog, PatientSearch, ReferralDialog
 from cms_desktop.ui.printing.prescription_editor import PrescriptionEditor
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, fit_to_screen
 
 
 class NewDocumentPage(QWidget):
@@ -74,8 +75,7 @@ class NewDocumentPage(QWidget):
             return
         dialog = QDialog(self)
         dialog.setWindowTitle(self.tr("Ordonnance"))
-        # Fits a 1366x768 screen with its taskbar (728 px usable).
-        dialog.resize(960, 700)
+        fit_to_screen(dialog, 960, 820)
         self.editor = PrescriptionEditor(self._ctx, patient_id)
         QVBoxLayout(dialog).addWidget(self.editor)
         self.dialog = dialog
@@ -98,6 +98,11 @@ class RecentPage(QWidget):
         box = QVBoxLayout(self)
         box.addWidget(self.table)
         box.addWidget(refresh)
+        self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # What was printed since shows without « Actualiser ».
+        super().showEvent(event)
         self.reload()
 
     def reload(self) -> None:
@@ -132,11 +137,13 @@ class ImpressionsArea(QWidget):
         actor = ctx.actor
         if actor.can(Permission.PRINT_CLINICAL):
             self.tabs.addTab(NewDocumentPage(ctx, self), self.tr("Nouveau document"))
-            self.tabs.addTab(RecentPage(ctx, self), self.tr("Derniers documents"))
-        if actor.can(Permission.RECORD_ACCESS_MANAGE):
+            self.recent_page = RecentPage(ctx, self)
+            self.tabs.addTab(self.recent_page, self.tr("Derniers documents"))
+        if actor.can(Permission.RECORD_ACCESS_REGISTER):
             from cms_desktop.ui.printing.record_access_page import RecordAccessPage
 
-            self.tabs.addTab(RecordAccessPage(ctx, self), self.tr("Accès au dossier"))
+            self.register_page = RecordAccessPage(ctx, self)
+            self.tabs.addTab(self.register_page, self.tr("Accès au dossier"))
         if self.tabs.count() == 0:
             hint = QLabel(
                 self.tr(
@@ -150,3 +157,12 @@ class ImpressionsArea(QWidget):
             self.tabs.hide()
             box.addWidget(hint)
             box.addStretch(1)
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """A request registered at the desk, a prescription printed on another station…"""
+        register = getattr(self, "register_page", None)
+        if register is not None and "record_access_requests" in tables:
+            register.reload()
+        recent = getattr(self, "recent_page", None)
+        if recent is not None and tables & {"prescriptions", "documents"}:
+            recent.reload()

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -40,7 +43,7 @@ from cms_desktop.ui.printing.allergy_confirm import AllergyConfirmDialog
 from cms_desktop.ui.printing.preview import preview_pdf
 from cms_desktop.ui.printing.reprint import open_stored_prescription
 from cms_desktop.ui.record.banner import AllergyBanner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, compact_combo
 
 SUBSTITUTION_CHOICES = (
     ("", "Substituable"),
@@ -99,6 +102,7 @@ class LineForm(QGroupBox):
         self.quantity.setRange(0, 9999)
         self.quantity.setSpecialValueText(self.tr("—"))
         self.substitution = QComboBox(medicine)
+        compact_combo(self.substitution, 20)
         for code, label in SUBSTITUTION_CHOICES:
             self.substitution.addItem(self.tr(label), code)
         form.addRow(self.tr("Médicament (DCI) :"), self.dci)
@@ -279,37 +283,53 @@ class PrescriptionEditor(QWidget):
         self.reprint_button.setToolTip(
             self.tr("L'ordonnance telle qu'elle a été imprimée, à réimprimer à l'identique")
         )
-        reuse = QHBoxLayout()
-        reuse.addWidget(QLabel(self.tr("Modèles :"), self))
-        reuse.addWidget(self.templates, 1)
-        reuse.addWidget(self.apply_template_button)
-        reuse.addWidget(self.save_template_button)
-        reuse.addSpacing(16)
-        reuse.addWidget(QLabel(self.tr("Précédentes :"), self))
-        reuse.addWidget(self.previous, 1)
-        reuse.addWidget(self.renew_button)
-        reuse.addWidget(self.reprint_button)
+        # Long names (a previous prescription's first line) must not widen the window.
+        for combo in (self.templates, self.previous):
+            compact_combo(combo, 24)
+        reuse = QGridLayout()
+        reuse.addWidget(QLabel(self.tr("Modèles :"), self), 0, 0)
+        reuse.addWidget(self.templates, 0, 1)
+        reuse.addWidget(self.apply_template_button, 0, 2)
+        reuse.addWidget(self.save_template_button, 0, 3)
+        reuse.addWidget(QLabel(self.tr("Précédentes :"), self), 1, 0)
+        reuse.addWidget(self.previous, 1, 1)
+        reuse.addWidget(self.renew_button, 1, 2)
+        reuse.addWidget(self.reprint_button, 1, 3)
+        reuse.setColumnStretch(1, 1)
 
         self.error_label = ErrorLabel(self)
         self.print_button = QPushButton(self.tr("Aperçu et impression…"), self)
         self.print_button.setDefault(True)
+        # The line's buttons and the print button stay in view under the scrolled form.
         bottom = QHBoxLayout()
-        bottom.addStretch(1)
+        bottom.addLayout(line_buttons, 1)
+        bottom.addSpacing(16)
         bottom.addWidget(self.print_button)
+
+        # The lines and the line being typed scroll; the print button stays in view.
+        body = QWidget(self)
+        body_box = QVBoxLayout(body)
+        body_box.setContentsMargins(0, 0, 0, 0)
+        body_box.addWidget(self.ald_label)
+        body_box.addLayout(top)
+        body_box.addLayout(reuse)
+        body_box.addWidget(self.lines_list, 1)
+        body_box.addWidget(self.allergy_status)
+        body_box.addWidget(self.form)
+        body_box.addWidget(self.form_warning)
+        self.lines_list.setMinimumHeight(90)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
 
         box = QVBoxLayout(self)
         box.setContentsMargins(16, 12, 16, 12)
         box.addWidget(self.header)
+        # The allergy banner and the « non codée » notice stay in view above the scrolled form.
         box.addWidget(self.banner)
         box.addWidget(self.uncoded_label)
-        box.addWidget(self.ald_label)
-        box.addLayout(top)
-        box.addLayout(reuse)
-        box.addWidget(self.lines_list, 1)
-        box.addWidget(self.allergy_status)
-        box.addWidget(self.form)
-        box.addWidget(self.form_warning)
-        box.addLayout(line_buttons)
+        box.addWidget(scroll, 1)
         box.addWidget(self.error_label)
         box.addLayout(bottom)
 
@@ -368,7 +388,7 @@ class PrescriptionEditor(QWidget):
             self.ald_label.setText(self.tr("ALD : ") + ", ".join(ctx.ald_labels))
         else:
             self.ald_label.setText(self.tr("Pas d'affection de longue durée : ordonnance simple."))
-        self.banner.set_allergies(ctx.allergies)
+        self.banner.set_allergies(ctx.allergies, ctx.allergy_status)
         self.uncoded_label.setText("\n".join(f"⚠ {text}" for text in ctx.uncoded_allergies))
         self.uncoded_label.setVisible(bool(ctx.uncoded_allergies))
         self.bizone.setEnabled(ctx.has_ald)

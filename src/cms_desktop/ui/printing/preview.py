@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
-from PySide6.QtGui import QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, QSizeF, Qt
+from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QPainter, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, fit_to_screen
 
 ZOOM_STEP = 1.25
 
@@ -39,7 +39,7 @@ class PreviewDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(820, 900)
+        fit_to_screen(self, 820, 900)
         self._title = title
         self._pdf = bytes(pdf_bytes)
         self._on_printed = on_printed
@@ -106,14 +106,33 @@ class PreviewDialog(QDialog):
     def ask_print(self) -> None:
         if not self.print_button.isEnabled():
             return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(self._title)
+        printer = self.printer()
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle(self.tr("Imprimer"))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         if self.print_to(printer):
             self._notify("print")
+
+    def printer(self) -> QPrinter:
+        """A printer set to the document's own paper (an A6 card prints on A6, not A4)."""
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self._title)
+        if self.page_count():
+            points = self.document.pagePointSize(0)
+            size = QPageSize(
+                QSizeF(points.width(), points.height()),
+                QPageSize.Unit.Point,
+                "",
+                QPageSize.SizeMatchPolicy.FuzzyMatch,
+            )
+            printer.setPageSize(size)
+            printer.setPageOrientation(
+                QPageLayout.Orientation.Landscape
+                if points.width() > points.height()
+                else QPageLayout.Orientation.Portrait
+            )
+        return printer
 
     def print_to(self, printer: QPrinter) -> bool:
         """Render each page at the printer's resolution; False (and a message) on failure."""

@@ -1,12 +1,13 @@
-"""The medical director's register of record-access requests: deadlines, overdue rows in
-red, new request, delivery with the copying fee, and the copy generated then previewed.
+"""The register of record-access requests: deadlines, overdue rows in red, new request
+(reception too, at the desk), delivery with the copying fee and the copy generated then
+previewed (the medical director).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime
 from PySide6.QtGui import QBrush, QColor
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDateTimeEdit,
-    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QLineEdit,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop.domain.paris_time import paris_text
+from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.record_access import (
     HEIR_REASON_LABELS,
     REQUESTER_LABELS,
@@ -103,7 +104,11 @@ class NewRequestDialog(ServiceDialog):
             raise ValidationFailed(self.tr("Choisissez le patient concerné."))
         reason = self.heir_reason.currentData()
         scope = ra.AccessScope(self.scope.currentData())
-        received = cast(datetime, self.received.dateTime().toPython()).astimezone(UTC)
+        moment = self.received.dateTime().toPython()
+        assert isinstance(moment, datetime)
+        received = moment.astimezone(UTC)
+        start, end = self.period_from.date().toPython(), self.period_to.date().toPython()
+        assert isinstance(start, date) and isinstance(end, date)
         draft = ra.AccessRequestDraft(
             patient_id=patient_id,
             requester_kind=RequesterKind(self.kind.currentData()),
@@ -115,12 +120,8 @@ class NewRequestDialog(ServiceDialog):
             heir_reason=HeirReason(reason) if reason else None,
             patient_deceased=self.deceased.isChecked(),
             scope=scope,
-            period_from=cast(date, self.period_from.date().toPython())
-            if scope is ra.AccessScope.PERIOD
-            else None,
-            period_to=cast(date, self.period_to.date().toPython())
-            if scope is ra.AccessScope.PERIOD
-            else None,
+            period_from=start if scope is ra.AccessScope.PERIOD else None,
+            period_to=end if scope is ra.AccessScope.PERIOD else None,
             delivery_mode=ra.DeliveryMode(self.delivery.currentData()),
         )
         ws, actor = self._ctx.workspace, self._ctx.actor
@@ -173,6 +174,10 @@ class RecordAccessPage(QWidget):
         self.deliver_button.clicked.connect(self.deliver)
         self.copy_button.clicked.connect(self.generate_copy)
         self.table.itemActivated.connect(lambda _item: self.generate_copy())
+        # Reception registers and follows; the copy and its delivery stay with the director.
+        manage = ctx.actor.can(Permission.RECORD_ACCESS_MANAGE)
+        self.copy_button.setVisible(manage)
+        self.deliver_button.setVisible(manage)
         self.reload()
 
     def reload(self) -> None:
@@ -218,7 +223,7 @@ class RecordAccessPage(QWidget):
         dialog = NewRequestDialog(self._ctx, self)
         dialog.sig_done.connect(lambda _v: self.reload())
         dialog.open()
-        self.dialog: QDialog | None = dialog
+        self.dialog: ServiceDialog = dialog
 
     def deliver(self) -> None:
         view = self.selected()
@@ -231,7 +236,7 @@ class RecordAccessPage(QWidget):
 
     def generate_copy(self) -> None:
         view = self.selected()
-        if view is None:
+        if view is None or not self._ctx.actor.can(Permission.RECORD_ACCESS_MANAGE):
             return
         ws, actor = self._ctx.workspace, self._ctx.actor
         draft = view.delivered_at is None and not view.may_deliver_now

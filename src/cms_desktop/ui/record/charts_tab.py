@@ -102,6 +102,9 @@ class ChartsTab(QWidget):
             y_axis.applyNiceNumbers()
             self.empty.setText(self.tr("%n mesure(s)", "", len(points)))
         else:
+            # No axis at all rather than an empty one starting on 01/01/1970.
+            x_axis.setVisible(False)
+            y_axis.setVisible(False)
             self.empty.setText(self.tr("Aucune mesure enregistrée pour ce patient."))
         old = self.view.chart()
         self.view.setChart(chart)

@@ -120,6 +120,9 @@ class ConsultationsTab(QWidget):
             shortcut.activated.connect(slot)
 
     def set_file(self, file: PatientFile) -> None:
+        item = self.list.currentItem()
+        current = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        self.list.blockSignals(True)
         self.list.clear()
         self._notes = {c.id: c for c in file.consultations}
         for note in file.consultations:
@@ -130,10 +133,13 @@ class ConsultationsTab(QWidget):
             )
             item.setData(Qt.ItemDataRole.UserRole, note.id)
             self.list.addItem(item)
+            if note.id == current:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
         # A draft left by the actor (autosaved before a crash or a lock) reopens as it was.
         if self.editor is None and file.my_drafts:
             self.open_editor(file.my_drafts[0])
-        elif self.editor is None and self.list.count():
+        elif self.editor is None and self.list.count() and self.list.currentItem() is None:
             self.list.setCurrentRow(0)
         self.amend_button.setEnabled(bool(self._notes))
 

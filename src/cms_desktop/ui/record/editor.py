@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDateTimeEdit,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -157,10 +159,20 @@ class ConsultationEditor(QWidget):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.sign_button)
 
+        # The note scrolls on a small screen; « Signer » stays in view under it.
+        body = QWidget(self)
+        body_box = QVBoxLayout(body)
+        body_box.setContentsMargins(0, 0, 0, 0)
+        body_box.addLayout(form)
+        body_box.addWidget(vitals_box)
+        body_box.addStretch(1)
+        self.note_scroll = QScrollArea(self)
+        self.note_scroll.setWidgetResizable(True)
+        self.note_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.note_scroll.setWidget(body)
         box = QVBoxLayout(self)
         box.addWidget(heading)
-        box.addLayout(form)
-        box.addWidget(vitals_box)
+        box.addWidget(self.note_scroll, 1)
         box.addWidget(self.error_label)
         box.addLayout(buttons)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -204,10 +216,9 @@ class ConsultationEditor(QWidget):
             for name, w in self.texts.items()
         }
         labels = dict(_VITALS)
-        numbers: dict[str, Any] = {
-            name: read_number(e.text(), labels[name]) for name, e in self.vitals.items()
-        }
-        return NoteContent(diagnosis_code=self.code.text(), **texts, **numbers)
+        numbers = {name: read_number(e.text(), labels[name]) for name, e in self.vitals.items()}
+        values: dict[str, Any] = {**texts, **numbers}
+        return NoteContent(diagnosis_code=self.code.text(), **values)
 
     def _seen_at(self) -> datetime:
         return datetime.fromtimestamp(self.seen_at.dateTime().toSecsSinceEpoch(), UTC)

@@ -19,6 +19,24 @@ from cms_desktop.ui.record.synthesis_tab import SynthesisTab
 from cms_desktop.ui.record.timeline_tab import TimelineTab
 from cms_desktop.ui.widgets import ErrorLabel
 
+# What the clinical page shows (the actor's own drafts are left out: they are being typed).
+CLINICAL_TABLES = frozenset(
+    {
+        "patients",
+        "consultations",
+        "documents",
+        "prescriptions",
+        "synthesis_allergies",
+        "synthesis_allergy_statements",
+        "synthesis_history",
+        "synthesis_problems",
+        "synthesis_risk_factors",
+        "synthesis_screenings",
+        "synthesis_treatments",
+        "synthesis_vaccinations",
+    }
+)
+
 
 class ClinicalPage(QWidget):
     def __init__(self, ctx: AreaContext, patient_id: str, parent: QWidget | None = None) -> None:
@@ -97,6 +115,12 @@ class ClinicalPage(QWidget):
     def reload(self) -> None:
         self.load(reload=True)
 
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """A save here or a merge from another station: show it (a refresh, not audited as
+        a new opening; the note being written and the selection stay)."""
+        if tables & CLINICAL_TABLES:
+            self.reload()
+
     def _load_timeline(self) -> None:
         ctx, pid = self._ctx, self.patient_id
         ctx.runner.run_read(
@@ -110,7 +134,7 @@ class ClinicalPage(QWidget):
         self.file = value
         self.error_label.clear_message()
         self.header.setText(value.header.summary)
-        self.banner.set_allergies(value.active_allergies)
+        self.banner.set_allergies(value.active_allergies, value.allergy_status)
         self.synthesis.set_file(value)
         self.consultations.set_file(value)
 

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
@@ -20,18 +21,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop.domain.identity import agreed
+from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningStatus
 from cms_desktop.domain.synthesis import (
     EntryStatus,
 )
-from cms_desktop.services import synthesis
+from cms_desktop.services import allergy_status, synthesis
+from cms_desktop.services.allergy_status import AllergyState
 from cms_desktop.services.patient_file import PatientFile
 from cms_desktop.services.synthesis import Section, SynthesisItem
 from cms_desktop.services.synthesis_text import describe
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.record.entry_dialog import SECTION_TITLES, EntryDialog
 from cms_desktop.ui.record.format import fmt_date
-from cms_desktop.ui.widgets import ask
+from cms_desktop.ui.widgets import ErrorLabel, ask
 
 _ROLE_SECTION = Qt.ItemDataRole.UserRole
 _ROLE_ID = Qt.ItemDataRole.UserRole + 1
@@ -65,13 +69,25 @@ class SynthesisTab(QWidget):
         self.edit_button.clicked.connect(self.edit_current)
         self.end_button = QPushButton(self.tr("Clore (Suppr)"), self)
         self.end_button.clicked.connect(self.end_current)
+        self.no_allergy = QCheckBox(self.tr("Aucune allergie connue"), self)
+        self.no_allergy.setToolTip(
+            self.tr(
+                "Cochez après avoir posé la question : la déclaration est datée et signée "
+                "de votre nom. Sans elle, le dossier indique « Allergies non renseignées »."
+            )
+        )
+        self.no_allergy.setEnabled(False)
+        self.no_allergy.toggled.connect(self._no_allergy_toggled)
         row = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.end_button):
             row.addWidget(button)
         row.addStretch(1)
+        row.addWidget(self.no_allergy)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
+        self.error_label = ErrorLabel(self)
         box.addLayout(row)
+        box.addWidget(self.error_label)
         box.addWidget(self.tree)
         for keys, slot in (("Ins", self.add_to_current), ("Del", self.end_current)):
             shortcut = QShortcut(QKeySequence(keys), self.tree)
@@ -81,6 +97,13 @@ class SynthesisTab(QWidget):
 
     def set_file(self, file: PatientFile) -> None:
         current = self._current_key()
+        self.no_allergy.blockSignals(True)
+        self.no_allergy.setChecked(file.allergy_status.state is AllergyState.NONE_KNOWN)
+        self.no_allergy.blockSignals(False)
+        # With an active allergy there is nothing to state; close the allergy first.
+        self.no_allergy.setEnabled(
+            not file.active_allergies and self._ctx.actor.can(Permission.CLINICAL_WRITE)
+        )
         self.tree.clear()
         self._entries.clear()
         prevention = QTreeWidgetItem(self.tree, [self.tr("Prévention — dépistages organisés"), ""])
@@ -90,7 +113,8 @@ class SynthesisTab(QWidget):
             when = fmt_date(due.due_date)
             detail = f"{due.status_label}" + (f" — échéance {when}" if when else "")
             if due.status is ScreeningStatus.NOT_ELIGIBLE:
-                detail = f"Non concerné·e avant le {when}"
+                concerned = agreed(file.header.sex, "concerné", "concernée", "concerné·e")
+                detail = f"Non {concerned} avant le {when}"
             child = QTreeWidgetItem(prevention, [due.label, f"{detail} ({due.test_label})"])
             if due.status in (ScreeningStatus.DUE, ScreeningStatus.OVERDUE):
                 child.setForeground(1, QBrush(QColor("#b00020")))
@@ -118,6 +142,26 @@ class SynthesisTab(QWidget):
         prevention.setFont(0, font)
         self.tree.expandAll()
         self._restore(current)
+
+    def _no_allergy_toggled(self, stated: bool) -> None:
+        ctx, pid = self._ctx, self._patient_id
+        self.error_label.clear_message()
+        change = (
+            allergy_status.state_no_known_allergy
+            if stated
+            else allergy_status.withdraw_no_known_allergy
+        )
+        ctx.runner.run_write(
+            lambda: change(ctx.workspace, ctx.actor, pid),
+            lambda _v: self.sig_changed.emit(),
+            self._no_allergy_failed,
+        )
+
+    def _no_allergy_failed(self, message: str) -> None:
+        self.no_allergy.blockSignals(True)
+        self.no_allergy.setChecked(not self.no_allergy.isChecked())
+        self.no_allergy.blockSignals(False)
+        self.error_label.show_message(message)
 
     def _current_key(self) -> str | None:
         item = self.tree.currentItem()
