@@ -91,6 +91,8 @@ def test_table_lists_the_accounts(
     # which patient's record was opened, which is medical secrecy.
     assert [area.tabText(i) for i in range(area.count())] == [
         "Comptes",
+        "Centre",
+        "Salles",
         "Agenda du centre",
         "Types de rendez-vous",
     ]

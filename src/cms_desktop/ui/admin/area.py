@@ -22,8 +22,10 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.audit_trail import AuditReport
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
+from cms_desktop.ui.admin.centre_page import CentreDetailsPage
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
 from cms_desktop.ui.admin.models import AuditModel, UsersModel
+from cms_desktop.ui.admin.rooms_page import RoomsPage
 from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
 from cms_desktop.ui.agenda.types_page import AppointmentTypesPage
 from cms_desktop.ui.forms import ServiceDialog
@@ -238,7 +240,13 @@ class AdminArea(QTabWidget):
             self.users_page = UsersPage(ws, actor, runner, self)
             self.addTab(self.users_page, self.tr("Comptes"))
         self.types_page: AppointmentTypesPage | None = None
+        self.rooms_page: RoomsPage | None = None
+        self.centre_page: CentreDetailsPage | None = None
         if actor.can(Permission.SETTINGS_MANAGE):
+            self.centre_page = CentreDetailsPage(ws, actor, runner, self)
+            self.addTab(self.centre_page, self.tr("Centre"))
+            self.rooms_page = RoomsPage(ws, actor, runner, self)
+            self.addTab(self.rooms_page, self.tr("Salles"))
             self.agenda_page = CentreSettingsPage(ws, actor, runner, self)
             self.addTab(self.agenda_page, self.tr("Agenda du centre"))
             self.types_page = AppointmentTypesPage(ws, actor, runner, self)

@@ -1,0 +1,33 @@
+"""Rooms get an order for the agenda; the centre says whether it is the demo centre.
+
+Two additive columns with a server default (rows made by older stations get 0 / false), as
+the sync design asks: nothing renamed or reused.
+
+Revision ID: 0014
+Revises: 0011
+Create Date: 2026-12-06 12:30:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "rooms", sa.Column("sort_order", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column("centre", sa.Column("is_demo", sa.Boolean(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("centre", schema=None) as batch_op:
+        batch_op.drop_column("is_demo")
+    with op.batch_alter_table("rooms", schema=None) as batch_op:
+        batch_op.drop_column("sort_order")
