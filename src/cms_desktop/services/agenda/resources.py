@@ -339,7 +339,7 @@ def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
 
 
 def list_absences(ws: Workspace, actor: Actor, practitioner_id: str) -> list[AbsenceView]:
-    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         rows = session.scalars(
             select(PractitionerAbsence)
