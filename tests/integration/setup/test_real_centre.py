@@ -241,3 +241,35 @@ def test_rooms_keep_the_order_given_for_the_agenda(real: RealCentre) -> None:
         "Salle de soins",
         "Cabinet 1",
     ]
+
+
+def test_a_retired_type_is_not_offered_nor_booked_and_booked_ones_keep_it(
+    real: RealCentre,
+) -> None:
+    cabinet = rooms.list_all_rooms(real.ws, real.admin)[0]
+    doctor = _doctor_with_ranges(real, cabinet.id)
+    long = AppointmentType.LONG_CONSULTATION.value
+    ws, reception = real.staff("accueil")
+    try:
+        kept = booking.book(
+            ws, reception, booking.BookingRequest(doctor, datetime(2030, 3, 4, 9), long), now=NOW
+        )
+        resources.set_appointment_type_retired(real.ws, real.admin, long, True)
+        offered = [t.code for t in resources.list_appointment_types(ws, reception)]
+        assert long not in offered and AppointmentType.CONSULTATION.value in offered
+        every = resources.list_appointment_types(real.ws, real.admin, include_retired=True)
+        assert [t.active for t in every if t.code == long] == [False]
+        with pytest.raises(ValidationFailed, match="« Consultation longue » n'est plus proposé"):
+            booking.book(
+                ws, reception, booking.BookingRequest(doctor, datetime(2030, 3, 4, 11), long),
+                now=NOW,
+            )  # fmt: skip
+        day = views.day_agenda(ws, reception, kept.start.date())
+        (shown,) = [a for c in day.columns for a in c.appointments]
+        assert (shown.id, shown.type_code) == (kept.id, long)
+        resources.set_appointment_type_retired(real.ws, real.admin, long, False)
+        booking.book(
+            ws, reception, booking.BookingRequest(doctor, datetime(2030, 3, 4, 11), long), now=NOW
+        )
+    finally:
+        ws.close()

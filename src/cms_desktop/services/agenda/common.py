@@ -421,6 +421,7 @@ class TypeInfo:
     label: str
     minutes: int
     colour: str
+    active: bool = True  # a retired type is no longer offered nor bookable; history keeps it
 
 
 _TYPES = select(
@@ -428,6 +429,7 @@ _TYPES = select(
     AppointmentTypeRow.label,
     AppointmentTypeRow.default_minutes,
     AppointmentTypeRow.colour,
+    AppointmentTypeRow.active,
 ).where(AppointmentTypeRow.deleted.is_(False))
 
 
@@ -436,9 +438,9 @@ def type_infos(session: Session) -> dict[str, TypeInfo]:
     infos = {
         t.value: TypeInfo(t.value, t.label, t.default_minutes, t.colour) for t in AppointmentType
     }
-    for code, label, minutes, colour in core(session, _TYPES):
+    for code, label, minutes, colour, active in core(session, _TYPES):
         if code in infos:
-            infos[code] = TypeInfo(code, label, minutes, colour)
+            infos[code] = TypeInfo(code, label, minutes, colour, bool(active))
     return infos
 
 

@@ -370,11 +370,43 @@ def list_rooms(ws: Workspace, actor: Actor) -> list[RoomView]:
         return [RoomView(r.id, r.name, r.kind) for r in rows]
 
 
-def list_appointment_types(ws: Workspace, actor: Actor) -> list[TypeInfo]:
+def list_appointment_types(
+    ws: Workspace, actor: Actor, include_retired: bool = False
+) -> list[TypeInfo]:
+    """The types offered for booking (with `include_retired`, every type: the settings)."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         infos = type_infos(session)
-        return [infos[t.value] for t in AppointmentType]
+        return [infos[t.value] for t in AppointmentType if include_retired or infos[t.value].active]
+
+
+def set_appointment_type_retired(ws: Workspace, actor: Actor, code: str, retired: bool) -> None:
+    """Retire a type (no longer offered nor bookable; appointments already booked keep it)
+    or put it back in service."""
+    actor.require(Permission.SETTINGS_MANAGE)
+    known = {t.value: t for t in AppointmentType}
+    kind = known.get(code)
+    if kind is None:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
+    with ws.store.write() as session:
+        row = session.get(AppointmentTypeRow, type_row_id(code))
+        if row is None:
+            row = _type_row(kind)
+            session.add(row)
+        if retired:
+            others = [t for t in type_infos(session).values() if t.active and t.code != code]
+            if not others:
+                raise ValidationFailed("Gardez au moins un type de rendez-vous en service.")
+        row.active = not retired
+        session.flush()
+        _audit(
+            ws,
+            session,
+            actor,
+            "appointment_type_retired" if retired else "appointment_type_restored",
+            "appointment_type",
+            row.id,
+        )
 
 
 @dataclass(frozen=True)
