@@ -1,6 +1,7 @@
-"""Rooms get an order for the agenda; the centre says whether it is the demo centre.
+"""Rooms get an order for the agenda; the centre says whether it is the demo centre; the
+médecin-traitant waiting list counts its contact attempts.
 
-Two additive columns with a server default (rows made by older stations get 0 / false), as
+Additive columns with a server default (rows made by older stations get 0 / false), as
 the sync design asks: nothing renamed or reused.
 
 Revision ID: 0014
@@ -24,9 +25,17 @@ def upgrade() -> None:
         "rooms", sa.Column("sort_order", sa.Integer(), nullable=False, server_default="0")
     )
     op.add_column("centre", sa.Column("is_demo", sa.Boolean(), nullable=False, server_default="0"))
+    op.add_column(
+        "waiting_list",
+        sa.Column("contact_attempts", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.add_column("waiting_list", sa.Column("last_contact_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("waiting_list", schema=None) as batch_op:
+        batch_op.drop_column("last_contact_on")
+        batch_op.drop_column("contact_attempts")
     with op.batch_alter_table("centre", schema=None) as batch_op:
         batch_op.drop_column("is_demo")
     with op.batch_alter_table("rooms", schema=None) as batch_op:

@@ -56,6 +56,15 @@ class WaitingListView:
     status: str
     note: str
     converted_patient_id: str | None
+    contact_attempts: int = 0
+    last_contact_on: date | None = None
+
+    def months_waited(self, today: date) -> int:
+        """Whole months since registration (the figure the town asks about)."""
+        months = (
+            (today.year - self.registered_on.year) * 12 + today.month - self.registered_on.month
+        )
+        return max(0, months - (today.day < self.registered_on.day))
 
     @property
     def priority_label(self) -> str:
@@ -78,6 +87,8 @@ def _view(r: WaitingListEntry) -> WaitingListView:
         r.status,
         r.note,
         r.converted_patient_id,
+        r.contact_attempts,
+        r.last_contact_on,
     )
 
 
@@ -189,6 +200,50 @@ def set_status(ws: Workspace, actor: Actor, entry_id: str, status: str) -> None:
             target_id=row.id,
             details={"status": status},
         )
+
+
+@dataclass(frozen=True)
+class WaitingStats:
+    """People still waiting (waiting or contacted) and how long they have waited."""
+
+    waiting: int
+    average_months: float
+    longest_months: int
+
+
+def stats(ws: Workspace, actor: Actor, *, today: date | None = None) -> WaitingStats:
+    today = today or local_now().date()
+    entries = list_waiting(ws, actor)
+    months = [e.months_waited(today) for e in entries]
+    if not months:
+        return WaitingStats(0, 0.0, 0)
+    return WaitingStats(len(months), sum(months) / len(months), max(months))
+
+
+def record_contact(
+    ws: Workspace, actor: Actor, entry_id: str, *, today: date | None = None
+) -> WaitingListView:
+    """A call or letter offering a médecin traitant: counted, dated, status « contacté »."""
+    actor.require(Permission.AGENDA_WRITE)
+    today = today or local_now().date()
+    with ws.store.write() as session:
+        row = _entry(session, entry_id)
+        if row.status in ("converted", "withdrawn"):
+            raise ValidationFailed("Cette personne n'est plus sur la liste d'attente.")
+        row.contact_attempts += 1
+        row.last_contact_on = today
+        row.status = "contacted"
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "waiting_list_contacted",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="waiting_list",
+            target_id=row.id,
+        )
+        return _view(row)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,11 @@ class AgendaPage(QWidget):
                 self.tr("Plages et absences des praticiens, horaires du centre (Ctrl+H)"),
                 self.open_schedules,
             ),
+            (
+                self.tr("Liste d'attente…"),
+                self.tr("Liste d'attente médecin traitant"),
+                self.open_waiting_list,
+            ),
         ):
             button = QPushButton(text, self)
             button.setToolTip(tip)
@@ -141,6 +146,8 @@ class AgendaPage(QWidget):
         self.new_button, self.cancel_button = buttons[4], buttons[5]
         self.schedules_button = buttons[7]
         self.schedules_button.setEnabled(can_read)
+        self.waiting_list_button = buttons[8]
+        self.waiting_list_button.setEnabled(can_read)
         self.new_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         self.cancel_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         bar = QHBoxLayout()
@@ -476,6 +483,16 @@ class AgendaPage(QWidget):
         dialog = ScheduleDialog(
             self._ws, self._actor, self._runner, self._column_practitioner(column), self
         )
+        dialog.finished.connect(lambda _r: self.reload())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def open_waiting_list(self) -> None:
+        from cms_desktop.ui.agenda.waiting_list_dialog import WaitingListDialog
+
+        if not self._actor.can(Permission.AGENDA_READ):
+            return
+        dialog = WaitingListDialog(self._ws, self._actor, self._runner, self)
         dialog.finished.connect(lambda _r: self.reload())
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
