@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--profession", default="")
     add.add_argument("--specialty", default="")
     add.add_argument("--rpps", default="")
+    add.add_argument("--title", default="", help="titre imprimé devant le nom (ex. Dr)")
     with_auth(add)
     with_auth(user.add_parser("list"))
     dis = user.add_parser("disable")
@@ -238,6 +239,7 @@ def _cmd_user(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
                     args.profession,
                     args.specialty,
                     args.rpps,
+                    args.title,
                 ),
             )
             print(f"Compte « {args.login} » créé.")

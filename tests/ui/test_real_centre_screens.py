@@ -74,6 +74,7 @@ def test_set_up_a_real_centre_through_the_screens_and_book(
     new_user = _visible(users_page, NewUserDialog)
     qtbot.keyClicks(new_user.login_edit, "dr.martin")
     qtbot.keyClicks(new_user.name_edit, "Claire Martin")
+    qtbot.keyClicks(new_user.title_edit, "Dr")
     new_user.role_combo.setCurrentIndex(new_user.role_combo.findData(Role.DOCTOR.value))
     # Accented text is set, not typed: Qt's test key map is ASCII only.
     new_user.profession_edit.setText("Médecin")
@@ -94,7 +95,11 @@ def test_set_up_a_real_centre_through_the_screens_and_book(
         ws, admin, users.NewUser("accueil", "Sophie Accueil", Role.RECEPTION, STAFF_PASSWORD)
     )
     (column,) = resources.list_practitioners(ws, admin)
-    assert (column.full_name, column.rpps, column.profession) == ("Claire Martin", RPPS, "Médecin")
+    assert (column.display_name, column.rpps, column.profession) == (
+        "Dr Claire Martin",
+        RPPS,
+        "Médecin",
+    )
     ws.close()
 
     ws, reception = login(data_dir, "accueil", STAFF_PASSWORD)
