@@ -151,7 +151,7 @@ class MoveAppointmentsDialog(ServiceDialog):
             self.tr("Désactiver la salle"), self.tr("Transférer et désactiver"), runner, parent
         )
         self._ws, self._actor, self._room = ws, actor, room
-        text = QLabel(
+        self.text_label = QLabel(
             self.tr(
                 "La salle « %1 » a %2 rendez-vous à venir. Pour la désactiver, transférez-les "
                 "(avec les plages de consultation qui l'indiquent) dans une autre salle."
@@ -160,11 +160,11 @@ class MoveAppointmentsDialog(ServiceDialog):
             .replace("%2", str(room.upcoming)),
             self,
         )
-        text.setWordWrap(True)
+        self.text_label.setWordWrap(True)
         self.target_combo = QComboBox(self)
         for other in others:
             self.target_combo.addItem(other.name, other.id)
-        self.form.addRow(text)
+        self.form.addRow(self.text_label)
         self.form.addRow(self.tr("&Transférer vers"), self.target_combo)
 
     def prepare(self) -> Callable[[], Any]:
