@@ -30,10 +30,12 @@ def upgrade() -> None:
         sa.Column("contact_attempts", sa.Integer(), nullable=False, server_default="0"),
     )
     op.add_column("waiting_list", sa.Column("last_contact_on", sa.Date(), nullable=True))
+    op.add_column("waiting_list", sa.Column("patient_id", sa.String(length=36), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("waiting_list", schema=None) as batch_op:
+        batch_op.drop_column("patient_id")
         batch_op.drop_column("last_contact_on")
         batch_op.drop_column("contact_attempts")
     with op.batch_alter_table("centre", schema=None) as batch_op:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from cms_desktop.services.agenda import views, waiting_list
+from cms_desktop.services.agenda.booking import BookingRequest
 from cms_desktop.ui.agenda.page import AgendaPage
 from cms_desktop.ui.agenda.waiting_list_dialog import (
     OfferDialog,
@@ -81,3 +82,31 @@ def test_waiting_list_from_the_agenda(open_session, runner, qtbot) -> None:
         (expected.start, converted.converted_patient_id)
     ]
     assert dialog.summary.text().startswith("<b>0 personne(s) en attente</b>")
+
+
+def test_a_patient_without_a_gp_is_registered_from_the_file_and_keeps_the_file(
+    open_session, runner, qtbot
+) -> None:
+    from cms_desktop.services import patients
+    from cms_desktop.ui.areas import AreaContext
+    from cms_desktop.ui.patients.identity_page import IdentityPage
+    from tests.patient_helpers import form
+
+    ws, reception = open_session("accueil")
+    doctor_id, _room, _patients = seed_agenda(ws, reception, [0, 1, 2, 3, 4, 5])
+    pid = patients.create_patient(ws, reception, form(birth_name="Garnier"))
+    page = IdentityPage(AreaContext(ws, reception, runner), pid)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.waiting_list_button.isVisible()  # no médecin traitant at the centre
+    page.waiting_list_button.click()
+    assert page.waiting_list_label.text().startswith("Inscrit(e) sur la liste d'attente")
+    page.waiting_list_button.click()  # twice: refused, in French
+    assert page.error_label.text() == "Ce patient est déjà sur la liste d'attente."
+    (entry,) = waiting_list.list_waiting(ws, reception)
+    assert (entry.family_name.upper(), entry.patient_id) == ("GARNIER", pid)
+
+    slot = views.next_free_slot(ws, reception, practitioner_id=doctor_id, limit=1)[0]
+    done = waiting_list.convert(ws, reception, entry.id, "", BookingRequest(doctor_id, slot.start))
+    assert done.patient_id == pid  # no second patient: the file is the one booked
+    assert done.appointment is not None and done.appointment.patient_id == pid

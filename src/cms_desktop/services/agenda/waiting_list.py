@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.phone import PhoneError, parse_phone
@@ -58,6 +59,7 @@ class WaitingListView:
     converted_patient_id: str | None
     contact_attempts: int = 0
     last_contact_on: date | None = None
+    patient_id: str | None = None  # already a patient of the centre
 
     def months_waited(self, today: date) -> int:
         """Whole months since registration (the figure the town asks about)."""
@@ -89,6 +91,7 @@ def _view(r: WaitingListEntry) -> WaitingListView:
         r.converted_patient_id,
         r.contact_attempts,
         r.last_contact_on,
+        r.patient_id,
     )
 
 
@@ -133,6 +136,61 @@ def register(
             user_login=actor.login,
             target_type="waiting_list",
             target_id=row.id,
+        )
+        return _view(row)
+
+
+def register_patient(
+    ws: Workspace,
+    actor: Actor,
+    patient_id: str,
+    *,
+    priority: int = 3,
+    note: str = "",
+    today: date | None = None,
+) -> WaitingListView:
+    """Put a patient of the centre (from the patient file) on the list; refused when the
+    patient already has a médecin traitant at the centre or is already waiting."""
+    actor.require(Permission.AGENDA_WRITE)
+    actor.require(Permission.PATIENT_IDENTITY_READ)
+    _check_priority(priority)
+    today = today or local_now().date()
+    with ws.store.write() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None or patient.deleted:
+            raise NotFound("Patient introuvable.")
+        if patient.gp_user_id:
+            raise ValidationFailed("Ce patient a déjà un médecin traitant au centre.")
+        waiting = session.scalars(
+            select(WaitingListEntry.id).where(
+                WaitingListEntry.patient_id == patient_id,
+                WaitingListEntry.deleted.is_(False),
+                WaitingListEntry.status.in_(("waiting", "contacted")),
+            )
+        ).first()
+        if waiting is not None:
+            raise ValidationFailed("Ce patient est déjà sur la liste d'attente.")
+        row = WaitingListEntry(
+            family_name=(patient.used_name or patient.birth_name)[:100],
+            given_name=(patient.used_given_name or patient.first_given_name)[:100],
+            birth_date=patient.birth_date,
+            phone=patient.phone_mobile or "",
+            registered_on=today,
+            priority=priority,
+            note=note.strip()[:300],
+            patient_id=patient.id,
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "waiting_list_registered",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="waiting_list",
+            target_id=row.id,
+            details={"patient_id": patient.id},
         )
         return _view(row)
 
@@ -267,12 +325,18 @@ def convert(
     """
     actor.require(Permission.AGENDA_WRITE)
     actor.require(Permission.PATIENT_IDENTITY_WRITE)
-    if sex not in ("F", "M"):
-        raise ValidationFailed("Indiquez le sexe (F ou M).")
     with ws.store.write() as session:
         row = _entry(session, entry_id)
         if row.status == "converted":
             raise ValidationFailed("Cette personne est déjà devenue patiente du centre.")
+        if row.patient_id is not None:
+            # Already a patient: only the first appointment with a médecin traitant.
+            existing = session.get(Patient, row.patient_id)
+            if existing is None or existing.deleted:
+                raise NotFound("Patient introuvable.")
+            return _finish(ws, session, actor, row, existing, first_appointment, now)
+        if sex not in ("F", "M"):
+            raise ValidationFailed("Indiquez le sexe (F ou M).")
         patient = Patient(
             birth_name=row.family_name.upper(),
             first_given_name=row.given_name,
@@ -285,32 +349,45 @@ def convert(
         )
         session.add(patient)
         session.flush()
-        appointment = None
-        if first_appointment is not None:
-            request = BookingRequest(
-                first_appointment.practitioner_id,
-                first_appointment.start,
-                first_appointment.type_code,
-                first_appointment.minutes,
-                patient.id,
-                first_appointment.room_id,
-                first_appointment.reason,
-                first_appointment.note,
-            )
-            appt, _check = book_in_session(
-                session, ws.store.station_id, actor, request, now=now or local_now()
-            )
-            appointment = appointment_view(appt, ViewContext.load(session, [appt]))
-        row.status = "converted"
-        row.converted_patient_id = patient.id
-        audit.append(
-            session,
-            ws.store.station_id,
-            "waiting_list_converted",
-            user_id=actor.user_id,
-            user_login=actor.login,
-            target_type="patient",
-            target_id=patient.id,
-            details={"waiting_list_id": row.id},
+        return _finish(ws, session, actor, row, patient, first_appointment, now)
+
+
+def _finish(
+    ws: Workspace,
+    session: Session,
+    actor: Actor,
+    row: WaitingListEntry,
+    patient: Patient,
+    first_appointment: BookingRequest | None,
+    now: datetime | None,
+) -> Conversion:
+    """Book the first appointment (if any) and close the entry, in the caller's transaction."""
+    appointment = None
+    if first_appointment is not None:
+        request = BookingRequest(
+            first_appointment.practitioner_id,
+            first_appointment.start,
+            first_appointment.type_code,
+            first_appointment.minutes,
+            patient.id,
+            first_appointment.room_id,
+            first_appointment.reason,
+            first_appointment.note,
         )
-        return Conversion(patient.id, appointment)
+        appt, _check = book_in_session(
+            session, ws.store.station_id, actor, request, now=now or local_now()
+        )
+        appointment = appointment_view(appt, ViewContext.load(session, [appt]))
+    row.status = "converted"
+    row.converted_patient_id = patient.id
+    audit.append(
+        session,
+        ws.store.station_id,
+        "waiting_list_converted",
+        user_id=actor.user_id,
+        user_login=actor.login,
+        target_type="patient",
+        target_id=patient.id,
+        details={"waiting_list_id": row.id},
+    )
+    return Conversion(patient.id, appointment)

@@ -187,6 +187,8 @@ class OfferDialog(ServiceDialog):
         self.form.addRow(self.tr("&Sexe"), self.sex)
         self.form.addRow(self.tr("P&raticien"), self.practitioner)
         self.form.addRow(self.tr("Prochain créneau libre"), self.slot_label)
+        # Someone already a patient of the centre keeps the identity of the file.
+        self.form.setRowVisible(self.sex, entry.patient_id is None)
         self.find_slot()
 
     def find_slot(self) -> None:
