@@ -123,11 +123,12 @@ def _recover_access(data_dir: DataDir, code: str, login: str, password: str) -> 
 
 def _demo_centre_checked(app: QApplication, data_dir: DataDir) -> bool:
     """`--demo` on a directory holding a real centre: say so (console and window), refuse."""
-    from cms_desktop.services.demo_guard import NotADemoCentre, ensure_demo_centre
+    from cms_desktop.services.demo_guard import ensure_demo_centre
+    from cms_desktop.services.errors import ServiceError
 
     try:
         ensure_demo_centre(data_dir)
-    except NotADemoCentre as exc:
+    except ServiceError as exc:  # not a demo, or a store that cannot be opened
         print(f"erreur : {exc}", file=sys.stderr)
         QMessageBox.critical(None, app.translate("app", "Mode démonstration"), str(exc))
         return False
