@@ -297,3 +297,7 @@ def test_the_rooms_page_proposes_the_usual_layout_editable_before_creation(
         ("Salle de soins", "Infirmerie"),
         ("Salle de réunion", "Cabinet médical"),
     ]
+    # Acknowledge the code, as the installer must, so the wizard can close.
+    wiz.recovery_page.confirm_box.setChecked(True)
+    with qtbot.waitSignal(wiz.accepted):
+        wiz.button(QWizard.WizardButton.FinishButton).click()
