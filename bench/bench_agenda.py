@@ -57,7 +57,9 @@ def _time(label: str, runs: int, fn: Callable[[int], object], target: str = "") 
 
 def build(tmp: Path, practitioners: int, days_back: int, days_ahead: int) -> tuple[DataDir, int]:
     data_dir = DataDir(tmp / "bench")
-    setup.initialise_centre(data_dir, setup.CentreDraft(name="Bench"), "admin", "A", PASSWORD)
+    setup.initialise_centre(
+        data_dir, setup.CentreDraft(name="Bench", rooms=()), "admin", "A", PASSWORD
+    )
     ws, admin = login(data_dir, "admin", PASSWORD)
     users.create_user(ws, admin, users.NewUser("accueil", "Accueil", Role.RECEPTION, PASSWORD))
     rng = random.Random(4)

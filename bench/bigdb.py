@@ -73,7 +73,9 @@ def _patients(rng: random.Random, fake: Faker, count: int) -> list[dict[str, obj
 
 
 def build(data_dir: DataDir, patients: int, consultations: int) -> None:
-    setup.initialise_centre(data_dir, setup.CentreDraft(name="CMS Bench"), "admin", "A", PASSWORD)
+    setup.initialise_centre(
+        data_dir, setup.CentreDraft(name="CMS Bench", rooms=()), "admin", "A", PASSWORD
+    )
     ws, admin = login(data_dir, "admin", PASSWORD)
     try:
         users.create_user(ws, admin, users.NewUser("accueil", "Accueil", Role.RECEPTION, PASSWORD))

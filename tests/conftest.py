@@ -41,7 +41,7 @@ def centre(tmp_path: Path) -> Iterator[Centre]:
     data_dir = DataDir(tmp_path / "centre")
     result = setup.initialise_centre(
         data_dir,
-        setup.CentreDraft(name="CMS des Tests", finess="610000000"),
+        setup.CentreDraft(name="CMS des Tests", finess="610000000", rooms=()),
         "admin",
         "Admin Test",
         ADMIN_PASSWORD,

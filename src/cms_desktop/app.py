@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import ThreadedTaskRunner
@@ -166,6 +166,20 @@ def _recover_access(data_dir: DataDir, code: str, login: str, password: str) -> 
     setup.recover_access(data_dir, code, login, password)
 
 
+def _demo_centre_checked(app: QApplication, data_dir: DataDir) -> bool:
+    """`--demo` on a directory holding a real centre: say so (console and window), refuse."""
+    from cms_desktop.services.demo_guard import ensure_demo_centre
+    from cms_desktop.services.errors import ServiceError
+
+    try:
+        ensure_demo_centre(data_dir)
+    except ServiceError as exc:  # not a demo, or a store that cannot be opened
+        print(f"erreur : {exc}", file=sys.stderr)
+        QMessageBox.critical(None, app.translate("app", "Mode démonstration"), str(exc))
+        return False
+    return True
+
+
 def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = _application()
@@ -175,6 +189,8 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
         from cms_desktop.cli import print_demo_logins
         from cms_desktop.services import demo_accounts as demo
 
+        if data_dir.initialised and not _demo_centre_checked(app, data_dir):
+            return 1
         if not data_dir.initialised and not _create_demo(app, data_dir, runner):
             return 1
         print_demo_logins(data_dir)

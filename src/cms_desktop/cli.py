@@ -11,6 +11,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from cms_desktop import __version__
@@ -66,7 +67,14 @@ def _gui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cms_desktop import cli_agenda, cli_backup, cli_patients, cli_printing, cli_sync
+    from cms_desktop import (
+        cli_agenda,
+        cli_backup,
+        cli_patients,
+        cli_printing,
+        cli_rooms,
+        cli_sync,
+    )
 
     p = argparse.ArgumentParser(
         prog="cms-desktop", description="Logiciel du centre municipal de santé."
@@ -97,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--city", default="")
     init.add_argument("--phone", default="")
     init.add_argument("--finess", default="")
+    init.add_argument(
+        "--no-rooms",
+        action="store_true",
+        help="ne pas créer les salles habituelles (Cabinet 1 à 6, Salle de soins)",
+    )
     init.add_argument("--password-stdin", action="store_true")
 
     dm = sub.add_parser("demo", help="créer le centre de démonstration ou y ajouter des patients")
@@ -113,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--profession", default="")
     add.add_argument("--specialty", default="")
     add.add_argument("--rpps", default="")
+    add.add_argument("--title", default="", help="titre imprimé devant le nom (ex. Dr)")
     with_auth(add)
     with_auth(user.add_parser("list"))
     dis = user.add_parser("disable")
@@ -132,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_patients.register(imp, with_auth)
     cli_printing.register(imp, with_auth)
     cli_agenda.register(sub, with_auth)
+    cli_rooms.register(sub, with_auth)
 
     rec = sub.add_parser("recover", help="nouveau mot de passe avec le code de récupération")
     rec.add_argument("login")
@@ -166,8 +181,13 @@ def _cmd_init(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
     draft = setup.CentreDraft(
         args.centre_name, args.address, args.postcode, args.city, args.phone, args.finess
     )
+    if args.no_rooms:
+        draft = replace(draft, rooms=())
     result = setup.initialise_centre(data_dir, draft, args.admin, args.admin_name, password)
     print(f"Centre « {args.centre_name} » installé dans {data_dir.path}.")
+    if draft.rooms:
+        names = ", ".join(room.name for room in draft.rooms)
+        print(f"Salles créées : {names} (à adapter avec « room » ou l'écran Administration).")
     print("Code de récupération (à imprimer et à garder au coffre par le directeur médical) :")
     print(f"    {result.recovery_code}")
     return 0
@@ -186,7 +206,9 @@ def _cmd_demo(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
     if args.patients < 0:
         raise CliError("--patients doit être positif")
     from cms_desktop.services import demo  # Faker takes a while to import: not at start-up
+    from cms_desktop.services.demo_guard import ensure_demo_centre
 
+    ensure_demo_centre(data_dir)  # never adds synthetic patients to a real centre
     if not data_dir.initialised:
         demo.create_demo_centre(data_dir, patients=args.patients)
         print_demo_logins(data_dir)
@@ -226,6 +248,7 @@ def _cmd_user(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
                     args.profession,
                     args.specialty,
                     args.rpps,
+                    args.title,
                 ),
             )
             print(f"Compte « {args.login} » créé.")
@@ -294,7 +317,7 @@ def _cmd_import(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) 
 
 
 def _commands() -> dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], int]]:
-    from cms_desktop import cli_agenda, cli_backup, cli_sync
+    from cms_desktop import cli_agenda, cli_backup, cli_rooms, cli_sync
 
     return {
         "init": _cmd_init,
@@ -305,6 +328,7 @@ def _commands() -> dict[str, Callable[[DataDir, argparse.Namespace, _Secrets], i
         "recover": _cmd_recover,
         "import": _cmd_import,
         "agenda": cli_agenda.cmd_agenda,
+        "room": cli_rooms.cmd_room,
         "sync": cli_sync.cmd_sync,
         "backup": cli_backup.cmd_backup,
         "archive": cli_backup.cmd_archive,

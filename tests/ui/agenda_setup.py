@@ -10,7 +10,7 @@ from typing import Any
 import holidays
 import pytest
 
-from cms_desktop.services.agenda import common, resources, waiting_room
+from cms_desktop.services.agenda import common, resources, views, waiting_room
 from cms_desktop.services.agenda.common import PARIS, local_now
 from cms_desktop.storage.models import Patient, Room
 
@@ -52,9 +52,13 @@ def seed_agenda(ws, reception, weekdays: Iterable[int]) -> tuple[str, str, list[
         s.add_all([room, *patients])
         s.flush()
         room_id, patient_ids = room.id, [p.id for p in patients]
-    doctor = resources.create_practitioner(
+    # dr.moreau's account came with its agenda column: the tests book into that one.
+    column = views.find_practitioner(ws, reception, "dr.moreau")
+    assert column is not None
+    doctor = resources.update_practitioner(
         ws,
         reception,
+        column.id,
         resources.PractitionerDraft(title="Dr", full_name="Claire Moreau", profession="Médecin"),
     )
     for weekday in weekdays:

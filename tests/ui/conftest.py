@@ -36,7 +36,7 @@ def template_centre(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
     data_dir = DataDir(tmp_path_factory.mktemp("template") / "centre")
     result = initialise_centre(
         data_dir,
-        CentreDraft(CENTRE_NAME, city="Valbourg"),
+        CentreDraft(CENTRE_NAME, city="Valbourg", rooms=()),
         "admin",
         "Administrateur Essai",
         PASSWORD,

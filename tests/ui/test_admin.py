@@ -90,7 +90,11 @@ def test_table_lists_the_accounts(
     # The administrator runs the installation but does not read the audit trail: it says
     # which patient's record was opened, which is medical secrecy.
     assert [area.tabText(i) for i in range(area.count())] == [
+        "Mise en route",
         "Comptes",
+        "Centre",
+        "Salles",
+        "Praticiens",
         "Agenda du centre",
         "Types de rendez-vous",
         "Sauvegardes",

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel, QWizard
+from PySide6.QtWidgets import QComboBox, QLabel, QWizard
 from pytestqt.qtbot import QtBot
 
 from cms_desktop.services.actor import Actor
@@ -71,6 +71,8 @@ def test_wizard_creates_the_centre_and_shows_the_recovery_code(
     wiz, data_dir = wizard
     _fill_centre(qtbot, wiz)
     wiz.next()
+    assert wiz.currentPage() is wiz.rooms_page
+    wiz.next()  # the usual layout, as proposed
     assert wiz.currentPage() is wiz.admin_page
     _fill_admin(qtbot, wiz)
     wiz.next()
@@ -110,6 +112,8 @@ def test_admin_page_refuses_mismatch_and_weak_password(
     wiz, data_dir = wizard
     _fill_centre(qtbot, wiz)
     wiz.next()
+    assert wiz.currentPage() is wiz.rooms_page
+    wiz.next()  # the usual layout, as proposed
     _fill_admin(qtbot, wiz, confirm="Autre-Chose-2026")
     wiz.next()
     assert wiz.currentPage() is wiz.admin_page
@@ -129,6 +133,8 @@ def test_escape_on_the_code_page_is_refused_until_acknowledged(
     monkeypatch.setattr(widgets, "inform", lambda parent, title, text: told.append(text))
     _fill_centre(qtbot, wiz)
     wiz.next()
+    assert wiz.currentPage() is wiz.rooms_page
+    wiz.next()  # the usual layout, as proposed
     _fill_admin(qtbot, wiz)
     wiz.next()
     wiz.reject()
@@ -244,3 +250,54 @@ def test_while_the_centre_is_copied_nothing_can_be_clicked_twice_or_left(
     assert data_dir.initialised
     assert wiz.currentPage() is wiz.joined_page
     assert not progress.isVisible()
+
+
+def test_the_rooms_page_proposes_the_usual_layout_editable_before_creation(
+    qtbot: QtBot, wizard: tuple[SetupWizard, DataDir]
+) -> None:
+    from cms_desktop.domain.agenda.rooms import RoomKind
+    from cms_desktop.services.agenda.rooms import list_all_rooms
+
+    wiz, data_dir = wizard
+    _fill_centre(qtbot, wiz)
+    wiz.next()
+    page = wiz.rooms_page
+    assert wiz.currentPage() is page
+    proposed = [(r.name, r.kind) for r in page.rooms()]
+    assert proposed == [
+        *((f"Cabinet {n}", RoomKind.CONSULTING) for n in range(1, 7)),
+        ("Salle de soins", RoomKind.NURSING),
+    ]
+    item = page.table.item(5, 0)
+    assert item is not None
+    item.setText("Cabinet 1")  # the same name twice: refused, nothing created
+    wiz.next()
+    assert wiz.currentPage() is page
+    assert page.error_label.text() == "La salle « Cabinet 1 » figure deux fois."
+    item.setText("Cabinet dentaire")
+    combo = page.table.cellWidget(5, 1)
+    assert isinstance(combo, QComboBox)
+    combo.setCurrentIndex(combo.findData(RoomKind.DENTAL.value))
+    page.add_button.click()
+    added = page.table.item(7, 0)
+    assert added is not None
+    added.setText("Salle de réunion")
+    wiz.next()
+    assert wiz.currentPage() is wiz.admin_page
+    _fill_admin(qtbot, wiz)
+    wiz.next()
+    assert wiz.currentPage() is wiz.recovery_page
+    ws, actor = login(data_dir, "m.admin", ADMIN_PASSWORD)
+    try:
+        created = [(r.name, r.kind_label) for r in list_all_rooms(ws, actor)]
+    finally:
+        ws.close()
+    assert created[5:] == [
+        ("Cabinet dentaire", "Cabinet dentaire"),
+        ("Salle de soins", "Infirmerie"),
+        ("Salle de réunion", "Cabinet médical"),
+    ]
+    # Acknowledge the code, as the installer must, so the wizard can close.
+    wiz.recovery_page.confirm_box.setChecked(True)
+    with qtbot.waitSignal(wiz.accepted):
+        wiz.button(QWizard.WizardButton.FinishButton).click()

@@ -7,6 +7,7 @@ from datetime import date
 
 from faker import Faker
 
+from cms_desktop.domain.agenda.rooms import RoomDraft, RoomKind
 from cms_desktop.domain.nir import compute_nir_key
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.access import requires
@@ -25,7 +26,12 @@ from cms_desktop.services.users import NewUser, create_user
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import audit, repositories
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Room
+
+DEMO_ROOMS = (
+    *(RoomDraft(f"Cabinet {n}", RoomKind.CONSULTING) for n in range(1, 7)),
+    RoomDraft("Salle de soins infirmiers", RoomKind.NURSING),
+    RoomDraft("Salle de réunion", RoomKind.MEETING),
+)
 
 DEMO_CENTRE = CentreDraft(
     name="Centre municipal de santé de Valbourg (démonstration)",
@@ -34,19 +40,13 @@ DEMO_CENTRE = CentreDraft(
     city="Valbourg",
     phone="02 33 00 00 00",
     finess="610000000",
-)
-
-
-DEMO_ROOMS = (
-    *((f"Cabinet {n}", "consulting") for n in range(1, 7)),
-    ("Salle de soins infirmiers", "nursing"),
-    ("Salle de réunion", "meeting"),
+    rooms=DEMO_ROOMS,
 )
 
 
 def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026) -> None:
     admin = DEMO_ACCOUNTS[0]
-    initialise_centre(data_dir, DEMO_CENTRE, admin.login, admin.full_name, DEMO_PASSWORD)
+    initialise_centre(data_dir, DEMO_CENTRE, admin.login, admin.full_name, DEMO_PASSWORD, demo=True)
     ws, actor = login(data_dir, admin.login, DEMO_PASSWORD)
     try:
         for account in DEMO_ACCOUNTS[1:]:
@@ -64,8 +64,6 @@ def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026
                     account.title,
                 ),
             )
-        with ws.store.write() as session:
-            session.add_all(Room(name=name, kind=kind) for name, kind in DEMO_ROOMS)
         reception = Actor(*_account_id(ws, "accueil"), Role.RECEPTION)
         add_demo_patients(ws, reception, patients, seed)
         add_demo_clinical(ws, seed)

@@ -33,7 +33,7 @@ DEMO_ACCOUNTS = (
         Role.DOCTOR,
         "Médecin",
         "Médecine générale",
-        "10000000001",
+        "10000000017",
         "Dr",
     ),
     DemoAccount(
@@ -42,7 +42,7 @@ DEMO_ACCOUNTS = (
         Role.DOCTOR,
         "Médecin",
         "Médecine générale",
-        "10000000002",
+        "10000000025",
         "Dr",
     ),
     DemoAccount(
@@ -51,12 +51,12 @@ DEMO_ACCOUNTS = (
         Role.DOCTOR,
         "Médecin",
         "Gynécologie médicale",
-        "10000000003",
+        "10000000033",
         "Dr",
     ),
     DemoAccount("inf.roux", "Julien Roux", Role.NURSE, "Infirmier"),
     DemoAccount(
-        "dentiste", "Marie Caron", Role.DENTIST, "Chirurgien-dentiste", "", "10000000004", "Dr"
+        "dentiste", "Marie Caron", Role.DENTIST, "Chirurgien-dentiste", "", "10000000041", "Dr"
     ),
     DemoAccount("kine", "Paul Girard", Role.OTHER_CLINICIAN, "Masseur-kinésithérapeute"),
     DemoAccount(
@@ -65,7 +65,7 @@ DEMO_ACCOUNTS = (
         Role.MEDICAL_DIRECTOR,
         "Médecin",
         "Médecine générale",
-        "10000000005",
+        "10000000058",
         "Dr",
     ),
 )

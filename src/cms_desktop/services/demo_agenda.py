@@ -170,17 +170,21 @@ def _setup_practitioners(session: Session) -> list[Practitioner]:
     created = []
     for order, plan in enumerate(_PLANS):
         user = repositories.user_by_login(session, plan.login) if plan.login else None
-        p = Practitioner(
-            user_id=user.id if user else None,
-            full_name=plan.name,
-            title=plan.title,
-            profession=plan.profession,
-            specialty=plan.specialty,
-            colour=plan.colour,
-            visiting=plan.visiting,
-            sort_order=order,
-            rpps=user.rpps if user else "",
+        # A clinician's account already came with its agenda column: complete that one.
+        existing = (
+            session.scalars(select(Practitioner).where(Practitioner.user_id == user.id)).first()
+            if user
+            else None
         )
+        p = existing or Practitioner(user_id=user.id if user else None)
+        p.full_name = plan.name
+        p.title = plan.title
+        p.profession = plan.profession
+        p.specialty = plan.specialty
+        p.colour = plan.colour
+        p.visiting = plan.visiting
+        p.sort_order = order
+        p.rpps = user.rpps if user else ""
         session.add(p)
         session.flush()
         session.add_all(_ranges(plan, p.id, rooms[plan.room]))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cms_desktop.domain.agenda.rooms import DEFAULT_LAYOUT, InvalidRoom, RoomDraft, check_layout
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import Role
+from cms_desktop.services.agenda.rooms import add_rooms_in_session
 from cms_desktop.services.errors import StoreUnavailable, ValidationFailed
 from cms_desktop.services.workspace import hash_password, load_slots, open_store
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
@@ -25,6 +27,8 @@ class CentreDraft:
     city: str = ""
     phone: str = ""
     finess: str = ""
+    # The rooms created with the centre: the usual layout unless the installer changed it.
+    rooms: tuple[RoomDraft, ...] = field(default=DEFAULT_LAYOUT)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ def validate_centre(draft: CentreDraft) -> None:
         raise ValidationFailed("Le nom du centre est obligatoire.")
     if draft.finess and not re.fullmatch(r"\d{2}[0-9AB]\d{6}", draft.finess):
         raise ValidationFailed("Le numéro FINESS comporte 9 caractères (ex. 610000000).")
+    try:
+        check_layout(draft.rooms)
+    except InvalidRoom as exc:
+        raise ValidationFailed(str(exc)) from None
 
 
 def initialise_centre(
@@ -58,8 +66,10 @@ def initialise_centre(
     admin_password: str,
     *,
     kdf: dict[str, int] | None = None,
+    demo: bool = False,
 ) -> SetupResult:
-    """Create the encrypted store, the centre, its first administrator and the recovery slot."""
+    """Create the encrypted store, the centre (with its rooms), its first administrator and
+    the recovery slot. `demo` marks the demo centre (only the demo builder sets it)."""
     validate_centre(draft)
     admin_login = validate_login(admin_login)
     if not admin_name.strip():
@@ -90,7 +100,19 @@ def initialise_centre(
     store = Store.open(data_dir, key, centre_id)
     try:
         with store.write() as session:
-            session.add(Centre(id=centre_id, **draft.__dict__))
+            session.add(
+                Centre(
+                    id=centre_id,
+                    name=draft.name,
+                    address=draft.address,
+                    postcode=draft.postcode,
+                    city=draft.city,
+                    phone=draft.phone,
+                    finess=draft.finess,
+                    is_demo=demo,
+                )
+            )
+            add_rooms_in_session(session, draft.rooms)
             admin = User(
                 login=admin_login,
                 full_name=admin_name.strip(),

@@ -9,13 +9,21 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
+from cms_desktop.domain.rpps import rpps_problem
 from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
 from cms_desktop.services.workspace import Workspace, hash_password, load_slots, set_slot
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
-from cms_desktop.storage.models import Centre, User
+from cms_desktop.storage.models import Centre, Practitioner, User
+
+# Accounts that come with an agenda column. The medical director's account may be a
+# manager's: a column is added for it from « Plages… » (linked to the account) if needed.
+CONSULTING_ROLES = frozenset({Role.DOCTOR, Role.NURSE, Role.DENTIST, Role.OTHER_CLINICIAN})
+
+# Agenda column colours given in turn to new practitioners (the agenda's own palette).
+_COLOURS = ("#4f81bd", "#c0504d", "#9bbb59", "#8064a2", "#4bacc6", "#f79646", "#1f4e79")
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,10 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
     login = validate_login(new.login)
     if not new.full_name.strip():
         raise ValidationFailed("Le nom complet est obligatoire.")
-    if new.rpps and not (new.rpps.isdigit() and len(new.rpps) == 11):
-        raise ValidationFailed("Le numéro RPPS comporte 11 chiffres.")
+    if new.rpps:
+        problem = rpps_problem(new.rpps)
+        if problem is not None:
+            raise ValidationFailed(problem)
     with ws.store.read() as session:
         _check_password(new.password, login, [new.full_name, *_centre_names(session)])
     slots = load_slots(ws.data_dir)
@@ -122,11 +132,31 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
             target_id=user.id,
             details={"role": user.role},
         )
+        if Role(new.role) in CONSULTING_ROLES:
+            _add_agenda_column(session, user)
         # The slot is written before the commit: if it fails, the account is not created.
         slot = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
         keyslot_sync.record_slot(session, slot)  # other stations get it too
         set_slot(ws, login, slot)
         return _info(user)
+
+
+def _add_agenda_column(session: Session, user: User) -> None:
+    """A clinician's account comes with the agenda column reception books into."""
+    count = session.query(Practitioner).count()
+    session.add(
+        Practitioner(
+            user_id=user.id,
+            full_name=user.full_name,
+            title=user.title,
+            profession=user.profession,
+            specialty=user.specialty,
+            rpps=user.rpps,
+            colour=_COLOURS[count % len(_COLOURS)],
+            sort_order=count,
+        )
+    )
+    session.flush()
 
 
 def _get(session: Session, user_id: str) -> User:

@@ -6,22 +6,36 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
     QWizardPage,
 )
 
+from cms_desktop.domain.agenda.rooms import (
+    DEFAULT_LAYOUT,
+    InvalidRoom,
+    RoomDraft,
+    RoomKind,
+    check_layout,
+)
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.setup import CentreDraft, SetupResult, validate_centre, validate_login
@@ -38,7 +52,7 @@ Initialise = Callable[[CentreDraft, str, str, str], SetupResult]
 # join(address, code, station_name) -> JoinResult (sync_admin.join_existing_centre)
 Join = Callable[[str, str, str], "JoinResult"]
 
-PAGE_CHOICE, PAGE_CENTRE, PAGE_ADMIN, PAGE_RECOVERY, PAGE_JOIN, PAGE_JOINED = range(6)
+PAGE_CHOICE, PAGE_CENTRE, PAGE_ADMIN, PAGE_RECOVERY, PAGE_JOIN, PAGE_JOINED, PAGE_ROOMS = range(7)
 
 
 def _form_page(page: QWizardPage) -> tuple[QFormLayout, ErrorLabel]:
@@ -223,12 +237,91 @@ class CentrePage(QWizardPage):
         )
 
     def nextId(self) -> int:
-        return PAGE_ADMIN
+        return PAGE_ROOMS
 
     def validatePage(self) -> bool:
         try:
             validate_centre(self.draft())
         except ServiceError as exc:
+            self.error_label.show_message(str(exc))
+            return False
+        self.error_label.clear_message()
+        return True
+
+
+class RoomsPage(QWizardPage):
+    """The rooms created with the centre: the usual layout of a CMS, editable here (and
+    later in Administration › Salles)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Les salles"))
+        self.setSubTitle(
+            self.tr(
+                "Les rendez-vous au centre se prennent dans une salle. Voici la disposition "
+                "habituelle d'un centre de santé : renommez, ajoutez ou retirez des salles."
+            )
+        )
+        self.table = QTableWidget(0, 2, self)
+        self.table.setHorizontalHeaderLabels([self.tr("Salle"), self.tr("Type")])
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setTabKeyNavigation(False)
+        self.add_button = QPushButton(self.tr("&Ajouter une salle"), self)
+        self.add_button.clicked.connect(lambda: self.add_row(RoomDraft("", RoomKind.CONSULTING)))
+        self.remove_button = QPushButton(self.tr("&Retirer la salle"), self)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.error_label = ErrorLabel(self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        box = QVBoxLayout(self)
+        box.addWidget(self.table, 1)
+        box.addLayout(buttons)
+        box.addWidget(self.error_label)
+        for room in DEFAULT_LAYOUT:
+            self.add_row(room)
+
+    def add_row(self, room: RoomDraft) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        item = QTableWidgetItem(room.name)
+        self.table.setItem(row, 0, item)
+        combo = QComboBox(self.table)
+        for kind in RoomKind:
+            combo.addItem(kind.label, kind.value)
+        combo.setCurrentIndex(combo.findData(room.kind.value))
+        self.table.setCellWidget(row, 1, combo)
+        if not room.name:
+            self.table.setCurrentCell(row, 0)
+            self.table.editItem(item)
+
+    def remove_selected(self) -> None:
+        row = self.table.currentRow()
+        if row >= 0:
+            self.table.removeRow(row)
+
+    def rooms(self) -> tuple[RoomDraft, ...]:
+        drafts = []
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            combo = self.table.cellWidget(row, 1)
+            kind = combo.currentData() if isinstance(combo, QComboBox) else RoomKind.CONSULTING
+            drafts.append(RoomDraft(item.text() if item else "", RoomKind(kind)))
+        return tuple(drafts)
+
+    def nextId(self) -> int:
+        return PAGE_ADMIN
+
+    def validatePage(self) -> bool:
+        try:
+            check_layout(self.rooms())
+        except InvalidRoom as exc:
             self.error_label.show_message(str(exc))
             return False
         self.error_label.clear_message()
@@ -297,7 +390,11 @@ class AdminPage(_WorkingPage):
     def prepare(self) -> Callable[[], SetupResult]:
         name, login, password = self._check()
         wizard = self.wizard()
-        draft = wizard.centre_page.draft() if isinstance(wizard, SetupWizard) else CentreDraft("")
+        draft = (
+            replace(wizard.centre_page.draft(), rooms=wizard.rooms_page.rooms())
+            if isinstance(wizard, SetupWizard)
+            else CentreDraft("")
+        )
         initialise = self._initialise
         return lambda: initialise(draft, login, name, password)
 
@@ -475,12 +572,14 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Terminer"))
         self.choice_page = ChoicePage(join is not None, self)
         self.centre_page = CentrePage(self)
+        self.rooms_page = RoomsPage(self)
         self.admin_page = AdminPage(initialise, runner, self)
         self.recovery_page = RecoveryPage(self)
         self.join_page = JoinPage(join, runner, self)
         self.joined_page = JoinedPage(self)
         self.setPage(PAGE_CHOICE, self.choice_page)
         self.setPage(PAGE_CENTRE, self.centre_page)
+        self.setPage(PAGE_ROOMS, self.rooms_page)
         self.setPage(PAGE_ADMIN, self.admin_page)
         self.setPage(PAGE_RECOVERY, self.recovery_page)
         self.setPage(PAGE_JOIN, self.join_page)

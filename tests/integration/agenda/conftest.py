@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.agenda import resources
+from cms_desktop.services.agenda import resources, views
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import repositories
 from cms_desktop.storage.models import Patient, Room
@@ -58,12 +58,14 @@ def agenda(centre: Centre) -> Iterator[Agenda]:
         doctor_user_id = doctor_user.id
     ws.close()
     ws, reception = centre.login("accueil")
-    doctor = resources.create_practitioner(
+    # The doctor's account came with its agenda column: give it the name the tests use.
+    column = views.find_practitioner(ws, reception, "dr.test")
+    assert column is not None and column.user_id == doctor_user_id
+    doctor = resources.update_practitioner(
         ws,
         reception,
-        resources.PractitionerDraft(
-            title="Dr", full_name="Jeanne Test", profession="Médecin", user_id=doctor_user_id
-        ),
+        column.id,
+        resources.PractitionerDraft(title="Dr", full_name="Jeanne Test", profession="Médecin"),
     )
     for weekday in (0, 1, 3, 4):
         for start, end in ((time(9), time(12, 40)), (time(13, 40), time(19))):

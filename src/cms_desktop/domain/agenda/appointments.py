@@ -297,8 +297,9 @@ def check_booking(
                 f"{of_practitioner(other.practitioner_name)}",
             )
         )
-    if kind.needs_room and candidate.room_id is None:
-        errors.append(BookingIssue(IssueCode.ROOM_MISSING, "Aucune salle choisie"))
+    missing_room = room_issue(kind, candidate.room_id)
+    if missing_room is not None:
+        errors.append(missing_room)
     if kind.needs_room and candidate.room_id is not None:
         for other in _others(existing_for_room, candidate):
             if other.room_id == candidate.room_id and other.appointment_id not in clashing_ids:
@@ -323,6 +324,18 @@ def check_booking(
                     )
                 )
     return BookingCheck(tuple(errors), tuple(warnings))
+
+
+def room_issue(kind: AppointmentType, room_id: str | None) -> BookingIssue | None:
+    """The one rule on rooms shared by booking and the next-free-slot search: a type that
+    needs a room cannot happen without one (the range's room is the default; a range with
+    no room, or whose room was deactivated, gives none)."""
+    if kind.needs_room and room_id is None:
+        return BookingIssue(
+            IssueCode.ROOM_MISSING,
+            "Aucune salle choisie (la plage du praticien n'en indique pas)",
+        )
+    return None
 
 
 def _midnight_after(start: datetime) -> datetime:

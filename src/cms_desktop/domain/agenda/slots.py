@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from operator import attrgetter
 
-from cms_desktop.domain.agenda.appointments import Interval
+from cms_desktop.domain.agenda.appointments import AppointmentType, Interval, room_issue
 from cms_desktop.domain.agenda.errors import InvalidRangeError
 from cms_desktop.domain.agenda.hours import CentreCalendar
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
@@ -102,6 +102,7 @@ def _practitioner_slots(
     until_dt: datetime,
     step: timedelta,
     at_centre: bool,
+    kind: AppointmentType | None,
 ) -> Iterator[Slot]:
     """Slots laid back to back in each free span, from its first step boundary, in time order."""
     # From a boundary, the next boundary at or after the slot's end is a whole number of steps on.
@@ -111,6 +112,8 @@ def _practitioner_slots(
             start, end = max(available.start, from_dt), min(available.end, until_dt)
             if end - start < length:
                 continue
+            if kind is not None and room_issue(kind, available.room_id) is not None:
+                continue  # booking would refuse it: never offer it
             spans = busy.within(start, end)
             if available.room_id is not None:
                 spans += room_busy.get(available.room_id, _EMPTY).within(start, end)
@@ -135,13 +138,16 @@ def next_free_slots(
     step: timedelta = timedelta(minutes=5),
     limit: int = 10,
     at_centre: bool = True,
+    kind: AppointmentType | None = None,
 ) -> list[Slot]:
     """The first `limit` free slots among the candidates, by start time then candidate order.
 
     Pass one practitioner, those of a profession, or everyone. A slot lies inside one
     available range (consulting range ∩ opening hours, minus absences), is free for the
     practitioner and for the range's room, starts on a `step` boundary and ends by `until_dt`.
-    With at_centre=False (home visits) weekly opening hours and rooms are ignored.
+    With at_centre=False (home visits) weekly opening hours and rooms are ignored. With a
+    `kind`, ranges the booking check would refuse for want of a room (`room_issue`) are
+    skipped.
     """
     if length <= timedelta(0) or step <= timedelta(0):
         raise InvalidRangeError("La durée et le pas doivent être positifs")
@@ -163,6 +169,7 @@ def next_free_slots(
             until_dt,
             step,
             at_centre,
+            kind,
         )
         for schedule in candidates
     ]

@@ -188,6 +188,14 @@ def _prepare(
     return _Prepared(candidate, check, display_name(practitioner), types)
 
 
+def _refuse_retired(types: dict[str, TypeInfo], code: str) -> None:
+    """A retired type is not booked any more (those already booked keep it)."""
+    if not types[code].active:
+        raise ValidationFailed(
+            f"Le type « {types[code].label} » n'est plus proposé : choisissez-en un autre."
+        )
+
+
 def _context(session: Session, prepared: _Prepared) -> ViewContext:
     """The names the view of the booked candidate needs, and only those."""
     c = prepared.candidate
@@ -235,6 +243,7 @@ def _book_prepared(
     series_id: str | None,
 ) -> tuple[Appointment, _Prepared]:
     prepared = _prepare(session, actor, req, now)
+    _refuse_retired(prepared.types, prepared.candidate.type.value)
     if not prepared.check.ok:
         raise BookingRefused(prepared.check.errors)
     c = prepared.candidate
@@ -418,6 +427,8 @@ def update_details(
             prepared = _prepare(
                 session, actor, req, _now(now), appointment_id=row.id, interval=interval
             )
+            if "type" in changed:
+                _refuse_retired(prepared.types, new_type)
             errors = tuple(e for e in prepared.check.errors if e.code != IssueCode.IN_THE_PAST)
             if errors:
                 raise BookingRefused(errors)

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar, TypeVarTuple, cast
@@ -375,17 +375,33 @@ _ABSENCES = select(
 )
 
 
+_USABLE_ROOMS = select(Room.id).where(Room.deleted.is_(False), Room.active.is_(True))
+
+
+def usable_room_ids(session: Session) -> set[str]:
+    """Rooms that can host an appointment (live and active)."""
+    return {row.id for row in core(session, _USABLE_ROOMS)}
+
+
 def load_schedules(
     session: Session, rows: Sequence[PractitionerLike], first: date, last: date
 ) -> dict[str, PractitionerSchedule]:
-    """Schedules of these practitioners, with the absences that meet first..last."""
+    """Schedules of these practitioners, with the absences that meet first..last.
+
+    A range whose room was deactivated (or never existed here) carries no room: booking
+    there and the free-slot search then agree that a type needing a room cannot go there.
+    """
     ids = [p.id for p in rows]
     ranges: dict[str, list[ConsultingRange]] = {i: [] for i in ids}
     absences: dict[str, list[Absence]] = {i: [] for i in ids}
     start_utc, end_utc = days_utc(first, last)
+    usable = usable_room_ids(session)
     with domain_errors():
         for r in core(session, _RANGES, {"ids": ids}):
-            ranges[r.practitioner_id].append(consulting_range(r))
+            consulting = consulting_range(r)
+            if consulting.room_id is not None and consulting.room_id not in usable:
+                consulting = replace(consulting, room_id=None)
+            ranges[r.practitioner_id].append(consulting)
         for pid, a_start, a_end, reason in core(
             session, _ABSENCES, {"ids": ids, "start": start_utc, "end": end_utc}
         ):
@@ -407,6 +423,7 @@ class TypeInfo:
     label: str
     minutes: int
     colour: str
+    active: bool = True  # a retired type is no longer offered nor bookable; history keeps it
 
 
 _TYPES = select(
@@ -414,6 +431,7 @@ _TYPES = select(
     AppointmentTypeRow.label,
     AppointmentTypeRow.default_minutes,
     AppointmentTypeRow.colour,
+    AppointmentTypeRow.active,
 ).where(AppointmentTypeRow.deleted.is_(False))
 
 
@@ -422,9 +440,9 @@ def type_infos(session: Session) -> dict[str, TypeInfo]:
     infos = {
         t.value: TypeInfo(t.value, t.label, t.default_minutes, t.colour) for t in AppointmentType
     }
-    for code, label, minutes, colour in core(session, _TYPES):
+    for code, label, minutes, colour, active in core(session, _TYPES):
         if code in infos:
-            infos[code] = TypeInfo(code, label, minutes, colour)
+            infos[code] = TypeInfo(code, label, minutes, colour, bool(active))
     return infos
 
 

@@ -15,6 +15,7 @@ from cms_desktop.domain.agenda.appointments import AppointmentType
 from cms_desktop.domain.agenda.hours import Weekday
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.domain.rpps import rpps_problem
 from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
@@ -78,15 +79,22 @@ class PractitionerDraft:
 def _validate_practitioner(draft: PractitionerDraft) -> None:
     if not draft.full_name.strip():
         raise ValidationFailed("Indiquez le nom du praticien.")
-    if draft.rpps and not (draft.rpps.isdigit() and len(draft.rpps) == 11):
-        raise ValidationFailed("Le numéro RPPS compte 11 chiffres.")
+    if draft.rpps:
+        problem = rpps_problem(draft.rpps)
+        if problem is not None:
+            raise ValidationFailed(problem)
     if not COLOUR_FORMAT.match(draft.colour):
         raise ValidationFailed("La couleur doit être de la forme #RRVVBB.")
 
 
-@requires(Permission.AGENDA_WRITE)
+# Who may set up the agenda's columns and ranges: those who run the agenda, and the
+# administrator who sets the centre up (no patient data in them).
+_SETUP = (Permission.AGENDA_WRITE, Permission.SETTINGS_MANAGE)
+
+
+@requires_any(Permission.AGENDA_WRITE, Permission.SETTINGS_MANAGE)
 def create_practitioner(ws: Workspace, actor: Actor, draft: PractitionerDraft) -> PractitionerView:
-    actor.require(Permission.AGENDA_WRITE)
+    require_any(actor, *_SETUP)
     with ws.store.write() as session:
         if draft.user_id is not None:
             user = session.get(User, draft.user_id)
@@ -127,11 +135,33 @@ def create_practitioner(ws: Workspace, actor: Actor, draft: PractitionerDraft) -
         return practitioner_view(row)
 
 
-@requires(Permission.AGENDA_WRITE)
+@requires_any(Permission.AGENDA_WRITE, Permission.SETTINGS_MANAGE)
+def update_practitioner(
+    ws: Workspace, actor: Actor, practitioner_id: str, draft: PractitionerDraft
+) -> PractitionerView:
+    """Change what the agenda and printouts show of a practitioner (name, title, profession,
+    specialty, RPPS, colour, visiting); the linked account, if any, stays."""
+    require_any(actor, *_SETUP)
+    _validate_practitioner(draft)
+    with ws.store.write() as session:
+        row = get_practitioner(session, practitioner_id)
+        row.full_name = draft.full_name.strip()
+        row.title = draft.title.strip()
+        row.profession = draft.profession.strip()
+        row.specialty = draft.specialty.strip()
+        row.rpps = draft.rpps
+        row.colour = draft.colour
+        row.visiting = draft.visiting
+        session.flush()
+        _audit(ws, session, actor, "practitioner_changed", "practitioner", row.id)
+        return practitioner_view(row)
+
+
+@requires_any(Permission.AGENDA_WRITE, Permission.SETTINGS_MANAGE)
 def set_practitioner_active(
     ws: Workspace, actor: Actor, practitioner_id: str, active: bool
 ) -> None:
-    actor.require(Permission.AGENDA_WRITE)
+    require_any(actor, *_SETUP)
     with ws.store.write() as session:
         row = get_practitioner(session, practitioner_id)
         row.active = active
@@ -145,11 +175,11 @@ def set_practitioner_active(
         )
 
 
-@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def list_practitioners(
     ws: Workspace, actor: Actor, include_inactive: bool = False
 ) -> list[PractitionerView]:
-    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         return [practitioner_view(p) for p in practitioners(session, include_inactive)]
 
@@ -186,10 +216,11 @@ class RangeView:
     own_hours: bool = False
 
 
-@requires(Permission.AGENDA_WRITE)
+@requires_any(Permission.AGENDA_WRITE, Permission.SETTINGS_MANAGE)
 def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDraft) -> str:
-    """Add a consulting range; refuses one that ends before it starts or overlaps another."""
-    actor.require(Permission.AGENDA_WRITE)
+    """Add a consulting range; refuses one that ends before it starts or overlaps another,
+    and one in a deactivated room."""
+    require_any(actor, *_SETUP)
     if draft.pattern not in ("weekly", "nth_of_month", "every_n_weeks"):
         raise ValidationFailed("Type de répétition de plage inconnu.")
     row = PractitionerRange(
@@ -212,6 +243,10 @@ def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDra
             room = session.get(Room, draft.room_id)
             if room is None or room.deleted:
                 raise NotFound("Salle introuvable.")
+            if not room.active:
+                raise ValidationFailed(
+                    f"La salle « {room.name} » est désactivée : choisissez une autre salle."
+                )
         existing = session.scalars(
             select(PractitionerRange).where(
                 PractitionerRange.practitioner_id == p.id, PractitionerRange.deleted.is_(False)
@@ -227,9 +262,9 @@ def add_range(ws: Workspace, actor: Actor, practitioner_id: str, draft: RangeDra
         return row.id
 
 
-@requires(Permission.AGENDA_WRITE)
+@requires_any(Permission.AGENDA_WRITE, Permission.SETTINGS_MANAGE)
 def remove_range(ws: Workspace, actor: Actor, range_id: str) -> None:
-    actor.require(Permission.AGENDA_WRITE)
+    require_any(actor, *_SETUP)
     with ws.store.write() as session:
         row = tombstone(session, PractitionerRange, range_id, "Plage introuvable.")
         _audit(
@@ -237,9 +272,9 @@ def remove_range(ws: Workspace, actor: Actor, range_id: str) -> None:
         )
 
 
-@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def list_ranges(ws: Workspace, actor: Actor, practitioner_id: str) -> list[RangeView]:
-    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         rooms = {r.id: r.name for r in session.scalars(select(Room))}
         rows = session.scalars(
@@ -313,9 +348,9 @@ def remove_absence(ws: Workspace, actor: Actor, absence_id: str) -> None:
         )
 
 
-@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN)
+@requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
 def list_absences(ws: Workspace, actor: Actor, practitioner_id: str) -> list[AbsenceView]:
-    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
+    require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         rows = session.scalars(
             select(PractitionerAbsence)
@@ -340,17 +375,52 @@ def list_rooms(ws: Workspace, actor: Actor) -> list[RoomView]:
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         rows = session.scalars(
-            select(Room).where(Room.deleted.is_(False), Room.active.is_(True)).order_by(Room.name)
+            select(Room)
+            .where(Room.deleted.is_(False), Room.active.is_(True))
+            .order_by(Room.sort_order, Room.name)
         )
         return [RoomView(r.id, r.name, r.kind) for r in rows]
 
 
 @requires_any(Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
-def list_appointment_types(ws: Workspace, actor: Actor) -> list[TypeInfo]:
+def list_appointment_types(
+    ws: Workspace, actor: Actor, include_retired: bool = False
+) -> list[TypeInfo]:
+    """The types offered for booking (with `include_retired`, every type: the settings)."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         infos = type_infos(session)
-        return [infos[t.value] for t in AppointmentType]
+        return [infos[t.value] for t in AppointmentType if include_retired or infos[t.value].active]
+
+
+@requires(Permission.SETTINGS_MANAGE)
+def set_appointment_type_retired(ws: Workspace, actor: Actor, code: str, retired: bool) -> None:
+    """Retire a type (no longer offered nor bookable; appointments already booked keep it)
+    or put it back in service."""
+    actor.require(Permission.SETTINGS_MANAGE)
+    known = {t.value: t for t in AppointmentType}
+    kind = known.get(code)
+    if kind is None:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
+    with ws.store.write() as session:
+        row = session.get(AppointmentTypeRow, type_row_id(code))
+        if row is None:
+            row = _type_row(kind)
+            session.add(row)
+        if retired:
+            others = [t for t in type_infos(session).values() if t.active and t.code != code]
+            if not others:
+                raise ValidationFailed("Gardez au moins un type de rendez-vous en service.")
+        row.active = not retired
+        session.flush()
+        _audit(
+            ws,
+            session,
+            actor,
+            "appointment_type_retired" if retired else "appointment_type_restored",
+            "appointment_type",
+            row.id,
+        )
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def day_agenda(
                 session.scalars(
                     select(Room)
                     .where(Room.deleted.is_(False), Room.active.is_(True))
-                    .order_by(Room.name)
+                    .order_by(Room.sort_order, Room.name)
                 )
             )
             appts = _views(session, day, day, room_ids=[r.id for r in rooms])
@@ -407,6 +407,7 @@ def _free_slots(
             until_dt=until,
             limit=limit,
             at_centre=kind != AppointmentType.HOME_VISIT,
+            kind=kind,
         )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.phone import PhoneError, parse_phone
@@ -57,6 +58,16 @@ class WaitingListView:
     status: str
     note: str
     converted_patient_id: str | None
+    contact_attempts: int = 0
+    last_contact_on: date | None = None
+    patient_id: str | None = None  # already a patient of the centre
+
+    def months_waited(self, today: date) -> int:
+        """Whole months since registration (the figure the town asks about)."""
+        months = (
+            (today.year - self.registered_on.year) * 12 + today.month - self.registered_on.month
+        )
+        return max(0, months - (today.day < self.registered_on.day))
 
     @property
     def priority_label(self) -> str:
@@ -79,6 +90,9 @@ def _view(r: WaitingListEntry) -> WaitingListView:
         r.status,
         r.note,
         r.converted_patient_id,
+        r.contact_attempts,
+        r.last_contact_on,
+        r.patient_id,
     )
 
 
@@ -124,6 +138,62 @@ def register(
             user_login=actor.login,
             target_type="waiting_list",
             target_id=row.id,
+        )
+        return _view(row)
+
+
+@requires(Permission.AGENDA_WRITE, Permission.PATIENT_IDENTITY_READ)
+def register_patient(
+    ws: Workspace,
+    actor: Actor,
+    patient_id: str,
+    *,
+    priority: int = 3,
+    note: str = "",
+    today: date | None = None,
+) -> WaitingListView:
+    """Put a patient of the centre (from the patient file) on the list; refused when the
+    patient already has a médecin traitant at the centre or is already waiting."""
+    actor.require(Permission.AGENDA_WRITE)
+    actor.require(Permission.PATIENT_IDENTITY_READ)
+    _check_priority(priority)
+    today = today or local_now().date()
+    with ws.store.write() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None or patient.deleted:
+            raise NotFound("Patient introuvable.")
+        if patient.gp_user_id:
+            raise ValidationFailed("Ce patient a déjà un médecin traitant au centre.")
+        waiting = session.scalars(
+            select(WaitingListEntry.id).where(
+                WaitingListEntry.patient_id == patient_id,
+                WaitingListEntry.deleted.is_(False),
+                WaitingListEntry.status.in_(("waiting", "contacted")),
+            )
+        ).first()
+        if waiting is not None:
+            raise ValidationFailed("Ce patient est déjà sur la liste d'attente.")
+        row = WaitingListEntry(
+            family_name=(patient.used_name or patient.birth_name)[:100],
+            given_name=(patient.used_given_name or patient.first_given_name)[:100],
+            birth_date=patient.birth_date,
+            phone=patient.phone_mobile or "",
+            registered_on=today,
+            priority=priority,
+            note=note.strip()[:300],
+            patient_id=patient.id,
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "waiting_list_registered",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="waiting_list",
+            target_id=row.id,
+            details={"patient_id": patient.id},
         )
         return _view(row)
 
@@ -197,6 +267,52 @@ def set_status(ws: Workspace, actor: Actor, entry_id: str, status: str) -> None:
 
 
 @dataclass(frozen=True)
+class WaitingStats:
+    """People still waiting (waiting or contacted) and how long they have waited."""
+
+    waiting: int
+    average_months: float
+    longest_months: int
+
+
+@requires(Permission.AGENDA_READ)
+def stats(ws: Workspace, actor: Actor, *, today: date | None = None) -> WaitingStats:
+    today = today or local_now().date()
+    entries = list_waiting(ws, actor)
+    months = [e.months_waited(today) for e in entries]
+    if not months:
+        return WaitingStats(0, 0.0, 0)
+    return WaitingStats(len(months), sum(months) / len(months), max(months))
+
+
+@requires(Permission.AGENDA_WRITE)
+def record_contact(
+    ws: Workspace, actor: Actor, entry_id: str, *, today: date | None = None
+) -> WaitingListView:
+    """A call or letter offering a médecin traitant: counted, dated, status « contacté »."""
+    actor.require(Permission.AGENDA_WRITE)
+    today = today or local_now().date()
+    with ws.store.write() as session:
+        row = _entry(session, entry_id)
+        if row.status in ("converted", "withdrawn"):
+            raise ValidationFailed("Cette personne n'est plus sur la liste d'attente.")
+        row.contact_attempts += 1
+        row.last_contact_on = today
+        row.status = "contacted"
+        session.flush()
+        audit.append(
+            session,
+            ws.store.station_id,
+            "waiting_list_contacted",
+            user_id=actor.user_id,
+            user_login=actor.login,
+            target_type="waiting_list",
+            target_id=row.id,
+        )
+        return _view(row)
+
+
+@dataclass(frozen=True)
 class Conversion:
     patient_id: str
     appointment: AppointmentView | None
@@ -218,12 +334,18 @@ def convert(
     """
     actor.require(Permission.AGENDA_WRITE)
     actor.require(Permission.PATIENT_IDENTITY_WRITE)
-    if sex not in ("F", "M"):
-        raise ValidationFailed("Indiquez le sexe (F ou M).")
     with ws.store.write() as session:
         row = _entry(session, entry_id)
         if row.status == "converted":
             raise ValidationFailed("Cette personne est déjà devenue patiente du centre.")
+        if row.patient_id is not None:
+            # Already a patient: only the first appointment with a médecin traitant.
+            existing = session.get(Patient, row.patient_id)
+            if existing is None or existing.deleted:
+                raise NotFound("Patient introuvable.")
+            return _finish(ws, session, actor, row, existing, first_appointment, now)
+        if sex not in ("F", "M"):
+            raise ValidationFailed("Indiquez le sexe (F ou M).")
         patient = Patient(
             birth_name=row.family_name.upper(),
             first_given_name=row.given_name,
@@ -236,32 +358,45 @@ def convert(
         )
         session.add(patient)
         session.flush()
-        appointment = None
-        if first_appointment is not None:
-            request = BookingRequest(
-                first_appointment.practitioner_id,
-                first_appointment.start,
-                first_appointment.type_code,
-                first_appointment.minutes,
-                patient.id,
-                first_appointment.room_id,
-                first_appointment.reason,
-                first_appointment.note,
-            )
-            appt, _check = book_in_session(
-                session, ws.store.station_id, actor, request, now=now or local_now()
-            )
-            appointment = appointment_view(appt, ViewContext.load(session, [appt]))
-        row.status = "converted"
-        row.converted_patient_id = patient.id
-        audit.append(
-            session,
-            ws.store.station_id,
-            "waiting_list_converted",
-            user_id=actor.user_id,
-            user_login=actor.login,
-            target_type="patient",
-            target_id=patient.id,
-            details={"waiting_list_id": row.id},
+        return _finish(ws, session, actor, row, patient, first_appointment, now)
+
+
+def _finish(
+    ws: Workspace,
+    session: Session,
+    actor: Actor,
+    row: WaitingListEntry,
+    patient: Patient,
+    first_appointment: BookingRequest | None,
+    now: datetime | None,
+) -> Conversion:
+    """Book the first appointment (if any) and close the entry, in the caller's transaction."""
+    appointment = None
+    if first_appointment is not None:
+        request = BookingRequest(
+            first_appointment.practitioner_id,
+            first_appointment.start,
+            first_appointment.type_code,
+            first_appointment.minutes,
+            patient.id,
+            first_appointment.room_id,
+            first_appointment.reason,
+            first_appointment.note,
         )
-        return Conversion(patient.id, appointment)
+        appt, _check = book_in_session(
+            session, ws.store.station_id, actor, request, now=now or local_now()
+        )
+        appointment = appointment_view(appt, ViewContext.load(session, [appt]))
+    row.status = "converted"
+    row.converted_patient_id = patient.id
+    audit.append(
+        session,
+        ws.store.station_id,
+        "waiting_list_converted",
+        user_id=actor.user_id,
+        user_login=actor.login,
+        target_type="patient",
+        target_id=patient.id,
+        details={"waiting_list_id": row.id},
+    )
+    return Conversion(patient.id, appointment)

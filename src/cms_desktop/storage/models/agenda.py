@@ -162,3 +162,9 @@ class WaitingListEntry(Replicated, Base):
     converted_patient_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("patients.id"), nullable=True
     )
+    # Already a patient of the centre (seen for other care), registered from the file;
+    # no foreign key so that the column could be added without rebuilding the table.
+    patient_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Calls or letters to offer a médecin traitant, and the day of the last one.
+    contact_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_contact_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -27,6 +27,8 @@ class Centre(Replicated, Base):
     holiday_region: Mapped[str] = mapped_column(String(10), default="")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     auto_lock_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    # Set only by the demo builder: `--demo` refuses a data directory whose centre lacks it.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class User(Replicated, Base):
@@ -53,6 +55,8 @@ class Room(Replicated, Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Position of the room's column in the agenda's by-room view (then by name).
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEntry(InsertOnly, Base):

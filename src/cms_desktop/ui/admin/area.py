@@ -23,8 +23,12 @@ from cms_desktop.services.audit_trail import AuditReport
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
 from cms_desktop.ui.admin.backups_page import BackupsPage
+from cms_desktop.ui.admin.centre_page import CentreDetailsPage
+from cms_desktop.ui.admin.checklist_page import ChecklistPage
 from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
 from cms_desktop.ui.admin.models import UsersModel
+from cms_desktop.ui.admin.practitioners_page import PractitionersPage
+from cms_desktop.ui.admin.rooms_page import RoomsPage
 from cms_desktop.ui.agenda.centre_settings import CentreSettingsPage
 from cms_desktop.ui.agenda.types_page import AppointmentTypesPage
 from cms_desktop.ui.forms import ServiceDialog
@@ -239,7 +243,24 @@ class AdminArea(QTabWidget):
             self.users_page = UsersPage(ws, actor, runner, self)
             self.addTab(self.users_page, self.tr("Comptes"))
         self.types_page: AppointmentTypesPage | None = None
+        self.rooms_page: RoomsPage | None = None
+        self.centre_page: CentreDetailsPage | None = None
+        self.practitioners_page: PractitionersPage | None = None
+        self.checklist_page: ChecklistPage | None = None
         if actor.can(Permission.SETTINGS_MANAGE):
+            self.checklist_page = ChecklistPage(ws, actor, runner, self)
+            self.checklist_page.sig_open.connect(self.open_target)
+            self.checklist_page.sig_loaded.connect(self._checklist_loaded)
+            self.centre_page = CentreDetailsPage(ws, actor, runner, self)
+            self.addTab(self.centre_page, self.tr("Centre"))
+            self.rooms_page = RoomsPage(ws, actor, runner, self)
+            self.addTab(self.rooms_page, self.tr("Salles"))
+            self.practitioners_page = PractitionersPage(ws, actor, runner, self)
+            self.addTab(self.practitioners_page, self.tr("Praticiens"))
+            self.rooms_page.sig_changed.connect(self.checklist_page.reload)
+            self.currentChanged.connect(self._tab_changed)
+            if self.checklist_page.items:  # already read (a synchronous runner)
+                self._checklist_loaded(len(self.checklist_page.pending()))
             self.agenda_page = CentreSettingsPage(ws, actor, runner, self)
             self.addTab(self.agenda_page, self.tr("Agenda du centre"))
             self.types_page = AppointmentTypesPage(ws, actor, runner, self)
@@ -251,6 +272,44 @@ class AdminArea(QTabWidget):
         if actor.can(Permission.BACKUP_MANAGE):
             self.backups_page = BackupsPage(ws, actor, runner, self)
             self.addTab(self.backups_page, self.tr("Sauvegardes"))
+
+    def _checklist_loaded(self, pending: int) -> None:
+        """The set-up checklist is the administrator's first tab while a step is missing."""
+        page = self.checklist_page
+        if page is None:
+            return
+        index = self.indexOf(page)
+        if pending and index < 0:
+            self.insertTab(0, page, self.tr("Mise en route"))
+            self.setCurrentIndex(0)
+        elif not pending and index >= 0:
+            self.removeTab(index)
+
+    def _tab_changed(self, _index: int) -> None:
+        # Coming back from a screen where a step was done: the checklist reads again.
+        if self.checklist_page is not None and self.currentWidget() is self.checklist_page:
+            self.checklist_page.reload()
+        if self.practitioners_page is not None and self.currentWidget() is self.practitioners_page:
+            self.practitioners_page.reload()
+
+    def open_target(self, target: str) -> None:
+        """Follow a checklist link to the screen that does the step."""
+        pages: dict[str, QWidget | None] = {
+            "rooms": self.rooms_page,
+            "practitioners": self.practitioners_page,
+            "users": self.users_page,
+            "backups": self.backups_page,
+        }
+        page = pages.get(target)
+        if page is not None:
+            self.setCurrentWidget(page)
+        elif target == "printer" and self.checklist_page is not None:
+            self.checklist_page.print_test_page()
+        elif target == "sync":
+            window = self.window()
+            show_area = getattr(window, "show_area", None)
+            if callable(show_area):
+                show_area("sync")
 
     def has_unsaved_changes(self) -> bool:
         """Asked by the main window before a logout or a change of user."""

@@ -37,10 +37,16 @@ class NewUserDialog(ServiceDialog):
         self.name_edit = QLineEdit(self)
         self.name_edit.setPlaceholderText(self.tr("Prénom Nom"))
         self.role_combo = role_combo(self, Role.RECEPTION)
+        self.title_edit = QLineEdit(self)
+        self.title_edit.setMaxLength(20)
+        self.title_edit.setPlaceholderText(self.tr("ex. Dr (imprimé devant le nom)"))
         self.profession_edit = QLineEdit(self)
+        self.profession_edit.setPlaceholderText(self.tr("ex. Médecin, Infirmière"))
         self.specialty_edit = QLineEdit(self)
         self.rpps_edit = QLineEdit(self)
-        self.rpps_edit.setPlaceholderText(self.tr("11 chiffres, pour les praticiens"))
+        self.rpps_edit.setPlaceholderText(
+            self.tr("11 chiffres, clé comprise : obligatoire pour prescrire")
+        )
         self.rpps_edit.setMaxLength(11)
         self.password_edit = password_edit(self)
         self.confirm_edit = password_edit(self)
@@ -56,6 +62,7 @@ class NewUserDialog(ServiceDialog):
         self.form.addRow(self.tr("&Identifiant"), self.login_edit)
         self.form.addRow(self.tr("&Nom complet"), self.name_edit)
         self.form.addRow(self.tr("&Rôle"), self.role_combo)
+        self.form.addRow(self.tr("&Titre"), self.title_edit)
         self.form.addRow(self.tr("&Profession"), self.profession_edit)
         self.form.addRow(self.tr("&Spécialité"), self.specialty_edit)
         self.form.addRow(self.tr("N° RPP&S"), self.rpps_edit)
@@ -74,6 +81,7 @@ class NewUserDialog(ServiceDialog):
             profession=self.profession_edit.text().strip(),
             specialty=self.specialty_edit.text().strip(),
             rpps=self.rpps_edit.text().strip(),
+            title=self.title_edit.text().strip(),
         )
         ws, actor = self._ws, self._actor
         return lambda: users.create_user(ws, actor, new)

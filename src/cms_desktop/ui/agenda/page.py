@@ -172,6 +172,11 @@ class AgendaPage(QWidget):
                 self.tr("Plages et absences des praticiens, horaires du centre (Ctrl+H)"),
                 self.open_schedules,
             ),
+            (
+                self.tr("Liste d'attente…"),
+                self.tr("Liste d'attente médecin traitant"),
+                self.open_waiting_list,
+            ),
         ):
             button = QPushButton(text, self)
             button.setToolTip(tip)
@@ -182,6 +187,8 @@ class AgendaPage(QWidget):
             arrow.setFixedWidth(36)
         self.schedules_button = buttons[7]
         self.schedules_button.setEnabled(can_read)
+        self.waiting_list_button = buttons[8]
+        self.waiting_list_button.setEnabled(can_read)
         self.new_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         self.cancel_button.setEnabled(actor.can(Permission.AGENDA_WRITE))
         bar = QHBoxLayout()
@@ -570,6 +577,16 @@ class AgendaPage(QWidget):
         dialog = ScheduleDialog(
             self._ws, self._actor, self._runner, self._column_practitioner(column), self
         )
+        dialog.finished.connect(lambda _r: self.reload())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def open_waiting_list(self) -> None:
+        from cms_desktop.ui.agenda.waiting_list_dialog import WaitingListDialog
+
+        if not self._actor.can(Permission.AGENDA_READ):
+            return
+        dialog = WaitingListDialog(self._ws, self._actor, self._runner, self)
         dialog.finished.connect(lambda _r: self.reload())
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()

@@ -279,7 +279,10 @@ class PractitionerSchedulePage(QWidget):
     ) -> None:
         super().__init__(parent)
         self._ws, self._actor, self._runner = ws, actor, runner
-        self.editable = actor.can(Permission.AGENDA_WRITE)
+        # Ranges: those who run the agenda, and the administrator setting the centre up.
+        # Absences stay with the agenda's users (the administrator only reads them).
+        self.editable = actor.can(Permission.AGENDA_WRITE) or actor.can(Permission.SETTINGS_MANAGE)
+        self.absences_editable = actor.can(Permission.AGENDA_WRITE)
         self._wanted = practitioner_id
         self.practitioners: list[PractitionerView] = []
         self.rooms: list[RoomView] = []
@@ -317,13 +320,20 @@ class PractitionerSchedulePage(QWidget):
 
         for table in (self.ranges_table, self.absences_table):
             table.selectionModel().selectionChanged.connect(self._update_buttons)
-        for box, table, add, remove in (
-            (ranges_box, self.ranges_table, self.add_range_button, self.remove_range_button),
+        for box, table, add, remove, editable in (
+            (
+                ranges_box,
+                self.ranges_table,
+                self.add_range_button,
+                self.remove_range_button,
+                self.editable,
+            ),
             (
                 absences_box,
                 self.absences_table,
                 self.add_absence_button,
                 self.remove_absence_button,
+                self.absences_editable,
             ),
         ):
             buttons = QHBoxLayout()
@@ -333,8 +343,8 @@ class PractitionerSchedulePage(QWidget):
             layout = QVBoxLayout(box)
             layout.addWidget(table, 1)
             layout.addLayout(buttons)
-            add.setVisible(self.editable)
-            remove.setVisible(self.editable)
+            add.setVisible(editable)
+            remove.setVisible(editable)
 
         top = QHBoxLayout()
         top.addWidget(picker)
@@ -349,13 +359,19 @@ class PractitionerSchedulePage(QWidget):
         page.addLayout(columns, 1)
         if self.editable:
             shortcut(self, "Ctrl+N", self.add_range)
-            shortcut(self, "Ctrl+B", self.add_absence)
             shortcut(self.ranges_table, "Del", self.remove_range)
+        if self.absences_editable:
+            shortcut(self, "Ctrl+B", self.add_absence)
             shortcut(self.absences_table, "Del", self.remove_absence)
         self._update_buttons()
         self._load_resources()
 
     # ---- loading ------------------------------------------------------------------------
+
+    def reload_practitioners(self, select: str | None = None) -> None:
+        """List the practitioners again (one was just created), keeping or moving to `select`."""
+        self._wanted = select or self.practitioner.currentData()
+        self._load_resources()
 
     def _load_resources(self) -> None:
         ws, actor = self._ws, self._actor
@@ -437,7 +453,7 @@ class PractitionerSchedulePage(QWidget):
 
     def add_absence(self) -> None:
         p = self.current()
-        if p is not None and self.editable:
+        if p is not None and self.absences_editable:
             self._open(AbsenceDialog(self._ws, self._actor, self._runner, p, self))
 
     def _remove(

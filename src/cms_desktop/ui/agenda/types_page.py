@@ -86,12 +86,18 @@ class AppointmentTypesPage(QWidget):
         self.colour_button = QPushButton(self.tr("&Choisir la couleur…"), self)
         self.colour_button.setToolTip(self.tr("Couleur du type sélectionné (ou tapez #RRVVBB)"))
         self.colour_button.clicked.connect(self.pick_colour)
+        self.retire_button = QPushButton(self.tr("Retirer / remettre en service"), self)
+        self.retire_button.setToolTip(
+            self.tr("Un type retiré n'est plus proposé ; les rendez-vous déjà pris le gardent.")
+        )
+        self.retire_button.clicked.connect(self.toggle_retired)
         save = QShortcut(QKeySequence("Ctrl+S"), self)
         save.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         save.activated.connect(self.save)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.colour_button)
+        buttons.addWidget(self.retire_button)
         buttons.addWidget(self.saved_label, 1)
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.save_button)
@@ -110,7 +116,7 @@ class AppointmentTypesPage(QWidget):
     def refresh(self) -> None:
         self.error.clear_message()
         self._runner.run_read(
-            lambda: resources.list_appointment_types(self._ws, self._actor),
+            lambda: resources.list_appointment_types(self._ws, self._actor, include_retired=True),
             self._show,
             self.error.show_message,
         )
@@ -121,8 +127,11 @@ class AppointmentTypesPage(QWidget):
         try:
             self.table.setRowCount(len(types))
             for row, info in enumerate(types):
-                kind = QTableWidgetItem(AppointmentType(info.code).label)
+                name = AppointmentType(info.code).label
+                kind = QTableWidgetItem(name if info.active else name + self.tr(" (retiré)"))
                 kind.setFlags(kind.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                if not info.active:
+                    kind.setForeground(QBrush(QColor("#7f7f7f")))
                 self.table.setItem(row, KIND, kind)
                 self.table.setItem(row, LABEL, QTableWidgetItem(info.label))
                 minutes = QTableWidgetItem(str(info.minutes))
@@ -199,6 +208,23 @@ class AppointmentTypesPage(QWidget):
         )
         if chosen.isValid():
             item.setText(chosen.name())
+
+    def toggle_retired(self) -> None:
+        """Retire the current row's type, or put it back in service (saved at once)."""
+        row = self.table.currentRow()
+        if not 0 <= row < len(self._loaded):
+            self.error.show_message(self.tr("Sélectionnez d'abord un type dans le tableau."))
+            return
+        if self.has_unsaved_changes():
+            self.error.show_message(self.tr("Enregistrez ou annulez d'abord les modifications."))
+            return
+        info = self._loaded[row]
+        ws, actor = self._ws, self._actor
+        self._runner.run_write(
+            lambda: resources.set_appointment_type_retired(ws, actor, info.code, info.active),
+            lambda _v: self.refresh(),
+            self.error.show_message,
+        )
 
     # --- saving -------------------------------------------------------------------
 

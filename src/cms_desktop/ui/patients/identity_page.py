@@ -206,7 +206,45 @@ class IdentityPage(QWidget):
         self.gp.currentIndexChanged.connect(self._gp_changed)
         form.addRow(self.tr("Médecin traitant"), self.gp)
         self._line(form, "gp_outside_name", "Médecin extérieur", "Dr Nom, ville")
+        # A patient without a médecin traitant at the centre can wait for one.
+        self.waiting_list_button = QPushButton(
+            self.tr("Inscrire sur la liste d'attente médecin traitant"), group
+        )
+        self.waiting_list_button.clicked.connect(self.register_on_waiting_list)
+        self.waiting_list_label = QLabel(group)
+        self.waiting_list_label.setObjectName("hint")
+        self.waiting_list_label.setWordWrap(True)
+        form.addRow("", self.waiting_list_button)
+        form.addRow("", self.waiting_list_label)
+        self.waiting_list_button.setVisible(False)
         return group
+
+    def _update_waiting_list_button(self) -> None:
+        self.waiting_list_button.setVisible(
+            self.patient_id is not None
+            and self._ctx.actor.can(Permission.AGENDA_WRITE)
+            and self.gp.currentData() is None
+        )
+
+    def register_on_waiting_list(self) -> None:
+        from cms_desktop.services.agenda import waiting_list
+
+        if self.patient_id is None:
+            return
+        ws, actor, pid = self._ctx.workspace, self._ctx.actor, self.patient_id
+        self._ctx.runner.run_write(
+            lambda: waiting_list.register_patient(ws, actor, pid),
+            self._registered,
+            self.error_label.show_message,
+        )
+
+    def _registered(self, entry: object) -> None:
+        registered_on = getattr(entry, "registered_on", None)
+        when = f" le {registered_on:%d/%m/%Y}" if registered_on is not None else ""
+        self.error_label.clear_message()
+        self.waiting_list_label.setText(
+            self.tr("Inscrit(e) sur la liste d'attente médecin traitant%1.").replace("%1", when)
+        )
 
     def _coverage_group(self, parent: QWidget) -> QGroupBox:
         group, form = self._group(self.tr("Couverture sociale"), parent)
@@ -314,6 +352,7 @@ class IdentityPage(QWidget):
         finally:
             self._loading = False
         self.merge_button.setVisible(self._ctx.actor.can(Permission.PATIENT_MERGE))
+        self._update_waiting_list_button()
         self.error_label.clear_message()
         self._set_clean()
         self.title = view.display_name
