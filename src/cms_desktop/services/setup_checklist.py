@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -114,10 +115,14 @@ def checklist(ws: Workspace, actor: Actor) -> list[ChecklistItem]:
 
 
 def _backups_in_place(ws: Workspace) -> bool:
-    """A folder other than the default one is chosen and a good backup is under 48 h old."""
-    chosen = set(backups.load_schedule(ws).targets) - {str(backups.default_target(ws.data_dir))}
+    """A folder other than the default one is chosen, and a good backup under 48 h old was
+    written to one of the chosen folders."""
+    default = Path(backups.default_target(ws.data_dir)).resolve()
+    chosen = {Path(t).resolve() for t in backups.load_schedule(ws).targets} - {default}
     status = backups.last_good_backup(ws)
-    return bool(chosen) and status.last_good_at is not None and not status.overdue
+    if status.last_good_at is None or status.overdue or not status.last_good_file:
+        return False
+    return Path(status.last_good_file).resolve().parent in chosen
 
 
 @requires(Permission.SETTINGS_MANAGE)
