@@ -53,6 +53,7 @@ class AllergyStatementRow(_PatientEntry, Replicated, Base):
     ``stated_on``); withdrawn by a tombstone. Without one, allergies are « non renseignées »."""
 
     __tablename__ = "synthesis_allergy_statements"
+    __data_kind__: ClassVar[DataKind] = DataKind.CLINICAL
     __table_args__ = (Index("ix_synthesis_allergy_statements_patient", "patient_id"),)
 
     stated_on: Mapped[date] = mapped_column(Date)
