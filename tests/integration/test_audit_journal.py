@@ -90,11 +90,15 @@ def test_every_action_the_services_write_has_a_french_label() -> None:
     root = Path(cms_desktop.__file__).parent
     written: set[str] = set()
     call = re.compile(
-        r"(?:audit\.append\(\s*session,\s*[\w.]+,|_audit\([^)]*?,|audit_trail\.record\(\s*\w+,\s*\w+,)"
+        r"(?:audit\.append\(\s*session,\s*[\w.]+,|_audit\([^)]*?,|audit_trail\.record\(\s*\w+,\s*\w+,"
+        r"|audit_record\(\s*\w+,\s*\w+,)"
         r"\s*\"([a-z_]+)\""
     )
+    # Actions named once in a module constant (ACTION_… = "…", PRINTER_TESTED = "…").
+    constant = re.compile(r"^(?:ACTION_[A-Z_]+|[A-Z_]+_TESTED) = \"([a-z_]+)\"$", re.M)
     for path in root.rglob("*.py"):
-        written |= set(call.findall(path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        written |= set(call.findall(text)) | set(constant.findall(text))
     from cms_desktop.services.agenda import waiting_room
 
     written |= set(waiting_room._ACTION.values())  # written through a table of actions

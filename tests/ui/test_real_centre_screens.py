@@ -125,7 +125,7 @@ def test_set_up_a_real_centre_through_the_screens_and_book(
         "Cabinet 7",
     ]
 
-    booking = page.booking_dialog(0, page.day_view.cursor.start)
+    booking = page.booking_dialog(0, page.day_view.cell.start)
     qtbot.addWidget(booking)
     booking.show()
     booking.practitioner.setCurrentIndex(booking.practitioner.findData(column.id))

@@ -42,7 +42,7 @@ from tests.ui.screen_fit import (
 
 TITLE_BAR = 40
 # Buttons that open a dialog without the « … » of the convention.
-OPENS_A_DIALOG = {"Nouveau RDV", "Imprimer la liste", "Ajouter (Inser)"}
+OPENS_A_DIALOG = {"Nouveau RDV", "Liste du jour", "Ajouter (Inser)"}
 LONG_LINE = (
     "Bilan sanguin : NFS, ionogramme, créatininémie avec DFG, bilan hépatique complet, TSH, "
     "ferritine, vitamine D, HbA1c et bilan lipidique à jeun, à faire avant la prochaine visite"
@@ -117,6 +117,7 @@ def no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(QPrintDialog, "exec", lambda self: int(QDialog.DialogCode.Rejected))
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: None)
@@ -169,7 +170,8 @@ class Walk:
         """Show each tab (and the tabs inside it), checking the window and the dialogs its
         « … » buttons open."""
         self.dialogs(root, where)
-        for tabs in root.findChildren(QTabWidget):
+        own = [root] if isinstance(root, QTabWidget) else []  # an area that is its tabs
+        for tabs in [*own, *root.findChildren(QTabWidget)]:
             if not tabs.isVisible() or tabs in self.walked:
                 continue
             self.walked.add(tabs)

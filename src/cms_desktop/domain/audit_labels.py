@@ -77,6 +77,22 @@ ACTION_LABELS: dict[str, str] = {
     "waiting_list_priority": "Liste d'attente : priorité modifiée",
     "waiting_list_registered": "Liste d'attente : inscription",
     "waiting_list_status": "Liste d'attente : statut modifié",
+    "prescribing_context_read": "Lecture des allergies et ALD pour une ordonnance",
+    "prescription_allergy_confirmed": "Prescription maintenue malgré une allergie (motif saisi)",
+    "centre_changed": "Modification des coordonnées du centre",
+    "practitioner_changed": "Modification d'un praticien",
+    "appointment_type_retired": "Type de rendez-vous retiré ou remis en service",
+    "room_added": "Ajout d'une salle",
+    "room_changed": "Modification d'une salle",
+    "room_reordered": "Ordre des salles modifié",
+    "room_disabled": "Salle désactivée",
+    "room_enabled": "Salle réactivée",
+    "waiting_list_contacted": "Contact d'une personne de la liste d'attente",
+    "printer_tested": "Page de test imprimée",
+    "backup_created": "Sauvegarde du centre",
+    "backup_failed": "Sauvegarde échouée",
+    "backup_settings_changed": "Réglages des sauvegardes modifiés",
+    "centre_archive_exported": "Archive complète du centre exportée",
 }
 
 TARGET_LABELS: dict[str, str] = {

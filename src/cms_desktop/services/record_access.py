@@ -215,7 +215,7 @@ def _next_reference(session: Session, year: int, station_id: str) -> str:
     return next_reference(year, station_id, list(existing))
 
 
-@requires(Permission.RECORD_ACCESS_MANAGE)
+@requires(Permission.RECORD_ACCESS_REGISTER)
 def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> AccessRequestView:
     """Check the request (written, identity, quality, heir's reason) and register it (at the
     desk too: reception registers and follows requests, the director prepares the copy)."""
@@ -311,7 +311,7 @@ def register_request(ws: Workspace, actor: Actor, draft: AccessRequestDraft) -> 
         return _view(row, display_name(patient), datetime.now(UTC))
 
 
-@requires(Permission.RECORD_ACCESS_MANAGE)
+@requires(Permission.RECORD_ACCESS_REGISTER)
 def list_requests(
     ws: Workspace, actor: Actor, now: datetime | None = None, include_delivered: bool = True
 ) -> list[AccessRequestView]:

@@ -179,9 +179,10 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
             ) from None
         raise LoginFailed("Identifiant ou mot de passe incorrect.") from None
 
+    # SQLite reports some damaged pages as SQLITE_NOMEM, which Python raises as MemoryError.
     try:
         store = open_store(data_dir, key, slots.centre_id)
-    except DatabaseError:
+    except (DatabaseError, MemoryError):
         raise damaged_database(data_dir, key) from None
     workspace = Workspace(data_dir, store, key, slots.centre_id)
     locked_in_database: datetime | None = None
@@ -210,7 +211,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
                 audit.append(
                     session, store.station_id, "login", user_id=user.id, user_login=user.login
                 )
-    except DatabaseError:
+    except (DatabaseError, MemoryError):
         store.close()
         raise damaged_database(data_dir, key) from None
     if refused:

@@ -166,7 +166,11 @@ class AgendaPage(QWidget):
                 self.tr("Annuler le rendez-vous choisi (Suppr)"),
                 self.cancel_selected,
             ),
-            (self.tr("Imprimer la liste"), self.tr("Liste du jour (Ctrl+P)"), self.print_day_list),
+            (
+                self.tr("Liste du jour"),
+                self.tr("Imprimer la liste du jour (Ctrl+P)"),
+                self.print_day_list,
+            ),
             (
                 self.tr("Plages…"),
                 self.tr("Plages et absences des praticiens, horaires du centre (Ctrl+H)"),

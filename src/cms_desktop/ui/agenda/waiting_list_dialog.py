@@ -34,7 +34,7 @@ from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui.forms import ServiceDialog
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui.widgets import ErrorLabel, fit_to_screen
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -267,7 +267,7 @@ class WaitingListDialog(QDialog):
         box.addWidget(self.table, 1)
         box.addWidget(self.error_label)
         box.addLayout(buttons)
-        self.resize(1280, 640)
+        fit_to_screen(self, 1280, 640)
         self.reload()
 
     def reload(self) -> None:
