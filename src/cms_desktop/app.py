@@ -18,7 +18,10 @@ from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import ThreadedTaskRunner
 from cms_desktop.ui.widgets import STYLE_SHEET
 
+# Automation (bench/bench_startup.py, scripts/smoke-bundle): once the login window is shown
+# and the event loop runs, print LOGIN_SHOWN and quit (exit 1 if the window is not shown).
 BENCH_ENV = "CMS_BENCH_EXIT_ON_LOGIN"
+LOGIN_SHOWN = "login-window-shown"
 MIN_POINT_SIZE = 10.5
 
 
@@ -121,6 +124,12 @@ def _recover_access(data_dir: DataDir, code: str, login: str, password: str) -> 
     setup.recover_access(data_dir, code, login, password)
 
 
+def _report_login_window_and_quit(app: QApplication, login_window: Any) -> None:
+    shown = bool(login_window.isVisible())
+    print(LOGIN_SHOWN if shown else "login-window-not-shown", flush=True)
+    app.exit(0 if shown else 1)
+
+
 def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = _application()
@@ -157,7 +166,7 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
     QTimer.singleShot(300, warm_up.start)
     if os.environ.get(BENCH_ENV):
-        QTimer.singleShot(0, lambda: (print("login-window-shown", flush=True), app.quit()))
+        QTimer.singleShot(0, partial(_report_login_window_and_quit, app, shell.login_window))
     code = app.exec()
     runner.wait_idle()
     return code
