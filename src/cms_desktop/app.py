@@ -12,8 +12,10 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from cms_desktop.resources import resource_path
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import ThreadedTaskRunner
 from cms_desktop.ui.widgets import STYLE_SHEET
@@ -37,6 +39,8 @@ def _application() -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("cms-desktop")
     app.setApplicationDisplayName("cms-desktop")
+    # The icon of every window and of the task bar (the installers use the same picture).
+    app.setWindowIcon(QIcon(str(resource_path("icons", "cms-desktop.png"))))
     _french(app)
     font = app.font()
     if font.pointSizeF() < MIN_POINT_SIZE:
