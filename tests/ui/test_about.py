@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from cms_desktop import __version__
@@ -17,12 +16,15 @@ from cms_desktop.ui.tasks import SyncTaskRunner
 from tests.ui.conftest import CENTRE_NAME
 
 
+def _shown(window: MainWindow) -> list[AboutDialog]:
+    # Looked up among the window's children: another test's dialog may still be open.
+    return [d for d in window.findChildren(AboutDialog) if d.isVisible()]
+
+
 def _open_about(qtbot: QtBot, window: MainWindow) -> AboutDialog:
     window.about_button.click()
-    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), AboutDialog))
-    dialog = QApplication.activeModalWidget()
-    assert isinstance(dialog, AboutDialog)
-    return dialog
+    qtbot.waitUntil(lambda: len(_shown(window)) == 1)
+    return _shown(window)[0]
 
 
 def test_about_shows_version_data_directory_and_licences(
@@ -60,4 +62,4 @@ def test_about_is_not_shown_over_a_locked_screen(
     qtbot.waitExposed(window)
     window.lock_screen()
     window.show_about()
-    assert QApplication.activeModalWidget() is None
+    assert window.findChildren(AboutDialog) == []
