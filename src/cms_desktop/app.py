@@ -12,14 +12,19 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from cms_desktop.resources import resource_path
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import ThreadedTaskRunner
 from cms_desktop.ui.widgets import STYLE_SHEET
 
+# Automation (bench/bench_startup.py, scripts/smoke-bundle): once the login window is shown
+# and the event loop runs, print LOGIN_SHOWN and quit (exit 1 if the window is not shown).
 BENCH_ENV = "CMS_BENCH_EXIT_ON_LOGIN"
 BENCH_LOGIN_ENV = "CMS_BENCH_LOGIN"  # "login:password": bench/bench_login.py
+LOGIN_SHOWN = "login-window-shown"
 MIN_POINT_SIZE = 10.5
 
 
@@ -35,6 +40,8 @@ def _application() -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("cms-desktop")
     app.setApplicationDisplayName("cms-desktop")
+    # The icon of every window and of the task bar (the installers use the same picture).
+    app.setWindowIcon(QIcon(str(resource_path("icons", "cms-desktop.png"))))
     _french(app)
     font = app.font()
     if font.pointSizeF() < MIN_POINT_SIZE:
@@ -180,6 +187,12 @@ def _demo_centre_checked(app: QApplication, data_dir: DataDir) -> bool:
     return True
 
 
+def _report_login_window_and_quit(app: QApplication, login_window: Any) -> None:
+    shown = bool(login_window.isVisible())
+    print(LOGIN_SHOWN if shown else "login-window-not-shown", flush=True)
+    app.exit(0 if shown else 1)
+
+
 def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = _application()
@@ -219,7 +232,7 @@ def run_gui(data_dir: DataDir, demo_mode: bool) -> int:
     warm_up = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
     QTimer.singleShot(300, warm_up.start)
     if os.environ.get(BENCH_ENV):
-        QTimer.singleShot(0, lambda: (print("login-window-shown", flush=True), app.quit()))
+        QTimer.singleShot(0, partial(_report_login_window_and_quit, app, shell.login_window))
     if os.environ.get(BENCH_LOGIN_ENV):
         _bench_login(app, shell, warm_up, os.environ[BENCH_LOGIN_ENV])
     code = app.exec()

@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
 
         self.lock_shortcut = QShortcut(QKeySequence("Ctrl+L"), self)
         self.lock_shortcut.activated.connect(self.lock_screen)
+        self.about_shortcut = QShortcut(QKeySequence("F1"), self)
+        self.about_shortcut.activated.connect(self.show_about)
 
         self.watcher = InactivityWatcher(auto_lock_minutes, self)
         self.watcher.sig_idle.connect(self.lock_screen)
@@ -148,6 +150,11 @@ class MainWindow(QMainWindow):
             f"<b>{self.actor.full_name}</b><br>{ROLE_LABELS[self.actor.role]}", bar
         )
         self.user_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.about_button = QPushButton(self.tr("À propos"), bar)
+        self.about_button.setToolTip(
+            self.tr("Version, dossier des données de ce poste, licences (F1)")
+        )
+        self.about_button.clicked.connect(self.show_about)
         self.lock_button = QPushButton(self.tr("Verrouiller (Ctrl+L)"), bar)
         self.lock_button.setToolTip(self.tr("Verrouiller l'écran pendant votre absence"))
         self.lock_button.clicked.connect(self.lock_screen)
@@ -156,8 +163,18 @@ class MainWindow(QMainWindow):
         row.addWidget(centre, 1)
         row.addWidget(self.user_label)
         row.addSpacing(12)
+        row.addWidget(self.about_button)
         row.addWidget(self.lock_button)
         return bar
+
+    def show_about(self) -> None:
+        from cms_desktop.ui.about import AboutDialog
+
+        if self.is_locked():
+            return
+        dialog = AboutDialog(self.workspace.data_dir.path, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
 
     # --- areas -----------------------------------------------------------------------
     def add_area(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
