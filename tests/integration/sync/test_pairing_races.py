@@ -22,6 +22,7 @@ from cms_desktop.sync.pairing_net import (
 )
 from cms_desktop.sync.pki import pairing_client_context
 from tests.conftest import Centre
+from tests.integration.sync.test_pairing_and_service import eventually
 
 
 @pytest.fixture
@@ -63,11 +64,29 @@ def test_two_codes_shown_at_once_cannot_give_one_name_to_two_stations(
             assert str(refused.value) == (
                 "Un poste du centre s'appelle déjà « Salle 3 » : donnez un autre nom à ce poste."
             )
-        # The first joiner gave up: the name is free again, and the second code still works.
-        joined = join_centre(
-            DataDir(tmp_path / "c"), "127.0.0.1", second.address[1], code2.display, "Salle 3"
-        )
-        assert joined.station_id
+        # The first joiner gave up: once the sponsor has seen it go (its side of that
+        # connection ends a moment after the joiner's), the name is free again and the
+        # second code, not spent by the refusal, still works.
+        joined: list[str] = []
+        attempts = iter(range(1000))
+
+        def second_joins() -> bool:
+            try:
+                result = join_centre(
+                    DataDir(tmp_path / f"c{next(attempts)}"),
+                    "127.0.0.1",
+                    second.address[1],
+                    code2.display,
+                    "Salle 3",
+                )
+            except PairingError as exc:
+                assert "s'appelle déjà" in str(exc), exc
+                return False
+            joined.append(result.station_id)
+            return True
+
+        assert eventually(second_joins)
+        assert joined[0]
     finally:
         first.stop()
         second.stop()
