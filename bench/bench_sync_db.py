@@ -225,6 +225,17 @@ def credentials(store: Store, ca: tuple[bytes, bytes], name: str) -> StationCred
     return StationCredentials(store.station_id, cert, key, ca[0])
 
 
+def members(*stations: tuple[Store, StationCredentials]) -> None:
+    """Each station lists the others as members of the centre, as pairing does: a CA
+    signature alone admits nobody (sync/pki.py, Membership)."""
+    for store, _ in stations:
+        with store.write() as session:
+            for _, other in stations:
+                identity.register_station(
+                    session, other.station_id, other.station_id, other.cert_pem
+                )
+
+
 def serve_station(path: str, key: bytes, ports: Any, stop: Any) -> None:
     """A source workstation in its own process, as on the LAN (its own CPU and GIL): it
     serves its op-log and its documents' content until ``stop``; its port goes to ``ports``.
@@ -262,11 +273,12 @@ def bench_catch_up(root: Path, count: int) -> tuple[float, int]:
     source = open_store(root, "tls-a")
     target = open_store(root, "tls-b")
     fill(source, count)
-    credentials(source, ca, "A")
+    creds_a, creds_b = credentials(source, ca, "A"), credentials(target, ca, "B")
+    members((source, creds_a), (target, creds_b))
     source.close()
     try:
         with station_in_own_process(root / "tls-a", KEY) as port:
-            client = SyncClient(DbReplicaStore(target), credentials(target, ca, "B"))
+            client = SyncClient(DbReplicaStore(target), creds_b)
             start = time.perf_counter()
             report = client.sync_with("127.0.0.1", port)
             elapsed = time.perf_counter() - start
@@ -278,8 +290,7 @@ def bench_catch_up(root: Path, count: int) -> tuple[float, int]:
 def bench_latency(root: Path, writes: int) -> list[float]:
     ca = create_site_ca("Bench")
     a, b = open_store(root, "svc-a"), open_store(root, "svc-b")
-    credentials(a, ca, "A")
-    credentials(b, ca, "B")
+    members((a, credentials(a, ca, "A")), (b, credentials(b, ca, "B")))
     service_a = SyncService(a, host="127.0.0.1", port=0, discovery=False, interval_s=5).start()
     service_b = SyncService(b, host="127.0.0.1", port=0, discovery=False, interval_s=5).start()
     service_a.directory = PeerDirectory(

@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_sync_db import station_in_own_process
+from bench_sync_db import members, station_in_own_process
 
 from cms_desktop.domain.documents import DocumentKind, detect_mime_type
 from cms_desktop.domain.permissions import Role
@@ -338,6 +338,7 @@ def main() -> None:
         ca = create_site_ca("Bench")
         a, b = open_store(root, "a"), open_store(root, "b")
         st = Stations(a, b, credentials(a, ca, "A"), credentials(b, ca, "B"))
+        members((a, st.creds_a), (b, st.creds_b))
         try:
             rates = baseline(st.creds_a, st.creds_b, size)
             (stream, stream_cpu), (ping, ping_cpu) = rates["stream"], rates["per_chunk"]
