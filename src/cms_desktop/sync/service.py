@@ -509,8 +509,8 @@ class SyncService:
                 return
             try:
                 self._kick_peers()
-            except Exception:  # the loop must survive anything; details stay out of logs
-                log.exception("sync: pass failed")
+            except Exception as exc:  # the loop must survive anything; details stay out of logs
+                log.warning("sync: pass failed: %s", type(exc).__name__)
 
     def _kick_peers(self) -> None:
         """Wake the session worker of every known peer, without waiting for any: each peer
@@ -547,8 +547,8 @@ class SyncService:
             try:
                 self._sync_with(peer)
                 self._publish()
-            except Exception:  # this worker must survive; details stay out of logs
-                log.exception("sync: session failed")
+            except Exception as exc:  # this worker must survive; details stay out of logs
+                log.warning("sync: session failed: %s", type(exc).__name__)
 
     def _publish(self) -> None:
         if self.on_status is not None:
