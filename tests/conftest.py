@@ -27,6 +27,18 @@ def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keyslots, "DEFAULT_KDF", FAST_KDF)
 
 
+@pytest.fixture(autouse=True)
+def _own_station_seals(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test is a PC of its own: the seals kept outside data directories
+    (``storage.origin.outside_seal_path``) go to a folder of the test, not the user's."""
+    from cms_desktop.storage import origin
+
+    folder = tmp_path_factory.mktemp("station-seals")
+    monkeypatch.setenv(origin.OUTSIDE_SEALS_ENV, str(folder))
+
+
 @dataclass
 class Centre:
     data_dir: DataDir

@@ -7,9 +7,11 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy import select
+
 from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import new_id
+from cms_desktop.storage.models import AuditEntry, new_id
 from cms_desktop.storage.store import Store
 
 
@@ -58,3 +60,26 @@ def test_new_ids_are_time_ordered_uuids() -> None:
     assert ids == sorted(ids)  # neighbouring keys: indexes grow at their end
     assert len(set(ids)) == len(ids)
     assert {uuid.UUID(i).version for i in ids} == {7}
+
+
+def test_the_change_watch_sees_commits_of_another_store_on_the_same_file(tmp_path: Path) -> None:
+    """The sync loop looks every 20 ms for what another process of the station saved,
+    through this watch; it must see every commit of another connection, and nothing else."""
+    key = secrets.token_bytes(32)
+    store = Store.open(DataDir(tmp_path), key)
+    other = Store.open(DataDir(tmp_path), key)  # as the application beside ``sync serve``
+    watch = store.change_watch()
+    try:
+        assert not watch.changed()
+        with other.read() as session:  # reading changes nothing
+            session.execute(select(AuditEntry.id)).all()
+        assert not watch.changed()
+        _write_a_lot(other, 1)
+        assert watch.changed()
+        assert not watch.changed()  # seen once
+        _write_a_lot(store, 1)  # this store's own pool is another connection as well
+        assert watch.changed()
+    finally:
+        watch.close()
+        other.close()
+        store.close()

@@ -11,6 +11,7 @@ from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
 from cms_desktop.services import sync_admin
 from cms_desktop.storage import audit
 from cms_desktop.storage.models import AuditEntry, OpLogRow
+from cms_desktop.storage.origin import outside_seal_path, read_seal
 from tests.conftest import Centre
 
 DAY_MS = 24 * 3_600_000
@@ -71,6 +72,31 @@ def test_a_missing_seal_beside_a_written_database_means_a_new_origin(centre: Cen
     assert len(own_origins(centre)) == 1
     (centre.data_dir.path / "station-seal.json").unlink()
     assert len(own_origins(centre)) == 2
+
+
+def test_a_whole_directory_put_back_is_caught_by_the_seal_kept_outside_it(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """The copy carries its own seal, which agrees with its database; the seal kept in the
+    user's state folder does not come back with it."""
+    copy = tmp_path / "whole-copy"
+    shutil.copytree(centre.data_dir.path, copy)
+    (before,) = own_origins(centre)  # writes more after the copy
+    shutil.rmtree(centre.data_dir.path)
+    shutil.copytree(copy, centre.data_dir.path)
+    after = own_origins(centre)
+    assert before in after and len(after) == 2
+    assert own_origins(centre) == after  # once only
+
+
+def test_a_missing_outside_seal_proves_nothing_and_is_written_again(centre: Centre) -> None:
+    """Another user's session or a new PC: no seal outside, the database is trusted (its
+    own seal agrees) and the outside seal is written from it."""
+    (before,) = own_origins(centre)
+    station = before.split("@")[0]
+    outside_seal_path(station).unlink()
+    assert own_origins(centre) == [before]
+    assert read_seal(outside_seal_path(station)) is not None
 
 
 def test_the_clock_comes_back_to_a_corrected_wall_clock() -> None:

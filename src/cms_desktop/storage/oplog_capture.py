@@ -181,7 +181,7 @@ def _after_commit(session: Session, ctx: ReplicationContext) -> None:
         if written[0] == ctx.sealed[0] and written[1] <= ctx.sealed[1]:
             return
         ctx.sealed = written
-    origins.write_seal(ctx.seal_path, ctx.station_id, *written)
+    origins.write_seals(ctx.seal_path.parent, ctx.station_id, *written)
 
 
 def stored_values_if_canonical(text: str) -> str | None:

@@ -9,11 +9,15 @@ that it holds the end of its own history, it writes under a **new origin**
 membership) does not change; its past entries keep their origin, and peers send back the
 ones the copy lacked, as they relay any station's entries.
 
-How it knows (see docs/DECISIONS.md, session 8):
+How it knows (see docs/DECISIONS.md, sessions 8 and 9):
 - at open, from the **seal** (``station-seal.json`` beside the database, not part of the
   backup files listed in the README): the origin and highest seq this station committed.
   A database behind its seal, under another origin, or with no seal at all while it has
   written entries (cannot be proved continuous) takes a new origin before writing anything;
+- at open, from the **outside seal**, the same record kept outside the data directory (in
+  the user's state folder, one file per station id): a whole data directory copied back
+  (seal included) on the same PC is behind it. Missing, it proves nothing (another user,
+  a new PC) and is written from the database as it is;
 - at a session, when a peer's vector holds more of the current origin than this station
   (``sync.db_store``): the copy was taken with its seal, or on another PC.
 
@@ -29,15 +33,19 @@ import os
 import secrets
 from pathlib import Path
 
+from platformdirs import user_state_dir
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cms_desktop.storage.datadir import APP_NAME
 from cms_desktop.storage.models.core import LocalState, OpLogRow
 from cms_desktop.storage.models.sync import SyncPeer
 
 log = logging.getLogger(__name__)
 
 SEAL_NAME = "station-seal.json"
+# Where outside seals are kept; tests point it at a folder of their own (one « PC » each).
+OUTSIDE_SEALS_ENV = "CMS_STATION_SEALS_DIR"
 ORIGIN_KEY = "sync.origin"
 SEPARATOR = "@"
 
@@ -125,6 +133,47 @@ def write_seal(path: Path, station_id: str, origin: str, seq: int) -> None:
         log.warning("sync: the station seal could not be written")
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def outside_seal_path(station_id: str) -> Path:
+    """The seal of ``station_id`` kept outside any data directory (``OUTSIDE_SEALS_ENV``,
+    else the user's state folder): a copy of the data directory does not carry it back."""
+    folder = os.environ.get(OUTSIDE_SEALS_ENV) or str(
+        Path(user_state_dir(APP_NAME, appauthor=False)) / "station-seals"
+    )
+    # A station id is a UUID; anything else (a damaged database) is not a file name.
+    name = "".join(c for c in station_id if c.isalnum() or c == "-") or "station"
+    return Path(folder) / f"{name}.json"
+
+
+def write_seals(data_dir_path: Path, station_id: str, origin: str, seq: int) -> None:
+    """Both seals (``write_seal``); the outside one only where its folder can be made."""
+    write_seal(seal_path(data_dir_path), station_id, origin, seq)
+    outside = outside_seal_path(station_id)
+    try:
+        outside.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a read-only profile: the seal beside the database still works
+    write_seal(outside, station_id, origin, seq)
+
+
+def restore_reason_at_open(
+    data_dir_path: Path, station_id: str, origin: str, seq: int
+) -> str | None:
+    """Why this database cannot be trusted to hold the end of its own history, from both
+    seals (None: it can). A missing outside seal is written now, from the database."""
+    reason = restore_reason(read_seal(seal_path(data_dir_path)), station_id, origin, seq)
+    if reason is not None:
+        return reason
+    outside = outside_seal_path(station_id)
+    sealed = read_seal(outside)
+    if sealed is None:
+        with contextlib.suppress(OSError):
+            outside.parent.mkdir(parents=True, exist_ok=True)
+            write_seal(outside, station_id, origin, seq)
+        return None
+    reason = restore_reason(sealed, station_id, origin, seq)
+    return None if reason is None else f"outside seal: {reason}"
 
 
 def mark_restored(data_dir_path: Path) -> None:

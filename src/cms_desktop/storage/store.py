@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,36 @@ from cms_desktop.storage.oplog_capture import TOUCHED_KEY, ReplicationContext, i
 
 class CentreMismatch(Exception):
     """The database opened but belongs to another centre than the key-slot file."""
+
+
+class ChangeWatch:
+    """Tells whether another connection committed since the last look, from ``PRAGMA
+    data_version`` on a connection of its own (about 2 µs a look, against 0.35 ms for a
+    query of the op-log): a loop can look every few milliseconds and query only after a
+    commit. The connection is taken out of the engine's pool, so it never holds a slot."""
+
+    def __init__(self, engine: Engine) -> None:
+        proxied = engine.raw_connection()
+        proxied.detach()
+        self._conn: Any = proxied.dbapi_connection
+        self._version = self._read()
+
+    def _read(self) -> int:
+        assert self._conn is not None
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
+    def changed(self) -> bool:
+        version = self._read()
+        if version == self._version:
+            return False
+        self._version = version
+        return True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def new_database_key() -> bytes:
@@ -77,12 +108,12 @@ class Store:
                 seal = origins.seal_path(data_dir.path)
                 # Before anything is written: a station put back from a copy must not
                 # number entries its peers already hold under other contents.
-                reason = origins.restore_reason(
-                    origins.read_seal(seal), station, writing_as, own_seq
+                reason = origins.restore_reason_at_open(
+                    data_dir.path, station, writing_as, own_seq
                 )
                 if reason is not None:
                     writing_as, own_seq = origins.take_new_origin(conn, station, reason), 0
-                    origins.write_seal(seal, station, writing_as, 0)
+                    origins.write_seals(data_dir.path, station, writing_as, 0)
         except BaseException:
             engine.dispose()
             raise
@@ -116,6 +147,11 @@ class Store:
         if touched:
             for listener in list(self.commit_listeners):
                 listener(touched)
+
+    def change_watch(self) -> ChangeWatch:
+        """A watch on commits made by any other connection (another process of this
+        station included); ``close`` it when done."""
+        return ChangeWatch(self.engine)
 
     def integrity_check(self) -> list[str]:
         with self.engine.connect() as conn:

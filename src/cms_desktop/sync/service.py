@@ -27,7 +27,7 @@ from cms_desktop.domain.paris_time import in_paris, paris_text, paris_today
 from cms_desktop.storage import keyslot_sync
 from cms_desktop.storage.models import Replicated, SyncConflict, SyncPeer, SyncStation, utcnow
 from cms_desktop.storage.origin import station_of_origin
-from cms_desktop.storage.store import Store
+from cms_desktop.storage.store import ChangeWatch, Store
 from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.discovery import (
@@ -51,8 +51,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
 # How often the loop looks for entries written by another process of this station (the
-# application while ``sync serve`` runs): their commits fire no event here.
-OTHER_PROCESS_POLL_S = 0.25
+# application while ``sync serve`` runs): their commits fire no event here. A look is a
+# ``PRAGMA data_version`` (``Store.change_watch``), the op-log is queried only after a
+# commit: looking every 20 ms costs about 0.1 ms of CPU a second, and what the application
+# saves leaves for the peers within 20 ms instead of up to 250 ms.
+OTHER_PROCESS_POLL_S = 0.02
 LOCK_NAME = "sync-service.lock"
 
 
@@ -500,17 +503,21 @@ class SyncService:
     # --- passes -----------------------------------------------------------------------
 
     def _loop(self) -> None:
-        seen = self.replica.own_seq()
-        while not self._stop.is_set():
-            self._wait(seen)
-            self._wake.clear()
+        watch = self.store.change_watch()
+        try:
             seen = self.replica.own_seq()
-            if self._stop.is_set():
-                return
-            try:
-                self._kick_peers()
-            except Exception as exc:  # the loop must survive anything; details stay out of logs
-                log.warning("sync: pass failed: %s", type(exc).__name__)
+            while not self._stop.is_set():
+                self._wait(seen, watch)
+                self._wake.clear()
+                seen = self.replica.own_seq()
+                if self._stop.is_set():
+                    return
+                try:
+                    self._kick_peers()
+                except Exception as exc:  # the loop must survive anything; no details in logs
+                    log.warning("sync: pass failed: %s", type(exc).__name__)
+        finally:
+            watch.close()
 
     def _kick_peers(self) -> None:
         """Wake the session worker of every known peer, without waiting for any: each peer
@@ -554,7 +561,7 @@ class SyncService:
         if self.on_status is not None:
             self.on_status(self.status())
 
-    def _wait(self, seen: int) -> None:
+    def _wait(self, seen: int, watch: ChangeWatch) -> None:
         """Until woken, ``interval_s`` has passed, or another process of this station (the
         application beside ``sync serve``) has written entries to push."""
         deadline = time.monotonic() + self.interval_s
@@ -565,7 +572,7 @@ class SyncService:
             if self._wake.wait(min(left, OTHER_PROCESS_POLL_S)):
                 return
             try:
-                if self.replica.own_seq() > seen:
+                if watch.changed() and self.replica.own_seq() > seen:
                     return
             except Exception:  # a busy or closing store: the next pass will tell
                 return

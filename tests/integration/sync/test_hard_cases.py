@@ -22,6 +22,7 @@ from cms_desktop.services import sync_admin
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import OpLogRow, Patient
+from cms_desktop.storage.origin import outside_seal_path, read_seal, seal_path
 from cms_desktop.sync import identity
 from cms_desktop.sync.pki import issue_station_certificate
 from cms_desktop.ui.sync.background import BackgroundSync
@@ -130,10 +131,41 @@ def test_a_station_put_back_from_its_backup_keeps_syncing_and_gets_its_lost_entr
     assert {before, after, *lost} <= finals[0].notes
 
 
-def test_a_station_put_back_with_its_seal_is_caught_at_its_first_session(
+def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
     centre: Centre, tmp_path: Path
 ) -> None:
-    """The whole directory copied back (seal included, or onto another PC): the station
+    """The whole data directory copied back, its seal included: the seal kept outside it
+    (``storage.origin.outside_seal_path``) is ahead, so the station writes under a new
+    origin from its first write on, gets back from A what the copy lacked, and the two
+    converge with nothing reported (before session 9 its login was numbered again and the
+    split was only reported)."""
+    dirs, patients, key = pair_stations(centre, tmp_path, 2)
+    ports = free_ports(2)
+    backup = tmp_path / "backup"
+    with running(dirs, ports) as (a, b):
+        before = b.call("note", patient=patients[0], text="Avant la sauvegarde")["id"]
+        wait_until(lambda: holds(a, before), "note written before the backup reached A")
+    shutil.copytree(dirs[1].path, backup)
+    with running(dirs, ports) as (a, b):
+        lost = b.call("note", patient=patients[1], text="Perdue")["id"]
+        wait_until(lambda: holds(a, lost), "note written after the backup reached A")
+    shutil.rmtree(dirs[1].path)
+    shutil.copytree(backup, dirs[1].path)
+    with running(dirs, ports) as (a, b):
+        after = b.call("note", patient=patients[2], text="Après la restauration")["id"]
+        wait_until(lambda: holds(a, after), "a note written after the copy-back reached A")
+        wait_until(lambda: holds(b, lost), "B's lost note came back to it")
+        reports = wait_until(lambda: converged([a, b]), "both stations converge", 60)
+        assert [r["state"] for r in reports] == ["up_to_date", "up_to_date"], reports
+    finals = [final_state(d, key, patients[0]) for d in dirs]
+    assert finals[0].dump == finals[1].dump
+    assert {before, lost, after} <= finals[0].notes
+
+
+def test_a_directory_copied_onto_another_pc_is_caught_at_its_first_session(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """The whole directory copied back onto a new PC (no outside seal there): the station
     learns it was put back from the first peer it meets, writes under a new origin from
     then on, and the entries it numbered again before that are reported, not retried."""
     dirs, patients, _ = pair_stations(centre, tmp_path, 2)
@@ -148,6 +180,9 @@ def test_a_station_put_back_with_its_seal_is_caught_at_its_first_session(
         wait_until(lambda: holds(a, lost), "note written after the backup reached A")
     shutil.rmtree(dirs[1].path)
     shutil.copytree(backup, dirs[1].path)
+    # The new PC: none of B's seals outside its data directory.
+    station_b = read_seal(seal_path(dirs[1].path))["station_id"]  # type: ignore[index]
+    outside_seal_path(str(station_b)).unlink()
     with running(dirs, ports) as (a, b):
         # Its login was numbered again before it met A: that part is the reported split.
         status = wait_until(
