@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from cms_desktop import __version__
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.models import Patient, SyncConflict, SyncPeer, SyncStation, utcnow
@@ -132,21 +133,21 @@ def test_the_page_shows_a_peer_lost_since_it_was_built(
     page = SyncPage(ws, actor, runner)
     qtbot.addWidget(page)
     page.show()
-    assert page.peers.item(0, 3).text() == "joignable"
+    assert page.peers.item(0, 4).text() == "joignable"
     page.hide()
     with ws.store.write() as session:
         peer = session.get(SyncPeer, "station-b")
         assert peer is not None
         peer.unreachable_since = dt.datetime(2026, 12, 5, 23, 24, tzinfo=dt.UTC)
     page.show()
-    assert page.peers.item(0, 3).text() == "injoignable depuis le 06/12/2026 00:24"
+    assert page.peers.item(0, 4).text() == "injoignable depuis le 06/12/2026 00:24"
     assert "injoignable" in page.status_label.text()
     with ws.store.write() as session:
         peer = session.get(SyncPeer, "station-b")
         assert peer is not None
         peer.unreachable_since, peer.last_contact = None, utcnow()
     page.status_changed()  # what the main window calls after each pass
-    assert page.peers.item(0, 3).text() == "joignable"
+    assert page.peers.item(0, 4).text() == "joignable"
 
 
 def test_the_administrator_removes_a_station_after_saying_yes(
@@ -176,11 +177,11 @@ def test_the_administrator_removes_a_station_after_saying_yes(
     )
     page.remove_button.click()  # « Non »: nothing changes
     assert "Cabinet 2" in questions[0]
-    assert page.peers.item(0, 3).text() != "retiré"
+    assert page.peers.item(0, 4).text() != "retiré"
     answer = True
     page.peers.selectRow(0)
     page.remove_button.click()
-    assert page.peers.item(0, 3).text() == "retiré"
+    assert page.peers.item(0, 4).text() == "retiré"
     page.peers.selectRow(0)
     assert not page.remove_button.isEnabled()  # already removed
     with ws.store.read() as session:
@@ -227,3 +228,45 @@ def test_a_split_history_is_explained_on_the_page(
     ]
     assert page.minimumSizeHint().width() <= 1366
     page.grab().save(str(tmp_path / "split.png"))
+
+
+def test_the_page_names_the_station_that_needs_the_update(
+    qtbot: QtBot, open_session: Opener, runner: SyncTaskRunner
+) -> None:
+    """#20: each station's version as its last exchange announced it; an older schema says
+    « à mettre à jour », a newer one tells this PC to update, a station that never said
+    « inconnue »."""
+    ws, actor = open_session("accueil")
+    own_schema = ws.store.replication.schema_version
+    with ws.store.write() as session:
+        for station, version, schema in (
+            ("station-old", "0.0.9", own_schema - 1),
+            ("station-new", "9.0.0", own_schema + 1),
+            ("station-same", __version__, own_schema),
+            ("station-silent", "", 0),
+        ):
+            session.add(
+                SyncPeer(
+                    station_id=station,
+                    host="10.0.0.2",
+                    port=7600,
+                    last_error="",
+                    last_contact=utcnow(),
+                    app_version=version,
+                    schema=schema,
+                )
+            )
+    page = SyncPage(ws, actor, runner)
+    qtbot.addWidget(page)
+    page.show()
+    shown = {
+        page.peers.item(r, 0).text(): page.peers.item(r, 2).text()
+        for r in range(page.peers.rowCount())
+    }
+    assert shown == {
+        "station-old": "0.0.9 (à mettre à jour)",
+        "station-new": "9.0.0 (plus récente : mettez ce poste à jour)",
+        "station-same": __version__,
+        "station-silent": "inconnue",
+    }
+    assert page.station_label.text().endswith(f"version {__version__}")

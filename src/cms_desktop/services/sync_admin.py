@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cms_desktop import __version__
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
@@ -38,6 +39,8 @@ class PeerView:
     unreachable_since: datetime | None
     revoked: bool
     paired: bool = True  # False: an address that answered or was listed, no known station
+    app_version: str = ""  # its software version at the last exchange ("": not known)
+    schema: int = 0  # its database schema then (0: not known)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class SyncOverview:
     station_name: str
     paired: bool
     peers: list[PeerView]
+    app_version: str = ""  # this station's software version
+    schema: int = 0  # and its database schema
 
 
 @any_role("stations and their state, no patient data")
@@ -68,6 +73,8 @@ def overview(ws: Workspace, actor: Actor) -> SyncOverview:
                 row.get("last_contact"),
                 row.get("unreachable_since"),
                 station.revoked,
+                app_version=row.get("app_version", ""),
+                schema=row.get("schema", 0),
             )
         )
     for key, row in sorted(contacts.items()):
@@ -80,6 +87,8 @@ def overview(ws: Workspace, actor: Actor) -> SyncOverview:
                 row["unreachable_since"],
                 False,
                 paired=False,
+                app_version=row["app_version"],
+                schema=row["schema"],
             )
         )
     return SyncOverview(
@@ -88,6 +97,8 @@ def overview(ws: Workspace, actor: Actor) -> SyncOverview:
         identity.station_name(store),
         identity.load_credentials(store) is not None,
         peers,
+        __version__,
+        store.replication.schema_version,
     )
 
 

@@ -108,9 +108,7 @@ class Store:
                 seal = origins.seal_path(data_dir.path)
                 # Before anything is written: a station put back from a copy must not
                 # number entries its peers already hold under other contents.
-                reason = origins.restore_reason_at_open(
-                    data_dir.path, station, writing_as, own_seq
-                )
+                reason = origins.restore_reason_at_open(data_dir.path, station, writing_as, own_seq)
                 if reason is not None:
                     writing_as, own_seq = origins.take_new_origin(conn, station, reason), 0
                     origins.write_seals(data_dir.path, station, writing_as, 0)

@@ -496,7 +496,7 @@ class SyncService:
                 host, port = outcome.peer_listen
                 learned = PeerAddress(host, port, outcome.peer_id, PeerSource.LEARNED)
                 self.directory.found(learned)  # pushed to from now on, like a found peer
-            self._record(outcome.peer_id, learned, None, own)
+            self._record(outcome.peer_id, learned, None, own, report=outcome)
             if outcome.received:
                 self._wake.set()  # relay what we received to the other peers
 
@@ -634,7 +634,7 @@ class SyncService:
             self._refused.pop(f"{peer.host}:{peer.port}", None)  # known by its id from now
             self._refused[report.peer_id] = False
         self._note_clock(report)
-        self._record(report.peer_id, peer, None, own)
+        self._record(report.peer_id, peer, None, own, report=report)
         if report.schema_notice:
             log.warning("sync: schema differs from station %s", report.peer_id)
 
@@ -665,6 +665,7 @@ class SyncService:
         acked: int | None,
         *,
         unreachable: bool = True,
+        report: SyncReport | None = None,
     ) -> None:
         now = utcnow()
         with self.store.write() as session:
@@ -681,6 +682,8 @@ class SyncService:
                 row.host, row.port = peer.host, peer.port
             if acked is not None:
                 row.acked_seq = max(row.acked_seq or 0, acked)
+            if report is not None:  # what its HELLO said: which station needs an update
+                row.app_version, row.schema = report.peer_version, report.peer_schema
             if error is None:
                 row.last_contact, row.last_error, row.unreachable_since = now, "", None
             elif unreachable:
@@ -718,6 +721,8 @@ def peer_rows(store: Store) -> list[dict[str, Any]]:
                 "last_contact": p.last_contact,
                 "unreachable_since": p.unreachable_since,
                 "last_error": p.last_error,
+                "app_version": p.app_version,
+                "schema": p.schema,
             }
             for p in session.scalars(select(SyncPeer).order_by(SyncPeer.station_id))
         ]

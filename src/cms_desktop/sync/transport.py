@@ -29,6 +29,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from cms_desktop import __version__
 from cms_desktop.domain.oplog import ChainError, OpEntry
 from cms_desktop.sync.batch import (
     MAX_BATCH_ENTRIES,
@@ -93,6 +94,9 @@ class SyncReport:
     peer_listen: tuple[str, int] | None = None
     # The peer's wall clock minus ours when its HELLO arrived (None: not announced).
     peer_clock_offset_ms: int | None = None
+    # The peer's software version and schema as its HELLO announced them ("": too old).
+    peer_version: str = ""
+    peer_schema: int = 0
 
 
 RevocationSource = Callable[[], RevocationList | None]
@@ -190,6 +194,7 @@ class _Session:
         self.peer_schema = 0
         self.peer_listen_port: int | None = None
         self.peer_clock_offset_ms: int | None = None  # peer's wall clock minus ours
+        self.peer_version = ""  # what its HELLO announced
         self.listen_port: int | None = None  # announced in our HELLO (clients with a server)
         self.sent = 0
         self.received = 0
@@ -205,6 +210,7 @@ class _Session:
             "schema": self.store.schema_version,
             "vector": dict(self.store.vector()),
             "now_ms": self.store.wall_clock_ms(),  # to tell a PC its clock is off
+            "version": __version__,  # shown on the peers' Synchronisation page
         }
         tips = getattr(self.store, "tips", None)
         if tips is not None:  # optional: the hash at each vector seq, to see splits
@@ -234,6 +240,9 @@ class _Session:
         peer_now = hello.get("now_ms")  # optional, as "listen"
         if type(peer_now) is int:
             self.peer_clock_offset_ms = peer_now - self.store.wall_clock_ms()
+        version = hello.get("version")  # optional, as "listen"
+        if isinstance(version, str) and 0 < len(version) <= 32 and version.isprintable():
+            self.peer_version = version
         listen = hello.get("listen")  # optional: older stations do not announce it
         self.peer_listen_port = listen if type(listen) is int and 0 < listen < 65536 else None
 
@@ -340,6 +349,8 @@ class _Session:
             self.blobs_pending,
             listen,
             self.peer_clock_offset_ms,
+            self.peer_version,
+            self.peer_schema,
         )
 
     # --- document content -------------------------------------------------------------

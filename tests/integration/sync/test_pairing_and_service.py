@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from cms_desktop import __version__
 from cms_desktop.services import sync_conflicts
 from cms_desktop.services.sync_conflicts import ConflictChoice
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import AuditEntry, Patient, SyncStation, User
+from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
 from cms_desktop.sync.discovery import PeerAddress, PeerDirectory
 from cms_desktop.sync.errors import SyncError
@@ -390,6 +392,24 @@ def test_a_station_that_contacted_us_is_pushed_to_without_multicast(running: Run
     station_b = running.ws_b.store.station_id
     row = next(r for r in peer_rows(running.ws_a.store) if r["station_id"] == station_b)
     assert (row["host"], row["port"]) == ("127.0.0.1", running.b.address[1])
+
+
+def test_each_side_of_a_session_records_the_other_s_version_and_schema(
+    running: Running,
+) -> None:
+    """#20: what the Synchronisation page shows of each station comes from its HELLO,
+    on the client's side and on the server's."""
+    running.b_lists(running.a_address())
+    running.b.sync_now()
+    station_a, station_b = running.ws_a.store.station_id, running.ws_b.store.station_id
+    schema = running.ws_a.store.replication.schema_version
+
+    def told(store: Store, peer: str) -> bool:
+        row = next((r for r in peer_rows(store) if r["station_id"] == peer), None)
+        return row is not None and (row["app_version"], row["schema"]) == (__version__, schema)
+
+    assert told(running.ws_b.store, station_a)
+    assert eventually(lambda: told(running.ws_a.store, station_b))
 
 
 @pytest.fixture

@@ -50,6 +50,9 @@ class SyncPeer(Base):
     acked_seq: Mapped[int] = mapped_column(Integer, default=0)  # our own entries it holds
     last_error: Mapped[str] = mapped_column(Text, default="")
     unreachable_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    # What its last HELLO announced ("" / 0: not yet, or a station too old to tell).
+    app_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    schema: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SyncConflict(Replicated, Base):

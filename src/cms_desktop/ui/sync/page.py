@@ -50,6 +50,18 @@ FIELD_LABELS = {
 }
 
 
+def _version(peer: PeerView, overview: SyncOverview) -> str:
+    """The peer's version as its last exchange told it, and whether it needs the update."""
+    if not peer.app_version:
+        # Never met, or a version older than 0.1 that did not announce itself.
+        return "inconnue" if peer.last_contact else ""
+    if peer.schema and peer.schema < overview.schema:
+        return f"{peer.app_version} (à mettre à jour)"
+    if peer.schema > overview.schema:
+        return f"{peer.app_version} (plus récente : mettez ce poste à jour)"
+    return peer.app_version
+
+
 def _when(moment: datetime | None) -> str:
     return paris_text(moment) if moment else "jamais"
 
@@ -114,7 +126,13 @@ class SyncPage(QWidget):
 
         peers_box = QGroupBox(self.tr("Postes du centre"), self)
         self.peers = _table(
-            [self.tr("Poste"), self.tr("Adresse"), self.tr("Dernier contact"), self.tr("État")],
+            [
+                self.tr("Poste"),
+                self.tr("Adresse"),
+                self.tr("Version"),
+                self.tr("Dernier contact"),
+                self.tr("État"),
+            ],
             peers_box,
         )
         self.pair_button = QPushButton(self.tr("Afficher un code d'appairage"), peers_box)
@@ -220,7 +238,12 @@ class SyncPage(QWidget):
         advice = overview.status.advice
         self.status_label.setText(overview.status.text + (f"\n{advice}" if advice else ""))
         name = overview.station_name if overview.paired else self.tr("non appairé")
-        self.station_label.setText(self.tr("Ce poste : ") + f"{name} ({overview.station_id})")
+        self.station_label.setText(
+            self.tr("Ce poste : ")
+            + f"{name} ({overview.station_id}), "
+            + self.tr("version ")
+            + overview.app_version
+        )
         self._peers = list(overview.peers)
         rows = []
         for peer in overview.peers:
@@ -231,7 +254,9 @@ class SyncPage(QWidget):
             else:
                 state = self.tr("joignable") if peer.last_contact else self.tr("pas encore joint")
             label = peer.name or peer.station_id
-            rows.append([label, peer.address, _when(peer.last_contact), state])
+            rows.append(
+                [label, peer.address, _version(peer, overview), _when(peer.last_contact), state]
+            )
         _fill(self.peers, rows)
         self._update_buttons()
 
