@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
+from cms_desktop.storage import in_use as in_use_lock
 from cms_desktop.storage import migrations
 from cms_desktop.storage import origin as origins
 from cms_desktop.storage.checkpoint import Checkpointer
@@ -46,6 +47,8 @@ class Store:
     commit_listeners: list[Callable[[frozenset[str]], None]] = field(
         default_factory=list, repr=False
     )
+    # Tells an in-place restore (another process) that this store is open.
+    in_use: in_use_lock.InUseLock | None = field(default=None, repr=False)
 
     @property
     def station_id(self) -> str:
@@ -92,7 +95,9 @@ class Store:
         )
         factory = sessionmaker(engine, expire_on_commit=False)
         install_capture(factory, ctx)
-        return cls(data_dir, engine, factory, ctx, Checkpointer(engine), int(own_seq or 0))
+        store = cls(data_dir, engine, factory, ctx, Checkpointer(engine), int(own_seq or 0))
+        store.in_use = in_use_lock.hold(data_dir.path)
+        return store
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -128,6 +133,9 @@ class Store:
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
+        if self.in_use is not None:
+            self.in_use.release()
+            self.in_use = None
 
 
 def _local(conn: Connection, key: str) -> str | None:
