@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cms_desktop.domain import backup_policy
-from cms_desktop.domain.permissions import Role
-from cms_desktop.services.access import no_actor
+from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services.access import no_actor, requires
+from cms_desktop.services.actor import Actor
 from cms_desktop.services.backups import (
     STATUS_KEY,
     BackupBusy,
@@ -218,6 +219,41 @@ def finish_restore(prepared: PreparedRestore) -> RestoreResult:
 
 def abandon_restore(prepared: PreparedRestore) -> None:
     shutil.rmtree(prepared.staging, ignore_errors=True)
+
+
+@requires(Permission.BACKUP_MANAGE)
+def prepare_restore_from_session(
+    ws: Workspace,
+    actor: Actor,
+    archive: Path,
+    new_folder: Path | None,
+    login: str,
+    secret: str,
+    *,
+    recovery: bool = False,
+    progress: Progress | None = None,
+) -> PreparedRestore:
+    """Administration › Sauvegardes: into ``new_folder``, or in place of this station's data
+    directory when it is None. In place, the session's own store is still open: it must be
+    closed before ``finish_restore`` (which refuses while any store of it is open)."""
+    actor.require(Permission.BACKUP_MANAGE)
+    in_place = new_folder is None
+    target = ws.data_dir if new_folder is None else DataDir(new_folder)
+    if not in_place and target.path.resolve() == ws.data_dir.path.resolve():
+        raise BackupFailed(
+            f"{target.path} est le dossier des données de ce poste : choisissez un dossier "
+            "vide, ou la restauration à la place des données de ce poste."
+        )
+    return prepare_restore(
+        archive,
+        target,
+        login,
+        secret,
+        recovery=recovery,
+        in_place=in_place,
+        progress=progress,
+        check_in_use=not in_place,
+    )
 
 
 def restore(
