@@ -182,4 +182,3 @@ def test_in_place_restore_is_refused_while_another_process_has_the_centre_open(
     code, out, err = admin(ctx, centre, "restore", file, "--in-place")
     assert code == 0, err
     assert "conservées dans" in out
-

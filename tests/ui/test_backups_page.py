@@ -267,7 +267,9 @@ def test_restore_bad_input_says_why_in_french_and_changes_nothing(
     truncated.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
     cases.append((str(truncated), PASSWORD, dest, "tronqu"))
     other = DataDir(tmp_path / "autre")
-    initialise_centre(other, CentreDraft("CMS Voisin", rooms=()), "admin", "A", PASSWORD, kdf=FAST_KDF)
+    initialise_centre(
+        other, CentreDraft("CMS Voisin", rooms=()), "admin", "A", PASSWORD, kdf=FAST_KDF
+    )
     from cms_desktop.services import workspace
 
     ws_other, admin_other = workspace.login(other, "admin", PASSWORD)
@@ -310,8 +312,8 @@ def test_restore_into_a_new_folder_then_in_place_with_a_restart(
     page.relay.sig_progress.connect(lambda f, _p: progress.append(f))
     dest = tmp_path / "nouveau"
     _restore(page, str(file), PASSWORD, str(dest))
-    assert page.progress.isVisible() and not page.restore_button.isEnabled()  # a worker runs
-    qtbot.waitUntil(lambda: "restaurée dans" in page.result_label.text(), timeout=60_000)
+    assert page.restore_progress.isVisible() and not page.restore_button.isEnabled()  # a worker
+    qtbot.waitUntil(lambda: "restaurée dans" in page.restore_result.text(), timeout=60_000)
     assert progress and progress[-1] == 1.0 and page.restore_button.isEnabled()
     restored, _actor = workspace.login(DataDir(dest), "admin", PASSWORD)
     restored.close()

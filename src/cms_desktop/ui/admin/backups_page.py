@@ -262,6 +262,12 @@ class BackupsPage(QWidget):
         self.restore_button = QPushButton(self.tr("Restaurer…"), group)
         self.restore_button.clicked.connect(self.restore)
         self.restore_error = ErrorLabel(group)
+        self.restore_result = QLabel(group)
+        self.restore_result.setWordWrap(True)
+        # Its own bar: the one at the top of the page is out of sight down here.
+        self.restore_progress = QProgressBar(group)
+        self.restore_progress.setRange(0, 100)
+        self.restore_progress.hide()
         hint = QLabel(
             self.tr(
                 "Il faut l'identifiant et le mot de passe d'un administrateur <i>de cette "
@@ -284,7 +290,12 @@ class BackupsPage(QWidget):
         form.addRow(self.restore_login_label, self.restore_login)
         form.addRow(self.restore_secret_label, self.restore_secret)
         form.addRow("", self.restore_error)
-        form.addRow("", self.restore_button)
+        form.addRow("", self.restore_result)
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.restore_button)
+        button_row.addWidget(self.restore_progress, 1)
+        button_row.addStretch(1)
+        form.addRow("", button_row)
         return group
 
     def _recovery_toggled(self, on: bool) -> None:
@@ -371,11 +382,13 @@ class BackupsPage(QWidget):
 
     def _finish(self) -> None:
         self.progress.hide()
+        self.restore_progress.hide()
         self._update_buttons()
 
     def _progressed(self, fraction: float, phase: str) -> None:
-        self.progress.setValue(int(fraction * 100))
-        self.progress.setFormat(f"{phase} %p %")
+        for bar in (self.progress, self.restore_progress):
+            bar.setValue(int(fraction * 100))
+            bar.setFormat(f"{phase} %p %")
 
     def backup_now(self) -> None:
         ws, actor, report = self._ws, self._actor, self.relay.report
@@ -462,6 +475,7 @@ class BackupsPage(QWidget):
         """Check the input here, then unpack and check the backup in a worker thread; only
         then (in place) close the session and put the copy in place."""
         self.restore_error.clear_message()
+        self.restore_result.clear()
         file = self.restore_file.text().strip()
         recovery = self.restore_recovery.isChecked()
         login = "" if recovery else self.restore_login.text().strip()
@@ -500,6 +514,8 @@ class BackupsPage(QWidget):
         ws, actor, report = self._ws, self._actor, self.relay.report
         target = None if in_place else Path(folder)
         self._start(self.tr("Vérification de la sauvegarde avant restauration…"))
+        self.restore_progress.setValue(0)
+        self.restore_progress.show()
         self._runner.run_read(
             lambda: backup_restore.prepare_restore_from_session(
                 ws, actor, Path(file), target, login, secret, recovery=recovery, progress=report
@@ -523,7 +539,7 @@ class BackupsPage(QWidget):
         # sync and automatic backups stopped) before the renames.
         if not self.close_session():
             backup_restore.abandon_restore(prepared)
-            self.result_label.setText(
+            self.restore_result.setText(
                 self.tr("Restauration annulée : la session est restée ouverte.")
             )
             return
@@ -544,6 +560,7 @@ class BackupsPage(QWidget):
             self.restarting_message = self._restored_text(result)
             if not restart:
                 self.result_label.setText(self.restarting_message)
+                self.restore_result.setText(self.restarting_message)
                 return
             self.restarting_message += "\n\n" + self.tr(
                 "L'application va redémarrer : reconnectez-vous avec un compte de la sauvegarde."
