@@ -118,6 +118,10 @@ def _warm_up() -> None:
     ):
         with contextlib.suppress(Exception):  # the real import will report any error
             importlib.import_module(module)
+    with contextlib.suppress(Exception):  # the real opening will report any error
+        from cms_desktop.storage.store import warm_up
+
+        warm_up()
 
 
 def _bench_login(app: QApplication, shell: Any, warm_up: threading.Thread, who: str) -> None:

@@ -138,6 +138,28 @@ class Store:
             self.in_use = None
 
 
+def warm_up() -> None:
+    """What the first store opening of a process would otherwise do on the login path:
+    read the migration files, configure the ORM mappers, and build SQLAlchemy's lazily
+    computed compile state (a few hundred ms together). Called by the application on a
+    thread of its own while the login window waits for the password."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.orm import configure_mappers
+
+    from cms_desktop.storage import models
+
+    migrations.head_revision()
+    configure_mappers()
+    for statement in (
+        select(LocalState.value).where(LocalState.key == ""),
+        select(func.max(OpLogRow.hlc)),
+        select(models.User).where(models.User.login == ""),
+        select(models.Patient).where(models.Patient.id == ""),
+        select(models.Appointment).where(models.Appointment.id == ""),
+    ):
+        statement.compile(dialect=sqlite.dialect())
+
+
 def _local(conn: Connection, key: str) -> str | None:
     value = conn.execute(select(LocalState.value).where(LocalState.key == key)).scalar()
     return None if value is None else str(value)
