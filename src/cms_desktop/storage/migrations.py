@@ -60,8 +60,9 @@ def upgrade(engine: Engine) -> None:
     """
     with engine.connect() as conn:
         # Already at head (every login but the first after an update): nothing to load.
-        if MigrationContext.configure(conn).get_current_revision() == head_revision():
-            conn.rollback()
+        at_head = MigrationContext.configure(conn).get_current_revision() == head_revision()
+        conn.rollback()  # the read began a transaction: the pragma below must come first
+        if at_head:
             return
         raw = conn.connection.dbapi_connection
         assert raw is not None
