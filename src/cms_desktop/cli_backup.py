@@ -254,6 +254,8 @@ def cmd_archive(data_dir: DataDir, args: argparse.Namespace, secrets: Any) -> in
     contents = archives.describe_archive(Path(args.file), passphrase)
     for key in ("centre_name", "created_at", "created_by", "app_version", "how_to_read"):
         print(f"{key} : {contents.about.get(key, '')}")
+    if contents.about.get("scope") == "patients":  # an archive of chosen records
+        print(f"patients archivés : {contents.about.get('patient_count', '?')}")
     for name, description, count in contents.tables:
         print(f"{name:<28} {count:>9} lignes  {description}")
     return 0

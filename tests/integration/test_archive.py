@@ -183,7 +183,7 @@ def test_archive_of_chosen_patients_holds_their_records_only(
     code, out, err = run(
         monkeypatch, capsys, ["archive", "read", str(path), "--password-stdin"], PHRASE + "\n"
     )
-    assert code == 0 and "CMS des Tests" in out, err
+    assert code == 0 and "CMS des Tests" in out and "patients archivés : 1" in out, err
     # Audited on the patient's record: the director's journal shows it there.
     ws, director = centre.login("direction")
     page = audit_journal.search(
