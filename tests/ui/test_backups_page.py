@@ -336,3 +336,34 @@ def test_restore_into_a_new_folder_then_in_place_with_a_restart(
     assert (centre.path / "restored.json").exists()
     again, _actor = workspace.login(centre, "admin", PASSWORD)
     again.close()
+
+
+def test_in_place_restore_refused_while_another_session_has_the_centre_open(
+    qtbot: QtBot,
+    open_session: OpenSession,
+    runner: SyncTaskRunner,
+    usb: Path,
+    tmp_path: Path,
+    centre: DataDir,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cms_desktop.ui import widgets
+    from tests.ui.conftest import PASSWORD
+
+    ws, admin = open_session("admin")
+    file = _backup_file(ws, admin, usb)
+    open_session("accueil")  # e.g. « sync serve » or a second window on the same folder
+    page = _page(qtbot, ws, admin, runner)
+    told: list[str] = []
+    monkeypatch.setattr(widgets, "ask", lambda *args: True)
+    monkeypatch.setattr(widgets, "inform", lambda _p, _t, text: told.append(text))
+    restarts: list[bool] = []
+    monkeypatch.setattr(page, "restart_application", lambda: restarts.append(True))
+    monkeypatch.setattr(page, "close_session", lambda: ws.close() or True)
+    data_before = sorted(p.name for p in centre.path.iterdir())
+    _restore(page, str(file), PASSWORD, None)
+    assert restarts == [True]
+    assert "est ouvert sur ce poste" in told[0] and "données actuelles" in told[0]
+    assert [p.name for p in tmp_path.iterdir() if "restauration" in p.name] == []
+    assert not (centre.path / "restored.json").exists()
+    assert sorted(p.name for p in centre.path.iterdir()) == data_before
