@@ -110,6 +110,9 @@ def _warm_up() -> None:
         "cms_desktop.services.agenda.booking",
         "cms_desktop.services.patient_search",
         "cms_desktop.services.patient_file",
+        "cms_desktop.services.agenda.overlaps",
+        "cms_desktop.services.backups",
+        "cms_desktop.ui.backup_scheduler",
         # The main window and its first areas: class definitions only, no Qt object.
         "cms_desktop.ui.main_window",
         "cms_desktop.ui.agenda.page",
@@ -118,6 +121,10 @@ def _warm_up() -> None:
     ):
         with contextlib.suppress(Exception):  # the real import will report any error
             importlib.import_module(module)
+    with contextlib.suppress(Exception):  # the real opening will report any error
+        from cms_desktop.storage.store import warm_up
+
+        warm_up()
 
 
 def _bench_login(app: QApplication, shell: Any, warm_up: threading.Thread, who: str) -> None:

@@ -14,7 +14,7 @@ from cms_desktop.domain.backup_policy import Retention
 from cms_desktop.domain.paris_time import paris_text
 from cms_desktop.services import backup_restore, backups
 from cms_desktop.services.actor import Actor
-from cms_desktop.services.errors import ServiceError
+from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
 
@@ -207,6 +207,19 @@ def register_archive(sub: Any, with_auth: AuthAdder) -> None:
     )
     export.add_argument("--to", required=True, help="dossier où écrire l'archive")
     with_auth(export)
+    patients = cmds.add_parser(
+        "patients",
+        help="archiver le dossier d'un patient, ou de tous les patients inactifs depuis N ans "
+        "(stdin : mot de passe, phrase de passe ×2)",
+    )
+    which = patients.add_mutually_exclusive_group(required=True)
+    which.add_argument("--patient", action="append", help="identifiant du patient (répétable)")
+    which.add_argument("--inactive-years", type=int, help="patients sans activité depuis N ans")
+    patients.add_argument("--to", help="dossier où écrire l'archive")
+    patients.add_argument(
+        "--list", action="store_true", help="seulement lister les patients concernés"
+    )
+    with_auth(patients)
     read = cmds.add_parser("read", help="lire une archive (stdin : phrase de passe)")
     read.add_argument("file")
     read.add_argument("--table", help="table à afficher (une ligne JSON par enregistrement)")
@@ -231,6 +244,8 @@ def cmd_archive(data_dir: DataDir, args: argparse.Namespace, secrets: Any) -> in
         print(f"Archive écrite : {result.path} ({result.tables} tables, {result.rows} lignes).")
         print("Gardez la phrase de passe à part : sans elle, l'archive est illisible.")
         return 0
+    if args.archive_command == "patients":
+        return _archive_patients(data_dir, args, secrets)
     passphrase = secrets.read("Phrase de passe de l'archive")
     if args.table:
         for row in archives.archive_rows(Path(args.file), passphrase, args.table):
@@ -239,6 +254,40 @@ def cmd_archive(data_dir: DataDir, args: argparse.Namespace, secrets: Any) -> in
     contents = archives.describe_archive(Path(args.file), passphrase)
     for key in ("centre_name", "created_at", "created_by", "app_version", "how_to_read"):
         print(f"{key} : {contents.about.get(key, '')}")
+    if contents.about.get("scope") == "patients":  # an archive of chosen records
+        print(f"patients archivés : {contents.about.get('patient_count', '?')}")
     for name, description, count in contents.tables:
         print(f"{name:<28} {count:>9} lignes  {description}")
+    return 0
+
+
+def _archive_patients(data_dir: DataDir, args: argparse.Namespace, secrets: Any) -> int:
+    from cms_desktop.services import archives
+
+    if not args.list and not args.to:
+        raise ValidationFailed("Indiquez le dossier de l'archive (--to) ou --list.")
+    ws, actor = login(data_dir, args.as_login, secrets.read(f"Mot de passe de {args.as_login}"))
+    try:
+        if args.inactive_years is not None:
+            found = archives.inactive_patients(ws, actor, args.inactive_years)
+            for patient in found:
+                last = f"{patient.last_activity:%d/%m/%Y}" if patient.last_activity else "—"
+                print(f"{patient.id}  {patient.label}  (dernière activité : {last})")
+            print(f"{len(found)} patient(s) sans activité depuis {args.inactive_years} an(s).")
+            ids = [p.id for p in found]
+            if not ids and not args.list:
+                return 0
+        else:
+            ids = list(args.patient)
+        if args.list:
+            return 0
+        passphrase = secrets.read("Phrase de passe de l'archive")
+        confirmation = secrets.read("Phrase de passe de l'archive (confirmation)")
+        result = archives.export_patient_archive(
+            ws, actor, Path(args.to), ids, passphrase, confirmation
+        )
+    finally:
+        ws.close()
+    print(f"Archive écrite : {result.path} ({result.tables} tables, {result.rows} lignes).")
+    print("Gardez la phrase de passe à part : sans elle, l'archive est illisible.")
     return 0

@@ -104,3 +104,42 @@ def test_every_action_the_services_write_has_a_french_label() -> None:
     written |= set(waiting_room._ACTION.values())  # written through a table of actions
     assert len(written) > 30
     assert sorted(written - set(ACTION_LABELS)) == []
+
+
+def test_the_journal_as_pdf_shows_the_lines_and_filters_of_the_screen(centre: Centre) -> None:
+    from tests.integration.printing.helpers import pages_text
+
+    leroy = make_patient(centre)
+    ws, doctor = centre.login("dr.test")
+    for _ in range(70):  # more than one A4 page of lines
+        patient_file.open_patient_file(ws, doctor, leroy)
+    ws.close()
+    ws, director = centre.login("direction")
+    today = paris_today()
+    query = JournalQuery(
+        patient_id=leroy, user_login="dr.test", action="clinical_record_opened", since=today
+    )
+    pdf = audit_journal.export_pdf(ws, director, query)
+    pages = pages_text(pdf)
+    assert len(pages) >= 2
+    for text in pages:  # the header repeats on every page
+        assert f"Période : depuis le {today:%d/%m/%Y}" in text
+        assert "Patient : LEROY Inès (née le 09/03/1960)" in text
+        assert "Utilisateur : Compte dr.test (dr.test)" in text
+        assert "Action : Dossier médical ouvert" in text
+        assert "Édité le " in text
+    whole = " ".join(pages)
+    assert whole.count("Dossier médical ouvert") == 70 + len(pages)  # lines + filter lines
+    assert whole.count("LEROY Inès (née le 09/03/1960)") == 70 + len(pages)
+    assert "70 entrée(s)" in whole
+    # Another user's filter: none of those lines.
+    empty = pages_text(audit_journal.export_pdf(ws, director, JournalQuery(user_login="accueil")))
+    assert "Dossier médical ouvert" not in " ".join(empty)
+    # Both exports are audited, saying which format.
+    exported = audit_journal.search(ws, director, JournalQuery(action="audit_exported"))
+    assert exported.total == 2
+    ws.close()
+    ws, doctor = centre.login("dr.test")
+    with pytest.raises(PermissionDenied):
+        audit_journal.export_pdf(ws, doctor, JournalQuery())
+    ws.close()

@@ -133,3 +133,52 @@ def test_reception_may_not_back_up(centre: Centre, ctx: Ctx) -> None:
         "Staff-Secret-42\n",
     )
     assert code == 1 and "gérer les sauvegardes" in err
+
+
+_HOLD_OPEN = """
+import sys
+from pathlib import Path
+from cms_desktop.services import workspace
+from cms_desktop.storage.datadir import DataDir
+ws, _actor = workspace.login(DataDir(Path(sys.argv[1])), "admin", sys.stdin.readline().strip())
+print("open", flush=True)
+sys.stdin.readline()
+ws.close()
+"""
+
+
+def test_in_place_restore_is_refused_while_another_process_has_the_centre_open(
+    centre: Centre, ctx: Ctx, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    assert admin(ctx, centre, "now", "--to", str(usb))[0] == 0
+    file = str(next(usb.iterdir()))
+    app = subprocess.Popen(  # the application, as another process, with the centre open
+        [sys.executable, "-c", _HOLD_OPEN, str(centre.data_dir.path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert app.stdin is not None and app.stdout is not None
+    app.stdin.write(ADMIN_PASSWORD + "\n")
+    app.stdin.flush()
+    assert app.stdout.readline().strip() == "open"
+    before = sorted(p.name for p in centre.data_dir.path.iterdir())
+    try:
+        code, out, err = admin(ctx, centre, "restore", file, "--in-place")
+        assert code == 1 and out == "" and err.count("\n") == 1
+        assert "est ouvert sur ce poste" in err and "fermez-le" in err
+        # Nothing moved: no folder set aside, no unpacked copy left beside it.
+        assert sorted(p.name for p in centre.data_dir.path.iterdir()) == before
+        assert [p.name for p in tmp_path.iterdir() if "restauration" in p.name] == []
+    finally:
+        app.stdin.write("\n")
+        app.stdin.close()
+        app.wait(timeout=60)
+    code, out, err = admin(ctx, centre, "restore", file, "--in-place")
+    assert code == 0, err
+    assert "conservées dans" in out

@@ -214,3 +214,156 @@ def test_the_application_backs_up_when_its_user_logs_out(
     assert list(usb.iterdir()) == []
     window.close()  # logs out: the last user leaves the station
     assert [p.suffix for p in usb.iterdir()] == [".cmsbak"]
+
+
+def _backup_file(ws: Workspace, admin: Actor, usb: Path) -> Path:
+    result = backups.create_backup(ws, admin, [str(usb)])
+    assert result.written
+    return Path(result.written[0])
+
+
+def _restore(page: BackupsPage, file: str, secret: str, folder: str | None) -> None:
+    page.restore_file.setText(file)
+    if folder is None:
+        page.restore_in_place.setChecked(True)
+    else:
+        page.restore_new.setChecked(True)
+        page.restore_folder.setText(folder)
+    page.restore_secret.setText(secret)
+    page.restore_button.click()
+
+
+def test_restore_bad_input_says_why_in_french_and_changes_nothing(
+    qtbot: QtBot,
+    open_session: OpenSession,
+    runner: SyncTaskRunner,
+    usb: Path,
+    tmp_path: Path,
+    centre: DataDir,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cms_desktop.services.setup import CentreDraft, initialise_centre
+    from cms_desktop.ui import widgets
+    from tests.ui.conftest import FAST_KDF, PASSWORD
+
+    ws, admin = open_session("admin")
+    backups.save_schedule(ws, admin, Schedule(targets=(str(usb),)))
+    file = _backup_file(ws, admin, usb)
+    page = _page(qtbot, ws, admin, runner)
+    page.table.selectRow(0)
+    assert page.restore_file.text() == str(file)  # the row chosen in the list
+    before = sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setattr(widgets, "ask", lambda *args: True)
+    dest = str(tmp_path / "nouveau")
+    cases = [
+        ("", PASSWORD, dest, "Choisissez la sauvegarde à restaurer."),
+        (str(tmp_path / "absente.cmsbak"), PASSWORD, dest, "introuvable"),
+        (str(file), PASSWORD, "", "Choisissez le dossier où restaurer"),
+        (str(file), "", dest, "Saisissez le mot de passe."),
+        (str(file), "faux", dest, "Identifiant ou mot de passe incorrect pour cette sauvegarde."),
+        (str(file), PASSWORD, str(centre.path), "est le dossier des données de ce poste"),
+    ]
+    truncated = tmp_path / "tronquee.cmsbak"
+    truncated.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    cases.append((str(truncated), PASSWORD, dest, "tronqu"))
+    other = DataDir(tmp_path / "autre")
+    initialise_centre(
+        other, CentreDraft("CMS Voisin", rooms=()), "admin", "A", PASSWORD, kdf=FAST_KDF
+    )
+    from cms_desktop.services import workspace
+
+    ws_other, admin_other = workspace.login(other, "admin", PASSWORD)
+    (tmp_path / "usb-voisin").mkdir()
+    other_file = _backup_file(ws_other, admin_other, tmp_path / "usb-voisin")
+    ws_other.close()
+    cases.append((str(other_file), PASSWORD, None, "autre centre (CMS Voisin)"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    data_before = sorted(p.name for p in centre.path.iterdir())
+    restarts: list[bool] = []
+    monkeypatch.setattr(page, "restart_application", lambda: restarts.append(True))
+    for file_text, secret, folder, message in cases:
+        _restore(page, file_text, secret, folder)
+        assert message in page.restore_error.text(), (file_text, folder)
+        assert page.restore_error.isVisible()
+        assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing half-written
+        assert sorted(p.name for p in centre.path.iterdir()) == data_before
+    assert restarts == []
+
+
+def test_restore_into_a_new_folder_then_in_place_with_a_restart(
+    qtbot: QtBot,
+    open_session: OpenSession,
+    usb: Path,
+    tmp_path: Path,
+    centre: DataDir,
+    recovery_code: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cms_desktop.services import workspace
+    from cms_desktop.ui import widgets
+    from tests.ui.conftest import PASSWORD
+
+    ws, admin = open_session("admin")
+    file = _backup_file(ws, admin, usb)
+    runner = ThreadedTaskRunner()
+    page = _page(qtbot, ws, admin, runner)
+    qtbot.waitUntil(lambda: not runner.busy())
+    progress: list[float] = []
+    page.relay.sig_progress.connect(lambda f, _p: progress.append(f))
+    dest = tmp_path / "nouveau"
+    _restore(page, str(file), PASSWORD, str(dest))
+    assert page.restore_progress.isVisible() and not page.restore_button.isEnabled()  # a worker
+    qtbot.waitUntil(lambda: "restaurée dans" in page.restore_result.text(), timeout=60_000)
+    assert progress and progress[-1] == 1.0 and page.restore_button.isEnabled()
+    restored, _actor = workspace.login(DataDir(dest), "admin", PASSWORD)
+    restored.close()
+
+    # In place, with the recovery code: the session is closed, the current data kept
+    # aside, the user told, the application restarted.
+    told: list[str] = []
+    monkeypatch.setattr(widgets, "ask", lambda *args: True)
+    monkeypatch.setattr(widgets, "inform", lambda _p, _t, text: told.append(text))
+    restarts: list[bool] = []
+    monkeypatch.setattr(page, "restart_application", lambda: restarts.append(True))
+    monkeypatch.setattr(page, "close_session", lambda: ws.close() or True)
+    page.restore_recovery.setChecked(True)
+    assert not page.restore_login.isEnabled()
+    _restore(page, str(file), recovery_code, None)
+    qtbot.waitUntil(lambda: bool(restarts), timeout=60_000)
+    aside = [p for p in tmp_path.iterdir() if ".avant-restauration-" in p.name]
+    assert len(aside) == 1 and (aside[0] / "centre.db").exists()
+    assert "restaurée" in told[0] and str(aside[0]) in told[0] and "redémarrer" in told[0]
+    assert (centre.path / "restored.json").exists()
+    again, _actor = workspace.login(centre, "admin", PASSWORD)
+    again.close()
+
+
+def test_in_place_restore_refused_while_another_session_has_the_centre_open(
+    qtbot: QtBot,
+    open_session: OpenSession,
+    runner: SyncTaskRunner,
+    usb: Path,
+    tmp_path: Path,
+    centre: DataDir,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cms_desktop.ui import widgets
+    from tests.ui.conftest import PASSWORD
+
+    ws, admin = open_session("admin")
+    file = _backup_file(ws, admin, usb)
+    open_session("accueil")  # e.g. « sync serve » or a second window on the same folder
+    page = _page(qtbot, ws, admin, runner)
+    told: list[str] = []
+    monkeypatch.setattr(widgets, "ask", lambda *args: True)
+    monkeypatch.setattr(widgets, "inform", lambda _p, _t, text: told.append(text))
+    restarts: list[bool] = []
+    monkeypatch.setattr(page, "restart_application", lambda: restarts.append(True))
+    monkeypatch.setattr(page, "close_session", lambda: ws.close() or True)
+    data_before = sorted(p.name for p in centre.path.iterdir())
+    _restore(page, str(file), PASSWORD, None)
+    assert restarts == [True]
+    assert "est ouvert sur ce poste" in told[0] and "données actuelles" in told[0]
+    assert [p.name for p in tmp_path.iterdir() if "restauration" in p.name] == []
+    assert not (centre.path / "restored.json").exists()
+    assert sorted(p.name for p in centre.path.iterdir()) == data_before

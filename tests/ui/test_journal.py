@@ -12,6 +12,7 @@ from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.journal import JournalWidget, RecordAccessLogDialog
 from cms_desktop.ui.patients.area import PatientsArea
 from cms_desktop.ui.record import build_clinical_page
+from tests.integration.printing.helpers import pages_text
 
 
 def _patient(ws, name: str, given: str, sex: str = "F") -> str:
@@ -58,6 +59,15 @@ def test_director_finds_who_opened_the_record_from_the_patient_file(
     with (tmp_path / "journal.csv").open(encoding="utf-8-sig", newline="") as f:
         exported = list(csv.reader(f, delimiter=";"))
     assert exported[0][3] == "Action" and exported[1][3] == "Dossier médical ouvert"
+    # The PDF: the same filtered lines, written only where the director chose.
+    assert journal.export_pdf_button.isEnabled()
+    assert journal.export_to(tmp_path / "journal", "pdf")
+    text = " ".join(pages_text((tmp_path / "journal.pdf").read_bytes()))
+    assert "Utilisateur : Claire Moreau (dr.moreau)" in text
+    assert "Patient : MARTIN Zoé (née le 02/04/1958)" in text
+    assert "Hélène Dubois" not in text  # the director's own opening is filtered out
+    assert text.count("Dossier médical ouvert") == 1
+    assert sorted(p.name for p in tmp_path.glob("journal*")) == ["journal.csv", "journal.pdf"]
 
 
 def test_journal_pages_over_the_whole_trail_and_filters_by_action(

@@ -93,6 +93,7 @@ ACTION_LABELS: dict[str, str] = {
     "backup_failed": "Sauvegarde échouée",
     "backup_settings_changed": "Réglages des sauvegardes modifiés",
     "centre_archive_exported": "Archive complète du centre exportée",
+    "patient_archive_exported": "Dossier archivé (archive de conservation)",
 }
 
 TARGET_LABELS: dict[str, str] = {

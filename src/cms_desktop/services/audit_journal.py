@@ -1,5 +1,6 @@
 """The director's journal: the whole audit trail in French, searched by patient, user,
-action and period, page by page, and exported as CSV.
+action and period, page by page, and exported as CSV or PDF (bytes in memory, saved only
+where the director chooses).
 
 « Who opened this record? » is the patient filter: entries whose target is the patient (or
 a record merged into it), or whose details name it (prints, synthesis entries…). The
@@ -19,10 +20,14 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.audit_labels import ACTION_LABELS, action_label, target_label
 from cms_desktop.domain.identity import agreed
-from cms_desktop.domain.paris_time import PARIS, paris_text
+from cms_desktop.domain.paris_time import PARIS, in_paris, paris_text
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.printing.dto import PrintingError
+from cms_desktop.printing.journal import JournalDoc, JournalRow, render_journal
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.errors import ValidationFailed
+from cms_desktop.services.printing_common import centre_info
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
 from cms_desktop.storage.models import Appointment, AuditEntry, Consultation, Patient, User
@@ -35,6 +40,7 @@ __all__ = [
     "JournalQuery",
     "action_choices",
     "export_csv",
+    "export_pdf",
     "search",
     "user_choices",
 ]
@@ -138,9 +144,7 @@ def _lines(session: Session, entries: list[AuditEntry]) -> tuple[JournalLine, ..
         pid = _patient_of(entry, owners)
         patient = patients.get(pid) if pid else None
         if patient is not None:
-            given = patient.used_given_name or patient.first_given_name
-            name = f"{(patient.used_name or patient.birth_name).upper()} {given}"
-            target = f"{name} ({_born(patient)})"
+            target = _patient_text(patient)
             if entry.target_type and entry.target_type != "patient":
                 target = f"{target_label(entry.target_type)} — {target}"
         elif entry.target_type:
@@ -202,10 +206,43 @@ def action_choices() -> list[tuple[str, str]]:
     return sorted(ACTION_LABELS.items(), key=lambda c: c[1].lower())
 
 
-@requires(Permission.AUDIT_READ)
-def export_csv(ws: Workspace, actor: Actor, query: JournalQuery) -> str:
-    """Every matching line as CSV (semicolons, for a French spreadsheet); audited."""
-    actor.require(Permission.AUDIT_READ)
+def _patient_text(patient: Patient) -> str:
+    given = patient.used_given_name or patient.first_given_name
+    return f"{(patient.used_name or patient.birth_name).upper()} {given} ({_born(patient)})"
+
+
+def _filter_texts(session: Session, query: JournalQuery) -> tuple[str, ...]:
+    """The filters as the director set them on screen, in words."""
+    texts = []
+    if query.patient_id:
+        patient = session.get(Patient, query.patient_id)
+        texts.append(f"Patient : {_patient_text(patient) if patient else query.patient_id[:8]}")
+    if query.user_login:
+        name = session.scalar(select(User.full_name).where(User.login == query.user_login))
+        texts.append(
+            f"Utilisateur : {name} ({query.user_login})"
+            if name
+            else f"Utilisateur : {query.user_login}"
+        )
+    if query.action:
+        texts.append(f"Action : {action_label(query.action)}")
+    return tuple(texts)
+
+
+def _period_text(query: JournalQuery) -> str:
+    if query.since and query.until:
+        return f"du {query.since:%d/%m/%Y} au {query.until:%d/%m/%Y}"
+    if query.since:
+        return f"depuis le {query.since:%d/%m/%Y}"
+    if query.until:
+        return f"jusqu'au {query.until:%d/%m/%Y}"
+    return "toute la période"
+
+
+def _export(
+    ws: Workspace, actor: Actor, query: JournalQuery, kind: str
+) -> tuple[tuple[JournalLine, ...], tuple[str, ...]]:
+    """Every matching line and the filters in words; the export itself is audited."""
     with ws.store.write() as session:
         entries = list(
             session.scalars(
@@ -213,6 +250,7 @@ def export_csv(ws: Workspace, actor: Actor, query: JournalQuery) -> str:
             )
         )
         lines = _lines(session, entries)
+        filters = _filter_texts(session, query)
         audit.append(
             session,
             ws.store.station_id,
@@ -221,8 +259,16 @@ def export_csv(ws: Workspace, actor: Actor, query: JournalQuery) -> str:
             user_login=actor.login,
             target_type="patient" if query.patient_id else "",
             target_id=query.patient_id or "",
-            details={"count": len(lines)},
+            details={"count": len(lines), "format": kind},
         )
+    return lines, filters
+
+
+@requires(Permission.AUDIT_READ)
+def export_csv(ws: Workspace, actor: Actor, query: JournalQuery) -> str:
+    """Every matching line as CSV (semicolons, for a French spreadsheet); audited."""
+    actor.require(Permission.AUDIT_READ)
+    lines, _filters = _export(ws, actor, query, "csv")
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Date", "Utilisateur", "Identifiant", "Action", "Objet"])
@@ -231,3 +277,29 @@ def export_csv(ws: Workspace, actor: Actor, query: JournalQuery) -> str:
             [paris_text(line.at), line.user_name, line.user_login, line.action_label, line.target]
         )
     return out.getvalue()
+
+
+@requires(Permission.AUDIT_READ)
+def export_pdf(ws: Workspace, actor: Actor, query: JournalQuery) -> bytes:
+    """Every matching line as a paged PDF (bytes in memory: never a temporary file); audited.
+
+    The header of every page names the centre, the period, the filters and when it was made.
+    """
+    actor.require(Permission.AUDIT_READ)
+    with ws.store.read() as session:
+        centre = centre_info(session)
+    lines, filters = _export(ws, actor, query, "pdf")
+    rows = tuple(
+        JournalRow(
+            paris_text(line.at),
+            f"{line.user_name} ({line.user_login})" if line.user_name else line.user_login,
+            line.action_label,
+            line.target,
+        )
+        for line in lines
+    )
+    made_at = in_paris(datetime.now(PARIS))
+    try:
+        return render_journal(centre, JournalDoc(_period_text(query), filters, made_at, rows))
+    except PrintingError as exc:
+        raise ValidationFailed(str(exc)) from exc

@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cms_desktop.domain import backup_policy
-from cms_desktop.domain.permissions import Role
-from cms_desktop.services.access import no_actor
+from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services.access import no_actor, requires
+from cms_desktop.services.actor import Actor
 from cms_desktop.services.backups import (
     STATUS_KEY,
     BackupBusy,
@@ -40,7 +41,7 @@ from cms_desktop.services.backups import (
     unpack_checked,
 )
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import backup_archive, keyslots, origin
+from cms_desktop.storage import backup_archive, in_use, keyslots, origin
 from cms_desktop.storage.backup_archive import ArchiveError
 from cms_desktop.storage.backup_snapshot import account_in_copy
 from cms_desktop.storage.datadir import DataDir
@@ -93,7 +94,30 @@ def _is_admin(db: Path, key: bytes, login: str) -> bool:
     return account is not None and account == (Role.ADMINISTRATOR.value, True)
 
 
-def restore(
+@dataclass(frozen=True)
+class PreparedRestore:
+    """A backup unpacked and checked beside its target, waiting for the final renames."""
+
+    target: DataDir
+    staging: Path
+    in_place: bool
+    created_at: datetime
+    row_counts: dict[str, int]
+
+
+def in_use_message(target: DataDir) -> str:
+    return (
+        f"Le centre de {target.path} est ouvert sur ce poste (application, « sync serve » ou "
+        "autre commande) : fermez-le avant de le restaurer en place. Rien n'a été modifié."
+    )
+
+
+def _refuse_if_in_use(target: DataDir, in_place: bool) -> None:
+    if in_place and target.initialised and in_use.users(target.path):
+        raise BackupFailed(in_use_message(target))
+
+
+def prepare_restore(
     archive: Path,
     target: DataDir,
     login: str,
@@ -102,8 +126,12 @@ def restore(
     recovery: bool = False,
     in_place: bool = False,
     progress: Progress | None = None,
-) -> RestoreResult:
-    """Restore ``archive`` into ``target`` (see the module docstring)."""
+    check_in_use: bool = True,
+) -> PreparedRestore:
+    """Unpack and check ``archive`` beside ``target``; nothing of ``target`` is touched.
+
+    ``check_in_use=False`` lets the application prepare its own in-place restore while its
+    store is still open (it closes it before ``finish_restore``, which checks again)."""
     try:
         manifest = backup_archive.read_manifest(archive)
     except ArchiveError as exc:
@@ -113,8 +141,10 @@ def restore(
         raise BackupFailed(
             f"{archive.name} est la sauvegarde d'un autre centre "
             f"({manifest.get('centre_name', '?')}) que celui de {target.path} : "
-            "restaurez-la dans un nouveau dossier (--target)."
+            "restaurez-la dans un nouveau dossier."
         )
+    if check_in_use:
+        _refuse_if_in_use(target, in_place)
     finish_interrupted(target)
     if target.initialised and not in_place:
         raise BackupFailed(
@@ -138,9 +168,8 @@ def restore(
             )
         (staging / backup_archive.KEY_SLOTS).write_bytes(small[backup_archive.KEY_SLOTS])
         os.chmod(staging / backup_archive.KEY_SLOTS, 0o600)
-        now = datetime.now(UTC)
         marker = {
-            "restored_at": now.isoformat(),
+            "restored_at": datetime.now(UTC).isoformat(),
             "from_file": str(archive),
             "backup_created_at": manifest["created_at"],
             "centre_id": manifest["centre_id"],
@@ -153,20 +182,95 @@ def restore(
         os.chmod(staging / RESTORED_MARKER, 0o600)
         origin.mark_restored(staging)  # the next open takes a new op-log origin
         backup_archive.fsync_dir(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return PreparedRestore(
+        target,
+        staging,
+        in_place,
+        datetime.fromisoformat(manifest["created_at"]),
+        dict(manifest["row_counts"]),
+    )
+
+
+def finish_restore(prepared: PreparedRestore) -> RestoreResult:
+    """Put the checked copy in place (the current folder renamed aside, never deleted).
+
+    Refused, and the copy dropped, when a store of the target is open in any process."""
+    target, staging = prepared.target, prepared.staging
+    try:
+        _refuse_if_in_use(target, prepared.in_place)
         failpoint("restore.unpacked")
         aside = None
-        if target.path.exists() and in_place and target.initialised:
-            aside = parent / f"{target.path.name}.avant-restauration-{now:%Y%m%d-%H%M%S}"
+        if target.path.exists() and prepared.in_place and target.initialised:
+            now = datetime.now(UTC)
+            aside = target.path.parent / (
+                f"{target.path.name}.avant-restauration-{now:%Y%m%d-%H%M%S}"
+            )
         _swap(target.path, staging, aside)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RestoreResult(
-        str(target.path),
-        str(aside) if aside else None,
-        datetime.fromisoformat(manifest["created_at"]),
-        dict(manifest["row_counts"]),
+        str(target.path), str(aside) if aside else None, prepared.created_at, prepared.row_counts
     )
+
+
+def abandon_restore(prepared: PreparedRestore) -> None:
+    shutil.rmtree(prepared.staging, ignore_errors=True)
+
+
+@requires(Permission.BACKUP_MANAGE)
+def prepare_restore_from_session(
+    ws: Workspace,
+    actor: Actor,
+    archive: Path,
+    new_folder: Path | None,
+    login: str,
+    secret: str,
+    *,
+    recovery: bool = False,
+    progress: Progress | None = None,
+) -> PreparedRestore:
+    """Administration › Sauvegardes: into ``new_folder``, or in place of this station's data
+    directory when it is None. In place, the session's own store is still open: it must be
+    closed before ``finish_restore`` (which refuses while any store of it is open)."""
+    actor.require(Permission.BACKUP_MANAGE)
+    in_place = new_folder is None
+    target = ws.data_dir if new_folder is None else DataDir(new_folder)
+    if not in_place and target.path.resolve() == ws.data_dir.path.resolve():
+        raise BackupFailed(
+            f"{target.path} est le dossier des données de ce poste : choisissez un dossier "
+            "vide, ou la restauration à la place des données de ce poste."
+        )
+    return prepare_restore(
+        archive,
+        target,
+        login,
+        secret,
+        recovery=recovery,
+        in_place=in_place,
+        progress=progress,
+        check_in_use=not in_place,
+    )
+
+
+def restore(
+    archive: Path,
+    target: DataDir,
+    login: str,
+    secret: str,
+    *,
+    recovery: bool = False,
+    in_place: bool = False,
+    progress: Progress | None = None,
+) -> RestoreResult:
+    """Restore ``archive`` into ``target`` (see the module docstring)."""
+    prepared = prepare_restore(
+        archive, target, login, secret, recovery=recovery, in_place=in_place, progress=progress
+    )
+    return finish_restore(prepared)
 
 
 def _centre_of(target: DataDir) -> str | None:

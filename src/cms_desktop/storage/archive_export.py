@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,10 +60,130 @@ def _descriptions() -> dict[str, str]:
     return found
 
 
+def _describe_into(conn: Any, counts: dict[str, int], about: dict[str, str]) -> None:
+    """The two tables that make the archive readable without this software."""
+    conn.execute("CREATE TABLE archive.archive_about (key TEXT PRIMARY KEY, value TEXT)")
+    conn.executemany(
+        "INSERT INTO archive.archive_about VALUES (?, ?)",
+        [("format", FORMAT), ("how_to_read", HOW_TO_READ), *about.items()],
+    )
+    conn.execute(
+        "CREATE TABLE archive.archive_tables "
+        "(name TEXT PRIMARY KEY, description TEXT, columns TEXT, row_count INTEGER)"
+    )
+    described = _descriptions()
+    for table in sorted(counts):
+        columns = [
+            {"name": str(c[1]), "type": str(c[2])}
+            for c in conn.execute(f'PRAGMA archive.table_info("{table}")')
+        ]
+        conn.execute(
+            "INSERT INTO archive.archive_tables VALUES (?, ?, ?, ?)",
+            (table, described.get(table, ""), json.dumps(columns), counts[table]),
+        )
+
+
+def _whole_centre(conn: Any) -> dict[str, int]:
+    conn.execute("SELECT sqlcipher_export('archive')")
+    conn.execute("DELETE FROM archive.local_state")
+    conn.execute("UPDATE archive.users SET password_hash = ''")
+    return _counts(conn)
+
+
+def _counts(conn: Any) -> dict[str, int]:
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM archive.sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    return {
+        t: int(conn.execute(f'SELECT count(*) FROM archive."{t}"').fetchone()[0]) for t in tables
+    }
+
+
+# The patients' own rows, by the column that names the patient.
+_PATIENT_TABLES = {
+    "patients": "id",
+    "appointments": "patient_id",
+    "consultations": "patient_id",
+    "consultation_drafts": "patient_id",
+    "documents": "patient_id",
+    "patient_ald": "patient_id",
+    "prescriptions": "patient_id",
+    "record_access_requests": "patient_id",
+    "synthesis_allergies": "patient_id",
+    "synthesis_allergy_statements": "patient_id",
+    "synthesis_history": "patient_id",
+    "synthesis_problems": "patient_id",
+    "synthesis_risk_factors": "patient_id",
+    "synthesis_screenings": "patient_id",
+    "synthesis_treatments": "patient_id",
+    "synthesis_vaccinations": "patient_id",
+    "waiting_list": "converted_patient_id",
+}
+# Who wrote, where and for which centre: names the records need, no other patient in them.
+_CONTEXT_TABLES = ("centre", "users", "practitioners", "rooms", "appointment_types")
+
+
+def _patients_only(conn: Any, patient_ids: list[str]) -> dict[str, int]:
+    """Only the rows of ``patient_ids``: their tables, their documents' contents, the audit
+    entries aimed at them or at their rows, and the context the records name."""
+    schema = dict(
+        conn.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'table'").fetchall()
+    )
+    missing = (set(_PATIENT_TABLES) | set(_CONTEXT_TABLES)) - set(schema)
+    tables = [*_PATIENT_TABLES, *_CONTEXT_TABLES, "blobs", "blob_chunks", "audit_log"]
+    for table in tables:
+        if table in missing:
+            continue
+        ddl = re.sub(r"^CREATE TABLE\s+", "CREATE TABLE archive.", str(schema[table]), count=1)
+        conn.execute(ddl)
+    conn.execute("CREATE TEMP TABLE archived_ids (id TEXT PRIMARY KEY)")
+    conn.executemany(
+        "INSERT OR IGNORE INTO temp.archived_ids VALUES (?)", [(i,) for i in patient_ids]
+    )
+    # The context first: the patients' rows refer to it (foreign keys are enforced).
+    for table in _CONTEXT_TABLES:
+        if table not in missing:
+            conn.execute(f'INSERT INTO archive."{table}" SELECT * FROM main."{table}"')
+    for table, column in _PATIENT_TABLES.items():
+        if table not in missing:
+            conn.execute(
+                f'INSERT INTO archive."{table}" SELECT * FROM main."{table}" '
+                f'WHERE "{column}" IN (SELECT id FROM temp.archived_ids)'
+            )
+    conn.execute("UPDATE archive.users SET password_hash = ''")
+    conn.execute(
+        "INSERT INTO archive.blobs SELECT * FROM main.blobs "
+        "WHERE sha256 IN (SELECT sha256 FROM archive.documents)"
+    )
+    conn.execute(
+        "INSERT INTO archive.blob_chunks SELECT * FROM main.blob_chunks "
+        "WHERE sha256 IN (SELECT sha256 FROM archive.documents)"
+    )
+    owned = " UNION ".join(
+        f'SELECT id FROM archive."{t}"'
+        for t in ("patients", "appointments", "consultations", "documents", "prescriptions")
+    )
+    conn.execute(
+        f"INSERT INTO archive.audit_log SELECT * FROM main.audit_log WHERE target_id IN ({owned})"
+    )
+    conn.execute("DROP TABLE temp.archived_ids")
+    return _counts(conn)
+
+
 def export(
-    engine: Engine, dest_folder: Path, name: str, passphrase: str, about: dict[str, str]
+    engine: Engine,
+    dest_folder: Path,
+    name: str,
+    passphrase: str,
+    about: dict[str, str],
+    patient_ids: list[str] | None = None,
 ) -> ArchiveFacts:
-    """Write the archive ``dest_folder/name`` atomically (temp name, fsync, rename)."""
+    """Write the archive ``dest_folder/name`` atomically (temp name, fsync, rename): the
+    whole centre, or only the records of ``patient_ids``."""
     final = dest_folder / name
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=dest_folder)
     os.close(fd)
@@ -75,39 +196,11 @@ def export(
         conn.execute("BEGIN")
         try:
             conn.execute("ATTACH DATABASE ? AS archive KEY ?", (str(tmp), passphrase))
-            conn.execute("SELECT sqlcipher_export('archive')")
-            conn.execute("DELETE FROM archive.local_state")
-            conn.execute("UPDATE archive.users SET password_hash = ''")
-            tables = [
-                str(r[0])
-                for r in conn.execute(
-                    "SELECT name FROM archive.sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-                )
-            ]
-            counts = {
-                t: int(conn.execute(f'SELECT count(*) FROM archive."{t}"').fetchone()[0])
-                for t in tables
-            }
-            conn.execute("CREATE TABLE archive.archive_about (key TEXT PRIMARY KEY, value TEXT)")
-            conn.executemany(
-                "INSERT INTO archive.archive_about VALUES (?, ?)",
-                [("format", FORMAT), ("how_to_read", HOW_TO_READ), *about.items()],
-            )
-            conn.execute(
-                "CREATE TABLE archive.archive_tables "
-                "(name TEXT PRIMARY KEY, description TEXT, columns TEXT, row_count INTEGER)"
-            )
-            described = _descriptions()
-            for table in tables:
-                columns = [
-                    {"name": str(c[1]), "type": str(c[2])}
-                    for c in conn.execute(f'PRAGMA archive.table_info("{table}")')
-                ]
-                conn.execute(
-                    "INSERT INTO archive.archive_tables VALUES (?, ?, ?, ?)",
-                    (table, described.get(table, ""), json.dumps(columns), counts[table]),
-                )
+            if patient_ids is None:
+                counts = _whole_centre(conn)
+            else:
+                counts = _patients_only(conn, patient_ids)
+            _describe_into(conn, counts, about)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

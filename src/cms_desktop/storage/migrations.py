@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
+    """Read once per process: loading the revision files costs tens of ms at each login."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -56,6 +59,11 @@ def upgrade(engine: Engine) -> None:
     checked with ``PRAGMA foreign_key_check`` before commit, and switched back on.
     """
     with engine.connect() as conn:
+        # Already at head (every login but the first after an update): nothing to load.
+        at_head = MigrationContext.configure(conn).get_current_revision() == head_revision()
+        conn.rollback()  # the read began a transaction: the pragma below must come first
+        if at_head:
+            return
         raw = conn.connection.dbapi_connection
         assert raw is not None
         raw.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: set first

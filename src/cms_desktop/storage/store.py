@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms_desktop.domain.hlc import HlcTimestamp, HybridLogicalClock
+from cms_desktop.storage import in_use as in_use_lock
 from cms_desktop.storage import migrations
 from cms_desktop.storage import origin as origins
 from cms_desktop.storage.checkpoint import Checkpointer
@@ -77,6 +78,8 @@ class Store:
     commit_listeners: list[Callable[[frozenset[str]], None]] = field(
         default_factory=list, repr=False
     )
+    # Tells an in-place restore (another process) that this store is open.
+    in_use: in_use_lock.InUseLock | None = field(default=None, repr=False)
 
     @property
     def station_id(self) -> str:
@@ -121,7 +124,9 @@ class Store:
         )
         factory = sessionmaker(engine, expire_on_commit=False)
         install_capture(factory, ctx)
-        return cls(data_dir, engine, factory, ctx, Checkpointer(engine), int(own_seq or 0))
+        store = cls(data_dir, engine, factory, ctx, Checkpointer(engine), int(own_seq or 0))
+        store.in_use = in_use_lock.hold(data_dir.path)
+        return store
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -162,6 +167,31 @@ class Store:
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
+        if self.in_use is not None:
+            self.in_use.release()
+            self.in_use = None
+
+
+def warm_up() -> None:
+    """What the first store opening of a process would otherwise do on the login path:
+    read the migration files, configure the ORM mappers, and build SQLAlchemy's lazily
+    computed compile state (a few hundred ms together). Called by the application on a
+    thread of its own while the login window waits for the password."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.orm import configure_mappers
+
+    from cms_desktop.storage import models
+
+    migrations.head_revision()
+    configure_mappers()
+    for statement in (
+        select(LocalState.value).where(LocalState.key == ""),
+        select(func.max(OpLogRow.hlc)),
+        select(models.User).where(models.User.login == ""),
+        select(models.Patient).where(models.Patient.id == ""),
+        select(models.Appointment).where(models.Appointment.id == ""),
+    ):
+        statement.compile(dialect=sqlite.dialect())
 
 
 def _local(conn: Connection, key: str) -> str | None:

@@ -1,5 +1,5 @@
 """The director's journal: who did what, when, to which patient — filtered by patient,
-user, action and period, page by page, exported as CSV. Also shown from a patient's file
+user, action and period, page by page, exported as CSV or PDF. Also shown from a patient's file
 as « Qui a consulté ce dossier ? » (the same widget, already filtered on the patient).
 """
 
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from cms_desktop.domain.paris_time import paris_text, paris_today
 from cms_desktop.services import audit_journal
 from cms_desktop.services.audit_journal import PAGE_SIZE, JournalLine, JournalPage, JournalQuery
+from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.printing_common import search_patients
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.widgets import ErrorLabel, compact_combo, fit_to_screen
@@ -133,6 +134,8 @@ class JournalWidget(QWidget):
         self.next_button.clicked.connect(lambda: self.go(self.offset + PAGE_SIZE))
         self.export_button = QPushButton(self.tr("Exporter en CSV…"), self)
         self.export_button.clicked.connect(self.export)
+        self.export_pdf_button = QPushButton(self.tr("Exporter en PDF…"), self)
+        self.export_pdf_button.clicked.connect(self.export_pdf)
         self.error_label = ErrorLabel(self)
 
         filters = QHBoxLayout()
@@ -149,6 +152,7 @@ class JournalWidget(QWidget):
         pages.addWidget(self.previous_button)
         pages.addWidget(self.next_button)
         pages.addWidget(self.export_button)
+        pages.addWidget(self.export_pdf_button)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(filters)
@@ -248,6 +252,7 @@ class JournalWidget(QWidget):
         self.previous_button.setEnabled(page.offset > 0)
         self.next_button.setEnabled(page.offset + len(page.lines) < page.total)
         self.export_button.setEnabled(page.total > 0)
+        self.export_pdf_button.setEnabled(page.total > 0)
 
     def export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
@@ -256,19 +261,35 @@ class JournalWidget(QWidget):
         if name:
             self.export_to(Path(name))
 
-    def export_to(self, path: Path) -> bool:
-        """Write the whole selection (not only this page) where the director chose."""
-        if path.suffix.lower() != ".csv":
-            path = path.with_name(path.name + ".csv")
+    def export_pdf(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Exporter le journal"), "journal.pdf", self.tr("PDF (*.pdf)")
+        )
+        if name:
+            self.export_to(Path(name), "pdf")
+
+    def export_to(self, path: Path, kind: str = "csv") -> bool:
+        """Write the whole selection (not only this page) where the director chose.
+
+        The PDF is made in memory and written only there: no temporary file.
+        """
+        if path.suffix.lower() != f".{kind}":
+            path = path.with_name(f"{path.name}.{kind}")
         ctx, query = self._ctx, self.query()
         try:
-            text = audit_journal.export_csv(ctx.workspace, ctx.actor, query)
-            # utf-8-sig: a French spreadsheet opens the accents right.
-            path.write_text(text, encoding="utf-8-sig", newline="")
+            if kind == "pdf":
+                path.write_bytes(audit_journal.export_pdf(ctx.workspace, ctx.actor, query))
+            else:
+                text = audit_journal.export_csv(ctx.workspace, ctx.actor, query)
+                # utf-8-sig: a French spreadsheet opens the accents right.
+                path.write_text(text, encoding="utf-8-sig", newline="")
         except OSError as exc:
             self.error_label.show_message(
                 self.tr("Export impossible : ") + (exc.strerror or str(exc))
             )
+            return False
+        except ServiceError as exc:
+            self.error_label.show_message(str(exc))
             return False
         self.error_label.clear_message()
         return True

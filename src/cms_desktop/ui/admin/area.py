@@ -22,6 +22,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.audit_trail import AuditReport
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
+from cms_desktop.ui.admin.archives_page import ArchivesPage
 from cms_desktop.ui.admin.backups_page import BackupsPage
 from cms_desktop.ui.admin.centre_page import CentreDetailsPage
 from cms_desktop.ui.admin.checklist_page import ChecklistPage
@@ -272,6 +273,10 @@ class AdminArea(QTabWidget):
         if actor.can(Permission.BACKUP_MANAGE):
             self.backups_page = BackupsPage(ws, actor, runner, self)
             self.addTab(self.backups_page, self.tr("Sauvegardes"))
+        self.archives_page: ArchivesPage | None = None
+        if actor.can(Permission.EXPORT_RECORD):
+            self.archives_page = ArchivesPage(ws, actor, runner, self)
+            self.addTab(self.archives_page, self.tr("Archives"))
 
     def _checklist_loaded(self, pending: int) -> None:
         """The set-up checklist is the administrator's first tab while a step is missing."""

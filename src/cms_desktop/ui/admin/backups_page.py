@@ -1,9 +1,11 @@
 """Administration › « Sauvegardes »: status, backups made, a backup now, a check of a file,
-the folders and the schedule, and how to restore (restoring replaces the data directory,
-so it is done with the application closed, from the command line)."""
+the folders and the schedule, and a restore — into a new folder, or in place of this
+station's data (the current folder kept aside; the session is closed and the application
+restarts, since its open store is the one being replaced)."""
 
 from __future__ import annotations
 
+import sys
 from datetime import time
 from pathlib import Path
 
@@ -12,12 +14,14 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QProcess,
     Qt,
     QTime,
     Signal,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFileDialog,
     QFormLayout,
@@ -25,9 +29,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSpinBox,
     QTableView,
@@ -38,12 +44,14 @@ from PySide6.QtWidgets import (
 
 from cms_desktop.domain.backup_policy import Retention, Schedule
 from cms_desktop.domain.paris_time import paris_text
-from cms_desktop.services import backups
+from cms_desktop.services import backup_restore, backups
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.backup_restore import PreparedRestore, RestoreResult
 from cms_desktop.services.backups import BackupEntry, BackupResult, BackupStatus, VerifyReport
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel
+from cms_desktop.ui import widgets
+from cms_desktop.ui.tasks import TaskRunner, user_message
+from cms_desktop.ui.widgets import ErrorLabel, password_edit
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -135,6 +143,7 @@ class BackupsPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(150)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.selectionModel().selectionChanged.connect(self._selection_to_restore)
 
         actions = QHBoxLayout()
         actions.addWidget(self.now_button)
@@ -214,22 +223,98 @@ class BackupsPage(QWidget):
 
     def _restore_box(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox(self.tr("Restaurer une sauvegarde"), parent)
-        text = QLabel(
+        self.restore_file = QLineEdit(group)
+        self.restore_file.setPlaceholderText(
+            self.tr("choisie dans la liste ci-dessus, ou un fichier .cmsbak")
+        )
+        self.restore_file.setMinimumWidth(320)
+        choose_file = QPushButton(self.tr("Fichier…"), group)
+        choose_file.clicked.connect(self._choose_restore_file)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.restore_file, 1)
+        file_row.addWidget(choose_file)
+        self.restore_new = QRadioButton(self.tr("Dans un nouveau dossier vide :"), group)
+        self.restore_in_place = QRadioButton(
             self.tr(
-                "La restauration remplace les données de ce poste : fermez l'application, puis "
-                "lancez, en administrateur de la sauvegarde (ou avec le code de récupération) :"
-                "<br><tt>cms-desktop backup restore FICHIER --in-place --as IDENTIFIANT</tt>"
-                "<br>Les données actuelles sont conservées à côté, renommées avec la date. "
-                "Pour un nouveau poste : <tt>--target DOSSIER</tt> au lieu de "
-                "<tt>--in-place</tt>. Le poste restauré prend une nouvelle identité de "
-                "synchronisation ; les autres postes lui renvoient ce qui a été saisi depuis."
+                "À la place des données de ce poste (elles sont conservées à côté, "
+                "renommées avec la date ; la session se ferme et l'application redémarre)"
             ),
             group,
         )
-        text.setWordWrap(True)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        QVBoxLayout(group).addWidget(text)
+        self.restore_new.setChecked(True)
+        self.restore_folder = QLineEdit(group)
+        choose_folder = QPushButton(self.tr("Dossier…"), group)
+        choose_folder.clicked.connect(self._choose_restore_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.restore_new)
+        folder_row.addWidget(self.restore_folder, 1)
+        folder_row.addWidget(choose_folder)
+        self.restore_new.toggled.connect(self.restore_folder.setEnabled)
+        self.restore_new.toggled.connect(choose_folder.setEnabled)
+        self.restore_recovery = QCheckBox(
+            self.tr("Avec le code de récupération (au lieu d'un compte administrateur)"), group
+        )
+        self.restore_login = QLineEdit(self._actor.login, group)
+        self.restore_login.setMaximumWidth(220)
+        self.restore_secret = password_edit(group)
+        self.restore_secret.setMaximumWidth(320)
+        self.restore_recovery.toggled.connect(self._recovery_toggled)
+        self.restore_button = QPushButton(self.tr("Restaurer…"), group)
+        self.restore_button.clicked.connect(self.restore)
+        self.restore_error = ErrorLabel(group)
+        self.restore_result = QLabel(group)
+        self.restore_result.setWordWrap(True)
+        # Its own bar: the one at the top of the page is out of sight down here.
+        self.restore_progress = QProgressBar(group)
+        self.restore_progress.setRange(0, 100)
+        self.restore_progress.hide()
+        hint = QLabel(
+            self.tr(
+                "Il faut l'identifiant et le mot de passe d'un administrateur <i>de cette "
+                "sauvegarde</i> (ou le code de récupération du centre). Le poste restauré "
+                "prend une nouvelle identité de synchronisation ; les autres postes lui "
+                "renvoient ce qui a été saisi depuis la sauvegarde."
+            ),
+            group,
+        )
+        hint.setWordWrap(True)
+        hint.setObjectName("hint")
+        form = QFormLayout(group)
+        form.addRow(hint)
+        form.addRow(self.tr("Sauvegarde :"), file_row)
+        form.addRow(folder_row)
+        form.addRow(self.restore_in_place)
+        self.restore_login_label = QLabel(self.tr("Administrateur :"), group)
+        self.restore_secret_label = QLabel(self.tr("Son mot de passe :"), group)
+        form.addRow("", self.restore_recovery)
+        form.addRow(self.restore_login_label, self.restore_login)
+        form.addRow(self.restore_secret_label, self.restore_secret)
+        form.addRow("", self.restore_error)
+        form.addRow("", self.restore_result)
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.restore_button)
+        button_row.addWidget(self.restore_progress, 1)
+        button_row.addStretch(1)
+        form.addRow("", button_row)
         return group
+
+    def _recovery_toggled(self, on: bool) -> None:
+        self.restore_login.setEnabled(not on)
+        self.restore_secret_label.setText(
+            self.tr("Code de récupération :") if on else self.tr("Son mot de passe :")
+        )
+
+    def _choose_restore_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Sauvegarde à restaurer"), "", self.tr("Sauvegardes (*.cmsbak)")
+        )
+        if name:
+            self.restore_file.setText(name)
+
+    def _choose_restore_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Dossier où restaurer"))
+        if folder:
+            self.restore_folder.setText(folder)
 
     # --- loading -------------------------------------------------------------------------
     def reload(self) -> None:
@@ -279,6 +364,13 @@ class BackupsPage(QWidget):
         busy = self.progress.isVisible()
         self.now_button.setEnabled(not busy)
         self.verify_button.setEnabled(not busy and self.selected() is not None)
+        if hasattr(self, "restore_button"):
+            self.restore_button.setEnabled(not busy)
+
+    def _selection_to_restore(self, *_args: object) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.restore_file.setText(entry.path)
 
     # --- actions -------------------------------------------------------------------------
     def _start(self, text: str) -> None:
@@ -290,11 +382,13 @@ class BackupsPage(QWidget):
 
     def _finish(self) -> None:
         self.progress.hide()
+        self.restore_progress.hide()
         self._update_buttons()
 
     def _progressed(self, fraction: float, phase: str) -> None:
-        self.progress.setValue(int(fraction * 100))
-        self.progress.setFormat(f"{phase} %p %")
+        for bar in (self.progress, self.restore_progress):
+            bar.setValue(int(fraction * 100))
+            bar.setFormat(f"{phase} %p %")
 
     def backup_now(self) -> None:
         ws, actor, report = self._ws, self._actor, self.relay.report
@@ -375,3 +469,128 @@ class BackupsPage(QWidget):
     def _saved(self) -> None:
         self.result_label.setText(self.tr("Réglages des sauvegardes enregistrés."))
         self.reload()
+
+    # --- restore -------------------------------------------------------------------------
+    def restore(self) -> None:
+        """Check the input here, then unpack and check the backup in a worker thread; only
+        then (in place) close the session and put the copy in place."""
+        self.restore_error.clear_message()
+        self.restore_result.clear()
+        file = self.restore_file.text().strip()
+        recovery = self.restore_recovery.isChecked()
+        login = "" if recovery else self.restore_login.text().strip()
+        secret = self.restore_secret.text()
+        in_place = self.restore_in_place.isChecked()
+        folder = self.restore_folder.text().strip()
+        problem = ""
+        if not file:
+            problem = self.tr("Choisissez la sauvegarde à restaurer.")
+        elif not Path(file).is_file():
+            problem = self.tr("Le fichier %1 est introuvable.").replace("%1", file)
+        elif not in_place and not folder:
+            problem = self.tr("Choisissez le dossier où restaurer, ou la restauration en place.")
+        elif not recovery and not login:
+            problem = self.tr("Indiquez l'identifiant d'un administrateur de la sauvegarde.")
+        elif not secret:
+            problem = (
+                self.tr("Saisissez le code de récupération.")
+                if recovery
+                else self.tr("Saisissez le mot de passe.")
+            )
+        if problem:
+            self.restore_error.show_message(problem)
+            return
+        if in_place and not widgets.ask(
+            self,
+            self.tr("Restaurer à la place des données de ce poste"),
+            self.tr(
+                "Les données actuelles de ce poste seront remplacées par la sauvegarde "
+                "(elles sont conservées à côté, renommées avec la date). La sauvegarde est "
+                "d'abord vérifiée ; ensuite la session se ferme et l'application redémarre. "
+                "Continuer ?"
+            ),
+        ):
+            return
+        ws, actor, report = self._ws, self._actor, self.relay.report
+        target = None if in_place else Path(folder)
+        self._start(self.tr("Vérification de la sauvegarde avant restauration…"))
+        self.restore_progress.setValue(0)
+        self.restore_progress.show()
+        self._runner.run_read(
+            lambda: backup_restore.prepare_restore_from_session(
+                ws, actor, Path(file), target, login, secret, recovery=recovery, progress=report
+            ),
+            self._restore_prepared,
+            self._restore_failed,
+        )
+
+    def _restore_failed(self, message: str) -> None:
+        self._finish()
+        self.result_label.setText("")
+        self.restore_error.show_message(message)
+
+    def _restore_prepared(self, prepared: PreparedRestore) -> None:
+        self._finish()
+        self.restore_secret.clear()
+        if not prepared.in_place:
+            self._put_in_place(prepared, restart=False)
+            return
+        # The store of this session is the one being replaced: close it (logout written,
+        # sync and automatic backups stopped) before the renames.
+        if not self.close_session():
+            backup_restore.abandon_restore(prepared)
+            self.restore_result.setText(
+                self.tr("Restauration annulée : la session est restée ouverte.")
+            )
+            return
+        self._put_in_place(prepared, restart=True)
+
+    def _put_in_place(self, prepared: PreparedRestore, restart: bool) -> None:
+        try:
+            result = backup_restore.finish_restore(prepared)
+        except Exception as exc:  # in place, the session is already closed: say it and restart
+            message = user_message(exc)
+            if not restart:
+                self.restore_error.show_message(message)
+                return
+            self.restarting_message = (
+                message + "\n\n" + self.tr("L'application va redémarrer sur les données actuelles.")
+            )
+        else:
+            self.restarting_message = self._restored_text(result)
+            if not restart:
+                self.result_label.setText(self.restarting_message)
+                self.restore_result.setText(self.restarting_message)
+                return
+            self.restarting_message += "\n\n" + self.tr(
+                "L'application va redémarrer : reconnectez-vous avec un compte de la sauvegarde."
+            )
+        widgets.inform(None, self.tr("Restauration"), self.restarting_message)
+        self.restart_application()
+
+    def _restored_text(self, result: RestoreResult) -> str:
+        text = (
+            self.tr("Sauvegarde du %1 restaurée dans %2.")
+            .replace("%1", paris_text(result.backup_created_at))
+            .replace("%2", result.data_dir)
+        )
+        if result.set_aside:
+            text += " " + self.tr("Les données précédentes sont conservées dans %1.").replace(
+                "%1", result.set_aside
+            )
+        return text
+
+    def close_session(self) -> bool:
+        """Close the main window's session (False when the user keeps it open)."""
+        window = self.window()
+        if window is self or not hasattr(window, "logout"):
+            return False
+        return bool(window.close())
+
+    def restart_application(self) -> None:
+        """Start the application again (same command) and quit this one."""
+        if getattr(sys, "frozen", False):  # the installed bundle: the executable itself
+            QProcess.startDetached(sys.executable, sys.argv[1:])
+        else:
+            QProcess.startDetached(sys.executable, sys.argv)
+        QApplication.quit()
