@@ -13,6 +13,7 @@ from cms_desktop.printing.dto import CentreInfo
 from cms_desktop.printing.layout import (
     MARGINS,
     PAGE_SIZES,
+    PageSizeName,
     build_pdf,
     fr_long_datetime,
     grid_style,
@@ -41,7 +42,7 @@ class JournalDoc:
 
 def render_journal(centre: CentreInfo, doc: JournalDoc) -> bytes:
     """One row per entry, newest first; column headings repeat on every page."""
-    size = "A4"
+    size: PageSizeName = "A4"
     width = PAGE_SIZES[size][0] - 2 * MARGINS[size]
     story: list[Flowable]
     if doc.rows:
