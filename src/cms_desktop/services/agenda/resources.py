@@ -478,7 +478,11 @@ def _check_type_fields(label: str, minutes: int, colour: str, shown_as: str) -> 
     """The trimmed label, or a French refusal naming the type (`shown_as`)."""
     clean = label.strip()
     if not clean:
-        raise ValidationFailed(f"Donnez un libellé au type « {shown_as} ».")
+        raise ValidationFailed(
+            f"Donnez un libellé au type « {shown_as} »."
+            if shown_as
+            else "Donnez un libellé au nouveau type."
+        )
     if len(clean) > MAX_TYPE_LABEL:
         raise ValidationFailed(
             f"Libellé trop long pour « {shown_as} » ({MAX_TYPE_LABEL} caractères)."
