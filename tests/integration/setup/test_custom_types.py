@@ -5,7 +5,9 @@ replicated; the built-in types go on working."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,15 +19,23 @@ from cms_desktop.services.agenda.common import TypeInfo
 from cms_desktop.services.agenda.resources import NewAppointmentType, TypeChange
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage.models import AppointmentTypeRow, AuditEntry, OpLogRow
-from tests.integration.setup.test_real_centre import (
-    NOW,
-    RealCentre,
-    _doctor_with_ranges,
-    bare,  # noqa: F401  (fixture)
-    real,  # noqa: F401  (fixture)
-)
+from tests.integration.setup.test_real_centre import NOW, RealCentre, _doctor_with_ranges, _init
 
 MONDAY_9 = datetime(2030, 3, 4, 9, 0)
+
+
+@pytest.fixture
+def real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCentre]:
+    centre = _init(tmp_path, monkeypatch)
+    yield centre
+    centre.ws.close()
+
+
+@pytest.fixture
+def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealCentre]:
+    centre = _init(tmp_path, monkeypatch, "--no-rooms")
+    yield centre
+    centre.ws.close()
 
 
 def _add(centre: RealCentre, **changes: object) -> TypeInfo:
@@ -98,9 +108,12 @@ def test_a_type_without_room_is_offered_and_booked_on_a_centre_without_rooms(
     needs = _add(bare, label="Bilan", minutes=30, colour="#336699")
     ws, reception = bare.staff("accueil")
     try:
-        assert views.next_free_slot(
-            ws, reception, practitioner_id=doctor, type_code=needs.code, now=NOW
-        ) == []
+        assert (
+            views.next_free_slot(
+                ws, reception, practitioner_id=doctor, type_code=needs.code, now=NOW
+            )
+            == []
+        )
         slot = views.next_free_slot(
             ws, reception, practitioner_id=doctor, type_code=phone.code, now=NOW
         )[0]
@@ -176,7 +189,11 @@ def test_duplicates_are_refused_on_renaming_too_retired_types_included(real: Rea
         resources.update_appointment_types(
             real.ws,
             real.admin,
-            [TypeChange(AppointmentType.VACCINATION.value, "Entretien addictologie", 10, "#000000")],
+            [
+                TypeChange(
+                    AppointmentType.VACCINATION.value, "Entretien addictologie", 10, "#000000"
+                )
+            ],
         )
     # Its own label again, with another length and colour: accepted.
     resources.update_appointment_types(
