@@ -72,7 +72,7 @@ def test_a_type_added_in_administration_is_booked_and_shown_in_the_agenda(
     last = page.table.rowCount() - 1
     assert page.table.item(last, 0).text() == ADDED_KIND
     assert page.table.item(last, LABEL).text() == "Entretien addictologie"
-    assert page.table.item(last, RULES).text() == ("salle, heures d'ouverture, plages du praticien")
+    assert page.table.item(last, RULES).text() == "salle, heures d'ouverture, plages"
     assert page.saved_label.text() == "Type « Entretien addictologie » ajouté."
 
     # The doctor, her Monday range in Cabinet 1, and reception (made as in the set-up test).

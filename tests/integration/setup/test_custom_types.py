@@ -164,7 +164,7 @@ def test_the_flags_of_an_added_type_are_the_rules_booking_follows(real: RealCent
     ("changes", "message"),
     [
         ({"label": "   "}, "Donnez un libellé"),
-        ({"label": " consultation "}, "Un type de rendez-vous s'appelle déjà « consultation »"),
+        ({"label": " consultation "}, "Un type de rendez-vous s'appelle déjà « Consultation »"),
         ({"minutes": 4}, "de 5 à 480 minutes"),
         ({"minutes": 481}, "de 5 à 480 minutes"),
         ({"colour": "rouge"}, "au format #RRVVBB"),
@@ -183,7 +183,7 @@ def test_bad_input_is_refused_in_french_and_nothing_is_saved(
 def test_duplicates_are_refused_on_renaming_too_retired_types_included(real: RealCentre) -> None:
     added = _add(real)
     resources.set_appointment_type_retired(real.ws, real.admin, added.code, True)
-    with pytest.raises(ValidationFailed, match="s'appelle déjà « entretien  ADDICTOLOGIE »"):
+    with pytest.raises(ValidationFailed, match="s'appelle déjà « Entretien addictologie »"):
         _add(real, label="entretien  ADDICTOLOGIE")
     with pytest.raises(ValidationFailed, match="s'appelle déjà"):
         resources.update_appointment_types(

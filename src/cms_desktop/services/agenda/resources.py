@@ -503,12 +503,12 @@ def _label_key(label: str) -> str:
 def _refuse_duplicate_labels(labels: dict[str, str]) -> None:
     """Two types with one label could not be told apart in the agenda or the booking list
     (retired ones included: history shows them)."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for code, label in labels.items():
         key = _label_key(label)
-        if key in seen and seen[key] != code:
-            raise ValidationFailed(f"Un type de rendez-vous s'appelle déjà « {label} ».")
-        seen[key] = code
+        if key in seen and seen[key][0] != code:
+            raise ValidationFailed(f"Un type de rendez-vous s'appelle déjà « {seen[key][1]} ».")
+        seen[key] = (code, label)
 
 
 @requires(Permission.SETTINGS_MANAGE)

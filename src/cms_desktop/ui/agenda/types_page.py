@@ -54,18 +54,19 @@ ADDED_KIND = "Type du centre"  # the first column of a type the centre added
 
 
 def rules_text(info: TypeInfo) -> str:
-    """The rules of a type in a few French words, for the table."""
+    """The rules of a type in a few French words, for the table (full sentence in the
+    tooltip)."""
     parts = [
         "salle" if info.needs_room else "sans salle",
         "heures d'ouverture" if info.in_centre_hours else "hors heures d'ouverture",
-        "plages du praticien" if info.in_practitioner_ranges else "hors plages",
+        "plages" if info.in_practitioner_ranges else "hors plages",
     ]
     if info.released_same_day:
-        parts.append("soin non programmé (accueil le jour même)")
+        parts.append("non programmé")
     if info.blocks_time:
-        parts.append("bloque le temps du praticien")
+        parts.append("temps bloqué")
     if not info.reception_books:
-        parts.append("pas pris par l'accueil")
+        parts.append("pas l'accueil")
     return ", ".join(parts)
 
 
@@ -73,6 +74,26 @@ def _readable_on(colour: str) -> QColor:
     """Black or white text, whichever reads better on ``colour``."""
     c = QColor(colour)
     return QColor("#000000") if c.lightness() > 140 else QColor("#ffffff")
+
+
+def rules_tooltip(info: TypeInfo) -> str:
+    lines = [
+        "Dans une salle du centre" if info.needs_room else "Sans salle",
+        "Pendant les heures d'ouverture"
+        if info.in_centre_hours
+        else "Hors des heures d'ouverture possible",
+        "Dans les plages du praticien"
+        if info.in_practitioner_ranges
+        else "Hors des plages du praticien possible",
+    ]
+    if info.released_same_day:
+        lines.append("Soin non programmé : ouvert à l'accueil le jour même seulement")
+    if info.blocks_time:
+        lines.append("Bloque le temps du praticien (jours fériés et absences compris)")
+    lines.append(
+        "Réservable par l'accueil" if info.reception_books else "Pas réservable par l'accueil"
+    )
+    return "\n".join(lines)
 
 
 class AppointmentTypesPage(QWidget):
@@ -188,6 +209,7 @@ class AppointmentTypesPage(QWidget):
                 self.table.setItem(row, MINUTES, minutes)
                 self.table.setItem(row, COLOUR, QTableWidgetItem(info.colour))
                 rules = QTableWidgetItem(rules_text(info))
+                rules.setToolTip(rules_tooltip(info))
                 rules.setFlags(rules.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(row, RULES, rules)
                 self._paint(row)
@@ -351,7 +373,7 @@ class NewTypeDialog(ServiceDialog):
         colour_row = QHBoxLayout()
         colour_row.addWidget(self.colour_edit, 1)
         colour_row.addWidget(self.colour_button)
-        self.needs_room = QCheckBox(self.tr("A lieu dans une salle du centre"), self)
+        self.needs_room = QCheckBox(self.tr("Dans une salle du centre (cabinet, salle de soins…)"), self)
         self.needs_room.setChecked(True)
         self.reception_books = QCheckBox(self.tr("L'accueil peut le réserver"), self)
         self.reception_books.setChecked(True)
@@ -364,7 +386,9 @@ class NewTypeDialog(ServiceDialog):
         self.in_ranges.setChecked(True)
         self.form.addRow(self.tr("&Libellé"), self.label_edit)
         self.form.addRow(self.tr("&Durée"), self.minutes_spin)
-        self.form.addRow(self.tr("&Couleur"), colour_row)
+        colour_label = QLabel(self.tr("&Couleur"), self)
+        colour_label.setBuddy(self.colour_edit)  # a row holding a layout gets no buddy itself
+        self.form.addRow(colour_label, colour_row)
         for box in (
             self.needs_room,
             self.reception_books,
