@@ -108,9 +108,7 @@ class AppointmentTypeRow(Replicated, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     needs_room: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     in_centre_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
-    in_practitioner_ranges: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default="1"
-    )
+    in_practitioner_ranges: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     reception_books: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 

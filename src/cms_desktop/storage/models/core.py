@@ -47,9 +47,7 @@ class User(Replicated, Base):
     rpps: Mapped[str] = mapped_column(String(11), default="")
     title: Mapped[str] = mapped_column(String(20), default="")
     # May prescribe on the bizone form (ALD): set by the administrator on the account.
-    may_prescribe_bizone: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0"
-    )
+    may_prescribe_bizone: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Room(Replicated, Base):

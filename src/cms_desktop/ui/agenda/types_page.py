@@ -373,7 +373,9 @@ class NewTypeDialog(ServiceDialog):
         colour_row = QHBoxLayout()
         colour_row.addWidget(self.colour_edit, 1)
         colour_row.addWidget(self.colour_button)
-        self.needs_room = QCheckBox(self.tr("Dans une salle du centre (cabinet, salle de soins…)"), self)
+        self.needs_room = QCheckBox(
+            self.tr("Dans une salle du centre (cabinet, salle de soins…)"), self
+        )
         self.needs_room.setChecked(True)
         self.reception_books = QCheckBox(self.tr("L'accueil peut le réserver"), self)
         self.reception_books.setChecked(True)
