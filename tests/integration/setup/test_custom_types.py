@@ -6,7 +6,7 @@ replicated; the built-in types go on working."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -252,5 +252,31 @@ def test_a_retired_added_type_is_refused_and_booked_ones_keep_it(real: RealCentr
         day = views.day_agenda(ws, reception, MONDAY_9.date())
         (shown,) = [a for c in day.columns for a in c.appointments]
         assert (shown.id, shown.type_label) == (kept.id, "Entretien addictologie")
+    finally:
+        ws.close()
+
+
+def test_a_type_away_from_the_centre_is_offered_outside_opening_hours(bare: RealCentre) -> None:
+    """Neither a room nor the centre's hours (like a home visit): the search offers the
+    practitioner's evening range; a room-less type bound to the hours gets nothing there."""
+    doctor = _doctor_with_ranges(bare, None)
+    resources.add_range(
+        bare.ws, bare.admin, doctor, resources.RangeDraft(2, time(20), time(22), None)
+    )
+    away = _add(bare, label="Visite en EHPAD", needs_room=False, in_centre_hours=False)
+    phone = _add(bare, label="Téléconsultation", minutes=15, needs_room=False)
+    wednesday = datetime(2030, 3, 6, 0, 0)
+    ws, reception = bare.staff("accueil")
+    try:
+        slot = views.next_free_slot(
+            ws, reception, practitioner_id=doctor, type_code=away.code, from_dt=wednesday, now=NOW
+        )[0]
+        assert slot.start == datetime(2030, 3, 6, 20, 0)
+        booking.book(ws, reception, booking.BookingRequest(doctor, slot.start, away.code), now=NOW)
+        evening = views.next_free_slot(
+            ws, reception, practitioner_id=doctor, type_code=phone.code, from_dt=wednesday,
+            now=NOW, days=1,
+        )  # fmt: skip
+        assert evening == []
     finally:
         ws.close()
