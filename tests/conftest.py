@@ -66,7 +66,15 @@ def centre(tmp_path: Path) -> Iterator[Centre]:
         ("direction", Role.MEDICAL_DIRECTOR),
     ]:
         users.create_user(
-            ws, admin, users.NewUser(login_name, f"Compte {login_name}", role, STAFF_PASSWORD)
+            ws,
+            admin,
+            users.NewUser(
+                login_name,
+                f"Compte {login_name}",
+                role,
+                STAFF_PASSWORD,
+                may_prescribe_bizone=users.prescribes(role),
+            ),
         )
     ws.close()
     yield Centre(data_dir, result.recovery_code)

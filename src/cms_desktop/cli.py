@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--specialty", default="")
     add.add_argument("--rpps", default="")
     add.add_argument("--title", default="", help="titre imprimé devant le nom (ex. Dr)")
+    add.add_argument(
+        "--bizone",
+        action="store_true",
+        help="peut prescrire sur une ordonnance bizone (ALD) ; rôles qui prescrivent",
+    )
     with_auth(add)
     with_auth(user.add_parser("list"))
     dis = user.add_parser("disable")
@@ -249,6 +254,7 @@ def _cmd_user(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) ->
                     args.specialty,
                     args.rpps,
                     args.title,
+                    may_prescribe_bizone=args.bizone,
                 ),
             )
             print(f"Compte « {args.login} » créé.")

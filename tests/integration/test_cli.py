@@ -140,3 +140,34 @@ def test_demo_creates_a_centre_and_prints_one_login_per_role(
     with ws.store.read() as session:
         assert repositories.patient_count(session) == 70
     ws.close()
+
+
+def test_user_add_bizone_gives_the_right_to_a_prescriber_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cms_desktop.services import users
+    from cms_desktop.services.workspace import login
+    from cms_desktop.storage.datadir import DataDir
+
+    d = str(tmp_path / "c")
+    init = ["--data-dir", d, "init", "--centre-name", "CMS CLI", "--admin", "chef"]
+    assert run(monkeypatch, capsys, [*init, "--password-stdin"], "Grand-Secret-42\n")[0] == 0
+
+    def add(login_name: str, role: str) -> tuple[int, str, str]:
+        return run(
+            monkeypatch, capsys,
+            ["--data-dir", d, "user", "add", login_name, "--name", f"Compte {login_name}",
+             "--role", role, "--bizone", "--as", "chef", "--password-stdin"],
+            "Grand-Secret-42\nDocteur-Secret-1\n",
+        )  # fmt: skip
+
+    code, _, err = add("inf.cli", "nurse")
+    assert code == 1 and err.count("\n") == 1
+    assert "Seul un compte qui rédige des ordonnances" in err
+    assert add("dr.cli", "doctor")[0] == 0
+    ws, chef = login(DataDir(Path(d)), "chef", "Grand-Secret-42")
+    try:
+        listed = {u.login: u for u in users.list_users(ws, chef)}
+    finally:
+        ws.close()
+    assert "inf.cli" not in listed and listed["dr.cli"].may_prescribe_bizone

@@ -45,7 +45,17 @@ def template_centre(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
     ws, actor = login(data_dir, "admin", PASSWORD)
     try:
         for login_name, name, role in STAFF:
-            users.create_user(ws, actor, users.NewUser(login_name, name, role, PASSWORD))
+            users.create_user(
+                ws,
+                actor,
+                users.NewUser(
+                    login_name,
+                    name,
+                    role,
+                    PASSWORD,
+                    may_prescribe_bizone=users.prescribes(role),
+                ),
+            )
     finally:
         ws.close()
     return data_dir.path, result.recovery_code

@@ -73,10 +73,10 @@ def test_bad_lengths_and_colours_are_refused_in_french_and_nothing_is_saved(type
     page.table.item(first, LABEL).setText("Consultation courte")
     page.table.item(second, MINUTES).setText("une heure")
     page.save()
-    assert page.error.text() == "Durée de « Visite à domicile » : un nombre de minutes, de 1 à 720."
+    assert page.error.text() == "Durée de « Visite à domicile » : un nombre de minutes, de 5 à 480."
     page.table.item(second, MINUTES).setText("0")
     page.save()
-    assert "de 1 à 720 minutes" in page.error.text()
+    assert "de 5 à 480 minutes" in page.error.text()
     page.table.item(second, MINUTES).setText("45")
     page.table.item(second, COLOUR).setText("vert")
     page.save()

@@ -17,6 +17,8 @@ ACTION_LABELS: dict[str, str] = {
     "appointment_changed": "Modification d'un rendez-vous",
     "appointment_moved": "Rendez-vous déplacé",
     "appointment_type_changed": "Modification d'un type de rendez-vous",
+    "appointment_type_added": "Ajout d'un type de rendez-vous",
+    "user_bizone_right_changed": "Droit de prescrire sur ordonnance bizone (ALD) modifié",
     "audit_exported": "Journal exporté",
     "bdpm_import": "Base des médicaments importée",
     "centre_created": "Installation du centre",

@@ -22,7 +22,7 @@ from cms_desktop.services.demo_agenda import add_demo_agenda
 from cms_desktop.services.demo_clinical import add_demo_clinical
 from cms_desktop.services.demo_patients import demo_patient_rows
 from cms_desktop.services.setup import CentreDraft, initialise_centre
-from cms_desktop.services.users import NewUser, create_user
+from cms_desktop.services.users import NewUser, create_user, prescribes
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import audit, repositories
 from cms_desktop.storage.datadir import DataDir
@@ -62,6 +62,8 @@ def create_demo_centre(data_dir: DataDir, patients: int = 2000, seed: int = 2026
                     account.specialty,
                     account.rpps,
                     account.title,
+                    # The demo's prescribers use the bizone (ALD) form.
+                    may_prescribe_bizone=prescribes(account.role),
                 ),
             )
         reception = Actor(*_account_id(ws, "accueil"), Role.RECEPTION)

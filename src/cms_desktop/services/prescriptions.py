@@ -97,6 +97,8 @@ class PrescribingContext:
     uncoded_allergies: tuple[str, ...] = ()  # « Latex : allergie non codée : vérifiez… »
     # Stated « aucune allergie connue » or never asked: the banner tells them apart.
     allergy_status: AllergyStatus = _NOT_STATED
+    # The prescriber's account has the bizone (ALD) right: the editor offers the form.
+    may_prescribe_bizone: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,19 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             synthesis.active_allergies,
             uncoded_allergies(session, patient_id),
             allergy_status_in(session, synthesis),
+            _may_prescribe_bizone(session, actor),
         )
+
+
+NO_BIZONE_RIGHT = (
+    "Votre compte n'a pas le droit de prescrire sur une ordonnance bizone (ALD) : "
+    "rédigez une ordonnance simple ou demandez ce droit à l'administrateur du centre."
+)
+
+
+def _may_prescribe_bizone(session: Session, actor: Actor) -> bool:
+    user = session.get(User, actor.user_id)
+    return user is not None and bool(user.may_prescribe_bizone)
 
 
 def _page_size(value: str) -> PageSizeName:
@@ -221,6 +235,8 @@ def _page_size(value: str) -> PageSizeName:
 def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
     if len(draft.lines) > MAX_LINES:
         raise ValidationFailed(f"Une ordonnance compte au plus {MAX_LINES} lignes.")
+    if draft.bizone and not _may_prescribe_bizone(session, actor):
+        raise ValidationFailed(NO_BIZONE_RIGHT)
     issued_on = draft.issued_on or paris_today()
     draft = replace(draft, issued_on=issued_on)
     patient = get_patient(session, draft.patient_id)
@@ -361,8 +377,12 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
             raise NotFound("Ordonnance introuvable.")
         bizone = record.kind == KIND_BIZONE
         lines = without_confirmations(lines_from_json(record.lines_json))
-        if bizone and not active_alds(session, record.patient_id, paris_today()):
-            # The ALD has ended: the lines move to an ordinary prescription.
+        if bizone and (
+            not active_alds(session, record.patient_id, paris_today())
+            or not _may_prescribe_bizone(session, actor)
+        ):
+            # The ALD has ended, or this prescriber may not use the bizone form: the lines
+            # move to an ordinary prescription.
             bizone = False
             lines = tuple(replace(line, zone=Zone.OTHER) for line in lines)
         return PrescriptionDraft(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
-from cms_desktop.domain.permissions import CLINICAL_ROLES, Permission, Role
+from cms_desktop.domain.permissions import CLINICAL_ROLES, ROLE_PERMISSIONS, Permission, Role
 from cms_desktop.domain.rpps import rpps_problem
 from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
@@ -36,6 +36,11 @@ class UserInfo:
     profession: str
     specialty: str
     rpps: str
+    may_prescribe_bizone: bool = False
+
+    @property
+    def prescribes(self) -> bool:
+        return prescribes(self.role)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,18 @@ class NewUser:
     specialty: str = ""
     rpps: str = ""
     title: str = ""
+    may_prescribe_bizone: bool = False  # the ALD (bizone) form; only for a prescribing role
+
+
+def prescribes(role: Role) -> bool:
+    """The role writes prescriptions: the bizone right means something for it."""
+    return Permission.PRESCRIPTION_WRITE in ROLE_PERMISSIONS[role]
+
+
+_NO_BIZONE_FOR_ROLE = (
+    "Seul un compte qui rédige des ordonnances (médecin, chirurgien-dentiste, direction "
+    "médicale) peut prescrire sur une ordonnance bizone (ALD)."
+)
 
 
 def _info(user: User) -> UserInfo:
@@ -60,6 +77,7 @@ def _info(user: User) -> UserInfo:
         user.profession,
         user.specialty,
         user.rpps,
+        bool(user.may_prescribe_bizone),
     )
 
 
@@ -104,6 +122,8 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
         problem = rpps_problem(new.rpps)
         if problem is not None:
             raise ValidationFailed(problem)
+    if new.may_prescribe_bizone and not prescribes(Role(new.role)):
+        raise ValidationFailed(_NO_BIZONE_FOR_ROLE)
     with ws.store.read() as session:
         _check_password(new.password, login, [new.full_name, *_centre_names(session)])
     slots = load_slots(ws.data_dir)
@@ -119,6 +139,7 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
             specialty=new.specialty,
             rpps=new.rpps,
             title=new.title,
+            may_prescribe_bizone=new.may_prescribe_bizone,
         )
         session.add(user)
         session.flush()
@@ -196,6 +217,8 @@ def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserIn
             raise ValidationFailed("Vous ne pouvez pas retirer votre propre rôle d'administrateur.")
         old = user.role
         user.role = Role(role).value
+        if not prescribes(Role(role)):
+            user.may_prescribe_bizone = False  # the right goes with prescribing
         audit.append(
             session,
             ws.store.station_id,
@@ -206,6 +229,29 @@ def change_role(ws: Workspace, actor: Actor, user_id: str, role: Role) -> UserIn
             target_id=user.id,
             details={"from": old, "to": user.role},
         )
+        return _info(user)
+
+
+@requires(Permission.USERS_MANAGE)
+def set_bizone_right(ws: Workspace, actor: Actor, user_id: str, allowed: bool) -> UserInfo:
+    """Whether this prescriber may prescribe on the bizone (ALD) form; audited."""
+    actor.require(Permission.USERS_MANAGE)
+    with ws.store.write() as session:
+        user = _get(session, user_id)
+        if allowed and not prescribes(Role(user.role)):
+            raise ValidationFailed(_NO_BIZONE_FOR_ROLE)
+        if bool(user.may_prescribe_bizone) != allowed:
+            user.may_prescribe_bizone = allowed
+            audit.append(
+                session,
+                ws.store.station_id,
+                "user_bizone_right_changed",
+                user_id=actor.user_id,
+                user_login=actor.login,
+                target_type="user",
+                target_id=user.id,
+                details={"to": "1" if allowed else "0"},
+            )
         return _info(user)
 
 

@@ -17,17 +17,42 @@ from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
 
 
 @dataclass(frozen=True)
-class _TypeInfo:
+class AppointmentKind:
+    """One appointment type as the centre defines it: a built-in one (its rules fixed by
+    its code, label/length/colour editable) or one the administrator added.
+
+    The booking check and the next-free-slot search read only these attributes, so a type
+    added by the centre behaves exactly as its flags say.
+    """
+
+    code: str
     label: str
     minutes: int
     colour: str
-    needs_room: bool
-    in_centre_hours: bool
-    in_practitioner_ranges: bool
+    active: bool = True  # a retired type is no longer offered nor bookable; history keeps it
+    needs_room: bool = True
+    in_centre_hours: bool = True
+    in_practitioner_ranges: bool = True
+    # Unscheduled care: reception books it on the day itself only.
+    released_same_day: bool = False
+    # Blocked time: only takes the practitioner's time (holidays and absences allowed).
+    blocks_time: bool = False
+    reception_books: bool = True
+    builtin: bool = False
+
+    @property
+    def default_length(self) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+    @property
+    def at_centre(self) -> bool:
+        """False for work away from the centre (home visits): the slot search then ignores
+        the weekly opening hours and rooms."""
+        return self.needs_room or self.in_centre_hours or self.blocks_time
 
 
 class AppointmentType(StrEnum):
-    """Kinds of appointment; the value is the stored code."""
+    """The built-in kinds of appointment; the value is the stored code."""
 
     CONSULTATION = "consultation"
     LONG_CONSULTATION = "long_consultation"
@@ -37,6 +62,15 @@ class AppointmentType(StrEnum):
     VACCINATION = "vaccination"
     COORDINATION_MEETING = "coordination_meeting"
     BLOCKED = "blocked"
+
+    @property
+    def code(self) -> str:
+        return self.value
+
+    @property
+    def kind(self) -> AppointmentKind:
+        """The built-in defaults (label, length, colour and the fixed rules)."""
+        return _TYPES[self]
 
     @property
     def label(self) -> str:
@@ -69,22 +103,68 @@ class AppointmentType(StrEnum):
         """Must fall within the practitioner's consulting ranges."""
         return _TYPES[self].in_practitioner_ranges
 
+    @property
+    def released_same_day(self) -> bool:
+        return _TYPES[self].released_same_day
+
+    @property
+    def blocks_time(self) -> bool:
+        return _TYPES[self].blocks_time
+
+    @property
+    def reception_books(self) -> bool:
+        return _TYPES[self].reception_books
+
+    @property
+    def at_centre(self) -> bool:
+        return _TYPES[self].at_centre
+
+
+def _builtin(
+    kind: AppointmentType,
+    label: str,
+    minutes: int,
+    colour: str,
+    needs_room: bool,
+    in_centre_hours: bool,
+    in_practitioner_ranges: bool,
+) -> AppointmentKind:
+    return AppointmentKind(
+        kind.value,
+        label,
+        minutes,
+        colour,
+        needs_room=needs_room,
+        in_centre_hours=in_centre_hours,
+        in_practitioner_ranges=in_practitioner_ranges,
+        released_same_day=kind.value == "unscheduled",
+        blocks_time=kind.value == "blocked",
+        builtin=True,
+    )
+
 
 _T = AppointmentType
-_TYPES: dict[AppointmentType, _TypeInfo] = {
-    _T.CONSULTATION: _TypeInfo("Consultation", 20, "#4f81bd", True, True, True),
-    _T.LONG_CONSULTATION: _TypeInfo("Consultation longue", 40, "#1f4e79", True, True, True),
-    _T.UNSCHEDULED: _TypeInfo("Soin non programmé", 15, "#e36c09", True, True, True),
+_TYPES: dict[AppointmentType, AppointmentKind] = {
+    _T.CONSULTATION: _builtin(_T.CONSULTATION, "Consultation", 20, "#4f81bd", True, True, True),
+    _T.LONG_CONSULTATION: _builtin(
+        _T.LONG_CONSULTATION, "Consultation longue", 40, "#1f4e79", True, True, True
+    ),
+    _T.UNSCHEDULED: _builtin(_T.UNSCHEDULED, "Soin non programmé", 15, "#e36c09", True, True, True),
     # Home visits happen away from the centre: no room, and not bound to the centre's weekly
     # hours, but still within the practitioner's own ranges and never on holidays/closures.
-    _T.HOME_VISIT: _TypeInfo("Visite à domicile", 45, "#9bbb59", False, False, True),
-    _T.NURSING_CARE: _TypeInfo("Soin infirmier", 15, "#4bacc6", True, True, True),
-    _T.VACCINATION: _TypeInfo("Vaccination", 10, "#8064a2", True, True, True),
+    _T.HOME_VISIT: _builtin(_T.HOME_VISIT, "Visite à domicile", 45, "#9bbb59", False, False, True),
+    _T.NURSING_CARE: _builtin(_T.NURSING_CARE, "Soin infirmier", 15, "#4bacc6", True, True, True),
+    _T.VACCINATION: _builtin(_T.VACCINATION, "Vaccination", 10, "#8064a2", True, True, True),
     # Meetings gather the team during opening hours, outside anyone's consulting ranges.
-    _T.COORDINATION_MEETING: _TypeInfo("Réunion de coordination", 60, "#7f7f7f", True, True, False),
+    _T.COORDINATION_MEETING: _builtin(
+        _T.COORDINATION_MEETING, "Réunion de coordination", 60, "#7f7f7f", True, True, False
+    ),
     # A blocked stretch only takes the practitioner's time: no room, no opening-hours rule.
-    _T.BLOCKED: _TypeInfo("Créneau bloqué", 30, "#bfbfbf", False, False, False),
+    _T.BLOCKED: _builtin(_T.BLOCKED, "Créneau bloqué", 30, "#bfbfbf", False, False, False),
 }
+
+# What the booking check reads of a type: a built-in code or a type record.
+TypeRules = AppointmentType | AppointmentKind
 
 
 def can_reception_book_unscheduled(slot_day: date, today: date) -> bool:
@@ -128,7 +208,7 @@ class BookedAppointment:
     practitioner_name: str
     room_id: str | None = None
     patient_id: str | None = None
-    type: AppointmentType = AppointmentType.CONSULTATION
+    type: TypeRules = AppointmentType.CONSULTATION
 
 
 @dataclass(frozen=True)
@@ -136,7 +216,7 @@ class AppointmentCandidate:
     """An appointment the user is about to book or move (appointment_id set when moving)."""
 
     interval: Interval
-    type: AppointmentType
+    type: TypeRules
     practitioner_id: str
     room_id: str | None = None
     patient_id: str | None = None
@@ -160,6 +240,7 @@ class IssueCode(StrEnum):
     ROOM_OVERLAP = "room_overlap"
     UNSCHEDULED_NOT_RELEASED = "unscheduled_not_released"
     PATIENT_ALREADY_BOOKED = "patient_already_booked"
+    NOT_FOR_RECEPTION = "not_for_reception"
 
 
 @dataclass(frozen=True)
@@ -221,7 +302,7 @@ def _day_issues(
     day = iv.start.date()
     hosting = schedule.range_containing(iv.start, iv.end)
     errors: list[BookingIssue] = []
-    if kind != AppointmentType.BLOCKED:
+    if not kind.blocks_time:
         holiday = centre.holiday_name(day)
         closure = centre.closure_on(day)
         if holiday is not None:
@@ -244,7 +325,7 @@ def _day_issues(
             )
         )
     # Blocking time while away is harmless (and common: "absent, do not book").
-    absence = None if kind == AppointmentType.BLOCKED else schedule.absence_during(iv.start, iv.end)
+    absence = None if kind.blocks_time else schedule.absence_during(iv.start, iv.end)
     if absence is not None:
         errors.append(
             BookingIssue(IssueCode.PRACTITIONER_ABSENT, f"Praticien absent : {absence.reason}")
@@ -276,8 +357,15 @@ def check_booking(
             BookingIssue(IssueCode.SPANS_DAYS, "Un rendez-vous doit finir le jour où il commence")
         )
     errors.extend(_day_issues(candidate, centre, practitioner_schedule))
+    if booked_by_reception and not kind.reception_books:
+        errors.append(
+            BookingIssue(
+                IssueCode.NOT_FOR_RECEPTION,
+                f"Le type « {kind.label} » n'est pas pris par l'accueil",
+            )
+        )
     if (
-        kind == AppointmentType.UNSCHEDULED
+        kind.released_same_day
         and booked_by_reception
         and not can_reception_book_unscheduled(iv.start.date(), now.date())
     ):
@@ -326,7 +414,7 @@ def check_booking(
     return BookingCheck(tuple(errors), tuple(warnings))
 
 
-def room_issue(kind: AppointmentType, room_id: str | None) -> BookingIssue | None:
+def room_issue(kind: TypeRules, room_id: str | None) -> BookingIssue | None:
     """The one rule on rooms shared by booking and the next-free-slot search: a type that
     needs a room cannot happen without one (the range's room is the default; a range with
     no room, or whose room was deactivated, gives none)."""

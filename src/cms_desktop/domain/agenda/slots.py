@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from operator import attrgetter
 
-from cms_desktop.domain.agenda.appointments import AppointmentType, Interval, room_issue
+from cms_desktop.domain.agenda.appointments import Interval, TypeRules, room_issue
 from cms_desktop.domain.agenda.errors import InvalidRangeError
 from cms_desktop.domain.agenda.hours import CentreCalendar
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
@@ -102,7 +102,7 @@ def _practitioner_slots(
     until_dt: datetime,
     step: timedelta,
     at_centre: bool,
-    kind: AppointmentType | None,
+    kind: TypeRules | None,
 ) -> Iterator[Slot]:
     """Slots laid back to back in each free span, from its first step boundary, in time order."""
     # From a boundary, the next boundary at or after the slot's end is a whole number of steps on.
@@ -138,7 +138,7 @@ def next_free_slots(
     step: timedelta = timedelta(minutes=5),
     limit: int = 10,
     at_centre: bool = True,
-    kind: AppointmentType | None = None,
+    kind: TypeRules | None = None,
 ) -> list[Slot]:
     """The first `limit` free slots among the candidates, by start time then candidate order.
 

@@ -33,7 +33,6 @@ from cms_desktop.services.agenda.common import (
     TypeInfo,
     ViewContext,
     active_overlapping,
-    appointment_type,
     appointment_view,
     booked,
     core,
@@ -129,16 +128,16 @@ def _prepare(
     interval: Interval | None = None,
 ) -> _Prepared:
     """The candidate with its room resolved, and everything the rules say about it."""
-    kind = appointment_type(req.type_code)
+    types = type_infos(session)
+    kind = _known(types, req.type_code)
     practitioner = live_practitioner(session, req.practitioner_id)
     if req.patient_id is not None and not _exists(session, Patient, req.patient_id):
         raise NotFound("Patient introuvable.")
     if req.room_id is not None and not _exists(session, Room, req.room_id):
         raise NotFound("Salle introuvable.")
-    types = type_infos(session)
     with domain_errors():
         if interval is None:
-            minutes = req.minutes if req.minutes is not None else types[kind].minutes
+            minutes = req.minutes if req.minutes is not None else kind.minutes
             if minutes <= 0 or minutes > 12 * 60:
                 raise ValidationFailed("La durée doit aller de 1 minute à 12 heures.")
             interval = Interval.of(
@@ -186,6 +185,13 @@ def _prepare(
         booked_by_reception=_by_reception(actor),
     )
     return _Prepared(candidate, check, display_name(practitioner), types)
+
+
+def _known(types: dict[str, TypeInfo], code: str) -> TypeInfo:
+    info = types.get(code)
+    if info is None:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
+    return info
 
 
 def _refuse_retired(types: dict[str, TypeInfo], code: str) -> None:
@@ -243,7 +249,7 @@ def _book_prepared(
     series_id: str | None,
 ) -> tuple[Appointment, _Prepared]:
     prepared = _prepare(session, actor, req, now)
-    _refuse_retired(prepared.types, prepared.candidate.type.value)
+    _refuse_retired(prepared.types, prepared.candidate.type.code)
     if not prepared.check.ok:
         raise BookingRefused(prepared.check.errors)
     c = prepared.candidate
@@ -251,7 +257,7 @@ def _book_prepared(
         practitioner_id=c.practitioner_id,
         room_id=c.room_id,
         patient_id=c.patient_id,
-        type_code=c.type.value,
+        type_code=c.type.code,
         start_at=to_utc(c.interval.start),
         end_at=to_utc(c.interval.end),
         reason=_clean(req.reason, MAX_REASON, "Motif"),
@@ -392,7 +398,9 @@ def update_details(
         row = _active(session, appointment_id)
         if row.status == VisitStatus.CANCELLED.value:
             raise ValidationFailed("Un rendez-vous annulé ne peut plus être modifié.")
-        new_type = row.type_code if type_code is None else appointment_type(type_code).value
+        new_type = (
+            row.type_code if type_code is None else _known(type_infos(session), type_code).code
+        )
         length = row.end_at - row.start_at
         new_length = length if minutes is None else timedelta(minutes=minutes)
         if minutes is not None and not 1 <= minutes <= 12 * 60:
@@ -419,7 +427,7 @@ def update_details(
             start = to_local(row.start_at)
             with domain_errors():
                 interval = Interval.of(start, new_length)
-            kind = appointment_type(new_type)
+            kind = _known(type_infos(session), new_type)
             # Keep the room while the type needs one; a type that starts needing a room takes
             # the room of the practitioner's range, as a booking would.
             room = row.room_id if kind.needs_room else None
@@ -433,7 +441,7 @@ def update_details(
             if errors:
                 raise BookingRefused(errors)
             c = prepared.candidate
-            row.type_code = c.type.value
+            row.type_code = c.type.code
             row.room_id = c.room_id
             row.end_at = to_utc(c.interval.end)
             warnings = tuple(w.message for w in prepared.check.warnings)
@@ -496,8 +504,8 @@ class SeriesOutcome:
 def _plan(
     session: Session, actor: Actor, req: BookingRequest, rule: SeriesRule, now: datetime
 ) -> list[tuple[BookingRequest, Occurrence]]:
-    kind = appointment_type(req.type_code)
-    minutes = req.minutes if req.minutes is not None else type_infos(session)[kind].minutes
+    kind = _known(type_infos(session), req.type_code)
+    minutes = req.minutes if req.minutes is not None else kind.minutes
     with domain_errors():
         first = Interval.of(req.start, timedelta(minutes=minutes))
         intervals = occurrences(first, rule)

@@ -17,7 +17,12 @@ from sqlalchemy import CursorResult, bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
-from cms_desktop.domain.agenda.appointments import AppointmentType, BookedAppointment, Interval
+from cms_desktop.domain.agenda.appointments import (
+    AppointmentKind,
+    AppointmentType,
+    BookedAppointment,
+    Interval,
+)
 from cms_desktop.domain.agenda.errors import AgendaError
 from cms_desktop.domain.agenda.hours import (
     DEFAULT_ALENCON_HOURS,
@@ -417,40 +422,64 @@ def load_schedules(
 # ---- appointments ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TypeInfo:
-    code: str
-    label: str
-    minutes: int
-    colour: str
-    active: bool = True  # a retired type is no longer offered nor bookable; history keeps it
+# One appointment type as the services give it out: the domain's record (label, length,
+# colour, active, and the rules the booking check reads).
+TypeInfo = AppointmentKind
+
+_TYPES = select(AppointmentTypeRow).where(AppointmentTypeRow.deleted.is_(False))
 
 
-_TYPES = select(
-    AppointmentTypeRow.code,
-    AppointmentTypeRow.label,
-    AppointmentTypeRow.default_minutes,
-    AppointmentTypeRow.colour,
-    AppointmentTypeRow.active,
-).where(AppointmentTypeRow.deleted.is_(False))
+def type_from_row(row: AppointmentTypeRow) -> AppointmentKind:
+    """A built-in type keeps the rules of its code (only label/length/colour/active are
+    stored choices); a type the centre added has the rules stored on its row."""
+    if row.code in _BUILTIN_CODES:
+        return replace(
+            AppointmentType(row.code).kind,
+            label=row.label,
+            minutes=row.default_minutes,
+            colour=row.colour,
+            active=bool(row.active),
+        )
+    return AppointmentKind(
+        row.code,
+        row.label,
+        row.default_minutes,
+        row.colour,
+        active=bool(row.active),
+        needs_room=bool(row.needs_room),
+        in_centre_hours=bool(row.in_centre_hours),
+        in_practitioner_ranges=bool(row.in_practitioner_ranges),
+        released_same_day=bool(row.released_same_day),
+        blocks_time=bool(row.blocks_time),
+        reception_books=bool(row.reception_books),
+    )
+
+
+_BUILTIN_CODES = frozenset(t.value for t in AppointmentType)
 
 
 def type_infos(session: Session) -> dict[str, TypeInfo]:
-    """Every appointment type, the stored label/length/colour overriding the defaults."""
-    infos = {
-        t.value: TypeInfo(t.value, t.label, t.default_minutes, t.colour) for t in AppointmentType
-    }
-    for code, label, minutes, colour, active in core(session, _TYPES):
-        if code in infos:
-            infos[code] = TypeInfo(code, label, minutes, colour, bool(active))
+    """Every appointment type by code: the built-in ones first (their defaults when no row
+    is stored yet), then those the centre added, by label."""
+    infos: dict[str, TypeInfo] = {t.value: t.kind for t in AppointmentType}
+    added: list[TypeInfo] = []
+    for row in session.scalars(_TYPES):
+        info = type_from_row(row)
+        if info.builtin:
+            infos[info.code] = info
+        else:
+            added.append(info)
+    for info in sorted(added, key=lambda i: (i.label.casefold(), i.code)):
+        infos[info.code] = info
     return infos
 
 
-def appointment_type(code: str) -> AppointmentType:
-    try:
-        return AppointmentType(code)
-    except ValueError:
-        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}") from None
+def type_kind(session: Session, code: str) -> TypeInfo:
+    """The type with this code (built-in or added), or a French refusal."""
+    info = type_infos(session).get(code)
+    if info is None:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
+    return info
 
 
 _OVERLAPPING = (

@@ -5,6 +5,7 @@ appointment types: what the agenda can book.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.agenda.appointments import AppointmentType
 from cms_desktop.domain.agenda.hours import Weekday
 from cms_desktop.domain.agenda.practitioner import PractitionerSchedule
-from cms_desktop.domain.permissions import Permission
+from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.domain.rpps import rpps_problem
 from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
@@ -32,6 +33,7 @@ from cms_desktop.services.agenda.common import (
     to_local,
     to_utc,
     tombstone,
+    type_from_row,
     type_infos,
     type_row_id,
 )
@@ -386,11 +388,37 @@ def list_rooms(ws: Workspace, actor: Actor) -> list[RoomView]:
 def list_appointment_types(
     ws: Workspace, actor: Actor, include_retired: bool = False
 ) -> list[TypeInfo]:
-    """The types offered for booking (with `include_retired`, every type: the settings)."""
+    """The types offered for booking: the built-in ones, then those the centre added (with
+    `include_retired`, every type: the settings). Reception is not offered the types the
+    centre keeps from it."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN, Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
-        infos = type_infos(session)
-        return [infos[t.value] for t in AppointmentType if include_retired or infos[t.value].active]
+        infos = type_infos(session).values()
+    if include_retired:
+        return list(infos)
+    reception = actor.role == Role.RECEPTION
+    return [t for t in infos if t.active and (t.reception_books or not reception)]
+
+
+def _known_type(session: Session, code: str) -> tuple[TypeInfo, AppointmentTypeRow]:
+    """The type with this code and its stored row (a built-in type's row is made on first
+    change; the fixed id makes every station make the same one)."""
+    info = type_infos(session).get(code)
+    if info is None:
+        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
+    row: AppointmentTypeRow | None
+    if info.builtin:
+        row = session.get(AppointmentTypeRow, type_row_id(code))
+        if row is None:
+            row = _type_row(AppointmentType(code))
+            session.add(row)
+    else:
+        row = session.scalars(
+            select(AppointmentTypeRow).where(
+                AppointmentTypeRow.code == code, AppointmentTypeRow.deleted.is_(False)
+            )
+        ).one()
+    return info, row
 
 
 @requires(Permission.SETTINGS_MANAGE)
@@ -398,15 +426,8 @@ def set_appointment_type_retired(ws: Workspace, actor: Actor, code: str, retired
     """Retire a type (no longer offered nor bookable; appointments already booked keep it)
     or put it back in service."""
     actor.require(Permission.SETTINGS_MANAGE)
-    known = {t.value: t for t in AppointmentType}
-    kind = known.get(code)
-    if kind is None:
-        raise ValidationFailed(f"Type de rendez-vous inconnu : {code}")
     with ws.store.write() as session:
-        row = session.get(AppointmentTypeRow, type_row_id(code))
-        if row is None:
-            row = _type_row(kind)
-            session.add(row)
+        _info, row = _known_type(session, code)
         if retired:
             others = [t for t in type_infos(session).values() if t.active and t.code != code]
             if not others:
@@ -423,6 +444,12 @@ def set_appointment_type_retired(ws: Workspace, actor: Actor, code: str, retired
         )
 
 
+# Bounds of a type's default length: shorter is not an appointment, longer is not a day's
+# consulting range (a whole-day closure is a closure, not a type).
+MIN_TYPE_MINUTES, MAX_TYPE_MINUTES = 5, 480
+MAX_TYPE_LABEL = 60
+
+
 @dataclass(frozen=True)
 class TypeChange:
     """What a person typed for one appointment type (label, default length, colour)."""
@@ -431,6 +458,85 @@ class TypeChange:
     label: str
     minutes: int
     colour: str
+
+
+@dataclass(frozen=True)
+class NewAppointmentType:
+    """A type the centre adds: what it is called and shown as, and the rules it follows."""
+
+    label: str
+    minutes: int
+    colour: str
+    needs_room: bool = True
+    reception_books: bool = True
+    unscheduled_care: bool = False  # released to reception on the day itself only
+    in_centre_hours: bool = True
+    in_practitioner_ranges: bool = True
+
+
+def _check_type_fields(label: str, minutes: int, colour: str, shown_as: str) -> str:
+    """The trimmed label, or a French refusal naming the type (`shown_as`)."""
+    clean = label.strip()
+    if not clean:
+        raise ValidationFailed(
+            f"Donnez un libellé au type « {shown_as} »."
+            if shown_as
+            else "Donnez un libellé au nouveau type."
+        )
+    if len(clean) > MAX_TYPE_LABEL:
+        raise ValidationFailed(
+            f"Libellé trop long pour « {shown_as} » ({MAX_TYPE_LABEL} caractères)."
+        )
+    if not MIN_TYPE_MINUTES <= minutes <= MAX_TYPE_MINUTES:
+        raise ValidationFailed(
+            f"Durée de « {clean} » : de {MIN_TYPE_MINUTES} à {MAX_TYPE_MINUTES} minutes."
+        )
+    if not COLOUR_FORMAT.match(colour):
+        raise ValidationFailed(f"Couleur de « {clean} » : au format #RRVVBB (ex. #4f81bd).")
+    return clean
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def _refuse_duplicate_labels(labels: dict[str, str]) -> None:
+    """Two types with one label could not be told apart in the agenda or the booking list
+    (retired ones included: history shows them)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for code, label in labels.items():
+        key = _label_key(label)
+        if key in seen and seen[key][0] != code:
+            raise ValidationFailed(f"Un type de rendez-vous s'appelle déjà « {seen[key][1]} ».")
+        seen[key] = (code, label)
+
+
+@requires(Permission.SETTINGS_MANAGE)
+def add_appointment_type(ws: Workspace, actor: Actor, new: NewAppointmentType) -> TypeInfo:
+    """A type of the centre's own (e.g. « Entretien addictologie »), bookable at once."""
+    actor.require(Permission.SETTINGS_MANAGE)
+    label = _check_type_fields(new.label, new.minutes, new.colour, new.label.strip())
+    with ws.store.write() as session:
+        infos = type_infos(session)
+        code = f"centre_{uuid.uuid4().hex[:16]}"
+        _refuse_duplicate_labels({**{c: i.label for c, i in infos.items()}, code: label})
+        row = AppointmentTypeRow(
+            code=code,
+            label=label,
+            default_minutes=new.minutes,
+            colour=new.colour.lower(),
+            needs_room=new.needs_room,
+            in_centre_hours=new.in_centre_hours,
+            in_practitioner_ranges=new.in_practitioner_ranges,
+            reception_books=new.reception_books,
+            released_same_day=new.unscheduled_care,
+            home_visit=not (new.needs_room or new.in_centre_hours),
+            blocks_time=False,
+        )
+        session.add(row)
+        session.flush()
+        _audit(ws, session, actor, "appointment_type_added", "appointment_type", row.id)
+        return type_from_row(row)
 
 
 @requires(Permission.SETTINGS_MANAGE)
@@ -446,28 +552,22 @@ def update_appointment_types(ws: Workspace, actor: Actor, changes: list[TypeChan
     """Several types in one transaction: every change is checked first, so a refused one
     leaves all of them as they were. Appointments already booked keep their length."""
     actor.require(Permission.SETTINGS_MANAGE)
-    known = {t.value: t for t in AppointmentType}
-    for change in changes:
-        kind = known.get(change.code)
-        if kind is None:
-            raise ValidationFailed(f"Type de rendez-vous inconnu : {change.code}")
-        if not change.label.strip():
-            raise ValidationFailed(f"Donnez un libellé au type « {kind.label} ».")
-        if len(change.label.strip()) > 60:
-            raise ValidationFailed(f"Libellé trop long pour « {kind.label} » (60 caractères).")
-        if not 1 <= change.minutes <= 720:
-            raise ValidationFailed(f"Durée de « {change.label.strip()} » : de 1 à 720 minutes.")
-        if not COLOUR_FORMAT.match(change.colour):
-            raise ValidationFailed(
-                f"Couleur de « {change.label.strip()} » : au format #RRVVBB (ex. #4f81bd)."
-            )
     with ws.store.write() as session:
+        infos = type_infos(session)
+        labels = {code: info.label for code, info in infos.items()}
+        clean: dict[str, str] = {}
         for change in changes:
-            row = session.get(AppointmentTypeRow, type_row_id(change.code))
-            if row is None:
-                row = _type_row(known[change.code])
-                session.add(row)
-            row.label = change.label.strip()
+            info = infos.get(change.code)
+            if info is None:
+                raise ValidationFailed(f"Type de rendez-vous inconnu : {change.code}")
+            clean[change.code] = _check_type_fields(
+                change.label, change.minutes, change.colour, info.label
+            )
+            labels[change.code] = clean[change.code]
+        _refuse_duplicate_labels(labels)
+        for change in changes:
+            _info, row = _known_type(session, change.code)
+            row.label = clean[change.code]
             row.default_minutes = change.minutes
             row.colour = change.colour.lower()
             session.flush()
@@ -481,9 +581,13 @@ def _type_row(kind: AppointmentType) -> AppointmentTypeRow:
         label=kind.label,
         default_minutes=kind.default_minutes,
         colour=kind.colour,
-        released_same_day=kind == AppointmentType.UNSCHEDULED,
+        released_same_day=kind.released_same_day,
         home_visit=kind == AppointmentType.HOME_VISIT,
-        blocks_time=kind == AppointmentType.BLOCKED,
+        blocks_time=kind.blocks_time,
+        needs_room=kind.needs_room,
+        in_centre_hours=kind.in_centre_hours,
+        in_practitioner_ranges=kind.in_practitioner_ranges,
+        reception_books=kind.reception_books,
     )
 
 

@@ -22,7 +22,7 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.agenda.common import (
     AppointmentView,
     PractitionerView,
-    appointment_type,
+    TypeInfo,
     core,
     days_utc,
     domain_errors,
@@ -35,10 +35,10 @@ from cms_desktop.services.agenda.common import (
     room_names,
     to_local,
     to_utc,
-    type_infos,
+    type_kind,
 )
 from cms_desktop.services.agenda.view_rows import appointment_views
-from cms_desktop.services.errors import NotFound
+from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.models import Appointment, Practitioner, Room, User
 
@@ -290,14 +290,17 @@ def next_free_slot(
 ) -> list[SlotView]:
     """First free slots for a practitioner, a profession or anyone, within hours and ranges."""
     require_any(actor, Permission.AGENDA_READ, Permission.AGENDA_OWN)
-    kind = appointment_type(type_code)
     moment = now if now is not None else local_now()
     start = max(from_dt or moment, moment)
     until = datetime.combine(start.date() + timedelta(days=days), time(0))
-    if kind == AppointmentType.UNSCHEDULED and actor.role == Role.RECEPTION:
-        # Unscheduled-care slots open to reception on the day only.
-        until = min(until, datetime.combine(moment.date() + timedelta(days=1), time(0)))
     with ws.store.read() as session:
+        kind = type_kind(session, type_code)
+        if actor.role == Role.RECEPTION and not kind.reception_books:
+            # Booking would refuse every slot: say why rather than offer none.
+            raise ValidationFailed(f"Le type « {kind.label} » n'est pas pris par l'accueil.")
+        if kind.released_same_day and actor.role == Role.RECEPTION:
+            # Unscheduled-care slots open to reception on the day only.
+            until = min(until, datetime.combine(moment.date() + timedelta(days=1), time(0)))
         rows = practitioners(session)
         if practitioner_id is not None:
             rows = [p for p in rows if p.id == practitioner_id]
@@ -305,9 +308,7 @@ def next_free_slot(
             rows = [p for p in rows if p.profession.casefold() == profession.casefold()]
         if not rows:
             return []
-        length = timedelta(
-            minutes=minutes if minutes is not None else type_infos(session)[kind].minutes
-        )
+        length = timedelta(minutes=minutes if minutes is not None else kind.minutes)
         calendar = load_calendar(session)
         with domain_errors():
             schedules: list[PractitionerSchedule] = list(
@@ -381,7 +382,7 @@ def _free_slots(
     start: datetime,
     until: datetime,
     limit: int,
-    kind: AppointmentType,
+    kind: TypeInfo,
 ) -> list[Slot]:
     s_utc, e_utc = to_utc(start) - timedelta(days=1), to_utc(until)
     by_p: dict[str, list[Interval]] = {}
@@ -406,7 +407,7 @@ def _free_slots(
             from_dt=start,
             until_dt=until,
             limit=limit,
-            at_centre=kind != AppointmentType.HOME_VISIT,
+            at_centre=kind.at_centre,
             kind=kind,
         )
 

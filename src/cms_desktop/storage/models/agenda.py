@@ -92,7 +92,8 @@ class PractitionerAbsence(Replicated, Base):
 
 
 class AppointmentTypeRow(Replicated, Base):
-    """Label, length and colour of an appointment type; `code` is the domain's stable code."""
+    """An appointment type: a built-in one (`code` is the domain's stable code, its rules are
+    fixed by it) or one the centre added (a generated code; its rules are these columns)."""
 
     __tablename__ = "appointment_types"
     __data_kind__: ClassVar[DataKind] = DataKind.SETTINGS
@@ -105,6 +106,10 @@ class AppointmentTypeRow(Replicated, Base):
     home_visit: Mapped[bool] = mapped_column(Boolean, default=False)
     blocks_time: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    needs_room: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    in_centre_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    in_practitioner_ranges: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    reception_books: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class Appointment(Replicated, Base):

@@ -46,6 +46,8 @@ class User(Replicated, Base):
     specialty: Mapped[str] = mapped_column(String(100), default="")
     rpps: Mapped[str] = mapped_column(String(11), default="")
     title: Mapped[str] = mapped_column(String(20), default="")
+    # May prescribe on the bizone form (ALD): set by the administrator on the account.
+    may_prescribe_bizone: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Room(Replicated, Base):

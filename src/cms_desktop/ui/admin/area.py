@@ -26,7 +26,12 @@ from cms_desktop.ui.admin.archives_page import ArchivesPage
 from cms_desktop.ui.admin.backups_page import BackupsPage
 from cms_desktop.ui.admin.centre_page import CentreDetailsPage
 from cms_desktop.ui.admin.checklist_page import ChecklistPage
-from cms_desktop.ui.admin.dialogs import ChangeRoleDialog, NewUserDialog, ResetPasswordDialog
+from cms_desktop.ui.admin.dialogs import (
+    BizoneRightDialog,
+    ChangeRoleDialog,
+    NewUserDialog,
+    ResetPasswordDialog,
+)
 from cms_desktop.ui.admin.models import UsersModel
 from cms_desktop.ui.admin.practitioners_page import PractitionersPage
 from cms_desktop.ui.admin.rooms_page import RoomsPage
@@ -65,11 +70,13 @@ class UsersPage(QWidget):
         self.toggle_button = QPushButton(self.tr("Désactiver…"), self)
         self.password_button = QPushButton(self.tr("Réinitialiser le mot de passe…"), self)
         self.role_button = QPushButton(self.tr("Changer le rôle…"), self)
+        self.bizone_button = QPushButton(self.tr("Bizone (ALD)…"), self)
         for button, keys, slot in (
             (self.new_button, "Ctrl+N", self.new_user),
             (self.toggle_button, "Ctrl+D", self.toggle_active),
             (self.password_button, "Ctrl+P", self.reset_password),
             (self.role_button, "Ctrl+R", self.change_role),
+            (self.bizone_button, "Ctrl+B", self.change_bizone_right),
         ):
             button.clicked.connect(slot)
             button.setToolTip(keys)
@@ -81,11 +88,12 @@ class UsersPage(QWidget):
         buttons.addWidget(self.toggle_button)
         buttons.addWidget(self.password_button)
         buttons.addWidget(self.role_button)
+        buttons.addWidget(self.bizone_button)
         buttons.addStretch(1)
         hint = QLabel(
             self.tr(
                 "Raccourcis : Ctrl+N nouveau compte, Ctrl+D désactiver ou "
-                "réactiver, Ctrl+P mot de passe, Ctrl+R rôle."
+                "réactiver, Ctrl+P mot de passe, Ctrl+R rôle, Ctrl+B ordonnance bizone (ALD)."
             ),
             self,
         )
@@ -122,6 +130,7 @@ class UsersPage(QWidget):
         user = self.selected()
         for button in (self.toggle_button, self.password_button, self.role_button):
             button.setEnabled(user is not None)
+        self.bizone_button.setEnabled(user is not None and user.prescribes)
         self.toggle_button.setText(
             self.tr("Réactiver…")
             if user is not None and not user.active
@@ -152,6 +161,11 @@ class UsersPage(QWidget):
         user = self.selected()
         if user is not None:
             self._open(ChangeRoleDialog(self._ws, self._actor, user, self._runner, self))
+
+    def change_bizone_right(self) -> None:
+        user = self.selected()
+        if user is not None and user.prescribes:
+            self._open(BizoneRightDialog(self._ws, self._actor, user, self._runner, self))
 
     def toggle_active(self) -> None:
         user = self.selected()

@@ -1,11 +1,12 @@
-"""Account dialogs: new account, password reset, role change. Errors stay in the dialog."""
+"""Account dialogs: new account, password reset, role change, bizone (ALD) right. Errors
+stay in the dialog."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
 
 from cms_desktop.domain.permissions import ROLE_LABELS, Role
 from cms_desktop.services import users
@@ -48,6 +49,13 @@ class NewUserDialog(ServiceDialog):
             self.tr("11 chiffres, clé comprise : obligatoire pour prescrire")
         )
         self.rpps_edit.setMaxLength(11)
+        self.bizone_check = QCheckBox(
+            self.tr("Peut prescrire sur une ordonnance bizone (ALD)"), self
+        )
+        self.bizone_check.setToolTip(
+            self.tr("Pour les comptes qui rédigent des ordonnances (médecin, dentiste, direction)")
+        )
+        self.role_combo.currentIndexChanged.connect(self._role_changed)
         self.password_edit = password_edit(self)
         self.confirm_edit = password_edit(self)
         rules = QLabel(
@@ -66,10 +74,19 @@ class NewUserDialog(ServiceDialog):
         self.form.addRow(self.tr("&Profession"), self.profession_edit)
         self.form.addRow(self.tr("&Spécialité"), self.specialty_edit)
         self.form.addRow(self.tr("N° RPP&S"), self.rpps_edit)
+        self.form.addRow(self.tr("&Bizone"), self.bizone_check)
         self.form.addRow(self.tr("&Mot de passe"), self.password_edit)
         self.form.addRow(self.tr("C&onfirmation"), self.confirm_edit)
         self.form.addRow(rules)
+        self._role_changed()
         self.login_edit.setFocus()
+
+    def _role_changed(self, *_args: object) -> None:
+        """The question only applies to a role that prescribes; a doctor usually has it."""
+        role = Role(self.role_combo.currentData())
+        prescribes = users.prescribes(role)
+        self.bizone_check.setEnabled(prescribes)
+        self.bizone_check.setChecked(prescribes and role is not Role.DENTIST)
 
     def prepare(self) -> Callable[[], Any]:
         require_same(self.password_edit.text(), self.confirm_edit.text())
@@ -82,6 +99,7 @@ class NewUserDialog(ServiceDialog):
             specialty=self.specialty_edit.text().strip(),
             rpps=self.rpps_edit.text().strip(),
             title=self.title_edit.text().strip(),
+            may_prescribe_bizone=self.bizone_check.isEnabled() and self.bizone_check.isChecked(),
         )
         ws, actor = self._ws, self._actor
         return lambda: users.create_user(ws, actor, new)
@@ -150,3 +168,37 @@ class ChangeRoleDialog(ServiceDialog):
         role = Role(self.role_combo.currentData())
         ws, actor, target_id = self._ws, self._actor, self._target.id
         return lambda: users.change_role(ws, actor, target_id, role)
+
+
+class BizoneRightDialog(ServiceDialog):
+    """Whether a prescriber may prescribe on the bizone (ALD) form."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        actor: Actor,
+        target: users.UserInfo,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(self.tr("Ordonnance bizone (ALD)"), self.tr("Enregistrer"), runner, parent)
+        self._ws, self._actor, self._target = ws, actor, target
+        who = QLabel(
+            self.tr("Droit de prescription de %1 (%2) :")
+            .replace("%1", target.full_name)
+            .replace("%2", target.login),
+            self,
+        )
+        who.setWordWrap(True)
+        self.bizone_check = QCheckBox(
+            self.tr("Peut prescrire sur une ordonnance bizone (ALD)"), self
+        )
+        self.bizone_check.setChecked(target.may_prescribe_bizone)
+        self.form.addRow(who)
+        self.form.addRow(self.bizone_check)
+        self.bizone_check.setFocus()
+
+    def prepare(self) -> Callable[[], Any]:
+        allowed = self.bizone_check.isChecked()
+        ws, actor, target_id = self._ws, self._actor, self._target.id
+        return lambda: users.set_bizone_right(ws, actor, target_id, allowed)

@@ -29,7 +29,7 @@ def _tr(text: str) -> str:
 class UsersModel(QAbstractTableModel):
     """Accounts by id, in the order the service returns them; one row per account."""
 
-    COLUMNS = ("login", "name", "role", "active")
+    COLUMNS = ("login", "name", "role", "active", "bizone")
 
     def __init__(self, users: Sequence[UserInfo] = (), parent: Any = None) -> None:
         super().__init__(parent)
@@ -72,7 +72,9 @@ class UsersModel(QAbstractTableModel):
             return None
         if not 0 <= section < len(self.COLUMNS):
             return None
-        return (_tr("Identifiant"), _tr("Nom"), _tr("Rôle"), _tr("État"))[section]
+        return (_tr("Identifiant"), _tr("Nom"), _tr("Rôle"), _tr("État"), _tr("Bizone (ALD)"))[
+            section
+        ]
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -86,6 +88,10 @@ class UsersModel(QAbstractTableModel):
                 return user.full_name
             if column == "role":
                 return ROLE_LABELS[user.role]
+            if column == "bizone":
+                if not user.prescribes:
+                    return ""
+                return _tr("Autorisé") if user.may_prescribe_bizone else _tr("Non")
             return _tr("Actif") if user.active else _tr("Désactivé")
         if role == Qt.ItemDataRole.ForegroundRole and not user.active:
             return QBrush(QColor("#777777"))

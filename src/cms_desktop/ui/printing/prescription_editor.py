@@ -391,8 +391,19 @@ class PrescriptionEditor(QWidget):
         self.banner.set_allergies(ctx.allergies, ctx.allergy_status)
         self.uncoded_label.setText("\n".join(f"⚠ {text}" for text in ctx.uncoded_allergies))
         self.uncoded_label.setVisible(bool(ctx.uncoded_allergies))
-        self.bizone.setEnabled(ctx.has_ald)
-        if not ctx.has_ald:
+        # « bizone ALD » is offered only to a prescriber with the right (the service refuses
+        # the form otherwise) and for a patient in ALD.
+        offered = ctx.has_ald and ctx.may_prescribe_bizone
+        self.bizone.setEnabled(offered)
+        self.bizone.setToolTip(
+            ""
+            if ctx.may_prescribe_bizone
+            else self.tr(
+                "Votre compte n'a pas le droit de prescrire sur une ordonnance bizone (ALD) : "
+                "demandez-le à l'administrateur du centre."
+            )
+        )
+        if not offered:
             self.bizone.setChecked(False)
         elif not self._lines and self._renews_id is None:
             # A patient in ALD gets the bizone form; each line's zone is chosen as before.
@@ -699,8 +710,12 @@ class PrescriptionEditor(QWidget):
         index = self.templates.currentIndex()
         if 0 <= index < len(self._templates):
             template = self._templates[index]
-            has_ald = self.context is not None and self.context.has_ald
-            self.bizone.setChecked(template.bizone and has_ald)
+            offered = (
+                self.context is not None
+                and self.context.has_ald
+                and self.context.may_prescribe_bizone
+            )
+            self.bizone.setChecked(template.bizone and offered)
             self.set_lines(self._lines_for(template.lines))
 
     def _lines_for(self, lines: tuple[PrescriptionLine, ...]) -> tuple[PrescriptionLine, ...]:
