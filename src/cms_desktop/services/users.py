@@ -14,7 +14,13 @@ from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
-from cms_desktop.services.workspace import Workspace, hash_password, load_slots, set_slot
+from cms_desktop.services.workspace import (
+    Workspace,
+    hash_password,
+    load_slots,
+    remove_slot,
+    set_slot,
+)
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.models import Centre, Practitioner, User
 
@@ -172,6 +178,8 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
     actor.require(Permission.USERS_MANAGE)
     if user_id == actor.user_id and not active:
         raise ValidationFailed("Vous ne pouvez pas désactiver votre propre compte.")
+    if not active:
+        load_slots(ws.data_dir)  # a missing or damaged slot file fails here, in French
     with ws.store.write() as session:
         user = _get(session, user_id)
         user.active = active
@@ -184,6 +192,11 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
             target_type="user",
             target_id=user.id,
         )
+        if not active:
+            # Its password must stop unwrapping the key, here and (once synced) on every
+            # station; re-enabling does not bring the slot back: a new password does (#17).
+            keyslot_sync.record_revocation(session, user.login)
+            remove_slot(ws, user.login)
         return _info(user)
 
 

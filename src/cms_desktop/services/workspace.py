@@ -98,6 +98,12 @@ def set_slot(workspace: Workspace, login: str, slot: keyslots.Slot) -> None:
     _update_slots(workspace.data_dir, lambda fresh: fresh.slots.__setitem__(login, slot))
 
 
+@internal("disabling an account removes its slot after its own checks")
+def remove_slot(workspace: Workspace, login: str) -> None:
+    """Drop a user's key slot from this station's file (under the file's lock)."""
+    _update_slots(workspace.data_dir, lambda fresh: fresh.slots.pop(login, None))
+
+
 def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
     try:
         data_dir.ensure_writable()
