@@ -29,7 +29,14 @@ _KDF_LIMITS = {"time_cost": (1, 20), "memory_cost": (8192, 1 << 21), "parallelis
 
 def record_slot(session: Session, slot: keyslots.Slot) -> None:
     """Publish ``slot`` to the other stations (in the caller's transaction)."""
-    body = {"salt": slot.salt, "nonce": slot.nonce, "wrapped": slot.wrapped, "kdf": slot.kdf}
+    body: dict[str, Any] = {
+        "salt": slot.salt,
+        "nonce": slot.nonce,
+        "wrapped": slot.wrapped,
+        "kdf": slot.kdf,
+    }
+    if slot.signing is not None:
+        body["signing"] = dict(slot.signing)  # wrapped under the same password, never clear
     session.add(
         AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
     )
@@ -55,6 +62,9 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
             wrapped=str(body["wrapped"]),
             kdf=kdf,
         )
+        signing = body.get("signing")
+        if signing is not None:
+            slot.signing = {name: str(signing[name]) for name in ("key_id", "nonce", "wrapped")}
         keyslots.check_slot_encoding(slot)
     except (ValueError, KeyError, TypeError):
         return None
@@ -104,10 +114,11 @@ def refresh_key_slots(store: Store) -> list[str]:
                 changed.append(login)
         for login, slot in sorted(wanted.items()):
             held = slots.slots.get(login)
-            if held is not None and (held.salt, held.nonce, held.wrapped) == (
+            if held is not None and (held.salt, held.nonce, held.wrapped, held.signing) == (
                 slot.salt,
                 slot.nonce,
                 slot.wrapped,
+                slot.signing,
             ):
                 continue
             slots.slots[login] = slot  # a new password: this station's counters start afresh

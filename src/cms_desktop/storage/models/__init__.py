@@ -33,6 +33,7 @@ from cms_desktop.storage.models.prescribing import (
     PrescriptionTemplate,
     RecordAccessRequest,
 )
+from cms_desktop.storage.models.signing import SigningKey
 from cms_desktop.storage.models.sync import (
     SyncConflict,
     SyncHeld,
@@ -90,6 +91,7 @@ __all__ = [
     "RiskFactorRow",
     "Room",
     "ScreeningRow",
+    "SigningKey",
     "SyncConflict",
     "SyncHeld",
     "SyncPeer",
