@@ -1,9 +1,10 @@
-"""Signed clinical acts: clinicians' public signing keys, and a signature on notes and prescriptions.
+"""Signed clinical acts and witnessed audit heads (#17).
 
 ``signing_keys`` is insert-only (a reset password gives a new key pair; the old public key
 stays to verify old acts). ``consultations`` and ``prescriptions`` get two nullable columns
 by plain ADD COLUMN: the tables are not rebuilt, so their insert-only triggers stay. Rows
-signed before this revision keep NULL there (« non vérifiable »).
+signed before this revision keep NULL there (« non vérifiable »). ``audit_heads`` (insert-only)
+holds the audit chain heads each station saw, signed with its station key.
 
 Revision ID: 0017
 Revises: 0014
@@ -47,9 +48,34 @@ def upgrade() -> None:
     for table in _SIGNED:
         op.add_column(table, sa.Column("signing_key_id", sa.String(length=36), nullable=True))
         op.add_column(table, sa.Column("signature", sa.Text(), nullable=True))
+    op.create_table(
+        "audit_heads",
+        sa.Column("witness_id", sa.String(length=64), nullable=False),
+        sa.Column("origin_id", sa.String(length=64), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_heads")),
+    )
+    op.create_index("ix_audit_heads_origin_seq", "audit_heads", ["origin_id", "seq"])
+    for action in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER audit_heads_no_{action.lower()} BEFORE {action} "
+            "ON audit_heads BEGIN SELECT RAISE(ABORT, 'audit heads are immutable'); END"
+        )
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS audit_heads_no_update")
+    op.execute("DROP TRIGGER IF EXISTS audit_heads_no_delete")
+    op.drop_index("ix_audit_heads_origin_seq", table_name="audit_heads")
+    op.drop_table("audit_heads")
     for table in _SIGNED:
         # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): no rebuild, the triggers stay.
         op.drop_column(table, "signature")

@@ -194,6 +194,12 @@ class _Session:
         self.sent = 0
         self.received = 0
 
+    def attest_audit(self) -> None:
+        """Sign the audit heads held here (``sync.audit_heads``): optional for a store."""
+        attest = getattr(self.store, "attest_audit_heads", None)
+        if attest is not None:
+            attest(self.signer)
+
     def identify_peer(self) -> None:
         der = self.sock.getpeercert(binary_form=True)
         self.peer_id = check_peer_certificate(der, self.credentials.ca_cert_pem, self.revocation)
@@ -452,11 +458,13 @@ def _run_server_session(session: _Session) -> SyncReport:
     except (PeerRejected, ProtocolError) as exc:
         session.send_error("hello_rejected", str(exc))
         raise
+    session.attest_audit()  # before the HELLO: the new heads are in this exchange
     send_frame(session.sock, MessageType.HELLO, session.hello())
     _, body = session.expect(MessageType.REQUEST)
     session.serve_request(body)
     session.request_missing()
     session.receive_batches()
+    session.attest_audit()  # what was just received: sent at the next exchange
     send_frame(session.sock, MessageType.ACK, b"{}")
     session.serve_blobs()
     return session.report()
@@ -466,11 +474,13 @@ def _run_client_session(session: _Session, expected_peer: str | None) -> SyncRep
     session.identify_peer()  # nothing has been sent yet if this fails
     if expected_peer is not None and session.peer_id != expected_peer:
         raise PeerRejected(f"Le poste joint n'est pas {expected_peer} mais {session.peer_id}.")
+    session.attest_audit()
     send_frame(session.sock, MessageType.HELLO, session.hello())
     _, body = session.expect(MessageType.HELLO)
     session.read_hello(body)
     session.request_missing()
     session.receive_batches()
+    session.attest_audit()
     _, body = session.expect(MessageType.REQUEST)
     session.serve_request(body)
     session.expect(MessageType.ACK)

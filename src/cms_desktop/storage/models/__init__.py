@@ -10,6 +10,7 @@ from cms_desktop.storage.models.agenda import (
     PractitionerRange,
     WaitingListEntry,
 )
+from cms_desktop.storage.models.audit_heads import AuditHead
 from cms_desktop.storage.models.base import (
     Base,
     InsertOnly,
@@ -61,6 +62,7 @@ __all__ = [
     "Appointment",
     "AppointmentTypeRow",
     "AuditEntry",
+    "AuditHead",
     "Base",
     "BdpmComposition",
     "BdpmImport",
