@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -47,13 +48,18 @@ def sign(private_raw: bytes, kind: str, values: dict[str, object]) -> str:
     return f"{FORMAT}:{base64.b64encode(signature).decode('ascii')}"
 
 
+@functools.lru_cache(maxsize=256)
+def _public_key(public_b64: str) -> Ed25519PublicKey:
+    # A centre has a few dozen keys: parsed once, not once per act verified.
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64, validate=True))
+
+
 def verify(public_b64: str, kind: str, values: dict[str, object], signature: str) -> bool:
     """True only if ``signature`` is this key's signature of exactly these values."""
     fmt, _, encoded = signature.partition(":")
     try:
         payload = canonical_bytes(kind, values, fmt)
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64, validate=True))
-        public.verify(base64.b64decode(encoded, validate=True), payload)
+        _public_key(public_b64).verify(base64.b64decode(encoded, validate=True), payload)
     except (InvalidSignature, UnknownFormat, ValueError, binascii.Error, TypeError):
         return False
     return True
