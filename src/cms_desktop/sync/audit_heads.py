@@ -1,6 +1,6 @@
 """Witnessed audit chain heads: a rewrite on one PC is caught by what the others saw (#17).
 
-At the start of every sync session and after applying what it received, a station signs,
+At the start of every sync session (before its HELLO, so they travel in it) a station signs,
 with its station key (the Ed25519 key of its TLS certificate, certified by the site CA),
 the head (last number and hash) of every audit chain it holds, when it has not signed that
 head yet. These rows replicate, so each station keeps the heads its peers signed. Checking

@@ -458,13 +458,15 @@ def _run_server_session(session: _Session) -> SyncReport:
     except (PeerRejected, ProtocolError) as exc:
         session.send_error("hello_rejected", str(exc))
         raise
-    session.attest_audit()  # before the HELLO: the new heads are in this exchange
+    # Before the HELLO, so the new heads are in this exchange. Heads received now are
+    # signed at the start of the next one, when they would be sent anyway: signing them
+    # after receiving would leave a change waiting after every exchange.
+    session.attest_audit()
     send_frame(session.sock, MessageType.HELLO, session.hello())
     _, body = session.expect(MessageType.REQUEST)
     session.serve_request(body)
     session.request_missing()
     session.receive_batches()
-    session.attest_audit()  # what was just received: sent at the next exchange
     send_frame(session.sock, MessageType.ACK, b"{}")
     session.serve_blobs()
     return session.report()
@@ -480,7 +482,6 @@ def _run_client_session(session: _Session, expected_peer: str | None) -> SyncRep
     session.read_hello(body)
     session.request_missing()
     session.receive_batches()
-    session.attest_audit()
     _, body = session.expect(MessageType.REQUEST)
     session.serve_request(body)
     session.expect(MessageType.ACK)
