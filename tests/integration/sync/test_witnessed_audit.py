@@ -3,6 +3,9 @@ has synced with a peer: the peer signed the heads it held (#17, item 4)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import select
 
@@ -10,9 +13,17 @@ from cms_desktop.services import audit_trail
 from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import AuditEntry, AuditHead
+from cms_desktop.sync import audit_heads
 from tests.conftest import ADMIN_PASSWORD, Centre
 from tests.integration.sync.test_account_key_slots import sync_b_with_a
 from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _sign_at_every_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In the field a head is signed at most every 15 minutes; the test's exchanges follow
+    # each other within seconds.
+    monkeypatch.setattr(audit_heads, "SIGN_INTERVAL", timedelta(0))
 
 
 def _rewrite_with_recomputed_hashes(centre: Centre) -> AuditEntry:
