@@ -285,7 +285,7 @@ def _cmd_audit(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
 
 
 def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
-    from cms_desktop.services import audit_trail
+    from cms_desktop.services import audit_trail, signatures
     from cms_desktop.services.workspace import check_database
 
     ws, _actor = _open(data_dir, args, secrets)  # a damaged file is reported from here too
@@ -295,11 +295,14 @@ def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
             print(f"erreur : {damage}", file=sys.stderr)
             return 1
         report = audit_trail.verify(ws)
+        signed = signatures.verify_all(ws)
     finally:
         ws.close()
     print("Base de données intègre (SQLCipher).")
     print(report.message, file=sys.stdout if report.ok else sys.stderr)
-    return 0 if report.ok else 1
+    # Ids, dates and logins of altered acts only: never their content.
+    print(signed.message, file=sys.stdout if signed.ok else sys.stderr)
+    return 0 if report.ok and signed.ok else 1
 
 
 def _cmd_recover(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:

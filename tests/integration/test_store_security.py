@@ -158,13 +158,15 @@ def test_a_slot_written_during_a_failed_login_is_kept(
     new_slot = keyslots.make_slot(ws.centre_id, "nouveau", "user", STAFF_PASSWORD, ws.key)
     ws.close()
     path = centre.data_dir.key_slots
-    real_unwrap = keyslots.unwrap
+    real_unwrap = keyslots.unwrap_all  # the login unwraps the key and the signing key at once
 
-    def unwrap_while_sync_writes(slots: keyslots.SlotFile, login_name: str, secret: str) -> bytes:
+    def unwrap_while_sync_writes(
+        slots: keyslots.SlotFile, login_name: str, secret: str
+    ) -> keyslots.Unwrapped:
         keyslots.update(path, lambda fresh: fresh.slots.__setitem__("nouveau", new_slot))
         return real_unwrap(slots, login_name, secret)
 
-    monkeypatch.setattr(keyslots, "unwrap", unwrap_while_sync_writes)
+    monkeypatch.setattr(keyslots, "unwrap_all", unwrap_while_sync_writes)
     with pytest.raises(LoginFailed):
         login(centre.data_dir, "dr.test", "nope")
     after = keyslots.load(path)

@@ -62,6 +62,7 @@ ACTION_LABELS: dict[str, str] = {
     "record_access_fee": "Frais de copie enregistrés",
     "record_access_registered": "Demande de copie du dossier enregistrée",
     "screen_locked": "Écran verrouillé",
+    "signing_key_created": "Création d'une clé de signature",
     "sync_conflict_resolved": "Conflit de synchronisation résolu",
     "sync_pairing_code_shown": "Code d'appairage affiché",
     "sync_station_removed": "Poste retiré de la synchronisation",

@@ -10,6 +10,7 @@ from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, repositories
+from cms_desktop.sync import audit_heads
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ def verify(ws: Workspace) -> AuditReport:
     """Check every chain; the message names the first bad entry (station, number, id)."""
     with ws.store.read() as session:
         problem = audit.verify(session)
+        witnessed = audit_heads.check(session) if problem is None else None
+    if witnessed is not None:
+        return AuditReport(False, _witness_message(witnessed))
     if problem is None:
         return AuditReport(True, "Journal d'audit intact.")
     reasons = {
@@ -55,6 +59,26 @@ def verify(ws: Workspace) -> AuditReport:
         False,
         f"Journal d'audit altéré : l'entrée {number}du poste {problem.station_id}{ident} "
         f"{reasons.get(problem.reason, problem.reason)}.",
+    )
+
+
+def _witness_message(found: audit_heads.HeadMismatch) -> str:
+    """A rewrite the local chain hides but a peer's signed head shows (ids only)."""
+    if found.reason == "forged_head":
+        return (
+            f"Journal d'audit altéré : la tête de chaîne n° {found.seq} du poste {found.origin} "
+            f"attribuée au poste « {found.witness_name} » porte une signature invalide."
+        )
+    ident = f" (id {found.entry_id})" if found.entry_id else ""
+    bound = (
+        f" (au plus tard la n° {found.latest_possible})"
+        if found.seq != found.latest_possible
+        else ""
+    )
+    return (
+        f"Journal d'audit altéré : l'entrée n° {found.seq} du poste {found.origin}{ident}{bound} "
+        f"diffère de celle que le poste « {found.witness_name} » a reçue et signée : le journal "
+        "a été réécrit sur l'un des deux postes."
     )
 
 

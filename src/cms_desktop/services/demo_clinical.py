@@ -16,9 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from cms_desktop.domain.documents import DocumentKind
+from cms_desktop.domain.signed_acts import CONSULTATION, CONSULTATION_FIELDS
 from cms_desktop.services.access import no_actor
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit, blobs, repositories
+from cms_desktop.storage import audit, blobs, keyslots, repositories, signing
 from cms_desktop.storage.models import (
     AllergyRow,
     Consultation,
@@ -31,6 +32,7 @@ from cms_desktop.storage.models import (
     ScreeningRow,
     TreatmentRow,
     VaccinationRow,
+    new_id,
 )
 
 CLINICIANS = ("dr.moreau", "dr.benali", "dr.lefort", "inf.roux")
@@ -119,6 +121,37 @@ def _user_ids(ws: Workspace) -> dict[str, str]:
     return ids
 
 
+def _demo_signers(ws: Workspace, users: dict[str, str]) -> dict[str, tuple[str, bytes]]:
+    """Author id → (key id, private key) of the demo clinicians, from their own slots (the
+    demo password is published): the demo's notes are signed as real ones are (#17)."""
+    from cms_desktop.services.demo_accounts import DEMO_PASSWORD
+
+    signers: dict[str, tuple[str, bytes]] = {}
+    try:
+        slots = keyslots.load(ws.data_dir.key_slots)
+    except keyslots.KeySlotError:
+        return signers
+    for login, user_id in users.items():
+        try:
+            opened = keyslots.unwrap_all(slots, login, DEMO_PASSWORD)
+        except keyslots.BadCredentials:
+            continue  # not a demo password any more: its notes stay unsigned
+        if opened.signing_key_id is not None and opened.signing_key is not None:
+            signers[user_id] = (opened.signing_key_id, opened.signing_key)
+    return signers
+
+
+def _sign_demo_note(note: Consultation, signers: dict[str, tuple[str, bytes]]) -> None:
+    signer = signers.get(note.author_id)
+    if signer is None or note.signature is not None:
+        return
+    note.id = note.id or new_id()
+    note.signing_key_id = signer[0]
+    note.signature = signing.sign(
+        signer[1], CONSULTATION, {name: getattr(note, name) for name in CONSULTATION_FIELDS}
+    )
+
+
 def _at(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(rng.randint(7, 17), rng.choice((0, 15, 30, 45))), UTC)
 
@@ -143,10 +176,13 @@ def add_demo_clinical(ws: Workspace, seed: int = 2026, patients: int = 300) -> N
             .limit(patients)
         ).all()
     png = _png()
+    signers = _demo_signers(ws, users)
     for start in range(0, len(chosen), 100):
         with ws.store.write() as session:
             for index, (pid, sex, birth) in enumerate(chosen[start : start + 100], start):
-                _patient_record(session, rng, pid, sex, birth, today, authors, doctors, index, png)
+                _patient_record(
+                    session, rng, pid, sex, birth, today, authors, doctors, index, png, signers
+                )
             audit.append(
                 session,
                 ws.store.station_id,
@@ -178,8 +214,13 @@ def _patient_record(
     doctors: list[str],
     index: int,
     png: bytes,
+    signers: dict[str, tuple[str, bytes]],
 ) -> None:
-    add = session.add  # type: ignore[attr-defined]
+    def add(row: object) -> None:
+        if isinstance(row, Consultation):
+            _sign_demo_note(row, signers)  # complete when added: signed as it is stored
+        session.add(row)  # type: ignore[attr-defined]
+
     age = (today - birth).days // 365
     gp = doctors[index % len(doctors)]
     for kind, label, code in rng.sample(_HISTORY, rng.randint(0, 3)):

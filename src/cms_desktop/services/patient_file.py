@@ -21,11 +21,13 @@ from cms_desktop.domain.measurements import bmi
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.domain.prevention import ScreeningDue, due_screenings
+from cms_desktop.domain.signed_acts import CONSULTATION
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.allergy_status import AllergyStatus, allergy_status_in
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
 from cms_desktop.services.records import ConsultationView, NoteContent
+from cms_desktop.services.signatures import key_ring, status_of
 from cms_desktop.services.synthesis import Synthesis, SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
@@ -118,6 +120,7 @@ def _consultations(
     session: Session, ids: list[str], names: dict[str, str]
 ) -> tuple[ConsultationView, ...]:
     notes = session.scalars(last_consultations_query(ids)).all()
+    keys = key_ring(session)
     amendments = (
         session.scalars(
             select(Consultation)
@@ -142,11 +145,18 @@ def _consultations(
                 True,
                 None,
                 tuple(a.id for a in fixes),
+                status_of(CONSULTATION, note, keys),
             )
         )
         views.extend(
             ConsultationView(
-                a.id, a.seen_at, names.get(a.author_id, ""), _content(a), True, a.amends_id
+                a.id,
+                a.seen_at,
+                names.get(a.author_id, ""),
+                _content(a),
+                True,
+                a.amends_id,
+                signature=status_of(CONSULTATION, a, keys),
             )
             for a in fixes
         )

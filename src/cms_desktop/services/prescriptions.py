@@ -24,6 +24,7 @@ from cms_desktop.domain.prescription import (
     age_in_years,
     weight_required,
 )
+from cms_desktop.domain.signed_acts import PRESCRIPTION
 from cms_desktop.printing.dto import PrintingError
 from cms_desktop.printing.layout import PAGE_SIZES, PageSizeName
 from cms_desktop.printing.prescription import render_prescription
@@ -46,6 +47,7 @@ from cms_desktop.services.printing_common import (
     patient_info,
     prescriber_info,
 )
+from cms_desktop.services.signatures import sign_row
 from cms_desktop.services.synthesis import SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
@@ -55,6 +57,7 @@ from cms_desktop.storage.models import (
     PrescriptionRecord,
     PrescriptionTemplate,
     User,
+    new_id,
 )
 
 KIND_ORDONNANCE = "ordonnance"
@@ -296,6 +299,7 @@ def issue_prescription(
             if original is None or original.patient_id != final.patient_id:
                 raise NotFound("Ordonnance renouvelée introuvable.")
         record = PrescriptionRecord(
+            id=new_id(),
             patient_id=final.patient_id,
             consultation_id=final.consultation_id,
             author_id=actor.user_id,
@@ -307,6 +311,7 @@ def issue_prescription(
             page_size=final.page_size,
             pdf=rendered.pdf,
         )
+        sign_row(ws, actor, PRESCRIPTION, record)  # the prescriber's own key (#17)
         session.add(record)
         session.flush()
         audit_output(

@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.measurements import MeasurementError, VitalSigns
 from cms_desktop.domain.permissions import Permission
+from cms_desktop.domain.signed_acts import CONSULTATION, SignatureStatus
 from cms_desktop.domain.synthesis import SynthesisError, normalize_diagnosis_code
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.signatures import key_ring, sign_row, status_of
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
-from cms_desktop.storage.models import Consultation, ConsultationDraft, Patient, User
+from cms_desktop.storage.models import Consultation, ConsultationDraft, Patient, User, new_id
 
 MAX_TEXT = 100_000  # characters per field: a long letter fits, a pasted 10 MB file does not
 TEXT_FIELDS = ("reason", "examination", "diagnosis", "diagnosis_code", "treatment", "conclusion")
@@ -66,6 +68,8 @@ class ConsultationView:
     signed: bool
     amends_id: str | None = None
     amended_by: tuple[str, ...] = ()
+    # Signed notes only: verified, altered after signing, or signed before 0017.
+    signature: SignatureStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
     with ws.store.write() as session:
         patient = _patient(session, patient_id)
         names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
+        keys = key_ring(session)
         signed = session.scalars(
             select(Consultation)
             .where(Consultation.patient_id == patient_id)
@@ -174,6 +179,7 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
                     True,
                     c.amends_id,
                     tuple(amended_by.get(c.id, ())),
+                    status_of(CONSULTATION, c, keys),
                 )
                 for c in signed
             ),
@@ -257,6 +263,7 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
                 "un examen ou une conclusion."
             )
         note = Consultation(
+            id=new_id(),
             patient_id=draft.patient_id,
             author_id=actor.user_id,
             seen_at=draft.seen_at,
@@ -264,6 +271,7 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
             draft_id=draft.id,
             **content.__dict__,
         )
+        sign_row(ws, actor, CONSULTATION, note)  # the author's own key, over what is stored
         session.add(note)
         draft.deleted = True
         session.flush()
@@ -289,6 +297,7 @@ def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteConten
         if original is None:
             raise NotFound("Consultation introuvable.")
         note = Consultation(
+            id=new_id(),
             patient_id=original.patient_id,
             author_id=actor.user_id,
             seen_at=original.seen_at,
@@ -296,6 +305,7 @@ def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteConten
             amends_id=original.id,
             **clean.__dict__,
         )
+        sign_row(ws, actor, CONSULTATION, note)
         session.add(note)
         session.flush()
         audit.append(

@@ -164,8 +164,15 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
             user = repositories.user_by_login(session, login)
             if user is None:
                 raise ValidationFailed(f"Aucun compte « {login} » dans ce centre.")
+            if not user.active or user.deleted:
+                # The code restores access to an account, never the account itself: an
+                # administrator disabled it on purpose (#17).
+                raise ValidationFailed(
+                    f"Le compte « {login} » est désactivé : le code de récupération ne le "
+                    "réactive pas. Un administrateur doit d'abord le réactiver (Administration "
+                    "› Comptes) puis lui donner un nouveau mot de passe."
+                )
             user.password_hash = hash_password(new_password)
-            user.active = True
             audit.append(
                 session,
                 store.station_id,

@@ -8,13 +8,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
-from cms_desktop.domain.permissions import CLINICAL_ROLES, ROLE_PERMISSIONS, Permission, Role
+from cms_desktop.domain.permissions import (
+    CLINICAL_ROLES,
+    ROLE_PERMISSIONS,
+    Permission,
+    Role,
+    has_permission,
+)
 from cms_desktop.domain.rpps import rpps_problem
 from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.setup import validate_login
-from cms_desktop.services.workspace import Workspace, hash_password, load_slots, set_slot
+from cms_desktop.services.workspace import (
+    Workspace,
+    hash_password,
+    issue_signing_key,
+    load_slots,
+    remove_slot,
+    set_slot,
+)
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.models import Centre, Practitioner, User
 
@@ -157,7 +170,13 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
             _add_agenda_column(session, user)
         # The slot is written before the commit: if it fails, the account is not created.
         slot = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
-        keyslot_sync.record_slot(session, slot)  # other stations get it too
+        if has_permission(Role(new.role), Permission.CONSULTATION_SIGN):
+            # A clinician signs from the first day (#17); the slot row is published with it.
+            slot, _, _ = issue_signing_key(
+                session, ws.store.station_id, ws.centre_id, user.id, slot, new.password
+            )
+        else:
+            keyslot_sync.record_slot(session, slot)  # other stations get it too
         set_slot(ws, login, slot)
         return _info(user)
 
@@ -193,6 +212,8 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
     actor.require(Permission.USERS_MANAGE)
     if user_id == actor.user_id and not active:
         raise ValidationFailed("Vous ne pouvez pas désactiver votre propre compte.")
+    if not active:
+        load_slots(ws.data_dir)  # a missing or damaged slot file fails here, in French
     with ws.store.write() as session:
         user = _get(session, user_id)
         user.active = active
@@ -205,6 +226,11 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
             target_type="user",
             target_id=user.id,
         )
+        if not active:
+            # Its password must stop unwrapping the key, here and (once synced) on every
+            # station; re-enabling does not bring the slot back: a new password does (#17).
+            keyslot_sync.record_revocation(session, user.login)
+            remove_slot(ws, user.login)
         return _info(user)
 
 
@@ -275,5 +301,12 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             target_id=user.id,
         )
         slot = keyslots.make_slot(ws.centre_id, user.login, "user", new_password, ws.key)
+        if user.id == ws.signer_id and ws.signing_key_id and ws.signing_key:
+            # One's own new password: the signing key (in memory since login) follows it.
+            # Set by someone else, the slot has none: its owner gets a new key pair at their
+            # next login, and the one who set the password never holds the old key (#17).
+            slot = keyslots.with_signing_key(
+                ws.centre_id, slot, new_password, ws.signing_key_id, ws.signing_key
+            )
         keyslot_sync.record_slot(session, slot)
         set_slot(ws, user.login, slot)

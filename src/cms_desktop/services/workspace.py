@@ -7,7 +7,7 @@ application runs so that an administrator can add a key slot for a new account.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -15,15 +15,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import DatabaseError
 
-from cms_desktop.domain.permissions import Role
+from cms_desktop.domain.permissions import Permission, Role, has_permission
 from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
-from cms_desktop.storage import audit, keyslots, lockout, repositories
+from cms_desktop.storage import audit, keyslot_sync, keyslots, lockout, repositories, signing
 from cms_desktop.storage.damage import Damage, diagnose
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.engine import WrongKeyError
 from cms_desktop.storage.migrations import MigrationFailed
+from cms_desktop.storage.models import SigningKey
 from cms_desktop.storage.store import CentreMismatch, Store
 
 if TYPE_CHECKING:
@@ -51,6 +52,11 @@ class Workspace:
     store: Store
     key: bytes
     centre_id: str
+    # The logged-in clinician's Ed25519 signing key (unwrapped from their own slot at login,
+    # kept in memory only, like the database key); None for roles that sign nothing.
+    signer_id: str | None = None
+    signing_key_id: str | None = None
+    signing_key: bytes | None = field(default=None, repr=False)
 
     def close(self) -> None:
         self.store.close()
@@ -96,6 +102,12 @@ def _update_slots(data_dir: DataDir, change: Callable[[keyslots.SlotFile], T]) -
 def set_slot(workspace: Workspace, login: str, slot: keyslots.Slot) -> None:
     """Store a user's new key slot on this station (under the file's lock)."""
     _update_slots(workspace.data_dir, lambda fresh: fresh.slots.__setitem__(login, slot))
+
+
+@internal("disabling an account removes its slot after its own checks")
+def remove_slot(workspace: Workspace, login: str) -> None:
+    """Drop a user's key slot from this station's file (under the file's lock)."""
+    _update_slots(workspace.data_dir, lambda fresh: fresh.slots.pop(login, None))
 
 
 def open_store(data_dir: DataDir, key: bytes, centre_id: str) -> Store:
@@ -155,7 +167,8 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     try:
         if login_name == keyslots.RECOVERY_LOGIN:
             raise keyslots.BadCredentials(login_name)
-        key = keyslots.unwrap(slots, login_name, password)
+        unwrapped = keyslots.unwrap_all(slots, login_name, password)
+        key = unwrapped.db_key
     except keyslots.BadCredentials:
 
         def count_failure(fresh: keyslots.SlotFile) -> bool:
@@ -186,6 +199,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         raise damaged_database(data_dir, key) from None
     workspace = Workspace(data_dir, store, key, slots.centre_id)
     locked_in_database: datetime | None = None
+    new_slot: keyslots.Slot | None = None
     try:
         with store.write() as session:
             _note_file_locks(session, slots)
@@ -208,6 +222,10 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
                 actor = Actor(user.id, user.login, user.full_name, Role(user.role))
                 _flush_pending_events(session, store, slots)
                 lockout.clear(session, login_name)
+                if has_permission(actor.role, Permission.CONSULTATION_SIGN):
+                    new_slot = _take_signing_key(
+                        session, workspace, user.id, slots.slots[login_name], password, unwrapped
+                    )
                 audit.append(
                     session, store.station_id, "login", user_id=user.id, user_login=user.login
                 )
@@ -222,6 +240,12 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     flushed = list(slots.pending_events)
 
     def record_success(fresh: keyslots.SlotFile) -> None:
+        held = fresh.slots.get(login_name)
+        if new_slot is not None and held is not None and held.wrapped == new_slot.wrapped:
+            # The same password's slot, now also holding the new signing key (unless the
+            # password was changed meanwhile: then the replicated row decides).
+            new_slot.failed, new_slot.locked_until = held.failed, held.locked_until
+            fresh.slots[login_name] = new_slot
         keyslots.record_success(fresh, login_name)
         # Only the events just written to the audit trail; one added meanwhile stays.
         fresh.pending_events = [e for e in fresh.pending_events if e not in flushed]
@@ -232,6 +256,60 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         store.close()
         raise
     return workspace, actor
+
+
+def _take_signing_key(
+    session: Session,
+    workspace: Workspace,
+    user_id: str,
+    slot: keyslots.Slot,
+    password: str,
+    unwrapped: keyslots.Unwrapped,
+) -> keyslots.Slot | None:
+    """Put the clinician's signing key in the workspace; make a key pair if they have none
+    that the centre knows (first login after the upgrade, or after a password reset by
+    someone else: the old private key stays wrapped under the old password). Returns the
+    slot to save when a key pair was made."""
+    workspace.signer_id = user_id
+    if unwrapped.signing_key_id is not None and unwrapped.signing_key is not None:
+        known = session.get(SigningKey, unwrapped.signing_key_id)
+        if known is not None and known.user_id == user_id:
+            workspace.signing_key_id = unwrapped.signing_key_id
+            workspace.signing_key = unwrapped.signing_key
+            return None
+    new_slot, key_id, private = issue_signing_key(
+        session, workspace.store.station_id, workspace.centre_id, user_id, slot, password
+    )
+    workspace.signing_key_id, workspace.signing_key = key_id, private
+    return new_slot
+
+
+def issue_signing_key(
+    session: Session,
+    station_id: str,
+    centre_id: str,
+    user_id: str,
+    slot: keyslots.Slot,
+    password: str,
+) -> tuple[keyslots.Slot, str, bytes]:
+    """A new Ed25519 key pair for ``user_id``: the public half published (replicated), the
+    private half wrapped into a copy of ``slot`` under ``password`` (replicated wrapped).
+    Returns (that slot, key id, private key); the caller saves the slot to the file."""
+    private, public = signing.new_key_pair()
+    key_id = signing.publish_key(session, user_id, public)
+    audit.append(
+        session,
+        station_id,
+        "signing_key_created",
+        user_id=user_id,
+        user_login=slot.login,
+        target_type="user",
+        target_id=user_id,
+        details={"key_id": key_id},
+    )
+    new_slot = keyslots.with_signing_key(centre_id, slot, password, key_id, private)
+    keyslot_sync.record_slot(session, new_slot)  # the key follows the password everywhere
+    return new_slot, key_id, private
 
 
 UNKNOWN_LOGIN_EVENT = "login_failed_unknown"

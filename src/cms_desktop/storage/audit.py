@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, canonical_json
+from cms_desktop.storage.models.audit_heads import AuditHead
 from cms_desktop.storage.models.base import new_id, utcnow
 from cms_desktop.storage.models.core import AuditEntry, OpLogRow
 from cms_desktop.storage.origin import current_origin
@@ -107,10 +108,15 @@ def verify(session: Session) -> AuditProblem | None:
             expected_seq, prev = entry.seq + 1, entry.hash
     # The op-log also lists every audit entry ever written: one removed from the tail of a
     # chain (which the chain alone cannot show) is still named there.
+    # Likewise the audit heads other stations signed (#17): deleting them here would hide a
+    # rewrite from the comparison with what the peers saw.
     logged = session.execute(
-        select(OpLogRow.row_id, OpLogRow.origin, OpLogRow.seq).where(OpLogRow.entity == "audit_log")
+        select(OpLogRow.row_id, OpLogRow.origin, OpLogRow.seq).where(
+            OpLogRow.entity.in_(("audit_log", "audit_heads"))
+        )
     ).all()
     present = set(session.scalars(select(AuditEntry.id)).all())
+    present |= set(session.scalars(select(AuditHead.id)).all())
     for row_id, origin, _seq in logged:
         if row_id not in present:
             return AuditProblem(origin, 0, row_id, "missing")

@@ -2,7 +2,9 @@
 
 An account created (or a password reset) on one station adds a row holding the wrapped
 slot; every station that receives it rewrites its own slot file atomically, so the person
-logs in anywhere with the same password. Failed-attempt counters stay per station.
+logs in anywhere with the same password. Disabling an account adds a ``revoked`` row: every
+station removes that login's slot, so its old password unwraps nothing from a current
+``keyslots.json``. Failed-attempt counters stay per station.
 """
 
 from __future__ import annotations
@@ -21,15 +23,29 @@ from cms_desktop.storage.store import Store
 log = logging.getLogger(__name__)
 
 TABLE = AccountKeySlot.__tablename__
+REVOKED = "revoked"
 _KDF_LIMITS = {"time_cost": (1, 20), "memory_cost": (8192, 1 << 21), "parallelism": (1, 16)}
 
 
 def record_slot(session: Session, slot: keyslots.Slot) -> None:
     """Publish ``slot`` to the other stations (in the caller's transaction)."""
-    body = {"salt": slot.salt, "nonce": slot.nonce, "wrapped": slot.wrapped, "kdf": slot.kdf}
+    body: dict[str, Any] = {
+        "salt": slot.salt,
+        "nonce": slot.nonce,
+        "wrapped": slot.wrapped,
+        "kdf": slot.kdf,
+    }
+    if slot.signing is not None:
+        body["signing"] = dict(slot.signing)  # wrapped under the same password, never clear
     session.add(
         AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
     )
+
+
+def record_revocation(session: Session, login: str) -> None:
+    """Tell every station to drop ``login``'s slot (in the caller's transaction). A station
+    not yet upgraded reads the row as an unreadable slot and ignores it."""
+    session.add(AccountKeySlot(login=login, kind=REVOKED, slot_json="{}"))
 
 
 def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
@@ -46,19 +62,34 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
             wrapped=str(body["wrapped"]),
             kdf=kdf,
         )
+        signing = body.get("signing")
+        if signing is not None:
+            slot.signing = {name: str(signing[name]) for name in ("key_id", "nonce", "wrapped")}
         keyslots.check_slot_encoding(slot)
     except (ValueError, KeyError, TypeError):
         return None
     return slot if row.kind == "user" else None
 
 
-def latest_slots(session: Session) -> dict[str, keyslots.Slot]:
-    """Login → the slot of its newest row (highest version: the same choice everywhere)."""
+def _latest_rows(session: Session) -> dict[str, AccountKeySlot]:
+    """Login → its newest row (highest version: the same choice everywhere)."""
     latest: dict[str, AccountKeySlot] = {}
     for row in session.scalars(select(AccountKeySlot).order_by(AccountKeySlot.version)):
         latest[row.login] = row
+    return latest
+
+
+def revoked_logins(session: Session) -> set[str]:
+    """Logins whose newest row revokes their slot (disabled, not given a password since)."""
+    return {login for login, row in _latest_rows(session).items() if row.kind == REVOKED}
+
+
+def latest_slots(session: Session) -> dict[str, keyslots.Slot]:
+    """Login → the slot of its newest row, for logins whose newest row is a slot."""
     out: dict[str, keyslots.Slot] = {}
-    for login, row in latest.items():
+    for login, row in _latest_rows(session).items():
+        if row.kind == REVOKED:
+            continue
         slot = _parse(row)
         if slot is None:
             log.warning("keyslots: replicated slot row %s unreadable, ignored", row.id)
@@ -71,17 +102,23 @@ def refresh_key_slots(store: Store) -> list[str]:
     """Rewrite the slot file where replicated rows differ from it; returns the logins changed."""
     with store.read() as session:
         wanted = latest_slots(session)
-    if not wanted:
+        revoked = revoked_logins(session)
+    if not wanted and not revoked:
         return []
 
     def apply(slots: keyslots.SlotFile) -> list[str]:
         changed: list[str] = []
+        for login in sorted(revoked):
+            if login in slots.slots and login != keyslots.RECOVERY_LOGIN:
+                del slots.slots[login]  # disabled elsewhere: its password opens nothing here
+                changed.append(login)
         for login, slot in sorted(wanted.items()):
             held = slots.slots.get(login)
-            if held is not None and (held.salt, held.nonce, held.wrapped) == (
+            if held is not None and (held.salt, held.nonce, held.wrapped, held.signing) == (
                 slot.salt,
                 slot.nonce,
                 slot.wrapped,
+                slot.signing,
             ):
                 continue
             slots.slots[login] = slot  # a new password: this station's counters start afresh

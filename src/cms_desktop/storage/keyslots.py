@@ -60,6 +60,10 @@ class Slot:
     kdf: dict[str, int]
     failed: int = 0
     locked_until: str | None = None
+    # A clinician's Ed25519 signing key, wrapped under the same password-derived key (its own
+    # nonce and associated data): {"key_id", "nonce", "wrapped"}. A slot made by someone
+    # else (a reset, a recovery) has none: the old key cannot follow without the old password.
+    signing: dict[str, str] | None = None
 
 
 @dataclass
@@ -119,6 +123,22 @@ def make_slot(
 
 def unwrap(slots: SlotFile, login: str, secret: str) -> bytes:
     """Return the database key, or raise BadCredentials."""
+    return unwrap_all(slots, login, secret).db_key
+
+
+@dataclass(frozen=True)
+class Unwrapped:
+    db_key: bytes
+    signing_key_id: str | None = None
+    signing_key: bytes | None = None  # Ed25519 private key, raw
+
+
+def _signing_aad(centre_id: str, login: str, key_id: str) -> bytes:
+    return f"{FORMAT}|{centre_id}|signing|{login}|{key_id}".encode()
+
+
+def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
+    """The database key and, if the slot holds one, the signing key (one argon2 run)."""
     slot = slots.slots.get(login)
     if slot is None:
         # Spend the same time as a real attempt so logins cannot be probed by timing.
@@ -126,11 +146,45 @@ def unwrap(slots: SlotFile, login: str, secret: str) -> bytes:
         raise BadCredentials(login)
     try:
         kek = _derive(secret, _unb64(slot.salt), slot.kdf)
-        return AESGCM(kek).decrypt(
+        db_key = AESGCM(kek).decrypt(
             _unb64(slot.nonce), _unb64(slot.wrapped), _aad(slots.centre_id, slot.kind, slot.login)
         )
     except InvalidTag:
         raise BadCredentials(login) from None
+    if not slot.signing:
+        return Unwrapped(db_key)
+    try:
+        key_id = slot.signing["key_id"]
+        private = AESGCM(kek).decrypt(
+            _unb64(slot.signing["nonce"]),
+            _unb64(slot.signing["wrapped"]),
+            _signing_aad(slots.centre_id, slot.login, key_id),
+        )
+    except (InvalidTag, KeyError, ValueError):
+        # A damaged or foreign signing part: the login still works, a new key pair is made.
+        return Unwrapped(db_key)
+    return Unwrapped(db_key, key_id, private)
+
+
+def with_signing_key(
+    centre_id: str, slot: Slot, secret: str, key_id: str, private_key: bytes
+) -> Slot:
+    """A copy of ``slot`` also holding ``private_key``, wrapped under the same password."""
+    kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+    nonce = secrets.token_bytes(12)
+    wrapped = AESGCM(kek).encrypt(nonce, private_key, _signing_aad(centre_id, slot.login, key_id))
+    signing = {"key_id": key_id, "nonce": _b64(nonce), "wrapped": _b64(wrapped)}
+    return Slot(
+        login=slot.login,
+        kind=slot.kind,
+        salt=slot.salt,
+        nonce=slot.nonce,
+        wrapped=slot.wrapped,
+        kdf=dict(slot.kdf),
+        failed=slot.failed,
+        locked_until=slot.locked_until,
+        signing=signing,
+    )
 
 
 def check_not_locked(slots: SlotFile, login: str, now: datetime) -> None:
@@ -162,8 +216,13 @@ def record_success(slots: SlotFile, login: str) -> None:
 
 
 def check_slot_encoding(slot: Slot) -> None:
-    """ValueError unless salt, nonce and wrapped key are valid base64."""
+    """ValueError unless salt, nonce and wrapped key (and signing part) are valid base64."""
     _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
+    if slot.signing is not None:
+        if not isinstance(slot.signing, dict):
+            raise ValueError("signing")
+        str(slot.signing["key_id"]), _unb64(slot.signing["nonce"])
+        _unb64(slot.signing["wrapped"])
 
 
 def load(path: Path) -> SlotFile:
@@ -223,9 +282,16 @@ def _as_json(slots: SlotFile) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "centre_id": slots.centre_id,
-        "slots": {login: asdict(s) for login, s in slots.slots.items()},
+        "slots": {login: _slot_json(s) for login, s in slots.slots.items()},
         "pending_events": [dict(event) for event in slots.pending_events],
     }
+
+
+def _slot_json(slot: Slot) -> dict[str, Any]:
+    data = asdict(slot)
+    if data["signing"] is None:
+        del data["signing"]  # a file without signing keys stays readable by older versions
+    return data
 
 
 def save(path: Path, slots: SlotFile) -> None:

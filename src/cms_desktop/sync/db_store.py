@@ -15,8 +15,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind
@@ -25,6 +27,7 @@ from cms_desktop.storage import origin as origins
 from cms_desktop.storage.models import LocalState, OpLogRow, SyncHeld, SyncVector, utcnow
 from cms_desktop.storage.oplog_capture import entry_from_row, stored_values_if_canonical
 from cms_desktop.storage.store import Store
+from cms_desktop.sync import audit_heads
 from cms_desktop.sync.failpoints import failpoint
 from cms_desktop.sync.hooks import run_post_merge
 from cms_desktop.sync.merge import (
@@ -344,6 +347,14 @@ class DbReplicaStore:
             total.touched |= outcome.touched
             if not outcome.applied:
                 return
+
+    def attest_audit_heads(self, signer: Ed25519PrivateKey) -> None:
+        """Sign the audit heads held here (``sync.audit_heads``). A failure costs only
+        this round's heads (the next session signs them): the exchange goes on."""
+        try:
+            audit_heads.attest(self.store, signer)
+        except (OSError, SQLAlchemyError) as exc:
+            log.warning("sync: audit heads not signed (%s)", type(exc).__name__)
 
     def _notify(self, outcome: MergeOutcome) -> None:
         if keyslot_sync.TABLE in outcome.touched:

@@ -199,6 +199,12 @@ class _Session:
         self.sent = 0
         self.received = 0
 
+    def attest_audit(self) -> None:
+        """Sign the audit heads held here (``sync.audit_heads``): optional for a store."""
+        attest = getattr(self.store, "attest_audit_heads", None)
+        if attest is not None:
+            attest(self.signer)
+
     def identify_peer(self) -> None:
         der = self.sock.getpeercert(binary_form=True)
         self.peer_id = check_peer_certificate(der, self.credentials.ca_cert_pem, self.revocation)
@@ -463,6 +469,10 @@ def _run_server_session(session: _Session) -> SyncReport:
     except (PeerRejected, ProtocolError) as exc:
         session.send_error("hello_rejected", str(exc))
         raise
+    # Before the HELLO, so the new heads are in this exchange. Heads received now are
+    # signed at the start of the next one, when they would be sent anyway: signing them
+    # after receiving would leave a change waiting after every exchange.
+    session.attest_audit()
     send_frame(session.sock, MessageType.HELLO, session.hello())
     _, body = session.expect(MessageType.REQUEST)
     session.serve_request(body)
@@ -477,6 +487,7 @@ def _run_client_session(session: _Session, expected_peer: str | None) -> SyncRep
     session.identify_peer()  # nothing has been sent yet if this fails
     if expected_peer is not None and session.peer_id != expected_peer:
         raise PeerRejected(f"Le poste joint n'est pas {expected_peer} mais {session.peer_id}.")
+    session.attest_audit()
     send_frame(session.sock, MessageType.HELLO, session.hello())
     _, body = session.expect(MessageType.HELLO)
     session.read_hello(body)

@@ -88,3 +88,42 @@ def test_the_replicated_row_never_holds_the_database_key(
             assert not any(form in text for form in key_forms)
     finally:
         ws_a.close()
+
+
+def test_an_account_disabled_on_one_station_loses_its_slot_on_the_other(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    centre, joiner_dir, _ = joined
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        info = users.create_user(
+            ws_a, admin, NewUser("inf.partie", "Infirmière Partie", Role.NURSE, NEW_PASSWORD)
+        )
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    held = keyslots.load(joiner_dir.key_slots)
+    keyslots.unwrap(held, "inf.partie", NEW_PASSWORD)  # B holds her slot
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.set_active(ws_a, admin, info.id, False)
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    current = keyslots.load(joiner_dir.key_slots)
+    assert "inf.partie" not in current.slots
+    with pytest.raises(keyslots.BadCredentials):
+        keyslots.unwrap(current, "inf.partie", NEW_PASSWORD)
+    # The other accounts' slots on B still open the centre.
+    assert current.slots["accueil"].wrapped == held.slots["accueil"].wrapped
+    # Re-enabled and given a new password on A: she logs in on B again, with it only.
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.set_active(ws_a, admin, info.id, True)
+        users.reset_password(ws_a, admin, info.id, RESET_PASSWORD)
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    ws_b, actor = Centre(joiner_dir, "").login("inf.partie", RESET_PASSWORD)
+    assert actor.user_id == info.id
+    ws_b.close()

@@ -10,6 +10,7 @@ from cms_desktop.storage.models.agenda import (
     PractitionerRange,
     WaitingListEntry,
 )
+from cms_desktop.storage.models.audit_heads import AuditHead
 from cms_desktop.storage.models.base import (
     Base,
     InsertOnly,
@@ -33,6 +34,7 @@ from cms_desktop.storage.models.prescribing import (
     PrescriptionTemplate,
     RecordAccessRequest,
 )
+from cms_desktop.storage.models.signing import SigningKey
 from cms_desktop.storage.models.sync import (
     SyncConflict,
     SyncHeld,
@@ -60,6 +62,7 @@ __all__ = [
     "Appointment",
     "AppointmentTypeRow",
     "AuditEntry",
+    "AuditHead",
     "Base",
     "BdpmComposition",
     "BdpmImport",
@@ -90,6 +93,7 @@ __all__ = [
     "RiskFactorRow",
     "Room",
     "ScreeningRow",
+    "SigningKey",
     "SyncConflict",
     "SyncHeld",
     "SyncPeer",

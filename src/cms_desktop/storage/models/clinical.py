@@ -60,3 +60,7 @@ class Consultation(_ConsultationFields, InsertOnly, Base):
     )
     # The draft it was signed from (None for amendments and notes signed before 0012).
     draft_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # The author's Ed25519 signature over ``domain.signed_acts.canonical_bytes`` ("format:
+    # base64") and the ``signing_keys`` row that verifies it; None for notes signed before 0017.
+    signing_key_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    signature: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -47,6 +47,9 @@ class PrescriptionRecord(InsertOnly, Base):
     )
     page_size: Mapped[str] = mapped_column(String(4), default="A5")
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # As on consultations: the prescriber's signature (None before 0017).
+    signing_key_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    signature: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PrescriptionTemplate(Replicated, Base):

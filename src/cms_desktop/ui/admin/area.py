@@ -174,10 +174,14 @@ class UsersPage(QWidget):
         if user.active:
             question = self.tr(
                 "Désactiver le compte de %1 (%2) ? Cette personne ne pourra plus "
-                "se connecter. Son historique est conservé."
+                "se connecter, sur aucun poste : son mot de passe n'ouvrira plus les "
+                "données. Son historique est conservé."
             )
         else:
-            question = self.tr("Réactiver le compte de %1 (%2) ?")
+            question = self.tr(
+                "Réactiver le compte de %1 (%2) ? Donnez-lui ensuite un nouveau mot de "
+                "passe (« Réinitialiser le mot de passe… ») : l'ancien ne fonctionne plus."
+            )
         question = question.replace("%1", user.full_name).replace("%2", user.login)
         title = self.tr("Désactiver le compte") if user.active else self.tr("Réactiver le compte")
         if not widgets.ask(self, title, question):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop.domain.measurements import bmi
+from cms_desktop.domain.signed_acts import SignatureStatus
 from cms_desktop.services.patient_file import PatientFile
 from cms_desktop.services.records import ConsultationView
 from cms_desktop.ui.areas import AreaContext
@@ -43,11 +44,36 @@ _VITALS = (
 )
 
 
+# Altered is red and says so; a note signed before signatures existed says that plainly,
+# in grey, so that it raises no false alarm.
+_SIGNATURE_STYLE = {
+    SignatureStatus.VERIFIED: ("#1e7b34", "✔ Signature vérifiée"),
+    SignatureStatus.ALTERED: (
+        "#c0392b",
+        "✖ Contenu modifié après signature : ce texte n'est plus celui que son auteur a "
+        "signé. Prévenez le directeur médical.",
+    ),
+    SignatureStatus.UNVERIFIABLE: (
+        "#666666",
+        "Signature non vérifiable : consultation signée avant la mise à jour qui a introduit "
+        "les signatures électroniques (rien d'anormal).",
+    ),
+}
+
+
+def signature_html(status: SignatureStatus) -> str:
+    colour, text = _SIGNATURE_STYLE[status]
+    weight = "bold" if status is SignatureStatus.ALTERED else "normal"
+    return f'<p style="color:{colour}; font-weight:{weight}">{escape(text)}</p>'
+
+
 def note_html(note: ConsultationView) -> str:
     """A signed note, read-only, as simple HTML (every value escaped)."""
     c = note.content
     title = "Correction" if note.amends_id else "Consultation"
     parts = [f"<h3>{title} du {fmt_datetime(note.seen_at)} — {escape(note.author_name)}</h3>"]
+    if note.signature is not None:
+        parts.append(signature_html(note.signature))
     for name, label in _LABELS:
         value = getattr(c, name)
         if name == "diagnosis" and c.diagnosis_code:
@@ -127,6 +153,8 @@ class ConsultationsTab(QWidget):
         self._notes = {c.id: c for c in file.consultations}
         for note in file.consultations:
             prefix = "   ↳ " + self.tr("Correction") + " — " if note.amends_id else ""
+            if note.signature is SignatureStatus.ALTERED:
+                prefix = "⚠ " + prefix  # seen in the list before the note is opened
             reason = note.content.reason or self.tr("(sans motif)")
             item = QListWidgetItem(
                 f"{prefix}{fmt_datetime(note.seen_at)} — {note.author_name}\n{reason[:60]}"

@@ -1,0 +1,80 @@
+"""A disabled account opens nothing: no slot left, and recovery never re-enables it (#17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cms_desktop.services import setup, users
+from cms_desktop.services.errors import LoginFailed, ValidationFailed
+from cms_desktop.storage import keyslots
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
+
+
+def _disable(centre: Centre, login_name: str) -> str:
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        target = next(u for u in users.list_users(ws, admin) if u.login == login_name)
+        users.set_active(ws, admin, target.id, False)
+        return target.id
+    finally:
+        ws.close()
+
+
+def _active(centre: Centre, user_id: str) -> bool:
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        return next(u for u in users.list_users(ws, admin) if u.id == user_id).active
+    finally:
+        ws.close()
+
+
+def test_recovery_refuses_a_disabled_account_and_changes_nothing(centre: Centre) -> None:
+    user_id = _disable(centre, "dr.test")
+    before = keyslots.load(centre.data_dir.key_slots)
+    with pytest.raises(ValidationFailed, match="désactivé"):
+        setup.recover_access(centre.data_dir, centre.recovery_code, "dr.test", "Recupere-Doc-19")
+    assert not _active(centre, user_id)
+    after = keyslots.load(centre.data_dir.key_slots)
+    assert after.slots.keys() == before.slots.keys()
+    assert "dr.test" not in after.slots
+    with pytest.raises(LoginFailed):
+        centre.login("dr.test", "Recupere-Doc-19")
+
+
+def test_disabling_removes_the_slot_so_the_old_password_unwraps_nothing(centre: Centre) -> None:
+    before = keyslots.load(centre.data_dir.key_slots)
+    keyslots.unwrap(before, "dr.test", STAFF_PASSWORD)  # works while the account is active
+    _disable(centre, "dr.test")
+    after = keyslots.load(centre.data_dir.key_slots)
+    assert "dr.test" not in after.slots
+    with pytest.raises(keyslots.BadCredentials):
+        keyslots.unwrap(after, "dr.test", STAFF_PASSWORD)
+    # The other accounts are untouched.
+    for name in ("admin", "accueil", keyslots.RECOVERY_LOGIN):
+        assert after.slots[name].wrapped == before.slots[name].wrapped
+
+
+def test_a_re_enabled_account_logs_in_only_after_a_new_password(centre: Centre) -> None:
+    user_id = _disable(centre, "dr.test")
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.set_active(ws, admin, user_id, True)
+    finally:
+        ws.close()
+    with pytest.raises(LoginFailed):
+        centre.login("dr.test", STAFF_PASSWORD)  # the old password stays dead
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.reset_password(ws, admin, user_id, "Nouveau-Depart-55")
+    finally:
+        ws.close()
+    ws, actor = centre.login("dr.test", "Nouveau-Depart-55")
+    assert actor.user_id == user_id
+    ws.close()
+
+
+def test_recovery_still_works_for_an_active_account(centre: Centre) -> None:
+    setup.recover_access(centre.data_dir, centre.recovery_code, "dr.test", "Recupere-Doc-19")
+    ws, actor = centre.login("dr.test", "Recupere-Doc-19")
+    assert actor.login == "dr.test"
+    ws.close()
