@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QColorDialog, QLabel
 
 from cms_desktop.cli import main
 from cms_desktop.domain.permissions import Role
@@ -64,6 +64,13 @@ def test_a_type_added_in_administration_is_booked_and_shown_in_the_agenda(
     dialog.ok_button.click()
     qtbot.waitUntil(lambda: "au format #RRVVBB" in dialog.error_label.text())
     assert len(resources.list_appointment_types(ws, admin, include_retired=True)) == builtins
+    # The colour chooser opens without blocking (window-modal) and fills the field.
+    dialog.colour_button.click()
+    chooser = dialog.findChild(QColorDialog)
+    assert chooser is not None and chooser.isVisible()
+    chooser.setCurrentColor(QColor("#123456"))
+    chooser.accept()
+    assert dialog.colour_edit.text() == "#123456"
     dialog.colour_edit.setText("#C0504D")
     dialog.reception_books.setChecked(True)
     with qtbot.waitSignal(dialog.sig_done):

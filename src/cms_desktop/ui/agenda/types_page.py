@@ -412,12 +412,16 @@ class NewTypeDialog(ServiceDialog):
             self.colour_edit.setStyleSheet("")
 
     def pick_colour(self) -> None:
+        """The colour chooser, window-modal and without a nested event loop (a static
+        ``getColor`` would block whatever drives this dialog, e.g. the screen-fit walk)."""
         current = QColor(self.colour_edit.text().strip())
-        chosen = QColorDialog.getColor(
-            current if current.isValid() else QColor("#4f81bd"),
-            self,
-            self.tr("Couleur du nouveau type"),
-        )
+        dialog = QColorDialog(current if current.isValid() else QColor("#4f81bd"), self)
+        dialog.setWindowTitle(self.tr("Couleur du nouveau type"))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.colorSelected.connect(self._colour_chosen)
+        dialog.open()
+
+    def _colour_chosen(self, chosen: QColor) -> None:
         if chosen.isValid():
             self.colour_edit.setText(chosen.name())
 
