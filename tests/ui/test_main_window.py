@@ -91,7 +91,7 @@ def test_the_open_sync_page_follows_each_new_sync_state(
         session.add(SyncPeer(station_id="station-b", host="10.0.0.2", port=7600, last_error=""))
     window.set_sync_state("Synchronisation : 1 modification en attente")
     assert page.peers.rowCount() == 1
-    assert page.peers.item(0, 3).text() == "pas encore joint"
+    assert page.peers.item(0, 4).text() == "pas encore joint"
 
 
 def test_show_area_and_plugged_in_page(
