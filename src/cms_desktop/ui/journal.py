@@ -6,7 +6,6 @@ as « Qui a consulté ce dossier ? » (the same widget, already filtered on the 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -35,7 +33,7 @@ from cms_desktop.services.audit_journal import PAGE_SIZE, JournalLine, JournalPa
 from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.printing_common import search_patients
 from cms_desktop.ui.areas import AreaContext
-from cms_desktop.ui.widgets import ErrorLabel, compact_combo, fit_to_screen
+from cms_desktop.ui.widgets import ErrorLabel, compact_combo, fit_to_screen, offer_patients
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 HEADERS = ("Date", "Utilisateur", "Action", "Patient ou objet")
@@ -213,18 +211,9 @@ class JournalWidget(QWidget):
         )
 
     def _patients_found(self, choices: list[Any]) -> None:
-        if not choices:
-            self.error_label.show_message(self.tr("Aucun patient ne correspond."))
-            return
-        self.error_label.clear_message()
-        if len(choices) == 1:
-            self.set_patient(choices[0].id, choices[0].label)
-            return
-        menu = QMenu(self)
-        for choice in choices:
-            menu.addAction(choice.label, partial(self.set_patient, choice.id, choice.label))
-        self.patient_menu = menu
-        menu.popup(self.patient_edit.mapToGlobal(self.patient_edit.rect().bottomLeft()))
+        self.patient_menu = offer_patients(
+            self.patient_edit, self.error_label, choices, self.set_patient
+        )
 
     def search(self) -> None:
         self.go(0)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
 
 # Sober palette: one accent for the primary action, a red that reads on white and on grey.
 STYLE_SHEET = """
@@ -96,3 +105,26 @@ def shortcut(widget: QWidget, keys: str, slot: Callable[[], object]) -> QShortcu
     sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     sc.activated.connect(slot)
     return sc
+
+
+def offer_patients(
+    edit: QLineEdit,
+    error: ErrorLabel,
+    choices: Sequence[Any],
+    pick: Callable[[str, str], object],
+) -> QMenu | None:
+    """Patient search results (``.id``, ``.label``) under ``edit``: none is said in
+    ``error``, one is picked at once, several are offered in a menu below the field (the
+    caller keeps the menu, so that it is not collected while shown)."""
+    if not choices:
+        error.show_message("Aucun patient ne correspond.")
+        return None
+    error.clear_message()
+    if len(choices) == 1:
+        pick(choices[0].id, choices[0].label)
+        return None
+    menu = QMenu(edit)
+    for choice in choices:
+        menu.addAction(choice.label, partial(pick, choice.id, choice.label))
+    menu.popup(edit.mapToGlobal(edit.rect().bottomLeft()))
+    return menu

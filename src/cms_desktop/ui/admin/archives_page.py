@@ -6,7 +6,6 @@ passphrase alone: hence the director, and a long passphrase typed twice."""
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMenu,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -34,7 +32,7 @@ from cms_desktop.services.archives import ArchiveResult, InactivePatient
 from cms_desktop.services.printing_common import search_patients
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui.tasks import TaskRunner
-from cms_desktop.ui.widgets import ErrorLabel, password_edit
+from cms_desktop.ui.widgets import ErrorLabel, offer_patients, password_edit
 
 
 class ArchivesPage(QWidget):
@@ -157,18 +155,9 @@ class ArchivesPage(QWidget):
         )
 
     def _patients_found(self, choices: list[Any]) -> None:
-        if not choices:
-            self.error_label.show_message(self.tr("Aucun patient ne correspond."))
-            return
-        self.error_label.clear_message()
-        if len(choices) == 1:
-            self.add_patient(choices[0].id, choices[0].label)
-            return
-        menu = QMenu(self)
-        for choice in choices:
-            menu.addAction(choice.label, partial(self.add_patient, choice.id, choice.label))
-        self.patient_menu = menu
-        menu.popup(self.patient_edit.mapToGlobal(self.patient_edit.rect().bottomLeft()))
+        self.patient_menu = offer_patients(
+            self.patient_edit, self.error_label, choices, self.add_patient
+        )
 
     def add_patient(self, patient_id: str, label: str) -> None:
         if patient_id not in self.checked_ids() + self._all_ids():
