@@ -131,14 +131,12 @@ def test_a_station_put_back_from_its_backup_keeps_syncing_and_gets_its_lost_entr
     assert {before, after, *lost} <= finals[0].notes
 
 
-def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
+def whole_directory_put_back(
     centre: Centre, tmp_path: Path
-) -> None:
-    """The whole data directory copied back, its seal included: the seal kept outside it
-    (``storage.origin.outside_seal_path``) is ahead, so the station writes under a new
-    origin from its first write on, gets back from A what the copy lacked, and the two
-    converge with nothing reported (before session 9 its login was numbered again and the
-    split was only reported)."""
+) -> tuple[list[DataDir], list[int], list[str], bytes, tuple[str, str]]:
+    """Two stations; B's whole data directory (seal included) copied after a first note
+    reached A, a second note written and sent, then the copy put back. Returns the
+    directories, ports, patients, key and the two notes (before the copy, lost by it)."""
     dirs, patients, key = pair_stations(centre, tmp_path, 2)
     ports = free_ports(2)
     backup = tmp_path / "backup"
@@ -151,6 +149,18 @@ def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
         wait_until(lambda: holds(a, lost), "note written after the backup reached A")
     shutil.rmtree(dirs[1].path)
     shutil.copytree(backup, dirs[1].path)
+    return dirs, ports, patients, key, (before, lost)
+
+
+def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """The whole data directory copied back, its seal included: the seal kept outside it
+    (``storage.origin.outside_seal_path``) is ahead, so the station writes under a new
+    origin from its first write on, gets back from A what the copy lacked, and the two
+    converge with nothing reported (before session 9 its login was numbered again and the
+    split was only reported)."""
+    dirs, ports, patients, key, (before, lost) = whole_directory_put_back(centre, tmp_path)
     with running(dirs, ports) as (a, b):
         after = b.call("note", patient=patients[2], text="Après la restauration")["id"]
         wait_until(lambda: holds(a, after), "a note written after the copy-back reached A")
@@ -168,18 +178,7 @@ def test_a_directory_copied_onto_another_pc_is_caught_at_its_first_session(
     """The whole directory copied back onto a new PC (no outside seal there): the station
     learns it was put back from the first peer it meets, writes under a new origin from
     then on, and the entries it numbered again before that are reported, not retried."""
-    dirs, patients, _ = pair_stations(centre, tmp_path, 2)
-    ports = free_ports(2)
-    backup = tmp_path / "backup"
-    with running(dirs, ports) as (a, b):
-        before = b.call("note", patient=patients[0], text="Avant la sauvegarde")["id"]
-        wait_until(lambda: holds(a, before), "note written before the backup reached A")
-    shutil.copytree(dirs[1].path, backup)
-    with running(dirs, ports) as (a, b):
-        lost = b.call("note", patient=patients[1], text="Perdue")["id"]
-        wait_until(lambda: holds(a, lost), "note written after the backup reached A")
-    shutil.rmtree(dirs[1].path)
-    shutil.copytree(backup, dirs[1].path)
+    dirs, ports, patients, _, _ = whole_directory_put_back(centre, tmp_path)
     # The new PC: none of B's seals outside its data directory.
     station_b = read_seal(seal_path(dirs[1].path))["station_id"]  # type: ignore[index]
     outside_seal_path(str(station_b)).unlink()
