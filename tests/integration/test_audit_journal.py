@@ -8,11 +8,13 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import PermissionDenied
 from cms_desktop.services import audit_journal, patient_file
 from cms_desktop.services.audit_journal import JournalQuery
+from cms_desktop.storage.models import Centre as Centre_
 from cms_desktop.storage.models import Patient
 from tests.conftest import Centre
 from tests.integration.clinical_fixtures import make_patient
@@ -143,3 +145,20 @@ def test_the_journal_as_pdf_shows_the_lines_and_filters_of_the_screen(centre: Ce
     with pytest.raises(PermissionDenied):
         audit_journal.export_pdf(ws, doctor, JournalQuery())
     ws.close()
+
+
+def test_an_account_is_named_in_the_journal_and_other_objects_told_apart(centre: Centre) -> None:
+    """Ids are time-ordered: « Compte 01a24c50 » was the same for every account made that
+    day. An account is named; another object shows the end of its id."""
+    ws, director = centre.login("direction")
+    try:
+        page = audit_journal.search(ws, director, JournalQuery(action="user_created"))
+        targets = {line.target for line in page.lines}
+        assert "Compte Compte dr.test (dr.test)" in targets
+        assert "Compte Compte accueil (accueil)" in targets
+        centre_line = audit_journal.search(ws, director, JournalQuery(action="centre_created"))
+        with ws.store.read() as session:
+            centre_id = session.scalars(select(Centre_.id)).one()
+        assert {line.target for line in centre_line.lines} == {f"centre {centre_id[-8:]}"}
+    finally:
+        ws.close()

@@ -125,7 +125,9 @@ def _born(patient: Patient) -> str:
 
 
 def _lines(session: Session, entries: list[AuditEntry]) -> tuple[JournalLine, ...]:
-    names = {login: name for login, name in session.execute(select(User.login, User.full_name))}
+    users = session.execute(select(User.id, User.login, User.full_name)).all()
+    names = {login: name for _, login, name in users}
+    accounts = {user_id: f"{name} ({login})" for user_id, login, name in users}
     targets = {e.target_id for e in entries if e.target_type in ("consultation", "appointment")}
     owners = {
         row_id: patient_id
@@ -147,8 +149,12 @@ def _lines(session: Session, entries: list[AuditEntry]) -> tuple[JournalLine, ..
             target = _patient_text(patient)
             if entry.target_type and entry.target_type != "patient":
                 target = f"{target_label(entry.target_type)} — {target}"
+        elif entry.target_type == "user" and entry.target_id in accounts:
+            target = f"{target_label('user')} {accounts[entry.target_id]}"
         elif entry.target_type:
-            target = f"{target_label(entry.target_type)} {entry.target_id[:8]}".strip()
+            # Ids are time-ordered (UUIDv7): their first characters are the same for
+            # everything made the same day, the last ones tell the objects apart.
+            target = f"{target_label(entry.target_type)} {entry.target_id[-8:]}".strip()
         else:
             target = ""
         lines.append(

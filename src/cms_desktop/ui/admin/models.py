@@ -185,9 +185,10 @@ class AuditModel(QAbstractTableModel):
             return line.user_login
         if column == "target":
             # Ids only: the trail never holds a patient's name; the director looks the id up.
+            # Ids are time-ordered (UUIDv7): their end tells objects made the same day apart.
             if not line.target_type:
                 return ""
             kind = TARGET_LABELS.get(line.target_type, line.target_type)
-            return f"{_tr(kind)} {line.target_id[:8]}" if line.target_id else _tr(kind)
+            return f"{_tr(kind)} {line.target_id[-8:]}" if line.target_id else _tr(kind)
         label = ACTION_LABELS.get(line.action)
         return _tr(label) if label else line.action
