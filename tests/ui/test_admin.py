@@ -72,10 +72,12 @@ def test_audit_model_names_the_target_by_id_only() -> None:
         "dr.moreau",
         "clinical_record_opened",
         "patient",
-        "0f1e2d3c-aaaa-bbbb-cccc-000000000000",
+        "01a24c50-aaaa-7bbb-8ccc-00000f1e2d3c",
     )
     model = AuditModel([opened])
-    assert model.data(model.index(0, 3)) == "Dossier 0f1e2d3c"
+    assert (
+        model.data(model.index(0, 3)) == "Dossier 0f1e2d3c"
+    )  # the end of the id: its start is a date
     assert model.headerData(3, Qt.Orientation.Horizontal) == "Objet"
 
 

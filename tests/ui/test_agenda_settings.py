@@ -188,7 +188,7 @@ def test_audit_trail_names_the_agenda_changes() -> None:
     model = AuditModel(
         [
             AuditLine(at, "accueil", "appointment_changed", "appointment", "abcdef12-0000"),
-            AuditLine(at, "admin", "agenda_closure_added", "agenda_closure", "12345678-0000"),
+            AuditLine(at, "admin", "agenda_closure_added", "agenda_closure", "0000-12345678"),
         ]
     )
     assert model.data(model.index(0, 2)) == "Modification d'un rendez-vous"
