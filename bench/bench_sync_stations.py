@@ -214,31 +214,46 @@ def bench_document(a: DataDir, b: DataDir, size: int) -> tuple[float, float, flo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small volumes (smoke run)")
+    parser.add_argument(
+        "--only",
+        choices=("catch-up", "document"),
+        help="run one part (to compare two builds alternately)",
+    )
     args = parser.parse_args()
     count, bulk, size = (1_000, 5_000, 2_000_000) if args.quick else (10_000, 50_000, 20_000_000)
     with tempfile.TemporaryDirectory(prefix="cms-bench-stations-") as tmp:
         print(f"CPU calibration: {calibration_s():.2f} s for 10M Python loop iterations")
         a, b = make_centre(Path(tmp))
-        elapsed, received = bench_catch_up(a, b, count)
-        print(
-            f"catch-up between two sync serve processes over loopback TLS: {received:,} "
-            f"entries in {elapsed:.2f} s (target ≤ 1 s for 10,000), "
-            f"{received / elapsed:,.0f} entries/s"
-        )
-        # The merge rate itself, where the fixed costs of a session (noticing the login,
-        # the TLS handshake, the status written at the end) weigh less: a week off.
-        elapsed, received = bench_catch_up(a, b, bulk)
-        print(
-            f"catch-up of {received:,} entries: {elapsed:.2f} s, "
-            f"{received / elapsed:,.0f} merged entries/s (target ≥ 20,000)"
-        )
-        local, overall, transfer = bench_document(a, b, size)
-        print(
-            f"{size / 1e6:.0f} MB document: A's own encrypted write {local:.1f} MB/s; "
-            f"commit on A → complete on B {overall:.1f} MB/s; "
-            f"the transfer after A's write {transfer:.1f} MB/s "
-            "(a 100 Mbit/s LAN carries 12.5 MB/s, 1 Gbit/s 125 MB/s)"
-        )
+        if args.only != "document":
+            bench_catch_ups(a, b, count, bulk)
+        if args.only != "catch-up":
+            bench_documents(a, b, size)
+
+
+def bench_catch_ups(a: DataDir, b: DataDir, count: int, bulk: int) -> None:
+    elapsed, received = bench_catch_up(a, b, count)
+    print(
+        f"catch-up between two sync serve processes over loopback TLS: {received:,} "
+        f"entries in {elapsed:.2f} s (target ≤ 1 s for 10,000), "
+        f"{received / elapsed:,.0f} entries/s"
+    )
+    # The merge rate itself, where the fixed costs of a session (noticing the login,
+    # the TLS handshake, the status written at the end) weigh less: a week off.
+    elapsed, received = bench_catch_up(a, b, bulk)
+    print(
+        f"catch-up of {received:,} entries: {elapsed:.2f} s, "
+        f"{received / elapsed:,.0f} merged entries/s (target ≥ 20,000)"
+    )
+
+
+def bench_documents(a: DataDir, b: DataDir, size: int) -> None:
+    local, overall, transfer = bench_document(a, b, size)
+    print(
+        f"{size / 1e6:.0f} MB document: A's own encrypted write {local:.1f} MB/s; "
+        f"commit on A → complete on B {overall:.1f} MB/s; "
+        f"the transfer after A's write {transfer:.1f} MB/s "
+        "(a 100 Mbit/s LAN carries 12.5 MB/s, 1 Gbit/s 125 MB/s)"
+    )
 
 
 if __name__ == "__main__":

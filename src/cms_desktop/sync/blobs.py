@@ -39,6 +39,10 @@ class BlobStore(Protocol):
         ``ContentRejected`` for a refused chunk or a whole that fails its hash check."""
         ...
 
+    def write_chunks(self, sha: str, chunks: list[tuple[int, bytes]], total: int) -> bool:
+        """``write_chunk`` for several chunks at once (one transaction on a real store)."""
+        ...
+
     def next_index(self, sha: str) -> int:
         """First chunk still missing (0 if nothing held): where a transfer resumes."""
         ...
@@ -116,6 +120,14 @@ class MemoryBlobStore:
             self._complete[sha] = content
             self._wanted.discard(sha)
             return True
+
+    def write_chunks(self, sha: str, chunks: list[tuple[int, bytes]], total: int) -> bool:
+        done = False
+        for index, data in chunks:
+            done = self.write_chunk(sha, index, data, total)
+            if done:
+                break
+        return done
 
 
 @dataclass(frozen=True)

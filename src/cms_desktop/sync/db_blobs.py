@@ -1,7 +1,8 @@
 """The sync ``BlobStore`` of a real station: document content in its encrypted store.
 
-Each received chunk is committed on its own, so a cut transfer resumes at the first chunk
-still missing. Content becomes visible only once the whole hashes to its name; a chunk that
+Received chunks are committed a few at a time (``write_chunks``: one transaction for up to
+about 1 MiB), so a cut transfer resumes at the first chunk still missing and loses at most
+that much. Content becomes visible only once the whole hashes to its name; a chunk that
 the storage refuses (wrong size, out of range) raises ``ContentRejected``.
 """
 
@@ -47,11 +48,23 @@ class DbBlobStore:
         return index
 
     def write_chunk(self, sha: str, index: int, data: bytes, total: int) -> bool:
+        return self.write_chunks(sha, [(index, data)], total)
+
+    def write_chunks(self, sha: str, chunks: list[tuple[int, bytes]], total: int) -> bool:
+        """Store several chunks of one content in one transaction (a commit per 256 KiB
+        chunk made the receiver's writes the slowest step of a transfer: 78 MB/s against
+        114 MB/s at four per transaction, session 9)."""
+        done = dropped = False
         try:
             with self.store.write() as session:
-                done = blobs.write_chunk(session, sha, index, data, total)
-                # The chunk just written is gone only if storage dropped them all.
-                dropped = not done and not blobs.has_chunk(session, sha, index)
+                for index, data in chunks:
+                    done = blobs.write_chunk(session, sha, index, data, total)
+                    if done:
+                        break
+                    # The chunk just written is gone only if storage dropped them all.
+                    if not blobs.has_chunk(session, sha, index):
+                        dropped = True
+                        break
         except blobs.BlobError as exc:
             raise ContentRejected(sha, "chunk refused") from exc
         if dropped:

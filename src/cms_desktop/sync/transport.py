@@ -8,7 +8,7 @@ loop would need its own thread anyway and buys nothing at this scale.
 Frame: ``u32 body length | u8 message type | body``. Session (client C, server S):
 ``C→S HELLO, S→C HELLO, C→S REQUEST, S→C BATCH*… ACK, S→C REQUEST, C→S BATCH*… ACK,
 S→C ACK``, then document content (after the metadata that names it): ``(C→S BLOB_GET,
-S→C BLOB)*, C→S ACK``, one chunk per request so that a cut transfer resumes where it stopped. Either side may send ERROR and close. Identity is the TLS certificate; HELLO must
+S→C BLOB)*, C→S ACK``, one chunk per request (several in flight) so that a cut transfer resumes where it stopped. Either side may send ERROR and close. Identity is the TLS certificate; HELLO must
 carry the same station id, and the revocation list is checked before any data is read.
 """
 
@@ -384,7 +384,8 @@ class _Session:
     def fetch_blobs(self) -> None:
         """Fetch every missing content from the peer, from the first chunk not held yet.
 
-        Each chunk is stored as it comes, so a cut connection loses at most one chunk.
+        Chunks are stored a few per transaction, and what was received before a cut is
+        stored before the error goes on, so a transfer resumes where it stopped.
         Content the peer lacks or that fails its check stays missing for another peer.
         """
         if self.blobs is None:
@@ -400,22 +401,38 @@ class _Session:
     def _fetch_one(self, sha: str) -> bool:
         """Fetch one content from its first missing chunk.
 
-        The request for the next chunk leaves before the current one is stored, so the
-        peer's read and the network overlap our encrypted write; a response still in flight
-        when we stop is read and discarded, so the session stays in step.
+        Up to ``_BLOB_AHEAD`` requests are in flight, so the peer's reads and the network
+        overlap our encrypted writes, and received chunks are stored ``_BLOB_PER_WRITE`` per
+        transaction. What was received before a cut is stored before the error goes on (the
+        transfer resumes after it); responses still in flight when we stop early are read and
+        discarded, so the session stays in step.
         """
         assert self.blobs is not None
         index = self.blobs.next_index(sha)
         self._ask_chunk(sha, index)
+        asked = index + 1
+        received: list[tuple[int, bytes]] = []
+        total = 0
         while True:
-            total, data = self._read_chunk()
-            if total == 0 or index >= total:
-                return False  # the peer does not hold it (complete) either
-            ahead = index + 1 < total
-            if ahead:
-                self._ask_chunk(sha, index + 1)
             try:
-                done = self.blobs.write_chunk(sha, index, data, total)
+                total, data = self._read_chunk()
+            except Exception:  # a cut, an ERROR from the peer: keep what arrived, then go on
+                if received:
+                    with contextlib.suppress(ContentRejected):
+                        self.blobs.write_chunks(sha, received, total)
+                raise
+            if total == 0 or index >= total:
+                self._discard(asked - index - 1)
+                return False  # the peer does not hold it (complete) either
+            while asked < total and asked - index <= _BLOB_AHEAD:
+                self._ask_chunk(sha, asked)
+                asked += 1
+            received.append((index, data))
+            index += 1
+            if len(received) < _BLOB_PER_WRITE and index < total:
+                continue
+            try:
+                done = self.blobs.write_chunks(sha, received, total)
             except ContentRejected as exc:
                 log.warning(
                     "sync: content %s… from station %s refused (%s); will ask another station",
@@ -423,14 +440,16 @@ class _Session:
                     self.peer_id,
                     exc.reason,
                 )
-                if ahead:
-                    self._read_chunk()
+                self._discard(asked - index)
                 return False
-            if done or not ahead:
-                if ahead:
-                    self._read_chunk()
+            received = []
+            if done or index >= total:
+                self._discard(asked - index)
                 return done
-            index += 1
+
+    def _discard(self, responses: int) -> None:
+        for _ in range(responses):
+            self._read_chunk()
 
     def _ask_chunk(self, sha: str, index: int) -> None:
         send_frame(self.sock, MessageType.BLOB_GET, _json({"sha": sha, "index": index}))
@@ -441,6 +460,10 @@ class _Session:
             raise ProtocolError("Morceau de document illisible.")
         (total,) = _CHUNK_HEAD.unpack_from(body)
         return total, body[_CHUNK_HEAD.size :]
+
+
+_BLOB_AHEAD = 8  # chunk requests in flight (2 MiB)
+_BLOB_PER_WRITE = 4  # chunks stored per transaction (1 MiB lost at most on a crash)
 
 
 def _drain(sock: socket.socket, limit: int = 1 << 20) -> None:
