@@ -202,8 +202,7 @@ def bench_merge(root: Path, count: int, history: int, name: str, rounds: int) ->
         start = time.perf_counter()
         # The receiving path of a sync session: verify, prepare, write each frame.
         pipeline = BatchPipeline(replica, {origin: signer.public_key()})
-        for frame in frames:
-            pipeline.feed(frame)
+        pipeline.run(iter([*frames, None]).__next__)
         rates.append(len(chain) / (time.perf_counter() - start))
     assert target is not None
     target.close()

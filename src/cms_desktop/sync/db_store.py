@@ -260,7 +260,24 @@ class DbReplicaStore:
         return prepare_batch(entries, self.store.engine.dialect)
 
     def apply_batch(
-        self, origin: str, entries: Sequence[OpEntry], prepared: object | None = None
+        self,
+        origin: str,
+        entries: Sequence[OpEntry],
+        prepared: object | None = None,
+        committing: threading.Event | None = None,
+    ) -> None:
+        try:
+            self._apply_batch(origin, entries, prepared, committing)
+        finally:
+            if committing is not None:
+                committing.clear()
+
+    def _apply_batch(
+        self,
+        origin: str,
+        entries: Sequence[OpEntry],
+        prepared: object | None,
+        committing: threading.Event | None,
     ) -> None:
         with self._lock, self.store.write() as session:
             seq, tip = _tip(session, origin)
@@ -286,6 +303,8 @@ class DbReplicaStore:
                 self._retry(session, outcome)
             run_post_merge(session, frozenset(outcome.touched))
             failpoint("sync.apply.before_commit")
+            if committing is not None:
+                committing.set()  # what is left is the COMMIT, outside the GIL
         failpoint("sync.apply.after_commit")
         self._notify(outcome)
 

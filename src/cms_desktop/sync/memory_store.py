@@ -109,7 +109,11 @@ class MemoryReplicaStore:
         return None
 
     def apply_batch(
-        self, origin: str, entries: Sequence[OpEntry], prepared: object | None = None
+        self,
+        origin: str,
+        entries: Sequence[OpEntry],
+        prepared: object | None = None,
+        committing: threading.Event | None = None,
     ) -> None:
         with self._lock:
             seq, tip = self.chain_tip(origin)

@@ -3,6 +3,7 @@ protocol tests, ``DbReplicaStore`` on a workstation)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -42,7 +43,11 @@ class ReplicaStore(Protocol):
         ...
 
     def apply_batch(
-        self, origin: str, entries: Sequence[OpEntry], prepared: object | None = None
+        self,
+        origin: str,
+        entries: Sequence[OpEntry],
+        prepared: object | None = None,
+        committing: threading.Event | None = None,
     ) -> None:
         """Store and apply verified entries and advance the vector, all in one transaction.
 
@@ -51,5 +56,7 @@ class ReplicaStore(Protocol):
         Entries that cannot be applied yet (newer schema, clock too far ahead) are stored
         and held, so the vector still advances and they are relayed to other stations.
         ``prepared`` is what ``prepare_batch`` returned for these entries, or None.
+        ``committing`` is set while the transaction commits (no Python runs on this
+        thread then: another thread may), and cleared before this returns.
         """
         ...

@@ -623,6 +623,10 @@ class SyncService:
         try:
             report = self._client.sync_with(peer.host, peer.port, expected_peer=peer.station_id)
         except SyncError as exc:
+            if self._stop.is_set():
+                # Cut by ``stop`` (a logout, the end of ``sync now``): the peer did nothing
+                # wrong, and recording it would show « échange en échec » at the next start.
+                return
             # A station we refuse (removed from the centre) is recorded as itself: the
             # status leaves removed stations out instead of calling them « injoignable ».
             known = exc.station_id if isinstance(exc, PeerRejected) else ""

@@ -288,12 +288,13 @@ class _Session:
         (``sync.pipeline``); the batches before a rejected one stay applied."""
         assert self.peer_key is not None
         pipeline = BatchPipeline(self.store, {self.peer_id: self.peer_key})
+
+        def next_frame() -> bytes | None:
+            kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
+            return None if kind is MessageType.ACK else body
+
         try:
-            while True:
-                kind, body = self.expect(MessageType.BATCH, MessageType.ACK)
-                if kind is MessageType.ACK:
-                    break
-                self.received += pipeline.feed(body)
+            pipeline.run(next_frame)
         except ChainError as exc:  # the store's own check, e.g. a concurrent session
             rejected = BatchRejected(RejectReason.BROKEN_CHAIN, f"poste {pipeline.origin}")
             self.send_error(f"batch_{rejected.reason}", str(rejected))
@@ -305,6 +306,8 @@ class _Session:
                     note(pipeline.origin, exc.at_seq, self.peer_id)
             self.send_error(f"batch_{exc.reason}", str(exc))
             raise
+        finally:
+            self.received += pipeline.written
 
     def serve_request(self, body: bytes) -> None:
         try:

@@ -456,6 +456,11 @@ def test_a_hung_station_does_not_hold_back_the_push_to_the_others(running: Runni
         stopper.start()
         stopper.join(8)
         assert not stopper.is_alive()
+        # The session cut by the logout is not the hung PC's failure: nothing is recorded
+        # (it would show « échange en échec » or « injoignable » at the next login).
+        port = hung.getsockname()[1]
+        cut = [row for row in peer_rows(running.ws_b.store) if row["port"] == port]
+        assert all(not row["last_error"] and not row["unreachable_since"] for row in cut)
     finally:
         hung.close()
 

@@ -1,0 +1,92 @@
+"""The receiving pipeline: frames verified on one thread, written a few per transaction on
+another; whatever stops a session, what was verified before it is written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cms_desktop.domain.oplog import OpEntry
+from cms_desktop.sync.batch import BatchRejected, RejectReason, encode_batch
+from cms_desktop.sync.memory_store import MemoryReplicaStore
+from cms_desktop.sync.pipeline import BatchPipeline
+
+from .factories import make_chain
+
+SIGNER = Ed25519PrivateKey.generate()
+KEYS = {"salle1": SIGNER.public_key()}
+
+
+class Counting(MemoryReplicaStore):
+    """Counts the write transactions (``apply_batch`` calls) and their sizes."""
+
+    def __init__(self) -> None:
+        super().__init__("ici", schema_version=1)
+        self.writes: list[int] = []
+
+    def apply_batch(self, origin: str, entries: Sequence[OpEntry], *args: object) -> None:
+        self.writes.append(len(entries))
+        super().apply_batch(origin, entries)
+
+
+def frames(origin: str, count: int, size: int) -> list[bytes]:
+    chain = make_chain(origin, count)
+    return [encode_batch(chain[i : i + size], SIGNER, "salle1") for i in range(0, count, size)]
+
+
+def source(items: Sequence[bytes | Exception]) -> Iterator[bytes | None]:
+    for item in items:
+        if isinstance(item, Exception):
+            raise item
+        yield item
+    yield None
+
+
+def run(store: Counting, items: Sequence[bytes | Exception], max_pending: int) -> BatchPipeline:
+    pipeline = BatchPipeline(store, KEYS, max_pending=max_pending)
+    pipeline.run(source(items).__next__)
+    return pipeline
+
+
+def test_consecutive_frames_of_one_origin_are_written_together() -> None:
+    store = Counting()
+    pipeline = run(store, frames("recep", 50, 10), max_pending=20)
+    assert store.writes == [20, 20, 10]
+    assert store.vector().seq("recep") == 50 and pipeline.written == 50
+
+
+def test_another_origin_starts_another_transaction() -> None:
+    store = Counting()
+    run(store, frames("recep", 10, 5) + frames("salle2", 10, 5), max_pending=100)
+    assert store.writes == [10, 10]
+    assert store.vector().seq("recep") == 10 and store.vector().seq("salle2") == 10
+
+
+def test_frames_verified_before_a_refused_one_are_written() -> None:
+    good = frames("recep", 30, 10)
+    forged = encode_batch(make_chain("recep", 40)[30:], Ed25519PrivateKey.generate(), "salle1")
+    store = Counting()
+    with pytest.raises(BatchRejected) as refused:
+        run(store, [*good, forged], max_pending=1000)
+    assert refused.value.reason is RejectReason.BAD_SIGNATURE
+    assert store.vector().seq("recep") == 30
+
+
+def test_frames_verified_before_a_cut_are_written_and_the_cut_goes_on() -> None:
+    store = Counting()
+    with pytest.raises(ConnectionError):
+        run(store, [*frames("recep", 20, 10), ConnectionError("cut")], max_pending=1000)
+    assert store.vector().seq("recep") == 20
+
+
+def test_a_frame_that_does_not_follow_the_last_verified_one_is_refused() -> None:
+    chain = make_chain("recep", 30)
+    first = encode_batch(chain[:10], SIGNER, "salle1")
+    gap = encode_batch(chain[20:], SIGNER, "salle1")  # entries 11..20 never sent
+    store = Counting()
+    with pytest.raises(BatchRejected) as refused:
+        run(store, [first, gap], max_pending=1000)
+    assert refused.value.reason is RejectReason.GAP
+    assert store.vector().seq("recep") == 10
