@@ -128,18 +128,7 @@ def register(
             priority=draft.priority,
             note=draft.note.strip()[:300],
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            ws.store.station_id,
-            "waiting_list_registered",
-            user_id=actor.user_id,
-            user_login=actor.login,
-            target_type="waiting_list",
-            target_id=row.id,
-        )
-        return _view(row)
+        return _add(ws, actor, session, row, {})
 
 
 @requires(Permission.AGENDA_WRITE, Permission.PATIENT_IDENTITY_READ)
@@ -183,19 +172,30 @@ def register_patient(
             note=note.strip()[:300],
             patient_id=patient.id,
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            ws.store.station_id,
-            "waiting_list_registered",
-            user_id=actor.user_id,
-            user_login=actor.login,
-            target_type="waiting_list",
-            target_id=row.id,
-            details={"patient_id": patient.id},
-        )
-        return _view(row)
+        return _add(ws, actor, session, row, {"patient_id": patient.id})
+
+
+def _add(
+    ws: Workspace,
+    actor: Actor,
+    session: Session,
+    row: WaitingListEntry,
+    details: dict[str, str],
+) -> WaitingListView:
+    """Store a new entry and its audit line (both ways of registering someone)."""
+    session.add(row)
+    session.flush()
+    audit.append(
+        session,
+        ws.store.station_id,
+        "waiting_list_registered",
+        user_id=actor.user_id,
+        user_login=actor.login,
+        target_type="waiting_list",
+        target_id=row.id,
+        details=details or None,
+    )
+    return _view(row)
 
 
 @requires(Permission.AGENDA_READ)
