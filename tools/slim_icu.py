@@ -161,8 +161,8 @@ def write_library(data: bytes, symbol: str, soname: str, output: Path) -> None:
         blob, source, obj = (Path(work) / n for n in ("data.bin", "data.s", "data.o"))
         blob.write_bytes(data)
         source.write_text(
-            f'\t.section .rodata\n\t.balign {_ALIGNMENT}\n\t.globl {symbol}\n'
-            f"\t.type {symbol}, @object\n{symbol}:\n\t.incbin \"{blob}\"\n"
+            f"\t.section .rodata\n\t.balign {_ALIGNMENT}\n\t.globl {symbol}\n"
+            f'\t.type {symbol}, @object\n{symbol}:\n\t.incbin "{blob}"\n'
             f"\t.size {symbol}, . - {symbol}\n"
             '\t.section .note.GNU-stack,"",@progbits\n'
         )
