@@ -7,6 +7,7 @@ from functools import partial
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from cms_desktop import __version__
 from cms_desktop.services import setup
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
@@ -32,7 +33,7 @@ def test_title_is_the_app_name_and_focus_starts_on_login(
     qtbot: QtBot, centre: DataDir, runner: SyncTaskRunner
 ) -> None:
     window = _window(qtbot, centre, runner)
-    assert window.windowTitle() == "cms-desktop"
+    assert window.windowTitle() == f"cms-desktop {__version__}"
     qtbot.waitUntil(lambda: window.focusWidget() is window.login_edit)
     assert not window.demo_banner.isVisible()
 

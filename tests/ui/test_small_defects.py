@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from cms_desktop import __version__
 from cms_desktop.services import patient_file
 from cms_desktop.storage.models import Patient
 from cms_desktop.ui.agenda.page import AgendaPage
@@ -58,7 +59,9 @@ def test_focus_comes_back_to_the_field_after_unlocking(qtbot, open_session, runn
     with qtbot.waitSignal(window.lock_page.sig_unlocked):
         window.lock_page.unlock_button.click()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is field)
-    assert window.windowTitle() == f"{CENTRE_NAME} — Sophie Lambert (Accueil)"
+    assert window.windowTitle() == (
+        f"{CENTRE_NAME} — Sophie Lambert (Accueil) — cms-desktop {__version__}"
+    )
 
 
 def test_recent_documents_refresh_when_shown(qtbot, open_session, runner) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop import __version__
 from cms_desktop.ui.recovery import RecoveryDialog
 from cms_desktop.ui.tasks import TaskRunner
 from cms_desktop.ui.widgets import ErrorLabel, password_edit
@@ -44,7 +45,7 @@ class LoginWindow(QWidget):
         self._authenticate = authenticate
         self._recover = recover
         self._runner = runner
-        self.setWindowTitle("cms-desktop")
+        self.setWindowTitle(f"cms-desktop {__version__}")
 
         title = QLabel("cms-desktop", self)
         title.setObjectName("appTitle")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cms_desktop import __version__
 from cms_desktop.domain.permissions import ROLE_LABELS
 from cms_desktop.services import workspace as workspace_service
 from cms_desktop.services.actor import Actor
@@ -72,9 +73,11 @@ class MainWindow(QMainWindow):
         # Called before the store closes at logout (e.g. the LAN sync service stops).
         self.before_store_closes: list[Callable[[], None]] = []
         self._hidden_dialogs: list[QDialog] = []
-        # Who is working where, as the taskbar shows it (not the program's technical name).
+        # Who is working where first, as the taskbar shows it; the version last, for the
+        # centre's IT updating the stations one at a time (#20).
         who = f"{actor.full_name} ({ROLE_LABELS[actor.role]})"
-        self.setWindowTitle(f"{centre_name} — {who}" if centre_name else who)
+        place = f"{centre_name} — {who}" if centre_name else who
+        self.setWindowTitle(f"{place} — cms-desktop {__version__}")
 
         self.navigation = QListWidget(self)
         self.navigation.setObjectName("navigation")
