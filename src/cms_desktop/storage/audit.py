@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, canonical_json
@@ -80,6 +80,31 @@ def append(
     entry.hash = _entry_hash(entry)
     session.add(entry)
     return entry
+
+
+def rechain(
+    conn: Connection, entry_id: str, station_id: str, seq: int, prev_hash: str
+) -> dict[str, Any]:
+    """Move the audit entry ``entry_id`` to the end of the chain ``station_id`` (number
+    ``seq``, after ``prev_hash``); returns the fields changed, hash included.
+
+    Only for what a copy of a station wrote under an origin its peers hold with other
+    entries: the op-log entry carrying the row is re-issued under the new origin with these
+    fields (``sync.db_store``), so no peer ever held the row as it was. Core SQL: the ORM
+    refuses any update of an insert-only row, and this must not make an op-log entry."""
+    table = AuditEntry.__table__
+    row = conn.execute(select(table).where(table.c.id == entry_id)).mappings().one()
+    moved = AuditEntry(
+        **{**dict(row), "station_id": station_id, "seq": seq, "prev_hash": prev_hash}
+    )
+    fields: dict[str, Any] = {
+        "station_id": station_id,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "hash": _entry_hash(moved),
+    }
+    conn.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(**fields))
+    return fields
 
 
 @dataclass(frozen=True)

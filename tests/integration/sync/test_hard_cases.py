@@ -23,7 +23,9 @@ from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import OpLogRow, Patient
 from cms_desktop.storage.origin import outside_seal_path, read_seal, seal_path
+from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
+from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.pki import issue_station_certificate
 from cms_desktop.ui.sync.background import BackgroundSync
 from tests.conftest import ADMIN_PASSWORD, Centre
@@ -172,31 +174,49 @@ def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
     assert {before, lost, after} <= finals[0].notes
 
 
-def test_a_directory_copied_onto_another_pc_is_caught_at_its_first_session(
+def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
     centre: Centre, tmp_path: Path
 ) -> None:
-    """The whole directory copied back onto a new PC (no outside seal there): the station
-    learns it was put back from the first peer it meets, writes under a new origin from
-    then on, and the entries it numbered again before that are reported, not retried."""
-    dirs, ports, patients, _, _ = whole_directory_put_back(centre, tmp_path)
+    """The whole directory copied back onto a new PC (no outside seal there), then written
+    on before it meets a peer: its login and notes are numbered again under the origin A
+    already holds further, with other contents. At its first session it finds where the
+    two histories part, moves what it typed after that to a new origin and takes A's
+    history of the old one (before this it was reported as « historique divergé », and
+    what was typed there never reached the other stations)."""
+    dirs, ports, patients, key, (before, lost) = whole_directory_put_back(centre, tmp_path)
     # The new PC: none of B's seals outside its data directory.
     station_b = read_seal(seal_path(dirs[1].path))["station_id"]  # type: ignore[index]
     outside_seal_path(str(station_b)).unlink()
-    with running(dirs, ports) as (a, b):
-        # Its login was numbered again before it met A: that part is the reported split.
-        status = wait_until(
-            lambda: (s := b.call("status"))["state"] == "diverged" and s, "B reports the split"
-        )
-        assert status["text"] == (
-            "Synchronisation : historique de ce poste divergé (voir la page Synchronisation)"
-        )
-        assert status["advice"].startswith("Ce poste a été remis d'une copie")
-        assert "Retirez ce poste du centre puis appairez-le de nouveau" in status["advice"]
-        # Not retried silently: later passes still go through with A, and what is written
-        # from now on (under the new origin) reaches it.
-        assert b.call("sync")["state"] == "diverged"
-        later = b.call("note", patient=patients[2], text="Plus tard")["id"]
-        wait_until(lambda: holds(a, later), "later notes still reach A")
+    b = Child(dirs[1], ports[1], [ports[0]], INTERVAL_S)  # A is off: B meets nobody yet
+    try:
+        typed = [
+            b.call("note", patient=patients[2], text=f"Tapée avant la synchronisation {i}")["id"]
+            for i in range(3)
+        ]
+        b.call("edit", patient=patients[0], field="city", value="Saint-Denis")
+        a = Child(dirs[0], ports[0], [ports[1]], INTERVAL_S)
+        try:
+            wait_until(lambda: all(holds(a, n) for n in typed), "B's notes reached A")
+            wait_until(lambda: holds(b, lost), "the note the copy lacked came back to B")
+            wait_until(lambda: city_is(a, patients[0], "Saint-Denis"), "B's edit reached A")
+            reports = wait_until(lambda: converged([a, b]), "both stations converge", 60)
+            assert [r["state"] for r in reports] == ["up_to_date", "up_to_date"], reports
+        finally:
+            a.quit()
+    finally:
+        b.quit()
+    finals = [final_state(d, key, patients[0]) for d in dirs]
+    assert finals[0].dump == finals[1].dump
+    assert {before, lost, *typed} <= finals[0].notes
+    for data_dir in dirs:  # the audit chains and the witnessed heads hold on both
+        checked = cli(data_dir, "check")
+        assert checked.returncode == 0, checked.stderr
+        assert "Journal d'audit intact." in checked.stdout, checked.stdout
+        store = Store.open(data_dir, key)
+        try:  # nothing left to report on the Synchronisation page
+            assert DbReplicaStore(store).diverged() == {}
+        finally:
+            store.close()
 
 
 def test_a_removed_station_that_certifies_itself_again_stays_out(
