@@ -373,7 +373,9 @@ class DbReplicaStore:
                 select(OpLogRow.seq, OpLogRow.hash).where(
                     OpLogRow.origin == origin, OpLogRow.seq > floor
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         shared = floor
         for entry in entries:
@@ -411,20 +413,30 @@ class DbReplicaStore:
         if target == origin:  # another process went back to it: never number it again
             target = origins.take_new_origin(conn, self.station_id, "its copy's split")
         seq, prev = _tip(session, target)
-        audit_seq, audit_prev = _audit_tip(session, target)
+        entries = [entry_from_row(row) for row in rows]
+        # The audit entries they carry go to the end of the current origin's audit chain;
+        # heads of the old origin's audit chain signed here (as this copy held it) go.
+        trail = [
+            e.row_id
+            for e in entries
+            if e.entity == _AUDIT_LOG and e.values.get("station_id") == origin
+        ]
+        heads = {
+            e.row_id
+            for e in entries
+            if e.entity == _AUDIT_HEADS and e.values.get("origin_id") == origin
+        }
+        rechained = audit.rechain(conn, trail, target, *_audit_tip(session, target))
+        if heads:
+            with audit.append_only_lifted(conn, _AUDIT_HEADS):
+                conn.execute(delete(AuditHead).where(AuditHead.id.in_(sorted(heads))))
         moved: list[dict[str, object]] = []
-        dropped = 0
-        for row in rows:
-            entry = entry_from_row(row)
-            values = dict(entry.values)
-            if entry.entity == _AUDIT_LOG and values.get("station_id") == origin:
-                audit_seq += 1
-                values.update(audit.rechain(conn, entry.row_id, target, audit_seq, audit_prev))
-                audit_prev = str(values["hash"])
-            elif entry.entity == _AUDIT_HEADS and values.get("origin_id") == origin:
-                conn.execute(delete(AuditHead).where(AuditHead.id == entry.row_id))
-                dropped += 1
+        for entry, row in zip(entries, rows, strict=True):
+            if entry.entity == _AUDIT_HEADS and entry.row_id in heads:
                 continue
+            values = dict(entry.values)
+            if entry.entity == _AUDIT_LOG:
+                values.update(rechained.get(entry.row_id, {}))
             seq += 1
             sealed = seal(replace(entry, origin=target, seq=seq, values=values, prev_hash=prev))
             prev = sealed.hash
@@ -455,7 +467,7 @@ class DbReplicaStore:
             origin,
             shared,
             target,
-            dropped,
+            len(heads),
         )
         return (target, seq) if moved else None
 
