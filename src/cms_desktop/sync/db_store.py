@@ -368,15 +368,14 @@ class DbReplicaStore:
         wrote after that point is moved to our current origin (``_reissue``), our copies
         are dropped and the peer's entries follow as any received entries. Returns the
         entries left to apply and the (origin, seq) to seal if entries were moved."""
-        held = dict(
-            session.execute(
+        held = {
+            seq: hash_
+            for seq, hash_ in session.execute(
                 select(OpLogRow.seq, OpLogRow.hash).where(
                     OpLogRow.origin == origin, OpLogRow.seq > floor
                 )
             )
-            .tuples()
-            .all()
-        )
+        }
         shared = floor
         for entry in entries:
             if entry.seq <= shared:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from cms_desktop.services import sync_admin
@@ -174,15 +175,18 @@ def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
     assert {before, lost, after} <= finals[0].notes
 
 
+@pytest.mark.parametrize("typed_notes", [0, 1, 3])
 def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
-    centre: Centre, tmp_path: Path
+    centre: Centre, tmp_path: Path, typed_notes: int
 ) -> None:
     """The whole directory copied back onto a new PC (no outside seal there), then written
     on before it meets a peer: its login and notes are numbered again under the origin A
     already holds further, with other contents. At its first session it finds where the
     two histories part, moves what it typed after that to a new origin and takes A's
     history of the old one (before this it was reported as « historique divergé », and
-    what was typed there never reached the other stations)."""
+    what was typed there never reached the other stations). Its login alone, or with one
+    note, or with three notes and an edit: A then holds more of that origin, about as
+    much, or less than B."""
     dirs, ports, patients, key, (before, lost) = whole_directory_put_back(centre, tmp_path)
     # The new PC: none of B's seals outside its data directory.
     station_b = read_seal(seal_path(dirs[1].path))["station_id"]  # type: ignore[index]
@@ -191,14 +195,17 @@ def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
     try:
         typed = [
             b.call("note", patient=patients[2], text=f"Tapée avant la synchronisation {i}")["id"]
-            for i in range(3)
+            for i in range(typed_notes)
         ]
-        b.call("edit", patient=patients[0], field="city", value="Saint-Denis")
+        city = "Saint-Denis" if typed_notes > 1 else None
+        if city is not None:
+            b.call("edit", patient=patients[0], field="city", value=city)
         a = Child(dirs[0], ports[0], [ports[1]], INTERVAL_S)
         try:
             wait_until(lambda: all(holds(a, n) for n in typed), "B's notes reached A")
             wait_until(lambda: holds(b, lost), "the note the copy lacked came back to B")
-            wait_until(lambda: city_is(a, patients[0], "Saint-Denis"), "B's edit reached A")
+            if city is not None:
+                wait_until(lambda: city_is(a, patients[0], city), "B's edit reached A")
             reports = wait_until(lambda: converged([a, b]), "both stations converge", 60)
             assert [r["state"] for r in reports] == ["up_to_date", "up_to_date"], reports
         finally:
@@ -208,6 +215,10 @@ def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
     finals = [final_state(d, key, patients[0]) for d in dirs]
     assert finals[0].dump == finals[1].dump
     assert {before, lost, *typed} <= finals[0].notes
+    # B's old origin: now what A held of it (the copy's own entries after the fork moved).
+    final_vector = reports[1]["vector"]
+    assert final_vector[str(station_b)] == reports[0]["vector"][str(station_b)]
+    assert any(o.startswith(f"{station_b}@") for o in final_vector), final_vector
     for data_dir in dirs:  # the audit chains and the witnessed heads hold on both
         checked = cli(data_dir, "check")
         assert checked.returncode == 0, checked.stderr
