@@ -143,8 +143,9 @@ class DbReplicaStore:
         held = self.vector()
         tips: dict[str, list[object]] = {}
         with self.store.read() as session:
+            settling = origins.resolving(session.connection())
             for origin in held:
-                seq, hash_ = _tip(session, origin, held.seq(origin))
+                seq, hash_ = _tip(session, origin, settling.get(origin, _ALL))
                 if seq:
                     tips[origin] = [seq, hash_]
         return tips
