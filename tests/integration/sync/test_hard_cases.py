@@ -135,21 +135,24 @@ def test_a_station_put_back_from_its_backup_keeps_syncing_and_gets_its_lost_entr
 
 
 def whole_directory_put_back(
-    centre: Centre, tmp_path: Path
+    centre: Centre, tmp_path: Path, stations: int = 2
 ) -> tuple[list[DataDir], list[int], list[str], bytes, tuple[str, str]]:
-    """Two stations; B's whole data directory (seal included) copied after a first note
-    reached A, a second note written and sent, then the copy put back. Returns the
-    directories, ports, patients, key and the two notes (before the copy, lost by it)."""
-    dirs, patients, key = pair_stations(centre, tmp_path, 2)
-    ports = free_ports(2)
+    """Two stations (or more); B's whole data directory (seal included) copied after a
+    first note reached the others, a second note written and sent, then the copy put back.
+    Returns the directories, ports, patients, key and the two notes (before the copy, lost
+    by it)."""
+    dirs, patients, key = pair_stations(centre, tmp_path, stations)
+    ports = free_ports(stations)
     backup = tmp_path / "backup"
-    with running(dirs, ports) as (a, b):
+    with running(dirs, ports) as children:
+        b, others = children[1], children[:1] + children[2:]
         before = b.call("note", patient=patients[0], text="Avant la sauvegarde")["id"]
-        wait_until(lambda: holds(a, before), "note written before the backup reached A")
+        wait_until(lambda: all(holds(o, before) for o in others), "note before the backup")
     shutil.copytree(dirs[1].path, backup)
-    with running(dirs, ports) as (a, b):
+    with running(dirs, ports) as children:
+        b, others = children[1], children[:1] + children[2:]
         lost = b.call("note", patient=patients[1], text="Perdue")["id"]
-        wait_until(lambda: holds(a, lost), "note written after the backup reached A")
+        wait_until(lambda: all(holds(o, lost) for o in others), "note after the backup")
     shutil.rmtree(dirs[1].path)
     shutil.copytree(backup, dirs[1].path)
     return dirs, ports, patients, key, (before, lost)
@@ -187,11 +190,12 @@ def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
     what was typed there never reached the other stations). Its login alone, or with one
     note, or with three notes and an edit: A then holds more of that origin, about as
     much, or less than B."""
-    dirs, ports, patients, key, (before, lost) = whole_directory_put_back(centre, tmp_path)
+    dirs, ports, patients, key, (before, lost) = whole_directory_put_back(centre, tmp_path, 3)
     # The new PC: none of B's seals outside its data directory.
     station_b = read_seal(seal_path(dirs[1].path))["station_id"]  # type: ignore[index]
     outside_seal_path(str(station_b)).unlink()
-    b = Child(dirs[1], ports[1], [ports[0]], INTERVAL_S)  # A is off: B meets nobody yet
+    others = [0, 2]  # A and C, both holding what B wrote after the copy
+    b = Child(dirs[1], ports[1], [ports[i] for i in others], INTERVAL_S)  # nobody to meet yet
     try:
         typed = [
             b.call("note", patient=patients[2], text=f"Tapée avant la synchronisation {i}")["id"]
@@ -200,26 +204,25 @@ def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
         city = "Saint-Denis" if typed_notes > 1 else None
         if city is not None:
             b.call("edit", patient=patients[0], field="city", value=city)
-        a = Child(dirs[0], ports[0], [ports[1]], INTERVAL_S)
-        try:
-            wait_until(lambda: all(holds(a, n) for n in typed), "B's notes reached A")
+        with running([dirs[i] for i in others], [ports[i] for i in others]) as (a, c):
+            wait_until(
+                lambda: all(holds(s, n) for n in typed for s in (a, c)), "B's notes reached A, C"
+            )
             wait_until(lambda: holds(b, lost), "the note the copy lacked came back to B")
             if city is not None:
-                wait_until(lambda: city_is(a, patients[0], city), "B's edit reached A")
-            reports = wait_until(lambda: converged([a, b]), "both stations converge", 60)
-            assert [r["state"] for r in reports] == ["up_to_date", "up_to_date"], reports
-        finally:
-            a.quit()
+                wait_until(lambda: city_is(c, patients[0], city), "B's edit reached C")
+            reports = wait_until(lambda: converged([a, b, c]), "the stations converge", 90)
+            assert [r["state"] for r in reports] == ["up_to_date"] * 3, reports
     finally:
         b.quit()
     finals = [final_state(d, key, patients[0]) for d in dirs]
-    assert finals[0].dump == finals[1].dump
+    assert finals[0].dump == finals[1].dump == finals[2].dump
     assert {before, lost, *typed} <= finals[0].notes
     # B's old origin: now what A held of it (the copy's own entries after the fork moved).
     final_vector = reports[1]["vector"]
     assert final_vector[str(station_b)] == reports[0]["vector"][str(station_b)]
     assert any(o.startswith(f"{station_b}@") for o in final_vector), final_vector
-    for data_dir in dirs:  # the audit chains and the witnessed heads hold on both
+    for data_dir in dirs:  # the audit chains and the witnessed heads hold everywhere
         checked = cli(data_dir, "check")
         assert checked.returncode == 0, checked.stderr
         assert "Journal d'audit intact." in checked.stdout, checked.stdout
