@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.oplog import GENESIS_HASH, canonical_json
@@ -80,6 +82,55 @@ def append(
     entry.hash = _entry_hash(entry)
     session.add(entry)
     return entry
+
+
+@contextmanager
+def append_only_lifted(conn: Connection, *tables: str) -> Iterator[None]:
+    """Inside the caller's write transaction, lift the triggers that keep ``tables``
+    append-only (``<table>_no_update`` / ``_no_delete``, made by the migrations) and put
+    the very same ones back. Schema changes are transactional in SQLite: no other
+    connection ever sees a table without them, and a rollback restores them anyway."""
+    names = [f"{table}_no_{action}" for table in tables for action in ("update", "delete")]
+    marks = ", ".join("?" for _ in names)
+    triggers = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        tuple(names),
+    ).all()
+    for name, _sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        for _name, sql in triggers:
+            conn.exec_driver_sql(sql)
+
+
+def rechain(
+    conn: Connection, entry_ids: list[str], station_id: str, seq: int, prev_hash: str
+) -> dict[str, dict[str, Any]]:
+    """Move the audit entries ``entry_ids`` (in that order) to the end of the chain
+    ``station_id``, whose last entry is ``seq`` / ``prev_hash``; returns, per entry id,
+    the fields changed (hash included).
+
+    Only for what a copy of a station wrote under an origin its peers hold with other
+    entries: the op-log entries carrying these rows are re-issued under the new origin
+    with these fields (``sync.db_store``), so no peer ever held the rows as they were.
+    Core SQL under ``append_only_lifted``: the trail stays append-only for everything else."""
+    table = AuditEntry.__table__
+    moved: dict[str, dict[str, Any]] = {}
+    with append_only_lifted(conn, AuditEntry.__tablename__):
+        for entry_id in entry_ids:
+            row = conn.execute(select(table).where(table.c.id == entry_id)).mappings().one()
+            seq += 1
+            entry = AuditEntry(
+                **{**dict(row), "station_id": station_id, "seq": seq, "prev_hash": prev_hash}
+            )
+            prev_hash = _entry_hash(entry)
+            fields = {"station_id": station_id, "seq": seq, "prev_hash": entry.prev_hash}
+            fields["hash"] = prev_hash
+            conn.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(**fields))
+            moved[entry_id] = fields
+    return moved
 
 
 @dataclass(frozen=True)

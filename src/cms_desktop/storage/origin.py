@@ -96,6 +96,35 @@ def take_new_origin(conn: Connection, station_id: str, reason: str) -> str:
     return origin
 
 
+# --- a copy that wrote before it knew ------------------------------------------------------
+
+RESOLVING_KEY = "sync.resolving"
+
+
+def resolving(conn: Connection) -> dict[str, int]:
+    """Own origins whose entries after some point part from what the peers hold (a copy
+    written on before its first session): origin → the highest seq known to be shared.
+    Until a peer's entries show where the two histories part (``sync.db_store``), the
+    entries after that seq are neither shown, served nor signed (audit heads)."""
+    value = conn.execute(select(LocalState.value).where(LocalState.key == RESOLVING_KEY)).scalar()
+    try:
+        data = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(o): int(s) for o, s in data.items() if type(s) is int and s >= 0}
+
+
+def set_resolving(conn: Connection, data: dict[str, int]) -> None:
+    value = json.dumps(data, sort_keys=True)
+    conn.execute(
+        sqlite_insert(LocalState)
+        .values(key=RESOLVING_KEY, value=value)
+        .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+    )
+
+
 # --- the seal ----------------------------------------------------------------------------
 
 

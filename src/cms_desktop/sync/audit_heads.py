@@ -54,9 +54,12 @@ def _message(witness: str, origin: str, seq: int, hash_: str) -> bytes:
 def _origins(session: Session, station_id: str) -> list[str]:
     """The chains held here: this station's own origins and every origin it received from
     (``sync_vector``), both small tables (no scan of the audit log at each session)."""
-    own = origins.own_origins(session.connection(), station_id)
+    conn = session.connection()
+    own = origins.own_origins(conn, station_id)
     received = session.scalars(select(SyncVector.origin)).all()
-    return sorted(set(own) | set(received))
+    # Not a chain of ours that a copy wrote on before its first session: its head here
+    # is not what the peers hold, and is about to move (``sync.db_store._reissue``).
+    return sorted((set(own) | set(received)) - set(origins.resolving(conn)))
 
 
 def _unsigned_heads(session: Session, witness: str, now: datetime) -> list[tuple[str, int, str]]:

@@ -13,18 +13,27 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind
-from cms_desktop.storage import keyslot_sync
+from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind, canonical_json, seal
+from cms_desktop.storage import audit, keyslot_sync
 from cms_desktop.storage import origin as origins
-from cms_desktop.storage.models import LocalState, OpLogRow, SyncHeld, SyncVector, utcnow
+from cms_desktop.storage.models import (
+    AuditEntry,
+    AuditHead,
+    LocalState,
+    OpLogRow,
+    SyncHeld,
+    SyncPeer,
+    SyncVector,
+    utcnow,
+)
 from cms_desktop.storage.oplog_capture import entry_from_row, stored_values_if_canonical
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import audit_heads
@@ -115,9 +124,14 @@ class DbReplicaStore:
             own = [
                 (o, origins.own_seq(conn, o)) for o in origins.own_origins(conn, self.station_id)
             ]
+            hidden = origins.resolving(conn)
         for origin, seq in own:
             if seq:
                 seqs[origin] = max(seq, seqs.get(origin, 0))
+        # A copy's own entries after the last one known shared are not shown until the
+        # peers' history says where the two part (``_settle_fork``).
+        for origin, floor in hidden.items():
+            seqs[origin] = min(seqs.get(origin, 0), floor)
         return VersionVector(seqs)
 
     # --- restored stations and diverged histories ------------------------------------
@@ -129,8 +143,9 @@ class DbReplicaStore:
         held = self.vector()
         tips: dict[str, list[object]] = {}
         with self.store.read() as session:
+            settling = origins.resolving(session.connection())
             for origin in held:
-                seq, hash_ = _tip(session, origin)
+                seq, hash_ = _tip(session, origin, settling.get(origin, _ALL))
                 if seq:
                     tips[origin] = [seq, hash_]
         return tips
@@ -140,12 +155,15 @@ class DbReplicaStore:
     ) -> bool:
         """Compare this station's history with a peer's HELLO, before anything is asked.
 
-        A peer holding more of the origin this station writes under, or as much with
-        another last hash, means the station was put back from a copy (``storage.origin``):
-        it takes a new origin before writing anything more, so that no sequence number is
-        issued twice; the entries the copy lacked come back from the peers like any
-        station's. Any origin held to the same seq with another hash is a split, recorded
-        (``note_diverged``). True if a new origin was taken."""
+        A peer holding more of the origin this station writes under, or the same seq with
+        another hash, or an earlier seq with another hash than ours there, means the
+        station was put back from a copy (``storage.origin``): it takes a new origin before
+        writing anything more, so that no sequence number is issued twice, and the old
+        origin is *resolving*: what it wrote there after the copy is moved to the new origin
+        once a peer's entries show where the histories part (``_settle_fork``), and the
+        peers' entries of the old origin come back. Any other origin held to the same seq
+        with another hash is a split, recorded (``note_diverged``). True if a new origin
+        was taken."""
         mine = self.tips()
         splits: dict[str, int] = {}
         for origin, tip in peer_tips.items():
@@ -153,32 +171,70 @@ class DbReplicaStore:
                 continue
             if tip[0] == mine[origin][0] and tip[1] != mine[origin][1]:
                 splits[origin] = int(str(tip[0]))
-        renewed = False
         current = self.origin
-        if peer_vector.seq(current) <= self.own_seq() and current not in splits:
+        parted = current in splits or self._parted_before_tip(current, peer_tips.get(current))
+        if peer_vector.seq(current) <= self.own_seq() and not parted:
             return self._note_splits(splits, peer_id)  # the usual case: no write needed
+        renewed = False
         with self._lock, self.store.write() as session:
             conn = session.connection()
             origin = origins.current_origin(conn, self.station_id)
             theirs, held = peer_vector.seq(origin), origins.own_seq(conn, origin)
-            if theirs > held or origin in splits:
+            if origin == current and (theirs > held or parted):
                 log.warning(
                     "sync: station %s holds this station's entries up to %d, this station "
                     "up to %d%s (restored from a copy?)",
                     peer_id,
                     theirs,
                     held,
-                    ", another history" if origin in splits else "",
+                    ", another history" if parted else "",
                 )
+                floor = _shared_floor(session, origin, held, peer_tips.get(origin))
                 origins.take_new_origin(conn, self.station_id, "a peer holds more of its history")
+                origins.set_resolving(conn, {**origins.resolving(conn), origin: floor})
+                splits.pop(origin, None)
                 renewed = True
         self._note_splits(splits, peer_id)
         return renewed
 
+    def _parted_before_tip(self, origin: str, tip: object) -> bool:
+        """The peer's last entry of ``origin`` is one we hold under another hash."""
+        if not (isinstance(tip, list) and len(tip) == 2 and type(tip[0]) is int):
+            return False
+        with self.store.read() as session:
+            held = _hash_at(session, origin, tip[0])
+        return held is not None and held != tip[1]
+
     def _note_splits(self, splits: dict[str, int], peer_id: str) -> bool:
+        with self.store.read() as session:
+            settling = origins.resolving(session.connection())
         for split, seq in splits.items():
-            self.note_diverged(split, seq, peer_id)
+            if split in settling:  # our copy parts from the peers before what we show
+                self._lower_floor(split, seq - 1)
+            elif origins.station_of_origin(split) == peer_id:
+                # The peer's own origin: the peer was put back from a copy and settles it
+                # itself (it moves what it wrote there and takes our history back).
+                continue
+            else:
+                self.note_diverged(split, seq, peer_id)
         return False
+
+    def resolving(self) -> dict[str, int]:
+        """Own origins whose split with the peers is being settled (``storage.origin``)."""
+        with self.store.read() as session:
+            return origins.resolving(session.connection())
+
+    def _lower_floor(self, origin: str, below: int) -> None:
+        """The peers' history parts from ours at or before ``below``: ask from half-way
+        down next time (a binary search over sessions; the range asked then is compared
+        entry by entry)."""
+        with self._lock, self.store.write() as session:
+            conn = session.connection()
+            settling = origins.resolving(conn)
+            if origin not in settling:
+                return
+            settling[origin] = min(settling[origin], max(below, 0) // 2)
+            origins.set_resolving(conn, settling)
 
     def diverged(self) -> dict[str, dict[str, object]]:
         """Origins whose history here differs from a peer's: origin → {seq, peer, at}."""
@@ -190,6 +246,9 @@ class DbReplicaStore:
         seq, another hash). Recorded and shown; that origin is no longer asked for nor
         served (``diverged_origins``) so that the rest keeps flowing and the split does
         not spread, until the station at fault is removed and paired again."""
+        if origin in self.resolving():  # our own copy's split: ask from further back
+            self._lower_floor(origin, seq)
+            return
         with self._lock, self.store.write() as session:
             known = _diverged(session)
             if origin in known:
@@ -229,7 +288,11 @@ class DbReplicaStore:
                     OpLogRow.prev_hash,
                     OpLogRow.hash,
                 )
-                .where(OpLogRow.origin == origin, OpLogRow.seq > after_seq)
+                .where(
+                    OpLogRow.origin == origin,
+                    OpLogRow.seq > after_seq,
+                    OpLogRow.seq <= _shown_up_to(session, origin),
+                )
                 .order_by(OpLogRow.seq)
                 .limit(max(limit, 0))
             ).all()
@@ -254,7 +317,7 @@ class DbReplicaStore:
 
     def chain_tip(self, origin: str) -> tuple[int, str]:
         with self.store.read() as session:
-            return _tip(session, origin)
+            return _tip(session, origin, _shown_up_to(session, origin))
 
     def prepare_batch(self, entries: Sequence[OpEntry]) -> PreparedBatch:
         return prepare_batch(entries, self.store.engine.dialect)
@@ -279,7 +342,11 @@ class DbReplicaStore:
         prepared: object | None,
         committing: threading.Event | None,
     ) -> None:
+        moved: tuple[str, int] | None = None
         with self._lock, self.store.write() as session:
+            floor = origins.resolving(session.connection()).get(origin)
+            if floor is not None:
+                entries, moved = self._settle_fork(session, origin, floor, entries)
             seq, tip = _tip(session, origin)
             new = [entry for entry in entries if entry.seq > seq]
             if not new:
@@ -306,7 +373,122 @@ class DbReplicaStore:
             if committing is not None:
                 committing.set()  # what is left is the COMMIT, outside the GIL
         failpoint("sync.apply.after_commit")
+        if moved is not None and self.store.replication.seal_path is not None:
+            origins.write_seals(self.store.replication.seal_path.parent, self.station_id, *moved)
         self._notify(outcome)
+
+    # --- a copy's split with its peers ----------------------------------------------
+
+    def _settle_fork(
+        self, session: Session, origin: str, floor: int, entries: Sequence[OpEntry]
+    ) -> tuple[Sequence[OpEntry], tuple[str, int] | None]:
+        """A peer's entries of ``origin`` (this station's own, resolving) from ``floor + 1``
+        on, checked as continuing our entry ``floor``: compared with ours one by one. While
+        they are ours, the floor moves up; where they part (or where ours stop), what we
+        wrote after that point is moved to our current origin (``_reissue``), our copies
+        are dropped and the peer's entries follow as any received entries. Returns the
+        entries left to apply and the (origin, seq) to seal if entries were moved."""
+        held = {
+            seq: hash_
+            for seq, hash_ in session.execute(
+                select(OpLogRow.seq, OpLogRow.hash).where(
+                    OpLogRow.origin == origin, OpLogRow.seq > floor
+                )
+            )
+        }
+        shared = floor
+        for entry in entries:
+            if entry.seq <= shared:
+                continue
+            if held.get(entry.seq) != entry.hash:
+                break
+            shared = entry.seq
+        conn = session.connection()
+        settling = origins.resolving(conn)
+        if entries and shared == entries[-1].seq and shared < max(held, default=floor):
+            settling[origin] = shared  # all ours so far: the parting is further on
+            origins.set_resolving(conn, settling)
+            return [], None
+        moved = self._reissue(session, origin, shared)
+        settling.pop(origin, None)
+        origins.set_resolving(conn, settling)
+        return [entry for entry in entries if entry.seq > shared], moved
+
+    def _reissue(self, session: Session, origin: str, shared: int) -> tuple[str, int] | None:
+        """Move this station's entries of ``origin`` after ``shared`` to the end of its
+        current origin: same rows, values and HLCs (so the rows and the bases of later
+        entries stay as they are), new numbers and chain; the audit entries they carry are
+        moved to the current origin's audit chain, and audit heads this station signed of
+        the old origin's chain (as it held it) are dropped. Inside the caller's write."""
+        conn = session.connection()
+        rows = session.scalars(
+            select(OpLogRow)
+            .where(OpLogRow.origin == origin, OpLogRow.seq > shared)
+            .order_by(OpLogRow.seq)
+        ).all()
+        if not rows:
+            return None
+        target = origins.current_origin(conn, self.station_id)
+        if target == origin:  # another process went back to it: never number it again
+            target = origins.take_new_origin(conn, self.station_id, "its copy's split")
+        seq, prev = _tip(session, target)
+        entries = [entry_from_row(row) for row in rows]
+        # The audit entries they carry go to the end of the current origin's audit chain;
+        # heads of the old origin's audit chain signed here (as this copy held it) go.
+        trail = [
+            e.row_id
+            for e in entries
+            if e.entity == _AUDIT_LOG and e.values.get("station_id") == origin
+        ]
+        heads = {
+            e.row_id
+            for e in entries
+            if e.entity == _AUDIT_HEADS and e.values.get("origin_id") == origin
+        }
+        rechained = audit.rechain(conn, trail, target, *_audit_tip(session, target))
+        if heads:
+            with audit.append_only_lifted(conn, _AUDIT_HEADS):
+                conn.execute(delete(AuditHead).where(AuditHead.id.in_(sorted(heads))))
+        moved: list[dict[str, object]] = []
+        for entry, row in zip(entries, rows, strict=True):
+            if entry.entity == _AUDIT_HEADS and entry.row_id in heads:
+                continue
+            values = dict(entry.values)
+            if entry.entity == _AUDIT_LOG:
+                values.update(rechained.get(entry.row_id, {}))
+            seq += 1
+            sealed = seal(replace(entry, origin=target, seq=seq, values=values, prev_hash=prev))
+            prev = sealed.hash
+            moved.append(
+                {
+                    "origin": sealed.origin,
+                    "seq": sealed.seq,
+                    "hlc": sealed.hlc,
+                    "schema": sealed.schema,
+                    "entity": sealed.entity,
+                    "row_id": sealed.row_id,
+                    "op": str(sealed.op),
+                    "values_json": canonical_json(dict(sealed.values)).decode(),
+                    "base": sealed.base,
+                    "prev_hash": sealed.prev_hash,
+                    "hash": sealed.hash,
+                    "applied": row.applied,
+                }
+            )
+        conn.execute(delete(SyncHeld).where(SyncHeld.origin == origin, SyncHeld.seq > shared))
+        conn.execute(delete(OpLogRow).where(OpLogRow.origin == origin, OpLogRow.seq > shared))
+        if moved:
+            conn.execute(insert(OpLogRow), moved)
+        log.warning(
+            "sync: %d entries this station wrote under %s after entry %d (a copy's, which "
+            "its peers hold otherwise) moved to %s; %d audit head(s) of the old chain dropped",
+            len(moved),
+            origin,
+            shared,
+            target,
+            len(heads),
+        )
+        return (target, seq) if moved else None
 
     # --- held entries -----------------------------------------------------------------
 
@@ -397,14 +579,59 @@ def _diverged(session: Session) -> dict[str, dict[str, object]]:
     return data if isinstance(data, dict) else {}
 
 
-def _tip(session: Session, origin: str) -> tuple[int, str]:
+_AUDIT_LOG = AuditEntry.__tablename__
+_AUDIT_HEADS = AuditHead.__tablename__
+_ALL = 2**62  # no upper bound on a seq
+
+
+def _tip(session: Session, origin: str, up_to: int = _ALL) -> tuple[int, str]:
     row = session.execute(
         select(OpLogRow.seq, OpLogRow.hash)
-        .where(OpLogRow.origin == origin)
+        .where(OpLogRow.origin == origin, OpLogRow.seq <= up_to)
         .order_by(OpLogRow.seq.desc())
         .limit(1)
     ).first()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def _shown_up_to(session: Session, origin: str) -> int:
+    """The last seq of ``origin`` shown and served: all, unless it is one of our own
+    origins being settled after a copy (``storage.origin.resolving``)."""
+    return origins.resolving(session.connection()).get(origin, _ALL)
+
+
+def _hash_at(session: Session, origin: str, seq: int) -> str | None:
+    return session.scalar(
+        select(OpLogRow.hash).where(OpLogRow.origin == origin, OpLogRow.seq == seq)
+    )
+
+
+def _audit_tip(session: Session, chain: str) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash)
+        .where(AuditEntry.station_id == chain)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def _shared_floor(session: Session, origin: str, held: int, peer_tip: object) -> int:
+    """A seq of our own ``origin`` that the peers surely hold as we do: below what any
+    peer acknowledged of it and below where the peer's last entry disagrees with ours.
+    Too high is only slower (the peer's entries then do not continue ours: the floor is
+    lowered and asked again); the entries after it are compared one by one."""
+    acked = session.scalar(select(func.max(SyncPeer.acked_seq))) or 0
+    floor = min(int(acked), held)
+    if (
+        isinstance(peer_tip, list)
+        and len(peer_tip) == 2
+        and type(peer_tip[0]) is int
+        and peer_tip[0] <= held
+        and _hash_at(session, origin, peer_tip[0]) != peer_tip[1]
+    ):
+        floor = min(floor, peer_tip[0] - 1)
+    return max(floor, 0)
 
 
 def _check_links(origin: str, entries: Sequence[OpEntry], seq: int, tip: str) -> None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from cms_desktop.services import sync_admin
@@ -23,7 +24,9 @@ from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import OpLogRow, Patient
 from cms_desktop.storage.origin import outside_seal_path, read_seal, seal_path
+from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
+from cms_desktop.sync.db_store import DbReplicaStore
 from cms_desktop.sync.pki import issue_station_certificate
 from cms_desktop.ui.sync.background import BackgroundSync
 from tests.conftest import ADMIN_PASSWORD, Centre
@@ -132,21 +135,24 @@ def test_a_station_put_back_from_its_backup_keeps_syncing_and_gets_its_lost_entr
 
 
 def whole_directory_put_back(
-    centre: Centre, tmp_path: Path
+    centre: Centre, tmp_path: Path, stations: int = 2
 ) -> tuple[list[DataDir], list[int], list[str], bytes, tuple[str, str]]:
-    """Two stations; B's whole data directory (seal included) copied after a first note
-    reached A, a second note written and sent, then the copy put back. Returns the
-    directories, ports, patients, key and the two notes (before the copy, lost by it)."""
-    dirs, patients, key = pair_stations(centre, tmp_path, 2)
-    ports = free_ports(2)
+    """Two stations (or more); B's whole data directory (seal included) copied after a
+    first note reached the others, a second note written and sent, then the copy put back.
+    Returns the directories, ports, patients, key and the two notes (before the copy, lost
+    by it)."""
+    dirs, patients, key = pair_stations(centre, tmp_path, stations)
+    ports = free_ports(stations)
     backup = tmp_path / "backup"
-    with running(dirs, ports) as (a, b):
+    with running(dirs, ports) as children:
+        b, others = children[1], children[:1] + children[2:]
         before = b.call("note", patient=patients[0], text="Avant la sauvegarde")["id"]
-        wait_until(lambda: holds(a, before), "note written before the backup reached A")
+        wait_until(lambda: all(holds(o, before) for o in others), "note before the backup")
     shutil.copytree(dirs[1].path, backup)
-    with running(dirs, ports) as (a, b):
+    with running(dirs, ports) as children:
+        b, others = children[1], children[:1] + children[2:]
         lost = b.call("note", patient=patients[1], text="Perdue")["id"]
-        wait_until(lambda: holds(a, lost), "note written after the backup reached A")
+        wait_until(lambda: all(holds(o, lost) for o in others), "note after the backup")
     shutil.rmtree(dirs[1].path)
     shutil.copytree(backup, dirs[1].path)
     return dirs, ports, patients, key, (before, lost)
@@ -172,31 +178,59 @@ def test_a_whole_directory_copied_back_on_the_same_pc_is_caught_at_open(
     assert {before, lost, after} <= finals[0].notes
 
 
-def test_a_directory_copied_onto_another_pc_is_caught_at_its_first_session(
-    centre: Centre, tmp_path: Path
+@pytest.mark.parametrize("typed_notes", [0, 1, 3])
+def test_a_directory_copied_onto_another_pc_moves_what_it_typed_to_a_new_origin(
+    centre: Centre, tmp_path: Path, typed_notes: int
 ) -> None:
-    """The whole directory copied back onto a new PC (no outside seal there): the station
-    learns it was put back from the first peer it meets, writes under a new origin from
-    then on, and the entries it numbered again before that are reported, not retried."""
-    dirs, ports, patients, _, _ = whole_directory_put_back(centre, tmp_path)
+    """The whole directory copied back onto a new PC (no outside seal there), then written
+    on before it meets a peer: its login and notes are numbered again under the origin A
+    already holds further, with other contents. At its first session it finds where the
+    two histories part, moves what it typed after that to a new origin and takes A's
+    history of the old one (before this it was reported as « historique divergé », and
+    what was typed there never reached the other stations). Its login alone, or with one
+    note, or with three notes and an edit: A then holds more of that origin, about as
+    much, or less than B."""
+    dirs, ports, patients, key, (before, lost) = whole_directory_put_back(centre, tmp_path, 3)
     # The new PC: none of B's seals outside its data directory.
     station_b = read_seal(seal_path(dirs[1].path))["station_id"]  # type: ignore[index]
     outside_seal_path(str(station_b)).unlink()
-    with running(dirs, ports) as (a, b):
-        # Its login was numbered again before it met A: that part is the reported split.
-        status = wait_until(
-            lambda: (s := b.call("status"))["state"] == "diverged" and s, "B reports the split"
-        )
-        assert status["text"] == (
-            "Synchronisation : historique de ce poste divergé (voir la page Synchronisation)"
-        )
-        assert status["advice"].startswith("Ce poste a été remis d'une copie")
-        assert "Retirez ce poste du centre puis appairez-le de nouveau" in status["advice"]
-        # Not retried silently: later passes still go through with A, and what is written
-        # from now on (under the new origin) reaches it.
-        assert b.call("sync")["state"] == "diverged"
-        later = b.call("note", patient=patients[2], text="Plus tard")["id"]
-        wait_until(lambda: holds(a, later), "later notes still reach A")
+    others = [0, 2]  # A and C, both holding what B wrote after the copy
+    b = Child(dirs[1], ports[1], [ports[i] for i in others], INTERVAL_S)  # nobody to meet yet
+    try:
+        typed = [
+            b.call("note", patient=patients[2], text=f"Tapée avant la synchronisation {i}")["id"]
+            for i in range(typed_notes)
+        ]
+        city = "Saint-Denis" if typed_notes > 1 else None
+        if city is not None:
+            b.call("edit", patient=patients[0], field="city", value=city)
+        with running([dirs[i] for i in others], [ports[i] for i in others]) as (a, c):
+            wait_until(
+                lambda: all(holds(s, n) for n in typed for s in (a, c)), "B's notes reached A, C"
+            )
+            wait_until(lambda: holds(b, lost), "the note the copy lacked came back to B")
+            if city is not None:
+                wait_until(lambda: city_is(c, patients[0], city), "B's edit reached C")
+            reports = wait_until(lambda: converged([a, b, c]), "the stations converge", 90)
+            assert [r["state"] for r in reports] == ["up_to_date"] * 3, reports
+    finally:
+        b.quit()
+    finals = [final_state(d, key, patients[0]) for d in dirs]
+    assert finals[0].dump == finals[1].dump == finals[2].dump
+    assert {before, lost, *typed} <= finals[0].notes
+    # B's old origin: now what A held of it (the copy's own entries after the fork moved).
+    final_vector = reports[1]["vector"]
+    assert final_vector[str(station_b)] == reports[0]["vector"][str(station_b)]
+    assert any(o.startswith(f"{station_b}@") for o in final_vector), final_vector
+    for data_dir in dirs:  # the audit chains and the witnessed heads hold everywhere
+        checked = cli(data_dir, "check")
+        assert checked.returncode == 0, checked.stderr
+        assert "Journal d'audit intact." in checked.stdout, checked.stdout
+        store = Store.open(data_dir, key)
+        try:  # nothing left to report on the Synchronisation page
+            assert DbReplicaStore(store).diverged() == {}
+        finally:
+            store.close()
 
 
 def test_a_removed_station_that_certifies_itself_again_stays_out(
