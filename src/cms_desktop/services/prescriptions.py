@@ -5,11 +5,12 @@ exactly as printed; renewals and each doctor's own templates.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.allergy_check import AllergyConfirmation
@@ -47,10 +48,12 @@ from cms_desktop.services.printing_common import (
     patient_info,
     prescriber_info,
 )
+from cms_desktop.services.records import note_content
 from cms_desktop.services.signatures import sign_row
 from cms_desktop.services.synthesis import SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     Consultation,
     ConsultationDraft,
@@ -168,18 +171,29 @@ def lines_from_json(text: str) -> tuple[PrescriptionLine, ...]:
 # --- context and rendering ---
 
 
-def latest_weight(session: Session, patient_id: str) -> float | None:
-    """The weight of the latest consultation (signed or draft) that recorded one."""
+def latest_weight(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> float | None:
+    """The weight of the latest consultation (signed or draft) that recorded one. The
+    measurements are sealed (#17): notes with any are opened newest first, in memory."""
     found: list[tuple[datetime, float]] = []
-    for model in (Consultation, ConsultationDraft):
-        query = select(model.seen_at, model.weight_kg).where(
-            model.patient_id == patient_id, model.weight_kg.is_not(None)
+    models: tuple[type[Consultation] | type[ConsultationDraft], ...] = (
+        Consultation,
+        ConsultationDraft,
+    )
+    for model in models:
+        query = select(model).where(
+            model.patient_id == patient_id,
+            or_(model.weight_kg.is_not(None), model.vitals.is_not(None)),
         )
         if model is ConsultationDraft:
             query = query.where(model.deleted.is_(False))
-        row = session.execute(query.order_by(model.seen_at.desc()).limit(1)).first()
-        if row is not None and row[1] is not None:
-            found.append((row[0], float(row[1])))
+        for row in session.scalars(query.order_by(model.seen_at.desc())):
+            assert isinstance(row, (Consultation, ConsultationDraft))
+            weight = note_content(keys, row).weight_kg
+            if weight is not None:
+                found.append((row.seen_at, float(weight)))
+                break
     return max(found)[1] if found else None
 
 
@@ -210,7 +224,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             bool(alds),
             tuple(a.label for a in alds),
             weight_required(patient.birth_date, today),
-            latest_weight(session, patient_id),
+            latest_weight(session, patient_id, ws.clinical_keys),
             synthesis.active_allergies,
             uncoded_allergies(session, patient_id),
             allergy_status_in(session, synthesis),
@@ -235,7 +249,9 @@ def _page_size(value: str) -> PageSizeName:
     return value  # type: ignore[return-value]
 
 
-def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
+def _render(
+    session: Session, actor: Actor, draft: PrescriptionDraft, keys: Mapping[str, ClinicalKey]
+) -> RenderedPrescription:
     if len(draft.lines) > MAX_LINES:
         raise ValidationFailed(f"Une ordonnance compte au plus {MAX_LINES} lignes.")
     if draft.bizone and not _may_prescribe_bizone(session, actor):
@@ -246,7 +262,7 @@ def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> Rendere
     require_confirmed(session, actor, draft.patient_id, draft.lines)
     weight = draft.weight_kg
     if weight is None:
-        weight = latest_weight(session, draft.patient_id)
+        weight = latest_weight(session, draft.patient_id, keys)
     if weight is not None and not 0 < weight < 400:
         raise ValidationFailed("Poids du patient invalide.")
     needs_weight = weight_required(patient.birth_date, issued_on)
@@ -275,7 +291,7 @@ def render_draft(ws: Workspace, actor: Actor, draft: PrescriptionDraft) -> Rende
     """The PDF for the preview; nothing is stored until it is printed or exported."""
     actor.require(Permission.PRESCRIPTION_WRITE)
     with ws.store.read() as session:
-        return _render(session, actor, draft)
+        return _render(session, actor, draft, ws.clinical_keys)
 
 
 @dataclass(frozen=True)
@@ -292,7 +308,7 @@ def issue_prescription(
     actor.require(Permission.PRESCRIPTION_WRITE)
     actor.require(Permission.PRINT_CLINICAL)
     with ws.store.write() as session:
-        rendered = _render(session, actor, draft)
+        rendered = _render(session, actor, draft, ws.clinical_keys)
         final = rendered.draft
         if final.renews_id is not None:
             original = session.get(PrescriptionRecord, final.renews_id)

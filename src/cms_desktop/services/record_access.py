@@ -4,6 +4,7 @@ registration, legal deadlines, delivery, copying fee and the copy itself as one 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -49,10 +50,12 @@ from cms_desktop.services.printing_common import (
     get_patient,
     patient_info,
 )
+from cms_desktop.services.records import NoteContent, note_content
 from cms_desktop.services.synthesis import read_synthesis_in
 from cms_desktop.services.synthesis_text import synthesis_lines
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, blobs
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     Consultation,
     Document,
@@ -469,7 +472,7 @@ _AMEND_FIELDS = (
 )
 
 
-def _amendment_text(row: Consultation) -> str:
+def _amendment_text(row: NoteContent) -> str:
     parts = [f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr))]
     if vitals := vitals_text(row):
         parts.append(f"Constantes : {vitals}")
@@ -480,7 +483,7 @@ def _num(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-def vitals_text(row: Consultation) -> str:
+def vitals_text(row: NoteContent) -> str:
     """« Poids 61,5 kg · TA 135/85 mmHg · FC 72/min … » ("" when none was taken)."""
     parts = []
     if row.weight_kg is not None:
@@ -554,24 +557,30 @@ def prescription_copies(
     return tuple(out)
 
 
-def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[ConsultationEntry, ...]:
+def _entries(
+    rows: list[Consultation], names: dict[str, str], keys: Mapping[str, ClinicalKey]
+) -> tuple[ConsultationEntry, ...]:
     amendments: dict[str, list[Consultation]] = {}
     for row in rows:
         if row.amends_id:
             amendments.setdefault(row.amends_id, []).append(row)
+    # Opened in memory for the PDF (bytes in memory too), never written back.
+    content = {row.id: note_content(keys, row) for row in rows}
     return tuple(
         ConsultationEntry(
             held_on=paris_date(row.seen_at),
             practitioner=names.get(row.author_id, ""),
-            reason=row.reason,
-            exam=row.examination,
-            diagnosis=row.diagnosis,
-            treatment=row.treatment,
-            conclusion=row.conclusion,
-            vitals=vitals_text(row),
+            reason=content[row.id].reason,
+            exam=content[row.id].examination,
+            diagnosis=content[row.id].diagnosis,
+            treatment=content[row.id].treatment,
+            conclusion=content[row.id].conclusion,
+            vitals=vitals_text(content[row.id]),
             amendments=tuple(
                 AmendmentEntry(
-                    paris_date(a.signed_at), names.get(a.author_id, ""), _amendment_text(a)
+                    paris_date(a.signed_at),
+                    names.get(a.author_id, ""),
+                    _amendment_text(content[a.id]),
                 )
                 for a in sorted(amendments.get(row.id, []), key=lambda a: a.signed_at)
             ),
@@ -626,7 +635,7 @@ def generate_copy(
             ),
             patient=patient_info(session, patient, today),
             synthesis=synthesis_sections(session, patient.id),
-            consultations=_entries(asked, names),
+            consultations=_entries(asked, names, ws.clinical_keys),
             documents=document_entries(session, patient.id, scope, period),
             alds=ald_lines(session, patient.id),
             prescriptions=prescription_copies(

@@ -11,9 +11,9 @@ from cms_desktop.domain.permissions import Role
 from cms_desktop.services.agenda.rooms import add_rooms_in_session
 from cms_desktop.services.errors import StoreUnavailable, ValidationFailed
 from cms_desktop.services.workspace import hash_password, load_slots, open_store
-from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
+from cms_desktop.storage import audit, clinical_crypto, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.datadir import DataDir, DataDirError
-from cms_desktop.storage.models import Centre, User, new_id
+from cms_desktop.storage.models import AgreementKey, Centre, User, new_id
 from cms_desktop.storage.store import Store, new_database_key
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -94,8 +94,15 @@ def initialise_centre(
     slots.slots[admin_login] = keyslots.make_slot(
         centre_id, admin_login, "user", admin_password, key, kdf
     )
-    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.make_slot(
+    recovery_slot = keyslots.make_slot(
         centre_id, keyslots.RECOVERY_LOGIN, "recovery", recovery, key, kdf
+    )
+    # The recovery code opens the clinical key too (#17): its slot has an X25519 key pair
+    # like a clinician's, and the first clinical key is sealed to it as to everyone else.
+    recovery_private, recovery_public = clinical_crypto.new_agreement_pair()
+    recovery_key_id = new_id()
+    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_agreement_key(
+        centre_id, recovery_slot, recovery, recovery_key_id, recovery_private
     )
     store = Store.open(data_dir, key, centre_id)
     try:
@@ -113,6 +120,11 @@ def initialise_centre(
                 )
             )
             add_rooms_in_session(session, draft.rooms)
+            session.add(
+                AgreementKey(
+                    id=recovery_key_id, login=keyslots.RECOVERY_LOGIN, public_key=recovery_public
+                )
+            )
             admin = User(
                 login=admin_login,
                 full_name=admin_name.strip(),
