@@ -240,5 +240,5 @@ def test_a_tampered_or_moved_ciphertext_is_reported_never_a_traceback(
     code = main(
         ["--data-dir", str(centre.data_dir.path), "check", "--as", "admin", "--password-stdin"]
     )
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert code == 1 and f"consultation {note}" in err and fix not in err

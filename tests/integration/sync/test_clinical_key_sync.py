@@ -31,7 +31,7 @@ def test_a_reception_station_relays_ciphertext_a_clinician_reads_there(
     finally:
         ws_a.close()
     sync_b_with_a(centre, joiner_dir)  # B's side of the exchange is a reception session
-    ws_b, reception = station_b.login("accueil")
+    ws_b, _reception = station_b.login("accueil")
     try:
         assert ws_b.clinical_keys == {}
         with ws_b.store.read() as session:
