@@ -18,7 +18,9 @@ from sqlalchemy import select
 from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS
 from cms_desktop.services.access import no_actor
+from cms_desktop.services.clinical_fields import seal_text
 from cms_desktop.services.records import note_content, seal_note
+from cms_desktop.services.synthesis import SEALED_FIELDS, SYNTHESIS_ROWS
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, blobs, clinical_grants, keyslots, repositories, signing
 from cms_desktop.storage.clinical_crypto import ClinicalKey
@@ -186,6 +188,21 @@ def _seal_demo_note(note: Consultation | ConsultationDraft, key: ClinicalKey | N
     seal_note(key, note, note_content({}, note))
 
 
+_SECTION_OF_ROW = {model: section for section, model in SYNTHESIS_ROWS.items()}
+
+
+def _seal_demo_entry(row: object, key: ClinicalKey | None) -> None:
+    """A synthesis entry's free texts sealed as ``services.synthesis`` seals them."""
+    section = _SECTION_OF_ROW.get(type(row))
+    if key is None or section is None:
+        return
+    row.id = row.id or new_id()  # type: ignore[attr-defined]
+    table = row.__tablename__  # type: ignore[attr-defined]
+    for name in SEALED_FIELDS[section]:
+        value = getattr(row, name) or ""
+        setattr(row, name, seal_text(key, table, row.id, name, value))  # type: ignore[attr-defined]
+
+
 def _sign_demo_note(note: Consultation, signers: dict[str, tuple[str, bytes]]) -> None:
     signer = signers.get(note.author_id)
     if signer is None or note.signature is not None:
@@ -277,7 +294,9 @@ def _patient_record(
     def add(row: object) -> None:
         if isinstance(row, Consultation):
             _seal_demo_note(row, clinical_key)
-            _sign_demo_note(row, signers)  # complete when added: signed as it is stored
+            _sign_demo_note(row, signers)
+        else:
+            _seal_demo_entry(row, clinical_key)  # complete when added: signed as it is stored
         session.add(row)  # type: ignore[attr-defined]
 
     age = (today - birth).days // 365

@@ -182,7 +182,7 @@ def open_patient_file(
         patient = live_patient(session, patient_id)
         ids = _patient_ids(session, patient_id)
         names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
-        synthesis = read_synthesis_in(session, patient_id)
+        synthesis = read_synthesis_in(session, patient_id, ws.clinical_keys)
         drafts = session.scalars(
             select(ConsultationDraft)
             .where(

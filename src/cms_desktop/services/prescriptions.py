@@ -215,7 +215,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             target_type="patient",
             target_id=patient_id,
         )
-        synthesis = read_synthesis_in(session, patient_id)
+        synthesis = read_synthesis_in(session, patient_id, ws.clinical_keys)
         return PrescribingContext(
             patient_id,
             display_name(patient),
@@ -226,7 +226,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             weight_required(patient.birth_date, today),
             latest_weight(session, patient_id, ws.clinical_keys),
             synthesis.active_allergies,
-            uncoded_allergies(session, patient_id),
+            uncoded_allergies(session, patient_id, ws.clinical_keys),
             allergy_status_in(session, synthesis),
             _may_prescribe_bizone(session, actor),
         )
@@ -259,7 +259,7 @@ def _render(
     issued_on = draft.issued_on or paris_today()
     draft = replace(draft, issued_on=issued_on)
     patient = get_patient(session, draft.patient_id)
-    require_confirmed(session, actor, draft.patient_id, draft.lines)
+    require_confirmed(session, actor, draft.patient_id, draft.lines, keys)
     weight = draft.weight_kg
     if weight is None:
         weight = latest_weight(session, draft.patient_id, keys)

@@ -407,10 +407,10 @@ def record_fee(ws: Workspace, actor: Actor, request_id: str, fee_cents: int) -> 
 
 
 def synthesis_sections(
-    session: Session, patient_id: str
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The fiche de synthèse (history, allergies, treatments…) as printed in the copy."""
-    return synthesis_lines(read_synthesis_in(session, patient_id))
+    return synthesis_lines(read_synthesis_in(session, patient_id, keys))
 
 
 def document_entries(
@@ -634,7 +634,7 @@ def generate_copy(
                 f"{in_paris(window.not_before):%d/%m/%Y à %H:%M}",
             ),
             patient=patient_info(session, patient, today),
-            synthesis=synthesis_sections(session, patient.id),
+            synthesis=synthesis_sections(session, patient.id, ws.clinical_keys),
             consultations=_entries(asked, names, ws.clinical_keys),
             documents=document_entries(session, patient.id, scope, period),
             alds=ald_lines(session, patient.id),
