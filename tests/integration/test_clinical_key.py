@@ -242,3 +242,29 @@ def test_a_tampered_or_moved_ciphertext_is_reported_never_a_traceback(
     )
     _out, err = capsys.readouterr()
     assert code == 1 and f"consultation {note}" in err and fix not in err
+
+
+def test_an_account_moved_to_reception_or_disabled_is_not_granted(centre: Centre) -> None:
+    # Both accounts were made clinical (so each has a public key), then one became a
+    # reception account and one was disabled before anyone granted them the key.
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        moved = users.create_user(
+            ws, admin, users.NewUser("inf.accueil", "Ex Infirmière", Role.NURSE, STAFF_PASSWORD)
+        )
+        gone = users.create_user(
+            ws, admin, users.NewUser("dr.parti", "Médecin Parti", Role.DOCTOR, STAFF_PASSWORD)
+        )
+        users.change_role(ws, admin, moved.id, Role.RECEPTION)
+        users.set_active(ws, admin, gone.id, False)
+    finally:
+        ws.close()
+    ws, _ = centre.login("direction")  # a holder's session grants whoever is waiting
+    try:
+        with ws.store.read() as session:
+            keyed = set(session.scalars(select(AgreementKey.login)))
+            granted = set(session.scalars(select(ClinicalKeyGrant.recipient_login)))
+    finally:
+        ws.close()
+    assert {"inf.accueil", "dr.parti"} <= keyed
+    assert not {"inf.accueil", "dr.parti"} & granted
