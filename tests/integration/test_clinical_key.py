@@ -15,7 +15,7 @@ from sqlalchemy import select
 from cms_desktop.cli import main
 from cms_desktop.domain.permissions import Role
 from cms_desktop.domain.signed_acts import SignatureStatus
-from cms_desktop.services import patient_file, records, users
+from cms_desktop.services import clinical_fields, patient_file, records, users
 from cms_desktop.services.clinical_fields import TAMPERED_TEXT
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.prescriptions import latest_weight
@@ -268,3 +268,36 @@ def test_an_account_moved_to_reception_or_disabled_is_not_granted(centre: Centre
         ws.close()
     assert {"inf.accueil", "dr.parti"} <= keyed
     assert not {"inf.accueil", "dr.parti"} & granted
+
+
+def test_open_sessions_grant_and_receive_the_key_without_logging_in_again(
+    centre: Centre,
+) -> None:
+    # What the main window does when a sync (or this station) brings an account or a grant.
+    pid = make_patient(centre)
+    _write_notes(centre, pid)
+    holder_ws, director = centre.login("direction")
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.create_user(
+            ws, admin, users.NewUser("dr.nouveau", "Médecin Nouveau", Role.DOCTOR, STAFF_PASSWORD)
+        )
+    finally:
+        ws.close()
+    new_ws, newcomer = centre.login("dr.nouveau")  # no holder has logged in since
+    try:
+        assert new_ws.clinical_keys == {}
+        nothing = clinical_fields.refresh_clinical_access(new_ws, newcomer)
+        assert (nothing.gained, nothing.granted_to, nothing.message) == (False, (), "")
+        served = clinical_fields.refresh_clinical_access(holder_ws, director)
+        assert served.granted_to == ("dr.nouveau",)
+        assert served.message == "Clé du dossier médical transmise à : « dr.nouveau »."
+        got = clinical_fields.refresh_clinical_access(new_ws, newcomer)
+        assert got.gained and got.granted_to == ()
+        assert "transmise à votre compte" in got.message
+        file = patient_file.open_patient_file(new_ws, newcomer, pid)
+        assert SECRET in {view.content.diagnosis for view in file.consultations}
+        assert clinical_fields.refresh_clinical_access(holder_ws, director).granted_to == ()
+    finally:
+        new_ws.close()
+        holder_ws.close()

@@ -10,12 +10,15 @@ a ciphertext's length would not.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from cms_desktop.services.access import internal
+from cms_desktop.domain.permissions import Permission
+from cms_desktop.services.access import internal, requires
+from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import clinical_crypto
+from cms_desktop.storage import clinical_crypto, clinical_grants
 from cms_desktop.storage.clinical_crypto import ClinicalKey, ClinicalKeyMissing, TamperedField
 
 ASK_FOR_KEY = (
@@ -96,3 +99,47 @@ def seal_fields(
     row_id = row.id  # type: ignore[attr-defined]
     for name in texts:
         setattr(row, name, seal_text(key, table, row_id, name, values[name]))
+
+
+# Tables whose change (a sync merge, an account made here) may mean an account now waits
+# for the clinical key, or a grant arrived for the session: the main window then calls
+# ``refresh_clinical_access``.
+CLINICAL_ACCESS_TABLES = frozenset({"agreement_keys", "clinical_key_grants", "users"})
+
+
+@dataclass(frozen=True)
+class AccessRefresh:
+    gained: bool  # this session now holds a key it did not (granted meanwhile)
+    granted_to: tuple[str, ...]  # logins this session has just granted the key to
+
+    @property
+    def message(self) -> str:
+        """The status-bar sentence (French), empty when nothing happened."""
+        parts = []
+        if self.gained:
+            parts.append("La clé du dossier médical a été transmise à votre compte.")
+        if self.granted_to:
+            who = ", ".join(f"« {login} »" for login in self.granted_to)
+            parts.append(f"Clé du dossier médical transmise à : {who}.")
+        return " ".join(parts)
+
+
+@requires(Permission.CLINICAL_READ)
+def refresh_clinical_access(ws: Workspace, actor: Actor) -> AccessRefresh:
+    """After a sync brought accounts or grants: open the grants that arrived for this
+    session, and grant the held keys to clinical accounts still waiting (as at login)."""
+    actor.require(Permission.CLINICAL_READ)
+    key_id, private = ws.agreement_key_id, ws.agreement_key
+    if key_id is None or private is None:
+        return AccessRefresh(False, ())
+    with ws.store.write() as session:
+        held = clinical_grants.open_grants(session, actor.login, key_id, private)
+        held.update(ws.clinical_keys)  # an epoch made by this session is held already
+        gained = bool(set(held) - set(ws.clinical_keys))
+        epoch = clinical_grants.current_epoch(session)
+        granted = clinical_grants.grant_missing(
+            session, ws.store.station_id, held.values(), actor.login, actor.user_id
+        )
+    ws.clinical_keys = held  # replaced whole: a reader on another thread sees one or the other
+    ws.clinical_epoch = epoch
+    return AccessRefresh(gained, tuple(granted))
