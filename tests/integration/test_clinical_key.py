@@ -14,8 +14,11 @@ from sqlalchemy import select
 
 from cms_desktop.cli import main
 from cms_desktop.domain.permissions import Role
+from cms_desktop.domain.prescription import PrescriptionLine
 from cms_desktop.domain.signed_acts import SignatureStatus
-from cms_desktop.services import clinical_fields, patient_file, records, users
+from cms_desktop.domain.synthesis import Allergy
+from cms_desktop.services import clinical_fields, patient_file, records, synthesis, users
+from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.clinical_fields import TAMPERED_TEXT
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.prescriptions import latest_weight
@@ -23,10 +26,13 @@ from cms_desktop.storage import clinical_crypto, clinical_grants, keyslots
 from cms_desktop.storage.models import AgreementKey, ClinicalKeyGrant, Consultation
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.clinical_fixtures import make_patient
+from tests.integration.printing.helpers import set_practitioner
 
 SECRET = "Tuberculose ZORGLUB-7731"
 SECRET_EXAM = "Adénopathie XYLOPHAGE"
 SECRET_DRAFT = "Brouillon QUETZAL-4410"
+SECRET_ALLERGY = "Allergène WOMBAT-9902"
+SECRET_DRUG = "kangourine"
 WEIGHT = 73.45
 
 
@@ -40,6 +46,13 @@ def _write_notes(centre: Centre, pid: str) -> tuple[str, str]:
         note = records.sign_draft(ws, doctor, records.save_draft(ws, doctor, pid, content))
         fix = records.amend(ws, doctor, note, records.NoteContent(diagnosis=SECRET + " (avenant)"))
         records.save_draft(ws, doctor, pid, records.NoteContent(reason=SECRET_DRAFT))
+        synthesis.add_entry(ws, doctor, pid, Allergy(SECRET_ALLERGY, reaction="Urticaire"))
+        set_practitioner(ws, "dr.test")
+        line = PrescriptionLine(
+            dci=SECRET_DRUG, strength="1 g", dosage="1 le matin", duration="5 jours"
+        )
+        issued = rx.issue_prescription(ws, doctor, rx.PrescriptionDraft(pid, (line,)))
+        assert issued.pdf.startswith(b"%PDF")  # printed in clear, stored sealed
     finally:
         ws.close()
     return note, fix
@@ -83,7 +96,8 @@ def test_a_reception_or_administrator_password_decrypts_no_clinical_text(
     # Their slot holds the database key only: no X25519 key, so no grant opens.
     assert opened.agreement_key is None and opened.agreement_key_id is None
     everything = _every_stored_text(centre, opened.db_key)
-    for secret in (SECRET, SECRET_EXAM, SECRET_DRAFT, "ZORGLUB", "QUETZAL", str(WEIGHT)):
+    secrets = (SECRET, SECRET_EXAM, SECRET_DRAFT, SECRET_ALLERGY, "ZORGLUB", "QUETZAL", "WOMBAT")
+    for secret in (*secrets, SECRET_DRUG, SECRET_DRUG.upper(), str(WEIGHT), "%PDF"):
         assert secret not in everything
     assert clinical_crypto.FIELD_PREFIX in everything  # the ciphertext is there, unread
     # The grants are there too, but sealed to clinicians' and the recovery slot's keys:
@@ -119,6 +133,10 @@ def test_clinicians_and_the_director_read_what_was_written(centre: Centre) -> No
             # Signatures cover the ciphertext as stored: they verify.
             assert by_id[note].signature is SignatureStatus.VERIFIED
             assert by_id[fix].signature is SignatureStatus.VERIFIED
+            assert [a.entry.substance for a in file.active_allergies] == [SECRET_ALLERGY]
+            (issued,) = rx.list_prescriptions(ws, actor, pid)
+            assert SECRET_DRUG.upper() in issued.summary
+            assert rx.prescription_pdf(ws, actor, issued.id).startswith(b"%PDF")
             # The amendment (no weight) replaces the note in the curves; the latest weight
             # recorded is still found, opened in memory, for a prescription.
             assert patient_file.measurement_series(ws, actor, pid)["weight"] == []

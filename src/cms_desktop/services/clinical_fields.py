@@ -33,6 +33,12 @@ TAMPERED_TEXT = (
 )
 
 
+TAMPERED_DOCUMENT = (
+    "Ce document chiffré a été modifié en dehors du logiciel et ne peut pas être ouvert ; "
+    "prévenez le médecin directeur."
+)
+
+
 class ClinicalKeyUnavailable(ValidationFailed):
     """This session holds no clinical key able to read or write the content (French)."""
 
@@ -90,6 +96,19 @@ def open_json(
         raise ClinicalKeyUnavailable(exc.epoch) from None
     except TamperedField:
         return None
+
+
+def open_bytes(
+    keys: Mapping[str, ClinicalKey], table: str, row_id: str, field: str, stored: bytes
+) -> bytes:
+    """Stored bytes (a prescription's PDF) in clear; ClinicalKeyUnavailable, or
+    ValidationFailed naming the alteration (a PDF cannot carry a placeholder text)."""
+    try:
+        return clinical_crypto.decrypt_bytes(keys, table, row_id, field, stored)
+    except ClinicalKeyMissing as exc:
+        raise ClinicalKeyUnavailable(exc.epoch) from None
+    except TamperedField:
+        raise ValidationFailed(TAMPERED_DOCUMENT) from None
 
 
 def seal_fields(

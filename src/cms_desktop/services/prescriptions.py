@@ -32,6 +32,14 @@ from cms_desktop.printing.prescription import render_prescription
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.allergy_status import AllergyState, AllergyStatus, allergy_status_in
+from cms_desktop.services.clinical_fields import (
+    TAMPERED_DOCUMENT,
+    TAMPERED_TEXT,
+    open_bytes,
+    open_text,
+    seal_text,
+    writing_key,
+)
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.prescription_allergies import (
     require_confirmed,
@@ -52,7 +60,7 @@ from cms_desktop.services.records import note_content
 from cms_desktop.services.signatures import sign_row
 from cms_desktop.services.synthesis import SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit
+from cms_desktop.storage import audit, clinical_crypto
 from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     Consultation,
@@ -63,6 +71,7 @@ from cms_desktop.storage.models import (
     new_id,
 )
 
+TABLE = PrescriptionRecord.__tablename__
 KIND_ORDONNANCE = "ordonnance"
 KIND_BIZONE = "bizone"
 MAX_LINES = 60
@@ -314,18 +323,22 @@ def issue_prescription(
             original = session.get(PrescriptionRecord, final.renews_id)
             if original is None or original.patient_id != final.patient_id:
                 raise NotFound("Ordonnance renouvelée introuvable.")
+        key = writing_key(ws)
+        record_id = new_id()
         record = PrescriptionRecord(
-            id=new_id(),
+            id=record_id,
             patient_id=final.patient_id,
             consultation_id=final.consultation_id,
             author_id=actor.user_id,
             issued_at=datetime.now(UTC),
             issued_on=final.issued_on,
             kind=KIND_BIZONE if final.bizone else KIND_ORDONNANCE,
-            lines_json=lines_to_json(final.lines),
+            # The lines and the PDF as printed, sealed under the clinical key (#17); the
+            # signature below covers them as stored (ciphertext and clear metadata).
+            lines_json=seal_text(key, TABLE, record_id, "lines_json", lines_to_json(final.lines)),
             renews_id=final.renews_id,
             page_size=final.page_size,
-            pdf=rendered.pdf,
+            pdf=clinical_crypto.encrypt_bytes(key, TABLE, record_id, "pdf", rendered.pdf),
         )
         sign_row(ws, actor, PRESCRIPTION, record)  # the prescriber's own key (#17)
         session.add(record)
@@ -367,7 +380,7 @@ def stored_prescription(ws: Workspace, actor: Actor, prescription_id: str) -> St
             raise NotFound("Ordonnance introuvable.")
         get_patient(session, record.patient_id)
         return StoredPrescription(
-            record.id, record.patient_id, record.issued_on, record.kind, bytes(record.pdf)
+            record.id, record.patient_id, record.issued_on, record.kind, _pdf(ws, record)
         )
 
 
@@ -397,7 +410,7 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
         if record is None:
             raise NotFound("Ordonnance introuvable.")
         bizone = record.kind == KIND_BIZONE
-        lines = without_confirmations(lines_from_json(record.lines_json))
+        lines = without_confirmations(_lines(ws.clinical_keys, record))
         if bizone and (
             not active_alds(session, record.patient_id, paris_today())
             or not _may_prescribe_bizone(session, actor)
@@ -415,8 +428,24 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
         )
 
 
-def _summary(record: PrescriptionRecord, author: str) -> PrescriptionSummary:
-    lines = lines_from_json(record.lines_json)
+def _lines(
+    keys: Mapping[str, ClinicalKey], record: PrescriptionRecord
+) -> tuple[PrescriptionLine, ...]:
+    """The stored lines, opened in memory (a prescription before the clinical key is clear)."""
+    text = open_text(keys, TABLE, record.id, "lines_json", record.lines_json)
+    if text == TAMPERED_TEXT:
+        raise ValidationFailed(TAMPERED_DOCUMENT)
+    return lines_from_json(text)
+
+
+def _pdf(ws: Workspace, record: PrescriptionRecord) -> bytes:
+    return open_bytes(ws.clinical_keys, TABLE, record.id, "pdf", bytes(record.pdf))
+
+
+def _summary(
+    record: PrescriptionRecord, author: str, keys: Mapping[str, ClinicalKey]
+) -> PrescriptionSummary:
+    lines = _lines(keys, record)
     words = [line.dci.upper() if line.kind is LineKind.MEDICINE else line.text for line in lines]
     text = ", ".join(w.splitlines()[0] if w else "" for w in words[:3])
     if len(words) > 3:
@@ -444,7 +473,7 @@ def list_prescriptions(ws: Workspace, actor: Actor, patient_id: str) -> list[Pre
             .where(PrescriptionRecord.patient_id == patient_id)
             .order_by(PrescriptionRecord.issued_at.desc())
         ).all()
-        return [_summary(r, names.get(r.author_id, "")) for r in rows]
+        return [_summary(r, names.get(r.author_id, ""), ws.clinical_keys) for r in rows]
 
 
 # --- templates: each doctor's own ---

@@ -41,6 +41,7 @@ from cms_desktop.printing.record_copy import render_record_copy
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import patient_ids
+from cms_desktop.services.clinical_fields import open_bytes
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.printing_common import (
     Output,
@@ -534,6 +535,7 @@ def prescription_copies(
     period: tuple[date | None, date | None],
     consultation_ids: set[str],
     names: dict[str, str],
+    keys: Mapping[str, ClinicalKey],
 ) -> tuple[PrescriptionCopy, ...]:
     """The printed prescriptions asked for, each with its PDF exactly as printed."""
     if scope is AccessScope.DOCUMENTS:
@@ -553,7 +555,8 @@ def prescription_copies(
         kind = "Ordonnance bizone" if row.kind == "bizone" else "Ordonnance"
         author = names.get(row.author_id, "")
         label = f"{kind} — {author}" if author else kind
-        out.append(PrescriptionCopy(row.issued_on, label, bytes(row.pdf)))
+        pdf = open_bytes(keys, row.__tablename__, row.id, "pdf", bytes(row.pdf))
+        out.append(PrescriptionCopy(row.issued_on, label, pdf))
     return tuple(out)
 
 
@@ -639,7 +642,7 @@ def generate_copy(
             documents=document_entries(session, patient.id, scope, period),
             alds=ald_lines(session, patient.id),
             prescriptions=prescription_copies(
-                session, patient.id, scope, period, {c.id for c in asked}, names
+                session, patient.id, scope, period, {c.id for c in asked}, names, ws.clinical_keys
             ),
         )
         pdf = render_record_copy(centre_info(session), doc)

@@ -185,6 +185,44 @@ def decrypt_field(
         raise TamperedField(f"{table}.{field}") from None
 
 
+BYTES_PREFIX = FIELD_PREFIX.encode("ascii")
+
+
+def encrypt_bytes(key: ClinicalKey, table: str, row_id: str, field: str, data: bytes) -> bytes:
+    """A binary field (a stored PDF): the same header as text, then nonce + ciphertext raw."""
+    nonce = secrets.token_bytes(12)
+    body = AESGCM(key.key).encrypt(
+        nonce, data, _field_aad(table, row_id, field, key.epoch, key.key_id)
+    )
+    return BYTES_PREFIX + f"{key.epoch}:{key.key_id}:".encode("ascii") + nonce + body
+
+
+def is_sealed_bytes(value: bytes) -> bool:
+    return value.startswith(BYTES_PREFIX)
+
+
+def decrypt_bytes(
+    keys: Mapping[str, ClinicalKey], table: str, row_id: str, field: str, stored: bytes
+) -> bytes:
+    """The plaintext bytes (legacy plaintext as it is); ClinicalKeyMissing, TamperedField."""
+    if not stored.startswith(BYTES_PREFIX):
+        return stored
+    try:
+        epoch_raw, key_raw, raw = stored[len(BYTES_PREFIX) :].split(b":", 2)
+        epoch, key_id = int(epoch_raw), key_raw.decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        raise TamperedField(f"{table}.{field}") from None
+    key = keys.get(key_id)
+    if key is None:
+        raise ClinicalKeyMissing(epoch)
+    try:
+        return AESGCM(key.key).decrypt(
+            raw[:12], raw[12:], _field_aad(table, row_id, field, key.epoch, key.key_id)
+        )
+    except (InvalidTag, ValueError):
+        raise TamperedField(f"{table}.{field}") from None
+
+
 def encrypt_json(key: ClinicalKey, table: str, row_id: str, field: str, value: object) -> str:
     return encrypt_field(
         key, table, row_id, field, json.dumps(value, ensure_ascii=False, sort_keys=True)
