@@ -319,3 +319,55 @@ def test_open_sessions_grant_and_receive_the_key_without_logging_in_again(
     finally:
         new_ws.close()
         holder_ws.close()
+
+
+def test_a_disabled_accounts_old_password_opens_nothing_written_after(centre: Centre) -> None:
+    pid = make_patient(centre)
+    before, _ = _write_notes(centre, pid)
+    old_slots = keyslots.load(centre.data_dir.key_slots)  # an insider's copy of the file
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        doctor = next(u for u in users.list_users(ws, admin) if u.login == "dr.test")
+        users.set_active(ws, admin, doctor.id, False)
+    finally:
+        ws.close()
+    ws, director = centre.login("direction")  # a holder's login makes epoch 2
+    try:
+        assert ws.clinical_epoch == 2 and ws.clinical_writing_key is not None
+        after = records.sign_draft(
+            ws, director, records.save_draft(ws, director, pid, records.NoteContent(reason=SECRET))
+        )
+        with ws.store.read() as session:
+            new_epoch = set(
+                session.scalars(
+                    select(ClinicalKeyGrant.recipient_login).where(ClinicalKeyGrant.epoch == 2)
+                )
+            )
+            old = keyslots.unwrap_all(old_slots, "dr.test", STAFF_PASSWORD)
+            assert old.agreement_key is not None and old.agreement_key_id is not None
+            stolen = clinical_grants.open_grants(
+                session, "dr.test", old.agreement_key_id, old.agreement_key
+            )
+            rows = {n: session.get(Consultation, n) for n in (before, after)}
+    finally:
+        ws.close()
+    assert new_epoch == {"direction", keyslots.RECOVERY_LOGIN}
+    assert {k.epoch for k in stolen.values()} == {1}
+    note_before, note_after = rows[before], rows[after]
+    assert note_before is not None and note_after is not None
+    # Written before the disabling: the old key still opens it (nothing can take it back).
+    assert (
+        clinical_crypto.decrypt_field(
+            stolen, "consultations", before, "diagnosis", note_before.diagnosis
+        )
+        == SECRET
+    )
+    with pytest.raises(clinical_crypto.ClinicalKeyMissing):
+        clinical_crypto.decrypt_field(stolen, "consultations", after, "reason", note_after.reason)
+    ws, director = centre.login("direction")  # epoch 2 stays: no rotation at every login
+    try:
+        assert ws.clinical_epoch == 2
+        file = patient_file.open_patient_file(ws, director, pid)
+        assert {v.content.reason for v in file.consultations} >= {SECRET, "Toux"}
+    finally:
+        ws.close()

@@ -66,6 +66,7 @@ ACTION_LABELS: dict[str, str] = {
     "agreement_key_created": "Création d'une clé d'accès au dossier médical",
     "clinical_key_created": "Création de la clé du dossier médical",
     "clinical_key_granted": "Clé du dossier médical transmise à un compte",
+    "clinical_key_rotated": "Nouvelle clé du dossier médical (un compte a perdu son accès)",
     "sync_conflict_resolved": "Conflit de synchronisation résolu",
     "sync_pairing_code_shown": "Code d'appairage affiché",
     "sync_station_removed": "Poste retiré de la synchronisation",

@@ -152,12 +152,11 @@ def refresh_clinical_access(ws: Workspace, actor: Actor) -> AccessRefresh:
     if key_id is None or private is None:
         return AccessRefresh(False, ())
     with ws.store.write() as session:
-        held = clinical_grants.open_grants(session, actor.login, key_id, private)
-        held.update(ws.clinical_keys)  # an epoch made by this session is held already
-        gained = bool(set(held) - set(ws.clinical_keys))
-        epoch = clinical_grants.current_epoch(session)
-        granted = clinical_grants.grant_missing(
-            session, ws.store.station_id, held.values(), actor.login, actor.user_id
+        opened = clinical_grants.open_grants(session, actor.login, key_id, private)
+        opened.update(ws.clinical_keys)  # an epoch made by this session is held already
+        gained = bool(set(opened) - set(ws.clinical_keys))
+        held, epoch, granted = clinical_grants.take_keys(
+            session, ws.store.station_id, opened, actor.login, actor.user_id
         )
     ws.clinical_keys = held  # replaced whole: a reader on another thread sees one or the other
     ws.clinical_epoch = epoch

@@ -166,15 +166,8 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
             held = clinical_grants.open_grants(
                 session, login, opened.agreement_key_id, opened.agreement_key
             )
-            epoch = clinical_grants.current_epoch(session)
-            if epoch is None:
-                first = clinical_grants.create_first_epoch(
-                    session, ws.store.station_id, login, user_id
-                )
-                held[first.key_id] = first
-                epoch = first.epoch
-            clinical_grants.grant_missing(
-                session, ws.store.station_id, held.values(), login, user_id
+            held, epoch, _ = clinical_grants.take_keys(
+                session, ws.store.station_id, held, login, user_id
             )
         return clinical_grants.writing_key(held, epoch)
     return None

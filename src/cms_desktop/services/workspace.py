@@ -347,16 +347,9 @@ def _take_clinical_keys(
             slot,
             password,
         )
-    held = clinical_grants.open_grants(session, actor.login, key_id, private)
-    epoch = clinical_grants.current_epoch(session)
-    if epoch is None:
-        first = clinical_grants.create_first_epoch(
-            session, workspace.store.station_id, actor.login, actor.user_id
-        )
-        held[first.key_id] = first
-        epoch = first.epoch
-    clinical_grants.grant_missing(
-        session, workspace.store.station_id, held.values(), actor.login, actor.user_id
+    opened = clinical_grants.open_grants(session, actor.login, key_id, private)
+    held, epoch, _ = clinical_grants.take_keys(
+        session, workspace.store.station_id, opened, actor.login, actor.user_id
     )
     workspace.clinical_keys = held
     workspace.clinical_epoch = epoch

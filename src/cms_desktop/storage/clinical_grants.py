@@ -174,3 +174,60 @@ def create_first_epoch(
         details={"epoch": 1, "key_id": key.key_id},
     )
     return key
+
+
+def rotation_needed(session: Session, epoch: int | None) -> bool:
+    """Whether a key of the newest epoch was granted to an account that may no longer
+    read clinical content (disabled, deleted, moved to reception or administration):
+    content written from now on must be under a key it never had."""
+    if epoch is None:
+        return False
+    eligible = {r.login for r in eligible_recipients(session)}
+    holders = set(
+        session.scalars(
+            select(ClinicalKeyGrant.recipient_login).where(ClinicalKeyGrant.epoch == epoch)
+        )
+    )
+    return bool(holders - eligible)
+
+
+def rotate(
+    session: Session, station_id: str, epoch: int, created_by: str, created_by_id: str | None
+) -> ClinicalKey:
+    """Epoch ``epoch + 1`` (a new random key), for content written from now on; the caller
+    grants it to the eligible accounts only (``grant_missing``). Older epochs stay readable
+    by those who hold them; the account that lost its access is never granted this one."""
+    key = clinical_crypto.new_clinical_key(epoch + 1, new_id())
+    audit.append(
+        session,
+        station_id,
+        "clinical_key_rotated",
+        user_id=created_by_id,
+        user_login=created_by,
+        details={"epoch": key.epoch, "key_id": key.key_id},
+    )
+    return key
+
+
+def take_keys(
+    session: Session,
+    station_id: str,
+    held: dict[str, ClinicalKey],
+    login: str,
+    user_id: str | None,
+) -> tuple[dict[str, ClinicalKey], int, list[str]]:
+    """What a holder's session does with the keys it opened, at login and after a sync:
+    make epoch 1 on a centre without one, a new epoch when an account lost its access,
+    then grant every held key to the eligible accounts lacking it. (keys, epoch, served)."""
+    held = dict(held)
+    epoch = current_epoch(session)
+    if epoch is None:
+        first = create_first_epoch(session, station_id, login, user_id)
+        held[first.key_id] = first
+        epoch = first.epoch
+    elif rotation_needed(session, epoch):
+        fresh = rotate(session, station_id, epoch, login, user_id)
+        held[fresh.key_id] = fresh
+        epoch = fresh.epoch
+    served = grant_missing(session, station_id, held.values(), login, user_id)
+    return held, epoch, served
