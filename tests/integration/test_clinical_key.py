@@ -17,7 +17,7 @@ from cms_desktop.domain.permissions import Role
 from cms_desktop.domain.prescription import PrescriptionLine
 from cms_desktop.domain.signed_acts import SignatureStatus
 from cms_desktop.domain.synthesis import Allergy
-from cms_desktop.services import clinical_fields, patient_file, records, synthesis, users
+from cms_desktop.services import clinical_fields, patient_file, records, setup, synthesis, users
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.clinical_fields import TAMPERED_TEXT
 from cms_desktop.services.errors import ValidationFailed
@@ -369,5 +369,29 @@ def test_a_disabled_accounts_old_password_opens_nothing_written_after(centre: Ce
         assert ws.clinical_epoch == 2
         file = patient_file.open_patient_file(ws, director, pid)
         assert {v.content.reason for v in file.consultations} >= {SECRET, "Toux"}
+    finally:
+        ws.close()
+
+
+def test_recovering_a_clinicians_access_with_the_code_brings_the_clinical_key_back(
+    centre: Centre,
+) -> None:
+    pid = make_patient(centre)
+    _write_notes(centre, pid)
+    setup.recover_access(centre.data_dir, centre.recovery_code, "direction", "Retrouve-Acces-58")
+    # No other holder has logged in since: the grant came from the recovery slot itself.
+    ws, director = centre.login("direction", "Retrouve-Acces-58")
+    try:
+        file = patient_file.open_patient_file(ws, director, pid)
+        assert SECRET in {view.content.diagnosis for view in file.consultations}
+        with ws.store.read() as session:
+            givers = set(
+                session.scalars(
+                    select(ClinicalKeyGrant.granted_by).where(
+                        ClinicalKeyGrant.recipient_key_id == ws.agreement_key_id
+                    )
+                )
+            )
+        assert givers == {keyslots.RECOVERY_LOGIN}
     finally:
         ws.close()
