@@ -2,7 +2,10 @@
 
 Target (issue #3): <= 50 ms with 100,000 patients and 1,000,000 consultations.
 Prints p50/p95; asserts nothing. ``--quick`` runs on 2,000 patients / 20,000 notes.
-Run: PYTHONPATH=src python bench/bench_patient_file.py [--quick]
+The notes and synthesis texts are sealed under the clinical key as the application writes
+them (#17: every text field and the vitals decrypted at each opening); ``--plain`` builds
+them as centres written before the clinical key hold them.
+Run: PYTHONPATH=src python bench/bench_patient_file.py [--quick] [--plain]
 """
 
 from __future__ import annotations
@@ -21,15 +24,38 @@ from sqlalchemy import insert
 from cms_desktop.domain.permissions import Role
 from cms_desktop.services import patient_file, setup, users
 from cms_desktop.services.workspace import login
+from cms_desktop.storage import clinical_crypto
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import AllergyRow, Consultation, Patient, ProblemRow
 
 PASSWORD = "Bench-Secret-2026"
 
 
-def _build(ws, doctor_id: str, patients: int, notes: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _sealer(ws, plain: bool):  # type: ignore[no-untyped-def]
+    key = None if plain else ws.clinical_writing_key
+
+    def seal(table: str, row: dict[str, object], texts: tuple[str, ...]) -> dict[str, object]:
+        if key is None:
+            return row
+        for name in texts:
+            if row.get(name):
+                row[name] = clinical_crypto.encrypt_field(
+                    key, table, str(row["id"]), name, str(row[name])
+                )
+        if table == "consultations":
+            vitals = {n: row.pop(n) for n in ("weight_kg", "systolic", "diastolic")}
+            row["vitals"] = clinical_crypto.encrypt_json(
+                key, table, str(row["id"]), "vitals", vitals
+            )
+        return row
+
+    return seal
+
+
+def _build(ws, doctor_id: str, patients: int, notes: int, plain: bool) -> list[str]:  # type: ignore[no-untyped-def]
     # Bulk core inserts bypass the op-log capture on purpose: this is a data builder.
     rng = random.Random(1)
+    seal = _sealer(ws, plain)
     ids = [str(uuid.uuid4()) for _ in range(patients)]
     now = datetime.now(UTC)
     with ws.store.write() as session:
@@ -54,37 +80,45 @@ def _build(ws, doctor_id: str, patients: int, notes: int) -> list[str]:  # type:
         session.execute(
             insert(AllergyRow),
             [
-                {
-                    "id": str(uuid.uuid4()),
-                    "version": "",
-                    "deleted": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    "patient_id": pid,
-                    "substance": "Pénicilline",
-                    "kind": "allergy",
-                    "severity": "severe",
-                    "status": "active",
-                    "reaction": "",
-                    "note": "",
-                }
+                seal(
+                    "synthesis_allergies",
+                    {
+                        "id": str(uuid.uuid4()),
+                        "version": "",
+                        "deleted": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "patient_id": pid,
+                        "substance": "Pénicilline",
+                        "kind": "allergy",
+                        "severity": "severe",
+                        "status": "active",
+                        "reaction": "",
+                        "note": "",
+                    },
+                    ("substance",),
+                )
                 for pid in ids[::7]
             ],
         )
         session.execute(
             insert(ProblemRow),
             [
-                {
-                    "id": str(uuid.uuid4()),
-                    "version": "",
-                    "deleted": False,
-                    "created_at": now,
-                    "updated_at": now,
-                    "patient_id": pid,
-                    "label": "HTA",
-                    "code": "K86",
-                    "status": "active",
-                }
+                seal(
+                    "synthesis_problems",
+                    {
+                        "id": str(uuid.uuid4()),
+                        "version": "",
+                        "deleted": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "patient_id": pid,
+                        "label": "HTA",
+                        "code": "K86",
+                        "status": "active",
+                    },
+                    ("label", "code"),
+                )
                 for pid in ids[::3]
             ],
         )
@@ -95,26 +129,30 @@ def _build(ws, doctor_id: str, patients: int, notes: int) -> list[str]:  # type:
             session.execute(
                 insert(Consultation),
                 [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "version": "",
-                        "deleted": False,
-                        "created_at": now,
-                        "updated_at": now,
-                        "patient_id": rng.choice(ids),
-                        "author_id": doctor_id,
-                        "seen_at": now - timedelta(days=rng.randint(0, 3650)),
-                        "signed_at": now,
-                        "reason": "Suivi",
-                        "examination": "Examen normal " * 5,
-                        "diagnosis": "",
-                        "diagnosis_code": "",
-                        "treatment": "",
-                        "conclusion": "RAS",
-                        "weight_kg": 70.0,
-                        "systolic": 130.0,
-                        "diastolic": 80.0,
-                    }
+                    seal(
+                        "consultations",
+                        {
+                            "id": str(uuid.uuid4()),
+                            "version": "",
+                            "deleted": False,
+                            "created_at": now,
+                            "updated_at": now,
+                            "patient_id": rng.choice(ids),
+                            "author_id": doctor_id,
+                            "seen_at": now - timedelta(days=rng.randint(0, 3650)),
+                            "signed_at": now,
+                            "reason": "Suivi",
+                            "examination": "Examen normal " * 5,
+                            "diagnosis": "",
+                            "diagnosis_code": "",
+                            "treatment": "",
+                            "conclusion": "RAS",
+                            "weight_kg": 70.0,
+                            "systolic": 130.0,
+                            "diastolic": 80.0,
+                        },
+                        ("reason", "examination", "conclusion"),
+                    )
                     for _ in range(batch)
                 ],
             )
@@ -131,6 +169,7 @@ def _report(label: str, times: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--plain", action="store_true", help="notes as before the clinical key")
     args = parser.parse_args()
     patients, notes = (2_000, 20_000) if args.quick else (100_000, 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,9 +183,10 @@ def main() -> None:
         ws.close()
         ws, doctor = login(data_dir, "dr.bench", PASSWORD)
         start = time.perf_counter()
-        ids = _build(ws, doctor.user_id, patients, notes)
+        ids = _build(ws, doctor.user_id, patients, notes, args.plain)
         print(
-            f"built {patients:,} patients / {notes:,} consultations in "
+            f"built {patients:,} patients / {notes:,} consultations "
+            f"({'plaintext' if args.plain else 'sealed under the clinical key'}) in "
             f"{time.perf_counter() - start:.1f} s"
         )
         rng = random.Random(2)

@@ -12,7 +12,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import select
 
 from cms_desktop.cli import main
-from cms_desktop.domain.signed_acts import CONSULTATION, CONSULTATION_FIELDS, SignatureStatus
+from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS, SignatureStatus
 from cms_desktop.services import patient_file, records, signatures, users
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.errors import ValidationFailed
@@ -121,7 +121,7 @@ def test_a_note_re_signed_with_another_clinicians_key_is_altered(centre: Centre)
         with ws.store.read() as session:
             note = session.get(Consultation, note_id)
             assert note is not None
-            values = {name: getattr(note, name) for name in CONSULTATION_FIELDS}
+            values = {name: getattr(note, name) for name in FIELDS[CONSULTATION]}
         values["diagnosis"] = "Diagnostic réécrit"
         forged = signing.sign(ws.signing_key, CONSULTATION, values)
         other_key = ws.signing_key_id
@@ -250,6 +250,9 @@ def test_a_reset_by_the_administrator_does_not_hand_over_the_signing_key(centre:
     # The clinician's next login makes a new key pair; old notes still verify.
     ws, _doctor = centre.login("dr.test", "Remis-Par-Admin-31")
     assert ws.signing_key_id not in (None, old_slot.signing["key_id"])
+    assert ws.clinical_keys == {}  # its new X25519 key has no grant yet (#17, clinical key)
+    ws.close()
+    ws, _director = centre.login("direction")  # a holder's session grants it
     ws.close()
     new_note = _sign_note(centre, pid, "Contrôle", password="Remis-Par-Admin-31")
     assert _statuses(centre, pid, "Remis-Par-Admin-31") == {

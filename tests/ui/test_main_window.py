@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from cms_desktop.services import audit_trail, setup
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services import audit_trail, setup, users
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
@@ -238,3 +239,20 @@ def test_only_the_first_area_is_built_at_login(
     window.show_area("patients")
     assert window.current_area() == "patients"
     assert [type(w).__name__ for w in window.built_widgets()] == ["AgendaPage", "PatientsArea"]
+
+
+def test_a_clinician_waiting_for_the_clinical_key_is_granted_from_an_open_window(
+    qtbot: QtBot, open_session: OpenSession, runner: SyncTaskRunner
+) -> None:
+    # A sync brings a clinician's account (its public key) while the director works: the
+    # director's window grants the clinical key and says so in the status bar (#17).
+    window = _main(qtbot, open_session, runner, "direction")
+    ws, admin = open_session("admin")
+    users.create_user(
+        ws, admin, users.NewUser("inf.arrivee", "Infirmière Arrivée", Role.NURSE, PASSWORD)
+    )
+    window.changes.notify(frozenset({"agreement_keys"}))
+    qtbot.waitUntil(lambda: "inf.arrivee" in window.statusBar().currentMessage())
+    assert window.statusBar().currentMessage() == (
+        "Clé du dossier médical transmise à : « inf.arrivee »."
+    )

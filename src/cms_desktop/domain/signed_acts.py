@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-FORMAT = "cms-act-1"
+FORMAT = "cms-act-2"
+# Acts signed before the clinical key (#17) keep their tag and are checked with its fields.
+FORMAT_1 = "cms-act-1"
 
 CONSULTATION = "consultation"
 PRESCRIPTION = "prescription"
@@ -58,7 +60,16 @@ PRESCRIPTION_FIELDS = (
     "page_size",
     "pdf",
 )
-FIELDS = {CONSULTATION: CONSULTATION_FIELDS, PRESCRIPTION: PRESCRIPTION_FIELDS}
+# cms-act-2 adds the encrypted vitals. Signatures cover the values *as stored*: under the
+# clinical key that is ciphertext (bound to its row and field by the AEAD's associated
+# data), so ``check`` verifies every act without holding the clinical key.
+CONSULTATION_FIELDS_2 = (*CONSULTATION_FIELDS, "vitals")
+FIELDS_BY_FORMAT = {
+    FORMAT_1: {CONSULTATION: CONSULTATION_FIELDS, PRESCRIPTION: PRESCRIPTION_FIELDS},
+    FORMAT: {CONSULTATION: CONSULTATION_FIELDS_2, PRESCRIPTION: PRESCRIPTION_FIELDS},
+}
+# Every field any format signs (what a checker reads from a row).
+FIELDS = FIELDS_BY_FORMAT[FORMAT]
 
 
 class SignatureStatus(StrEnum):
@@ -95,9 +106,9 @@ def _value(value: object) -> object:
 
 def canonical_bytes(kind: str, values: Mapping[str, object], fmt: str = FORMAT) -> bytes:
     """The bytes signed for an act of ``kind`` whose stored values are ``values``."""
-    if fmt != FORMAT:
+    if fmt not in FIELDS_BY_FORMAT:
         raise UnknownFormat(fmt)
-    pairs = [[name, _value(values[name])] for name in FIELDS[kind]]
+    pairs = [[name, _value(values[name])] for name in FIELDS_BY_FORMAT[fmt][kind]]
     text = json.dumps(
         [fmt, kind, pairs], ensure_ascii=False, separators=(",", ":"), allow_nan=False
     )

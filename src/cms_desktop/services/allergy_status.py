@@ -83,7 +83,7 @@ def state_no_known_allergy(ws: Workspace, actor: Actor, patient_id: str) -> None
     actor.require(Permission.CLINICAL_WRITE)
     with ws.store.write() as session:
         live_patient(session, patient_id)
-        if read_synthesis_in(session, patient_id).active_allergies:
+        if read_synthesis_in(session, patient_id, ws.clinical_keys).active_allergies:
             raise ValidationFailed(
                 "Des allergies actives sont enregistrées : clôturez-les d'abord si elles "
                 "sont erronées."

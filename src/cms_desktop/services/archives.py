@@ -25,6 +25,7 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.backups import audit_record, low_priority, os_reason
+from cms_desktop.services.clinical_fields import open_bytes, open_text
 from cms_desktop.services.errors import ServiceError, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import archive_export, audit
@@ -93,12 +94,29 @@ def export_centre_archive(
     name = f"cms-archive-{ws.centre_id.replace('-', '')[:8]}-{now:%Y%m%dT%H%M%SZ}.cmsarchive"
     try:
         facts = low_priority(
-            lambda: archive_export.export(ws.store.engine, folder, name, passphrase, about)
+            lambda: archive_export.export(
+                ws.store.engine, folder, name, passphrase, about, openers=_openers(ws)
+            )
         )
     except OSError as exc:
         raise ArchiveFailed(f"L'archive n'a pas pu être écrite ({os_reason(exc)}).") from None
     audit_record(ws, actor, "centre_archive_exported", {"file": Path(facts.path).name})
     return ArchiveResult(facts.path, len(facts.row_counts), sum(facts.row_counts.values()))
+
+
+def _openers(ws: Workspace) -> tuple[archive_export.TextOpener, archive_export.BytesOpener]:
+    """The archive holds clinical content in clear, under its passphrase (#17): opened
+    here with the session's clinical keys (the director holds them); without them the
+    export stops with the French message naming whom to ask."""
+    keys = dict(ws.clinical_keys)
+
+    def text(table: str, row_id: str, field: str, stored: str) -> str:
+        return open_text(keys, table, row_id, field, stored)
+
+    def data(table: str, row_id: str, field: str, stored: bytes) -> bytes:
+        return open_bytes(keys, table, row_id, field, stored)
+
+    return text, data
 
 
 @dataclass(frozen=True)
@@ -207,7 +225,13 @@ def export_patient_archive(
     try:
         facts = low_priority(
             lambda: archive_export.export(
-                ws.store.engine, folder, name, passphrase, about, list(dict.fromkeys(group))
+                ws.store.engine,
+                folder,
+                name,
+                passphrase,
+                about,
+                list(dict.fromkeys(group)),
+                _openers(ws),
             )
         )
     except OSError as exc:

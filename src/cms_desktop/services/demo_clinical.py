@@ -16,10 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from cms_desktop.domain.documents import DocumentKind
-from cms_desktop.domain.signed_acts import CONSULTATION, CONSULTATION_FIELDS
+from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS
 from cms_desktop.services.access import no_actor
+from cms_desktop.services.clinical_fields import seal_text
+from cms_desktop.services.records import note_content, seal_note
+from cms_desktop.services.synthesis import SEALED_FIELDS, SYNTHESIS_ROWS
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit, blobs, keyslots, repositories, signing
+from cms_desktop.storage import audit, blobs, clinical_grants, keyslots, repositories, signing
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     AllergyRow,
     Consultation,
@@ -141,6 +145,57 @@ def _demo_signers(ws: Workspace, users: dict[str, str]) -> dict[str, tuple[str, 
     return signers
 
 
+def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | None:
+    """The clinical key the demo's notes are written under, taken as a demo clinician's
+    login takes it (#17): their own X25519 key from their slot (the demo password is
+    published), epoch 1 made if the centre has none, granted to every clinical account."""
+    from cms_desktop.services.demo_accounts import DEMO_PASSWORD
+
+    try:
+        slots = keyslots.load(ws.data_dir.key_slots)
+    except keyslots.KeySlotError:
+        return None
+    for login, user_id in users.items():
+        try:
+            opened = keyslots.unwrap_all(slots, login, DEMO_PASSWORD)
+        except keyslots.BadCredentials:
+            continue
+        if opened.agreement_key_id is None or opened.agreement_key is None:
+            continue
+        with ws.store.write() as session:
+            held = clinical_grants.open_grants(
+                session, login, opened.agreement_key_id, opened.agreement_key
+            )
+            held, epoch, _ = clinical_grants.take_keys(
+                session, ws.store.station_id, held, login, user_id
+            )
+        return clinical_grants.writing_key(held, epoch)
+    return None
+
+
+def _seal_demo_note(note: Consultation | ConsultationDraft, key: ClinicalKey | None) -> None:
+    """The demo's notes are written as real ones are: sealed under the clinical key."""
+    if key is None:
+        return
+    note.id = note.id or new_id()
+    seal_note(key, note, note_content({}, note))
+
+
+_SECTION_OF_ROW = {model: section for section, model in SYNTHESIS_ROWS.items()}
+
+
+def _seal_demo_entry(row: object, key: ClinicalKey | None) -> None:
+    """A synthesis entry's free texts sealed as ``services.synthesis`` seals them."""
+    section = _SECTION_OF_ROW.get(type(row))
+    if key is None or section is None:
+        return
+    row.id = row.id or new_id()  # type: ignore[attr-defined]
+    table = row.__tablename__  # type: ignore[attr-defined]
+    for name in SEALED_FIELDS[section]:
+        value = getattr(row, name) or ""
+        setattr(row, name, seal_text(key, table, row.id, name, value))  # type: ignore[attr-defined]
+
+
 def _sign_demo_note(note: Consultation, signers: dict[str, tuple[str, bytes]]) -> None:
     signer = signers.get(note.author_id)
     if signer is None or note.signature is not None:
@@ -148,7 +203,7 @@ def _sign_demo_note(note: Consultation, signers: dict[str, tuple[str, bytes]]) -
     note.id = note.id or new_id()
     note.signing_key_id = signer[0]
     note.signature = signing.sign(
-        signer[1], CONSULTATION, {name: getattr(note, name) for name in CONSULTATION_FIELDS}
+        signer[1], CONSULTATION, {name: getattr(note, name) for name in FIELDS[CONSULTATION]}
     )
 
 
@@ -177,11 +232,23 @@ def add_demo_clinical(ws: Workspace, seed: int = 2026, patients: int = 300) -> N
         ).all()
     png = _png()
     signers = _demo_signers(ws, users)
+    clinical_key = _demo_clinical_key(ws, users)
     for start in range(0, len(chosen), 100):
         with ws.store.write() as session:
             for index, (pid, sex, birth) in enumerate(chosen[start : start + 100], start):
                 _patient_record(
-                    session, rng, pid, sex, birth, today, authors, doctors, index, png, signers
+                    session,
+                    rng,
+                    pid,
+                    sex,
+                    birth,
+                    today,
+                    authors,
+                    doctors,
+                    index,
+                    png,
+                    signers,
+                    clinical_key,
                 )
             audit.append(
                 session,
@@ -192,15 +259,15 @@ def add_demo_clinical(ws: Workspace, seed: int = 2026, patients: int = 300) -> N
     # One draft left by the first demo doctor, as after an interrupted consultation.
     if chosen and "dr.moreau" in users:
         with ws.store.write() as session:
-            session.add(
-                ConsultationDraft(
-                    patient_id=chosen[0][0],
-                    author_id=users["dr.moreau"],
-                    seen_at=datetime.now(UTC) - timedelta(hours=1),
-                    reason="Essoufflement à l'effort",
-                    examination="Auscultation en cours…",
-                )
+            draft = ConsultationDraft(
+                patient_id=chosen[0][0],
+                author_id=users["dr.moreau"],
+                seen_at=datetime.now(UTC) - timedelta(hours=1),
+                reason="Essoufflement à l'effort",
+                examination="Auscultation en cours…",
             )
+            _seal_demo_note(draft, clinical_key)
+            session.add(draft)
 
 
 def _patient_record(
@@ -215,10 +282,14 @@ def _patient_record(
     index: int,
     png: bytes,
     signers: dict[str, tuple[str, bytes]],
+    clinical_key: ClinicalKey | None,
 ) -> None:
     def add(row: object) -> None:
         if isinstance(row, Consultation):
-            _sign_demo_note(row, signers)  # complete when added: signed as it is stored
+            _seal_demo_note(row, clinical_key)
+            _sign_demo_note(row, signers)
+        else:
+            _seal_demo_entry(row, clinical_key)  # complete when added: signed as it is stored
         session.add(row)  # type: ignore[attr-defined]
 
     age = (today - birth).days // 365

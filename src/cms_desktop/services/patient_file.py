@@ -10,7 +10,8 @@ Opening is a handful of indexed queries, whatever the size of the centre:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, select
@@ -26,11 +27,12 @@ from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.allergy_status import AllergyStatus, allergy_status_in
 from cms_desktop.services.clinical_common import _patient_ids, display_name, live_patient
-from cms_desktop.services.records import ConsultationView, NoteContent
+from cms_desktop.services.records import ConsultationView, note_content
 from cms_desktop.services.signatures import key_ring, status_of
 from cms_desktop.services.synthesis import Synthesis, SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import Consultation, ConsultationDraft, User
 
 __all__ = [
@@ -100,10 +102,6 @@ def _age(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _content(row: Consultation | ConsultationDraft) -> NoteContent:
-    return NoteContent(**{f.name: getattr(row, f.name) for f in fields(NoteContent)})
-
-
 def last_consultations_query(
     ids: list[str], limit: int = LAST_CONSULTATIONS
 ) -> Select[Consultation]:
@@ -117,7 +115,7 @@ def last_consultations_query(
 
 
 def _consultations(
-    session: Session, ids: list[str], names: dict[str, str]
+    session: Session, ids: list[str], names: dict[str, str], secrets: Mapping[str, ClinicalKey]
 ) -> tuple[ConsultationView, ...]:
     notes = session.scalars(last_consultations_query(ids)).all()
     keys = key_ring(session)
@@ -141,7 +139,7 @@ def _consultations(
                 note.id,
                 note.seen_at,
                 names.get(note.author_id, ""),
-                _content(note),
+                note_content(secrets, note),
                 True,
                 None,
                 tuple(a.id for a in fixes),
@@ -153,7 +151,7 @@ def _consultations(
                 a.id,
                 a.seen_at,
                 names.get(a.author_id, ""),
-                _content(a),
+                note_content(secrets, a),
                 True,
                 a.amends_id,
                 signature=status_of(CONSULTATION, a, keys),
@@ -184,7 +182,7 @@ def open_patient_file(
         patient = live_patient(session, patient_id)
         ids = _patient_ids(session, patient_id)
         names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
-        synthesis = read_synthesis_in(session, patient_id)
+        synthesis = read_synthesis_in(session, patient_id, ws.clinical_keys)
         drafts = session.scalars(
             select(ConsultationDraft)
             .where(
@@ -209,9 +207,11 @@ def open_patient_file(
             synthesis,
             synthesis.active_allergies,
             screenings,
-            _consultations(session, ids, names),
+            _consultations(session, ids, names, ws.clinical_keys),
             tuple(
-                ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
+                ConsultationView(
+                    d.id, d.seen_at, actor.full_name, note_content(ws.clinical_keys, d), False
+                )
                 for d in drafts
             ),
             allergy_status_in(session, synthesis),
@@ -254,12 +254,13 @@ def measurement_series(
     height: float | None = None
     for row in sorted(latest.values(), key=lambda r: r.seen_at):
         at = row.seen_at if row.seen_at.tzinfo else row.seen_at.replace(tzinfo=UTC)
+        content = note_content(ws.clinical_keys, row)  # decrypted in memory, one patient
         for key, column in _SERIES_COLUMNS.items():
-            value = getattr(row, column)
+            value = getattr(content, column)
             if value is not None:
                 series[key].append((at, float(value)))
-        height = row.height_cm if row.height_cm is not None else height
-        value = bmi(row.weight_kg, height)
+        height = content.height_cm if content.height_cm is not None else height
+        value = bmi(content.weight_kg, height)
         if value is not None:
             series["bmi"].append((at, value))
     return series

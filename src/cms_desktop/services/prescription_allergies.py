@@ -8,6 +8,7 @@ match is not confirmed: the editor shows the warning, the service holds the rule
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -33,6 +34,7 @@ from cms_desktop.services.printing_common import get_patient
 from cms_desktop.services.synthesis import read_synthesis_in
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 
 ACTION_CONFIRMED = "prescription_allergy_confirmed"
 
@@ -53,11 +55,13 @@ class LineAllergyCheck:
         return bool(self.unconfirmed)
 
 
-def allergy_profiles(session: Session, patient_id: str) -> tuple[AllergyProfile, ...]:
+def allergy_profiles(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> tuple[AllergyProfile, ...]:
     """The patient's active allergies and intolerances, resolved through the BDPM and the
     table of classes."""
     profiles = []
-    for item in read_synthesis_in(session, patient_id).active_allergies:
+    for item in read_synthesis_in(session, patient_id, keys).active_allergies:
         entry: Allergy = item.entry
         known = medicines.allergen_substances(session, entry.substance)
         profiles.append(
@@ -89,12 +93,15 @@ def check_lines(
     actor.require(Permission.PRESCRIPTION_WRITE)
     with ws.store.read() as session:
         get_patient(session, patient_id)
-        profiles = allergy_profiles(session, patient_id)
+        profiles = allergy_profiles(session, patient_id, ws.clinical_keys)
         return tuple(_check(session, profiles, line) for line in lines)
 
 
-def uncoded_allergies(session: Session, patient_id: str) -> tuple[str, ...]:
-    return tuple(p.uncoded_notice for p in allergy_profiles(session, patient_id) if not p.coded)
+def uncoded_allergies(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> tuple[str, ...]:
+    profiles = allergy_profiles(session, patient_id, keys)
+    return tuple(p.uncoded_notice for p in profiles if not p.coded)
 
 
 @requires(Permission.PRESCRIPTION_WRITE)
@@ -110,7 +117,7 @@ def confirm_despite_allergy(
         raise ValidationFailed(str(exc)) from None
     with ws.store.write() as session:
         get_patient(session, patient_id)
-        check = _check(session, allergy_profiles(session, patient_id), line)
+        check = _check(session, allergy_profiles(session, patient_id, ws.clinical_keys), line)
         if not check.matches:
             return replace(line, allergy_confirmation=None)
         confirmation = AllergyConfirmation(
@@ -135,11 +142,15 @@ def confirm_despite_allergy(
 
 @internal("preview and print check prescription.write first")
 def require_confirmed(
-    session: Session, actor: Actor, patient_id: str, lines: tuple[PrescriptionLine, ...]
+    session: Session,
+    actor: Actor,
+    patient_id: str,
+    lines: tuple[PrescriptionLine, ...],
+    keys: Mapping[str, ClinicalKey],
 ) -> None:
     """Raise ValidationFailed naming the first line whose allergy match is not confirmed
     by this prescriber."""
-    profiles = allergy_profiles(session, patient_id)
+    profiles = allergy_profiles(session, patient_id, keys)
     for number, line in enumerate(lines, start=1):
         confirmation = line.allergy_confirmation
         if confirmation is not None and confirmation.by != actor.login:

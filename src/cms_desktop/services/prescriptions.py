@@ -5,11 +5,12 @@ exactly as printed; renewals and each doctor's own templates.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cms_desktop.domain.allergy_check import AllergyConfirmation
@@ -31,6 +32,14 @@ from cms_desktop.printing.prescription import render_prescription
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.allergy_status import AllergyState, AllergyStatus, allergy_status_in
+from cms_desktop.services.clinical_fields import (
+    TAMPERED_DOCUMENT,
+    TAMPERED_TEXT,
+    open_bytes,
+    open_text,
+    seal_text,
+    writing_key,
+)
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.prescription_allergies import (
     require_confirmed,
@@ -47,10 +56,12 @@ from cms_desktop.services.printing_common import (
     patient_info,
     prescriber_info,
 )
+from cms_desktop.services.records import note_content
 from cms_desktop.services.signatures import sign_row
 from cms_desktop.services.synthesis import SynthesisItem, read_synthesis_in
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit
+from cms_desktop.storage import audit, clinical_crypto
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     Consultation,
     ConsultationDraft,
@@ -60,6 +71,7 @@ from cms_desktop.storage.models import (
     new_id,
 )
 
+TABLE = PrescriptionRecord.__tablename__
 KIND_ORDONNANCE = "ordonnance"
 KIND_BIZONE = "bizone"
 MAX_LINES = 60
@@ -168,18 +180,29 @@ def lines_from_json(text: str) -> tuple[PrescriptionLine, ...]:
 # --- context and rendering ---
 
 
-def latest_weight(session: Session, patient_id: str) -> float | None:
-    """The weight of the latest consultation (signed or draft) that recorded one."""
+def latest_weight(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> float | None:
+    """The weight of the latest consultation (signed or draft) that recorded one. The
+    measurements are sealed (#17): notes with any are opened newest first, in memory."""
     found: list[tuple[datetime, float]] = []
-    for model in (Consultation, ConsultationDraft):
-        query = select(model.seen_at, model.weight_kg).where(
-            model.patient_id == patient_id, model.weight_kg.is_not(None)
+    models: tuple[type[Consultation] | type[ConsultationDraft], ...] = (
+        Consultation,
+        ConsultationDraft,
+    )
+    for model in models:
+        query = select(model).where(
+            model.patient_id == patient_id,
+            or_(model.weight_kg.is_not(None), model.vitals.is_not(None)),
         )
         if model is ConsultationDraft:
             query = query.where(model.deleted.is_(False))
-        row = session.execute(query.order_by(model.seen_at.desc()).limit(1)).first()
-        if row is not None and row[1] is not None:
-            found.append((row[0], float(row[1])))
+        for row in session.scalars(query.order_by(model.seen_at.desc())):
+            assert isinstance(row, (Consultation, ConsultationDraft))
+            weight = note_content(keys, row).weight_kg
+            if weight is not None:
+                found.append((row.seen_at, float(weight)))
+                break
     return max(found)[1] if found else None
 
 
@@ -201,7 +224,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             target_type="patient",
             target_id=patient_id,
         )
-        synthesis = read_synthesis_in(session, patient_id)
+        synthesis = read_synthesis_in(session, patient_id, ws.clinical_keys)
         return PrescribingContext(
             patient_id,
             display_name(patient),
@@ -210,9 +233,9 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             bool(alds),
             tuple(a.label for a in alds),
             weight_required(patient.birth_date, today),
-            latest_weight(session, patient_id),
+            latest_weight(session, patient_id, ws.clinical_keys),
             synthesis.active_allergies,
-            uncoded_allergies(session, patient_id),
+            uncoded_allergies(session, patient_id, ws.clinical_keys),
             allergy_status_in(session, synthesis),
             _may_prescribe_bizone(session, actor),
         )
@@ -235,7 +258,9 @@ def _page_size(value: str) -> PageSizeName:
     return value  # type: ignore[return-value]
 
 
-def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> RenderedPrescription:
+def _render(
+    session: Session, actor: Actor, draft: PrescriptionDraft, keys: Mapping[str, ClinicalKey]
+) -> RenderedPrescription:
     if len(draft.lines) > MAX_LINES:
         raise ValidationFailed(f"Une ordonnance compte au plus {MAX_LINES} lignes.")
     if draft.bizone and not _may_prescribe_bizone(session, actor):
@@ -243,10 +268,10 @@ def _render(session: Session, actor: Actor, draft: PrescriptionDraft) -> Rendere
     issued_on = draft.issued_on or paris_today()
     draft = replace(draft, issued_on=issued_on)
     patient = get_patient(session, draft.patient_id)
-    require_confirmed(session, actor, draft.patient_id, draft.lines)
+    require_confirmed(session, actor, draft.patient_id, draft.lines, keys)
     weight = draft.weight_kg
     if weight is None:
-        weight = latest_weight(session, draft.patient_id)
+        weight = latest_weight(session, draft.patient_id, keys)
     if weight is not None and not 0 < weight < 400:
         raise ValidationFailed("Poids du patient invalide.")
     needs_weight = weight_required(patient.birth_date, issued_on)
@@ -275,7 +300,7 @@ def render_draft(ws: Workspace, actor: Actor, draft: PrescriptionDraft) -> Rende
     """The PDF for the preview; nothing is stored until it is printed or exported."""
     actor.require(Permission.PRESCRIPTION_WRITE)
     with ws.store.read() as session:
-        return _render(session, actor, draft)
+        return _render(session, actor, draft, ws.clinical_keys)
 
 
 @dataclass(frozen=True)
@@ -292,24 +317,28 @@ def issue_prescription(
     actor.require(Permission.PRESCRIPTION_WRITE)
     actor.require(Permission.PRINT_CLINICAL)
     with ws.store.write() as session:
-        rendered = _render(session, actor, draft)
+        rendered = _render(session, actor, draft, ws.clinical_keys)
         final = rendered.draft
         if final.renews_id is not None:
             original = session.get(PrescriptionRecord, final.renews_id)
             if original is None or original.patient_id != final.patient_id:
                 raise NotFound("Ordonnance renouvelée introuvable.")
+        key = writing_key(ws)
+        record_id = new_id()
         record = PrescriptionRecord(
-            id=new_id(),
+            id=record_id,
             patient_id=final.patient_id,
             consultation_id=final.consultation_id,
             author_id=actor.user_id,
             issued_at=datetime.now(UTC),
             issued_on=final.issued_on,
             kind=KIND_BIZONE if final.bizone else KIND_ORDONNANCE,
-            lines_json=lines_to_json(final.lines),
+            # The lines and the PDF as printed, sealed under the clinical key (#17); the
+            # signature below covers them as stored (ciphertext and clear metadata).
+            lines_json=seal_text(key, TABLE, record_id, "lines_json", lines_to_json(final.lines)),
             renews_id=final.renews_id,
             page_size=final.page_size,
-            pdf=rendered.pdf,
+            pdf=clinical_crypto.encrypt_bytes(key, TABLE, record_id, "pdf", rendered.pdf),
         )
         sign_row(ws, actor, PRESCRIPTION, record)  # the prescriber's own key (#17)
         session.add(record)
@@ -351,7 +380,7 @@ def stored_prescription(ws: Workspace, actor: Actor, prescription_id: str) -> St
             raise NotFound("Ordonnance introuvable.")
         get_patient(session, record.patient_id)
         return StoredPrescription(
-            record.id, record.patient_id, record.issued_on, record.kind, bytes(record.pdf)
+            record.id, record.patient_id, record.issued_on, record.kind, _pdf(ws, record)
         )
 
 
@@ -381,7 +410,7 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
         if record is None:
             raise NotFound("Ordonnance introuvable.")
         bizone = record.kind == KIND_BIZONE
-        lines = without_confirmations(lines_from_json(record.lines_json))
+        lines = without_confirmations(_lines(ws.clinical_keys, record))
         if bizone and (
             not active_alds(session, record.patient_id, paris_today())
             or not _may_prescribe_bizone(session, actor)
@@ -399,8 +428,24 @@ def renew(ws: Workspace, actor: Actor, prescription_id: str) -> PrescriptionDraf
         )
 
 
-def _summary(record: PrescriptionRecord, author: str) -> PrescriptionSummary:
-    lines = lines_from_json(record.lines_json)
+def _lines(
+    keys: Mapping[str, ClinicalKey], record: PrescriptionRecord
+) -> tuple[PrescriptionLine, ...]:
+    """The stored lines, opened in memory (a prescription before the clinical key is clear)."""
+    text = open_text(keys, TABLE, record.id, "lines_json", record.lines_json)
+    if text == TAMPERED_TEXT:
+        raise ValidationFailed(TAMPERED_DOCUMENT)
+    return lines_from_json(text)
+
+
+def _pdf(ws: Workspace, record: PrescriptionRecord) -> bytes:
+    return open_bytes(ws.clinical_keys, TABLE, record.id, "pdf", bytes(record.pdf))
+
+
+def _summary(
+    record: PrescriptionRecord, author: str, keys: Mapping[str, ClinicalKey]
+) -> PrescriptionSummary:
+    lines = _lines(keys, record)
     words = [line.dci.upper() if line.kind is LineKind.MEDICINE else line.text for line in lines]
     text = ", ".join(w.splitlines()[0] if w else "" for w in words[:3])
     if len(words) > 3:
@@ -428,7 +473,7 @@ def list_prescriptions(ws: Workspace, actor: Actor, patient_id: str) -> list[Pre
             .where(PrescriptionRecord.patient_id == patient_id)
             .order_by(PrescriptionRecord.issued_at.desc())
         ).all()
-        return [_summary(r, names.get(r.author_id, "")) for r in rows]
+        return [_summary(r, names.get(r.author_id, ""), ws.clinical_keys) for r in rows]
 
 
 # --- templates: each doctor's own ---

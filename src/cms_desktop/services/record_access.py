@@ -4,6 +4,7 @@ registration, legal deadlines, delivery, copying fee and the copy itself as one 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -40,6 +41,7 @@ from cms_desktop.printing.record_copy import render_record_copy
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import patient_ids
+from cms_desktop.services.clinical_fields import open_bytes
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.printing_common import (
     Output,
@@ -49,10 +51,12 @@ from cms_desktop.services.printing_common import (
     get_patient,
     patient_info,
 )
+from cms_desktop.services.records import NoteContent, note_content
 from cms_desktop.services.synthesis import read_synthesis_in
 from cms_desktop.services.synthesis_text import synthesis_lines
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, blobs
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     Consultation,
     Document,
@@ -404,10 +408,10 @@ def record_fee(ws: Workspace, actor: Actor, request_id: str, fee_cents: int) -> 
 
 
 def synthesis_sections(
-    session: Session, patient_id: str
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The fiche de synthèse (history, allergies, treatments…) as printed in the copy."""
-    return synthesis_lines(read_synthesis_in(session, patient_id))
+    return synthesis_lines(read_synthesis_in(session, patient_id, keys))
 
 
 def document_entries(
@@ -469,7 +473,7 @@ _AMEND_FIELDS = (
 )
 
 
-def _amendment_text(row: Consultation) -> str:
+def _amendment_text(row: NoteContent) -> str:
     parts = [f"{label} : {v}" for attr, label in _AMEND_FIELDS if (v := getattr(row, attr))]
     if vitals := vitals_text(row):
         parts.append(f"Constantes : {vitals}")
@@ -480,7 +484,7 @@ def _num(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-def vitals_text(row: Consultation) -> str:
+def vitals_text(row: NoteContent) -> str:
     """« Poids 61,5 kg · TA 135/85 mmHg · FC 72/min … » ("" when none was taken)."""
     parts = []
     if row.weight_kg is not None:
@@ -531,6 +535,7 @@ def prescription_copies(
     period: tuple[date | None, date | None],
     consultation_ids: set[str],
     names: dict[str, str],
+    keys: Mapping[str, ClinicalKey],
 ) -> tuple[PrescriptionCopy, ...]:
     """The printed prescriptions asked for, each with its PDF exactly as printed."""
     if scope is AccessScope.DOCUMENTS:
@@ -550,28 +555,35 @@ def prescription_copies(
         kind = "Ordonnance bizone" if row.kind == "bizone" else "Ordonnance"
         author = names.get(row.author_id, "")
         label = f"{kind} — {author}" if author else kind
-        out.append(PrescriptionCopy(row.issued_on, label, bytes(row.pdf)))
+        pdf = open_bytes(keys, row.__tablename__, row.id, "pdf", bytes(row.pdf))
+        out.append(PrescriptionCopy(row.issued_on, label, pdf))
     return tuple(out)
 
 
-def _entries(rows: list[Consultation], names: dict[str, str]) -> tuple[ConsultationEntry, ...]:
+def _entries(
+    rows: list[Consultation], names: dict[str, str], keys: Mapping[str, ClinicalKey]
+) -> tuple[ConsultationEntry, ...]:
     amendments: dict[str, list[Consultation]] = {}
     for row in rows:
         if row.amends_id:
             amendments.setdefault(row.amends_id, []).append(row)
+    # Opened in memory for the PDF (bytes in memory too), never written back.
+    content = {row.id: note_content(keys, row) for row in rows}
     return tuple(
         ConsultationEntry(
             held_on=paris_date(row.seen_at),
             practitioner=names.get(row.author_id, ""),
-            reason=row.reason,
-            exam=row.examination,
-            diagnosis=row.diagnosis,
-            treatment=row.treatment,
-            conclusion=row.conclusion,
-            vitals=vitals_text(row),
+            reason=content[row.id].reason,
+            exam=content[row.id].examination,
+            diagnosis=content[row.id].diagnosis,
+            treatment=content[row.id].treatment,
+            conclusion=content[row.id].conclusion,
+            vitals=vitals_text(content[row.id]),
             amendments=tuple(
                 AmendmentEntry(
-                    paris_date(a.signed_at), names.get(a.author_id, ""), _amendment_text(a)
+                    paris_date(a.signed_at),
+                    names.get(a.author_id, ""),
+                    _amendment_text(content[a.id]),
                 )
                 for a in sorted(amendments.get(row.id, []), key=lambda a: a.signed_at)
             ),
@@ -625,12 +637,12 @@ def generate_copy(
                 f"{in_paris(window.not_before):%d/%m/%Y à %H:%M}",
             ),
             patient=patient_info(session, patient, today),
-            synthesis=synthesis_sections(session, patient.id),
-            consultations=_entries(asked, names),
+            synthesis=synthesis_sections(session, patient.id, ws.clinical_keys),
+            consultations=_entries(asked, names, ws.clinical_keys),
             documents=document_entries(session, patient.id, scope, period),
             alds=ald_lines(session, patient.id),
             prescriptions=prescription_copies(
-                session, patient.id, scope, period, {c.id for c in asked}, names
+                session, patient.id, scope, period, {c.id for c in asked}, names, ws.clinical_keys
             ),
         )
         pdf = render_record_copy(centre_info(session), doc)

@@ -6,7 +6,8 @@ function, so reception is refused whatever screen or script calls it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -18,10 +19,18 @@ from cms_desktop.domain.signed_acts import CONSULTATION, SignatureStatus
 from cms_desktop.domain.synthesis import SynthesisError, normalize_diagnosis_code
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_fields import (
+    open_json,
+    open_text,
+    seal_json,
+    seal_text,
+    writing_key,
+)
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.signatures import key_ring, sign_row, status_of
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.clinical_crypto import ClinicalKey, is_sealed
 from cms_desktop.storage.models import Consultation, ConsultationDraft, Patient, User, new_id
 
 MAX_TEXT = 100_000  # characters per field: a long letter fits, a pasted 10 MB file does not
@@ -122,8 +131,42 @@ def _validate(content: NoteContent) -> NoteContent:
     )
 
 
-def _content(row: ConsultationDraft | Consultation) -> NoteContent:
-    return NoteContent(**{f.name: getattr(row, f.name) for f in fields(NoteContent)})
+def note_content(
+    keys: Mapping[str, ClinicalKey], row: ConsultationDraft | Consultation
+) -> NoteContent:
+    """The note's content in clear, in memory (never written back to ``row``): its fields
+    opened with the session's clinical keys, or as stored for a note written before them."""
+    table = row.__tablename__
+    values: dict[str, object] = {
+        name: open_text(keys, table, row.id, name, getattr(row, name)) for name in TEXT_FIELDS
+    }
+    vitals = open_json(keys, table, row.id, "vitals", row.vitals) if row.vitals else None
+    for name in VITAL_FIELDS:
+        if isinstance(vitals, dict):
+            value = vitals.get(name)
+            values[name] = float(value) if isinstance(value, (int, float)) else None
+        else:
+            values[name] = getattr(row, name)  # a note written before the clinical key
+    return NoteContent(**values)  # type: ignore[arg-type]
+
+
+def _content(ws: Workspace, row: ConsultationDraft | Consultation) -> NoteContent:
+    return note_content(ws.clinical_keys, row)
+
+
+def seal_note(
+    key: ClinicalKey, row: ConsultationDraft | Consultation, content: NoteContent
+) -> None:
+    """Store ``content`` in ``row`` (whose id is set) encrypted under ``key``: each text
+    field on its own, the measurements as one JSON object, the REAL columns left NULL."""
+    table = row.__tablename__
+    for name in TEXT_FIELDS:
+        setattr(row, name, seal_text(key, table, row.id, name, getattr(content, name)))
+    vitals = {name: getattr(content, name) for name in VITAL_FIELDS}
+    for name in VITAL_FIELDS:
+        setattr(row, name, None)
+    measured = {name: value for name, value in vitals.items() if value is not None}
+    row.vitals = seal_json(key, table, row.id, "vitals", measured) if measured else None
 
 
 def _patient(session: object, patient_id: str) -> Patient:
@@ -175,7 +218,7 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
                     c.id,
                     c.seen_at,
                     names.get(c.author_id, ""),
-                    _content(c),
+                    _content(ws, c),
                     True,
                     c.amends_id,
                     tuple(amended_by.get(c.id, ())),
@@ -184,7 +227,7 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
                 for c in signed
             ),
             tuple(
-                ConsultationView(d.id, d.seen_at, actor.full_name, _content(d), False)
+                ConsultationView(d.id, d.seen_at, actor.full_name, _content(ws, d), False)
                 for d in drafts
             ),
         )
@@ -226,35 +269,58 @@ def save_draft(
     clean = _validate(content)
     if seen_at is not None and seen_at > datetime.now(UTC):
         raise ValidationFailed("La date de la consultation ne peut pas être dans le futur.")
+    key = writing_key(ws)
     with ws.store.write() as session:
         _patient(session, patient_id)
         if draft_id is None:
             draft = ConsultationDraft(
+                id=new_id(),
                 patient_id=patient_id,
                 author_id=actor.user_id,
                 seen_at=seen_at or datetime.now(UTC),
-                **clean.__dict__,
             )
+            seal_note(key, draft, clean)
             session.add(draft)
         else:
             found = _own_draft(session, actor, draft_id)
             draft = found
             if seen_at is not None and draft.seen_at != seen_at:
                 draft.seen_at = seen_at
-            for name, value in clean.__dict__.items():
-                if getattr(draft, name) != value:
-                    setattr(draft, name, value)
+            _reseal_draft(ws, key, draft, clean)
         session.flush()
         return draft.id
+
+
+def _sealed(value: object) -> bool:
+    return value is None or value == "" or is_sealed(value)
+
+
+def _reseal_draft(
+    ws: Workspace, key: ClinicalKey, draft: ConsultationDraft, clean: NoteContent
+) -> None:
+    """Store ``clean`` in the draft, sealed. A field whose text did not change keeps its
+    ciphertext (no new value to replicate); plaintext of a draft written before the
+    clinical key is sealed now."""
+    old = _content(ws, draft)
+    before = {name: getattr(draft, name) for name in (*TEXT_FIELDS, "vitals")}
+    clear_vitals = any(getattr(draft, name) is not None for name in VITAL_FIELDS)
+    seal_note(key, draft, clean)
+    for name in TEXT_FIELDS:
+        if getattr(old, name) == getattr(clean, name) and _sealed(before[name]):
+            setattr(draft, name, before[name])
+    same_vitals = all(getattr(old, n) == getattr(clean, n) for n in VITAL_FIELDS)
+    if same_vitals and not clear_vitals and _sealed(before["vitals"]):
+        draft.vitals = before["vitals"]
 
 
 @requires(Permission.CONSULTATION_SIGN)
 def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
     """Turn the draft into an immutable signed consultation; returns the consultation id."""
     actor.require(Permission.CONSULTATION_SIGN)
+    key = writing_key(ws)
     with ws.store.write() as session:
         draft = _own_draft(session, actor, draft_id)
-        content = _content(draft)
+        content = _content(ws, draft)
         if not (
             content.reason.strip() or content.conclusion.strip() or content.examination.strip()
         ):
@@ -269,8 +335,10 @@ def sign_draft(ws: Workspace, actor: Actor, draft_id: str) -> str:
             seen_at=draft.seen_at,
             signed_at=datetime.now(UTC),
             draft_id=draft.id,
-            **content.__dict__,
         )
+        # Sealed for this row (the associated data names the table, row and field), then
+        # signed over the ciphertext as stored: ``check`` verifies without the clinical key.
+        seal_note(key, note, content)
         sign_row(ws, actor, CONSULTATION, note)  # the author's own key, over what is stored
         session.add(note)
         draft.deleted = True
@@ -292,6 +360,7 @@ def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteConten
     """A signed correction that points at the consultation it corrects (which stays)."""
     actor.require(Permission.CONSULTATION_SIGN)
     clean = _validate(content)
+    key = writing_key(ws)
     with ws.store.write() as session:
         original = session.get(Consultation, consultation_id)
         if original is None:
@@ -303,8 +372,8 @@ def amend(ws: Workspace, actor: Actor, consultation_id: str, content: NoteConten
             seen_at=original.seen_at,
             signed_at=datetime.now(UTC),
             amends_id=original.id,
-            **clean.__dict__,
         )
+        seal_note(key, note, clean)
         sign_row(ws, actor, CONSULTATION, note)
         session.add(note)
         session.flush()

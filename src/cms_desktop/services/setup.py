@@ -10,10 +10,23 @@ from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import Role
 from cms_desktop.services.agenda.rooms import add_rooms_in_session
 from cms_desktop.services.errors import StoreUnavailable, ValidationFailed
-from cms_desktop.services.workspace import hash_password, load_slots, open_store
-from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
+from cms_desktop.services.workspace import (
+    hash_password,
+    issue_agreement_key,
+    load_slots,
+    open_store,
+)
+from cms_desktop.storage import (
+    audit,
+    clinical_crypto,
+    clinical_grants,
+    keyslot_sync,
+    keyslots,
+    repositories,
+)
+from cms_desktop.storage.clinical_grants import holds_clinical_key
 from cms_desktop.storage.datadir import DataDir, DataDirError
-from cms_desktop.storage.models import Centre, User, new_id
+from cms_desktop.storage.models import AgreementKey, Centre, User, new_id
 from cms_desktop.storage.store import Store, new_database_key
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -94,8 +107,15 @@ def initialise_centre(
     slots.slots[admin_login] = keyslots.make_slot(
         centre_id, admin_login, "user", admin_password, key, kdf
     )
-    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.make_slot(
+    recovery_slot = keyslots.make_slot(
         centre_id, keyslots.RECOVERY_LOGIN, "recovery", recovery, key, kdf
+    )
+    # The recovery code opens the clinical key too (#17): its slot has an X25519 key pair
+    # like a clinician's, and the first clinical key is sealed to it as to everyone else.
+    recovery_private, recovery_public = clinical_crypto.new_agreement_pair()
+    recovery_key_id = new_id()
+    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_agreement_key(
+        centre_id, recovery_slot, recovery, recovery_key_id, recovery_private
     )
     store = Store.open(data_dir, key, centre_id)
     try:
@@ -113,6 +133,11 @@ def initialise_centre(
                 )
             )
             add_rooms_in_session(session, draft.rooms)
+            session.add(
+                AgreementKey(
+                    id=recovery_key_id, login=keyslots.RECOVERY_LOGIN, public_key=recovery_public
+                )
+            )
             admin = User(
                 login=admin_login,
                 full_name=admin_name.strip(),
@@ -151,9 +176,10 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
     slots = load_slots(data_dir)
     code = keyslots.normalize_recovery_code(recovery_code)
     try:
-        key = keyslots.unwrap(slots, keyslots.RECOVERY_LOGIN, code)
+        opened = keyslots.unwrap_all(slots, keyslots.RECOVERY_LOGIN, code)
     except keyslots.BadCredentials:
         raise ValidationFailed("Code de récupération incorrect.") from None
+    key = opened.db_key
     try:
         check_password_strength(new_password, login)
     except WeakPassword as exc:
@@ -182,6 +208,22 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 target_id=user.id,
             )
             slot = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
+            recovery_pair = (opened.agreement_key_id, opened.agreement_key)
+            if holds_clinical_key(Role(user.role)) and None not in recovery_pair:
+                # The recovery slot holds the clinical keys (#17): a clinician (the director
+                # of a one-doctor centre) gets them back with the code, under a new key pair
+                # wrapped under the new password, without waiting for another holder.
+                slot, _, _ = issue_agreement_key(
+                    session, store.station_id, slots.centre_id, login, user.id, slot, new_password
+                )
+                held = clinical_grants.open_grants(
+                    session,
+                    keyslots.RECOVERY_LOGIN,
+                    *recovery_pair,  # type: ignore[arg-type]
+                )
+                clinical_grants.grant_missing(
+                    session, store.station_id, held.values(), keyslots.RECOVERY_LOGIN, None
+                )
             keyslot_sync.record_slot(session, slot)  # the new password works on every station
         slots.slots[login] = slot
         keyslots.save(data_dir.key_slots, slots)

@@ -25,9 +25,11 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import any_role, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import display_name
+from cms_desktop.services.clinical_fields import ClinicalKeyUnavailable, open_text
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.clinical_crypto import is_sealed
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models import OpLogRow, Patient, SyncConflict, SyncStation, User, utcnow
 from cms_desktop.sync.tables import table_info
@@ -49,6 +51,7 @@ TABLE_LABELS = {
     "appointments": "Rendez-vous",
 }
 HIDDEN = "(masqué)"
+SEALED_UNREAD = "(chiffré : la clé du dossier médical n'a pas encore été transmise à votre compte)"
 
 
 class ConflictChoice(StrEnum):
@@ -79,6 +82,18 @@ class ConflictView:
     # Where and when each value was typed (« Cabinet 2, 06/12/2026 00:41 »).
     shown_source: str = ""
     kept_source: str = ""
+
+
+def _opened(ws: Workspace, conflict: SyncConflict, value: JsonValue) -> JsonValue:
+    """A clinical value sealed under the clinical key (#17), opened in memory for someone
+    allowed to see it; settling writes the stored (sealed) value back, never this text."""
+    if not is_sealed(value):
+        return value
+    assert isinstance(value, str)
+    try:
+        return open_text(ws.clinical_keys, conflict.entity, conflict.row_id, conflict.field, value)
+    except ClinicalKeyUnavailable:
+        return SEALED_UNREAD
 
 
 def _display(value: JsonValue, column: Any) -> str:
@@ -180,8 +195,12 @@ def list_conflicts(
                     entity_label=TABLE_LABELS.get(conflict.entity, conflict.entity),
                     row_id=conflict.row_id,
                     field=conflict.field,
-                    shown_value=_display(value, column) if allowed else HIDDEN,
-                    kept_value=_display(json.loads(conflict.kept_value), column)
+                    shown_value=_display(_opened(ws, conflict, value), column)
+                    if allowed
+                    else HIDDEN,
+                    kept_value=_display(
+                        _opened(ws, conflict, json.loads(conflict.kept_value)), column
+                    )
                     if allowed
                     else HIDDEN,
                     shown_origin=origin,

@@ -6,6 +6,7 @@ only; ending an entry resolves it, stops it or tombstones it, never erases it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
@@ -36,9 +37,11 @@ from cms_desktop.domain.synthesis import (
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
+from cms_desktop.services.clinical_fields import open_text, seal_text, writing_key
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
+from cms_desktop.storage.clinical_crypto import ClinicalKey, is_sealed
 from cms_desktop.storage.models import (
     AllergyRow,
     HistoryRow,
@@ -47,6 +50,7 @@ from cms_desktop.storage.models import (
     ScreeningRow,
     TreatmentRow,
     VaccinationRow,
+    new_id,
 )
 
 __all__ = [
@@ -81,6 +85,8 @@ _ROW: dict[Section, Any] = {
     Section.SCREENINGS: ScreeningRow,
     Section.PROBLEMS: ProblemRow,
 }
+SYNTHESIS_ROWS = _ROW  # section → its model, for the demo builder
+
 _SECTION_OF: dict[type[Any], Section] = {
     HistoryEntry: Section.HISTORY,
     Allergy: Section.ALLERGIES,
@@ -91,6 +97,18 @@ _SECTION_OF: dict[type[Any], Section] = {
     Problem: Section.PROBLEMS,
 }
 _ENTRY_OF = {section: cls for cls, section in _SECTION_OF.items()}
+# The free-text fields of each section, sealed under the clinical key (#17). Codes chosen
+# from a list (kind, severity, status of an allergy or problem, programme), dates and
+# numbers stay under the database key only: they sort and filter, and say little alone.
+SEALED_FIELDS: dict[Section, tuple[str, ...]] = {
+    Section.HISTORY: ("label", "code", "note"),
+    Section.ALLERGIES: ("substance", "reaction", "note"),
+    Section.TREATMENTS: ("medicine", "dosage", "prescriber"),
+    Section.VACCINATIONS: ("vaccine", "lot", "dose", "given_by"),
+    Section.RISK_FACTORS: ("status", "note"),
+    Section.SCREENINGS: ("result",),
+    Section.PROBLEMS: ("label", "code"),
+}
 # Stored codes back to their enums when rows are read.
 _ENUM_FIELDS: dict[str, Any] = {
     "severity": Severity,
@@ -134,9 +152,11 @@ class Synthesis:
         return last
 
 
-def _to_entry(section: Section, row: Any) -> Any:
+def _to_entry(section: Section, row: Any, keys: Mapping[str, ClinicalKey]) -> Any:
     cls = _ENTRY_OF[section]
     values = {f.name: getattr(row, f.name) for f in fields(cls)}
+    for name in SEALED_FIELDS[section]:  # opened in memory, never written back to the row
+        values[name] = open_text(keys, row.__tablename__, row.id, name, values[name])
     for name, enum in _ENUM_FIELDS.items():
         if name in values:
             values[name] = enum(values[name])
@@ -158,15 +178,18 @@ def _sort_key(section: Section, item: SynthesisItem) -> tuple[Any, ...]:
     return (item.updated_at,)
 
 
-def read_synthesis_in(session: Session, patient_id: str) -> Synthesis:
-    """The whole synthesis read in an open session (no permission check: callers do it)."""
+def read_synthesis_in(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> Synthesis:
+    """The whole synthesis read in an open session (no permission check: callers do it),
+    its sealed fields opened with ``keys`` (the session's clinical keys)."""
     ids = _patient_ids(session, patient_id)
     sections: dict[str, tuple[SynthesisItem, ...]] = {}
     for section, model in _ROW.items():
         rows = session.scalars(
             select(model).where(model.patient_id.in_(ids), model.deleted.is_(False))
         ).all()
-        items = [SynthesisItem(r.id, _to_entry(section, r), r.updated_at) for r in rows]
+        items = [SynthesisItem(r.id, _to_entry(section, r, keys), r.updated_at) for r in rows]
         items.sort(key=lambda i, s=section: _sort_key(s, i))  # type: ignore[misc]
         sections[section.value] = tuple(items)
     return Synthesis(patient_id, **sections)
@@ -177,7 +200,7 @@ def read_synthesis(ws: Workspace, actor: Actor, patient_id: str) -> Synthesis:
     actor.require(Permission.CLINICAL_READ)
     with ws.store.read() as session:
         live_patient(session, patient_id)
-        return read_synthesis_in(session, patient_id)
+        return read_synthesis_in(session, patient_id, ws.clinical_keys)
 
 
 def _clean(entry: SynthesisEntry) -> tuple[Section, SynthesisEntry]:
@@ -220,9 +243,15 @@ def add_entry(ws: Workspace, actor: Actor, patient_id: str, entry: SynthesisEntr
     """Add an entry to the patient's synthesis; returns its id. Nothing stored if invalid."""
     actor.require(Permission.CLINICAL_WRITE)
     section, clean = _clean(entry)
+    key = writing_key(ws)
     with ws.store.write() as session:
         live_patient(session, patient_id)
-        row = _ROW[section](patient_id=patient_id, author_id=actor.user_id, **_values(clean))
+        values = _values(clean)
+        row = _ROW[section](id=new_id(), patient_id=patient_id, author_id=actor.user_id)
+        table = row.__tablename__
+        for name, value in values.items():
+            sealed = name in SEALED_FIELDS[section]
+            setattr(row, name, seal_text(key, table, row.id, name, value) if sealed else value)
         session.add(row)
         session.flush()
         _audit(ws, session, actor, "synthesis_entry_added", row, section)
@@ -241,11 +270,21 @@ def update_entry(ws: Workspace, actor: Actor, entry_id: str, entry: SynthesisEnt
     """Replace the entry's values; only changed fields are written (and replicated)."""
     actor.require(Permission.CLINICAL_WRITE)
     section, clean = _clean(entry)
+    key = writing_key(ws)
     with ws.store.write() as session:
         row = _row(session, section, entry_id)
         changed = False
+        table = row.__tablename__
         for name, value in _values(clean).items():
-            if getattr(row, name) != value:
+            stored = getattr(row, name)
+            if name in SEALED_FIELDS[section]:
+                # Compared in clear; a new ciphertext only for a changed text, and for a
+                # text written before the clinical key (sealed now).
+                before = open_text(ws.clinical_keys, table, row.id, name, stored)
+                if before != value or (stored and not is_sealed(stored)):
+                    setattr(row, name, seal_text(key, table, row.id, name, value))
+                    changed = True
+            elif stored != value:
                 setattr(row, name, value)
                 changed = True
         if changed:

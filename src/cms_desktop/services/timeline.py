@@ -8,7 +8,7 @@ one line to ``TIMELINE_SOURCES``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 
 from sqlalchemy import select
@@ -21,7 +21,9 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import internal, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
+from cms_desktop.services.clinical_fields import open_text
 from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage.clinical_crypto import is_sealed
 from cms_desktop.storage.models import (
     Appointment,
     AppointmentTypeRow,
@@ -72,7 +74,9 @@ def consultation_items(session: Session, actor: Actor, ids: list[str]) -> Iterab
             signed_at if amends else seen_at,
             "amendment" if amends else "consultation",
             "Correction" if amends else "Consultation",
-            (reason or "(sans motif)")[:120],
+            # Sealed under the clinical key: opened by ``timeline`` with the session's keys
+            # (a source sees no key).
+            reason if is_sealed(reason) else (reason or "(sans motif)")[:120],
             names.get(author, ""),
             cid,
         )
@@ -170,6 +174,14 @@ def appointment_items(session: Session, actor: Actor, ids: list[str]) -> Iterabl
     ]
 
 
+def _opened(ws: Workspace, item: TimelineItem) -> TimelineItem:
+    """A consultation's sealed reason, opened in memory for the title."""
+    if item.kind not in ("consultation", "amendment") or not is_sealed(item.title):
+        return item
+    reason = open_text(ws.clinical_keys, "consultations", item.ref_id, "reason", item.title)
+    return replace(item, title=(reason or "(sans motif)")[:120])
+
+
 TIMELINE_SOURCES: list[TimelineSource] = [
     consultation_items,
     document_items,
@@ -186,5 +198,6 @@ def timeline(ws: Workspace, actor: Actor, patient_id: str) -> list[TimelineItem]
         live_patient(session, patient_id)
         ids = _patient_ids(session, patient_id)
         items = [item for source in TIMELINE_SOURCES for item in source(session, actor, ids)]
+    items = [_opened(ws, item) for item in items]
     items.sort(key=lambda i: i.at, reverse=True)
     return items

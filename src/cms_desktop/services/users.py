@@ -23,12 +23,14 @@ from cms_desktop.services.setup import validate_login
 from cms_desktop.services.workspace import (
     Workspace,
     hash_password,
+    issue_agreement_key,
     issue_signing_key,
     load_slots,
     remove_slot,
     set_slot,
 )
 from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
+from cms_desktop.storage.clinical_grants import holds_clinical_key
 from cms_desktop.storage.models import Centre, Practitioner, User
 
 # Accounts that come with an agenda column. The medical director's account may be a
@@ -175,8 +177,13 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
             slot, _, _ = issue_signing_key(
                 session, ws.store.station_id, ws.centre_id, user.id, slot, new.password
             )
-        else:
-            keyslot_sync.record_slot(session, slot)  # other stations get it too
+        if holds_clinical_key(Role(new.role)):
+            # Its public key is known from the first day, so that any holder of the clinical
+            # key grants it (the administrator creating the account holds none, #17).
+            slot, _, _ = issue_agreement_key(
+                session, ws.store.station_id, ws.centre_id, login, user.id, slot, new.password
+            )
+        keyslot_sync.record_slot(session, slot)  # other stations get it too
         set_slot(ws, login, slot)
         return _info(user)
 
@@ -307,6 +314,11 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             # next login, and the one who set the password never holds the old key (#17).
             slot = keyslots.with_signing_key(
                 ws.centre_id, slot, new_password, ws.signing_key_id, ws.signing_key
+            )
+        if user.id == ws.signer_id and ws.agreement_key_id and ws.agreement_key:
+            # Likewise the X25519 key that opens the clinical-key grants.
+            slot = keyslots.with_agreement_key(
+                ws.centre_id, slot, new_password, ws.agreement_key_id, ws.agreement_key
             )
         keyslot_sync.record_slot(session, slot)
         set_slot(ws, user.login, slot)

@@ -19,7 +19,17 @@ from cms_desktop.domain.permissions import Permission, Role, has_permission
 from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
-from cms_desktop.storage import audit, keyslot_sync, keyslots, lockout, repositories, signing
+from cms_desktop.storage import (
+    audit,
+    clinical_crypto,
+    clinical_grants,
+    keyslot_sync,
+    keyslots,
+    lockout,
+    repositories,
+    signing,
+)
+from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.damage import Damage, diagnose
 from cms_desktop.storage.datadir import DataDir, DataDirError
 from cms_desktop.storage.engine import WrongKeyError
@@ -57,6 +67,17 @@ class Workspace:
     signer_id: str | None = None
     signing_key_id: str | None = None
     signing_key: bytes | None = field(default=None, repr=False)
+    # The clinical keys this session opened from its own grants (key id → key), in memory
+    # only; empty for reception and the administrator, and for a clinician not yet granted.
+    clinical_keys: dict[str, ClinicalKey] = field(default_factory=dict, repr=False)
+    clinical_epoch: int | None = None  # the centre's newest epoch, as seen at login
+    # The account's X25519 key (opens its grants; re-wrapped if the user changes password).
+    agreement_key_id: str | None = None
+    agreement_key: bytes | None = field(default=None, repr=False)
+
+    @property
+    def clinical_writing_key(self) -> ClinicalKey | None:
+        return clinical_grants.writing_key(self.clinical_keys, self.clinical_epoch)
 
     def close(self) -> None:
         self.store.close()
@@ -226,6 +247,18 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
                     new_slot = _take_signing_key(
                         session, workspace, user.id, slots.slots[login_name], password, unwrapped
                     )
+                if clinical_grants.holds_clinical_key(actor.role):
+                    new_slot = (
+                        _take_clinical_keys(
+                            session,
+                            workspace,
+                            actor,
+                            new_slot or slots.slots[login_name],
+                            password,
+                            unwrapped,
+                        )
+                        or new_slot
+                    )
                 audit.append(
                     session, store.station_id, "login", user_id=user.id, user_login=user.login
                 )
@@ -282,6 +315,74 @@ def _take_signing_key(
     )
     workspace.signing_key_id, workspace.signing_key = key_id, private
     return new_slot
+
+
+def _take_clinical_keys(
+    session: Session,
+    workspace: Workspace,
+    actor: Actor,
+    slot: keyslots.Slot,
+    password: str,
+    unwrapped: keyslots.Unwrapped,
+) -> keyslots.Slot | None:
+    """Open the clinical keys granted to this account (#17): make its X25519 key pair if it
+    has none the centre knows (upgraded centre, a password set by someone else), create
+    epoch 1 on a centre that has none, and grant the held keys to every clinical account
+    still waiting for them. Returns the slot to save when a key pair was made."""
+    new_slot: keyslots.Slot | None = None
+    key_id, private = unwrapped.agreement_key_id, unwrapped.agreement_key
+    if (
+        key_id is None
+        or private is None
+        or not clinical_grants.known_agreement_key(
+            session, actor.login, key_id, clinical_crypto.public_of(private)
+        )
+    ):
+        new_slot, key_id, private = issue_agreement_key(
+            session,
+            workspace.store.station_id,
+            workspace.centre_id,
+            actor.login,
+            actor.user_id,
+            slot,
+            password,
+        )
+    opened = clinical_grants.open_grants(session, actor.login, key_id, private)
+    held, epoch, _ = clinical_grants.take_keys(
+        session, workspace.store.station_id, opened, actor.login, actor.user_id
+    )
+    workspace.clinical_keys = held
+    workspace.clinical_epoch = epoch
+    workspace.agreement_key_id, workspace.agreement_key = key_id, private
+    return new_slot
+
+
+def issue_agreement_key(
+    session: Session,
+    station_id: str,
+    centre_id: str,
+    login: str,
+    user_id: str,
+    slot: keyslots.Slot,
+    password: str,
+) -> tuple[keyslots.Slot, str, bytes]:
+    """A new X25519 key pair for the account: public half published (replicated), private
+    half wrapped into a copy of ``slot`` (replicated wrapped). (slot, key id, private)."""
+    private, public = clinical_crypto.new_agreement_pair()
+    key_id = clinical_grants.publish_agreement_key(session, login, public)
+    audit.append(
+        session,
+        station_id,
+        "agreement_key_created",
+        user_id=user_id,
+        user_login=login,
+        target_type="user",
+        target_id=user_id,
+        details={"key_id": key_id},
+    )
+    new_slot = keyslots.with_agreement_key(centre_id, slot, password, key_id, private)
+    keyslot_sync.record_slot(session, new_slot)
+    return new_slot, key_id, private
 
 
 def issue_signing_key(

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine
 
 from cms_desktop.storage.backup_archive import fsync_dir
+from cms_desktop.storage.clinical_crypto import BYTES_PREFIX, FIELD_PREFIX
 from cms_desktop.storage.models.base import Base
 
 FORMAT = "cms-archive-1"
@@ -36,8 +37,15 @@ HOW_TO_READ = (
     "Lecture : « cms-desktop archive read FICHIER », ou l'outil sqlcipher : "
     "PRAGMA key = 'phrase de passe'; puis SELECT * FROM archive_tables; "
     "Dates et heures en UTC (ISO 8601). Rien n'y est effacé : les lignes marquées "
-    "deleted = 1 sont des suppressions, les consultations signées ne sont jamais modifiées."
+    "deleted = 1 sont des suppressions, les consultations signées ne sont jamais modifiées. "
+    "Le contenu médical, chiffré dans le logiciel par la clé du dossier médical, y est en "
+    "clair (colonne vitals : constantes en JSON) ; seul l'historique op_log le garde chiffré."
 )
+
+# (table, row id, field, stored) -> clear value: the clinical fields, opened by a holder of
+# the clinical key (#17) so that the archive reads with its passphrase alone in 20 years.
+TextOpener = Callable[[str, str, str, str], str]
+BytesOpener = Callable[[str, str, str, bytes], bytes]
 
 
 class ArchiveUnreadable(Exception):
@@ -81,6 +89,40 @@ def _describe_into(conn: Any, counts: dict[str, int], about: dict[str, str]) -> 
             "INSERT INTO archive.archive_tables VALUES (?, ?, ?, ?)",
             (table, described.get(table, ""), json.dumps(columns), counts[table]),
         )
+
+
+def _open_sealed(conn: Any, open_text: TextOpener, open_bytes: BytesOpener) -> None:
+    """Replace every sealed value of the archive's tables (not the op-log's history) by
+    its clear text. The copy's insert-only triggers do not fire here: ``sqlcipher_export``
+    writes them into the copy's schema, which this connection loads only when reopened
+    (and the patients-only copy makes tables alone)."""
+    tables = [
+        r[0]
+        for r in conn.execute("SELECT name FROM archive.sqlite_master WHERE type = 'table'")
+        if r[0] not in ("op_log", "archive_about", "archive_tables")
+    ]
+    text_prefix, blob_prefix = FIELD_PREFIX + "%", BYTES_PREFIX
+    for table in tables:
+        columns = [c[1] for c in conn.execute(f'PRAGMA archive.table_info("{table}")')]
+        if "id" not in columns:
+            continue
+        for column in columns:
+            quoted = f'"{column}"'
+            found = conn.execute(
+                f'SELECT id, {quoted} FROM archive."{table}" '
+                f"WHERE (typeof({quoted}) = 'text' AND {quoted} LIKE ?) "
+                f"OR (typeof({quoted}) = 'blob' AND substr({quoted}, 1, ?) = ?)",
+                (text_prefix, len(blob_prefix), blob_prefix),
+            ).fetchall()
+            for row_id, stored in found:
+                clear: str | bytes = (
+                    open_text(table, row_id, column, stored)
+                    if isinstance(stored, str)
+                    else open_bytes(table, row_id, column, bytes(stored))
+                )
+                conn.execute(
+                    f'UPDATE archive."{table}" SET "{column}" = ? WHERE id = ?', (clear, row_id)
+                )
 
 
 def _whole_centre(conn: Any) -> dict[str, int]:
@@ -181,6 +223,7 @@ def export(
     passphrase: str,
     about: dict[str, str],
     patient_ids: list[str] | None = None,
+    openers: tuple[TextOpener, BytesOpener] | None = None,
 ) -> ArchiveFacts:
     """Write the archive ``dest_folder/name`` atomically (temp name, fsync, rename): the
     whole centre, or only the records of ``patient_ids``."""
@@ -200,6 +243,8 @@ def export(
                 counts = _whole_centre(conn)
             else:
                 counts = _patients_only(conn, patient_ids)
+            if openers is not None:
+                _open_sealed(conn, *openers)
             _describe_into(conn, counts, about)
             conn.execute("COMMIT")
         except BaseException:

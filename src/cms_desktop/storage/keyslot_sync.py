@@ -37,6 +37,8 @@ def record_slot(session: Session, slot: keyslots.Slot) -> None:
     }
     if slot.signing is not None:
         body["signing"] = dict(slot.signing)  # wrapped under the same password, never clear
+    if slot.clinical is not None:
+        body["clinical"] = dict(slot.clinical)  # likewise (the X25519 private key)
     session.add(
         AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
     )
@@ -62,9 +64,10 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
             wrapped=str(body["wrapped"]),
             kdf=kdf,
         )
-        signing = body.get("signing")
-        if signing is not None:
-            slot.signing = {name: str(signing[name]) for name in ("key_id", "nonce", "wrapped")}
+        for part in ("signing", "clinical"):
+            wrapped = body.get(part)
+            if wrapped is not None:
+                setattr(slot, part, {n: str(wrapped[n]) for n in ("key_id", "nonce", "wrapped")})
         keyslots.check_slot_encoding(slot)
     except (ValueError, KeyError, TypeError):
         return None
@@ -114,12 +117,13 @@ def refresh_key_slots(store: Store) -> list[str]:
                 changed.append(login)
         for login, slot in sorted(wanted.items()):
             held = slots.slots.get(login)
-            if held is not None and (held.salt, held.nonce, held.wrapped, held.signing) == (
-                slot.salt,
-                slot.nonce,
-                slot.wrapped,
-                slot.signing,
-            ):
+            if held is not None and (
+                held.salt,
+                held.nonce,
+                held.wrapped,
+                held.signing,
+                held.clinical,
+            ) == (slot.salt, slot.nonce, slot.wrapped, slot.signing, slot.clinical):
                 continue
             slots.slots[login] = slot  # a new password: this station's counters start afresh
             changed.append(login)

@@ -17,7 +17,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -64,6 +64,10 @@ class Slot:
     # nonce and associated data): {"key_id", "nonce", "wrapped"}. A slot made by someone
     # else (a reset, a recovery) has none: the old key cannot follow without the old password.
     signing: dict[str, str] | None = None
+    # The account's X25519 private key (#17, the clinical key), wrapped the same way: the
+    # clinical keys are sealed to its public half, so whoever holds only the database key
+    # (reception, administrator) cannot open them. The recovery slot has one too.
+    clinical: dict[str, str] | None = None
 
 
 @dataclass
@@ -131,10 +135,42 @@ class Unwrapped:
     db_key: bytes
     signing_key_id: str | None = None
     signing_key: bytes | None = None  # Ed25519 private key, raw
+    agreement_key_id: str | None = None
+    agreement_key: bytes | None = None  # X25519 private key, raw (opens clinical-key grants)
 
 
 def _signing_aad(centre_id: str, login: str, key_id: str) -> bytes:
-    return f"{FORMAT}|{centre_id}|signing|{login}|{key_id}".encode()
+    return _part_aad(centre_id, "signing", login, key_id)
+
+
+def _part_aad(centre_id: str, part: str, login: str, key_id: str) -> bytes:
+    return f"{FORMAT}|{centre_id}|{part}|{login}|{key_id}".encode()
+
+
+def _unwrap_part(
+    kek: bytes, centre_id: str, login: str, part: str, body: dict[str, str] | None
+) -> tuple[str, bytes] | None:
+    if not body:
+        return None
+    try:
+        key_id = body["key_id"]
+        private = AESGCM(kek).decrypt(
+            _unb64(body["nonce"]),
+            _unb64(body["wrapped"]),
+            _part_aad(centre_id, part, login, key_id),
+        )
+    except (InvalidTag, KeyError, ValueError):
+        # A damaged or foreign part: the login still works, a new key pair is made.
+        return None
+    return key_id, private
+
+
+def _wrap_part(
+    kek: bytes, centre_id: str, login: str, part: str, key_id: str, private_key: bytes
+) -> dict[str, str]:
+    nonce = secrets.token_bytes(12)
+    wrapped = AESGCM(kek).encrypt(nonce, private_key, _part_aad(centre_id, part, login, key_id))
+    return {"key_id": key_id, "nonce": _b64(nonce), "wrapped": _b64(wrapped)}
 
 
 def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
@@ -151,19 +187,15 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
         )
     except InvalidTag:
         raise BadCredentials(login) from None
-    if not slot.signing:
-        return Unwrapped(db_key)
-    try:
-        key_id = slot.signing["key_id"]
-        private = AESGCM(kek).decrypt(
-            _unb64(slot.signing["nonce"]),
-            _unb64(slot.signing["wrapped"]),
-            _signing_aad(slots.centre_id, slot.login, key_id),
-        )
-    except (InvalidTag, KeyError, ValueError):
-        # A damaged or foreign signing part: the login still works, a new key pair is made.
-        return Unwrapped(db_key)
-    return Unwrapped(db_key, key_id, private)
+    signing = _unwrap_part(kek, slots.centre_id, slot.login, "signing", slot.signing)
+    agreement = _unwrap_part(kek, slots.centre_id, slot.login, "clinical", slot.clinical)
+    return Unwrapped(
+        db_key,
+        signing[0] if signing else None,
+        signing[1] if signing else None,
+        agreement[0] if agreement else None,
+        agreement[1] if agreement else None,
+    )
 
 
 def with_signing_key(
@@ -171,19 +203,22 @@ def with_signing_key(
 ) -> Slot:
     """A copy of ``slot`` also holding ``private_key``, wrapped under the same password."""
     kek = _derive(secret, _unb64(slot.salt), slot.kdf)
-    nonce = secrets.token_bytes(12)
-    wrapped = AESGCM(kek).encrypt(nonce, private_key, _signing_aad(centre_id, slot.login, key_id))
-    signing = {"key_id": key_id, "nonce": _b64(nonce), "wrapped": _b64(wrapped)}
-    return Slot(
-        login=slot.login,
-        kind=slot.kind,
-        salt=slot.salt,
-        nonce=slot.nonce,
-        wrapped=slot.wrapped,
+    return replace(
+        slot,
         kdf=dict(slot.kdf),
-        failed=slot.failed,
-        locked_until=slot.locked_until,
-        signing=signing,
+        signing=_wrap_part(kek, centre_id, slot.login, "signing", key_id, private_key),
+    )
+
+
+def with_agreement_key(
+    centre_id: str, slot: Slot, secret: str, key_id: str, private_key: bytes
+) -> Slot:
+    """A copy of ``slot`` also holding the X25519 ``private_key`` (under the same secret)."""
+    kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+    return replace(
+        slot,
+        kdf=dict(slot.kdf),
+        clinical=_wrap_part(kek, centre_id, slot.login, "clinical", key_id, private_key),
     )
 
 
@@ -218,11 +253,12 @@ def record_success(slots: SlotFile, login: str) -> None:
 def check_slot_encoding(slot: Slot) -> None:
     """ValueError unless salt, nonce and wrapped key (and signing part) are valid base64."""
     _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
-    if slot.signing is not None:
-        if not isinstance(slot.signing, dict):
-            raise ValueError("signing")
-        str(slot.signing["key_id"]), _unb64(slot.signing["nonce"])
-        _unb64(slot.signing["wrapped"])
+    for part in (slot.signing, slot.clinical):
+        if part is not None:
+            if not isinstance(part, dict):
+                raise ValueError("part")
+            str(part["key_id"]), _unb64(part["nonce"])
+            _unb64(part["wrapped"])
 
 
 def load(path: Path) -> SlotFile:
@@ -289,8 +325,9 @@ def _as_json(slots: SlotFile) -> dict[str, Any]:
 
 def _slot_json(slot: Slot) -> dict[str, Any]:
     data = asdict(slot)
-    if data["signing"] is None:
-        del data["signing"]  # a file without signing keys stays readable by older versions
+    for part in ("signing", "clinical"):
+        if data[part] is None:
+            del data[part]  # a file without these parts stays readable by older versions
     return data
 
 

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from cms_desktop import __version__
-from cms_desktop.domain.permissions import ROLE_LABELS
+from cms_desktop.domain.permissions import ROLE_LABELS, Permission
+from cms_desktop.services import clinical_fields
 from cms_desktop.services import workspace as workspace_service
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_fields import CLINICAL_ACCESS_TABLES
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.ui import widgets
 from cms_desktop.ui.areas import AreaContext, AreaSpec, default_areas
@@ -277,11 +279,23 @@ class MainWindow(QMainWindow):
             opener(patient_id)
 
     def _data_changed(self, tables: frozenset[str]) -> None:
+        if tables & CLINICAL_ACCESS_TABLES and self.actor.can(Permission.CLINICAL_READ):
+            # A sync brought an account waiting for the clinical key, or a grant for us.
+            self._runner.run_write(
+                lambda: clinical_fields.refresh_clinical_access(self.workspace, self.actor),
+                self._clinical_access_refreshed,
+                lambda _message: None,  # tried again at the next change or login
+            )
         # Looked up by method, as status_changed: each page knows which tables it shows.
         for widget in self.built_widgets():  # the others load afresh when first shown
             follow = getattr(widget, "data_changed", None)
             if callable(follow):
                 follow(tables)
+
+    def _clinical_access_refreshed(self, result: object) -> None:
+        message = getattr(result, "message", "")
+        if message:
+            self.statusBar().showMessage(message, 15_000)
 
     def current_area(self) -> str | None:
         widget = self.pages.currentWidget()

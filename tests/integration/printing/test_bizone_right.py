@@ -79,8 +79,10 @@ def test_the_administrator_grants_and_withdraws_it_audited(centre: Centre) -> No
             actions = list(
                 s.scalars(select(AuditEntry.action).where(AuditEntry.target_id == info.id))
             )
-        # (A clinician's account also gets its signing key, #17: audited on its own.)
-        assert [a for a in actions if a != "signing_key_created"] == [
+        # (A clinician's account also gets its signing and clinical-access keys, #17:
+        # each audited on its own.)
+        keys = ("signing_key_created", "agreement_key_created")
+        assert [a for a in actions if a not in keys] == [
             "user_created",
             "user_bizone_right_changed",
         ]

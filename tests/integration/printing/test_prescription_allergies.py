@@ -14,6 +14,7 @@ from cms_desktop.domain.synthesis import Allergy, AllergyKind, EntryStatus
 from cms_desktop.services import medicines, synthesis
 from cms_desktop.services import prescription_allergies as pa
 from cms_desktop.services import prescriptions as rx
+from cms_desktop.services.clinical_fields import open_text
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage.models import PrescriptionRecord
 from tests.conftest import Centre
@@ -131,7 +132,10 @@ def test_confirmation_is_stored_with_the_printed_line_and_audited(doctor) -> Non
     assert entry.target_id == pid and entry.user_login == "dr.test"
     issued = rx.issue_prescription(ws, actor, rx.PrescriptionDraft(pid, (confirmed, PARA)))
     with ws.store.read() as session:
-        stored = json.loads(session.get(PrescriptionRecord, issued.id).lines_json)
+        row = session.get(PrescriptionRecord, issued.id)
+        # Sealed under the clinical key in the store (#17), opened here as the record is.
+        text = open_text(ws.clinical_keys, "prescriptions", issued.id, "lines_json", row.lines_json)
+        stored = json.loads(text)
     assert stored[0]["allergy_confirmation"]["reason"] == "Tests cutanés négatifs en 2025"
     assert stored[0]["allergy_confirmation"]["allergies"] == ["Amoxicilline"]
     assert stored[1]["allergy_confirmation"] is None

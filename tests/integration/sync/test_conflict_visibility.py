@@ -21,6 +21,7 @@ from cms_desktop.services import sync_conflicts
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.sync_conflicts import HIDDEN, ConflictChoice
 from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import clinical_crypto
 from cms_desktop.storage.models import AllergyRow, Base, Patient, Replicated
 from cms_desktop.sync.tables import replicated_tables
 from tests.integration.sync.stations import KEY, Station, converge, make_stations
@@ -143,3 +144,42 @@ def test_clinical_tables_are_clinical_and_only_clinicians_see_their_conflicts() 
     who = {role for role in Role if has_permission(role, DATA_KIND_PERMISSION[DataKind.CLINICAL])}
     assert who <= CLINICAL_ROLES and Role.DOCTOR in who
     assert set(DATA_KIND_PERMISSION) == set(DataKind)
+
+
+def test_a_conflict_between_sealed_values_is_shown_opened_to_a_holder_only(
+    tmp_path: Path,
+) -> None:
+    # Under the clinical key (#17) both stations store ciphertext; the conflict screen
+    # opens it in memory for a clinician holding the key, and settling keeps it sealed.
+    key = clinical_crypto.new_clinical_key(1, "k1")
+    stations = make_stations(tmp_path, 2)
+    first, second = stations
+    with first.store.write() as session:
+        patient = Patient(
+            birth_name="VIGNAL", first_given_name="Odile", birth_date=dt.date(1951, 3, 9), sex="F"
+        )
+        session.add(patient)
+        session.flush()
+        allergy = AllergyRow(
+            patient_id=patient.id, substance="Pénicilline", kind="drug", severity="severe"
+        )
+        session.add(allergy)
+    converge(stations)
+    for station, text in ((first, "Urticaire en 2019"), (second, "Œdème en 2021")):
+        sealed = clinical_crypto.encrypt_field(key, "synthesis_allergies", allergy.id, "note", text)
+        _set_note(station, allergy.id, sealed)
+    converge(stations)
+    holder = _workspace(stations[0])
+    holder.clinical_keys = {key.key_id: key}
+    [seen] = sync_conflicts.list_conflicts(holder, _actor(Role.DOCTOR))
+    assert {seen.shown_value, seen.kept_value} == {"Urticaire en 2019", "Œdème en 2021"}
+    [waiting] = sync_conflicts.list_conflicts(_workspace(stations[0]), _actor(Role.DOCTOR))
+    assert waiting.shown_value == waiting.kept_value == sync_conflicts.SEALED_UNREAD
+    sync_conflicts.resolve_conflict(holder, _actor(Role.DOCTOR), seen.id, ConflictChoice.KEPT)
+    with first.store.read() as session:
+        row = session.get(AllergyRow, allergy.id)
+        assert row is not None and clinical_crypto.is_sealed(row.note)
+        opened = clinical_crypto.decrypt_field(
+            holder.clinical_keys, "synthesis_allergies", allergy.id, "note", row.note
+        )
+    assert opened == seen.kept_value

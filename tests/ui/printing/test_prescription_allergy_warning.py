@@ -15,6 +15,7 @@ from cms_desktop.domain.synthesis import Allergy
 from cms_desktop.services import medicines, synthesis
 from cms_desktop.services import prescription_allergies as pa
 from cms_desktop.services import prescriptions as rx
+from cms_desktop.services.clinical_fields import open_text
 from cms_desktop.storage.models import PrescriptionRecord
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.printing.area import NewDocumentPage
@@ -204,8 +205,12 @@ def test_stored_line_keeps_who_and_when(qtbot, doctor_ctx) -> None:
     _finish_line(editor)
     _confirm(qtbot, editor, "Tests allergologiques négatifs")
     issued = rx.issue_prescription(doctor_ctx.workspace, doctor_ctx.actor, editor.draft())
-    with doctor_ctx.workspace.store.read() as session:
-        stored = json.loads(session.get(PrescriptionRecord, issued.id).lines_json)
+    ws = doctor_ctx.workspace
+    with ws.store.read() as session:
+        sealed = session.get(PrescriptionRecord, issued.id).lines_json  # under the clinical key
+    stored = json.loads(
+        open_text(ws.clinical_keys, "prescriptions", issued.id, "lines_json", sealed)
+    )
     confirmation = stored[0]["allergy_confirmation"]
     assert confirmation["by"] == "dr.moreau" and confirmation["at"]
     assert confirmation["allergies"] == ["Amoxicilline"]

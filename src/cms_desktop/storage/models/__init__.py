@@ -20,6 +20,7 @@ from cms_desktop.storage.models.base import (
     utcnow,
 )
 from cms_desktop.storage.models.clinical import Consultation, ConsultationDraft
+from cms_desktop.storage.models.clinical_keys import AgreementKey, ClinicalKeyGrant
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
 from cms_desktop.storage.models.key_slots import AccountKeySlot
@@ -57,6 +58,7 @@ __all__ = [
     "AccountKeySlot",
     "AgendaClosure",
     "AgendaSettings",
+    "AgreementKey",
     "AllergyRow",
     "AllergyStatementRow",
     "Appointment",
@@ -71,6 +73,7 @@ __all__ = [
     "Blob",
     "BlobChunk",
     "Centre",
+    "ClinicalKeyGrant",
     "Consultation",
     "ConsultationDraft",
     "Document",

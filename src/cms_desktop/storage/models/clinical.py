@@ -35,6 +35,9 @@ class _ConsultationFields:
     glucose_g_l: Mapped[float | None] = mapped_column(Float, nullable=True)
     hba1c_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     spo2_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The measurements above as one encrypted JSON object (#17): notes written under the
+    # clinical key keep the REAL columns NULL and hold the vitals here.
+    vitals: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ConsultationDraft(_ConsultationFields, Replicated, Base):

@@ -1,0 +1,239 @@
+"""The clinical key's cryptography (#17), all from ``cryptography`` (no hand-made primitive).
+
+- Each account that may read clinical content has an X25519 key pair; its private half is
+  wrapped in the account's own key slot (``keyslots.with_agreement_key``).
+- A clinical key (random 256 bits, with an epoch number and a random key id) is *sealed*
+  to a recipient's public key as HPKE does it: an ephemeral X25519 key, HKDF-SHA256 over
+  the shared secret, AES-256-GCM; the associated data binds the recipient login, the
+  recipient's key id, the clinical key id and the epoch, so a grant cannot be replayed to
+  another account or epoch.
+- A clinical field is stored as ``"cms-ck1:<epoch>:<key id>:<base64 nonce+ciphertext>"``,
+  AES-256-GCM under that key with associated data ``table|row id|field|epoch|key id``: a
+  ciphertext copied to another row or field does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+FIELD_PREFIX = "cms-ck1:"
+GRANT_FORMAT = "cms-ck-grant-1"
+
+
+class ClinicalKeyMissing(Exception):
+    """The session does not hold the clinical key of that epoch (no grant yet)."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+        super().__init__(f"epoch {epoch}")
+
+
+class TamperedField(Exception):
+    """A stored ciphertext does not decrypt: altered, or moved from another row or field."""
+
+
+class GrantUnreadable(Exception):
+    """A sealed grant does not open with this private key (altered, or not ours)."""
+
+
+@dataclass(frozen=True)
+class ClinicalKey:
+    key_id: str
+    epoch: int
+    key: bytes
+
+    def __repr__(self) -> str:  # never the key in a log or a traceback
+        return f"ClinicalKey({self.key_id!r}, epoch={self.epoch})"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def new_agreement_pair() -> tuple[bytes, str]:
+    """(private raw 32 bytes, public raw 32 bytes in base64)."""
+    private = X25519PrivateKey.generate()
+    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return raw, _b64(public)
+
+
+def public_of(private_raw: bytes) -> str:
+    public = X25519PrivateKey.from_private_bytes(private_raw).public_key()
+    return _b64(public.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def new_clinical_key(epoch: int, key_id: str) -> ClinicalKey:
+    return ClinicalKey(key_id, epoch, AESGCM.generate_key(bit_length=256))
+
+
+def _grant_aad(recipient: str, recipient_key_id: str, key_id: str, epoch: int) -> bytes:
+    return f"{GRANT_FORMAT}|{recipient}|{recipient_key_id}|{key_id}|{epoch}".encode()
+
+
+def _grant_kek(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=GRANT_FORMAT.encode() + ephemeral_public + recipient_public,
+    ).derive(shared)
+
+
+def seal(
+    recipient_public_b64: str, recipient: str, recipient_key_id: str, clinical: ClinicalKey
+) -> str:
+    """``clinical`` sealed to the recipient's X25519 public key (base64 text)."""
+    recipient_public = _unb64(recipient_public_b64)
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
+    kek = _grant_kek(shared, ephemeral_public, recipient_public)
+    nonce = secrets.token_bytes(12)
+    aad = _grant_aad(recipient, recipient_key_id, clinical.key_id, clinical.epoch)
+    return _b64(ephemeral_public + nonce + AESGCM(kek).encrypt(nonce, clinical.key, aad))
+
+
+def open_sealed(
+    private_raw: bytes,
+    sealed: str,
+    recipient: str,
+    recipient_key_id: str,
+    key_id: str,
+    epoch: int,
+) -> ClinicalKey:
+    """The clinical key of a grant, or GrantUnreadable."""
+    try:
+        raw = _unb64(sealed)
+        ephemeral_public, nonce, body = raw[:32], raw[32:44], raw[44:]
+        private = X25519PrivateKey.from_private_bytes(private_raw)
+        recipient_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+        kek = _grant_kek(shared, ephemeral_public, recipient_public)
+        key = AESGCM(kek).decrypt(
+            nonce, body, _grant_aad(recipient, recipient_key_id, key_id, epoch)
+        )
+    except (InvalidTag, ValueError, binascii.Error):
+        raise GrantUnreadable(key_id) from None
+    return ClinicalKey(key_id, epoch, key)
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FIELD_PREFIX)
+
+
+def _field_aad(table: str, row_id: str, field: str, epoch: int, key_id: str) -> bytes:
+    return f"{FIELD_PREFIX}{table}|{row_id}|{field}|{epoch}|{key_id}".encode()
+
+
+def encrypt_field(key: ClinicalKey, table: str, row_id: str, field: str, text: str) -> str:
+    nonce = secrets.token_bytes(12)
+    body = AESGCM(key.key).encrypt(
+        nonce, text.encode("utf-8"), _field_aad(table, row_id, field, key.epoch, key.key_id)
+    )
+    return f"{FIELD_PREFIX}{key.epoch}:{key.key_id}:{_b64(nonce + body)}"
+
+
+def epoch_of(stored: str) -> tuple[int, str]:
+    """(epoch, key id) a stored ciphertext names; TamperedField if it is malformed."""
+    try:
+        epoch_text, key_id, _ = stored[len(FIELD_PREFIX) :].split(":", 2)
+        return int(epoch_text), key_id
+    except ValueError:
+        raise TamperedField(stored[:24]) from None
+
+
+def decrypt_field(
+    keys: Mapping[str, ClinicalKey], table: str, row_id: str, field: str, stored: str
+) -> str:
+    """The plaintext of a stored field. Legacy plaintext (written before the clinical key)
+    comes back as it is; ClinicalKeyMissing or TamperedField otherwise."""
+    if not stored.startswith(FIELD_PREFIX):
+        return stored
+    epoch, key_id = epoch_of(stored)
+    key = keys.get(key_id)
+    if key is None:
+        raise ClinicalKeyMissing(epoch)
+    try:
+        raw = _unb64(stored.rsplit(":", 1)[1])
+        plain = AESGCM(key.key).decrypt(
+            raw[:12], raw[12:], _field_aad(table, row_id, field, key.epoch, key.key_id)
+        )
+        return plain.decode("utf-8")
+    except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):
+        raise TamperedField(f"{table}.{field}") from None
+
+
+BYTES_PREFIX = FIELD_PREFIX.encode("ascii")
+
+
+def encrypt_bytes(key: ClinicalKey, table: str, row_id: str, field: str, data: bytes) -> bytes:
+    """A binary field (a stored PDF): the same header as text, then nonce + ciphertext raw."""
+    nonce = secrets.token_bytes(12)
+    body = AESGCM(key.key).encrypt(
+        nonce, data, _field_aad(table, row_id, field, key.epoch, key.key_id)
+    )
+    return BYTES_PREFIX + f"{key.epoch}:{key.key_id}:".encode("ascii") + nonce + body
+
+
+def is_sealed_bytes(value: bytes) -> bool:
+    return value.startswith(BYTES_PREFIX)
+
+
+def decrypt_bytes(
+    keys: Mapping[str, ClinicalKey], table: str, row_id: str, field: str, stored: bytes
+) -> bytes:
+    """The plaintext bytes (legacy plaintext as it is); ClinicalKeyMissing, TamperedField."""
+    if not stored.startswith(BYTES_PREFIX):
+        return stored
+    try:
+        epoch_raw, key_raw, raw = stored[len(BYTES_PREFIX) :].split(b":", 2)
+        epoch, key_id = int(epoch_raw), key_raw.decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        raise TamperedField(f"{table}.{field}") from None
+    key = keys.get(key_id)
+    if key is None:
+        raise ClinicalKeyMissing(epoch)
+    try:
+        return AESGCM(key.key).decrypt(
+            raw[:12], raw[12:], _field_aad(table, row_id, field, key.epoch, key.key_id)
+        )
+    except (InvalidTag, ValueError):
+        raise TamperedField(f"{table}.{field}") from None
+
+
+def encrypt_json(key: ClinicalKey, table: str, row_id: str, field: str, value: object) -> str:
+    return encrypt_field(
+        key, table, row_id, field, json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
+
+
+def decrypt_json(
+    keys: Mapping[str, ClinicalKey], table: str, row_id: str, field: str, stored: str
+) -> object:
+    text = decrypt_field(keys, table, row_id, field, stored)
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise TamperedField(f"{table}.{field}") from None
