@@ -62,3 +62,12 @@ def test_bytes_and_json_fields() -> None:
         cc.decrypt_bytes(keys, "prescriptions", "p2", "pdf", sealed)
     vitals = cc.encrypt_json(KEY, "consultations", "n1", "vitals", {"weight_kg": 61.5})
     assert cc.decrypt_json(keys, "consultations", "n1", "vitals", vitals) == {"weight_kg": 61.5}
+
+
+def test_what_a_password_opens_keeps_its_keys_out_of_repr() -> None:
+    from cms_desktop.storage.keyslots import Unwrapped
+
+    opened = Unwrapped(b"db-key-bytes", "k1", b"signing-bytes", "k2", b"agreement-bytes")
+    shown = repr(opened)
+    assert "k1" in shown and "k2" in shown
+    assert not any(secret in shown for secret in ("db-key", "signing-bytes", "agreement-bytes"))

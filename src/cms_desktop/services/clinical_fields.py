@@ -9,7 +9,7 @@ a ciphertext's length would not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,15 +109,6 @@ def open_bytes(
         raise ClinicalKeyUnavailable(exc.epoch) from None
     except TamperedField:
         raise ValidationFailed(TAMPERED_DOCUMENT) from None
-
-
-def seal_fields(
-    key: ClinicalKey, table: str, row: object, texts: Sequence[str], values: Mapping[str, str]
-) -> None:
-    """Set each of ``texts`` on ``row`` (whose ``id`` is set) from ``values``, sealed."""
-    row_id = row.id  # type: ignore[attr-defined]
-    for name in texts:
-        setattr(row, name, seal_text(key, table, row_id, name, values[name]))
 
 
 # Tables whose change (a sync merge, an account made here) may mean an account now waits

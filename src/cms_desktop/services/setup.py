@@ -114,8 +114,8 @@ def initialise_centre(
     # like a clinician's, and the first clinical key is sealed to it as to everyone else.
     recovery_private, recovery_public = clinical_crypto.new_agreement_pair()
     recovery_key_id = new_id()
-    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_agreement_key(
-        centre_id, recovery_slot, recovery, recovery_key_id, recovery_private
+    slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_keys(
+        centre_id, recovery_slot, recovery, clinical=(recovery_key_id, recovery_private)
     )
     store = Store.open(data_dir, key, centre_id)
     try:

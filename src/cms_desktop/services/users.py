@@ -308,17 +308,21 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             target_id=user.id,
         )
         slot = keyslots.make_slot(ws.centre_id, user.login, "user", new_password, ws.key)
-        if user.id == ws.signer_id and ws.signing_key_id and ws.signing_key:
-            # One's own new password: the signing key (in memory since login) follows it.
-            # Set by someone else, the slot has none: its owner gets a new key pair at their
-            # next login, and the one who set the password never holds the old key (#17).
-            slot = keyslots.with_signing_key(
-                ws.centre_id, slot, new_password, ws.signing_key_id, ws.signing_key
-            )
-        if user.id == ws.signer_id and ws.agreement_key_id and ws.agreement_key:
-            # Likewise the X25519 key that opens the clinical-key grants.
-            slot = keyslots.with_agreement_key(
-                ws.centre_id, slot, new_password, ws.agreement_key_id, ws.agreement_key
+        if user.id == ws.signer_id:
+            # One's own new password: the keys in memory since login follow it (the signing
+            # key, and the X25519 key that opens the clinical-key grants). Set by someone
+            # else, the slot has none: its owner gets new pairs at their next login, and the
+            # one who set the password never holds the old keys (#17).
+            slot = keyslots.with_keys(
+                ws.centre_id,
+                slot,
+                new_password,
+                signing=_held(ws.signing_key_id, ws.signing_key),
+                clinical=_held(ws.agreement_key_id, ws.agreement_key),
             )
         keyslot_sync.record_slot(session, slot)
         set_slot(ws, user.login, slot)
+
+
+def _held(key_id: str | None, key: bytes | None) -> tuple[str, bytes] | None:
+    return (key_id, key) if key_id and key else None

@@ -380,7 +380,7 @@ def issue_agreement_key(
         target_id=user_id,
         details={"key_id": key_id},
     )
-    new_slot = keyslots.with_agreement_key(centre_id, slot, password, key_id, private)
+    new_slot = keyslots.with_keys(centre_id, slot, password, clinical=(key_id, private))
     keyslot_sync.record_slot(session, new_slot)
     return new_slot, key_id, private
 
@@ -408,7 +408,7 @@ def issue_signing_key(
         target_id=user_id,
         details={"key_id": key_id},
     )
-    new_slot = keyslots.with_signing_key(centre_id, slot, password, key_id, private)
+    new_slot = keyslots.with_keys(centre_id, slot, password, signing=(key_id, private))
     keyslot_sync.record_slot(session, new_slot)  # the key follows the password everywhere
     return new_slot, key_id, private
 

@@ -1,7 +1,7 @@
 """The clinical key's cryptography (#17), all from ``cryptography`` (no hand-made primitive).
 
 - Each account that may read clinical content has an X25519 key pair; its private half is
-  wrapped in the account's own key slot (``keyslots.with_agreement_key``).
+  wrapped in the account's own key slot (``keyslots.with_keys``).
 - A clinical key (random 256 bits, with an epoch number and a random key id) is *sealed*
   to a recipient's public key as HPKE does it: an ephemeral X25519 key, HKDF-SHA256 over
   the shared secret, AES-256-GCM; the associated data binds the recipient login, the

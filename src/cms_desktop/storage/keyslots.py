@@ -132,15 +132,14 @@ def unwrap(slots: SlotFile, login: str, secret: str) -> bytes:
 
 @dataclass(frozen=True)
 class Unwrapped:
-    db_key: bytes
+    """What a password opens. The keys stay out of ``repr`` (a traceback printing locals)."""
+
+    db_key: bytes = field(repr=False)
     signing_key_id: str | None = None
-    signing_key: bytes | None = None  # Ed25519 private key, raw
+    signing_key: bytes | None = field(default=None, repr=False)  # Ed25519 private key, raw
     agreement_key_id: str | None = None
-    agreement_key: bytes | None = None  # X25519 private key, raw (opens clinical-key grants)
-
-
-def _signing_aad(centre_id: str, login: str, key_id: str) -> bytes:
-    return _part_aad(centre_id, "signing", login, key_id)
+    # X25519 private key, raw (opens clinical-key grants)
+    agreement_key: bytes | None = field(default=None, repr=False)
 
 
 def _part_aad(centre_id: str, part: str, login: str, key_id: str) -> bytes:
@@ -198,27 +197,31 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
     )
 
 
-def with_signing_key(
-    centre_id: str, slot: Slot, secret: str, key_id: str, private_key: bytes
+def with_keys(
+    centre_id: str,
+    slot: Slot,
+    secret: str,
+    *,
+    signing: tuple[str, bytes] | None = None,
+    clinical: tuple[str, bytes] | None = None,
 ) -> Slot:
-    """A copy of ``slot`` also holding ``private_key``, wrapped under the same password."""
+    """A copy of ``slot`` also holding the given private keys, (key id, raw key): the
+    Ed25519 ``signing`` key and the X25519 ``clinical`` one, wrapped under the same secret
+    with one key derivation (argon2id is the slow part)."""
     kek = _derive(secret, _unb64(slot.salt), slot.kdf)
     return replace(
         slot,
         kdf=dict(slot.kdf),
-        signing=_wrap_part(kek, centre_id, slot.login, "signing", key_id, private_key),
-    )
-
-
-def with_agreement_key(
-    centre_id: str, slot: Slot, secret: str, key_id: str, private_key: bytes
-) -> Slot:
-    """A copy of ``slot`` also holding the X25519 ``private_key`` (under the same secret)."""
-    kek = _derive(secret, _unb64(slot.salt), slot.kdf)
-    return replace(
-        slot,
-        kdf=dict(slot.kdf),
-        clinical=_wrap_part(kek, centre_id, slot.login, "clinical", key_id, private_key),
+        signing=(
+            _wrap_part(kek, centre_id, slot.login, "signing", *signing)
+            if signing is not None
+            else slot.signing
+        ),
+        clinical=(
+            _wrap_part(kek, centre_id, slot.login, "clinical", *clinical)
+            if clinical is not None
+            else slot.clinical
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 """Ed25519 signatures of clinical acts (``cryptography``), and clinicians' key pairs.
 
-The private half lives only wrapped in its owner's key slot (``keyslots.with_signing_key``)
+The private half lives only wrapped in its owner's key slot (``keyslots.with_keys``)
 and, after login, in the workspace's memory; the public half is a replicated
 ``signing_keys`` row. A signature is stored as ``"<canonical format>:<base64>"`` so that a
 later canonical form can be told apart.
