@@ -53,19 +53,13 @@ def append(
     # Chained per op-log origin, like the op-log: a station put back from a copy writes
     # under a new origin, so its audit entries never reuse numbers its peers hold.
     station_id = current_origin(session.connection(), station_id)
-    last = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash)
-        .where(AuditEntry.station_id == station_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    ).first()
     # Entries added earlier in this same unit of work are not flushed yet.
     pending = [o for o in session.new if isinstance(o, AuditEntry) and o.station_id == station_id]
     if pending:
         tip = max(pending, key=lambda o: o.seq)
         seq, prev = tip.seq, tip.hash
     else:
-        seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        seq, prev = chain_tip(session, station_id)
     entry = AuditEntry(
         id=new_id(),
         station_id=station_id,
@@ -82,6 +76,17 @@ def append(
     entry.hash = _entry_hash(entry)
     session.add(entry)
     return entry
+
+
+def chain_tip(session: Session, station_id: str) -> tuple[int, str]:
+    """(seq, hash) of the last stored entry of the chain ``station_id``; (0, genesis)."""
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash)
+        .where(AuditEntry.station_id == station_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
 
 @contextmanager

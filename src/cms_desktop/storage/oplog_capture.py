@@ -147,24 +147,7 @@ def _after_flush(session: Session, ctx: ReplicationContext) -> None:
             )
         )
         prev = entry.hash
-        rows.append(
-            {
-                "origin": entry.origin,
-                "seq": entry.seq,
-                "hlc": entry.hlc,
-                "schema": entry.schema,
-                "entity": entry.entity,
-                "row_id": entry.row_id,
-                "op": str(entry.op),
-                # Canonical, as received entries are stored: a batch can then carry the
-                # stored text as it is (see ``stored_values_if_canonical``).
-                "values_json": canonical_json(dict(entry.values)).decode(),
-                "base": entry.base,
-                "prev_hash": entry.prev_hash,
-                "hash": entry.hash,
-                "applied": True,
-            }
-        )
+        rows.append(row_from_entry(entry, applied=True))
     conn.execute(insert(OpLogRow), rows)
     # What this transaction changed, for the screens told once it commits (Store.write).
     touched: set[str] = session.info.setdefault(TOUCHED_KEY, set())
@@ -197,6 +180,26 @@ def stored_values_if_canonical(text: str) -> str | None:
     if not text.startswith('{"') or end < 0 or text[end + 2 : end + 3] == " ":
         return None
     return text
+
+
+def row_from_entry(entry: OpEntry, *, applied: bool) -> dict[str, Any]:
+    """The ``op_log`` row of ``entry``, for a Core INSERT."""
+    return {
+        "origin": entry.origin,
+        "seq": entry.seq,
+        "hlc": entry.hlc,
+        "schema": entry.schema,
+        "entity": entry.entity,
+        "row_id": entry.row_id,
+        "op": str(entry.op),
+        # Canonical, as received entries are stored: a batch can then carry the stored
+        # text as it is (see ``stored_values_if_canonical``).
+        "values_json": canonical_json(dict(entry.values)).decode(),
+        "base": entry.base,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+        "applied": applied,
+    }
 
 
 def entry_from_row(row: OpLogRow) -> OpEntry:

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind, canonical_json, seal
+from cms_desktop.domain.oplog import GENESIS_HASH, ChainError, OpEntry, OpKind, seal
 from cms_desktop.storage import audit, keyslot_sync
 from cms_desktop.storage import origin as origins
 from cms_desktop.storage.models import (
@@ -34,7 +34,11 @@ from cms_desktop.storage.models import (
     SyncVector,
     utcnow,
 )
-from cms_desktop.storage.oplog_capture import entry_from_row, stored_values_if_canonical
+from cms_desktop.storage.oplog_capture import (
+    entry_from_row,
+    row_from_entry,
+    stored_values_if_canonical,
+)
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import audit_heads
 from cms_desktop.sync.failpoints import failpoint
@@ -372,6 +376,8 @@ class DbReplicaStore:
             failpoint("sync.apply.before_commit")
             if committing is not None:
                 committing.set()  # what is left is the COMMIT, outside the GIL
+        if committing is not None:
+            committing.clear()  # Python again: the seals, the listeners
         failpoint("sync.apply.after_commit")
         if moved is not None and self.store.replication.seal_path is not None:
             origins.write_seals(self.store.replication.seal_path.parent, self.station_id, *moved)
@@ -445,7 +451,7 @@ class DbReplicaStore:
             for e in entries
             if e.entity == _AUDIT_HEADS and e.values.get("origin_id") == origin
         }
-        rechained = audit.rechain(conn, trail, target, *_audit_tip(session, target))
+        rechained = audit.rechain(conn, trail, target, *audit.chain_tip(session, target))
         if heads:
             with audit.append_only_lifted(conn, _AUDIT_HEADS):
                 conn.execute(delete(AuditHead).where(AuditHead.id.in_(sorted(heads))))
@@ -459,22 +465,7 @@ class DbReplicaStore:
             seq += 1
             sealed = seal(replace(entry, origin=target, seq=seq, values=values, prev_hash=prev))
             prev = sealed.hash
-            moved.append(
-                {
-                    "origin": sealed.origin,
-                    "seq": sealed.seq,
-                    "hlc": sealed.hlc,
-                    "schema": sealed.schema,
-                    "entity": sealed.entity,
-                    "row_id": sealed.row_id,
-                    "op": str(sealed.op),
-                    "values_json": canonical_json(dict(sealed.values)).decode(),
-                    "base": sealed.base,
-                    "prev_hash": sealed.prev_hash,
-                    "hash": sealed.hash,
-                    "applied": row.applied,
-                }
-            )
+            moved.append(row_from_entry(sealed, applied=row.applied))
         conn.execute(delete(SyncHeld).where(SyncHeld.origin == origin, SyncHeld.seq > shared))
         conn.execute(delete(OpLogRow).where(OpLogRow.origin == origin, OpLogRow.seq > shared))
         if moved:
@@ -604,16 +595,6 @@ def _hash_at(session: Session, origin: str, seq: int) -> str | None:
     return session.scalar(
         select(OpLogRow.hash).where(OpLogRow.origin == origin, OpLogRow.seq == seq)
     )
-
-
-def _audit_tip(session: Session, chain: str) -> tuple[int, str]:
-    row = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash)
-        .where(AuditEntry.station_id == chain)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    ).first()
-    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
 
 def _shared_floor(session: Session, origin: str, held: int, peer_tip: object) -> int:

@@ -20,15 +20,15 @@ py-spy, session 10). Verification (another sixth) thus mostly overlaps the commi
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cms_desktop.domain.oplog import OpEntry
-from cms_desktop.sync.batch import BatchRejected, decode_batch, read_header
+from cms_desktop.sync.batch import decode_batch, read_header
 from cms_desktop.sync.replica import ReplicaStore
 
 # Entries written per transaction: consecutive frames of one origin are written together.
@@ -37,6 +37,8 @@ from cms_desktop.sync.replica import ReplicaStore
 # timeout is seconds).
 MAX_PENDING_ENTRIES = 4000
 _AHEAD = 8  # frames verified ahead of the writer at most (8 MiB at most in memory)
+
+log = logging.getLogger(__name__)
 
 NextFrame = Callable[[], bytes | None]
 """The next frame body of the session, or None at its end; raises on a cut or an error."""
@@ -50,9 +52,18 @@ class _Verified:
         self.entries = entries
 
 
+class _Failed:
+    """What stopped the verifying thread, and the origin of the frame it was on."""
+
+    __slots__ = ("error", "origin")
+
+    def __init__(self, error: BaseException, origin: str) -> None:
+        self.error = error
+        self.origin = origin
+
+
 class BatchPipeline:
-    """``run`` it on the frames of one session (or ``feed`` them one by one, then
-    ``finish``)."""
+    """``run`` it on the frames of one session."""
 
     def __init__(
         self,
@@ -63,9 +74,10 @@ class BatchPipeline:
         self.store = store
         self.keys = keys
         self.max_pending = max_pending
-        self.received = 0  # entries verified
         self.written = 0  # entries handed to the store and written
-        self.origin = ""  # origin of the last frame verified (for error messages)
+        # The origin an error is about (a refused frame's, or the one whose write failed);
+        # set on the writing thread only.
+        self.origin = ""
         self._pending: list[OpEntry] = []  # verified, not written yet; all of one origin
         self._pending_origin = ""
         # The verifier's view of each origin's tip: what the store held when the origin's
@@ -73,47 +85,21 @@ class BatchPipeline:
         self._tips: dict[str, tuple[int, str]] = {}
         self._idle = threading.Event()  # the writing thread runs no Python now
 
-    # --- one thread ---------------------------------------------------------------------
-
-    def feed(self, body: bytes) -> int:
-        """Verify one frame (raises ``BatchRejected``: nothing of that frame written, the
-        frames before it are) and write what is pending once there is enough of it (raises
-        what writing raised). Returns how many entries the frame brought."""
-        try:
-            verified = self._verify(body)
-        except BatchRejected:
-            self.flush()  # the frames before a refused one stay written
-            raise
-        self._take(verified)
-        return len(verified.entries)
-
-    def flush(self) -> None:
-        """Write the verified entries not written yet (one transaction)."""
-        pending, self._pending = self._pending, []
-        if pending:
-            try:
-                self.store.apply_batch(
-                    self._pending_origin, pending, self.store.prepare_batch(pending), self._idle
-                )
-            except Exception:
-                self.origin = self._pending_origin  # the origin the error is about
-                raise
-            self.written += len(pending)
-
-    finish = flush  # at the end of a session's frames
-
-    # --- two threads ----------------------------------------------------------------------
-
     def run(self, next_frame: NextFrame) -> None:
         """Verify and write every frame ``next_frame`` gives until it gives None.
 
         A second thread reads and verifies, while this one writes. Whatever stops the
         session (a refused frame, a cut, a write that fails), the frames verified before it
-        are written, then the error is raised here."""
-        ready: queue.Queue[_Verified | BaseException | None] = queue.Queue(_AHEAD)
+        are written, then the error is raised here, once the second thread has stopped
+        reading (two threads must never use one TLS connection at once: the caller sends
+        ERROR on it next). After a failed write, that thread stops at the end of the frame
+        it is reading; a peer that sends nothing more holds it until the connection times
+        out or is cut (``SyncClient.abort_all``)."""
+        ready: queue.Queue[_Verified | _Failed | None] = queue.Queue(_AHEAD)
         stop = threading.Event()
 
         def verify_all() -> None:
+            origin = ""
             try:
                 while not stop.is_set():
                     body = next_frame()
@@ -121,9 +107,12 @@ class BatchPipeline:
                         ready.put(None)
                         return
                     self._idle.wait()  # the writer is waiting or committing
-                    ready.put(self._verify(body))
+                    if stop.is_set():
+                        return
+                    origin = str(read_header(body)["origin"])
+                    ready.put(self._verify(origin, body))
             except BaseException as exc:  # handed to the writing thread, raised there
-                ready.put(exc)
+                ready.put(_Failed(exc, origin))
 
         verifier = threading.Thread(target=verify_all, name="cms-sync-verify", daemon=True)
         verifier.start()
@@ -134,42 +123,53 @@ class BatchPipeline:
                 self._idle.clear()
                 if item is None:
                     break
-                if isinstance(item, BaseException):
-                    self.flush()  # what was verified before the error stays written
-                    raise item
+                if isinstance(item, _Failed):
+                    self._flush_before(item)
+                    raise item.error
                 self._take(item)
-            self.flush()
+            self._flush()
         finally:
             stop.set()
             self._idle.set()  # never leave the verifier waiting
-            # Unblock a verifier stuck on a full queue. One still reading (the writer
-            # failed while the peer sends) stops at its next frame or when the session
-            # closes the connection; it is not waited for longer.
-            deadline = time.monotonic() + 1.0
-            while verifier.is_alive() and time.monotonic() < deadline:
+            while verifier.is_alive():  # unblock it if it waits on a full queue
                 with contextlib.suppress(queue.Empty):
                     ready.get(timeout=0.05)
 
-    # --- both -----------------------------------------------------------------------------
+    def _flush_before(self, failed: _Failed) -> None:
+        """Write what was verified before ``failed``; its error is the one raised, even if
+        this write fails too (a refused frame must still be reported as refused)."""
+        try:
+            self._flush()
+        except Exception as exc:
+            log.warning("sync: frames before a refused one not written (%s)", type(exc).__name__)
+        self.origin = failed.origin
 
-    def _verify(self, body: bytes) -> _Verified:
-        origin = str(read_header(body)["origin"])
-        self.origin = origin
+    def _flush(self) -> None:
+        """Write the verified entries not written yet (one transaction)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            self.origin = self._pending_origin  # the origin an error would be about
+            self.store.apply_batch(
+                self._pending_origin, pending, self.store.prepare_batch(pending), self._idle
+            )
+            self.written += len(pending)
+
+    def _verify(self, origin: str, body: bytes) -> _Verified:
+        """Verifying thread: check a frame against the tip the previous one left."""
         tip = self._tips.get(origin)
         if tip is None:
             tip = self.store.chain_tip(origin)
         entries = decode_batch(body, self.keys, tip[0], tip[1])
         if entries:
             self._tips[origin] = (entries[-1].seq, entries[-1].hash)
-        self.received += len(entries)
         return _Verified(origin, entries)
 
     def _take(self, verified: _Verified) -> None:
         if self._pending and verified.origin != self._pending_origin:
-            self.flush()
+            self._flush()
         if not verified.entries:
             return
         self._pending_origin = verified.origin
         self._pending.extend(verified.entries)
         if len(self._pending) >= self.max_pending:
-            self.flush()
+            self._flush()

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
@@ -61,6 +61,14 @@ def _state(data_dir: DataDir, key: bytes) -> tuple[object, frozenset[str], objec
         with store.read() as session:
             names = frozenset(session.scalars(select(Patient.birth_name)))
             problem = audit.verify(session) or audit_heads.check(session)
+            guards = frozenset(
+                session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            )
+        # Settling lifts the audit tables' append-only triggers for one transaction:
+        # they must be back afterwards.
+        for table in ("audit_log", "audit_heads"):
+            for action in ("update", "delete"):
+                assert f"{table}_no_{action}" in guards, (table, action)
         return canonical_dump(store), names, problem
     finally:
         store.close()

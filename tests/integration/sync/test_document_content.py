@@ -134,7 +134,11 @@ def test_a_cut_transfer_resumes_where_it_stopped(pair: Pair) -> None:
             pair.pass_b(server)
     finally:
         server.stop()
-    assert pair.held_on_b(doc_id) == [0, 1]
+    # Chunks 0 and 1 were sent before the cut. Several requests are in flight, so the
+    # server closes with requests unread and TCP may reset the connection before the last
+    # chunk sent is read: what is held is a prefix, and the transfer goes on from there.
+    held = pair.held_on_b(doc_id)
+    assert held in ([0], [0, 1])
     with pytest.raises(NotFound):  # incomplete content is never shown
         documents.read_document(pair.ws_b, pair.actor_b, doc_id)
     resumed = CutAfter(source, limit=None)
@@ -143,7 +147,7 @@ def test_a_cut_transfer_resumes_where_it_stopped(pair: Pair) -> None:
         assert pair.pass_b(server) == (1, 0)
     finally:
         server.stop()
-    assert resumed.served == [2, 3, 4]  # not restarted from the first chunk
+    assert resumed.served == list(range(len(held), 5))  # not restarted from the first chunk
     assert documents.read_document(pair.ws_b, pair.actor_b, doc_id).data == data
 
 

@@ -3,12 +3,13 @@ another; whatever stops a session, what was verified before it is written."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cms_desktop.domain.oplog import OpEntry
+from cms_desktop.domain.oplog import ChainError, OpEntry
 from cms_desktop.sync.batch import BatchRejected, RejectReason, encode_batch
 from cms_desktop.sync.memory_store import MemoryReplicaStore
 from cms_desktop.sync.pipeline import BatchPipeline
@@ -90,3 +91,42 @@ def test_a_frame_that_does_not_follow_the_last_verified_one_is_refused() -> None
         run(store, [first, gap], max_pending=1000)
     assert refused.value.reason is RejectReason.GAP
     assert store.vector().seq("recep") == 10
+
+
+class FailingWrite(Counting):
+    """A write that fails (a concurrent session's chain, a locked file)."""
+
+    def apply_batch(self, origin: str, entries: Sequence[OpEntry], *args: object) -> None:
+        raise ChainError("tip moved")
+
+
+def test_after_a_failed_write_the_reading_thread_has_stopped_before_the_error_is_raised() -> None:
+    """The caller sends ERROR on the connection next: no other thread may still read it."""
+    more = threading.Event()
+    reads: list[str] = []
+    first = frames("recep", 10, 10)[0]
+
+    def next_frame() -> bytes | None:
+        reads.append("read")
+        if len(reads) == 1:
+            return first
+        more.wait(5)  # the peer sends nothing more for a while: the read blocks
+        return None
+
+    pipeline = BatchPipeline(FailingWrite(), KEYS, max_pending=10)
+    threading.Timer(1.5, more.set).start()  # what a cut connection would do
+    with pytest.raises(ChainError):
+        pipeline.run(next_frame)
+    names = {thread.name for thread in threading.enumerate()}
+    assert "cms-sync-verify" not in names
+    assert pipeline.origin == "recep"
+
+
+def test_a_refused_frame_is_reported_even_if_writing_the_frames_before_it_fails() -> None:
+    good = frames("recep", 10, 10)
+    forged = encode_batch(make_chain("salle2", 5), Ed25519PrivateKey.generate(), "salle1")
+    pipeline = BatchPipeline(FailingWrite(), KEYS, max_pending=1000)
+    with pytest.raises(BatchRejected) as refused:
+        pipeline.run(source([*good, forged]).__next__)
+    assert refused.value.reason is RejectReason.BAD_SIGNATURE
+    assert pipeline.origin == "salle2"  # the refused frame's, for « historique divergé »
