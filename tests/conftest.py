@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cms_desktop.domain.permissions import Role
-from cms_desktop.services import setup, users
+from cms_desktop.services import clinical_access, setup, users
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
@@ -48,6 +48,20 @@ class Centre:
         return login(self.data_dir, login_name, password)
 
 
+def approve_clinicians(
+    data_dir: DataDir, holder: str, logins: list[str], password: str = STAFF_PASSWORD
+) -> None:
+    """What a centre's first clinician does once: log in (making the clinical key), then
+    hand it to each colleague at their screen (#17)."""
+    login(data_dir, holder, password)[0].close()
+    for name in logins:
+        ws, actor = login(data_dir, name, password)
+        try:
+            clinical_access.receive_key(ws, actor, holder, password)
+        finally:
+            ws.close()
+
+
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[Centre]:
     data_dir = DataDir(tmp_path / "centre")
@@ -77,4 +91,5 @@ def centre(tmp_path: Path) -> Iterator[Centre]:
             ),
         )
     ws.close()
+    approve_clinicians(data_dir, "dr.test", ["direction"])
     yield Centre(data_dir, result.recovery_code)

@@ -17,7 +17,15 @@ from cms_desktop.domain.permissions import Role
 from cms_desktop.domain.prescription import PrescriptionLine
 from cms_desktop.domain.signed_acts import SignatureStatus
 from cms_desktop.domain.synthesis import Allergy
-from cms_desktop.services import clinical_fields, patient_file, records, setup, synthesis, users
+from cms_desktop.services import (
+    clinical_access,
+    clinical_fields,
+    patient_file,
+    records,
+    setup,
+    synthesis,
+    users,
+)
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.clinical_fields import TAMPERED_TEXT
 from cms_desktop.services.errors import ValidationFailed
@@ -168,14 +176,43 @@ def test_a_new_clinician_is_granted_by_a_holder_not_by_the_administrator(
     ws, nurse = centre.login("inf.neuve")
     try:
         assert ws.clinical_keys == {}
-        with pytest.raises(ValidationFailed, match="demandez au médecin directeur"):
+        with pytest.raises(ValidationFailed, match="Recevoir la clé du dossier médical"):
             patient_file.open_patient_file(ws, nurse, pid)
-        with pytest.raises(ValidationFailed, match="demandez au médecin directeur"):
+        with pytest.raises(ValidationFailed, match="Recevoir la clé du dossier médical"):
             records.save_draft(ws, nurse, pid, records.NoteContent(reason="Pansement"))
     finally:
         ws.close()
-    ws, _ = centre.login("dr.test")  # any holder's session grants the waiting account
-    ws.close()
+    ws, doctor = centre.login("dr.test")  # a holder's routine login grants nothing by itself
+    try:
+        (waiting,) = clinical_access.waiting_for_key(ws, doctor)
+        assert (waiting.login, waiting.reason) == ("inf.neuve", "Nouveau compte soignant.")
+    finally:
+        ws.close()
+    ws, nurse = centre.login("inf.neuve")
+    try:
+        assert ws.clinical_keys == {}
+        # The holder, at the nurse's screen, types their own login and password.
+        with pytest.raises(ValidationFailed, match="détenteur de la clé incorrect"):
+            clinical_access.receive_key(ws, nurse, "dr.test", "pas-le-bon")
+        with pytest.raises(ValidationFailed, match="ne détient pas la clé"):
+            clinical_access.receive_key(ws, nurse, "accueil", STAFF_PASSWORD)
+        with pytest.raises(ValidationFailed, match="ne détient pas la clé"):
+            clinical_access.receive_key(ws, nurse, "admin", ADMIN_PASSWORD)
+        assert ws.clinical_keys == {}
+        assert clinical_access.receive_key(ws, nurse, "dr.test", STAFF_PASSWORD) == (
+            "Compte dr.test"
+        )
+        assert SECRET in {
+            v.content.diagnosis
+            for v in patient_file.open_patient_file(ws, nurse, pid).consultations
+        }
+    finally:
+        ws.close()
+    ws, doctor = centre.login("dr.test")
+    try:
+        assert clinical_access.waiting_for_key(ws, doctor) == []
+    finally:
+        ws.close()
     ws, nurse = centre.login("inf.neuve")
     try:
         file = patient_file.open_patient_file(ws, nurse, pid)
@@ -187,8 +224,11 @@ def test_a_new_clinician_is_granted_by_a_holder_not_by_the_administrator(
 def test_reception_and_administrator_accounts_are_never_granted(centre: Centre) -> None:
     ws, _ = centre.login("direction")
     try:
+        assert ws.clinical_trust is not None
         with ws.store.read() as session:
-            recipients = {r.login for r in clinical_grants.eligible_recipients(session)}
+            recipients = {
+                r.login for r in clinical_grants.eligible_recipients(session, ws.clinical_trust)
+            }
             granted = set(session.scalars(select(ClinicalKeyGrant.recipient_login)))
             with_keys = set(session.scalars(select(AgreementKey.login)))
     finally:
@@ -209,7 +249,7 @@ def test_the_recovery_code_opens_the_clinical_key(centre: Centre) -> None:
         with ws.store.read() as session:
             held = clinical_grants.open_grants(
                 session, keyslots.RECOVERY_LOGIN, opened.agreement_key_id, opened.agreement_key
-            )
+            ).held
             stored = session.get(Consultation, note)
             assert stored is not None
             text = clinical_crypto.decrypt_field(
@@ -288,7 +328,7 @@ def test_an_account_moved_to_reception_or_disabled_is_not_granted(centre: Centre
     assert not {"inf.accueil", "dr.parti"} & granted
 
 
-def test_open_sessions_grant_and_receive_the_key_without_logging_in_again(
+def test_open_sessions_take_a_colleague_and_a_new_epoch_without_logging_in_again(
     centre: Centre,
 ) -> None:
     # What the main window does when a sync (or this station) brings an account or a grant.
@@ -302,20 +342,35 @@ def test_open_sessions_grant_and_receive_the_key_without_logging_in_again(
         )
     finally:
         ws.close()
-    new_ws, newcomer = centre.login("dr.nouveau")  # no holder has logged in since
+    new_ws, newcomer = centre.login("dr.nouveau")
     try:
         assert new_ws.clinical_keys == {}
         nothing = clinical_fields.refresh_clinical_access(new_ws, newcomer)
         assert (nothing.gained, nothing.granted_to, nothing.message) == (False, (), "")
         served = clinical_fields.refresh_clinical_access(holder_ws, director)
-        assert served.granted_to == ("dr.nouveau",)
-        assert served.message == "Clé du dossier médical transmise à : « dr.nouveau »."
-        got = clinical_fields.refresh_clinical_access(new_ws, newcomer)
-        assert got.gained and got.granted_to == ()
-        assert "transmise à votre compte" in got.message
+        assert served.granted_to == ()  # a key merely published is never granted
+        # dr.test hands the key over in person; the director's open session learns of the
+        # newcomer from dr.test's list, sent to every holder dr.test trusts.
+        clinical_access.receive_key(new_ws, newcomer, "dr.test", STAFF_PASSWORD)
+        clinical_fields.refresh_clinical_access(holder_ws, director)
+        assert holder_ws.clinical_trust is not None
+        assert newcomer.login in {p.login for p in holder_ws.clinical_trust.recipients.values()}
+        # dr.test loses access: the newcomer's open session makes epoch 2 for the two of
+        # them, and the director's open session takes it, trusting its sender.
+        ws, admin = centre.login("admin", ADMIN_PASSWORD)
+        try:
+            doctor = next(u for u in users.list_users(ws, admin) if u.login == "dr.test")
+            users.set_active(ws, admin, doctor.id, False)
+        finally:
+            ws.close()
+        rotated = clinical_fields.refresh_clinical_access(new_ws, newcomer)
+        assert new_ws.clinical_epoch == 2 and rotated.granted_to == ("direction",)
+        got = clinical_fields.refresh_clinical_access(holder_ws, director)
+        assert got.gained and "transmise à votre compte" in got.message
+        assert holder_ws.clinical_epoch == 2
+        assert holder_ws.clinical_writing_key == new_ws.clinical_writing_key
         file = patient_file.open_patient_file(new_ws, newcomer, pid)
         assert SECRET in {view.content.diagnosis for view in file.consultations}
-        assert clinical_fields.refresh_clinical_access(holder_ws, director).granted_to == ()
     finally:
         new_ws.close()
         holder_ws.close()
@@ -347,7 +402,7 @@ def test_a_disabled_accounts_old_password_opens_nothing_written_after(centre: Ce
             assert old.agreement_key is not None and old.agreement_key_id is not None
             stolen = clinical_grants.open_grants(
                 session, "dr.test", old.agreement_key_id, old.agreement_key
-            )
+            ).held
             rows = {n: session.get(Consultation, n) for n in (before, after)}
     finally:
         ws.close()

@@ -67,6 +67,7 @@ ACTION_LABELS: dict[str, str] = {
     "clinical_key_created": "Création de la clé du dossier médical",
     "clinical_key_granted": "Clé du dossier médical transmise à un compte",
     "clinical_key_rotated": "Nouvelle clé du dossier médical (un compte a perdu son accès)",
+    "clinical_key_recipient_approved": "Accès au dossier médical accordé à un compte",
     "sync_conflict_resolved": "Conflit de synchronisation résolu",
     "sync_pairing_code_shown": "Code d'appairage affiché",
     "sync_station_removed": "Poste retiré de la synchronisation",

@@ -22,8 +22,8 @@ from cms_desktop.storage import clinical_crypto, clinical_grants
 from cms_desktop.storage.clinical_crypto import ClinicalKey, ClinicalKeyMissing, TamperedField
 
 ASK_FOR_KEY = (
-    "demandez au médecin directeur ou à un clinicien de se connecter sur ce poste (la clé "
-    "vous est alors transmise automatiquement), puis reconnectez-vous"
+    "le médecin directeur ou un soignant qui la détient vous la transmet à votre poste "
+    "(bouton « Recevoir la clé du dossier médical » en haut de votre fenêtre)"
 )
 NO_CLINICAL_KEY = (
     "La clé du dossier médical n'a pas encore été transmise à votre compte : " + ASK_FOR_KEY + "."
@@ -139,16 +139,18 @@ def refresh_clinical_access(ws: Workspace, actor: Actor) -> AccessRefresh:
     """After a sync brought accounts or grants: open the grants that arrived for this
     session, and grant the held keys to clinical accounts still waiting (as at login)."""
     actor.require(Permission.CLINICAL_READ)
-    key_id, private = ws.agreement_key_id, ws.agreement_key
-    if key_id is None or private is None:
+    sender = ws.clinical_sender
+    if sender is None:
         return AccessRefresh(False, ())
     with ws.store.write() as session:
-        opened = clinical_grants.open_grants(session, actor.login, key_id, private)
-        opened.update(ws.clinical_keys)  # an epoch made by this session is held already
-        gained = bool(set(opened) - set(ws.clinical_keys))
-        held, epoch, granted = clinical_grants.take_keys(
-            session, ws.store.station_id, opened, actor.login, actor.user_id
+        access = clinical_grants.open_grants(
+            session, actor.login, sender.key_id, sender.private, ws.clinical_trust
         )
-    ws.clinical_keys = held  # replaced whole: a reader on another thread sees one or the other
-    ws.clinical_epoch = epoch
+        for key_id in ws.clinical_trusted:  # an epoch made by this session is held already
+            access.take(ws.clinical_keys[key_id], True)
+        gained = bool(access.trusted - ws.clinical_trusted)
+        epoch, granted = clinical_grants.take_keys(
+            session, ws.store.station_id, access, sender, actor.login, actor.user_id
+        )
+    ws.take_access(access, epoch)
     return AccessRefresh(gained, tuple(granted))

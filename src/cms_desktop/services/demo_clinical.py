@@ -21,8 +21,17 @@ from cms_desktop.services.access import no_actor
 from cms_desktop.services.clinical_fields import seal_text
 from cms_desktop.services.records import note_content, seal_note
 from cms_desktop.services.synthesis import SEALED_FIELDS, SYNTHESIS_ROWS
-from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit, blobs, clinical_grants, keyslots, repositories, signing
+from cms_desktop.services.workspace import Workspace, set_slot
+from cms_desktop.storage import (
+    audit,
+    blobs,
+    clinical_crypto,
+    clinical_grants,
+    keyslot_sync,
+    keyslots,
+    repositories,
+    signing,
+)
 from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import (
     AllergyRow,
@@ -146,31 +155,59 @@ def _demo_signers(ws: Workspace, users: dict[str, str]) -> dict[str, tuple[str, 
 
 
 def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | None:
-    """The clinical key the demo's notes are written under, taken as a demo clinician's
-    login takes it (#17): their own X25519 key from their slot (the demo password is
-    published), epoch 1 made if the centre has none, granted to every clinical account."""
+    """The clinical key the demo's notes are written under (#17). The demo's clinicians
+    trust one another as if the director had approved each of them: every one's slot gets
+    the same trust list (their public keys and the recovery slot's), then the first one's
+    session makes epoch 1 and grants it to all, as a real login would."""
     from cms_desktop.services.demo_accounts import DEMO_PASSWORD
 
     try:
         slots = keyslots.load(ws.data_dir.key_slots)
     except keyslots.KeySlotError:
         return None
-    for login, user_id in users.items():
+    opened: dict[str, keyslots.Unwrapped] = {}
+    for login in users:
         try:
-            opened = keyslots.unwrap_all(slots, login, DEMO_PASSWORD)
+            unwrapped = keyslots.unwrap_all(slots, login, DEMO_PASSWORD)
         except keyslots.BadCredentials:
             continue
-        if opened.agreement_key_id is None or opened.agreement_key is None:
-            continue
-        with ws.store.write() as session:
-            held = clinical_grants.open_grants(
-                session, login, opened.agreement_key_id, opened.agreement_key
+        if unwrapped.agreement_key_id is not None and unwrapped.agreement_key is not None:
+            opened[login] = unwrapped
+    if not opened:
+        return None
+    pins = {
+        o.agreement_key_id: clinical_grants.Pin(login, clinical_crypto.public_of(o.agreement_key))
+        for login, o in opened.items()
+        if o.agreement_key_id is not None and o.agreement_key is not None
+    }
+    first_login, first = next(iter(opened.items()))
+    assert first.agreement_key_id is not None and first.agreement_key is not None
+    written: dict[str, keyslots.Slot] = {}
+    with ws.store.write() as session:
+        access = clinical_grants.open_grants(
+            session,
+            first_login,
+            first.agreement_key_id,
+            first.agreement_key,
+            clinical_grants.Trust(pins),
+        )
+        epoch, _ = clinical_grants.take_keys(
+            session,
+            ws.store.station_id,
+            access,
+            clinical_crypto.Sender(first.agreement_key_id, first.agreement_key),
+            first_login,
+            users[first_login],
+        )
+        listed = access.trust.to_json()
+        for login, unwrapped in opened.items():
+            written[login] = keyslots.with_keys(
+                ws.centre_id, slots.slots[login], DEMO_PASSWORD, trust=listed, kek=unwrapped.kek
             )
-            held, epoch, _ = clinical_grants.take_keys(
-                session, ws.store.station_id, held, login, user_id
-            )
-        return clinical_grants.writing_key(held, epoch)
-    return None
+            keyslot_sync.record_slot(session, written[login])
+    for login, slot in written.items():
+        set_slot(ws, login, slot)
+    return clinical_grants.writing_key(access.held, access.trusted, epoch)
 
 
 def _seal_demo_note(note: Consultation | ConsultationDraft, key: ClinicalKey | None) -> None:

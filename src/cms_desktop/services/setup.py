@@ -208,21 +208,37 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 target_id=user.id,
             )
             slot = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
-            recovery_pair = (opened.agreement_key_id, opened.agreement_key)
-            if holds_clinical_key(Role(user.role)) and None not in recovery_pair:
+            recovery_key_id, recovery_private = opened.agreement_key_id, opened.agreement_key
+            if holds_clinical_key(Role(user.role)) and recovery_key_id and recovery_private:
                 # The recovery slot holds the clinical keys (#17): a clinician (the director
                 # of a one-doctor centre) gets them back with the code, under a new key pair
                 # wrapped under the new password, without waiting for another holder.
-                slot, _, _ = issue_agreement_key(
+                slot, key_id, private = issue_agreement_key(
                     session, store.station_id, slots.centre_id, login, user.id, slot, new_password
                 )
-                held = clinical_grants.open_grants(
+                # What the recovery slot holds (its own list if it has one; else first use).
+                recovered = clinical_grants.open_grants(
                     session,
                     keyslots.RECOVERY_LOGIN,
-                    *recovery_pair,  # type: ignore[arg-type]
+                    recovery_key_id,
+                    recovery_private,
+                    clinical_grants.Trust.from_json(opened.trust) if opened.trust else None,
+                )
+                # The code's holder chose this password: the new key is trusted by the
+                # recovery slot, and the account starts with the recovery slot's list.
+                recovered.trust.recipients[key_id] = clinical_grants.Pin(
+                    login, clinical_crypto.public_of(private)
                 )
                 clinical_grants.grant_missing(
-                    session, store.station_id, held.values(), keyslots.RECOVERY_LOGIN, None
+                    session,
+                    store.station_id,
+                    recovered,
+                    clinical_crypto.Sender(recovery_key_id, recovery_private),
+                    keyslots.RECOVERY_LOGIN,
+                    None,
+                )
+                slot = keyslots.with_keys(
+                    slots.centre_id, slot, new_password, trust=recovered.trust.to_json()
                 )
             keyslot_sync.record_slot(session, slot)  # the new password works on every station
         slots.slots[login] = slot

@@ -308,17 +308,20 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             target_id=user.id,
         )
         slot = keyslots.make_slot(ws.centre_id, user.login, "user", new_password, ws.key)
-        if user.id == ws.signer_id:
+        if user.id == actor.user_id:
             # One's own new password: the keys in memory since login follow it (the signing
-            # key, and the X25519 key that opens the clinical-key grants). Set by someone
-            # else, the slot has none: its owner gets new pairs at their next login, and the
-            # one who set the password never holds the old keys (#17).
+            # key, the X25519 key that opens the clinical-key grants, and the trust list).
+            # Set by someone else, the slot has none: its owner gets new pairs at their next
+            # login, which wait for a holder's approval, and the one who set the password
+            # never holds the old keys (#17).
+            trust = ws.clinical_trust
             slot = keyslots.with_keys(
                 ws.centre_id,
                 slot,
                 new_password,
                 signing=_held(ws.signing_key_id, ws.signing_key),
                 clinical=_held(ws.agreement_key_id, ws.agreement_key),
+                trust=trust.to_json() if trust is not None else None,
             )
         keyslot_sync.record_slot(session, slot)
         set_slot(ws, user.login, slot)

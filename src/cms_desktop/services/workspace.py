@@ -70,14 +70,38 @@ class Workspace:
     # The clinical keys this session opened from its own grants (key id → key), in memory
     # only; empty for reception and the administrator, and for a clinician not yet granted.
     clinical_keys: dict[str, ClinicalKey] = field(default_factory=dict, repr=False)
-    clinical_epoch: int | None = None  # the centre's newest epoch, as seen at login
+    # The key ids among them this account trusts (written under, passed on) and its trust
+    # list (whom it grants to and accepts grants from), as unwrapped from its own slot.
+    clinical_trusted: frozenset[str] = frozenset()
+    clinical_trust: clinical_grants.Trust | None = field(default=None, repr=False)
+    clinical_epoch: int | None = None  # the newest epoch this session trusts
     # The account's X25519 key (opens its grants; re-wrapped if the user changes password).
     agreement_key_id: str | None = None
     agreement_key: bytes | None = field(default=None, repr=False)
+    # The key derived from the password at login, and the slot salt it belongs to: a holder
+    # giving this account the clinical key in person rewraps its trust list with it.
+    slot_kek: bytes | None = field(default=None, repr=False)
+    slot_salt: str | None = None
 
     @property
     def clinical_writing_key(self) -> ClinicalKey | None:
-        return clinical_grants.writing_key(self.clinical_keys, self.clinical_epoch)
+        return clinical_grants.writing_key(
+            self.clinical_keys, self.clinical_trusted, self.clinical_epoch
+        )
+
+    @property
+    def clinical_sender(self) -> clinical_crypto.Sender | None:
+        if self.agreement_key_id is None or self.agreement_key is None:
+            return None
+        return clinical_crypto.Sender(self.agreement_key_id, self.agreement_key)
+
+    def take_access(self, access: clinical_grants.Access, epoch: int | None) -> None:
+        """Replace what the session holds (whole values: a reader on another thread sees
+        the old set or the new one)."""
+        self.clinical_keys = dict(access.held)
+        self.clinical_trusted = frozenset(access.trusted)
+        self.clinical_trust = access.trust
+        self.clinical_epoch = epoch
 
     def close(self) -> None:
         self.store.close()
@@ -123,6 +147,15 @@ def _update_slots(data_dir: DataDir, change: Callable[[keyslots.SlotFile], T]) -
 def set_slot(workspace: Workspace, login: str, slot: keyslots.Slot) -> None:
     """Store a user's new key slot on this station (under the file's lock)."""
     _update_slots(workspace.data_dir, lambda fresh: fresh.slots.__setitem__(login, slot))
+
+
+@internal("the in-person hand-over of the clinical key counts a wrong password as login does")
+def count_failed_password(workspace: Workspace, login: str, now: datetime) -> None:
+    """A wrong password typed for ``login`` on this station: counted toward its lock-out
+    in the key-slot file, and in the audit trail."""
+    _update_slots(workspace.data_dir, lambda fresh: keyslots.record_failure(fresh, login, now))
+    with workspace.store.write() as session:
+        audit.append(session, workspace.store.station_id, "login_failed", user_login=login)
 
 
 @internal("disabling an account removes its slot after its own checks")
@@ -219,6 +252,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
     except (DatabaseError, MemoryError):
         raise damaged_database(data_dir, key) from None
     workspace = Workspace(data_dir, store, key, slots.centre_id)
+    workspace.slot_kek, workspace.slot_salt = unwrapped.kek, slots.slots[login_name].salt
     locked_in_database: datetime | None = None
     new_slot: keyslots.Slot | None = None
     try:
@@ -347,13 +381,30 @@ def _take_clinical_keys(
             slot,
             password,
         )
-    opened = clinical_grants.open_grants(session, actor.login, key_id, private)
-    held, epoch, _ = clinical_grants.take_keys(
-        session, workspace.store.station_id, opened, actor.login, actor.user_id
+    trust: clinical_grants.Trust | None = None
+    if unwrapped.trust:
+        trust = clinical_grants.Trust.from_json(unwrapped.trust)
+    elif new_slot is not None or unwrapped.trust_bound:
+        trust = clinical_grants.Trust()  # never first use: its keys come from a holder
+    access = clinical_grants.open_grants(session, actor.login, key_id, private, trust)
+    epoch, _ = clinical_grants.take_keys(
+        session,
+        workspace.store.station_id,
+        access,
+        clinical_crypto.Sender(key_id, private),
+        actor.login,
+        actor.user_id,
     )
-    workspace.clinical_keys = held
-    workspace.clinical_epoch = epoch
     workspace.agreement_key_id, workspace.agreement_key = key_id, private
+    workspace.take_access(access, epoch)
+    listed = access.trust.to_json()
+    if listed != unwrapped.trust:
+        # The list is kept under the password: only this login (or an approval, which asks
+        # for the password again) changes it. Same salt, so the key derived at unwrap fits.
+        new_slot = keyslots.with_keys(
+            workspace.centre_id, new_slot or slot, password, trust=listed, kek=unwrapped.kek
+        )
+        keyslot_sync.record_slot(session, new_slot)
     return new_slot
 
 

@@ -19,7 +19,7 @@ import binascii
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -88,31 +88,75 @@ def new_clinical_key(epoch: int, key_id: str) -> ClinicalKey:
     return ClinicalKey(key_id, epoch, AESGCM.generate_key(bit_length=256))
 
 
-def _grant_aad(recipient: str, recipient_key_id: str, key_id: str, epoch: int) -> bytes:
-    return f"{GRANT_FORMAT}|{recipient}|{recipient_key_id}|{key_id}|{epoch}".encode()
+def _grant_aad(
+    recipient: str, recipient_key_id: str, key_id: str, epoch: int, sender_key_id: str
+) -> bytes:
+    text = f"{GRANT_FORMAT}|{recipient}|{recipient_key_id}|{key_id}|{epoch}"
+    return (text + f"|sender|{sender_key_id}" if sender_key_id else text).encode()
 
 
-def _grant_kek(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
+def _grant_kek(secret: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,
         salt=None,
         info=GRANT_FORMAT.encode() + ephemeral_public + recipient_public,
-    ).derive(shared)
+    ).derive(secret)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The granting account's own X25519 key: a grant sealed with it can only have been
+    made by whoever holds that private key (HPKE's « auth » mode, RFC 9180 §5.1.3)."""
+
+    key_id: str
+    private: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Opened:
+    key: ClinicalKey
+    sender_key_id: str | None  # None: a grant of the first format, no sender proven
+    payload: bytes = field(repr=False)  # what the sender attached (its trust, JSON)
+
+
+AUTH_MARK = "2:"  # sealed text "2:<sender key id>:<base64>"; base64 never holds ":"
 
 
 def seal(
-    recipient_public_b64: str, recipient: str, recipient_key_id: str, clinical: ClinicalKey
+    recipient_public_b64: str,
+    recipient: str,
+    recipient_key_id: str,
+    clinical: ClinicalKey,
+    sender: Sender | None = None,
+    payload: bytes = b"",
 ) -> str:
-    """``clinical`` sealed to the recipient's X25519 public key (base64 text)."""
+    """``clinical`` (and ``payload``) sealed to the recipient's X25519 public key (text).
+
+    With ``sender``, the key-encryption key also mixes X25519(sender, recipient): only the
+    sender's private key or the recipient's can make it, so the recipient knows the grant
+    comes from the holder of the sender's public key, not from whoever can write rows."""
     recipient_public = _unb64(recipient_public_b64)
+    recipient_point = X25519PublicKey.from_public_bytes(recipient_public)
     ephemeral = X25519PrivateKey.generate()
     ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
-    kek = _grant_kek(shared, ephemeral_public, recipient_public)
+    secret = ephemeral.exchange(recipient_point)
+    sender_key_id = ""
+    if sender is not None:
+        secret += X25519PrivateKey.from_private_bytes(sender.private).exchange(recipient_point)
+        sender_key_id = sender.key_id
+    kek = _grant_kek(secret, ephemeral_public, recipient_public)
     nonce = secrets.token_bytes(12)
-    aad = _grant_aad(recipient, recipient_key_id, clinical.key_id, clinical.epoch)
-    return _b64(ephemeral_public + nonce + AESGCM(kek).encrypt(nonce, clinical.key, aad))
+    aad = _grant_aad(recipient, recipient_key_id, clinical.key_id, clinical.epoch, sender_key_id)
+    body = _b64(ephemeral_public + nonce + AESGCM(kek).encrypt(nonce, clinical.key + payload, aad))
+    return f"{AUTH_MARK}{sender_key_id}:{body}" if sender is not None else body
+
+
+def grant_sender(sealed: str) -> str | None:
+    """The sender key id a sealed grant names (not yet proven), None for the first format."""
+    if not sealed.startswith(AUTH_MARK):
+        return None
+    return sealed[len(AUTH_MARK) :].split(":", 1)[0]
 
 
 def open_sealed(
@@ -122,21 +166,43 @@ def open_sealed(
     recipient_key_id: str,
     key_id: str,
     epoch: int,
-) -> ClinicalKey:
-    """The clinical key of a grant, or GrantUnreadable."""
+    sender_public_b64: str | None = None,
+) -> Opened:
+    """The clinical key of a grant, or GrantUnreadable. A grant naming a sender opens only
+    with that sender's public key (``sender_public_b64``): it proves who sealed it."""
     try:
-        raw = _unb64(sealed)
-        ephemeral_public, nonce, body = raw[:32], raw[32:44], raw[44:]
+        sender_key_id = grant_sender(sealed)
+        body, sender_public = sealed, b""
+        if sender_key_id is not None:
+            if sender_public_b64 is None:
+                raise ValueError("sender key unknown")
+            body = sealed[len(AUTH_MARK) + len(sender_key_id) + 1 :]
+            sender_public = _unb64(sender_public_b64)
+        raw = _unb64(body)
+        ephemeral_public, nonce, ciphertext = raw[:32], raw[32:44], raw[44:]
         private = X25519PrivateKey.from_private_bytes(private_raw)
         recipient_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-        kek = _grant_kek(shared, ephemeral_public, recipient_public)
-        key = AESGCM(kek).decrypt(
-            nonce, body, _grant_aad(recipient, recipient_key_id, key_id, epoch)
+        secret = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+        if sender_public:
+            secret += private.exchange(X25519PublicKey.from_public_bytes(sender_public))
+        kek = _grant_kek(secret, ephemeral_public, recipient_public)
+        plain = AESGCM(kek).decrypt(
+            nonce,
+            ciphertext,
+            _grant_aad(recipient, recipient_key_id, key_id, epoch, sender_key_id or ""),
         )
     except (InvalidTag, ValueError, binascii.Error):
         raise GrantUnreadable(key_id) from None
-    return ClinicalKey(key_id, epoch, key)
+    if len(plain) < 32:
+        raise GrantUnreadable(key_id)
+    return Opened(ClinicalKey(key_id, epoch, plain[:32]), sender_key_id, plain[32:])
+
+
+def fingerprint(key: ClinicalKey) -> str:
+    """A digest naming a clinical key's value (pinned in a trust list; reveals nothing)."""
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(b"cms-ck-pin|" + key.key_id.encode() + b"|" + key.key)
+    return digest.finalize().hex()
 
 
 def is_sealed(value: object) -> bool:

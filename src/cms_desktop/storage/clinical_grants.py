@@ -7,9 +7,11 @@ opened its own grants (``services.workspace``).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,39 +42,226 @@ def known_agreement_key(session: Session, login: str, key_id: str, public_b64: s
     return row is not None and row.login == login and row.public_key == public_b64
 
 
-def open_grants(
-    session: Session, login: str, agreement_key_id: str, private: bytes
-) -> dict[str, ClinicalKey]:
-    """The clinical keys sealed to this account's key (key id → key). An unreadable grant
-    (altered, or sealed to a key that is not this one) is skipped: another holder's
-    session seals a fresh one."""
-    held: dict[str, ClinicalKey] = {}
-    rows = session.scalars(
-        select(ClinicalKeyGrant).where(ClinicalKeyGrant.recipient_key_id == agreement_key_id)
-    )
-    for grant in rows:
-        if grant.recipient_login != login or grant.key_id in held:
-            continue
+# --- Trust (#17, session 11) -------------------------------------------------------------
+# Whoever holds the database key (any account's password opens it) can write rows: a public
+# key under a clinician's login or the recovery slot's, a grant of a key of their own. So a
+# session never takes a public key or a clinical key from the rows alone. Each holder keeps,
+# wrapped under its own password in its key slot, the list of public keys it trusts and the
+# fingerprints of the clinical keys it holds; a grant proves its sender (``clinical_crypto``
+# auth mode), and carries the sender's list, so trust spreads from holder to holder. A public
+# key enters a list when a holder approves it (``approve``), never by being written.
+
+
+@dataclass
+class Pin:
+    login: str
+    public_key: str
+    revoked: bool = False  # its account lost clinical access: never granted again
+
+
+@dataclass
+class Trust:
+    recipients: dict[str, Pin] = field(default_factory=dict)  # agreement key id → pin
+    keys: dict[str, str] = field(default_factory=dict)  # clinical key id → fingerprint
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "v": 1,
+                "recipients": {
+                    k: [p.login, p.public_key, p.revoked] for k, p in self.recipients.items()
+                },
+                "keys": self.keys,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Trust:
+        """The list; an unreadable one gives an empty list (ValueError is never raised: a
+        damaged list only means the account trusts nothing until approved again)."""
         try:
-            held[grant.key_id] = clinical_crypto.open_sealed(
-                private, grant.sealed, login, agreement_key_id, grant.key_id, grant.epoch
+            data = json.loads(raw)
+            recipients = {
+                str(k): Pin(str(v[0]), str(v[1]), bool(v[2]))
+                for k, v in dict(data["recipients"]).items()
+            }
+            keys = {str(k): str(v) for k, v in dict(data["keys"]).items()}
+        except (ValueError, KeyError, TypeError, IndexError):
+            log.warning("clinical key: trust list unreadable, starting empty")
+            return cls()
+        return cls(recipients, keys)
+
+    def copy(self) -> Trust:
+        return Trust(
+            {k: Pin(p.login, p.public_key, p.revoked) for k, p in self.recipients.items()},
+            dict(self.keys),
+        )
+
+    def sender(self, key_id: str) -> Pin | None:
+        pin = self.recipients.get(key_id)
+        return pin if pin is not None and not pin.revoked else None
+
+    def adopt(self, other: Trust) -> bool:
+        """Take in a trusted sender's list: its public keys, and its revocations (a
+        revocation wins). A key id pinned here to another public key is kept as it is."""
+        changed = False
+        for key_id, pin in other.recipients.items():
+            mine = self.recipients.get(key_id)
+            if mine is None:
+                self.recipients[key_id] = Pin(pin.login, pin.public_key, pin.revoked)
+                changed = True
+            elif mine.public_key == pin.public_key and pin.revoked and not mine.revoked:
+                mine.revoked = True
+                changed = True
+        return changed
+
+
+@dataclass
+class Access:
+    """What one session holds: every clinical key it could open (``held``, to read), the
+    ones it trusts (``trusted``: written under and passed on) and its trust list."""
+
+    held: dict[str, ClinicalKey]
+    trusted: set[str]
+    trust: Trust
+
+    def take(self, key: ClinicalKey, trusted: bool) -> None:
+        pinned = self.trust.keys.get(key.key_id)
+        fp = clinical_crypto.fingerprint(key)
+        if pinned is not None and pinned != fp:
+            log.warning("clinical key: a grant of key %s has another value, ignored", key.key_id)
+            return
+        trusted = trusted or pinned == fp
+        if trusted:
+            self.held[key.key_id] = key
+            self.trusted.add(key.key_id)
+            self.trust.keys[key.key_id] = fp
+        elif key.key_id not in self.held:
+            self.held[key.key_id] = key  # read with it; never write under it nor pass it on
+
+
+def open_grants(
+    session: Session,
+    login: str,
+    agreement_key_id: str,
+    private: bytes,
+    trust: Trust | None = None,
+) -> Access:
+    """The clinical keys sealed to this account's key, and which of them it trusts.
+
+    A key is trusted when its value is pinned in ``trust`` or when its grant proves a sender
+    ``trust`` names (the sender's own list is then taken in, which may name more senders).
+    ``trust`` None is the first login of an account made before trust lists existed (its
+    slot says so, ``keyslots.Unwrapped.trust_bound``) or the recovery slot: it trusts what it
+    was granted, as SSH trusts a host key the first time. An account made since starts
+    with an empty list and gets its first keys from a holder in person (``enrol``). An
+    unreadable grant (altered, or not sealed to this key) is skipped."""
+    first_use = trust is None
+    trust = Trust() if trust is None else trust.copy()
+    trust.recipients[agreement_key_id] = Pin(login, clinical_crypto.public_of(private))
+    access = Access({}, set(), trust)
+    pending = [
+        g
+        for g in session.scalars(
+            select(ClinicalKeyGrant)
+            .where(ClinicalKeyGrant.recipient_key_id == agreement_key_id)
+            .order_by(ClinicalKeyGrant.epoch, ClinicalKeyGrant.id)
+        )
+        if g.recipient_login == login
+    ]
+
+    def try_open(
+        grant: ClinicalKeyGrant, sender_public: str | None
+    ) -> clinical_crypto.Opened | None:
+        try:
+            return clinical_crypto.open_sealed(
+                private,
+                grant.sealed,
+                login,
+                agreement_key_id,
+                grant.key_id,
+                grant.epoch,
+                sender_public,
             )
         except clinical_crypto.GrantUnreadable:
             log.warning("clinical key: grant %s unreadable, ignored", grant.id)
-    return held
+            return None
+
+    progress = True
+    while progress:  # a sender's list may name the sender of another grant
+        progress = False
+        for grant in list(pending):
+            sender_id = clinical_crypto.grant_sender(grant.sealed)
+            if sender_id is None:  # first format (session 10): proves no sender
+                pending.remove(grant)
+                opened = try_open(grant, None)
+                if opened is not None:
+                    access.take(opened.key, first_use)
+                continue
+            pin = trust.sender(sender_id)
+            public = pin.public_key if pin is not None else None
+            if public is None and first_use:
+                public = _published_key(session, sender_id)
+            if public is None:
+                continue
+            pending.remove(grant)
+            opened = try_open(grant, public)
+            if opened is None:
+                continue
+            access.take(opened.key, True)
+            if opened.payload and trust.adopt(Trust.from_json(opened.payload)):
+                progress = True
+    for grant in pending:  # senders not trusted (yet): their keys only read
+        sender_id = clinical_crypto.grant_sender(grant.sealed)
+        public = _published_key(session, sender_id) if sender_id else None
+        if public is not None and (opened := try_open(grant, public)) is not None:
+            access.take(opened.key, False)
+    if first_use:
+        _pin_current_holders(session, access)
+    return access
 
 
-def current_epoch(session: Session) -> int | None:
-    """The newest epoch any grant names (content is written under it), None before any."""
-    return session.scalar(select(func.max(ClinicalKeyGrant.epoch)))
+def _published_key(session: Session, key_id: str) -> str | None:
+    row = session.get(AgreementKey, key_id)
+    return row.public_key if row is not None else None
 
 
-def writing_key(held: dict[str, ClinicalKey], epoch: int | None) -> ClinicalKey | None:
-    """A held key of the current epoch (two stations may each have made an epoch-1 key
+def _pin_current_holders(session: Session, access: Access) -> None:
+    """First use: the accounts that already hold this session's trusted keys are trusted
+    (granting them again reveals nothing); anyone else waits for a holder's approval."""
+    if not access.trusted:
+        return
+    rows = session.execute(
+        select(ClinicalKeyGrant.recipient_key_id, ClinicalKeyGrant.recipient_login)
+        .where(ClinicalKeyGrant.key_id.in_(access.trusted))
+        .distinct()
+    ).all()
+    for key_id, login in rows:
+        row = session.get(AgreementKey, key_id)
+        if row is not None and row.login == login and key_id not in access.trust.recipients:
+            access.trust.recipients[key_id] = Pin(login, row.public_key)
+
+
+def centre_has_clinical_key(session: Session) -> bool:
+    return session.scalar(select(func.count()).select_from(ClinicalKeyGrant)) != 0
+
+
+def current_epoch(access: Access) -> int | None:
+    """The newest epoch among the trusted keys: content is written under it."""
+    epochs = [access.held[k].epoch for k in access.trusted]
+    return max(epochs) if epochs else None
+
+
+def writing_key(
+    held: dict[str, ClinicalKey], trusted: Iterable[str], epoch: int | None
+) -> ClinicalKey | None:
+    """A trusted key of the current epoch (two stations may each have made an epoch-1 key
     before they synced: both are valid, and are granted to everyone afterwards)."""
     if epoch is None:
         return None
-    candidates = sorted(k.key_id for k in held.values() if k.epoch == epoch)
+    candidates = sorted(k for k in trusted if k in held and held[k].epoch == epoch)
     return held[candidates[0]] if candidates else None
 
 
@@ -83,9 +272,9 @@ class Recipient:
     public_key: str
 
 
-def eligible_recipients(session: Session) -> list[Recipient]:
-    """The newest public key of every active account whose role reads clinical content,
-    and the recovery slot's. Reception and administrator accounts never appear here."""
+def eligible_logins(session: Session) -> set[str]:
+    """Every active account whose role reads clinical content, and the recovery slot.
+    Reception and administrator accounts never appear here."""
     logins = {RECOVERY_LOGIN}
     for login, role, active, deleted in session.execute(
         select(User.login, User.role, User.active, User.deleted)
@@ -96,18 +285,75 @@ def eligible_recipients(session: Session) -> list[Recipient]:
             clinical = False
         if clinical and active and not deleted:
             logins.add(login)
+    return logins
+
+
+def eligible_recipients(session: Session, trust: Trust) -> list[Recipient]:
+    """The public keys ``trust`` pins (not revoked) of the accounts that may read clinical
+    content now: a key merely written in ``agreement_keys`` is never one of them."""
+    logins = eligible_logins(session)
+    return [
+        Recipient(pin.login, key_id, pin.public_key)
+        for key_id, pin in sorted(trust.recipients.items())
+        if not pin.revoked and pin.login in logins
+    ]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A public key of an account that may read clinical content, not trusted yet."""
+
+    login: str
+    key_id: str
+    public_key: str
+    created_at: datetime
+    replaces: bool  # the account had another key (a password set by someone else)
+    revoked: bool  # this very key lost access before (the account was re-enabled)
+
+
+def waiting_recipients(session: Session, trust: Trust) -> list[Waiting]:
+    """The newest public key of each eligible account that this session's list does not
+    trust: what a holder is asked to approve. An account whose newest key is trusted is
+    not listed, even if older keys are not."""
+    logins = eligible_logins(session)
     newest: dict[str, AgreementKey] = {}
-    rows = session.scalars(
+    for row in session.scalars(
         select(AgreementKey)
         .where(AgreementKey.login.in_(logins))
         .order_by(AgreementKey.created_at, AgreementKey.id)
-    )
-    for row in rows:
+    ):
         newest[row.login] = row
-    return [Recipient(r.login, r.id, r.public_key) for r in newest.values()]
+    out = []
+    for login, row in sorted(newest.items()):
+        pin = trust.recipients.get(row.id)
+        if pin is not None and pin.public_key == row.public_key and not pin.revoked:
+            continue
+        replaces = any(p.login == login and k != row.id for k, p in trust.recipients.items())
+        out.append(
+            Waiting(login, row.id, row.public_key, row.created_at, replaces, pin is not None)
+        )
+    return out
 
 
-def grant(session: Session, key: ClinicalKey, recipient: Recipient, granted_by: str) -> None:
+def approve(session: Session, trust: Trust, key_id: str) -> Pin:
+    """Pin an eligible account's published key (a holder's decision); LookupError if the
+    key is unknown or its account may not read clinical content."""
+    row = session.get(AgreementKey, key_id)
+    if row is None or row.login not in eligible_logins(session):
+        raise LookupError(key_id)
+    pin = Pin(row.login, row.public_key)
+    trust.recipients[key_id] = pin
+    return pin
+
+
+def grant(
+    session: Session,
+    key: ClinicalKey,
+    recipient: Recipient,
+    granted_by: str,
+    sender: clinical_crypto.Sender,
+    trust: Trust,
+) -> None:
     session.add(
         ClinicalKeyGrant(
             key_id=key.key_id,
@@ -115,7 +361,12 @@ def grant(session: Session, key: ClinicalKey, recipient: Recipient, granted_by: 
             recipient_login=recipient.login,
             recipient_key_id=recipient.key_id,
             sealed=clinical_crypto.seal(
-                recipient.public_key, recipient.login, recipient.key_id, key
+                recipient.public_key,
+                recipient.login,
+                recipient.key_id,
+                key,
+                sender,
+                trust.to_json(),
             ),
             granted_by=granted_by,
         )
@@ -125,27 +376,36 @@ def grant(session: Session, key: ClinicalKey, recipient: Recipient, granted_by: 
 def grant_missing(
     session: Session,
     station_id: str,
-    held: Iterable[ClinicalKey],
+    access: Access,
+    sender: clinical_crypto.Sender,
     granted_by: str,
     granted_by_id: str | None,
 ) -> list[str]:
-    """Seal every key ``held`` to each eligible account that lacks it; the logins served.
+    """Seal every trusted key to each trusted eligible account lacking it; the logins
+    served (this session's own and the recovery slot are served silently).
 
-    Any holder's session does it (the director's or a clinician's); an account created by
-    the administrator thus gets the key at the next login of someone who holds it."""
-    keys = list(held)
+    Any holder's session does it (the director's or a clinician's), each with its own
+    trust list: a key is never sealed to a public key nobody approved."""
+    keys = [access.held[k] for k in sorted(access.trusted)]
     if not keys:
         return []
-    have = set(
-        session.execute(select(ClinicalKeyGrant.recipient_key_id, ClinicalKeyGrant.key_id)).all()
-    )
+    have = set()
+    for recipient_key_id, key_id, sealed in session.execute(
+        select(ClinicalKeyGrant.recipient_key_id, ClinicalKeyGrant.key_id, ClinicalKeyGrant.sealed)
+    ):
+        sender_id = clinical_crypto.grant_sender(sealed)
+        # A grant counts if its sender is trusted here; an unproven one (first format, or a
+        # forged row naming a sender) does not stop this session from sealing its own.
+        if sender_id is not None and access.trust.sender(sender_id) is not None:
+            have.add((recipient_key_id, key_id))
     served: list[str] = []
-    for recipient in eligible_recipients(session):
+    for recipient in eligible_recipients(session, access.trust):
         missing = [k for k in keys if (recipient.key_id, k.key_id) not in have]
         for key in missing:
-            grant(session, key, recipient, granted_by)
-        if missing:
-            served.append(recipient.login)
+            grant(session, key, recipient, granted_by, sender, access.trust)
+        if missing and recipient.key_id != sender.key_id:
+            if recipient.login != RECOVERY_LOGIN:  # a person to name in the status bar
+                served.append(recipient.login)
             audit.append(
                 session,
                 station_id,
@@ -159,11 +419,31 @@ def grant_missing(
     return served
 
 
+def announce(
+    session: Session,
+    access: Access,
+    sender: clinical_crypto.Sender,
+    granted_by: str,
+    skip: Iterable[str] = (),
+) -> None:
+    """Send this holder's changed list to every account it trusts, sealed with its newest
+    trusted key again (a grant they already hold: the list is what is new). They take in a
+    newly approved colleague when they next open their grants."""
+    epoch = current_epoch(access)
+    key = writing_key(access.held, access.trusted, epoch)
+    if key is None:
+        return
+    skipped = {sender.key_id, *skip}
+    for recipient in eligible_recipients(session, access.trust):
+        if recipient.key_id not in skipped:
+            grant(session, key, recipient, granted_by, sender, access.trust)
+
+
 def create_first_epoch(
     session: Session, station_id: str, created_by: str, created_by_id: str | None
 ) -> ClinicalKey:
     """Epoch 1 of a centre that has none: made by the first holder's session, granted at
-    once to every eligible account (the recovery slot included) by ``grant_missing``."""
+    once to every trusted eligible account (the recovery slot's key: pinned at first use)."""
     key = clinical_crypto.new_clinical_key(1, new_id())
     audit.append(
         session,
@@ -176,19 +456,34 @@ def create_first_epoch(
     return key
 
 
-def rotation_needed(session: Session, epoch: int | None) -> bool:
-    """Whether a key of the newest epoch was granted to an account that may no longer
-    read clinical content (disabled, deleted, moved to reception or administration):
-    content written from now on must be under a key it never had."""
-    if epoch is None:
-        return False
-    eligible = {r.login for r in eligible_recipients(session)}
+def lost_access(session: Session, access: Access, epoch: int) -> set[str]:
+    """Accounts holding a key of the newest epoch that may no longer read clinical content
+    (disabled, deleted, moved to reception or administration)."""
+    eligible = eligible_logins(session)
     holders = set(
         session.scalars(
-            select(ClinicalKeyGrant.recipient_login).where(ClinicalKeyGrant.epoch == epoch)
+            select(ClinicalKeyGrant.recipient_login).where(
+                ClinicalKeyGrant.key_id.in_(
+                    [k for k in access.trusted if access.held[k].epoch == epoch]
+                )
+            )
         )
     )
-    return bool(holders - eligible)
+    return holders - eligible
+
+
+def _revoke_lost(session: Session, trust: Trust) -> bool:
+    """Revoke the trusted keys of accounts that may no longer read clinical content: made
+    eligible again later (re-enabled), an account waits for a holder's approval anew. An
+    account this station has not received yet is left alone."""
+    eligible = eligible_logins(session)
+    known = set(session.scalars(select(User.login)))
+    changed = False
+    for pin in trust.recipients.values():
+        if not pin.revoked and pin.login in known and pin.login not in eligible:
+            pin.revoked = True
+            changed = True
+    return changed
 
 
 def rotate(
@@ -212,22 +507,32 @@ def rotate(
 def take_keys(
     session: Session,
     station_id: str,
-    held: dict[str, ClinicalKey],
+    access: Access,
+    sender: clinical_crypto.Sender,
     login: str,
     user_id: str | None,
-) -> tuple[dict[str, ClinicalKey], int, list[str]]:
+) -> tuple[int | None, list[str]]:
     """What a holder's session does with the keys it opened, at login and after a sync:
-    make epoch 1 on a centre without one, a new epoch when an account lost its access,
-    then grant every held key to the eligible accounts lacking it. (keys, epoch, served)."""
-    held = dict(held)
-    epoch = current_epoch(session)
-    if epoch is None:
+    make epoch 1 on a centre without one (pinning the recovery slot's key, as published at
+    set-up), a new epoch when an account lost its access (its keys revoked in the list),
+    then grant every trusted key to the trusted accounts lacking it. Changes ``access``;
+    returns (epoch, logins served)."""
+    epoch = current_epoch(access)
+    _revoke_lost(session, access.trust)
+    if epoch is None and not centre_has_clinical_key(session):
+        recovery = session.execute(
+            select(AgreementKey.id, AgreementKey.public_key).where(
+                AgreementKey.login == RECOVERY_LOGIN
+            )
+        ).all()
+        if len(recovery) == 1:  # the one set-up made; if there are more, a holder chooses
+            access.trust.recipients.setdefault(recovery[0][0], Pin(RECOVERY_LOGIN, recovery[0][1]))
         first = create_first_epoch(session, station_id, login, user_id)
-        held[first.key_id] = first
+        access.take(first, True)
         epoch = first.epoch
-    elif rotation_needed(session, epoch):
+    elif epoch is not None and lost_access(session, access, epoch):
         fresh = rotate(session, station_id, epoch, login, user_id)
-        held[fresh.key_id] = fresh
+        access.take(fresh, True)
         epoch = fresh.epoch
-    served = grant_missing(session, station_id, held.values(), login, user_id)
-    return held, epoch, served
+    served = grant_missing(session, station_id, access, sender, login, user_id)
+    return epoch, served

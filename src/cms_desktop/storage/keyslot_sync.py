@@ -39,6 +39,8 @@ def record_slot(session: Session, slot: keyslots.Slot) -> None:
         body["signing"] = dict(slot.signing)  # wrapped under the same password, never clear
     if slot.clinical is not None:
         body["clinical"] = dict(slot.clinical)  # likewise (the X25519 private key)
+    if slot.trust is not None:
+        body["trust"] = dict(slot.trust)  # likewise (whom the account trusts, #17)
     session.add(
         AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
     )
@@ -64,7 +66,7 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
             wrapped=str(body["wrapped"]),
             kdf=kdf,
         )
-        for part in ("signing", "clinical"):
+        for part in ("signing", "clinical", "trust"):
             wrapped = body.get(part)
             if wrapped is not None:
                 setattr(slot, part, {n: str(wrapped[n]) for n in ("key_id", "nonce", "wrapped")})
@@ -123,7 +125,8 @@ def refresh_key_slots(store: Store) -> list[str]:
                 held.wrapped,
                 held.signing,
                 held.clinical,
-            ) == (slot.salt, slot.nonce, slot.wrapped, slot.signing, slot.clinical):
+                held.trust,
+            ) == (slot.salt, slot.nonce, slot.wrapped, slot.signing, slot.clinical, slot.trust):
                 continue
             slots.slots[login] = slot  # a new password: this station's counters start afresh
             changed.append(login)

@@ -68,6 +68,11 @@ class Slot:
     # clinical keys are sealed to its public half, so whoever holds only the database key
     # (reception, administrator) cannot open them. The recovery slot has one too.
     clinical: dict[str, str] | None = None
+    # Whom this account trusts with the clinical key (#17): the public keys it grants to and
+    # accepts grants from, and the clinical keys it holds (JSON, ``clinical_grants.Trust``),
+    # wrapped the same way. Whoever can write the database cannot add to it: it is the
+    # root against forged public keys and grants.
+    trust: dict[str, str] | None = None
 
 
 @dataclass
@@ -140,6 +145,12 @@ class Unwrapped:
     agreement_key_id: str | None = None
     # X25519 private key, raw (opens clinical-key grants)
     agreement_key: bytes | None = field(default=None, repr=False)
+    trust: bytes | None = field(default=None, repr=False)  # the slot's trust list (JSON)
+    # The password-derived key itself: the session rewraps its trust list with it, without
+    # another argon2 run (it opens nothing the keys above do not already give).
+    kek: bytes | None = field(default=None, repr=False)
+    # The X25519 part was wrapped with a trust list (False: a slot of session 10 or older).
+    trust_bound: bool = False
 
 
 def _part_aad(centre_id: str, part: str, login: str, key_id: str) -> bytes:
@@ -187,14 +198,34 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
     except InvalidTag:
         raise BadCredentials(login) from None
     signing = _unwrap_part(kek, slots.centre_id, slot.login, "signing", slot.signing)
-    agreement = _unwrap_part(kek, slots.centre_id, slot.login, "clinical", slot.clinical)
+    agreement, bound = _unwrap_clinical(kek, slots.centre_id, slot)
+    trust = _unwrap_part(kek, slots.centre_id, slot.login, "trust", slot.trust)
     return Unwrapped(
         db_key,
         signing[0] if signing else None,
         signing[1] if signing else None,
         agreement[0] if agreement else None,
         agreement[1] if agreement else None,
+        trust[1] if trust else None,
+        kek,
+        bound,
     )
+
+
+# The X25519 part is wrapped under this name since the trust list exists (session 11). Its
+# associated data says so: a slot whose trust list was removed from the file still shows
+# that it had one (its account is not taken for one just upgraded, which trusts on first
+# use); changing the name back breaks the part.
+CLINICAL_BOUND = "clinical+trust"
+
+
+def _unwrap_clinical(
+    kek: bytes, centre_id: str, slot: Slot
+) -> tuple[tuple[str, bytes] | None, bool]:
+    bound = _unwrap_part(kek, centre_id, slot.login, CLINICAL_BOUND, slot.clinical)
+    if bound is not None:
+        return bound, True
+    return _unwrap_part(kek, centre_id, slot.login, "clinical", slot.clinical), False
 
 
 def with_keys(
@@ -204,11 +235,19 @@ def with_keys(
     *,
     signing: tuple[str, bytes] | None = None,
     clinical: tuple[str, bytes] | None = None,
+    trust: bytes | None = None,
+    kek: bytes | None = None,
 ) -> Slot:
     """A copy of ``slot`` also holding the given private keys, (key id, raw key): the
-    Ed25519 ``signing`` key and the X25519 ``clinical`` one, wrapped under the same secret
-    with one key derivation (argon2id is the slow part)."""
-    kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+    Ed25519 ``signing`` key and the X25519 ``clinical`` one, and the ``trust`` list,
+    wrapped under the same secret with one key derivation (argon2id is the slow part;
+    ``kek``, the one ``unwrap_all`` derived from this slot, spares it)."""
+    if kek is None:
+        kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+    if clinical is None and slot.clinical is not None and trust is not None:
+        clinical = _unwrap_clinical(kek, centre_id, slot)[0]  # rewrapped as bound below
+    if clinical is not None and trust is None and slot.trust is None:
+        trust = b""  # an empty list, from the start: this account never trusts on first use
     return replace(
         slot,
         kdf=dict(slot.kdf),
@@ -218,9 +257,14 @@ def with_keys(
             else slot.signing
         ),
         clinical=(
-            _wrap_part(kek, centre_id, slot.login, "clinical", *clinical)
+            _wrap_part(kek, centre_id, slot.login, CLINICAL_BOUND, *clinical)
             if clinical is not None
             else slot.clinical
+        ),
+        trust=(
+            _wrap_part(kek, centre_id, slot.login, "trust", "trust", trust)
+            if trust is not None
+            else slot.trust
         ),
     )
 
@@ -256,7 +300,7 @@ def record_success(slots: SlotFile, login: str) -> None:
 def check_slot_encoding(slot: Slot) -> None:
     """ValueError unless salt, nonce and wrapped key (and signing part) are valid base64."""
     _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
-    for part in (slot.signing, slot.clinical):
+    for part in (slot.signing, slot.clinical, slot.trust):
         if part is not None:
             if not isinstance(part, dict):
                 raise ValueError("part")
@@ -328,7 +372,7 @@ def _as_json(slots: SlotFile) -> dict[str, Any]:
 
 def _slot_json(slot: Slot) -> dict[str, Any]:
     data = asdict(slot)
-    for part in ("signing", "clinical"):
+    for part in ("signing", "clinical", "trust"):
         if data[part] is None:
             del data[part]  # a file without these parts stays readable by older versions
     return data

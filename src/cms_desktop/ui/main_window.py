@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cms_desktop import __version__
 from cms_desktop.domain.permissions import ROLE_LABELS, Permission
-from cms_desktop.services import clinical_fields
+from cms_desktop.services import clinical_access, clinical_fields
 from cms_desktop.services import workspace as workspace_service
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_fields import CLINICAL_ACCESS_TABLES
@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         if self.navigation.count():
             self.navigation.setCurrentRow(0)
         widgets.fit_to_screen(self, 1280, 800)
+        self.check_waiting_accounts()
 
     def _user_label(self) -> str:
         return f"{self.actor.full_name} ({ROLE_LABELS[self.actor.role]})"
@@ -160,6 +161,14 @@ class MainWindow(QMainWindow):
             self.tr("Version, dossier des données de ce poste, licences (F1)")
         )
         self.about_button.clicked.connect(self.show_about)
+        # Shown to a holder of the clinical key while accounts wait for it (#17).
+        self.access_button = QPushButton(bar)
+        self.access_button.setObjectName("accessButton")
+        self.access_button.setToolTip(
+            self.tr("Des comptes soignants attendent la clé du dossier médical")
+        )
+        self.access_button.clicked.connect(self.show_clinical_access)
+        self.access_button.hide()
         self.lock_button = QPushButton(self.tr("Verrouiller (Ctrl+L)"), bar)
         self.lock_button.setToolTip(self.tr("Verrouiller l'écran pendant votre absence"))
         self.lock_button.clicked.connect(self.lock_screen)
@@ -168,9 +177,59 @@ class MainWindow(QMainWindow):
         row.addWidget(centre, 1)
         row.addWidget(self.user_label)
         row.addSpacing(12)
+        row.addWidget(self.access_button)
         row.addWidget(self.about_button)
         row.addWidget(self.lock_button)
         return bar
+
+    def show_clinical_access(self) -> None:
+        """The holder's list of accounts waiting, or this account's hand-over dialog."""
+        from cms_desktop.ui.clinical_access import ReceiveKeyDialog, WaitingAccountsDialog
+
+        if self.is_locked():
+            return
+        dialog: QDialog
+        if self._needs_key():
+            receive = ReceiveKeyDialog(self.workspace, self.actor, self._runner, self)
+            receive.sig_received.connect(self._key_received)
+            dialog = receive
+        else:
+            waiting = WaitingAccountsDialog(self.workspace, self.actor, self._runner, self)
+            waiting.sig_changed.connect(self._show_waiting)
+            dialog = waiting
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+
+    def _needs_key(self) -> bool:
+        return (
+            self.actor.can(Permission.CLINICAL_READ) and self.workspace.clinical_writing_key is None
+        )
+
+    def _key_received(self, holder: str) -> None:
+        self.statusBar().showMessage(
+            self.tr("Clé du dossier médical reçue de {0}.").format(holder), 15_000
+        )
+        self.check_waiting_accounts()
+
+    def check_waiting_accounts(self) -> None:
+        """Show the hand-over button to an account without the key, or to a holder the
+        count of accounts waiting (at login, after a sync)."""
+        if not self.actor.can(Permission.CLINICAL_READ):
+            return
+        if self._needs_key():
+            self.access_button.setText(self.tr("Recevoir la clé du dossier médical"))
+            self.access_button.setVisible(True)
+            return
+        self._runner.run_read(
+            lambda: len(clinical_access.waiting_for_key(self.workspace, self.actor)),
+            self._show_waiting,
+            lambda _message: None,  # counted again at the next change
+        )
+
+    def _show_waiting(self, count: object) -> None:
+        waiting = count if isinstance(count, int) else 0
+        self.access_button.setText(self.tr("Accès au dossier : {0} en attente").format(waiting))
+        self.access_button.setVisible(waiting > 0)
 
     def show_about(self) -> None:
         from cms_desktop.ui.about import AboutDialog
@@ -296,6 +355,7 @@ class MainWindow(QMainWindow):
         message = getattr(result, "message", "")
         if message:
             self.statusBar().showMessage(message, 15_000)
+        self.check_waiting_accounts()
 
     def current_area(self) -> str | None:
         widget = self.pages.currentWidget()

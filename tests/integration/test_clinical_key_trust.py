@@ -1,0 +1,253 @@
+"""Active attacks on the clinical key (#17): an insider with the data directory and a
+reception password (so the database key) *writes* rows and waits for a clinician to log
+in. Neither a public key nor a grant is taken from the rows alone: a holder grants only
+to keys it (or a holder it trusts) approved, and writes only under keys a trusted holder
+gave it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from cms_desktop.domain.permissions import Role
+from cms_desktop.services import clinical_access, patient_file, records, users
+from cms_desktop.services.workspace import Workspace
+from cms_desktop.storage import clinical_crypto, keyslots
+from cms_desktop.storage.models import AgreementKey, ClinicalKeyGrant, Consultation, User, new_id
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
+from tests.integration.clinical_fixtures import make_patient
+
+SECRET = "Diagnostic PANGOLIN-5518"
+
+
+def _insider(centre: Centre) -> Workspace:
+    """The reception password opens the database key: rows can be written directly."""
+    ws, _ = centre.login("accueil")
+    return ws
+
+
+def _publish(ws: Workspace, login: str) -> tuple[str, bytes]:
+    """A public key of the insider's own, under ``login``, newer than any other."""
+    private, public = clinical_crypto.new_agreement_pair()
+    key_id = new_id()
+    with ws.store.write() as session:
+        session.add(
+            AgreementKey(
+                id=key_id,
+                login=login,
+                public_key=public,
+                created_at=datetime.now(UTC) + timedelta(days=1),
+            )
+        )
+    return key_id, private
+
+
+def _grants_to(centre: Centre, key_id: str) -> list[ClinicalKeyGrant]:
+    ws, _ = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        with ws.store.read() as session:
+            return list(
+                session.scalars(
+                    select(ClinicalKeyGrant).where(ClinicalKeyGrant.recipient_key_id == key_id)
+                )
+            )
+    finally:
+        ws.close()
+
+
+def _write_note(centre: Centre, login: str, pid: str, text: str) -> str:
+    ws, actor = centre.login(login)
+    try:
+        return records.sign_draft(
+            ws,
+            actor,
+            records.save_draft(
+                ws, actor, pid, records.NoteContent(reason="Visite", diagnosis=text)
+            ),
+        )
+    finally:
+        ws.close()
+
+
+def test_a_forged_public_key_is_never_granted_the_key(centre: Centre) -> None:
+    pid = make_patient(centre)
+    _write_note(centre, "dr.test", pid, SECRET)
+    ws = _insider(centre)
+    try:
+        forged = [_publish(ws, keyslots.RECOVERY_LOGIN)[0], _publish(ws, "dr.test")[0]]
+        # And a clinician account of the insider's making, with its own key.
+        with ws.store.write() as session:
+            session.add(
+                User(
+                    login="dr.fantome",
+                    full_name="Médecin Fantôme",
+                    role=Role.DOCTOR.value,
+                    password_hash="x",
+                )
+            )
+        forged.append(_publish(ws, "dr.fantome")[0])
+    finally:
+        ws.close()
+    for holder in ("direction", "dr.test", "direction"):  # routine logins of every holder
+        ws, actor = centre.login(holder)
+        try:
+            assert ws.clinical_epoch == 1
+            waiting = {w.key_id: w for w in clinical_access.waiting_for_key(ws, actor)}
+        finally:
+            ws.close()
+        assert set(waiting) == set(forged)  # shown to the holder, with why, never granted
+    assert waiting[forged[0]].reason.startswith("Nouvelle clé du code de récupération")
+    assert waiting[forged[1]].reason.startswith("Nouvelle clé : le mot de passe a été défini")
+    for key_id in forged:
+        assert _grants_to(centre, key_id) == []
+    # The genuine recovery key still receives every key.
+    opened = keyslots.unwrap_all(
+        keyslots.load(centre.data_dir.key_slots),
+        keyslots.RECOVERY_LOGIN,
+        keyslots.normalize_recovery_code(centre.recovery_code),
+    )
+    assert opened.agreement_key_id is not None
+    assert {g.epoch for g in _grants_to(centre, opened.agreement_key_id)} == {1}
+
+
+def test_a_forged_grant_is_never_written_under_nor_passed_on(centre: Centre) -> None:
+    pid = make_patient(centre)
+    before = _write_note(centre, "dr.test", pid, "Avant")
+    planted = clinical_crypto.new_clinical_key(99, new_id())
+    ws = _insider(centre)
+    try:
+        sender_id, sender_private = _publish(ws, "dr.test")
+        with ws.store.write() as session:
+            targets = session.execute(
+                select(AgreementKey.id, AgreementKey.login, AgreementKey.public_key).where(
+                    AgreementKey.login.in_(["dr.test", "direction"])
+                )
+            ).all()
+            for key_id, login, public in targets:
+                if key_id == sender_id:
+                    continue
+                for sender in (None, clinical_crypto.Sender(sender_id, sender_private)):
+                    session.add(
+                        ClinicalKeyGrant(
+                            key_id=planted.key_id,
+                            epoch=planted.epoch,
+                            recipient_login=login,
+                            recipient_key_id=key_id,
+                            sealed=clinical_crypto.seal(public, login, key_id, planted, sender),
+                            granted_by="dr.test",
+                        )
+                    )
+    finally:
+        ws.close()
+    after = _write_note(centre, "direction", pid, SECRET)
+    ws, doctor = centre.login("dr.test")
+    try:
+        assert ws.clinical_epoch == 1
+        assert ws.clinical_writing_key is not None
+        assert ws.clinical_writing_key.key_id != planted.key_id
+        # The planted key may open what was sealed under it (nothing), never more.
+        assert planted.key_id not in ws.clinical_trusted
+        file = patient_file.open_patient_file(ws, doctor, pid)
+        assert {v.content.diagnosis for v in file.consultations} == {"Avant", SECRET}
+        with ws.store.read() as session:
+            rows = {n: session.get(Consultation, n) for n in (before, after)}
+            passed_on = session.scalars(
+                select(ClinicalKeyGrant.recipient_login).where(
+                    ClinicalKeyGrant.key_id == planted.key_id,
+                    ClinicalKeyGrant.granted_by != "dr.test",
+                )
+            ).all()
+    finally:
+        ws.close()
+    for row in rows.values():
+        assert row is not None and planted.key_id not in row.diagnosis
+    assert passed_on == []  # no holder sealed the planted key to anyone
+
+
+def test_a_password_set_by_the_administrator_gives_no_clinical_key(centre: Centre) -> None:
+    pid = make_patient(centre)
+    _write_note(centre, "dr.test", pid, SECRET)
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        doctor = next(u for u in users.list_users(ws, admin) if u.login == "dr.test")
+        users.reset_password(ws, admin, doctor.id, "Admin-Connait-Ce-Mdp-41")
+    finally:
+        ws.close()
+    # The administrator logs in as the doctor: a new key pair, which nobody trusts.
+    ws, _ = centre.login("dr.test", "Admin-Connait-Ce-Mdp-41")
+    try:
+        assert ws.clinical_keys == {} and ws.clinical_writing_key is None
+    finally:
+        ws.close()
+    ws, director = centre.login("direction")  # a holder's routine login
+    try:
+        (waiting,) = clinical_access.waiting_for_key(ws, director)
+        assert waiting.login == "dr.test" and "défini par une autre personne" in waiting.reason
+    finally:
+        ws.close()
+    ws, _ = centre.login("dr.test", "Admin-Connait-Ce-Mdp-41")
+    try:
+        assert ws.clinical_keys == {}
+        # Grants the insider seals to this new key, even naming a sender, are never trusted.
+        planted = clinical_crypto.new_clinical_key(1, new_id())
+        sender_id, sender_private = _publish(ws, "direction")
+        assert ws.agreement_key_id is not None
+        with ws.store.write() as session:
+            mine = session.get(AgreementKey, ws.agreement_key_id)
+            assert mine is not None
+            session.add(
+                ClinicalKeyGrant(
+                    key_id=planted.key_id,
+                    epoch=1,
+                    recipient_login="dr.test",
+                    recipient_key_id=mine.id,
+                    sealed=clinical_crypto.seal(
+                        mine.public_key,
+                        "dr.test",
+                        mine.id,
+                        planted,
+                        clinical_crypto.Sender(sender_id, sender_private),
+                    ),
+                    granted_by="direction",
+                )
+            )
+    finally:
+        ws.close()
+    ws, _ = centre.login("dr.test", "Admin-Connait-Ce-Mdp-41")
+    try:
+        assert ws.clinical_writing_key is None and ws.clinical_trusted == frozenset()
+    finally:
+        ws.close()
+
+
+def test_a_disabled_then_re_enabled_account_waits_for_approval_again(centre: Centre) -> None:
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        doctor = next(u for u in users.list_users(ws, admin) if u.login == "dr.test")
+        users.set_active(ws, admin, doctor.id, False)
+    finally:
+        ws.close()
+    ws, director = centre.login("direction")  # rotates: epoch 2, dr.test's key revoked
+    try:
+        assert ws.clinical_epoch == 2
+    finally:
+        ws.close()
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.set_active(ws, admin, doctor.id, True)
+        users.reset_password(ws, admin, doctor.id, STAFF_PASSWORD)
+    finally:
+        ws.close()
+    ws, director = centre.login("direction")
+    try:
+        assert ws.clinical_epoch == 2
+        assert [w.login for w in clinical_access.waiting_for_key(ws, director)] == ["dr.test"]
+    finally:
+        ws.close()
+    assert keyslots.RECOVERY_LOGIN != "dr.test"
+    ws, _ = centre.login("dr.test")
+    try:
+        assert 2 not in {k.epoch for k in ws.clinical_keys.values()}
+    finally:
+        ws.close()
