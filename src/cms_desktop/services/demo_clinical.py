@@ -159,14 +159,20 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
     trust one another as if the director had approved each of them: every one's slot gets
     the same trust list (their public keys and the recovery slot's), then the first one's
     session makes epoch 1 and grants it to all, as a real login would."""
-    from cms_desktop.services.demo_accounts import DEMO_PASSWORD
+    from cms_desktop.services.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     try:
         slots = keyslots.load(ws.data_dir.key_slots)
     except keyslots.KeySlotError:
         return None
     opened: dict[str, keyslots.Unwrapped] = {}
-    for login in users:
+    holders = [
+        *users,
+        *(a.login for a in DEMO_ACCOUNTS if clinical_grants.holds_clinical_key(a.role)),
+    ]
+    for login in dict.fromkeys(holders):  # the note writers first: the first makes the key
+        if login not in slots.slots:
+            continue
         try:
             unwrapped = keyslots.unwrap_all(slots, login, DEMO_PASSWORD)
         except keyslots.BadCredentials:
@@ -191,13 +197,14 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
             first.agreement_key,
             clinical_grants.Trust(pins),
         )
+        first_user = repositories.user_by_login(session, first_login)
         epoch, _ = clinical_grants.take_keys(
             session,
             ws.store.station_id,
             access,
             clinical_crypto.Sender(first.agreement_key_id, first.agreement_key),
             first_login,
-            users[first_login],
+            first_user.id if first_user is not None else None,
         )
         listed = access.trust.to_json()
         for login, unwrapped in opened.items():

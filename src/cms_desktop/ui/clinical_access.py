@@ -133,7 +133,7 @@ class ReceiveKeyDialog(QDialog):
         self.receive_button.clicked.connect(self.receive)
         self.message = QLabel("", self)
         self.message.setWordWrap(True)
-        self.message.setObjectName("error")
+        self.message.setObjectName("errorLabel")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         buttons.addButton(self.receive_button, QDialogButtonBox.ButtonRole.ActionRole)

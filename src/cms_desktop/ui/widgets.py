@@ -25,6 +25,8 @@ QLabel#demoBanner { background: #fff3cd; color: #5c4400; border: 1px solid #e0c3
 QLabel#pageTitle { font-size: 15pt; font-weight: 600; }
 QLabel#appTitle { font-size: 18pt; font-weight: 600; }
 QLabel#hint { color: #555555; }
+QPushButton#accessButton { background: #fff3cd; color: #5c4400; border: 1px solid #e0c36c;
+                           border-radius: 3px; padding: 4px 10px; font-weight: 600; }
 QLabel#progress { color: #1f5fa8; font-weight: 600; }
 QStatusBar QLabel { padding: 2px 10px; }
 QStatusBar::item { border: none; border-left: 1px solid #c8d0d8; }
