@@ -22,9 +22,10 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from cms_desktop.domain.permissions import Role
+from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS, SignatureStatus
 from cms_desktop.services import patient_file, setup, users
 from cms_desktop.services.workspace import login
-from cms_desktop.storage import clinical_crypto
+from cms_desktop.storage import clinical_crypto, signing
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import AllergyRow, Consultation, Patient, ProblemRow
 
@@ -160,6 +161,72 @@ def _build(ws, doctor_id: str, patients: int, notes: int, plain: bool) -> list[s
     return ids
 
 
+def _build_heavy(ws, doctor_id: str, count: int, per_patient: int, plain: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """``count`` patients with ``per_patient`` consultations each, signed by the doctor's
+    key as ``records.sign_draft`` signs them (cms-act-2 over the stored ciphertext)."""
+    rng = random.Random(3)
+    seal = _sealer(ws, plain)
+    now = datetime.now(UTC).replace(microsecond=0)
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with ws.store.write() as session:
+        session.execute(
+            insert(Patient),
+            [
+                {
+                    "id": pid,
+                    "version": "",
+                    "deleted": False,
+                    "created_at": now,
+                    "updated_at": now,
+                    "birth_name": f"LOURD{i}",
+                    "first_given_name": "Prénom",
+                    "birth_date": date(1950, 1, 1),
+                    "sex": "F",
+                }
+                for i, pid in enumerate(ids)
+            ],
+        )
+        rows = []
+        for pid in ids:
+            for n in range(per_patient):
+                row = seal(
+                    "consultations",
+                    {
+                        "id": str(uuid.uuid4()),
+                        "version": "",
+                        "deleted": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "patient_id": pid,
+                        "author_id": doctor_id,
+                        "seen_at": now - timedelta(days=n * 7 + rng.randint(0, 6)),
+                        "signed_at": now,
+                        "amends_id": None,
+                        "draft_id": None,
+                        "reason": "Suivi",
+                        "examination": "Examen normal " * 5,
+                        "diagnosis": "",
+                        "diagnosis_code": "",
+                        "treatment": "",
+                        "conclusion": "RAS",
+                        "weight_kg": 70.0,
+                        "systolic": 130.0,
+                        "diastolic": 80.0,
+                    },
+                    ("reason", "examination", "conclusion"),
+                )
+                if ws.signing_key is not None:
+                    row["signing_key_id"] = ws.signing_key_id
+                    row["signature"] = signing.sign(
+                        ws.signing_key,
+                        CONSULTATION,
+                        {name: row.get(name) for name in FIELDS[CONSULTATION]},
+                    )
+                rows.append(row)
+        session.execute(insert(Consultation), rows)
+    return ids
+
+
 def _report(label: str, times: list[float]) -> None:
     times.sort()
     p95 = times[int(len(times) * 0.95) - 1]
@@ -203,6 +270,21 @@ def main() -> None:
             patient_file.open_patient_file(ws, doctor, pid, reload=True)
             times.append((time.perf_counter() - t) * 1000)
         _report("same reads without the audit write and commit", times)
+        heavy = _build_heavy(ws, doctor.user_id, 20, 300, args.plain)
+        first = patient_file.open_patient_file(ws, doctor, heavy[0])
+        shown = [c for c in first.consultations if c.amends_id is None]
+        verified = sum(c.signature is SignatureStatus.VERIFIED for c in shown)
+        print(
+            f"patients with 300 signed consultations: the file shows {len(shown)}, "
+            f"{verified} signatures verified"
+        )
+        times = []
+        for _ in range(10):
+            for pid in heavy:
+                t = time.perf_counter()
+                patient_file.open_patient_file(ws, doctor, pid)
+                times.append((time.perf_counter() - t) * 1000)
+        _report("open_patient_file, 300 signed consultations (audited)", times)
         ws.close()
 
 

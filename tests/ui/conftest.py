@@ -19,6 +19,7 @@ from cms_desktop.services.setup import CentreDraft, initialise_centre
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.ui.tasks import SyncTaskRunner
+from tests.conftest import approve_clinicians
 
 FAST_KDF = {"time_cost": 1, "memory_cost": 8192, "parallelism": 1}
 PASSWORD = "Essai-Cms-2026"
@@ -58,6 +59,7 @@ def template_centre(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
             )
     finally:
         ws.close()
+    approve_clinicians(data_dir, "dr.moreau", ["direction"], PASSWORD)
     return data_dir.path, result.recovery_code
 
 

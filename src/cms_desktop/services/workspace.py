@@ -345,7 +345,13 @@ def _take_signing_key(
             workspace.signing_key = unwrapped.signing_key
             return None
     new_slot, key_id, private = issue_signing_key(
-        session, workspace.store.station_id, workspace.centre_id, user_id, slot, password
+        session,
+        workspace.store.station_id,
+        workspace.centre_id,
+        user_id,
+        slot,
+        password,
+        kek=unwrapped.kek,  # the same salt: no second argon2 run
     )
     workspace.signing_key_id, workspace.signing_key = key_id, private
     return new_slot
@@ -359,10 +365,11 @@ def _take_clinical_keys(
     password: str,
     unwrapped: keyslots.Unwrapped,
 ) -> keyslots.Slot | None:
-    """Open the clinical keys granted to this account (#17): make its X25519 key pair if it
-    has none the centre knows (upgraded centre, a password set by someone else), create
-    epoch 1 on a centre that has none, and grant the held keys to every clinical account
-    still waiting for them. Returns the slot to save when a key pair was made."""
+    """Open the clinical keys granted to this account (#17) with its trust list: make its
+    X25519 key pair if it has none the centre knows (upgraded centre, a password set by
+    someone else: that pair waits for a holder's hand-over), create epoch 1 on a centre that
+    has none, and grant the trusted keys to the trusted accounts lacking them. The list is
+    saved back under the password when it changed. Returns the slot to save, if any."""
     new_slot: keyslots.Slot | None = None
     key_id, private = unwrapped.agreement_key_id, unwrapped.agreement_key
     if (
@@ -380,6 +387,7 @@ def _take_clinical_keys(
             actor.user_id,
             slot,
             password,
+            kek=unwrapped.kek,
         )
     trust: clinical_grants.Trust | None = None
     if unwrapped.trust:
@@ -416,6 +424,8 @@ def issue_agreement_key(
     user_id: str,
     slot: keyslots.Slot,
     password: str,
+    *,
+    kek: bytes | None = None,
 ) -> tuple[keyslots.Slot, str, bytes]:
     """A new X25519 key pair for the account: public half published (replicated), private
     half wrapped into a copy of ``slot`` (replicated wrapped). (slot, key id, private)."""
@@ -431,7 +441,7 @@ def issue_agreement_key(
         target_id=user_id,
         details={"key_id": key_id},
     )
-    new_slot = keyslots.with_keys(centre_id, slot, password, clinical=(key_id, private))
+    new_slot = keyslots.with_keys(centre_id, slot, password, clinical=(key_id, private), kek=kek)
     keyslot_sync.record_slot(session, new_slot)
     return new_slot, key_id, private
 
@@ -443,6 +453,8 @@ def issue_signing_key(
     user_id: str,
     slot: keyslots.Slot,
     password: str,
+    *,
+    kek: bytes | None = None,
 ) -> tuple[keyslots.Slot, str, bytes]:
     """A new Ed25519 key pair for ``user_id``: the public half published (replicated), the
     private half wrapped into a copy of ``slot`` under ``password`` (replicated wrapped).
@@ -459,7 +471,7 @@ def issue_signing_key(
         target_id=user_id,
         details={"key_id": key_id},
     )
-    new_slot = keyslots.with_keys(centre_id, slot, password, signing=(key_id, private))
+    new_slot = keyslots.with_keys(centre_id, slot, password, signing=(key_id, private), kek=kek)
     keyslot_sync.record_slot(session, new_slot)  # the key follows the password everywhere
     return new_slot, key_id, private
 
