@@ -124,10 +124,18 @@ def test_a_forged_grant_is_never_written_under_nor_passed_on(centre: Centre) -> 
                     AgreementKey.login.in_(["dr.test", "direction"])
                 )
             ).all()
+            holders = {login: key_id for key_id, login, _ in targets if key_id != sender_id}
             for key_id, login, public in targets:
                 if key_id == sender_id:
                     continue
-                for sender in (None, clinical_crypto.Sender(sender_id, sender_private)):
+                other = holders["direction" if login == "dr.test" else "dr.test"]
+                for sender in (
+                    None,  # the first format: proves no sender
+                    clinical_crypto.Sender(sender_id, sender_private),  # a key of its own
+                    # A trusted colleague's key id named as the sender, without its private
+                    # key: the grant does not open as theirs.
+                    clinical_crypto.Sender(other, sender_private),
+                ):
                     session.add(
                         ClinicalKeyGrant(
                             key_id=planted.key_id,

@@ -14,7 +14,7 @@ def test_a_grant_opens_for_its_recipient_only() -> None:
     private, public = cc.new_agreement_pair()
     assert cc.public_of(private) == public
     sealed = cc.seal(public, "dr.a", "pk-1", KEY)
-    opened = cc.open_sealed(private, sealed, "dr.a", "pk-1", "key-a", 3)
+    opened = cc.open_sealed(private, sealed, "dr.a", "pk-1", "key-a", 3).key
     assert (opened.key, opened.epoch, opened.key_id) == (KEY.key, 3, "key-a")
     other, _ = cc.new_agreement_pair()
     for args in (
@@ -28,6 +28,35 @@ def test_a_grant_opens_for_its_recipient_only() -> None:
     ):
         with pytest.raises(cc.GrantUnreadable):
             cc.open_sealed(*args)
+
+
+def test_a_grant_naming_its_sender_opens_with_that_senders_public_key_only() -> None:
+    private, public = cc.new_agreement_pair()
+    sender_private, sender_public = cc.new_agreement_pair()
+    forger_private, forger_public = cc.new_agreement_pair()
+    sender = cc.Sender("pk-s", sender_private)
+    sealed = cc.seal(public, "dr.a", "pk-1", KEY, sender, b'{"list":1}')
+    assert sealed.startswith("2:pk-s:") and cc.grant_sender(sealed) == "pk-s"
+    opened = cc.open_sealed(private, sealed, "dr.a", "pk-1", "key-a", 3, sender_public)
+    assert (opened.key.key, opened.sender_key_id, opened.payload) == (
+        KEY.key,
+        "pk-s",
+        b'{"list":1}',
+    )
+    # Whoever can write rows can seal a key to dr.a, naming pk-s as its sender; it opens
+    # only with the forger's own public key, never with pk-s's: the sender is proven.
+    forged = cc.seal(public, "dr.a", "pk-1", KEY, cc.Sender("pk-s", forger_private))
+    with pytest.raises(cc.GrantUnreadable):
+        cc.open_sealed(private, forged, "dr.a", "pk-1", "key-a", 3, sender_public)
+    assert cc.open_sealed(private, forged, "dr.a", "pk-1", "key-a", 3, forger_public)
+    for bad in (
+        sealed.replace("2:pk-s:", "2:pk-t:"),  # another sender named
+        sealed.split(":", 2)[2],  # the sender's part dropped: read as the first format
+    ):
+        with pytest.raises(cc.GrantUnreadable):
+            cc.open_sealed(private, bad, "dr.a", "pk-1", "key-a", 3, sender_public)
+    with pytest.raises(cc.GrantUnreadable):  # a sender named but no key to check it with
+        cc.open_sealed(private, sealed, "dr.a", "pk-1", "key-a", 3)
 
 
 def test_a_field_opens_in_its_place_only() -> None:
