@@ -48,6 +48,22 @@ class Centre:
         return login(self.data_dir, login_name, password)
 
 
+def hand_over(
+    data_dir: DataDir,
+    name: str,
+    password: str = STAFF_PASSWORD,
+    holder: str = "dr.test",
+    holder_password: str = STAFF_PASSWORD,
+) -> None:
+    """A holder gives ``name`` the clinical key at its screen (#17), as a centre does for
+    each new clinician after their first login."""
+    ws, actor = login(data_dir, name, password)
+    try:
+        clinical_access.receive_key(ws, actor, holder, holder_password)
+    finally:
+        ws.close()
+
+
 def approve_clinicians(
     data_dir: DataDir, holder: str, logins: list[str], password: str = STAFF_PASSWORD
 ) -> None:
@@ -55,11 +71,7 @@ def approve_clinicians(
     hand it to each colleague at their screen (#17)."""
     login(data_dir, holder, password)[0].close()
     for name in logins:
-        ws, actor = login(data_dir, name, password)
-        try:
-            clinical_access.receive_key(ws, actor, holder, password)
-        finally:
-            ws.close()
+        hand_over(data_dir, name, password, holder, password)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from cms_desktop.services import prescriptions as rx
 from cms_desktop.services import users
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage.models import AuditEntry
-from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre, hand_over
 from tests.integration.printing.helpers import add_patient, audit_actions, set_practitioner
 
 LEVO = PrescriptionLine(
@@ -30,7 +30,7 @@ AMOX = PrescriptionLine(
 def _new_doctor(centre: Centre, bizone: bool) -> users.UserInfo:
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     try:
-        return users.create_user(
+        info = users.create_user(
             ws,
             admin,
             users.NewUser(
@@ -39,6 +39,8 @@ def _new_doctor(centre: Centre, bizone: bool) -> users.UserInfo:
         )
     finally:
         ws.close()
+    hand_over(centre.data_dir, "dr.neuf")  # prescriptions are sealed under the clinical key
+    return info
 
 
 def test_a_doctor_without_the_right_is_refused_the_bizone_form(centre: Centre) -> None:
