@@ -15,7 +15,7 @@ from cms_desktop.services import clinical_access, patient_file, records, users
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import clinical_crypto, keyslots
 from cms_desktop.storage.models import AgreementKey, ClinicalKeyGrant, Consultation, User, new_id
-from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre, hand_over
 from tests.integration.clinical_fixtures import make_patient
 
 SECRET = "Diagnostic PANGOLIN-5518"
@@ -259,3 +259,94 @@ def test_a_disabled_then_re_enabled_account_waits_for_approval_again(centre: Cen
         assert 2 not in {k.epoch for k in ws.clinical_keys.values()}
     finally:
         ws.close()
+
+
+def _plant_legacy_grant(centre: Centre, login: str, key: clinical_crypto.ClinicalKey) -> None:
+    """A grant of the first format (session 10: no sender) of ``key`` to ``login``'s key."""
+    ws = _insider(centre)
+    try:
+        with ws.store.write() as session:
+            for key_id, public in session.execute(
+                select(AgreementKey.id, AgreementKey.public_key).where(AgreementKey.login == login)
+            ):
+                session.add(
+                    ClinicalKeyGrant(
+                        key_id=key.key_id,
+                        epoch=key.epoch,
+                        recipient_login=login,
+                        recipient_key_id=key_id,
+                        sealed=clinical_crypto.seal(public, login, key_id, key),
+                        granted_by="direction",
+                    )
+                )
+    finally:
+        ws.close()
+
+
+def test_removing_a_holders_trust_list_from_the_file_brings_no_first_use_back(
+    centre: Centre,
+) -> None:
+    planted = clinical_crypto.new_clinical_key(7, new_id())
+    _plant_legacy_grant(centre, "direction", planted)
+
+    def strip(slots: keyslots.SlotFile) -> None:
+        slots.slots["direction"].trust = None  # the insider edits keyslots.json
+
+    keyslots.update(centre.data_dir.key_slots, strip)
+    ws, _ = centre.login("direction")
+    try:
+        # Nothing is trusted any more (the list is gone): no disclosure, but the account
+        # cannot write until a holder hands the key over again.
+        assert planted.key_id not in ws.clinical_trusted
+        assert ws.clinical_writing_key is None
+    finally:
+        ws.close()
+    hand_over(centre.data_dir, "direction")
+    ws, _ = centre.login("direction")
+    try:
+        assert ws.clinical_epoch == 1 and planted.key_id not in ws.clinical_trusted
+    finally:
+        ws.close()
+
+
+def test_an_account_of_the_previous_version_trusts_once_the_keys_it_already_held(
+    centre: Centre,
+) -> None:
+    pid = make_patient(centre)
+    _write_note(centre, "dr.test", pid, SECRET)
+    ws, _ = centre.login("dr.test")
+    try:
+        held = dict(ws.clinical_keys)
+    finally:
+        ws.close()
+    (key,) = held.values()
+
+    def as_session_10(slots: keyslots.SlotFile) -> None:
+        # The X25519 part wrapped under its first name, no trust list: a slot of session 10.
+        opened = keyslots.unwrap_all(slots, "dr.test", STAFF_PASSWORD)
+        assert opened.kek is not None and opened.agreement_key_id and opened.agreement_key
+        slot = slots.slots["dr.test"]
+        slot.trust = None
+        slot.clinical = keyslots._wrap_part(
+            opened.kek,
+            slots.centre_id,
+            "dr.test",
+            "clinical",
+            opened.agreement_key_id,
+            opened.agreement_key,
+        )
+
+    keyslots.update(centre.data_dir.key_slots, as_session_10)
+    _plant_legacy_grant(centre, "dr.test", key)  # what session 10 granted
+    ws, doctor = centre.login("dr.test")
+    try:
+        assert ws.clinical_trusted == frozenset({key.key_id}) and ws.clinical_epoch == 1
+        file = patient_file.open_patient_file(ws, doctor, pid)
+        assert SECRET in {v.content.diagnosis for v in file.consultations}
+    finally:
+        ws.close()
+    # Its list is saved, bound: the next login is no first use any more.
+    unwrapped = keyslots.unwrap_all(
+        keyslots.load(centre.data_dir.key_slots), "dr.test", STAFF_PASSWORD
+    )
+    assert unwrapped.trust_bound and unwrapped.trust

@@ -156,7 +156,8 @@ def open_grants(
     ``trust`` None is the first login of an account made before trust lists existed (its
     slot says so, ``keyslots.Unwrapped.trust_bound``) or the recovery slot: it trusts what it
     was granted, as SSH trusts a host key the first time. An account made since starts
-    with an empty list and gets its first keys from a holder in person (``enrol``). An
+    with an empty list and gets its first keys from a holder in person
+    (``services.clinical_access.receive_key``). An
     unreadable grant (altered, or not sealed to this key) is skipped."""
     first_use = trust is None
     trust = Trust() if trust is None else trust.copy()
