@@ -18,7 +18,7 @@ from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.storage import keyslots, signing
 from cms_desktop.storage.models import Consultation, SigningKey
-from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre, hand_over
 from tests.integration.clinical_fixtures import make_patient
 from tests.integration.printing.helpers import add_patient, set_practitioner
 from tests.integration.printing.test_prescriptions_service import AMOX
@@ -252,8 +252,8 @@ def test_a_reset_by_the_administrator_does_not_hand_over_the_signing_key(centre:
     assert ws.signing_key_id not in (None, old_slot.signing["key_id"])
     assert ws.clinical_keys == {}  # its new X25519 key has no grant yet (#17, clinical key)
     ws.close()
-    ws, _director = centre.login("direction")  # a holder's session grants it
-    ws.close()
+    # A holder hands the clinical key over at the clinician's screen (#17).
+    hand_over(centre.data_dir, "dr.test", "Remis-Par-Admin-31", holder="direction")
     new_note = _sign_note(centre, pid, "Contrôle", password="Remis-Par-Admin-31")
     assert _statuses(centre, pid, "Remis-Par-Admin-31") == {
         old_note: SignatureStatus.VERIFIED,

@@ -241,18 +241,18 @@ def test_only_the_first_area_is_built_at_login(
     assert [type(w).__name__ for w in window.built_widgets()] == ["AgendaPage", "PatientsArea"]
 
 
-def test_a_clinician_waiting_for_the_clinical_key_is_granted_from_an_open_window(
+def test_an_open_window_shows_a_clinician_waiting_for_the_clinical_key_and_grants_nothing(
     qtbot: QtBot, open_session: OpenSession, runner: SyncTaskRunner
 ) -> None:
     # A sync brings a clinician's account (its public key) while the director works: the
-    # director's window grants the clinical key and says so in the status bar (#17).
+    # director's window counts it as waiting; the key goes only by a hand-over (#17).
     window = _main(qtbot, open_session, runner, "direction")
+    assert not window.access_button.isVisible()
     ws, admin = open_session("admin")
     users.create_user(
         ws, admin, users.NewUser("inf.arrivee", "Infirmière Arrivée", Role.NURSE, PASSWORD)
     )
     window.changes.notify(frozenset({"agreement_keys"}))
-    qtbot.waitUntil(lambda: "inf.arrivee" in window.statusBar().currentMessage())
-    assert window.statusBar().currentMessage() == (
-        "Clé du dossier médical transmise à : « inf.arrivee »."
-    )
+    qtbot.waitUntil(window.access_button.isVisible)
+    assert window.access_button.text() == "Accès au dossier : 1 en attente"
+    assert "inf.arrivee" not in window.statusBar().currentMessage()
