@@ -19,6 +19,8 @@ from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS
 from cms_desktop.services.access import no_actor
 from cms_desktop.services.clinical_fields import seal_text
+from cms_desktop.services.documents import SEALED_FIELDS as SEALED_DOCUMENT_FIELDS
+from cms_desktop.services.documents import seal_content
 from cms_desktop.services.records import note_content, seal_note
 from cms_desktop.services.synthesis import SEALED_FIELDS, SYNTHESIS_ROWS
 from cms_desktop.services.workspace import Workspace
@@ -415,35 +417,48 @@ def _patient_record(
             ],
             day,
         )
-        sha = blobs.put_blob(session, data)  # type: ignore[arg-type]
-        add(
+        _demo_document(
+            session,
+            clinical_key,
             Document(
                 patient_id=pid,
-                sha256=sha,
                 kind=DocumentKind.EXAM_RESULT.value,
                 title="Bilan biologique",
                 document_date=day,
                 author_id=gp,
                 mime_type="application/pdf",
-                size=len(data),
                 original_filename="bilan_biologique.pdf",
-            )
+            ),
+            data,
         )
     if index % 40 == 0:
-        sha = blobs.put_blob(session, png)  # type: ignore[arg-type]
-        add(
+        _demo_document(
+            session,
+            clinical_key,
             Document(
                 patient_id=pid,
-                sha256=sha,
                 kind=DocumentKind.SCANNED_RECORD.value,
                 title="Ancien dossier papier (page 1)",
                 document_date=None,
                 author_id=gp,
                 mime_type="image/png",
-                size=len(png),
                 original_filename="scan_page1.png",
-            )
+            ),
+            png,
         )
+
+
+def _demo_document(session: object, key: ClinicalKey | None, doc: Document, data: bytes) -> None:
+    """A clinical document stored as ``services.documents`` stores it: content, title and
+    file name sealed under the clinical key, the blob addressed by the ciphertext's hash."""
+    doc.id = new_id()
+    doc.size = len(data)
+    if key is not None:
+        data = seal_content(key, doc.id, data)
+        for name in SEALED_DOCUMENT_FIELDS:
+            setattr(doc, name, seal_text(key, "documents", doc.id, name, getattr(doc, name)))
+    doc.sha256 = blobs.put_blob(session, data)  # type: ignore[arg-type]
+    session.add(doc)  # type: ignore[attr-defined]
 
 
 def _consultations(
