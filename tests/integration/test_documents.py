@@ -57,7 +57,9 @@ def test_a_clinical_file_imported_twice_is_two_sealed_blobs_and_reads_back_check
         for doc in stored.values():
             sealed = blobs.get_blob(session, doc.sha256)  # its hash checks, no key needed
             assert sealed.startswith(b"cms-ck1:") and PDF[:64] not in sealed
-            assert doc.sha256 == hashlib.sha256(sealed).hexdigest() != hashlib.sha256(PDF).hexdigest()
+            assert (
+                doc.sha256 == hashlib.sha256(sealed).hexdigest() != hashlib.sha256(PDF).hexdigest()
+            )
         assert stored[a].title.startswith("cms-ck1:") and "bilan" not in stored[a].original_filename
     listed = documents.list_documents(ws, doctor, patient_id)
     assert {d.id for d in listed} == {a, b} and all(d.available for d in listed)

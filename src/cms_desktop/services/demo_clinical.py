@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS
-from cms_desktop.services.access import no_actor
+from cms_desktop.services.access import internal, no_actor
 from cms_desktop.services.clinical_fields import seal_text
 from cms_desktop.services.documents import SEALED_FIELDS as SEALED_DOCUMENT_FIELDS
 from cms_desktop.services.documents import seal_content
@@ -173,6 +173,14 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
             )
         return clinical_grants.writing_key(held, epoch)
     return None
+
+
+@internal("the demo builder only: it takes the key as a demo clinician's login does")
+def demo_clinical_key(ws: Workspace) -> ClinicalKey | None:
+    """The demo's clinical key (see ``_demo_clinical_key``), None on a centre whose
+    clinicians do not use the demo password."""
+    users = _user_ids(ws)
+    return _demo_clinical_key(ws, users) if users else None
 
 
 def _seal_demo_note(note: Consultation | ConsultationDraft, key: ClinicalKey | None) -> None:

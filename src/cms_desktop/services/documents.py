@@ -38,8 +38,7 @@ from cms_desktop.services.clinical_common import _patient_ids, live_patient
 from cms_desktop.services.clinical_fields import open_bytes, open_text, seal_text, writing_key
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit, blobs
-from cms_desktop.storage import clinical_crypto
+from cms_desktop.storage import audit, blobs, clinical_crypto
 from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.models import Document, User, new_id
 

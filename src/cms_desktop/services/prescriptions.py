@@ -41,6 +41,7 @@ from cms_desktop.services.clinical_fields import (
     writing_key,
 )
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.patients import ald_text
 from cms_desktop.services.prescription_allergies import (
     require_confirmed,
     uncoded_allergies,
@@ -231,7 +232,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             patient.birth_date,
             age_in_years(patient.birth_date, today),
             bool(alds),
-            tuple(a.label for a in alds),
+            tuple(ald_text(ws.clinical_keys, a)[0] for a in alds),
             weight_required(patient.birth_date, today),
             latest_weight(session, patient_id, ws.clinical_keys),
             synthesis.active_allergies,

@@ -44,6 +44,7 @@ from cms_desktop.services.clinical_common import patient_ids
 from cms_desktop.services.clinical_fields import ClinicalKeyUnavailable, open_bytes
 from cms_desktop.services.documents import open_content, opened_fields
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.patients import ald_text
 from cms_desktop.services.printing_common import (
     Output,
     audit_output,
@@ -517,7 +518,9 @@ def vitals_text(row: NoteContent) -> str:
     return " · ".join(parts)
 
 
-def ald_lines(session: Session, patient_id: str) -> tuple[str, ...]:
+def ald_lines(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> tuple[str, ...]:
     """Every ALD recorded, current or ended, with its list number and period."""
     rows = session.scalars(
         select(PatientAld)
@@ -529,7 +532,8 @@ def ald_lines(session: Session, patient_id: str) -> tuple[str, ...]:
     ).all()
     out = []
     for row in rows:
-        text = row.label + (f" (ALD {row.code})" if row.code else "")
+        label, code = ald_text(keys, row)  # sealed (#17): opened by the director's keys
+        text = label + (f" (ALD {code})" if code else "")
         if row.start_date:
             text += f", depuis le {row.start_date:%d/%m/%Y}"
         if row.end_date:
@@ -649,10 +653,8 @@ def generate_copy(
             patient=patient_info(session, patient, today),
             synthesis=synthesis_sections(session, patient.id, ws.clinical_keys),
             consultations=_entries(asked, names, ws.clinical_keys),
-            documents=document_entries(
-                session, patient.id, scope, period, keys=ws.clinical_keys
-            ),
-            alds=ald_lines(session, patient.id),
+            documents=document_entries(session, patient.id, scope, period, keys=ws.clinical_keys),
+            alds=ald_lines(session, patient.id, ws.clinical_keys),
             prescriptions=prescription_copies(
                 session, patient.id, scope, period, {c.id for c in asked}, names, ws.clinical_keys
             ),

@@ -179,7 +179,9 @@ def _opened(ws: Workspace, item: TimelineItem) -> TimelineItem:
     if not is_sealed(item.title):
         return item
     if item.kind == "document":
-        return replace(item, title=open_text(ws.clinical_keys, "documents", item.ref_id, "title", item.title))
+        return replace(
+            item, title=open_text(ws.clinical_keys, "documents", item.ref_id, "title", item.title)
+        )
     if item.kind not in ("consultation", "amendment"):
         return item
     reason = open_text(ws.clinical_keys, "consultations", item.ref_id, "reason", item.title)

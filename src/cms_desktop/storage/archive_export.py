@@ -161,9 +161,7 @@ def _open_documents(conn: Any, open_bytes: BytesOpener) -> None:
             "INSERT OR IGNORE INTO archive.blob_chunks (sha256, idx, data) VALUES (?, ?, ?)",
             [(clear_sha, i, chunk) for i, chunk in enumerate(chunks)],
         )
-        conn.execute(
-            "UPDATE archive.documents SET sha256 = ? WHERE sha256 = ?", (clear_sha, sha)
-        )
+        conn.execute("UPDATE archive.documents SET sha256 = ? WHERE sha256 = ?", (clear_sha, sha))
 
 
 def _whole_centre(conn: Any) -> dict[str, int]:
