@@ -307,8 +307,11 @@ class IdentityPage(QWidget):
             if column == 0:
                 item.setData(Qt.ItemDataRole.UserRole, ald.id)
                 item.setData(Qt.ItemDataRole.UserRole + 1, ald.hidden)
-            editable = self._ald_dates_editable if column >= 2 else self._ald_label_editable
-            if ald.hidden or not editable:
+            if column >= 2:
+                editable = self._ald_dates_editable
+            else:  # the label and number: a clinician's, and only where they can be read
+                editable = self._ald_label_editable and not ald.hidden
+            if not editable:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.ald_table.setItem(row, column, item)
         self._touched()
