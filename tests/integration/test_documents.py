@@ -71,7 +71,8 @@ def test_a_clinical_file_imported_twice_is_two_sealed_blobs_and_reads_back_check
             select(AuditEntry).where(AuditEntry.action == "document_viewed")
         ).all()
     assert [e.target_id for e in viewed] == [a] and "Bilan" not in viewed[0].details
-    assert {i.ref_id for i in timeline.timeline(ws, doctor, patient_id)} == {a, b}
+    items = timeline.timeline(ws, doctor, patient_id)
+    assert {(i.ref_id, i.title) for i in items} == {(a, "Bilan sanguin"), (b, "Même fichier")}
     ws.close()
 
 
