@@ -5,22 +5,29 @@ yet granted is told whom to ask, the recovery code opens it, tampering shows."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sys
+from pathlib import Path
 
 import pytest
 import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import select
 
 from cms_desktop.cli import main
+from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.permissions import Role
 from cms_desktop.domain.prescription import PrescriptionLine
 from cms_desktop.domain.signed_acts import SignatureStatus
 from cms_desktop.domain.synthesis import Allergy
 from cms_desktop.services import (
+    archives,
     clinical_access,
     clinical_fields,
+    documents,
     patient_file,
+    patients,
+    record_access,
     records,
     setup,
     synthesis,
@@ -29,9 +36,15 @@ from cms_desktop.services import (
 from cms_desktop.services import prescriptions as rx
 from cms_desktop.services.clinical_fields import TAMPERED_TEXT
 from cms_desktop.services.errors import ValidationFailed
+from cms_desktop.services.patient_form import AldForm
 from cms_desktop.services.prescriptions import latest_weight
-from cms_desktop.storage import clinical_crypto, clinical_grants, keyslots
-from cms_desktop.storage.models import AgreementKey, ClinicalKeyGrant, Consultation
+from cms_desktop.storage import blobs, clinical_crypto, clinical_grants, keyslots
+from cms_desktop.storage.models import (
+    AgreementKey,
+    ClinicalKeyGrant,
+    Consultation,
+    Document,
+)
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.clinical_fixtures import make_patient
 from tests.integration.printing.helpers import set_practitioner
@@ -42,6 +55,13 @@ SECRET_DRAFT = "Brouillon QUETZAL-4410"
 SECRET_ALLERGY = "Allergène WOMBAT-9902"
 SECRET_DRUG = "kangourine"
 WEIGHT = 73.45
+SECRET_DOC = "Scanner PANGOLIN-6120"  # in a clinical document's content
+SECRET_DOC_TITLE = "Compte rendu TAPIR-2207"
+SECRET_TEMPLATE = "Protocole OCELOT-8841"  # a prescription template's name
+SECRET_TEMPLATE_DRUG = "wapitimycine"
+SECRET_ALD = "Maladie de GNOU-5093"  # an ALD's label
+ARCHIVE_PHRASE = "Quatre chevaux Bleus dans 1 pré"
+DOC_PDF = b"%PDF-1.4\n" + SECRET_DOC.encode() + b"\n" + bytes(range(256)) * 40 + b"\n%%EOF"
 
 
 def _write_notes(centre: Centre, pid: str) -> tuple[str, str]:
@@ -61,6 +81,31 @@ def _write_notes(centre: Centre, pid: str) -> tuple[str, str]:
         )
         issued = rx.issue_prescription(ws, doctor, rx.PrescriptionDraft(pid, (line,)))
         assert issued.pdf.startswith(b"%PDF")  # printed in clear, stored sealed
+        documents.import_document(
+            ws,
+            doctor,
+            pid,
+            "scanner.pdf",
+            DOC_PDF,
+            DocumentKind.EXAM_RESULT,
+            SECRET_DOC_TITLE,
+            None,
+        )
+        template_line = PrescriptionLine(
+            dci=SECRET_TEMPLATE_DRUG, strength="250 mg", dosage="1 le soir", duration="10 jours"
+        )
+        rx.save_template(ws, doctor, SECRET_TEMPLATE, (template_line,))
+    finally:
+        ws.close()
+    # Reception records the ALD (its dates), the doctor names it.
+    ws, reception = centre.login("accueil")
+    try:
+        ald_id = patients.add_ald(ws, reception, pid, AldForm("", "", "01/01/2020"))
+    finally:
+        ws.close()
+    ws, doctor = centre.login("dr.test")
+    try:
+        patients.set_ald_label(ws, doctor, ald_id, SECRET_ALD, "30")
     finally:
         ws.close()
     return note, fix
@@ -105,7 +150,10 @@ def test_a_reception_or_administrator_password_decrypts_no_clinical_text(
     assert opened.agreement_key is None and opened.agreement_key_id is None
     everything = _every_stored_text(centre, opened.db_key)
     secrets = (SECRET, SECRET_EXAM, SECRET_DRAFT, SECRET_ALLERGY, "ZORGLUB", "QUETZAL", "WOMBAT")
-    for secret in (*secrets, SECRET_DRUG, SECRET_DRUG.upper(), str(WEIGHT), "%PDF"):
+    later = (SECRET_DOC, SECRET_DOC_TITLE, SECRET_TEMPLATE, SECRET_TEMPLATE_DRUG, SECRET_ALD)
+    for secret in (*secrets, *later, "PANGOLIN", "TAPIR", "OCELOT", "wapiti", "GNOU", "scanner"):
+        assert secret not in everything, secret
+    for secret in (SECRET_DRUG, SECRET_DRUG.upper(), str(WEIGHT), "%PDF"):
         assert secret not in everything
     assert clinical_crypto.FIELD_PREFIX in everything  # the ciphertext is there, unread
     # The grants are there too, but sealed to clinicians' and the recovery slot's keys:
@@ -142,6 +190,15 @@ def test_clinicians_and_the_director_read_what_was_written(centre: Centre) -> No
             assert by_id[note].signature is SignatureStatus.VERIFIED
             assert by_id[fix].signature is SignatureStatus.VERIFIED
             assert [a.entry.substance for a in file.active_allergies] == [SECRET_ALLERGY]
+            (doc,) = documents.list_documents(ws, actor, pid)
+            content = documents.read_document(ws, actor, doc.id)
+            assert (content.data, doc.title, doc.original_filename) == (
+                DOC_PDF,
+                SECRET_DOC_TITLE,
+                "scanner.pdf",
+            )
+            (ald,) = patients.get_patient(ws, actor, pid).alds
+            assert (ald.label, ald.code, ald.hidden) == (SECRET_ALD, "30", False)
             (issued,) = rx.list_prescriptions(ws, actor, pid)
             assert SECRET_DRUG.upper() in issued.summary
             assert rx.prescription_pdf(ws, actor, issued.id).startswith(b"%PDF")
@@ -156,6 +213,11 @@ def test_clinicians_and_the_director_read_what_was_written(centre: Centre) -> No
     try:
         drafts = patient_file.open_patient_file(ws, doctor, pid).my_drafts
         assert [d.content.reason for d in drafts] == [SECRET_DRAFT]
+        (template,) = rx.list_templates(ws, doctor)
+        assert template.name == SECRET_TEMPLATE
+        assert [line.dci for line in template.lines] == [SECRET_TEMPLATE_DRUG]
+        context = rx.prescribing_context(ws, doctor, pid)
+        assert context.has_ald and context.ald_labels == (SECRET_ALD,)
     finally:
         ws.close()
 
@@ -448,5 +510,121 @@ def test_recovering_a_clinicians_access_with_the_code_brings_the_clinical_key_ba
                 )
             )
         assert givers == {keyslots.RECOVERY_LOGIN}
+    finally:
+        ws.close()
+
+
+def test_the_archive_holds_documents_readable_and_a_legacy_document_opens(
+    centre: Centre, tmp_path: Path
+) -> None:
+    """The 20-year archive opens sealed documents into clear blobs addressed by their own
+    hash (read here with SQLCipher alone); a document stored before the clinical key
+    (plaintext blob) still opens, in the application and in the archive."""
+    pid = make_patient(centre)
+    _write_notes(centre, pid)
+    legacy = b"%PDF-1.3\nANCIEN compte rendu LAMANTIN-4471\n%%EOF"
+    ws, doctor = centre.login("dr.test")
+    try:
+        with ws.store.write() as session:  # as an older version stored it: all in clear
+            old = Document(
+                patient_id=pid,
+                sha256=blobs.put_blob(session, legacy),
+                kind=DocumentKind.HOSPITAL_LETTER.value,
+                title="Courrier LAMANTIN",
+                author_id=doctor.user_id,
+                mime_type="application/pdf",
+                size=len(legacy),
+                original_filename="ancien.pdf",
+            )
+            session.add(old)
+            session.flush()
+            old_id = old.id
+        assert documents.read_document(ws, doctor, old_id).data == legacy
+        sealed = {d.id for d in documents.list_documents(ws, doctor, pid)} - {old_id}
+        (sealed_id,) = sealed
+        documents.withdraw_document(ws, doctor, sealed_id)  # a marker sharing the blob
+    finally:
+        ws.close()
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    ws, director = centre.login("direction")
+    try:
+        result = archives.export_centre_archive(
+            ws, director, folder, ARCHIVE_PHRASE, ARCHIVE_PHRASE
+        )
+    finally:
+        ws.close()
+    conn = sqlcipher.connect(result.path)
+    try:
+        conn.execute(f"PRAGMA key = '{ARCHIVE_PHRASE}'")
+        rows = conn.execute(
+            "SELECT id, sha256, title, original_filename FROM documents ORDER BY created_at"
+        ).fetchall()
+        by_id = {r[0]: r[1:] for r in rows}
+        assert len(rows) == 3  # the sealed one, its withdrawal marker, the legacy one
+        for doc_id, expected, title in (
+            (sealed_id, DOC_PDF, SECRET_DOC_TITLE),
+            (old_id, legacy, "Courrier LAMANTIN"),
+        ):
+            sha, stored_title, _name = by_id[doc_id]
+            parts = conn.execute(
+                "SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY idx", (sha,)
+            ).fetchall()
+            content = b"".join(p[0] for p in parts)
+            assert content == expected and hashlib.sha256(content).hexdigest() == sha
+            assert stored_title == title
+        marker = next(r for r in rows if r[0] not in (sealed_id, old_id))
+        assert marker[1] == by_id[sealed_id][0] and marker[2] == SECRET_DOC_TITLE
+        assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 2
+        stored = b"".join(r[0] for r in conn.execute("SELECT data FROM blob_chunks"))
+        assert b"cms-ck1:" not in stored
+    finally:
+        conn.close()
+
+
+def test_a_tampered_or_moved_document_ciphertext_is_refused_in_french(centre: Centre) -> None:
+    pid = make_patient(centre)
+    _write_notes(centre, pid)
+    ws, doctor = centre.login("dr.test")
+    try:
+        (first,) = [d.id for d in documents.list_documents(ws, doctor, pid)]
+        second = documents.import_document(
+            ws, doctor, pid, "b.pdf", DOC_PDF, DocumentKind.OTHER, "Autre", None
+        )
+        with ws.store.write() as session:
+            # A byte of the ciphertext changed, stored under its new hash so that the
+            # blob's own check passes, as an insider with the database key could.
+            first_row = session.get(Document, first)
+            assert first_row is not None
+            sha, stored = first_row.sha256, blobs.get_blob(session, first_row.sha256)
+            flipped_sha = blobs.put_blob(
+                session, stored[:-20] + bytes([stored[-20] ^ 1]) + stored[-19:]
+            )
+    finally:
+        ws.close()
+    conn = _raw(centre)
+    conn.execute("DROP TRIGGER documents_no_update")
+    conn.execute("UPDATE documents SET sha256 = ? WHERE id = ?", (flipped_sha, first))
+    # Another document's valid ciphertext moved here: it is bound to its own document.
+    conn.execute("UPDATE documents SET sha256 = ? WHERE id = ?", (sha, second))
+    conn.commit()
+    conn.close()
+    ws, doctor = centre.login("dr.test")
+    try:
+        for doc_id in (first, second):
+            with pytest.raises(ValidationFailed) as refused:
+                documents.read_document(ws, doctor, doc_id)
+            assert str(refused.value) == clinical_fields.TAMPERED_DOCUMENT
+    finally:
+        ws.close()
+    # The record copy says the documents are damaged rather than failing.
+    ws, _director = centre.login("direction")
+    try:
+        with ws.store.read() as session:
+            entries = record_access.document_entries(session, pid, keys=ws.clinical_keys)
+        assert {(e.title, e.content is None, e.damaged) for e in entries} == {
+            (SECRET_DOC_TITLE, True, True),
+            ("Autre", True, True),
+        }
     finally:
         ws.close()

@@ -32,7 +32,11 @@ def _count(ws, model) -> int:  # type: ignore[no-untyped-def]
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_same_file_is_stored_once_and_reads_back_checked(centre: Centre, patient_id: str) -> None:
+def test_a_clinical_file_imported_twice_is_two_sealed_blobs_and_reads_back_checked(
+    centre: Centre, patient_id: str
+) -> None:
+    """Sealed with a fresh nonce each time (#17): equal files are not told apart on disk,
+    and each blob is addressed by the hash of what is stored, the ciphertext."""
     ws, doctor = centre.login("dr.test")
     a = documents.import_document(
         ws,
@@ -47,7 +51,16 @@ def test_same_file_is_stored_once_and_reads_back_checked(centre: Centre, patient
     b = documents.import_document(
         ws, doctor, patient_id, "copie.PDF", PDF, DocumentKind.HOSPITAL_LETTER, "Même fichier", None
     )
-    assert _count(ws, Blob) == 1 and _count(ws, BlobChunk) == 3 and _count(ws, Document) == 2
+    assert _count(ws, Blob) == 2 and _count(ws, BlobChunk) == 6 and _count(ws, Document) == 2
+    with ws.store.read() as session:
+        stored = {d.id: d for d in session.scalars(select(Document))}
+        for doc in stored.values():
+            sealed = blobs.get_blob(session, doc.sha256)  # its hash checks, no key needed
+            assert sealed.startswith(b"cms-ck1:") and PDF[:64] not in sealed
+            assert (
+                doc.sha256 == hashlib.sha256(sealed).hexdigest() != hashlib.sha256(PDF).hexdigest()
+            )
+        assert stored[a].title.startswith("cms-ck1:") and "bilan" not in stored[a].original_filename
     listed = documents.list_documents(ws, doctor, patient_id)
     assert {d.id for d in listed} == {a, b} and all(d.available for d in listed)
     content = documents.read_document(ws, doctor, a)
@@ -58,7 +71,8 @@ def test_same_file_is_stored_once_and_reads_back_checked(centre: Centre, patient
             select(AuditEntry).where(AuditEntry.action == "document_viewed")
         ).all()
     assert [e.target_id for e in viewed] == [a] and "Bilan" not in viewed[0].details
-    assert {i.ref_id for i in timeline.timeline(ws, doctor, patient_id)} == {a, b}
+    items = timeline.timeline(ws, doctor, patient_id)
+    assert {(i.ref_id, i.title) for i in items} == {(a, "Bilan sanguin"), (b, "Même fichier")}
     ws.close()
 
 
@@ -129,9 +143,11 @@ def test_chunk_transfer_resumes_and_completes_only_when_the_hash_checks(
     centre: Centre, patient_id: str
 ) -> None:
     ws, doctor = centre.login("dr.test")
-    documents.import_document(ws, doctor, patient_id, "a.pdf", PDF, DocumentKind.OTHER, "A", None)
-    sha = hashlib.sha256(PDF).hexdigest()
+    doc = documents.import_document(
+        ws, doctor, patient_id, "a.pdf", PDF, DocumentKind.OTHER, "A", None
+    )
     with ws.store.read() as session:
+        sha = session.get(Document, doc).sha256  # type: ignore[union-attr]
         total = blobs.chunk_count(session, sha)
         chunks = [blobs.read_chunk(session, sha, i) for i in range(total or 0)]
         assert blobs.read_chunk(session, sha, 99) is None

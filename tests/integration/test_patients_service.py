@@ -39,7 +39,7 @@ def test_reception_creates_and_reads_identity_and_coverage(reception) -> None:
         form(
             nir=f"{nir[:1]} {nir[1:3]} {nir[3:5]} {nir[5:7]} {nir[7:10]} {nir[10:13]} {nir[13:]}",
             c2s_until="31/12/2030",
-            alds=(AldForm("Diabète de type 2", "8", "01/01/2020"),),
+            alds=(AldForm("", "", "01/01/2020"),),
             email="jean.dupont@example.org",
         ),
     )
@@ -48,7 +48,9 @@ def test_reception_creates_and_reads_identity_and_coverage(reception) -> None:
     assert view.form.nir.replace(" ", "") == nir
     assert view.form.phone_mobile == "06 12 34 56 78"
     assert view.form.c2s_until == "31/12/2030"
-    assert [a.label for a in view.active_alds] == ["Diabète de type 2"]
+    assert [(a.label, a.start_date, a.hidden) for a in view.active_alds] == [
+        ("", date(2020, 1, 1), False)
+    ]
     entries = _audit(ws, "patient_created")
     assert [e.target_id for e in entries] == [pid]
     assert "Dupont" not in entries[0].details and "DUPONT" not in entries[0].details
@@ -146,40 +148,85 @@ def test_update_with_optimistic_check(reception) -> None:
     assert details["fields"] == ["city"]
 
 
-def test_update_synchronises_ald_rows(reception) -> None:
+def test_update_synchronises_ald_rows(reception, centre) -> None:
+    """Reception records ALDs and their dates; a clinician names them (sealed, #17); a
+    reception save with hidden labels keeps them."""
     ws, actor = reception
     pid = patients.create_patient(
-        ws, actor, form(alds=(AldForm("Asthme sévère", "14"), AldForm("Hypertension", "12")))
+        ws, actor, form(alds=(AldForm("", "", "01/01/2015"), AldForm("", "", "01/01/2016")))
     )
+    first, second = patients.get_patient(ws, actor, pid).alds
+    doctor_ws, doctor = centre.login("dr.test")
+    try:
+        patients.set_ald_label(doctor_ws, doctor, first.id, "Asthme sévère", "14")
+        patients.set_ald_label(doctor_ws, doctor, second.id, "Hypertension", "12")
+    finally:
+        doctor_ws.close()
     view = patients.get_patient(ws, actor, pid)
+    assert [(a.label, a.code, a.hidden) for a in view.alds] == [("", "", True)] * 2
     asthma, _hta = view.form.alds
-    new_rows = (replace(asthma, end_date="01/01/2024"), AldForm("Insuffisance cardiaque", "5"))
+    new_rows = (replace(asthma, end_date="01/01/2024"), AldForm("", "", "01/02/2024"))
     patients.update_patient(ws, actor, pid, replace(view.form, alds=new_rows), view.version)
     after = patients.get_patient(ws, actor, pid)
-    assert sorted(a.label for a in after.alds) == ["Asthme sévère", "Insuffisance cardiaque"]
-    assert [a.label for a in after.active_alds] == ["Insuffisance cardiaque"]
+    assert [(a.start_date, a.active) for a in after.alds] == [
+        (date(2015, 1, 1), False),
+        (date(2024, 2, 1), True),
+    ]
+    doctor_ws, doctor = centre.login("dr.test")
+    try:
+        seen = patients.get_patient(doctor_ws, doctor, pid)
+    finally:
+        doctor_ws.close()
+    assert [(a.label, a.code) for a in seen.alds] == [("Asthme sévère", "14"), ("", "")]
     with ws.store.read() as session:
-        assert session.scalars(select(PatientAld).where(PatientAld.deleted)).one().label == (
-            "Hypertension"
-        )
+        deleted = session.scalars(select(PatientAld).where(PatientAld.deleted)).one()
+        assert deleted.label.startswith("cms-ck1:") and deleted.start_date == date(2016, 1, 1)
 
 
-def test_ald_add_update_end(reception) -> None:
+def test_reception_may_not_type_an_ald_label(reception) -> None:
     ws, actor = reception
     pid = patients.create_patient(ws, actor, form())
-    ald_id = patients.add_ald(ws, actor, pid, AldForm("Mucoviscidose", "18", "01/02/2010"))
-    patients.update_ald(ws, actor, ald_id, AldForm("Mucoviscidose (forme sévère)", "18"))
+    with pytest.raises(ValidationFailed, match="saisis par un soignant"):
+        patients.add_ald(ws, actor, pid, AldForm("Mucoviscidose", "18", "01/02/2010"))
+    with pytest.raises(ValidationFailed, match="saisis par un soignant"):
+        patients.create_patient(ws, actor, form(birth_name="Autre", alds=(AldForm("Asthme"),)))
+    ald_id = patients.add_ald(ws, actor, pid, AldForm("", "", "01/02/2010"))
+    view = patients.get_patient(ws, actor, pid)
+    typed = (replace(view.form.alds[0], label="Asthme"),)
+    with pytest.raises(ValidationFailed, match="saisis par un soignant"):
+        patients.update_patient(ws, actor, pid, replace(view.form, alds=typed), view.version)
+    with ws.store.read() as session:
+        assert session.get(PatientAld, ald_id).label == ""  # type: ignore[union-attr]
+
+
+def test_ald_add_update_end(reception, centre) -> None:
+    ws, actor = reception
+    pid = patients.create_patient(ws, actor, form())
+    ald_id = patients.add_ald(ws, actor, pid, AldForm("", "", "01/02/2010"))
+    doctor_ws, doctor = centre.login("dr.test")
+    try:
+        patients.set_ald_label(doctor_ws, doctor, ald_id, "Mucoviscidose (forme sévère)", "18")
+    finally:
+        doctor_ws.close()
+    patients.update_ald(ws, actor, ald_id, AldForm("", "", "01/03/2010", hidden=True))
     patients.end_ald(ws, actor, ald_id, "01/01/2020")
     (ald,) = patients.get_patient(ws, actor, pid).alds
-    assert (ald.label, ald.end_date, ald.active) == (
-        "Mucoviscidose (forme sévère)",
+    assert (ald.hidden, ald.start_date, ald.end_date, ald.active) == (
+        True,
+        date(2010, 3, 1),
         date(2020, 1, 1),
         False,
     )
+    doctor_ws, doctor = centre.login("dr.test")
+    try:
+        (ald,) = patients.get_patient(doctor_ws, doctor, pid).alds
+    finally:
+        doctor_ws.close()
+    assert (ald.label, ald.code) == ("Mucoviscidose (forme sévère)", "18")
     with pytest.raises(ValidationFailed):
         patients.end_ald(ws, actor, ald_id, "")
     with pytest.raises(ValidationFailed, match="fin précède"):
-        patients.add_ald(ws, actor, pid, AldForm("X", "", "01/01/2020", "01/01/2019"))
+        patients.add_ald(ws, actor, pid, AldForm("", "", "01/01/2020", "01/01/2019"))
 
 
 def test_doctor_edits_identity_but_not_coverage(centre) -> None:
@@ -190,7 +237,7 @@ def test_doctor_edits_identity_but_not_coverage(centre) -> None:
         with pytest.raises(PermissionDenied):
             patients.update_patient(ws, doctor, pid, replace(view.form, scheme="MSA"), view.version)
         with pytest.raises(PermissionDenied):
-            patients.add_ald(ws, doctor, pid, AldForm("Asthme"))
+            patients.add_ald(ws, doctor, pid, AldForm("", "", "01/01/2020"))
         with pytest.raises(PermissionDenied):
             patients.merge_patients(ws, doctor, pid, pid)
     finally:
@@ -215,7 +262,11 @@ def test_merge_keeps_everything_and_is_audited(centre) -> None:
         gone = patients.create_patient(
             ws,
             clerk,
-            form(birth_name="Dupond", email="j.dupond@example.org", alds=(AldForm("Asthme"),)),
+            form(
+                birth_name="Dupond",
+                email="j.dupond@example.org",
+                alds=(AldForm("", "", "01/01/2020"),),
+            ),
             confirmed_not_duplicate_of=(keep,),
         )
         with ws.store.write() as session:
@@ -235,7 +286,7 @@ def test_merge_keeps_everything_and_is_audited(centre) -> None:
         view = patients.get_patient(ws, director, keep)
         assert view.form.email == "j.dupond@example.org"
         assert view.form.phone_mobile == "06 12 34 56 78"
-        assert [a.label for a in view.alds] == ["Asthme"]
+        assert [a.start_date for a in view.alds] == [date(2020, 1, 1)]
         assert patients.get_patient(ws, director, gone).id == keep
         assert [h.id for h in patients.search_patients(ws, director, "dup")] == [keep]
         with ws.store.read() as session:

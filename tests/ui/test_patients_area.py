@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from cms_desktop.services import patients
+from cms_desktop.services.patient_form import AldForm
 from cms_desktop.ui.areas import AreaContext
 from cms_desktop.ui.patients.area import PatientsArea
 from cms_desktop.ui.patients.dialogs import DuplicateDialog
@@ -216,3 +217,43 @@ def test_director_merges_from_the_identity_page(qtbot, open_session, runner, mon
     dialog.picker.choose_current()
     assert [h.id for h in patients.search_patients(ws, director, "dup")] == [keep]
     assert other != keep
+
+
+def _ald_page(qtbot, ctx: AreaContext, pid: str):  # type: ignore[no-untyped-def]
+    area = PatientsArea(ctx, lambda _c, _p: QLabel("clinique"))
+    qtbot.addWidget(area)
+    area.show()
+    page = area.open_patient(pid).identity
+    qtbot.waitUntil(lambda: page.ald_table.rowCount() == 1 and page.version != "")
+    return page
+
+
+def _editable(item) -> bool:  # type: ignore[no-untyped-def]
+    return bool(item.flags() & Qt.ItemFlag.ItemIsEditable)
+
+
+def test_an_ald_label_is_hidden_from_reception_and_typed_by_a_clinician(
+    qtbot, open_session, runner
+) -> None:
+    """#17: the label names a disease; reception keeps the ALD's dates, a clinician its label."""
+    ws_r, reception = open_session("accueil")
+    pid = patients.create_patient(ws_r, reception, form(alds=(AldForm("", "", "01/01/2020"),)))
+    ws_d, doctor = open_session("dr.moreau")
+    page = _ald_page(qtbot, AreaContext(ws_d, doctor, runner), pid)
+    label, _code, start, _end = (page.ald_table.item(0, c) for c in range(4))
+    assert _editable(label) and not _editable(start)
+    assert not page._ald_add.isEnabled()
+    label.setText("Diabète de type 2")
+    page.save()
+    qtbot.waitUntil(lambda: not page.dirty)
+    assert [a.label for a in patients.get_patient(ws_d, doctor, pid).alds] == ["Diabète de type 2"]
+
+    page = _ald_page(qtbot, AreaContext(ws_r, reception, runner), pid)
+    label, code, start, _end = (page.ald_table.item(0, c) for c in range(4))
+    assert label.text() == "(réservé aux soignants)" and code.text() == ""
+    assert not _editable(label) and not _editable(code) and _editable(start)
+    start.setText("01/02/2020")
+    page.save()
+    qtbot.waitUntil(lambda: not page.dirty)
+    (ald,) = patients.get_patient(ws_d, doctor, pid).alds
+    assert (ald.label, f"{ald.start_date:%d/%m/%Y}") == ("Diabète de type 2", "01/02/2020")

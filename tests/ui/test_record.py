@@ -297,3 +297,46 @@ def test_the_viewer_shows_why_a_document_is_refused_instead_of_rendering_it(
     assert viewer.currentWidget() is viewer.hint
     assert "se décompresse en plus de 256 Mo" in viewer.hint.text()
     assert viewer.pdf_document.pageCount() == 0
+
+
+def test_a_document_whose_ciphertext_was_moved_shows_the_french_refusal(
+    qtbot: QtBot, doctor: tuple[Workspace, Actor, str], runner: SyncTaskRunner
+) -> None:
+    """#17: a clinical document's content is sealed and bound to its document; another row
+    pointed at it (as an insider could insert) is refused in words, no traceback."""
+    from cms_desktop.domain.documents import DocumentKind
+    from cms_desktop.services.clinical_fields import TAMPERED_DOCUMENT
+    from cms_desktop.storage.models import Document
+
+    ws, actor, pid = doctor
+    pdf = b"%PDF-1.4\nCompte rendu synthetique\n%%EOF"
+    real = documents.import_document(
+        ws, actor, pid, "cr.pdf", pdf, DocumentKind.HOSPITAL_LETTER, "Compte rendu", None
+    )
+    with ws.store.write() as session:
+        original = session.get(Document, real)
+        assert original is not None
+        session.add(
+            Document(
+                patient_id=pid,
+                sha256=original.sha256,
+                kind="other",
+                title="Déplacé",
+                document_date=date(2020, 1, 1),  # listed last, under the real one
+                author_id=actor.user_id,
+                mime_type="application/pdf",
+                size=len(pdf),
+                original_filename="x.pdf",
+            )
+        )
+    page = _page(qtbot, ws, actor, pid, runner)
+    page.tabs.setCurrentWidget(page.documents)
+    page.documents.refresh()
+    tab = page.documents
+    assert [d.title for d in tab._docs] == ["Compte rendu", "Déplacé"]
+    tab.table.setCurrentCell(0, 0)
+    tab.open_current()
+    assert tab.viewer.currentWidget() is tab.viewer.pdf_view and tab.error_label.text() == ""
+    tab.table.setCurrentCell(1, 0)
+    tab.open_current()
+    assert tab.error_label.text() == TAMPERED_DOCUMENT

@@ -12,6 +12,7 @@ from cms_desktop.domain.nir import compute_nir_key
 from cms_desktop.domain.permissions import Permission, Role
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_fields import seal_text
 from cms_desktop.services.demo_accounts import (  # noqa: F401 - re-exported
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
@@ -19,13 +20,15 @@ from cms_desktop.services.demo_accounts import (  # noqa: F401 - re-exported
     demo_logins,
 )
 from cms_desktop.services.demo_agenda import add_demo_agenda
-from cms_desktop.services.demo_clinical import add_demo_clinical
+from cms_desktop.services.demo_clinical import add_demo_clinical, demo_clinical_key
 from cms_desktop.services.demo_patients import demo_patient_rows
+from cms_desktop.services.patients import ALD_TABLE
 from cms_desktop.services.setup import CentreDraft, initialise_centre
 from cms_desktop.services.users import NewUser, create_user, prescribes
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import audit, repositories
 from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import new_id
 
 DEMO_ROOMS = (
     *(RoomDraft(f"Cabinet {n}", RoomKind.CONSULTING) for n in range(1, 7)),
@@ -101,6 +104,9 @@ def add_demo_patients(
     rng = random.Random(seed)
     today = date.today()
     added = 0
+    # The ALD labels name diseases (#17): sealed under the demo's clinical key, or left
+    # for a clinician to type when it cannot be had (never stored in clear).
+    key = demo_clinical_key(ws)
     while added < count:
         n = min(batch, count - added)
         with ws.store.write() as session:
@@ -108,6 +114,13 @@ def add_demo_patients(
             rows, alds = demo_patient_rows(fake, rng, n, today, doctors)
             session.add_all(rows)
             session.flush()
+            for ald in alds:
+                ald.id = new_id()
+                if key is None:
+                    ald.label = ald.code = ""
+                else:
+                    ald.label = seal_text(key, ALD_TABLE, ald.id, "label", ald.label)
+                    ald.code = seal_text(key, ALD_TABLE, ald.id, "code", ald.code)
             session.add_all(alds)
             audit.append(
                 session,

@@ -17,8 +17,10 @@ from sqlalchemy import select
 
 from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS
-from cms_desktop.services.access import no_actor
+from cms_desktop.services.access import internal, no_actor
 from cms_desktop.services.clinical_fields import seal_text
+from cms_desktop.services.documents import SEALED_FIELDS as SEALED_DOCUMENT_FIELDS
+from cms_desktop.services.documents import seal_content
 from cms_desktop.services.records import note_content, seal_note
 from cms_desktop.services.synthesis import SEALED_FIELDS, SYNTHESIS_ROWS
 from cms_desktop.services.workspace import Workspace, set_slot
@@ -215,6 +217,14 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
     for login, slot in written.items():
         set_slot(ws, login, slot)
     return clinical_grants.writing_key(access.held, access.trusted, epoch)
+
+
+@internal("the demo builder only: it takes the key as a demo clinician's login does")
+def demo_clinical_key(ws: Workspace) -> ClinicalKey | None:
+    """The demo's clinical key (see ``_demo_clinical_key``), None on a centre whose
+    clinicians do not use the demo password."""
+    users = _user_ids(ws)
+    return _demo_clinical_key(ws, users) if users else None
 
 
 def _seal_demo_note(note: Consultation | ConsultationDraft, key: ClinicalKey | None) -> None:
@@ -459,35 +469,48 @@ def _patient_record(
             ],
             day,
         )
-        sha = blobs.put_blob(session, data)  # type: ignore[arg-type]
-        add(
+        _demo_document(
+            session,
+            clinical_key,
             Document(
                 patient_id=pid,
-                sha256=sha,
                 kind=DocumentKind.EXAM_RESULT.value,
                 title="Bilan biologique",
                 document_date=day,
                 author_id=gp,
                 mime_type="application/pdf",
-                size=len(data),
                 original_filename="bilan_biologique.pdf",
-            )
+            ),
+            data,
         )
     if index % 40 == 0:
-        sha = blobs.put_blob(session, png)  # type: ignore[arg-type]
-        add(
+        _demo_document(
+            session,
+            clinical_key,
             Document(
                 patient_id=pid,
-                sha256=sha,
                 kind=DocumentKind.SCANNED_RECORD.value,
                 title="Ancien dossier papier (page 1)",
                 document_date=None,
                 author_id=gp,
                 mime_type="image/png",
-                size=len(png),
                 original_filename="scan_page1.png",
-            )
+            ),
+            png,
         )
+
+
+def _demo_document(session: object, key: ClinicalKey | None, doc: Document, data: bytes) -> None:
+    """A clinical document stored as ``services.documents`` stores it: content, title and
+    file name sealed under the clinical key, the blob addressed by the ciphertext's hash."""
+    doc.id = new_id()
+    doc.size = len(data)
+    if key is not None:
+        data = seal_content(key, doc.id, data)
+        for name in SEALED_DOCUMENT_FIELDS:
+            setattr(doc, name, seal_text(key, "documents", doc.id, name, getattr(doc, name)))
+    doc.sha256 = blobs.put_blob(session, data)  # type: ignore[arg-type]
+    session.add(doc)  # type: ignore[attr-defined]
 
 
 def _consultations(

@@ -2,10 +2,18 @@
 
 Reception imports and reads administrative documents only (``document.admin.*``);
 clinicians every kind (``document.clinical.*``). Viewing a document is audited.
+
+A clinical document (every kind but « Document administratif ») is sealed under the
+clinical key (#17): its content as one AES-GCM ciphertext bound to the document's id, made
+before it is chunked, so the stored blob is addressed by the hash of the ciphertext (a
+station without the key relays and checks it; two imports of one file are two blobs, and
+equal files cannot be told apart across patients); its title and file name as sealed
+fields. Documents stored before are plaintext and read as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
@@ -27,10 +35,12 @@ from cms_desktop.domain.synthesis import SynthesisError, clean_text
 from cms_desktop.services.access import requires, requires_any
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import _patient_ids, live_patient
+from cms_desktop.services.clinical_fields import open_bytes, open_text, seal_text, writing_key
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit, blobs
-from cms_desktop.storage.models import Document, User
+from cms_desktop.storage import audit, blobs, clinical_crypto
+from cms_desktop.storage.clinical_crypto import ClinicalKey
+from cms_desktop.storage.models import Document, User, new_id
 
 __all__ = [
     "DocumentContent",
@@ -87,6 +97,43 @@ def _write_permission(kind: DocumentKind) -> Permission:
     )
 
 
+TABLE = "documents"
+CONTENT = "content"  # the field name the content's ciphertext is bound to
+SEALED_FIELDS = ("title", "original_filename")
+
+
+def seal_content(key: ClinicalKey, document_id: str, data: bytes) -> bytes:
+    """A clinical document's whole content, sealed once with a fresh nonce (then chunked)."""
+    return clinical_crypto.encrypt_bytes(key, TABLE, document_id, CONTENT, data)
+
+
+def content_owner(session: Session, doc: Document) -> str:
+    """The id the content's ciphertext is bound to: the document that imported it (a
+    withdrawal marker points at the same blob)."""
+    while doc.supersedes_id:
+        previous = session.get(Document, doc.supersedes_id)
+        if previous is None or previous.sha256 != doc.sha256:
+            break
+        doc = previous
+    return doc.id
+
+
+def open_content(
+    keys: Mapping[str, ClinicalKey], session: Session, doc: Document, stored: bytes
+) -> bytes:
+    """The content in clear (legacy plaintext as it is); ClinicalKeyUnavailable, or the
+    French refusal when the ciphertext was altered or moved from another document."""
+    return open_bytes(keys, TABLE, content_owner(session, doc), CONTENT, stored)
+
+
+def opened_fields(keys: Mapping[str, ClinicalKey], doc: Document) -> tuple[str, str]:
+    """(title, original file name) in clear."""
+    title, filename = (
+        open_text(keys, TABLE, doc.id, name, getattr(doc, name)) for name in SEALED_FIELDS
+    )
+    return title, filename
+
+
 def _kind(kind: str) -> DocumentKind:
     try:
         return DocumentKind(kind)
@@ -107,8 +154,8 @@ def import_document(
 ) -> str:
     """Check and store a PDF/JPEG/PNG file for the patient; returns the document id.
 
-    The content goes into the encrypted store, chunked and addressed by SHA-256 (a file
-    imported twice is kept once); on any error nothing at all is stored.
+    The content goes into the encrypted store, chunked and addressed by SHA-256 (of the
+    ciphertext for a clinical kind: see the module); on any error nothing is stored.
     """
     kind = _kind(kind)
     actor.require(_write_permission(kind))
@@ -120,10 +167,18 @@ def import_document(
         raise ValidationFailed(str(exc)) from None
     if document_date is not None and document_date > paris_today():
         raise ValidationFailed(f"La date du document ({document_date:%d/%m/%Y}) est dans le futur.")
+    doc_id = new_id()
+    stored, name = data, PurePath(filename).name[:255]
+    if not is_administrative(kind):
+        key = writing_key(ws)  # French refusal before anything is stored
+        stored = seal_content(key, doc_id, data)
+        title = seal_text(key, TABLE, doc_id, "title", title)
+        name = seal_text(key, TABLE, doc_id, "original_filename", name)
     with ws.store.write() as session:
         live_patient(session, patient_id)
-        sha = blobs.put_blob(session, data)
+        sha = blobs.put_blob(session, stored)
         doc = Document(
+            id=doc_id,
             patient_id=patient_id,
             sha256=sha,
             kind=kind.value,
@@ -132,7 +187,7 @@ def import_document(
             author_id=actor.user_id,
             mime_type=mime,
             size=len(data),
-            original_filename=PurePath(filename).name[:255],
+            original_filename=name,
         )
         session.add(doc)
         session.flush()
@@ -149,17 +204,20 @@ def import_document(
         return doc.id
 
 
-def _view(session: Session, doc: Document, names: dict[str, str]) -> DocumentView:
+def _view(
+    session: Session, doc: Document, names: dict[str, str], keys: Mapping[str, ClinicalKey]
+) -> DocumentView:
+    title, filename = opened_fields(keys, doc)
     return DocumentView(
         doc.id,
         doc.patient_id,
         DocumentKind(doc.kind),
-        doc.title,
+        title,
         doc.document_date,
         names.get(doc.author_id, ""),
         doc.mime_type,
         doc.size,
-        doc.original_filename,
+        filename,
         doc.sha256,
         doc.created_at,
         blobs.has_blob(session, doc.sha256),
@@ -191,7 +249,7 @@ def list_documents(ws: Workspace, actor: Actor, patient_id: str) -> list[Documen
             for d in _current(session, _patient_ids(session, patient_id))
             if actor.can(_read_permission(DocumentKind(d.kind)))
         ]
-        views = [_view(session, d, names) for d in docs]
+        views = [_view(session, d, names, ws.clinical_keys) for d in docs]
     views.sort(key=lambda v: (v.document_date or v.created_at.date(), v.created_at), reverse=True)
     return views
 
@@ -211,9 +269,11 @@ def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentCont
         doc = _document(session, actor, document_id)
         names = {uid: name for uid, name in session.execute(select(User.id, User.full_name))}
         try:
-            data = blobs.get_blob(session, doc.sha256)
+            stored = blobs.get_blob(session, doc.sha256)
         except blobs.BlobError as exc:
             raise NotFound(str(exc)) from None
+        view = _view(session, doc, names, ws.clinical_keys)
+        owner = content_owner(session, doc)
         audit.append(
             session,
             ws.store.station_id,
@@ -224,7 +284,8 @@ def read_document(ws: Workspace, actor: Actor, document_id: str) -> DocumentCont
             target_id=doc.id,
             details={"patient_id": doc.patient_id},
         )
-        view = _view(session, doc, names)
+    # Opened after the audited read is committed: a refusal still leaves its trace.
+    data = open_bytes(ws.clinical_keys, TABLE, owner, CONTENT, stored)
     # Imported before the limits existed, or received from a station that had none.
     try:
         check_expansion(view.mime_type, data)
@@ -247,16 +308,25 @@ def withdraw_document(ws: Workspace, actor: Actor, document_id: str) -> str:
             raise PermissionDenied(actor.role, _write_permission(kind))
         if session.scalar(select(Document.id).where(Document.supersedes_id == doc.id)):
             raise ValidationFailed("Ce document a déjà été remplacé ou retiré.")
+        marker_id = new_id()
+        title, filename = doc.title, doc.original_filename
+        if clinical_crypto.is_sealed(title) or clinical_crypto.is_sealed(filename):
+            # Sealed fields are bound to their row: the marker gets its own ciphertexts.
+            key = writing_key(ws)
+            plain_title, plain_name = opened_fields(ws.clinical_keys, doc)
+            title = seal_text(key, TABLE, marker_id, "title", plain_title)
+            filename = seal_text(key, TABLE, marker_id, "original_filename", plain_name)
         marker = Document(
+            id=marker_id,
             patient_id=doc.patient_id,
             sha256=doc.sha256,
             kind=doc.kind,
-            title=doc.title,
+            title=title,
             document_date=doc.document_date,
             author_id=actor.user_id,
             mime_type=doc.mime_type,
             size=doc.size,
-            original_filename=doc.original_filename,
+            original_filename=filename,
             supersedes_id=doc.id,
             withdrawn=True,
         )

@@ -52,6 +52,10 @@ class AldForm:
     start_date: str = ""
     end_date: str = ""
     id: str | None = None
+    # The label and list number name a disease (#17): sealed under the clinical key, read
+    # and typed by clinicians only. Hidden (True) for an account that cannot open them:
+    # ``label`` and ``code`` are then "" and saving leaves the stored ones as they are.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class CleanAld:
     start_date: date | None
     end_date: date | None
     id: str | None
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -318,9 +323,13 @@ def _ald(row: AldForm, index: int, c: _Collector, today: date) -> CleanAld:
     label = clean_text(row.label)
     code = clean_text(row.code)
     where = f"ALD n° {index}"
-    if not label:
-        c.problems.append(f"{where} : le libellé est obligatoire.")
-    elif len(label) > 200:
+    if row.hidden:
+        label = code = ""  # kept as stored: this account does not see them
+    # No label required: reception records the ALD and its dates from the paperwork, a
+    # clinician types its label (a diagnosis, sealed under the clinical key).
+    if not (label or code or row.hidden or clean_text(row.start_date)):
+        c.problems.append(f"{where} : indiquez au moins la date de début.")
+    if len(label) > 200:
         c.problems.append(f"{where} : le libellé est trop long (200 caractères au plus).")
     if len(code) > 8:
         c.problems.append(f"{where} : le code est trop long (8 caractères au plus).")
@@ -328,7 +337,7 @@ def _ald(row: AldForm, index: int, c: _Collector, today: date) -> CleanAld:
     end = c.date(clean_text(row.end_date), f"{where}, fin", today)
     if start and end and end < start:
         c.problems.append(f"{where} : la date de fin précède la date de début.")
-    return CleanAld(label, code, start, end, row.id)
+    return CleanAld(label, code, start, end, row.id, row.hidden)
 
 
 def phone_text(e164: str) -> str:

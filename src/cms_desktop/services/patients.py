@@ -1,13 +1,16 @@
 """Patient identity and coverage: create, read, update (optimistic check), ALD rows.
 
-Reception and clinicians use these; nothing clinical is read or written here. Duplicate
+Reception and clinicians use these. The one clinical thing here is an ALD's label and list
+number (they name a disease, #17): sealed under the clinical key, typed and read by
+clinicians only; reception records the ALD itself and its dates (the flag billing needs). Duplicate
 detection, merge and search live in ``patient_duplicates`` and ``patient_search`` and are
 re-exported here so that callers import one module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -27,6 +30,12 @@ from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
+from cms_desktop.services.clinical_fields import (
+    ClinicalKeyUnavailable,
+    open_text,
+    seal_text,
+    writing_key,
+)
 from cms_desktop.services.errors import NotFound, ServiceError, ValidationFailed
 from cms_desktop.services.patient_duplicates import (
     DuplicateCandidate,
@@ -47,7 +56,8 @@ from cms_desktop.services.patient_form import (
 from cms_desktop.services.patient_search import PatientHit, display_name, search_patients
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
-from cms_desktop.storage.models import Patient, PatientAld, User
+from cms_desktop.storage.clinical_crypto import ClinicalKey
+from cms_desktop.storage.models import Patient, PatientAld, User, new_id
 from cms_desktop.storage.patient_links import surviving_id
 
 __all__ = [
@@ -66,6 +76,7 @@ __all__ = [
     "get_patient",
     "merge_patients",
     "search_patients",
+    "set_ald_label",
     "update_ald",
     "update_patient",
 ]
@@ -86,11 +97,19 @@ class StaleRecord(ServiceError):
 @dataclass(frozen=True)
 class AldView:
     id: str
-    label: str
+    label: str  # "" when hidden
     code: str
     start_date: date | None
     end_date: date | None
     active: bool
+    hidden: bool = False  # the label exists but this account may not read it
+
+
+ALD_TABLE = PatientAld.__tablename__
+ALD_CLINICIANS_ONLY = (
+    "Le libellé et le numéro d'une ALD nomment une maladie : ils sont saisis par un "
+    "soignant (l'accueil enregistre l'ALD et ses dates)."
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,44 @@ def _check_gp(session: Session, gp_user_id: str | None) -> None:
         raise ValidationFailed("Le médecin traitant choisi n'est pas un praticien actif du centre.")
 
 
+def _opened_ald(ws: Workspace, actor: Actor, ald: PatientAld) -> tuple[str, str] | None:
+    """(label, list number) in clear, or None when this session may not read them (not a
+    clinician, or no clinical key yet). Legacy plaintext reads as it is, to clinicians."""
+    if not (ald.label or ald.code):
+        return "", ""
+    if not actor.can(Permission.CLINICAL_READ):
+        return None
+    try:
+        return (
+            open_text(ws.clinical_keys, ALD_TABLE, ald.id, "label", ald.label),
+            open_text(ws.clinical_keys, ALD_TABLE, ald.id, "code", ald.code),
+        )
+    except ClinicalKeyUnavailable:
+        return None
+
+
+UNNAMED_ALD = "ALD (libellé à saisir par un soignant)"
+
+
+def ald_text(keys: Mapping[str, ClinicalKey], ald: PatientAld) -> tuple[str, str]:
+    """(label, list number) opened for a clinical reader (ClinicalKeyUnavailable without
+    the key); an ALD reception recorded without a label yet is named so."""
+    label = open_text(keys, ALD_TABLE, ald.id, "label", ald.label)
+    return label or UNNAMED_ALD, open_text(keys, ALD_TABLE, ald.id, "code", ald.code)
+
+
+def _ald_key(ws: Workspace, actor: Actor) -> ClinicalKey:
+    """The key an ALD's label is sealed under; the French refusal for reception."""
+    if not actor.can(Permission.CLINICAL_WRITE):
+        raise ValidationFailed(ALD_CLINICIANS_ONLY)
+    return writing_key(ws)
+
+
+def _seal_ald(key: ClinicalKey, ald: PatientAld, label: str, code: str) -> None:
+    ald.label = seal_text(key, ALD_TABLE, ald.id, "label", label)
+    ald.code = seal_text(key, ALD_TABLE, ald.id, "code", code)
+
+
 def _require_coverage_write(actor: Actor, changed: bool) -> None:
     if changed:
         actor.require(Permission.PATIENT_COVERAGE_WRITE)
@@ -155,6 +212,7 @@ def create_patient(
     _require_coverage_write(
         actor, any(clean.values[f] for f in COVERAGE_FIELDS) or bool(clean.alds)
     )
+    key = _ald_key(ws, actor) if any(a.label or a.code for a in clean.alds) else None
     with ws.store.write() as session:
         _check_gp(session, clean.values["gp_user_id"])
         check_not_duplicate(session, clean.traits, None, confirmed_not_duplicate_of)
@@ -162,7 +220,7 @@ def create_patient(
         session.add(patient)
         session.flush()
         for ald in clean.alds:
-            session.add(_new_ald(patient.id, ald))
+            session.add(_new_ald(patient.id, ald, key))
         audit.append(
             session,
             ws.store.station_id,
@@ -176,14 +234,19 @@ def create_patient(
         return patient.id
 
 
-def _new_ald(patient_id: str, ald: CleanAld) -> PatientAld:
-    return PatientAld(
+def _new_ald(patient_id: str, ald: CleanAld, key: ClinicalKey | None) -> PatientAld:
+    row = PatientAld(
+        id=new_id(),
         patient_id=patient_id,
-        label=ald.label,
-        code=ald.code,
+        label="",
+        code="",
         start_date=ald.start_date,
         end_date=ald.end_date,
     )
+    if ald.label or ald.code:
+        assert key is not None  # the caller asked for it (French refusal without)
+        _seal_ald(key, row, ald.label, ald.code)
+    return row
 
 
 @requires(Permission.PATIENT_IDENTITY_WRITE, note="a changed coverage: patient.coverage.write")
@@ -215,15 +278,17 @@ def update_patient(
                 )
             )
         }
-        ald_changes = _ald_changes(stored_alds, clean.alds)
+        opened = {i: _opened_ald(ws, actor, a) for i, a in stored_alds.items()}
+        ald_changes, clinical = _ald_changes(stored_alds, opened, clean.alds)
         _require_coverage_write(actor, any(f in changed for f in COVERAGE_FIELDS) or ald_changes)
+        ald_key = _ald_key(ws, actor) if clinical else None
         if "gp_user_id" in changed:
             _check_gp(session, clean.values["gp_user_id"])
         if any(f in changed for f in _IDENTITY_TRAIT_FIELDS):
             check_not_duplicate(session, clean.traits, patient_id, confirmed_not_duplicate_of)
         for key, value in changed.items():
             setattr(patient, key, value)
-        _apply_alds(session, patient_id, stored_alds, clean.alds)
+        _apply_alds(session, patient_id, stored_alds, opened, clean.alds, ald_key)
         audit.append(
             session,
             ws.store.station_id,
@@ -232,32 +297,43 @@ def update_patient(
             user_login=actor.login,
             target_type="patient",
             target_id=patient_id,
-            details={"fields": sorted(changed), "alds_changed": ald_changes},
+            details={"fields": sorted(changed), "alds_changed": ald_changes or clinical},
         )
 
 
-def _ald_changes(stored: dict[str, PatientAld], rows: tuple[CleanAld, ...]) -> bool:
+Opened = dict[str, tuple[str, str] | None]
+
+
+def _ald_changes(
+    stored: dict[str, PatientAld], opened: Opened, rows: tuple[CleanAld, ...]
+) -> tuple[bool, bool]:
+    """(coverage changed: an ALD added, removed or its dates, label or number changed).
+    A hidden row keeps its label; a label sent for a row this session cannot read counts
+    as a change (refused without the clinical key)."""
     kept = {r.id for r in rows if r.id}
-    if set(stored) - kept:
-        return True
+    coverage, clinical = bool(set(stored) - kept), False
     for row in rows:
         if row.id is None:
-            return True
+            coverage = True
+            clinical = clinical or bool(row.label or row.code)
+            continue
         old = stored.get(row.id)
         if old is None:
             raise NotFound("Une ALD de ce dossier est introuvable : rechargez le dossier.")
-        if (old.label, old.code, old.start_date, old.end_date) != (
-            row.label,
-            row.code,
-            row.start_date,
-            row.end_date,
-        ):
-            return True
-    return False
+        if (old.start_date, old.end_date) != (row.start_date, row.end_date):
+            coverage = True
+        if not row.hidden and opened.get(row.id) != (row.label, row.code):
+            clinical = True
+    return coverage, clinical
 
 
 def _apply_alds(
-    session: Session, patient_id: str, stored: dict[str, PatientAld], rows: tuple[CleanAld, ...]
+    session: Session,
+    patient_id: str,
+    stored: dict[str, PatientAld],
+    opened: Opened,
+    rows: tuple[CleanAld, ...],
+    key: ClinicalKey | None,
 ) -> None:
     kept = {r.id for r in rows if r.id}
     for ald_id, ald in stored.items():
@@ -265,15 +341,20 @@ def _apply_alds(
             ald.deleted = True
     for row in rows:
         if row.id is None:
-            session.add(_new_ald(patient_id, row))
+            session.add(_new_ald(patient_id, row, key))
             continue
         target = stored[row.id]
-        for name in ("label", "code", "start_date", "end_date"):
+        for name in ("start_date", "end_date"):
             if getattr(target, name) != getattr(row, name):
                 setattr(target, name, getattr(row, name))
+        if not row.hidden and opened.get(row.id) != (row.label, row.code):
+            assert key is not None
+            _seal_ald(key, target, row.label, row.code)
 
 
-def _form_of(patient: Patient, alds: list[PatientAld]) -> PatientForm:
+def _form_of(
+    patient: Patient, alds: list[PatientAld], opened: dict[str, tuple[str, str] | None]
+) -> PatientForm:
     data: dict[str, Any] = {}
     for f in fields(PatientForm):
         if f.name in ("alds", "nir_mismatch_confirmed"):
@@ -290,7 +371,14 @@ def _form_of(patient: Patient, alds: list[PatientAld]) -> PatientForm:
         else:
             data[f.name] = "" if value is None else str(value)
     data["alds"] = tuple(
-        AldForm(a.label, a.code, date_text(a.start_date), date_text(a.end_date), a.id) for a in alds
+        AldForm(
+            *(opened[a.id] or ("", "")),
+            date_text(a.start_date),
+            date_text(a.end_date),
+            a.id,
+            hidden=opened[a.id] is None,
+        )
+        for a in alds
     )
     # A stored NIR was accepted once (possibly after confirmation): saving again must not nag.
     data["nir_mismatch_confirmed"] = bool(patient.nir) and bool(
@@ -317,15 +405,23 @@ def get_patient(ws: Workspace, actor: Actor, patient_id: str) -> PatientView:
         if patient.gp_user_id:
             gp = session.get(User, patient.gp_user_id)
             gp_name = gp.full_name if gp is not None else ""
+        opened = {a.id: _opened_ald(ws, actor, a) for a in alds}
         views = tuple(
-            AldView(a.id, a.label, a.code, a.start_date, a.end_date, a.active_on(today))
+            AldView(
+                a.id,
+                *(opened[a.id] or ("", "")),
+                a.start_date,
+                a.end_date,
+                a.active_on(today),
+                hidden=opened[a.id] is None,
+            )
             for a in alds
         )
         document = patient.identity_document
         return PatientView(
             id=patient.id,
             version=patient.version,
-            form=_form_of(patient, alds),
+            form=_form_of(patient, alds, opened),
             display_name=display_name(
                 patient.birth_name, patient.used_name, patient.first_given_name, patient.sex
             ),
@@ -368,11 +464,14 @@ def _audit_ald(ws: Workspace, session: Session, actor: Actor, action: str, ald: 
 
 @requires(Permission.PATIENT_COVERAGE_WRITE)
 def add_ald(ws: Workspace, actor: Actor, patient_id: str, form: AldForm) -> str:
+    """Record an ALD (reception, from the paperwork): its dates; a label or list number
+    is refused unless this session may seal it (see ``set_ald_label``)."""
     actor.require(Permission.PATIENT_COVERAGE_WRITE)
     clean = _validated_ald(form)
+    key = _ald_key(ws, actor) if clean.label or clean.code else None
     with ws.store.write() as session:
         _load(session, patient_id)
-        ald = _new_ald(patient_id, clean)
+        ald = _new_ald(patient_id, clean, key)
         session.add(ald)
         session.flush()
         _audit_ald(ws, session, actor, "patient_ald_added", ald)
@@ -381,13 +480,35 @@ def add_ald(ws: Workspace, actor: Actor, patient_id: str, form: AldForm) -> str:
 
 @requires(Permission.PATIENT_COVERAGE_WRITE)
 def update_ald(ws: Workspace, actor: Actor, ald_id: str, form: AldForm) -> None:
+    """Change an ALD's dates (a hidden form keeps the stored label and number)."""
     actor.require(Permission.PATIENT_COVERAGE_WRITE)
     clean = _validated_ald(form)
     with ws.store.write() as session:
         ald = _ald_row(session, ald_id)
-        for name in ("label", "code", "start_date", "end_date"):
+        opened = {ald.id: _opened_ald(ws, actor, ald)}
+        _coverage, clinical = _ald_changes({ald.id: ald}, opened, (replace(clean, id=ald.id),))
+        key = _ald_key(ws, actor) if clinical else None
+        for name in ("start_date", "end_date"):
             if getattr(ald, name) != getattr(clean, name):
                 setattr(ald, name, getattr(clean, name))
+        if clinical:
+            assert key is not None
+            _seal_ald(key, ald, clean.label, clean.code)
+        _audit_ald(ws, session, actor, "patient_ald_updated", ald)
+
+
+@requires(Permission.CLINICAL_WRITE)
+def set_ald_label(ws: Workspace, actor: Actor, ald_id: str, label: str, code: str = "") -> None:
+    """A clinician names the disease of an ALD reception recorded (sealed, #17)."""
+    actor.require(Permission.CLINICAL_WRITE)
+    with ws.store.read() as session:
+        ald = _ald_row(session, ald_id)
+        start, end = date_text(ald.start_date), date_text(ald.end_date)
+    clean = _validated_ald(AldForm(label, code, start, end))
+    key = _ald_key(ws, actor)
+    with ws.store.write() as session:
+        ald = _ald_row(session, ald_id)
+        _seal_ald(key, ald, clean.label, clean.code)
         _audit_ald(ws, session, actor, "patient_ald_updated", ald)
 
 
@@ -399,6 +520,6 @@ def end_ald(ws: Workspace, actor: Actor, ald_id: str, end_date: str) -> None:
         raise ValidationFailed("Indiquez la date de fin de l'ALD (jj/mm/aaaa).")
     with ws.store.write() as session:
         ald = _ald_row(session, ald_id)
-        current = AldForm(ald.label, ald.code, date_text(ald.start_date), end_date)
+        current = AldForm("", "", date_text(ald.start_date), end_date, hidden=True)
         ald.end_date = _validated_ald(current).end_date
         _audit_ald(ws, session, actor, "patient_ald_ended", ald)

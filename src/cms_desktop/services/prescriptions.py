@@ -41,6 +41,7 @@ from cms_desktop.services.clinical_fields import (
     writing_key,
 )
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.patients import ald_text
 from cms_desktop.services.prescription_allergies import (
     require_confirmed,
     uncoded_allergies,
@@ -231,7 +232,7 @@ def prescribing_context(ws: Workspace, actor: Actor, patient_id: str) -> Prescri
             patient.birth_date,
             age_in_years(patient.birth_date, today),
             bool(alds),
-            tuple(a.label for a in alds),
+            tuple(ald_text(ws.clinical_keys, a)[0] for a in alds),
             weight_required(patient.birth_date, today),
             latest_weight(session, patient_id, ws.clinical_keys),
             synthesis.active_allergies,
@@ -491,14 +492,25 @@ def list_templates(ws: Workspace, actor: Actor) -> list[TemplateView]:
     actor.require(Permission.PRESCRIPTION_WRITE)
     with ws.store.read() as session:
         rows = session.scalars(
-            select(PrescriptionTemplate)
-            .where(
+            select(PrescriptionTemplate).where(
                 PrescriptionTemplate.owner_id == actor.user_id,
                 PrescriptionTemplate.deleted.is_(False),
             )
-            .order_by(PrescriptionTemplate.name)
         ).all()
-        return [TemplateView(r.id, r.name, r.bizone, lines_from_json(r.lines_json)) for r in rows]
+        views = [_template_view(ws.clinical_keys, r) for r in rows]
+    # Sorted in memory: the names are sealed on disk (a doctor has a few dozen at most).
+    return sorted(views, key=lambda v: (v.name.casefold(), v.id))
+
+
+TEMPLATES = PrescriptionTemplate.__tablename__
+
+
+def _template_view(keys: Mapping[str, ClinicalKey], row: PrescriptionTemplate) -> TemplateView:
+    """A template opened in memory: its name and lines are sealed under the clinical key
+    (#17) like a prescription's, plaintext ones (written before) read as they are."""
+    name = open_text(keys, TEMPLATES, row.id, "name", row.name)
+    lines = open_text(keys, TEMPLATES, row.id, "lines_json", row.lines_json)
+    return TemplateView(row.id, name, row.bizone, lines_from_json(lines or "[]"))
 
 
 @requires(Permission.PRESCRIPTION_WRITE)
@@ -521,17 +533,18 @@ def save_template(
         raise ValidationFailed("Un modèle d'ordonnance doit contenir au moins une ligne.")
     lines = without_confirmations(lines)
     payload = lines_to_json(lines)
+    key = writing_key(ws)
     with ws.store.write() as session:
         if template_id is None:
-            row = PrescriptionTemplate(
-                owner_id=actor.user_id, name=name, bizone=bizone, lines_json=payload
-            )
+            row = PrescriptionTemplate(id=new_id(), owner_id=actor.user_id)
             session.add(row)
         else:
             row = _own_template(session, actor, template_id)
-            row.name, row.bizone, row.lines_json = name, bizone, payload
+        row.name = seal_text(key, TEMPLATES, row.id, "name", name)
+        row.lines_json = seal_text(key, TEMPLATES, row.id, "lines_json", payload)
+        row.bizone = bizone
         session.flush()
-        return TemplateView(row.id, row.name, row.bizone, lines)
+        return TemplateView(row.id, name, bizone, lines)
 
 
 @requires(Permission.PRESCRIPTION_WRITE)

@@ -41,8 +41,10 @@ from cms_desktop.printing.record_copy import render_record_copy
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_common import patient_ids
-from cms_desktop.services.clinical_fields import open_bytes
+from cms_desktop.services.clinical_fields import ClinicalKeyUnavailable, open_bytes
+from cms_desktop.services.documents import open_content, opened_fields
 from cms_desktop.services.errors import NotFound, ValidationFailed
+from cms_desktop.services.patients import ald_text
 from cms_desktop.services.printing_common import (
     Output,
     audit_output,
@@ -420,9 +422,11 @@ def document_entries(
     scope: AccessScope = AccessScope.ALL,
     period: tuple[date | None, date | None] = (None, None),
     with_content: bool = True,
+    keys: Mapping[str, ClinicalKey] | None = None,
 ) -> tuple[DocumentEntry, ...]:
     """The patient's documents joined to the copy (withdrawn or replaced ones left out),
-    with their content when this workstation holds it."""
+    with their content when this workstation holds it, opened with ``keys`` (a clinical
+    document is sealed, #17); without content (dates only) nothing is opened."""
     if scope is AccessScope.CONSULTATIONS:
         return ()
     rows = session.scalars(
@@ -439,10 +443,13 @@ def document_entries(
         dated = doc.document_date or paris_date(doc.created_at)
         if (start and dated < start) or (end and dated > end):
             continue
-        content, damaged = _content(session, doc.sha256) if with_content else (None, False)
+        title, content, damaged = "", None, False
+        if with_content:
+            title = opened_fields(keys or {}, doc)[0]
+            content, damaged = _content(session, doc, keys or {})
         entries.append(
             DocumentEntry(
-                doc.title,
+                title,
                 dated,
                 DOCUMENT_KIND_LABELS[DocumentKind(doc.kind)],
                 doc.mime_type,
@@ -453,14 +460,18 @@ def document_entries(
     return tuple(entries)
 
 
-def _content(session: Session, sha: str) -> tuple[bytes | None, bool]:
+def _content(
+    session: Session, doc: Document, keys: Mapping[str, ClinicalKey]
+) -> tuple[bytes | None, bool]:
     """(content, damaged): None when this station does not hold it yet (fetched by sync
-    later) or holds it damaged; the copy then says so rather than failing."""
-    if not blobs.has_blob(session, sha):
+    later) or holds it damaged or altered; the copy then says so rather than failing."""
+    if not blobs.has_blob(session, doc.sha256):
         return None, False
     try:
-        return blobs.get_blob(session, sha), False
-    except blobs.BlobError:
+        return open_content(keys, session, doc, blobs.get_blob(session, doc.sha256)), False
+    except ClinicalKeyUnavailable:
+        raise
+    except (blobs.BlobError, ValidationFailed):
         return None, True
 
 
@@ -507,7 +518,9 @@ def vitals_text(row: NoteContent) -> str:
     return " · ".join(parts)
 
 
-def ald_lines(session: Session, patient_id: str) -> tuple[str, ...]:
+def ald_lines(
+    session: Session, patient_id: str, keys: Mapping[str, ClinicalKey]
+) -> tuple[str, ...]:
     """Every ALD recorded, current or ended, with its list number and period."""
     rows = session.scalars(
         select(PatientAld)
@@ -519,7 +532,8 @@ def ald_lines(session: Session, patient_id: str) -> tuple[str, ...]:
     ).all()
     out = []
     for row in rows:
-        text = row.label + (f" (ALD {row.code})" if row.code else "")
+        label, code = ald_text(keys, row)  # sealed (#17): opened by the director's keys
+        text = label + (f" (ALD {code})" if code else "")
         if row.start_date:
             text += f", depuis le {row.start_date:%d/%m/%Y}"
         if row.end_date:
@@ -639,8 +653,8 @@ def generate_copy(
             patient=patient_info(session, patient, today),
             synthesis=synthesis_sections(session, patient.id, ws.clinical_keys),
             consultations=_entries(asked, names, ws.clinical_keys),
-            documents=document_entries(session, patient.id, scope, period),
-            alds=ald_lines(session, patient.id),
+            documents=document_entries(session, patient.id, scope, period, keys=ws.clinical_keys),
+            alds=ald_lines(session, patient.id, ws.clinical_keys),
             prescriptions=prescription_copies(
                 session, patient.id, scope, period, {c.id for c in asked}, names, ws.clinical_keys
             ),

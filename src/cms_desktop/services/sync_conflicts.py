@@ -10,6 +10,7 @@ the conflict nor a default, so the administrator sees no patient data.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -29,7 +30,7 @@ from cms_desktop.services.clinical_fields import ClinicalKeyUnavailable, open_te
 from cms_desktop.services.errors import NotFound, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit
-from cms_desktop.storage.clinical_crypto import is_sealed
+from cms_desktop.storage.clinical_crypto import ClinicalKey, is_sealed
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models import OpLogRow, Patient, SyncConflict, SyncStation, User, utcnow
 from cms_desktop.sync.tables import table_info
@@ -123,7 +124,9 @@ def _shown(session_rows: list[tuple[str, str, str]], key: str) -> tuple[JsonValu
     return best
 
 
-def _record_label(session: Session, entity: str, row_id: str) -> str:
+def _record_label(
+    session: Session, entity: str, row_id: str, keys: Mapping[str, ClinicalKey]
+) -> str:
     """The record a conflict is about, in words; "" if it cannot be named here."""
     info = table_info(entity)
     row = session.get(info.model, row_id) if info is not None else None
@@ -139,6 +142,12 @@ def _record_label(session: Session, entity: str, row_id: str) -> str:
     if isinstance(row, User):
         return f"{row.full_name} ({row.login})"
     name = getattr(row, "name", None)
+    if is_sealed(name):  # a prescription template's name (#17)
+        assert isinstance(name, str)
+        try:
+            return open_text(keys, entity, row_id, "name", name)
+        except ClinicalKeyUnavailable:
+            return SEALED_UNREAD
     return name if isinstance(name, str) else ""
 
 
@@ -211,7 +220,9 @@ def list_conflicts(
                     resolved_at=conflict.resolved_at,
                     resolution=conflict.resolution,
                     can_resolve=allowed and conflict.resolved_at is None,
-                    record_label=_record_label(session, conflict.entity, conflict.row_id)
+                    record_label=_record_label(
+                        session, conflict.entity, conflict.row_id, ws.clinical_keys
+                    )
                     if allowed
                     else HIDDEN,
                     shown_source=_source(stations, origin, version),

@@ -175,8 +175,14 @@ def appointment_items(session: Session, actor: Actor, ids: list[str]) -> Iterabl
 
 
 def _opened(ws: Workspace, item: TimelineItem) -> TimelineItem:
-    """A consultation's sealed reason, opened in memory for the title."""
-    if item.kind not in ("consultation", "amendment") or not is_sealed(item.title):
+    """A consultation's sealed reason or a document's sealed title, opened in memory."""
+    if not is_sealed(item.title):
+        return item
+    if item.kind == "document":
+        return replace(
+            item, title=open_text(ws.clinical_keys, "documents", item.ref_id, "title", item.title)
+        )
+    if item.kind not in ("consultation", "amendment"):
         return item
     reason = open_text(ws.clinical_keys, "consultations", item.ref_id, "reason", item.title)
     return replace(item, title=(reason or "(sans motif)")[:120])

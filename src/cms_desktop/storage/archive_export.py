@@ -13,6 +13,7 @@ workstation is left out: ``local_state`` (the station's sync keys) and password 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine
 
 from cms_desktop.storage.backup_archive import fsync_dir
+from cms_desktop.storage.blobs import CHUNK_SIZE
 from cms_desktop.storage.clinical_crypto import BYTES_PREFIX, FIELD_PREFIX
 from cms_desktop.storage.models.base import Base
 
@@ -39,7 +41,8 @@ HOW_TO_READ = (
     "Dates et heures en UTC (ISO 8601). Rien n'y est effacé : les lignes marquées "
     "deleted = 1 sont des suppressions, les consultations signées ne sont jamais modifiées. "
     "Le contenu médical, chiffré dans le logiciel par la clé du dossier médical, y est en "
-    "clair (colonne vitals : constantes en JSON) ; seul l'historique op_log le garde chiffré."
+    "clair (colonne vitals : constantes en JSON ; contenu des documents dans blob_chunks, "
+    "par documents.sha256) ; seul l'historique op_log le garde chiffré."
 )
 
 # (table, row id, field, stored) -> clear value: the clinical fields, opened by a holder of
@@ -123,6 +126,42 @@ def _open_sealed(conn: Any, open_text: TextOpener, open_bytes: BytesOpener) -> N
                 conn.execute(
                     f'UPDATE archive."{table}" SET "{column}" = ? WHERE id = ?', (clear, row_id)
                 )
+
+
+def _open_documents(conn: Any, open_bytes: BytesOpener) -> None:
+    """Replace each sealed document content (#17) by its clear bytes, addressed by their
+    own SHA-256 as plaintext documents are: in the archive ``blob_chunks`` joined on
+    ``documents.sha256`` give the file. The content is bound to the id of the document
+    that imported it (a withdrawal marker shares its blob), as ``services.documents``."""
+    docs = conn.execute("SELECT id, sha256, supersedes_id FROM archive.documents").fetchall()
+    by_id = {row_id: (sha, supersedes) for row_id, sha, supersedes in docs}
+    owners: dict[str, str] = {}
+    for row_id, sha, supersedes in docs:
+        previous = by_id.get(supersedes) if supersedes else None
+        if previous is None or previous[0] != sha:
+            owners.setdefault(sha, row_id)
+    for sha, owner in owners.items():
+        parts = conn.execute(
+            "SELECT data FROM archive.blob_chunks WHERE sha256 = ? ORDER BY idx", (sha,)
+        ).fetchall()
+        stored = b"".join(bytes(p[0]) for p in parts)
+        if not stored.startswith(BYTES_PREFIX):
+            continue  # plaintext (administrative, or written before the clinical key)
+        clear = open_bytes("documents", owner, "content", stored)
+        clear_sha = hashlib.sha256(clear).hexdigest()
+        chunks = [clear[i : i + CHUNK_SIZE] for i in range(0, len(clear), CHUNK_SIZE)] or [b""]
+        conn.execute("DELETE FROM archive.blob_chunks WHERE sha256 = ?", (sha,))
+        conn.execute("DELETE FROM archive.blobs WHERE sha256 = ?", (sha,))
+        conn.execute(
+            "INSERT OR IGNORE INTO archive.blobs (sha256, size, total_chunks, complete) "
+            "VALUES (?, ?, ?, 1)",
+            (clear_sha, len(clear), len(chunks)),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO archive.blob_chunks (sha256, idx, data) VALUES (?, ?, ?)",
+            [(clear_sha, i, chunk) for i, chunk in enumerate(chunks)],
+        )
+        conn.execute("UPDATE archive.documents SET sha256 = ? WHERE sha256 = ?", (clear_sha, sha))
 
 
 def _whole_centre(conn: Any) -> dict[str, int]:
@@ -245,6 +284,8 @@ def export(
                 counts = _patients_only(conn, patient_ids)
             if openers is not None:
                 _open_sealed(conn, *openers)
+                _open_documents(conn, openers[1])
+                counts = _counts(conn)  # an opened document may share a clear blob
             _describe_into(conn, counts, about)
             conn.execute("COMMIT")
         except BaseException:

@@ -22,7 +22,16 @@ from cms_desktop.services.actor import Actor
 from cms_desktop.services.sync_conflicts import HIDDEN, ConflictChoice
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import clinical_crypto
-from cms_desktop.storage.models import AllergyRow, Base, Patient, Replicated
+from cms_desktop.storage.models import (
+    AllergyRow,
+    Base,
+    Patient,
+    PatientAld,
+    PrescriptionTemplate,
+    Replicated,
+    SyncConflict,
+    User,
+)
 from cms_desktop.sync.tables import replicated_tables
 from tests.integration.sync.stations import KEY, Station, converge, make_stations
 
@@ -183,3 +192,59 @@ def test_a_conflict_between_sealed_values_is_shown_opened_to_a_holder_only(
             holder.clinical_keys, "synthesis_allergies", allergy.id, "note", row.note
         )
     assert opened == seen.kept_value
+
+
+def test_conflicts_on_an_ald_label_and_a_template_hold_ciphertext_only(tmp_path: Path) -> None:
+    """#17: the conflict rows keep the values as stored (sealed); reception, who settles
+    coverage conflicts, sees « chiffré », never the disease; a template's conflict names
+    the template opened for its prescriber."""
+    key = clinical_crypto.new_clinical_key(1, "k1")
+    stations = make_stations(tmp_path, 2)
+    first, second = stations
+    with first.store.write() as session:
+        patient = Patient(
+            birth_name="VIGNAL", first_given_name="Odile", birth_date=dt.date(1951, 3, 9), sex="F"
+        )
+        session.add(patient)
+        session.flush()
+        ald = PatientAld(patient_id=patient.id, label="", code="", start_date=dt.date(2020, 1, 1))
+        owner = User(login="dr.x", full_name="Dr X", role="doctor", password_hash="")
+        session.add_all([ald, owner])
+        session.flush()
+        template = PrescriptionTemplate(
+            owner_id=owner.id,
+            name=clinical_crypto.encrypt_field(
+                key, "prescription_templates", "", "name", "placeholder"
+            ),
+        )
+        session.add(template)
+        session.flush()
+        template.name = clinical_crypto.encrypt_field(
+            key, "prescription_templates", template.id, "name", "Sevrage LYNX"
+        )
+    converge(stations)
+    for station, text in ((first, "Sclérose ZEBU-1"), (second, "Sclérose ZEBU-2")):
+        with station.store.write() as session:
+            row = session.get(PatientAld, ald.id)
+            assert row is not None
+            row.label = clinical_crypto.encrypt_field(key, "patient_ald", ald.id, "label", text)
+            tpl = session.get(PrescriptionTemplate, template.id)
+            assert tpl is not None
+            tpl.lines_json = clinical_crypto.encrypt_field(
+                key, "prescription_templates", template.id, "lines_json", f'["{text}"]'
+            )
+    converge(stations)
+    with first.store.read() as session:
+        stored = [c.kept_value for c in session.query(SyncConflict).all()]
+    assert len(stored) == 2 and all("ZEBU" not in v and "cms-ck1:" in v for v in stored)
+    reception = _workspace(stations[0])
+    listed = {c.entity: c for c in sync_conflicts.list_conflicts(reception, _actor(Role.RECEPTION))}
+    for_reception = listed["patient_ald"]
+    assert listed["prescription_templates"].kept_value == HIDDEN  # not reception's to settle
+    assert for_reception.shown_value == for_reception.kept_value == sync_conflicts.SEALED_UNREAD
+    assert for_reception.can_resolve
+    holder = _workspace(stations[0])
+    holder.clinical_keys = {key.key_id: key}
+    seen = {c.entity: c for c in sync_conflicts.list_conflicts(holder, _actor(Role.DOCTOR))}
+    assert seen["prescription_templates"].record_label == "Sevrage LYNX"
+    assert "ZEBU" in seen["prescription_templates"].kept_value

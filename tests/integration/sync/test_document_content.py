@@ -76,6 +76,14 @@ class Pair:
             date(2024, 3, 1),
         )
 
+    def stored_on_a(self, doc_id: str) -> tuple[str, bytes]:
+        """(address, stored bytes): a clinical document is stored sealed (#17), addressed
+        by the hash of its ciphertext."""
+        with self.ws_a.store.read() as session:
+            row = session.get(Document, doc_id)
+            assert row is not None
+            return row.sha256, storage_blobs.get_blob(session, row.sha256)
+
     def held_on_b(self, doc_id: str) -> list[int]:
         with self.ws_b.store.read() as session:
             row = session.get(Document, doc_id)
@@ -156,12 +164,12 @@ def test_a_corrupt_chunk_is_refused_and_fetched_from_another_station(
 ) -> None:
     data = pdf_bytes(1.5)
     doc_id = pair.import_pdf(data)
+    sha, stored = pair.stored_on_a(doc_id)
     with pair.ws_a.store.write() as session:
-        sha = storage_blobs.put_blob(session, data)
         session.execute(
             update(BlobChunk)
             .where(BlobChunk.sha256 == sha, BlobChunk.idx == 1)
-            .values(data=b"x" * len(data[storage_blobs.CHUNK_SIZE :]))
+            .values(data=b"x" * len(stored[storage_blobs.CHUNK_SIZE :]))
         )
     damaged = pair.server(DbBlobStore(pair.ws_a.store))
     try:
@@ -177,7 +185,7 @@ def test_a_corrupt_chunk_is_refused_and_fetched_from_another_station(
     assert "TESTSECRET" not in logged and "DOCUMENT" not in logged
     # Another station holding a good copy (here an in-memory one) provides it.
     good = MemoryBlobStore(storage_blobs.CHUNK_SIZE)
-    good.put(data)
+    good.put(stored)
     other = pair.server(good)
     try:
         assert pair.pass_b(other) == (1, 0)
@@ -189,8 +197,8 @@ def test_a_corrupt_chunk_is_refused_and_fetched_from_another_station(
 def test_a_chunk_of_the_wrong_size_is_refused(pair: Pair, tmp_path: Path) -> None:
     data = pdf_bytes(1.5, seed=3)
     doc_id = pair.import_pdf(data)
+    sha, _stored = pair.stored_on_a(doc_id)
     with pair.ws_a.store.write() as session:
-        sha = storage_blobs.put_blob(session, data)
         session.execute(
             update(BlobChunk)
             .where(BlobChunk.sha256 == sha, BlobChunk.idx == 0)

@@ -145,7 +145,13 @@ class IdentityPage(QWidget):
         for name, _label, _hint in COVERAGE_FIELDS:
             self.edits[name].setReadOnly(not coverage_editable)
         self.scheme.setEnabled(coverage_editable)
-        self.ald_table.setEnabled(coverage_editable)
+        # An ALD's label and number name a disease (#17): typed by a clinician (on a row
+        # reception recorded), hidden from reception; its dates are reception's.
+        self._ald_dates_editable = coverage_editable
+        self._ald_label_editable = ctx.actor.can(Permission.CLINICAL_WRITE)
+        self.ald_table.setEnabled(coverage_editable or self._ald_label_editable)
+        self._ald_add.setEnabled(coverage_editable)
+        self._ald_remove.setEnabled(coverage_editable)
         self.setFocusProxy(self.edits["birth_name"])
         self._load_practitioners()
         if patient_id is not None:
@@ -269,9 +275,9 @@ class IdentityPage(QWidget):
         self.ald_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.ald_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.ald_table.itemChanged.connect(self._touched)
-        add = QPushButton(self.tr("Ajouter une ALD"), group)
+        add = self._ald_add = QPushButton(self.tr("Ajouter une ALD"), group)
         add.clicked.connect(lambda: self._add_ald_row(AldForm("")))
-        remove = QPushButton(self.tr("Retirer la ligne"), group)
+        remove = self._ald_remove = QPushButton(self.tr("Retirer la ligne"), group)
         remove.clicked.connect(self._remove_ald_row)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
@@ -280,7 +286,14 @@ class IdentityPage(QWidget):
         box = QVBoxLayout(group)
         box.addWidget(self.ald_table)
         box.addLayout(buttons)
-        hint = QLabel(self.tr("Dates jj/mm/aaaa ; une ALD terminée garde sa date de fin."), group)
+        hint = QLabel(
+            self.tr(
+                "Dates jj/mm/aaaa ; une ALD terminée garde sa date de fin. Libellé et n° : "
+                "saisis par un soignant."
+            ),
+            group,
+        )
+        hint.setWordWrap(True)
         hint.setObjectName("hint")
         box.addWidget(hint)
         return group
@@ -288,10 +301,18 @@ class IdentityPage(QWidget):
     def _add_ald_row(self, ald: AldForm) -> None:
         row = self.ald_table.rowCount()
         self.ald_table.insertRow(row)
-        for column, value in enumerate((ald.label, ald.code, ald.start_date, ald.end_date)):
+        label = self.tr("(réservé aux soignants)") if ald.hidden else ald.label
+        for column, value in enumerate((label, ald.code, ald.start_date, ald.end_date)):
             item = QTableWidgetItem(value)
             if column == 0:
                 item.setData(Qt.ItemDataRole.UserRole, ald.id)
+                item.setData(Qt.ItemDataRole.UserRole + 1, ald.hidden)
+            if column >= 2:
+                editable = self._ald_dates_editable
+            else:  # the label and number: a clinician's, and only where they can be read
+                editable = self._ald_label_editable and not ald.hidden
+            if not editable:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.ald_table.setItem(row, column, item)
         self._touched()
 
@@ -394,7 +415,10 @@ class IdentityPage(QWidget):
             label, code, start, end = (item.text() if item else "" for item in items)
             first = items[0]
             ald_id = first.data(Qt.ItemDataRole.UserRole) if first else None
-            if any(cell.strip() for cell in (label, code, start, end)):
+            hidden = bool(first.data(Qt.ItemDataRole.UserRole + 1)) if first else False
+            if hidden:
+                rows.append(AldForm("", "", start, end, id=ald_id, hidden=True))
+            elif any(cell.strip() for cell in (label, code, start, end)):
                 rows.append(AldForm(label, code, start, end, id=ald_id))
         return rows
 
