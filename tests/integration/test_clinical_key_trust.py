@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from cms_desktop.domain.permissions import Role
 from cms_desktop.services import clinical_access, patient_file, records, users
+from cms_desktop.services.errors import LoginFailed, ValidationFailed
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import clinical_crypto, keyslots
 from cms_desktop.storage.models import AgreementKey, ClinicalKeyGrant, Consultation, User, new_id
@@ -350,3 +352,27 @@ def test_an_account_of_the_previous_version_trusts_once_the_keys_it_already_held
         keyslots.load(centre.data_dir.key_slots), "dr.test", STAFF_PASSWORD
     )
     assert unwrapped.trust_bound and unwrapped.trust
+
+
+def test_wrong_holder_passwords_at_a_hand_over_lock_the_holder_as_at_login(
+    centre: Centre,
+) -> None:
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.create_user(
+            ws, admin, users.NewUser("inf.neuve", "Infirmière Neuve", Role.NURSE, STAFF_PASSWORD)
+        )
+    finally:
+        ws.close()
+    ws, nurse = centre.login("inf.neuve")
+    try:
+        for _ in range(keyslots.MAX_FAILED_ATTEMPTS):
+            with pytest.raises(ValidationFailed, match="détenteur de la clé incorrect"):
+                clinical_access.receive_key(ws, nurse, "dr.test", "devine-peut-etre")
+        with pytest.raises(ValidationFailed, match="verrouillé"):
+            clinical_access.receive_key(ws, nurse, "dr.test", STAFF_PASSWORD)
+        assert ws.clinical_writing_key is None
+    finally:
+        ws.close()
+    with pytest.raises(LoginFailed, match="verrouillé"):
+        centre.login("dr.test")

@@ -31,6 +31,7 @@ from cms_desktop.storage import (
     clinical_grants,
     keyslot_sync,
     keyslots,
+    lockout,
     repositories,
 )
 
@@ -121,12 +122,17 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
             "recommencez."
         )
     now = datetime.now(UTC)
+    with ws.store.read() as session:
+        # The lock the database remembers too (a key-slot file edited or restored).
+        locked = lockout.locked_until(session, holder_login, now) is not None
     try:
         keyslots.check_not_locked(slots, holder_login, now)
     except keyslots.AccountLocked:
+        locked = True
+    if locked:
         raise ValidationFailed(
             "Ce compte est verrouillé après plusieurs mots de passe erronés : réessayez plus tard."
-        ) from None
+        )
     if holder_login == keyslots.RECOVERY_LOGIN:
         raise ValidationFailed(HOLDER_REFUSED)
     try:
