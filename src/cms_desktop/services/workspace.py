@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import DatabaseError
 
 from cms_desktop.domain.permissions import Permission, Role, has_permission
+from cms_desktop.services import key_rotation
 from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
@@ -39,6 +40,8 @@ from cms_desktop.storage.store import CentreMismatch, Store
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from cms_desktop.services.key_rotation import KeyRing
 
 PASSWORD_HASHER = PasswordHasher()
 
@@ -74,6 +77,10 @@ class Workspace:
     # The account's X25519 key (opens its grants; re-wrapped if the user changes password).
     agreement_key_id: str | None = None
     agreement_key: bytes | None = field(default=None, repr=False)
+    # The database keys this session reaches (#17, rotation; ``key_rotation.KeyRing``):
+    # new slots wrap the newest, which differs from ``key`` after a disabling until the
+    # next open rekeys the file.
+    keyring: KeyRing | None = field(default=None, repr=False)
 
     @property
     def clinical_writing_key(self) -> ClinicalKey | None:
@@ -189,7 +196,6 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         if login_name == keyslots.RECOVERY_LOGIN:
             raise keyslots.BadCredentials(login_name)
         unwrapped = keyslots.unwrap_all(slots, login_name, password)
-        key = unwrapped.db_key
     except keyslots.BadCredentials:
 
         def count_failure(fresh: keyslots.SlotFile) -> bool:
@@ -213,12 +219,15 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
             ) from None
         raise LoginFailed("Identifiant ou mot de passe incorrect.") from None
 
+    # The newest database key this password reaches; the file rekeyed to it if needed.
+    keyring = key_rotation.open_keys(data_dir, slots, login_name, unwrapped)
+    key = keyring.in_use_key
     # SQLite reports some damaged pages as SQLITE_NOMEM, which Python raises as MemoryError.
     try:
         store = open_store(data_dir, key, slots.centre_id)
     except (DatabaseError, MemoryError):
         raise damaged_database(data_dir, key) from None
-    workspace = Workspace(data_dir, store, key, slots.centre_id)
+    workspace = Workspace(data_dir, store, key, slots.centre_id, keyring=keyring)
     locked_in_database: datetime | None = None
     new_slot: keyslots.Slot | None = None
     try:
@@ -270,6 +279,24 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         if locked_in_database is not None:
             raise LoginFailed(_locked_message(locked_in_database, now))
         raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
+    try:
+        new_slot = (
+            key_rotation.after_login(
+                workspace,
+                login_name,
+                actor.user_id,
+                new_slot or slots.slots[login_name],
+                password,
+                unwrapped,
+            )
+            or new_slot
+        )
+    except (DatabaseError, MemoryError):
+        store.close()
+        raise damaged_database(data_dir, key) from None
+    except StoreUnavailable:
+        store.close()
+        raise
     flushed = list(slots.pending_events)
 
     def record_success(fresh: keyslots.SlotFile) -> None:

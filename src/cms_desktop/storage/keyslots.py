@@ -68,6 +68,13 @@ class Slot:
     # clinical keys are sealed to its public half, so whoever holds only the database key
     # (reception, administrator) cannot open them. The recovery slot has one too.
     clinical: dict[str, str] | None = None
+    # The account's X25519 rekey pair (#17, database-key rotation): {"key_id", "nonce",
+    # "wrapped", "public"}; new database keys are sealed to its public half. Every slot,
+    # the recovery slot included, gets one (an account at its first login since the upgrade).
+    rekey: dict[str, str] | None = None
+    # Which generation of the database key ``wrapped`` holds, "number:key id"; None for the
+    # centre's original key (``dbkey_rotation``).
+    key_generation: str | None = None
 
 
 @dataclass
@@ -75,6 +82,8 @@ class SlotFile:
     centre_id: str
     slots: dict[str, Slot] = field(default_factory=dict)
     pending_events: list[dict[str, str]] = field(default_factory=list)
+    # The database key's generations (``dbkey_rotation.Generation.as_json``), oldest first.
+    generations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _b64(data: bytes) -> str:
@@ -108,6 +117,7 @@ def make_slot(
     secret: str,
     db_key: bytes,
     kdf: dict[str, int] | None = None,
+    key_generation: str | None = None,
 ) -> Slot:
     params = dict(kdf or DEFAULT_KDF)
     salt = secrets.token_bytes(16)
@@ -122,6 +132,7 @@ def make_slot(
         nonce=_b64(nonce),
         wrapped=_b64(wrapped),
         kdf=params,
+        key_generation=key_generation,
     )
 
 
@@ -140,6 +151,10 @@ class Unwrapped:
     agreement_key_id: str | None = None
     # X25519 private key, raw (opens clinical-key grants)
     agreement_key: bytes | None = field(default=None, repr=False)
+    rekey_key_id: str | None = None
+    # X25519 private key, raw (opens the database key's newer generations)
+    rekey_key: bytes | None = field(default=None, repr=False)
+    key_generation: str | None = None  # the generation ``db_key`` belongs to
 
 
 def _part_aad(centre_id: str, part: str, login: str, key_id: str) -> bytes:
@@ -188,12 +203,16 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
         raise BadCredentials(login) from None
     signing = _unwrap_part(kek, slots.centre_id, slot.login, "signing", slot.signing)
     agreement = _unwrap_part(kek, slots.centre_id, slot.login, "clinical", slot.clinical)
+    rekey = _unwrap_part(kek, slots.centre_id, slot.login, "rekey", slot.rekey)
     return Unwrapped(
         db_key,
         signing[0] if signing else None,
         signing[1] if signing else None,
         agreement[0] if agreement else None,
         agreement[1] if agreement else None,
+        rekey[0] if rekey else None,
+        rekey[1] if rekey else None,
+        slot.key_generation,
     )
 
 
@@ -204,11 +223,19 @@ def with_keys(
     *,
     signing: tuple[str, bytes] | None = None,
     clinical: tuple[str, bytes] | None = None,
+    rekey: tuple[str, bytes, str] | None = None,
 ) -> Slot:
     """A copy of ``slot`` also holding the given private keys, (key id, raw key): the
     Ed25519 ``signing`` key and the X25519 ``clinical`` one, wrapped under the same secret
-    with one key derivation (argon2id is the slow part)."""
+    with one key derivation (argon2id is the slow part); ``rekey`` is (key id, raw private
+    key, base64 public key), the public half kept beside the wrapped private one."""
     kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+    rekey_part = slot.rekey
+    if rekey is not None:
+        rekey_part = {
+            **_wrap_part(kek, centre_id, slot.login, "rekey", rekey[0], rekey[1]),
+            "public": rekey[2],
+        }
     return replace(
         slot,
         kdf=dict(slot.kdf),
@@ -222,6 +249,7 @@ def with_keys(
             if clinical is not None
             else slot.clinical
         ),
+        rekey=rekey_part,
     )
 
 
@@ -256,12 +284,30 @@ def record_success(slots: SlotFile, login: str) -> None:
 def check_slot_encoding(slot: Slot) -> None:
     """ValueError unless salt, nonce and wrapped key (and signing part) are valid base64."""
     _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
-    for part in (slot.signing, slot.clinical):
+    for part in (slot.signing, slot.clinical, slot.rekey):
         if part is not None:
             if not isinstance(part, dict):
                 raise ValueError("part")
             str(part["key_id"]), _unb64(part["nonce"])
             _unb64(part["wrapped"])
+    if slot.rekey is not None and len(_unb64(slot.rekey["public"])) != 32:
+        raise ValueError("rekey")
+    if slot.key_generation is not None:
+        generation_ref(slot.key_generation)
+
+
+def generation_ref(text: str | None) -> tuple[int, str]:
+    """A slot's ``key_generation`` as (number, key id); (0, "") for the original key."""
+    if text is None:
+        return (0, "")
+    number, _, key_id = text.partition(":")
+    if not key_id:
+        raise ValueError("generation")
+    return (int(number), key_id)
+
+
+def generation_text(ref: tuple[int, str]) -> str | None:
+    return None if ref == (0, "") else f"{ref[0]}:{ref[1]}"
 
 
 def load(path: Path) -> SlotFile:
@@ -282,6 +328,7 @@ def load(path: Path) -> SlotFile:
             centre_id=str(data["centre_id"]),
             slots=slots,
             pending_events=list(data.get("pending_events", [])),
+            generations=[dict(g) for g in data.get("generations", [])],
         )
     except KeySlotError:
         raise
@@ -323,12 +370,13 @@ def _as_json(slots: SlotFile) -> dict[str, Any]:
         "centre_id": slots.centre_id,
         "slots": {login: _slot_json(s) for login, s in slots.slots.items()},
         "pending_events": [dict(event) for event in slots.pending_events],
+        **({"generations": [dict(g) for g in slots.generations]} if slots.generations else {}),
     }
 
 
 def _slot_json(slot: Slot) -> dict[str, Any]:
     data = asdict(slot)
-    for part in ("signing", "clinical"):
+    for part in ("signing", "clinical", "rekey", "key_generation"):
         if data[part] is None:
             del data[part]  # a file without these parts stays readable by older versions
     return data
