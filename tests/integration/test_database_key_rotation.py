@@ -83,6 +83,10 @@ def test_a_disabled_accounts_old_slot_file_and_password_open_nothing_after_the_r
     old_slots = keyslots.load(insider)
     keys = key_rotation.candidate_keys(old_slots, "dr.test", STAFF_PASSWORD)
     assert keys == [old_key]
+    # Its old slot beside the new generations (an insider merging files) reaches nothing new.
+    merged = keyslots.load(centre.data_dir.key_slots)
+    merged.slots["dr.test"] = old_slots.slots["dr.test"]
+    assert key_rotation.candidate_keys(merged, "dr.test", STAFF_PASSWORD) == [old_key]
     assert not opens_with(database, old_key)
     assert not _sqlcipher_opens(database, old_key)  # an independent client agrees
     with pytest.raises(keyslots.BadCredentials):  # and the current file has no slot for it
