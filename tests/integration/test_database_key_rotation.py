@@ -195,19 +195,27 @@ def test_a_failed_rekey_leaves_the_old_key_working_and_is_done_at_the_next_open(
     assert "database_rekey_postponed" in actions and "database_rekeyed" in actions
 
 
-def _strip_pair(data_dir: DataDir, login: str) -> None:
-    """As an account made before the upgrade: a slot without a rekey pair."""
+def _strip_pair(centre: Centre, login: str) -> None:
+    """As an account made before the upgrade: a slot without a rekey pair, in the file and
+    in its replicated row."""
 
-    def strip(slots: keyslots.SlotFile) -> None:
+    def strip(slots: keyslots.SlotFile) -> keyslots.Slot:
         slots.slots[login].rekey = None
+        return slots.slots[login]
 
-    keyslots.update(data_dir.key_slots, strip)
+    stripped = keyslots.update(centre.data_dir.key_slots, strip)
+    ws, _ = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        with ws.store.write() as session:
+            keyslot_sync.record_slot(session, stripped)
+    finally:
+        ws.close()
 
 
 def test_an_account_without_a_rekey_pair_is_told_to_ask_for_a_new_password(
     centre: Centre,
 ) -> None:
-    _strip_pair(centre.data_dir, "accueil")
+    _strip_pair(centre, "accueil")
     _disable(centre, "dr.test")
     with pytest.raises(LoginFailed) as refused:
         centre.login("accueil")
@@ -235,7 +243,7 @@ def test_an_account_without_a_rekey_pair_is_told_to_ask_for_a_new_password(
 
 
 def test_an_account_without_a_pair_gets_one_at_its_next_login(centre: Centre) -> None:
-    _strip_pair(centre.data_dir, "accueil")
+    _strip_pair(centre, "accueil")
     ws, _ = centre.login("accueil")
     ws.close()
     assert keyslots.load(centre.data_dir.key_slots).slots["accueil"].rekey is not None
@@ -252,7 +260,9 @@ def test_backups_before_the_rotation_restore_with_the_recovery_code_and_after_us
     target.mkdir()
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     try:
-        before = Path(backups.create_backup(ws, admin, [str(target)]).written[0])
+        made = Path(backups.create_backup(ws, admin, [str(target)]).written[0])
+        before = tmp_path / made.name  # kept aside: the daily rotation may replace it
+        shutil.copy(made, before)
         old_key = ws.key
     finally:
         ws.close()
@@ -296,3 +306,35 @@ def test_a_generation_made_offline_still_sealed_to_a_disabled_account_is_replace
     generations = dbkey_rotation.parse_all(keyslots.load(centre.data_dir.key_slots).generations)
     assert [g.number for g in generations] == [1, 2]
     assert "accueil" not in generations[-1].sealed and "direction" in generations[-1].sealed
+
+
+def test_a_slot_without_a_rekey_pair_but_with_its_clinical_pair_is_still_reached(
+    centre: Centre,
+) -> None:
+    """The director and the recovery slot of a centre set up before the rekey pairs: the
+    new key is sealed to the clinical X25519 pair their slots already wrap."""
+    _strip_pair(centre, "direction")
+    _strip_pair(centre, keyslots.RECOVERY_LOGIN)
+    _disable(centre, "dr.test")
+    ws, _ = centre.login("direction")  # reached through its clinical pair; gets a rekey pair
+    ws.close()
+    slots = keyslots.load(centre.data_dir.key_slots)
+    assert slots.slots["direction"].rekey is not None
+    newest = key_rotation.candidate_keys(slots, "direction", STAFF_PASSWORD)[0]
+    assert opens_with(centre.data_dir.database, newest)
+    code = keyslots.normalize_recovery_code(centre.recovery_code)
+    assert key_rotation.candidate_keys(slots, keyslots.RECOVERY_LOGIN, code)[0] == newest
+    ws, _ = centre.login("direction")
+    ws.close()
+    # Its new slot wraps the newest key: no new generation was needed for it.
+    assert len(keyslots.load(centre.data_dir.key_slots).generations) == 1
+    setup.recover_access(centre.data_dir, centre.recovery_code, "accueil", "Retrouve-Acces-58")
+    # The recovery slot now has a rekey pair the newest generation was not sealed to: the
+    # next login makes one that is.
+    ws, _ = centre.login("direction")
+    ws.close()
+    slots = keyslots.load(centre.data_dir.key_slots)
+    assert len(slots.generations) == 2
+    recovery = slots.slots[keyslots.RECOVERY_LOGIN].rekey
+    assert recovery is not None
+    assert slots.generations[-1]["sealed"][keyslots.RECOVERY_LOGIN]["key_id"] == recovery["key_id"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from cms_desktop.storage import (
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.dbkey_rotation import Generation, GenRef
 from cms_desktop.storage.engine import opens_with, rekey
+from cms_desktop.storage.models import AgreementKey
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -79,12 +80,17 @@ def _generations(slots: keyslots.SlotFile) -> list[Generation]:
 def reachable(slots: keyslots.SlotFile, login: str, opened: keyslots.Unwrapped) -> KeyRing:
     """The keys ``opened`` (a slot's unwrapped content) reaches, newest first."""
     start = (keyslots.generation_ref(opened.key_generation), opened.db_key)
-    pair = (
-        (opened.rekey_key_id, opened.rekey_key)
-        if opened.rekey_key_id is not None and opened.rekey_key is not None
-        else None
-    )
-    keys = dbkey_rotation.reachable_keys(slots.centre_id, _generations(slots), start, login, pair)
+    pairs = {
+        key_id: private
+        for key_id, private in (
+            (opened.rekey_key_id, opened.rekey_key),
+            # A slot made before the rekey pairs existed may hold the clinical X25519 pair:
+            # a new database key is sealed to it then (see ``rotate``).
+            (opened.agreement_key_id, opened.agreement_key),
+        )
+        if key_id is not None and private is not None
+    }
+    keys = dbkey_rotation.reachable_keys(slots.centre_id, _generations(slots), start, login, pairs)
     return KeyRing(tuple(keys), keys[0][0])
 
 
@@ -173,13 +179,31 @@ def _add_records(data_dir: DataDir, records: Iterable[dict[str, object]]) -> Non
     _file_update(data_dir, add)
 
 
-def _needs_rotation(session: Session, newest: Generation | None) -> list[str]:
-    """The disabled logins still holding the centre's newest key: the newest generation
-    was sealed to them (made on a station that had not yet learnt of their disabling)."""
+def _needs_rotation(
+    session: Session, slots: keyslots.SlotFile, newest: Generation | None
+) -> tuple[list[str], list[str]]:
+    """Why the newest generation must be replaced, if it must: (the disabled logins it was
+    sealed to — made on a station that had not yet learnt of their disabling —, the
+    active accounts with a rekey pair that cannot reach it — a slot made meanwhile on
+    another station, the recovery slot given its pair since)."""
     if newest is None:
-        return []
+        return [], []
     revoked = keyslot_sync.revoked_logins(session)
-    return sorted(login for login in newest.sealed if login in revoked)
+    stale = sorted(login for login in newest.sealed if login in revoked)
+    active = {u.login for u in repositories.users(session) if u.active and not u.deleted}
+    stranded = []
+    for login, slot in sorted(slots.slots.items()):
+        if slot.rekey is None or login in revoked:
+            continue
+        if login != keyslots.RECOVERY_LOGIN and login not in active:
+            continue
+        sealed = newest.sealed.get(login)
+        reaches = slot.key_generation == keyslots.generation_text(newest.ref) or (
+            sealed is not None and sealed["key_id"] == slot.rekey["key_id"]
+        )
+        if not reaches:
+            stranded.append(login)
+    return stale, stranded
 
 
 @internal("login calls it for the account it has just checked")
@@ -199,8 +223,10 @@ def after_login(
     made: Generation | None = None
     with store.write() as session:
         # Generations this station's database holds but its file lacks (a crash between
-        # a commit and the file's update): the file must know them before any rekey.
+        # a commit and the file's update, a station upgraded since they came): the file
+        # must know them before any rekey.
         records = keyslot_sync.generations(session)
+        replicated = keyslot_sync.latest_slots(session).get(login)
         if ring.rekeyed_from is not None:
             audit.append(
                 session,
@@ -219,10 +245,32 @@ def after_login(
                 user_login=login,
                 details={"generation": _ref_text(ring.newest[0])},
             )
-        if opened.rekey_key_id is None:
+        if (
+            opened.rekey_key_id is None
+            and replicated is not None
+            and replicated.rekey is not None
+            and (replicated.salt, replicated.kdf) == (slot.salt, slot.kdf)
+        ):
+            # This password's slot got its pair on another station while this one ran a
+            # version that dropped it: take that pair and the key it wraps (same password,
+            # same salt; a new pair would strand the keys already sealed to it).
+            new_slot = replace(
+                slot,
+                rekey=dict(replicated.rekey),
+                nonce=replicated.nonce,
+                wrapped=replicated.wrapped,
+                key_generation=replicated.key_generation,
+            )
+        elif opened.rekey_key_id is None:
             key_id, private, public = dbkey_rotation.new_pair()
+            # The slot wraps the newest key from now on, so that it needs no generation
+            # sealed to a pair it did not have.
             new_slot = keyslots.with_keys(
-                workspace.centre_id, slot, password, rekey=(key_id, private, public)
+                workspace.centre_id,
+                slot,
+                password,
+                rekey=(key_id, private, public),
+                database=slot_key(workspace),
             )
             keyslot_sync.record_slot(session, new_slot)
             audit.append(
@@ -237,14 +285,25 @@ def after_login(
             )
         fresh = keyslots.load(workspace.data_dir.key_slots)
         newest = dbkey_rotation.newest(dbkey_rotation.parse_all([*fresh.generations, *records]))
+        if new_slot is not None:
+            fresh.slots[login] = new_slot
         if newest is not None and newest.ref == ring.newest[0]:
-            stale = _needs_rotation(session, newest)
-            if stale:
-                if new_slot is not None:
-                    fresh.slots[login] = new_slot
+            stale, stranded = _needs_rotation(session, fresh, newest)
+            if stale or stranded:
                 made = rotate(session, workspace, login, user_id, fresh, stale)
     _add_records(workspace.data_dir, [*records, *([made.as_json()] if made else [])])
     return new_slot
+
+
+def _agreement_public(session: Session, login: str, slot: keyslots.Slot) -> tuple[str, str] | None:
+    """(key id, public key) of the clinical pair ``slot`` wraps, if the centre knows it."""
+    if not slot.clinical:
+        return None
+    key_id = slot.clinical.get("key_id", "")
+    row = session.get(AgreementKey, key_id)
+    if row is None or row.login != login:
+        return None
+    return key_id, row.public_key
 
 
 @internal("the disabling (users.set_active) and after_login call it after their checks")
@@ -269,12 +328,19 @@ def rotate(
     for name, slot in sorted(slots.slots.items()):
         if name in left_out or (name != keyslots.RECOVERY_LOGIN and name not in active):
             continue
-        if slot.rekey is None:
-            without_pair.append(name)
+        if slot.rekey is not None:
+            recipients.append(
+                dbkey_rotation.Recipient(name, slot.rekey["key_id"], slot.rekey["public"])
+            )
             continue
-        recipients.append(
-            dbkey_rotation.Recipient(name, slot.rekey["key_id"], slot.rekey["public"])
-        )
+        agreement = _agreement_public(session, name, slot)
+        if agreement is None:
+            without_pair.append(name)
+        else:
+            # No rekey pair yet (not logged in since the upgrade; the recovery slot of a
+            # centre set up before), but the clinical X25519 pair its slot wraps: sealed to
+            # that (its own HKDF info: it never reads as a clinical grant).
+            recipients.append(dbkey_rotation.Recipient(name, *agreement))
     generations = dbkey_rotation.parse_all([*slots.generations, *keyslot_sync.generations(session)])
     newest = dbkey_rotation.newest(generations)
     number = max(ring.newest[0][0], newest.number if newest else 0) + 1

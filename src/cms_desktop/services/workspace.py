@@ -301,7 +301,7 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
 
     def record_success(fresh: keyslots.SlotFile) -> None:
         held = fresh.slots.get(login_name)
-        if new_slot is not None and held is not None and held.wrapped == new_slot.wrapped:
+        if new_slot is not None and held is not None and held.salt == new_slot.salt:
             # The same password's slot, now also holding the new signing key (unless the
             # password was changed meanwhile: then the replicated row decides).
             new_slot.failed, new_slot.locked_until = held.failed, held.locked_until

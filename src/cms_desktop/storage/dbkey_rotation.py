@@ -224,20 +224,22 @@ def reachable_keys(
     generations: Iterable[Generation],
     start: tuple[GenRef, bytes],
     login: str,
-    rekey: tuple[str, bytes] | None,
+    pairs: Mapping[str, bytes],
 ) -> list[tuple[GenRef, bytes]]:
     """Every key ``login`` can reach, newest first: the one its slot wraps (``start``), the
-    generations sealed to its rekey pair (key id, private), and every older one from those."""
+    generations sealed to one of its X25519 ``pairs`` (key id → private key), and every
+    older one from those."""
     records = {g.ref: g for g in generations}
     known: dict[GenRef, bytes] = {start[0]: start[1]}
-    if rekey is not None:
-        key_id, private = rekey
-        for record in records.values():
-            body = record.sealed.get(login)
-            if body is not None and body["key_id"] == key_id:
-                opened = _open_sealed(private, body["sealed"], centre_id, login, key_id, record.ref)
-                if opened is not None:
-                    known[record.ref] = opened
+    for record in records.values():
+        body = record.sealed.get(login)
+        private = pairs.get(body["key_id"]) if body is not None else None
+        if body is not None and private is not None:
+            opened = _open_sealed(
+                private, body["sealed"], centre_id, login, body["key_id"], record.ref
+            )
+            if opened is not None:
+                known[record.ref] = opened
     frontier = list(known)
     while frontier:  # walk back: each record holds its previous key under its own
         ref = frontier.pop()

@@ -224,12 +224,18 @@ def with_keys(
     signing: tuple[str, bytes] | None = None,
     clinical: tuple[str, bytes] | None = None,
     rekey: tuple[str, bytes, str] | None = None,
+    database: tuple[bytes, str | None] | None = None,
 ) -> Slot:
     """A copy of ``slot`` also holding the given private keys, (key id, raw key): the
     Ed25519 ``signing`` key and the X25519 ``clinical`` one, wrapped under the same secret
     with one key derivation (argon2id is the slow part); ``rekey`` is (key id, raw private
-    key, base64 public key), the public half kept beside the wrapped private one."""
+    key, base64 public key), the public half kept beside the wrapped private one;
+    ``database`` (key, its generation) replaces the database key the slot wraps."""
     kek = _derive(secret, _unb64(slot.salt), slot.kdf)
+    if database is not None:
+        nonce = secrets.token_bytes(12)
+        wrapped = AESGCM(kek).encrypt(nonce, database[0], _aad(centre_id, slot.kind, slot.login))
+        slot = replace(slot, nonce=_b64(nonce), wrapped=_b64(wrapped), key_generation=database[1])
     rekey_part = slot.rekey
     if rekey is not None:
         rekey_part = {
