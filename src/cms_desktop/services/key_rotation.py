@@ -113,7 +113,7 @@ def _refuse_unreachable(data_dir: DataDir, login: str, newest: Generation) -> Lo
     except (keyslots.KeySlotError, OSError, TimeoutError):
         log.warning("keyslots: refused login not noted")
     try:
-        when = paris_text(datetime.fromisoformat(newest.made_at))
+        when = paris_text(datetime.fromisoformat(newest.made_at)).replace(" ", " à ", 1)
     except ValueError:
         when = "?"
     return LoginFailed(NO_NEWEST_KEY.format(when=when))
