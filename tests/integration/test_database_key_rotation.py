@@ -15,7 +15,7 @@ from sqlalchemy import select
 from cms_desktop.domain.permissions import Role
 from cms_desktop.services import backup_restore, backups, key_rotation, patients, setup, users
 from cms_desktop.services.errors import LoginFailed, StoreUnavailable
-from cms_desktop.storage import dbkey_rotation, keyslot_sync, keyslots
+from cms_desktop.storage import dbkey_rotation, in_use, keyslot_sync, keyslots
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import opens_with
 from cms_desktop.storage.models import AuditEntry, User
@@ -338,3 +338,44 @@ def test_a_slot_without_a_rekey_pair_but_with_its_clinical_pair_is_still_reached
     recovery = slots.slots[keyslots.RECOVERY_LOGIN].rekey
     assert recovery is not None
     assert slots.generations[-1]["sealed"][keyslots.RECOVERY_LOGIN]["key_id"] == recovery["key_id"]
+
+
+def test_a_file_that_missed_several_generations_opens_and_is_rekeyed_to_the_newest(
+    centre: Centre,
+) -> None:
+    old_key = keyslots.unwrap(keyslots.load(centre.data_dir.key_slots), "admin", ADMIN_PASSWORD)
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        for login in ("dr.test", "accueil"):  # two disablings, no open in between
+            target = next(u for u in users.list_users(ws, admin) if u.login == login)
+            users.set_active(ws, admin, target.id, False)
+    finally:
+        ws.close()
+    slots = keyslots.load(centre.data_dir.key_slots)
+    assert [g["number"] for g in slots.generations] == [1, 2]
+    assert "accueil" in slots.generations[0]["sealed"]
+    assert "accueil" not in slots.generations[1]["sealed"]
+    assert opens_with(centre.data_dir.database, old_key)
+    ws, _ = centre.login("direction")  # generation 0 → 2 at once
+    ws.close()
+    keys = key_rotation.candidate_keys(
+        keyslots.load(centre.data_dir.key_slots), "direction", STAFF_PASSWORD
+    )
+    assert len(keys) == 3 and keys[-1] == old_key
+    assert opens_with(centre.data_dir.database, keys[0])
+
+
+def test_the_rekey_waits_while_another_process_has_the_store_open(centre: Centre) -> None:
+    _disable(centre, "dr.test")
+    old_key = keyslots.unwrap(keyslots.load(centre.data_dir.key_slots), "accueil", STAFF_PASSWORD)
+    other = in_use.hold(centre.data_dir.path)  # as « sync serve » would
+    assert other is not None
+    try:
+        ws, _ = centre.login("accueil")
+        ws.close()
+        assert opens_with(centre.data_dir.database, old_key)
+    finally:
+        other.release()
+    ws, _ = centre.login("accueil")
+    ws.close()
+    assert not opens_with(centre.data_dir.database, old_key)
