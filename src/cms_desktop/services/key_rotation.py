@@ -15,7 +15,7 @@ each station with ``PRAGMA rekey`` at its next open (``storage.dbkey_rotation``)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -159,9 +159,9 @@ def _ref_text(ref: GenRef) -> str:
     return f"{ref[0]}:{ref[1]}" if ref[1] else "0"
 
 
-def _file_update(data_dir: DataDir, change: object) -> None:
+def _file_update(data_dir: DataDir, change: Callable[[keyslots.SlotFile], object]) -> None:
     try:
-        keyslots.update(data_dir.key_slots, change)  # type: ignore[arg-type]
+        keyslots.update(data_dir.key_slots, change)
     except (keyslots.KeySlotError, OSError, TimeoutError):
         raise StoreUnavailable(
             f"Impossible d'écrire le fichier des clés dans {data_dir.path}. Vérifiez le dossier "
@@ -283,7 +283,13 @@ def after_login(
                 target_id=user_id,
                 details={"key_id": key_id},
             )
-        fresh = keyslots.load(workspace.data_dir.key_slots)
+        try:
+            fresh = keyslots.load(workspace.data_dir.key_slots)
+        except keyslots.KeySlotError:
+            raise StoreUnavailable(
+                f"Le fichier des clés de {workspace.data_dir.path} est illisible. Restaurez-le "
+                "depuis une sauvegarde, puis reconnectez-vous."
+            ) from None
         newest = dbkey_rotation.newest(dbkey_rotation.parse_all([*fresh.generations, *records]))
         if new_slot is not None:
             fresh.slots[login] = new_slot
