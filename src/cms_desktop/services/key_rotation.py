@@ -131,8 +131,8 @@ def open_keys(
     if newest is not None and newest.ref not in dict(ring.keys):
         raise _refuse_unreachable(data_dir, login, newest)
     path = data_dir.database
-    if not path.exists() or path.stat().st_size == 0:
-        return ring  # open_store explains
+    if len(ring.keys) == 1 or not path.exists() or path.stat().st_size == 0:
+        return ring  # one key to try (open_store does), or no file (open_store explains)
     found = next((ref for ref, key in ring.keys if opens_with(path, key)), None)
     if found is None or found == ring.newest[0]:
         return ring
