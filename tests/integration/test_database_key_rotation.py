@@ -379,3 +379,25 @@ def test_the_rekey_waits_while_another_process_has_the_store_open(centre: Centre
     ws, _ = centre.login("accueil")
     ws.close()
     assert not opens_with(centre.data_dir.database, old_key)
+
+
+def test_a_station_upgraded_late_takes_the_pair_its_account_got_elsewhere(
+    centre: Centre,
+) -> None:
+    """An older version kept the slot without its rekey pair (it did not know the part):
+    once upgraded, the login takes the pair of the replicated row instead of making one,
+    so generations already sealed to that pair stay reachable."""
+    pair = keyslots.load(centre.data_dir.key_slots).slots["accueil"].rekey
+    assert pair is not None
+
+    def as_an_older_version_kept_it(slots: keyslots.SlotFile) -> None:
+        slots.slots["accueil"].rekey = None
+
+    keyslots.update(centre.data_dir.key_slots, as_an_older_version_kept_it)
+    ws, _ = centre.login("accueil")
+    ws.close()
+    assert keyslots.load(centre.data_dir.key_slots).slots["accueil"].rekey == pair
+    assert "rekey_pair_created" not in _actions(centre)
+    _disable(centre, "dr.test")
+    ws, _ = centre.login("accueil")
+    ws.close()
