@@ -145,3 +145,35 @@ def test_progress_is_visible_while_logging_in(qtbot) -> None:
     with qtbot.waitSignal(window.sig_logged_in):
         runner.done()
     assert not window.progress.isVisible()
+
+
+def test_an_account_left_without_the_new_database_key_reads_what_to_do(
+    qtbot: QtBot, centre: DataDir, runner: SyncTaskRunner
+) -> None:
+    """#17: the database key changed (a disabling) while this account had no rekey pair."""
+    from cms_desktop.services import users
+    from cms_desktop.storage import keyslot_sync, keyslots
+
+    def strip(slots: keyslots.SlotFile) -> keyslots.Slot:
+        slots.slots["accueil"].rekey = None  # as an account made before the upgrade
+        return slots.slots["accueil"]
+
+    stripped = keyslots.update(centre.key_slots, strip)
+    ws, admin = login(centre, "admin", PASSWORD)
+    try:
+        with ws.store.write() as session:
+            keyslot_sync.record_slot(session, stripped)
+        doctor = next(u for u in users.list_users(ws, admin) if u.login == "dr.moreau")
+        users.set_active(ws, admin, doctor.id, False)
+    finally:
+        ws.close()
+    window = _window(qtbot, centre, runner)
+    qtbot.keyClicks(window.login_edit, "accueil")
+    qtbot.keyClicks(window.password_edit, PASSWORD)
+    with qtbot.assertNotEmitted(window.sig_logged_in):
+        window.submit_button.click()
+    assert window.error_label.isVisible()
+    text = window.error_label.text()
+    assert text.startswith("La clé de la base de données a été renouvelée le ")
+    assert "nouveau mot de passe (Administration › Comptes)" in text
+    assert window.submit_button.isEnabled() and window.password_edit.text() == ""

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from cms_desktop.domain import backup_policy
 from cms_desktop.domain.permissions import Permission, Role
+from cms_desktop.services import key_rotation
 from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.backups import (
@@ -58,7 +59,12 @@ class RestoreResult:
     row_counts: dict[str, int]
 
 
-def _unwrap_key(slot_bytes: bytes, login: str, secret: str, recovery: bool) -> tuple[bytes, str]:
+def _unwrap_keys(
+    slot_bytes: bytes, login: str, secret: str, recovery: bool
+) -> tuple[list[bytes], str]:
+    """Every database key the secret reaches in the backup's own slot file, newest first:
+    its database is under one of them (#17, rotation: the file may already hold a newer
+    generation than the one the copied database was under)."""
     with tempfile.TemporaryDirectory(prefix=".slots-") as tmp:
         path = Path(tmp) / "keyslots.json"
         path.write_bytes(slot_bytes)
@@ -69,11 +75,27 @@ def _unwrap_key(slot_bytes: bytes, login: str, secret: str, recovery: bool) -> t
     try:
         if recovery:
             code = keyslots.normalize_recovery_code(secret)
-            return keyslots.unwrap(slots, keyslots.RECOVERY_LOGIN, code), slots.centre_id
-        return keyslots.unwrap(slots, login, secret), slots.centre_id
+            return key_rotation.candidate_keys(
+                slots, keyslots.RECOVERY_LOGIN, code
+            ), slots.centre_id
+        return key_rotation.candidate_keys(slots, login, secret), slots.centre_id
     except keyslots.BadCredentials:
         what = "Code de récupération" if recovery else "Identifiant ou mot de passe"
         raise BackupFailed(f"{what} incorrect pour cette sauvegarde.") from None
+
+
+def _key_of(manifest: dict[str, object], keys: list[bytes]) -> bytes:
+    """The key whose MAC the manifest carries (the one the backup was made under); the
+    newest when none matches (the check then reports the altered manifest)."""
+    return next((k for k in keys if backup_archive.mac_ok(manifest, k)), keys[0])
+
+
+def _backup_key(ws: Workspace, path: Path) -> bytes:
+    """The key among the session's that this station's backup ``path`` was made under."""
+    try:
+        return _key_of(backup_archive.read_manifest(path), key_rotation.backup_keys(ws))
+    except ArchiveError:
+        return ws.key  # unpack_checked reports it in French
 
 
 def _read_slots(path: Path) -> bytes:
@@ -136,7 +158,8 @@ def prepare_restore(
         manifest = backup_archive.read_manifest(archive)
     except ArchiveError as exc:
         raise BackupFailed(str(exc)) from None
-    key, _centre = _unwrap_key(_read_slots(archive), login, secret, recovery)
+    keys, _centre = _unwrap_keys(_read_slots(archive), login, secret, recovery)
+    key = _key_of(manifest, keys)
     if in_place and _centre_of(target) not in (None, manifest.get("centre_id")):
         raise BackupFailed(
             f"{archive.name} est la sauvegarde d'un autre centre "
@@ -342,7 +365,8 @@ def trial_restore(
     else:
         try:
             with exclusive_work(ws.data_dir) as work:
-                low_priority(lambda: unpack_checked(path, ws.centre_id, ws.key, work, progress))
+                key = _backup_key(ws, path)
+                low_priority(lambda: unpack_checked(path, ws.centre_id, key, work, progress))
             ok = True
             message = f"Restauration d'essai réussie ({path.name})."
         except BackupBusy:

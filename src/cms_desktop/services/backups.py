@@ -33,6 +33,7 @@ from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import internal, no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import ServiceError, ValidationFailed
+from cms_desktop.services.key_rotation import backup_keys
 from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, backup_archive, keyslots, migrations
 from cms_desktop.storage.backup_archive import ArchiveError, Source
@@ -568,7 +569,12 @@ def verify_backup_file(
 ) -> VerifyReport:
     """Everything a restore would check, on a copy in a private temp folder (encrypted)."""
     actor.require(Permission.BACKUP_MANAGE)
-    return low_priority(lambda: verify_with_key(ws.centre_id, ws.key, path, ws.data_dir, progress))
+    key = ws.key
+    with contextlib.suppress(ArchiveError):  # unpack_checked reports it in French
+        manifest = backup_archive.read_manifest(path)
+        # Made before a rotation of the database key (#17): under one of its older keys.
+        key = next((k for k in backup_keys(ws) if backup_archive.mac_ok(manifest, k)), ws.key)
+    return low_priority(lambda: verify_with_key(ws.centre_id, key, path, ws.data_dir, progress))
 
 
 def verify_with_key(

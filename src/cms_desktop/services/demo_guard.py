@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from cms_desktop.services.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from cms_desktop.services.errors import ValidationFailed
+from cms_desktop.services.key_rotation import candidate_keys
 from cms_desktop.services.workspace import load_slots, open_store
 from cms_desktop.storage import keyslots
 from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.engine import opens_with
 from cms_desktop.storage.models import Centre
 
 
@@ -35,11 +37,13 @@ def is_demo_centre(data_dir: DataDir) -> bool:
     database); False for any other centre, or an unreadable one."""
     try:
         slots = load_slots(data_dir)
-        key = keyslots.unwrap(slots, DEMO_ACCOUNTS[0].login, DEMO_PASSWORD)
+        keys = candidate_keys(slots, DEMO_ACCOUNTS[0].login, DEMO_PASSWORD)
     except (ValidationFailed, keyslots.BadCredentials):
         return False
     except Exception:
         return False
+    # After a disabling in the demo, the file may be under an older or the newest key.
+    key = next((k for k in keys if opens_with(data_dir.database, k)), keys[0])
     store = open_store(data_dir, key, slots.centre_id)
     try:
         with store.read() as session:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from cms_desktop.domain.agenda.rooms import DEFAULT_LAYOUT, InvalidRoom, RoomDraft, check_layout
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
 from cms_desktop.domain.permissions import Role
+from cms_desktop.services import key_rotation
 from cms_desktop.services.agenda.rooms import add_rooms_in_session
-from cms_desktop.services.errors import StoreUnavailable, ValidationFailed
+from cms_desktop.services.errors import LoginFailed, StoreUnavailable, ValidationFailed
 from cms_desktop.services.workspace import (
     hash_password,
     issue_agreement_key,
@@ -20,6 +21,7 @@ from cms_desktop.storage import (
     audit,
     clinical_crypto,
     clinical_grants,
+    dbkey_rotation,
     keyslot_sync,
     keyslots,
     repositories,
@@ -104,8 +106,13 @@ def initialise_centre(
     key = new_database_key()
     recovery = keyslots.new_recovery_code()
     slots = keyslots.SlotFile(centre_id=centre_id)
-    slots.slots[admin_login] = keyslots.make_slot(
-        centre_id, admin_login, "user", admin_password, key, kdf
+    # Every slot has a rekey pair from the start (#17): a new database key made when an
+    # account is disabled is sealed to it.
+    slots.slots[admin_login] = keyslots.with_keys(
+        centre_id,
+        keyslots.make_slot(centre_id, admin_login, "user", admin_password, key, kdf),
+        admin_password,
+        rekey=dbkey_rotation.new_pair(),
     )
     recovery_slot = keyslots.make_slot(
         centre_id, keyslots.RECOVERY_LOGIN, "recovery", recovery, key, kdf
@@ -115,7 +122,11 @@ def initialise_centre(
     recovery_private, recovery_public = clinical_crypto.new_agreement_pair()
     recovery_key_id = new_id()
     slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_keys(
-        centre_id, recovery_slot, recovery, clinical=(recovery_key_id, recovery_private)
+        centre_id,
+        recovery_slot,
+        recovery,
+        clinical=(recovery_key_id, recovery_private),
+        rekey=dbkey_rotation.new_pair(),
     )
     store = Store.open(data_dir, key, centre_id)
     try:
@@ -165,6 +176,9 @@ def initialise_centre(
                 target_id=admin.id,
                 details={"role": Role.ADMINISTRATOR.value},
             )
+            # Every station learns the slots' rekey public keys from these rows.
+            keyslot_sync.record_slot(session, slots.slots[admin_login])
+            keyslot_sync.record_slot(session, slots.slots[keyslots.RECOVERY_LOGIN])
         keyslots.save(data_dir.key_slots, slots)
     finally:
         store.close()
@@ -179,11 +193,22 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
         opened = keyslots.unwrap_all(slots, keyslots.RECOVERY_LOGIN, code)
     except keyslots.BadCredentials:
         raise ValidationFailed("Code de récupération incorrect.") from None
-    key = opened.db_key
     try:
         check_password_strength(new_password, login)
     except WeakPassword as exc:
         raise ValidationFailed(str(exc)) from None
+    try:
+        # The newest database key the code reaches (#17, rotation); the file rekeyed to it.
+        ring = key_rotation.open_keys(data_dir, slots, keyslots.RECOVERY_LOGIN, opened)
+    except LoginFailed:
+        raise ValidationFailed(
+            "Le code de récupération n'ouvre pas la clé actuelle de la base de données : elle "
+            "a été renouvelée alors que ce centre n'avait pas encore donné de clé de "
+            "renouvellement au code. Un administrateur peut redonner un mot de passe au "
+            "compte (Administration › Comptes)."
+        ) from None
+    key = ring.in_use_key
+    newest_ref, newest_key = ring.newest
     store = open_store(data_dir, key, slots.centre_id)
     try:
         with store.write() as session:
@@ -207,7 +232,29 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 target_type="user",
                 target_id=user.id,
             )
-            slot = keyslots.make_slot(slots.centre_id, login, "user", new_password, key)
+            slot = keyslots.with_keys(
+                slots.centre_id,
+                keyslots.make_slot(
+                    slots.centre_id,
+                    login,
+                    "user",
+                    new_password,
+                    newest_key,
+                    key_generation=keyslots.generation_text(newest_ref),
+                ),
+                new_password,
+                rekey=dbkey_rotation.new_pair(),
+            )
+            if opened.rekey_key_id is None:
+                # A centre set up before the rotation: the code is typed now, so the
+                # recovery slot gets its rekey pair (the next new key is sealed to it).
+                slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_keys(
+                    slots.centre_id,
+                    slots.slots[keyslots.RECOVERY_LOGIN],
+                    code,
+                    rekey=dbkey_rotation.new_pair(),
+                )
+                keyslot_sync.record_slot(session, slots.slots[keyslots.RECOVERY_LOGIN])
             recovery_key_id, recovery_private = opened.agreement_key_id, opened.agreement_key
             if holds_clinical_key(Role(user.role)) and recovery_key_id and recovery_private:
                 # The recovery slot holds the clinical keys (#17): a clinician (the director

@@ -16,6 +16,7 @@ from cms_desktop.domain.permissions import (
     has_permission,
 )
 from cms_desktop.domain.rpps import rpps_problem
+from cms_desktop.services import key_rotation
 from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import NotFound, ValidationFailed
@@ -29,7 +30,7 @@ from cms_desktop.services.workspace import (
     remove_slot,
     set_slot,
 )
-from cms_desktop.storage import audit, keyslot_sync, keyslots, repositories
+from cms_desktop.storage import audit, dbkey_rotation, keyslot_sync, keyslots, repositories
 from cms_desktop.storage.clinical_grants import holds_clinical_key
 from cms_desktop.storage.models import Centre, Practitioner, User
 
@@ -171,7 +172,7 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
         if Role(new.role) in CONSULTING_ROLES:
             _add_agenda_column(session, user)
         # The slot is written before the commit: if it fails, the account is not created.
-        slot = keyslots.make_slot(ws.centre_id, login, "user", new.password, ws.key)
+        slot = _new_slot(ws, login, new.password)
         if has_permission(Role(new.role), Permission.CONSULTATION_SIGN):
             # A clinician signs from the first day (#17); the slot row is published with it.
             slot, _, _ = issue_signing_key(
@@ -219,8 +220,8 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
     actor.require(Permission.USERS_MANAGE)
     if user_id == actor.user_id and not active:
         raise ValidationFailed("Vous ne pouvez pas désactiver votre propre compte.")
-    if not active:
-        load_slots(ws.data_dir)  # a missing or damaged slot file fails here, in French
+    slots = load_slots(ws.data_dir) if not active else None  # missing or damaged: French
+    rotated: dbkey_rotation.Generation | None = None
     with ws.store.write() as session:
         user = _get(session, user_id)
         user.active = active
@@ -238,7 +239,18 @@ def set_active(ws: Workspace, actor: Actor, user_id: str, active: bool) -> UserI
             # station; re-enabling does not bring the slot back: a new password does (#17).
             keyslot_sync.record_revocation(session, user.login)
             remove_slot(ws, user.login)
-        return _info(user)
+            if slots is not None and ws.keyring is not None:
+                # Its old password and a kept copy of the slot file still reach the current
+                # database key: a new one, sealed to every other account, replaces it on
+                # each station at its next open (#17).
+                slots.slots.pop(user.login, None)
+                rotated = key_rotation.rotate(
+                    session, ws, actor.login, actor.user_id, slots, [user.login]
+                )
+        info = _info(user)
+    if rotated is not None:
+        key_rotation.save_generation(ws, rotated)
+    return info
 
 
 @requires(Permission.USERS_MANAGE)
@@ -307,7 +319,7 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             target_type="user",
             target_id=user.id,
         )
-        slot = keyslots.make_slot(ws.centre_id, user.login, "user", new_password, ws.key)
+        slot = _new_slot(ws, user.login, new_password)
         if user.id == actor.user_id:
             # One's own new password: the keys in memory since login follow it (the signing
             # key, the X25519 key that opens the clinical-key grants, and the trust list).
@@ -325,6 +337,14 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
             )
         keyslot_sync.record_slot(session, slot)
         set_slot(ws, user.login, slot)
+
+
+def _new_slot(ws: Workspace, login: str, password: str) -> keyslots.Slot:
+    """A slot wrapping the newest database key the session holds, with a rekey pair of its
+    own from the start: the next rotation seals the new key to it (#17)."""
+    key, generation = key_rotation.slot_key(ws)
+    slot = keyslots.make_slot(ws.centre_id, login, "user", password, key, key_generation=generation)
+    return keyslots.with_keys(ws.centre_id, slot, password, rekey=dbkey_rotation.new_pair())
 
 
 def _held(key_id: str | None, key: bytes | None) -> tuple[str, bytes] | None:

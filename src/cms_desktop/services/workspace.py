@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import DatabaseError
 
 from cms_desktop.domain.permissions import Permission, Role, has_permission
+from cms_desktop.services import key_rotation
 from cms_desktop.services.access import any_role, internal, no_actor
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.errors import DatabaseDamaged, LoginFailed, StoreUnavailable
@@ -39,6 +40,8 @@ from cms_desktop.storage.store import CentreMismatch, Store
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from cms_desktop.services.key_rotation import KeyRing
 
 PASSWORD_HASHER = PasswordHasher()
 
@@ -82,6 +85,10 @@ class Workspace:
     # giving this account the clinical key in person rewraps its trust list with it.
     slot_kek: bytes | None = field(default=None, repr=False)
     slot_salt: str | None = None
+    # The database keys this session reaches (#17, rotation; ``key_rotation.KeyRing``):
+    # new slots wrap the newest, which differs from ``key`` after a disabling until the
+    # next open rekeys the file.
+    keyring: KeyRing | None = field(default=None, repr=False)
 
     @property
     def clinical_writing_key(self) -> ClinicalKey | None:
@@ -222,7 +229,6 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         if login_name == keyslots.RECOVERY_LOGIN:
             raise keyslots.BadCredentials(login_name)
         unwrapped = keyslots.unwrap_all(slots, login_name, password)
-        key = unwrapped.db_key
     except keyslots.BadCredentials:
 
         def count_failure(fresh: keyslots.SlotFile) -> bool:
@@ -246,12 +252,15 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
             ) from None
         raise LoginFailed("Identifiant ou mot de passe incorrect.") from None
 
+    # The newest database key this password reaches; the file rekeyed to it if needed.
+    keyring = key_rotation.open_keys(data_dir, slots, login_name, unwrapped)
+    key = keyring.in_use_key
     # SQLite reports some damaged pages as SQLITE_NOMEM, which Python raises as MemoryError.
     try:
         store = open_store(data_dir, key, slots.centre_id)
     except (DatabaseError, MemoryError):
         raise damaged_database(data_dir, key) from None
-    workspace = Workspace(data_dir, store, key, slots.centre_id)
+    workspace = Workspace(data_dir, store, key, slots.centre_id, keyring=keyring)
     workspace.slot_kek, workspace.slot_salt = unwrapped.kek, slots.slots[login_name].salt
     locked_in_database: datetime | None = None
     new_slot: keyslots.Slot | None = None
@@ -304,11 +313,29 @@ def login(data_dir: DataDir, login_name: str, password: str) -> tuple[Workspace,
         if locked_in_database is not None:
             raise LoginFailed(_locked_message(locked_in_database, now))
         raise LoginFailed("Ce compte est désactivé. Adressez-vous à l'administrateur du centre.")
+    try:
+        new_slot = (
+            key_rotation.after_login(
+                workspace,
+                login_name,
+                actor.user_id,
+                new_slot or slots.slots[login_name],
+                password,
+                unwrapped,
+            )
+            or new_slot
+        )
+    except (DatabaseError, MemoryError):
+        store.close()
+        raise damaged_database(data_dir, key) from None
+    except StoreUnavailable:
+        store.close()
+        raise
     flushed = list(slots.pending_events)
 
     def record_success(fresh: keyslots.SlotFile) -> None:
         held = fresh.slots.get(login_name)
-        if new_slot is not None and held is not None and held.wrapped == new_slot.wrapped:
+        if new_slot is not None and held is not None and held.salt == new_slot.salt:
             # The same password's slot, now also holding the new signing key (unless the
             # password was changed meanwhile: then the replicated row decides).
             new_slot.failed, new_slot.locked_until = held.failed, held.locked_until

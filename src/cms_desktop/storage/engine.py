@@ -57,6 +57,34 @@ def _connect(path: Path, key: bytes) -> Any:
     return conn
 
 
+def opens_with(path: Path, key: bytes) -> bool:
+    """Whether ``key`` opens the existing database at ``path``."""
+    try:
+        _connect(path, key).close()
+    except WrongKeyError:
+        return False
+    return True
+
+
+def rekey(path: Path, old: bytes, new: bytes) -> None:
+    """Re-encrypt the database at ``path`` from ``old`` to ``new`` with ``PRAGMA rekey``.
+
+    In WAL mode SQLCipher writes every page, under the new key, into the WAL in one
+    transaction: a power cut before its commit leaves the file under ``old`` (uncommitted
+    frames are ignored), after it under ``new``; never half of each (tested with a kill
+    in the middle). No other connection may be open (their pages are under ``old``)."""
+    if len(new) != KEY_BYTES:
+        raise ValueError("database key must be 32 bytes")
+    conn = _connect(path, old)
+    try:
+        cur = conn.cursor()
+        cur.execute(f"PRAGMA rekey = \"x'{new.hex()}'\"")
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        conn.close()
+
+
 def create_encrypted_engine(path: Path, key: bytes, *, pool_size: int = 4) -> Engine:
     """Open (or create) the SQLCipher database at ``path`` with ``key``.
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cms_desktop.storage import keyslots
+from cms_desktop.storage import dbkey_rotation, keyslots
 from cms_desktop.storage.models import AccountKeySlot
 from cms_desktop.storage.store import Store
 
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 TABLE = AccountKeySlot.__tablename__
 REVOKED = "revoked"
+# A generation of the database key (``dbkey_rotation``): all under one login, every row
+# kept (not only the newest), since each holds the key of the one before it.
+GENERATION = "generation"
+GENERATION_LOGIN = "__dbkey__"
 _KDF_LIMITS = {"time_cost": (1, 20), "memory_cost": (8192, 1 << 21), "parallelism": (1, 16)}
 
 
@@ -41,9 +45,41 @@ def record_slot(session: Session, slot: keyslots.Slot) -> None:
         body["clinical"] = dict(slot.clinical)  # likewise (the X25519 private key)
     if slot.trust is not None:
         body["trust"] = dict(slot.trust)  # likewise (whom the account trusts, #17)
+    if slot.rekey is not None:
+        body["rekey"] = dict(slot.rekey)  # likewise, with its public half
+    if slot.key_generation is not None:
+        body["key_generation"] = slot.key_generation
     session.add(
         AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
     )
+
+
+def record_generation(session: Session, generation: dbkey_rotation.Generation) -> None:
+    """Publish a new generation of the database key (in the caller's transaction). A
+    station not yet upgraded reads the row as an unreadable slot and ignores it."""
+    session.add(
+        AccountKeySlot(
+            login=GENERATION_LOGIN,
+            kind=GENERATION,
+            slot_json=json.dumps(generation.as_json(), sort_keys=True),
+        )
+    )
+
+
+def generations(session: Session) -> list[dict[str, Any]]:
+    """Every replicated generation record (JSON form), oldest row first."""
+    out: list[dict[str, Any]] = []
+    rows = session.scalars(
+        select(AccountKeySlot)
+        .where(AccountKeySlot.kind == GENERATION)
+        .order_by(AccountKeySlot.version)
+    )
+    for row in rows:
+        try:
+            out.append(dbkey_rotation.parse(json.loads(row.slot_json)).as_json())
+        except ValueError:
+            log.warning("keyslots: generation row %s unreadable, ignored", row.id)
+    return out
 
 
 def record_revocation(session: Session, login: str) -> None:
@@ -70,16 +106,24 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
             wrapped = body.get(part)
             if wrapped is not None:
                 setattr(slot, part, {n: str(wrapped[n]) for n in ("key_id", "nonce", "wrapped")})
+        rekey = body.get("rekey")
+        if rekey is not None:
+            slot.rekey = {n: str(rekey[n]) for n in ("key_id", "nonce", "wrapped", "public")}
+        if body.get("key_generation") is not None:
+            slot.key_generation = str(body["key_generation"])
         keyslots.check_slot_encoding(slot)
     except (ValueError, KeyError, TypeError):
         return None
+    if row.kind == "recovery":  # the recovery slot, once it has a rekey pair
+        return slot if row.login == keyslots.RECOVERY_LOGIN else None
     return slot if row.kind == "user" else None
 
 
 def _latest_rows(session: Session) -> dict[str, AccountKeySlot]:
     """Login → its newest row (highest version: the same choice everywhere)."""
     latest: dict[str, AccountKeySlot] = {}
-    for row in session.scalars(select(AccountKeySlot).order_by(AccountKeySlot.version)):
+    rows = select(AccountKeySlot).where(AccountKeySlot.kind != GENERATION)
+    for row in session.scalars(rows.order_by(AccountKeySlot.version)):
         latest[row.login] = row
     return latest
 
@@ -108,11 +152,19 @@ def refresh_key_slots(store: Store) -> list[str]:
     with store.read() as session:
         wanted = latest_slots(session)
         revoked = revoked_logins(session)
-    if not wanted and not revoked:
+        records = generations(session)
+    if not wanted and not revoked and not records:
         return []
 
     def apply(slots: keyslots.SlotFile) -> list[str]:
         changed: list[str] = []
+        held_ids = {str(g.get("key_id")) for g in slots.generations}
+        for record in records:
+            if record["key_id"] not in held_ids:
+                # Written before any rekey that needs it: a station's file always knows
+                # the generation its database is under.
+                slots.generations.append(record)
+                changed.append(GENERATION_LOGIN)
         for login in sorted(revoked):
             if login in slots.slots and login != keyslots.RECOVERY_LOGIN:
                 del slots.slots[login]  # disabled elsewhere: its password opens nothing here
@@ -126,7 +178,18 @@ def refresh_key_slots(store: Store) -> list[str]:
                 held.signing,
                 held.clinical,
                 held.trust,
-            ) == (slot.salt, slot.nonce, slot.wrapped, slot.signing, slot.clinical, slot.trust):
+                held.rekey,
+                held.key_generation,
+            ) == (
+                slot.salt,
+                slot.nonce,
+                slot.wrapped,
+                slot.signing,
+                slot.clinical,
+                slot.trust,
+                slot.rekey,
+                slot.key_generation,
+            ):
                 continue
             slots.slots[login] = slot  # a new password: this station's counters start afresh
             changed.append(login)

@@ -73,6 +73,13 @@ class Slot:
     # wrapped the same way. Whoever can write the database cannot add to it: it is the
     # root against forged public keys and grants.
     trust: dict[str, str] | None = None
+    # The account's X25519 rekey pair (#17, database-key rotation): {"key_id", "nonce",
+    # "wrapped", "public"}; new database keys are sealed to its public half. Every slot,
+    # the recovery slot included, gets one (an account at its first login since the upgrade).
+    rekey: dict[str, str] | None = None
+    # Which generation of the database key ``wrapped`` holds, "number:key id"; None for the
+    # centre's original key (``dbkey_rotation``).
+    key_generation: str | None = None
 
 
 @dataclass
@@ -80,6 +87,8 @@ class SlotFile:
     centre_id: str
     slots: dict[str, Slot] = field(default_factory=dict)
     pending_events: list[dict[str, str]] = field(default_factory=list)
+    # The database key's generations (``dbkey_rotation.Generation.as_json``), oldest first.
+    generations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _b64(data: bytes) -> str:
@@ -113,6 +122,7 @@ def make_slot(
     secret: str,
     db_key: bytes,
     kdf: dict[str, int] | None = None,
+    key_generation: str | None = None,
 ) -> Slot:
     params = dict(kdf or DEFAULT_KDF)
     salt = secrets.token_bytes(16)
@@ -127,6 +137,7 @@ def make_slot(
         nonce=_b64(nonce),
         wrapped=_b64(wrapped),
         kdf=params,
+        key_generation=key_generation,
     )
 
 
@@ -151,6 +162,10 @@ class Unwrapped:
     kek: bytes | None = field(default=None, repr=False)
     # The X25519 part was wrapped with a trust list (False: a slot of session 10 or older).
     trust_bound: bool = False
+    rekey_key_id: str | None = None
+    # X25519 private key, raw (opens the database key's newer generations)
+    rekey_key: bytes | None = field(default=None, repr=False)
+    key_generation: str | None = None  # the generation ``db_key`` belongs to
 
 
 def _part_aad(centre_id: str, part: str, login: str, key_id: str) -> bytes:
@@ -200,6 +215,7 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
     signing = _unwrap_part(kek, slots.centre_id, slot.login, "signing", slot.signing)
     agreement, bound = _unwrap_clinical(kek, slots.centre_id, slot)
     trust = _unwrap_part(kek, slots.centre_id, slot.login, "trust", slot.trust)
+    rekey = _unwrap_part(kek, slots.centre_id, slot.login, "rekey", slot.rekey)
     return Unwrapped(
         db_key,
         signing[0] if signing else None,
@@ -209,6 +225,9 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
         trust[1] if trust else None,
         kek,
         bound,
+        rekey[0] if rekey else None,
+        rekey[1] if rekey else None,
+        slot.key_generation,
     )
 
 
@@ -237,17 +256,31 @@ def with_keys(
     clinical: tuple[str, bytes] | None = None,
     trust: bytes | None = None,
     kek: bytes | None = None,
+    rekey: tuple[str, bytes, str] | None = None,
+    database: tuple[bytes, str | None] | None = None,
 ) -> Slot:
     """A copy of ``slot`` also holding the given private keys, (key id, raw key): the
     Ed25519 ``signing`` key and the X25519 ``clinical`` one, and the ``trust`` list,
     wrapped under the same secret with one key derivation (argon2id is the slow part;
-    ``kek``, the one ``unwrap_all`` derived from this slot, spares it)."""
+    ``kek``, the one ``unwrap_all`` derived from this slot, spares it); ``rekey`` is (key
+    id, raw private key, base64 public key), the public half kept beside the wrapped private
+    one; ``database`` (key, its generation) replaces the database key the slot wraps."""
     if kek is None:
         kek = _derive(secret, _unb64(slot.salt), slot.kdf)
     if clinical is None and slot.clinical is not None and trust is not None:
         clinical = _unwrap_clinical(kek, centre_id, slot)[0]  # rewrapped as bound below
     if clinical is not None and trust is None and slot.trust is None:
         trust = b""  # an empty list, from the start: this account never trusts on first use
+    if database is not None:
+        nonce = secrets.token_bytes(12)
+        wrapped = AESGCM(kek).encrypt(nonce, database[0], _aad(centre_id, slot.kind, slot.login))
+        slot = replace(slot, nonce=_b64(nonce), wrapped=_b64(wrapped), key_generation=database[1])
+    rekey_part = slot.rekey
+    if rekey is not None:
+        rekey_part = {
+            **_wrap_part(kek, centre_id, slot.login, "rekey", rekey[0], rekey[1]),
+            "public": rekey[2],
+        }
     return replace(
         slot,
         kdf=dict(slot.kdf),
@@ -266,6 +299,7 @@ def with_keys(
             if trust is not None
             else slot.trust
         ),
+        rekey=rekey_part,
     )
 
 
@@ -300,12 +334,30 @@ def record_success(slots: SlotFile, login: str) -> None:
 def check_slot_encoding(slot: Slot) -> None:
     """ValueError unless salt, nonce and wrapped key (and signing part) are valid base64."""
     _unb64(slot.salt), _unb64(slot.nonce), _unb64(slot.wrapped)
-    for part in (slot.signing, slot.clinical, slot.trust):
+    for part in (slot.signing, slot.clinical, slot.trust, slot.rekey):
         if part is not None:
             if not isinstance(part, dict):
                 raise ValueError("part")
             str(part["key_id"]), _unb64(part["nonce"])
             _unb64(part["wrapped"])
+    if slot.rekey is not None and len(_unb64(slot.rekey["public"])) != 32:
+        raise ValueError("rekey")
+    if slot.key_generation is not None:
+        generation_ref(slot.key_generation)
+
+
+def generation_ref(text: str | None) -> tuple[int, str]:
+    """A slot's ``key_generation`` as (number, key id); (0, "") for the original key."""
+    if text is None:
+        return (0, "")
+    number, _, key_id = text.partition(":")
+    if not key_id:
+        raise ValueError("generation")
+    return (int(number), key_id)
+
+
+def generation_text(ref: tuple[int, str]) -> str | None:
+    return None if ref == (0, "") else f"{ref[0]}:{ref[1]}"
 
 
 def load(path: Path) -> SlotFile:
@@ -326,6 +378,7 @@ def load(path: Path) -> SlotFile:
             centre_id=str(data["centre_id"]),
             slots=slots,
             pending_events=list(data.get("pending_events", [])),
+            generations=[dict(g) for g in data.get("generations", [])],
         )
     except KeySlotError:
         raise
@@ -367,12 +420,13 @@ def _as_json(slots: SlotFile) -> dict[str, Any]:
         "centre_id": slots.centre_id,
         "slots": {login: _slot_json(s) for login, s in slots.slots.items()},
         "pending_events": [dict(event) for event in slots.pending_events],
+        **({"generations": [dict(g) for g in slots.generations]} if slots.generations else {}),
     }
 
 
 def _slot_json(slot: Slot) -> dict[str, Any]:
     data = asdict(slot)
-    for part in ("signing", "clinical", "trust"):
+    for part in ("signing", "clinical", "trust", "rekey", "key_generation"):
         if data[part] is None:
             del data[part]  # a file without these parts stays readable by older versions
     return data

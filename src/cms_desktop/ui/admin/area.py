@@ -175,7 +175,8 @@ class UsersPage(QWidget):
             question = self.tr(
                 "Désactiver le compte de %1 (%2) ? Cette personne ne pourra plus "
                 "se connecter, sur aucun poste : son mot de passe n'ouvrira plus les "
-                "données. Son historique est conservé."
+                "données. Son historique est conservé. La base de données reçoit une "
+                "nouvelle clé, que chaque poste applique à sa prochaine ouverture."
             )
         else:
             question = self.tr(
