@@ -23,7 +23,7 @@ from sqlalchemy import insert
 
 from cms_desktop.domain.permissions import Role
 from cms_desktop.domain.signed_acts import CONSULTATION, FIELDS, SignatureStatus
-from cms_desktop.services import patient_file, setup, users
+from cms_desktop.services import patient_file, setup, timeline, users
 from cms_desktop.services.workspace import login
 from cms_desktop.storage import clinical_crypto, signing
 from cms_desktop.storage.datadir import DataDir
@@ -285,6 +285,18 @@ def main() -> None:
                 patient_file.open_patient_file(ws, doctor, pid)
                 times.append((time.perf_counter() - t) * 1000)
         _report("open_patient_file, 300 signed consultations (audited)", times)
+        # What the record screen loads for that patient: the file, the timeline (every
+        # note's reason opened) and the measurement curves (every note's vitals opened).
+        times = []
+        for _ in range(10):
+            for pid in heavy:
+                t = time.perf_counter()
+                patient_file.open_patient_file(ws, doctor, pid)
+                items = timeline.timeline(ws, doctor, pid)
+                patient_file.measurement_series(ws, doctor, pid)
+                times.append((time.perf_counter() - t) * 1000)
+        assert len(items) >= 300
+        _report("file + timeline + curves, 300 signed consultations all opened", times)
         ws.close()
 
 
