@@ -162,11 +162,20 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
         if not given.trusted:
             raise ValidationFailed(NOT_A_HOLDER)
         try:
-            clinical_grants.approve(session, given.trust, me.key_id)
+            # The key this session holds, not what the row says (it can be rewritten).
+            clinical_grants.approve(
+                session,
+                given.trust,
+                actor.login,
+                me.key_id,
+                clinical_crypto.public_of(me.private),
+            )
         except LookupError:
             raise ValidationFailed(
                 "Votre compte ne peut pas recevoir la clé du dossier médical : son rôle ne "
-                "donne pas accès au dossier médical."
+                "donne pas accès au dossier médical, ou sa clé publiée a été modifiée en "
+                "dehors du logiciel (reconnectez-vous ; si cela persiste, prévenez "
+                "l'administrateur du centre)."
             ) from None
         audit.append(
             session,
@@ -192,7 +201,7 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
         keyslot_sync.record_slot(session, holder_slot)
         # This account now trusts whom the holder trusts, and takes the holder's grants.
         mine = given.trust.copy()
-        mine.keys = {}
+        mine.keys, mine.founder = {}, False
         if ws.clinical_trust is not None:
             mine.adopt(ws.clinical_trust)
         access = clinical_grants.open_grants(session, actor.login, me.key_id, me.private, mine)

@@ -197,7 +197,7 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
             first_login,
             first.agreement_key_id,
             first.agreement_key,
-            clinical_grants.Trust(pins),
+            clinical_grants.Trust(pins, founder=True),
         )
         first_user = repositories.user_by_login(session, first_login)
         epoch, _ = clinical_grants.take_keys(

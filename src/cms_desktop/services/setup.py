@@ -270,6 +270,7 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                     recovery_key_id,
                     recovery_private,
                     clinical_grants.Trust.from_json(opened.trust) if opened.trust else None,
+                    any_sender=True,  # the code's holder is there: an emergency path
                 )
                 # The code's holder chose this password: the new key is trusted by the
                 # recovery slot, and the account starts with the recovery slot's list.

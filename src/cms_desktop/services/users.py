@@ -30,7 +30,14 @@ from cms_desktop.services.workspace import (
     remove_slot,
     set_slot,
 )
-from cms_desktop.storage import audit, dbkey_rotation, keyslot_sync, keyslots, repositories
+from cms_desktop.storage import (
+    audit,
+    clinical_grants,
+    dbkey_rotation,
+    keyslot_sync,
+    keyslots,
+    repositories,
+)
 from cms_desktop.storage.clinical_grants import holds_clinical_key
 from cms_desktop.storage.models import Centre, Practitioner, User
 
@@ -179,11 +186,16 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
                 session, ws.store.station_id, ws.centre_id, user.id, slot, new.password
             )
         if holds_clinical_key(Role(new.role)):
-            # Its public key is known from the first day, so that any holder of the clinical
-            # key grants it (the administrator creating the account holds none, #17).
+            # Its public key is known from the first day; a holder hands it the clinical key
+            # in person (the administrator creating the account holds none, #17). On a
+            # centre that has no clinical key yet, its list says it may make the first one.
             slot, _, _ = issue_agreement_key(
                 session, ws.store.station_id, ws.centre_id, login, user.id, slot, new.password
             )
+            if not clinical_grants.centre_has_clinical_key(session):
+                founder = clinical_grants.Trust(founder=True)
+                clinical_grants.pin_recovery(session, founder)
+                slot = keyslots.with_keys(ws.centre_id, slot, new.password, trust=founder.to_json())
         keyslot_sync.record_slot(session, slot)  # other stations get it too
         set_slot(ws, login, slot)
         return _info(user)

@@ -429,6 +429,10 @@ def _take_clinical_keys(
         clinical_crypto.Sender(key_id, private),
         actor.login,
         actor.user_id,
+        # A slot of an older version (no bound part) may found the key of a centre that
+        # never had one (upgraded from before session 10); a slot of this version only if
+        # its list says it was made when the centre had none.
+        may_found=not unwrapped.trust_bound,
     )
     workspace.agreement_key_id, workspace.agreement_key = key_id, private
     workspace.take_access(access, epoch)

@@ -63,11 +63,15 @@ class Pin:
 class Trust:
     recipients: dict[str, Pin] = field(default_factory=dict)  # agreement key id → pin
     keys: dict[str, str] = field(default_factory=dict)  # clinical key id → fingerprint
+    # Written at the account's creation when the centre had no clinical key yet: it may make
+    # epoch 1 (no other list ever may: deleting every grant row does not make a centre new).
+    founder: bool = False
 
     def to_json(self) -> bytes:
         return json.dumps(
             {
                 "v": 1,
+                "founder": self.founder,
                 "recipients": {
                     k: [p.login, p.public_key, p.revoked] for k, p in self.recipients.items()
                 },
@@ -88,15 +92,17 @@ class Trust:
                 for k, v in dict(data["recipients"]).items()
             }
             keys = {str(k): str(v) for k, v in dict(data["keys"]).items()}
+            founder = data.get("founder") is True
         except (ValueError, KeyError, TypeError, IndexError):
             log.warning("clinical key: trust list unreadable, starting empty")
             return cls()
-        return cls(recipients, keys)
+        return cls(recipients, keys, founder)
 
     def copy(self) -> Trust:
         return Trust(
             {k: Pin(p.login, p.public_key, p.revoked) for k, p in self.recipients.items()},
             dict(self.keys),
+            self.founder,
         )
 
     def sender(self, key_id: str) -> Pin | None:
@@ -148,14 +154,19 @@ def open_grants(
     agreement_key_id: str,
     private: bytes,
     trust: Trust | None = None,
+    *,
+    any_sender: bool = False,
 ) -> Access:
     """The clinical keys sealed to this account's key, and which of them it trusts.
 
     A key is trusted when its value is pinned in ``trust`` or when its grant proves a sender
     ``trust`` names (the sender's own list is then taken in, which may name more senders).
     ``trust`` None is the first login of an account made before trust lists existed (its
-    slot says so, ``keyslots.Unwrapped.trust_bound``) or the recovery slot: it trusts what it
-    was granted, as SSH trusts a host key the first time. An account made since starts
+    slot says so, ``keyslots.Unwrapped.trust_bound``) or the recovery slot: it trusts the
+    keys of the first format it was granted (what session 10 gave it), as SSH trusts a host
+    key the first time, and pins the recovery key; never a colleague (rows prove nothing).
+    ``any_sender`` (the recovery code typed by its holder, an emergency) also trusts the keys
+    of grants from any published sender, without taking their lists. An account made since starts
     with an empty list and gets its first keys from a holder in person
     (``services.clinical_access.receive_key``). An
     unreadable grant (altered, or not sealed to this key) is skipped."""
@@ -202,13 +213,14 @@ def open_grants(
                     access.take(opened.key, first_use)
                 continue
             pin = trust.sender(sender_id)
-            public = pin.public_key if pin is not None else None
-            if public is None and first_use:
-                public = _published_key(session, sender_id)
-            if public is None:
-                continue
+            if pin is None:
+                if any_sender and (public := _published_key(session, sender_id)) is not None:
+                    pending.remove(grant)
+                    if (opened := try_open(grant, public)) is not None:
+                        access.take(opened.key, True)  # its list is not taken in
+                continue  # otherwise opened below, to read only
             pending.remove(grant)
-            opened = try_open(grant, public)
+            opened = try_open(grant, pin.public_key)
             if opened is None:
                 continue
             access.take(opened.key, True)
@@ -220,7 +232,7 @@ def open_grants(
         if public is not None and (opened := try_open(grant, public)) is not None:
             access.take(opened.key, False)
     if first_use:
-        _pin_current_holders(session, access)
+        pin_recovery(session, trust)
     return access
 
 
@@ -229,20 +241,18 @@ def _published_key(session: Session, key_id: str) -> str | None:
     return row.public_key if row is not None else None
 
 
-def _pin_current_holders(session: Session, access: Access) -> None:
-    """First use: the accounts that already hold this session's trusted keys are trusted
-    (granting them again reveals nothing); anyone else waits for a holder's approval."""
-    if not access.trusted:
+def pin_recovery(session: Session, trust: Trust) -> None:
+    """First use, or a founder's list without it: the recovery slot's published key, if
+    exactly one was published (set-up's). Nobody else is pinned from the rows: a grant row
+    naming a recipient proves nothing (whoever holds the database key can write one), so
+    colleagues are trusted through a hand-over, or through a trusted holder's list."""
+    if any(p.login == RECOVERY_LOGIN for p in trust.recipients.values()):
         return
     rows = session.execute(
-        select(ClinicalKeyGrant.recipient_key_id, ClinicalKeyGrant.recipient_login)
-        .where(ClinicalKeyGrant.key_id.in_(access.trusted))
-        .distinct()
+        select(AgreementKey.id, AgreementKey.public_key).where(AgreementKey.login == RECOVERY_LOGIN)
     ).all()
-    for key_id, login in rows:
-        row = session.get(AgreementKey, key_id)
-        if row is not None and row.login == login and key_id not in access.trust.recipients:
-            access.trust.recipients[key_id] = Pin(login, row.public_key)
+    if len(rows) == 1:
+        trust.recipients[rows[0][0]] = Pin(RECOVERY_LOGIN, rows[0][1])
 
 
 def centre_has_clinical_key(session: Session) -> bool:
@@ -336,13 +346,19 @@ def waiting_recipients(session: Session, trust: Trust) -> list[Waiting]:
     return out
 
 
-def approve(session: Session, trust: Trust, key_id: str) -> Pin:
-    """Pin an eligible account's published key (a holder's decision); LookupError if the
-    key is unknown or its account may not read clinical content."""
+def approve(session: Session, trust: Trust, login: str, key_id: str, public_key: str) -> Pin:
+    """Pin ``login``'s key as its own session knows it (from its private half, never from
+    the row, which whoever holds the database key can rewrite); LookupError if the
+    account may not read clinical content or the published row says otherwise."""
     row = session.get(AgreementKey, key_id)
-    if row is None or row.login not in eligible_logins(session):
+    if (
+        row is None
+        or row.login != login
+        or row.public_key != public_key
+        or login not in eligible_logins(session)
+    ):
         raise LookupError(key_id)
-    pin = Pin(row.login, row.public_key)
+    pin = Pin(login, public_key)
     trust.recipients[key_id] = pin
     return pin
 
@@ -512,22 +528,25 @@ def take_keys(
     sender: clinical_crypto.Sender,
     login: str,
     user_id: str | None,
+    *,
+    may_found: bool = False,
 ) -> tuple[int | None, list[str]]:
     """What a holder's session does with the keys it opened, at login and after a sync:
-    make epoch 1 on a centre without one (pinning the recovery slot's key, as published at
-    set-up), a new epoch when an account lost its access (its keys revoked in the list),
+    make epoch 1 on a centre without one — only a founder's list (``Trust.founder``) or an
+    account of an older version (``may_found``) may, and never one that held a key —
+    pinning the recovery slot's key as published at set-up; a new epoch when an account lost its access (its keys revoked in the list),
     then grant every trusted key to the trusted accounts lacking it. Changes ``access``;
     returns (epoch, logins served)."""
     epoch = current_epoch(access)
     _revoke_lost(session, access.trust)
-    if epoch is None and not centre_has_clinical_key(session):
-        recovery = session.execute(
-            select(AgreementKey.id, AgreementKey.public_key).where(
-                AgreementKey.login == RECOVERY_LOGIN
-            )
-        ).all()
-        if len(recovery) == 1:  # the one set-up made; if there are more, a holder chooses
-            access.trust.recipients.setdefault(recovery[0][0], Pin(RECOVERY_LOGIN, recovery[0][1]))
+    founding = (
+        epoch is None
+        and (may_found or access.trust.founder)
+        and not access.trust.keys
+        and not centre_has_clinical_key(session)
+    )
+    if founding:
+        pin_recovery(session, access.trust)
         first = create_first_epoch(session, station_id, login, user_id)
         access.take(first, True)
         epoch = first.epoch
