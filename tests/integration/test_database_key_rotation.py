@@ -401,3 +401,26 @@ def test_a_station_upgraded_late_takes_the_pair_its_account_got_elsewhere(
     _disable(centre, "dr.test")
     ws, _ = centre.login("accueil")
     ws.close()
+
+
+def test_a_junk_generation_written_in_the_key_slot_file_locks_nobody_out(centre: Centre) -> None:
+    # Whoever can edit keyslots.json can append a « newest » record nobody can open: the
+    # accounts with a pair go on with the newest key they reach (review of session 11).
+    def add(slots: keyslots.SlotFile) -> None:
+        slots.generations.append(
+            {
+                "number": 10**9,
+                "key_id": "junk",
+                "made_at": "2026-01-01T00:00:00+00:00",
+                "made_by": "x",
+                "previous_number": 0,
+                "previous_key_id": "",
+                "previous": "",
+                "sealed": {},
+            }
+        )
+
+    keyslots.update(centre.data_dir.key_slots, add)
+    for name, password in (("dr.test", STAFF_PASSWORD), ("admin", ADMIN_PASSWORD)):
+        ws, _ = centre.login(name, password)
+        ws.close()

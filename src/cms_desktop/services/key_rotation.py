@@ -129,7 +129,15 @@ def open_keys(
     ring = reachable(slots, login, opened)
     newest = dbkey_rotation.newest(_generations(slots))
     if newest is not None and newest.ref not in dict(ring.keys):
-        raise _refuse_unreachable(data_dir, login, newest)
+        if opened.rekey_key_id is None and opened.agreement_key_id is None:
+            # An account without a pair when the key changed: refused, never let in under
+            # a key the disabled account holds (the administrator gives a new password).
+            raise _refuse_unreachable(data_dir, login, newest)
+        # A slot with a pair that cannot reach the newest record: a record written by
+        # someone holding the database key, or one that missed this slot's pair. Going on
+        # with the newest key it reaches locks nobody out; a holder of the newest (if it
+        # is real) makes a generation this slot reaches at its next login (after_login).
+        log.warning("keyslots: newest database key generation out of this slot's reach")
     path = data_dir.database
     if len(ring.keys) == 1 or not path.exists() or path.stat().st_size == 0:
         return ring  # one key to try (open_store does), or no file (open_store explains)
