@@ -255,10 +255,11 @@ def test_a_disabled_then_re_enabled_account_waits_for_approval_again(centre: Cen
         assert [w.login for w in clinical_access.waiting_for_key(ws, director)] == ["dr.test"]
     finally:
         ws.close()
-    assert keyslots.RECOVERY_LOGIN != "dr.test"
+    # A hand-over at its screen gives it the current epoch again.
+    hand_over(centre.data_dir, "dr.test", holder="direction")
     ws, _ = centre.login("dr.test")
     try:
-        assert 2 not in {k.epoch for k in ws.clinical_keys.values()}
+        assert ws.clinical_epoch == 2
     finally:
         ws.close()
 
@@ -376,3 +377,46 @@ def test_wrong_holder_passwords_at_a_hand_over_lock_the_holder_as_at_login(
         ws.close()
     with pytest.raises(LoginFailed, match="verrouillé"):
         centre.login("dr.test")
+
+
+def test_a_clinician_back_from_another_role_keeps_getting_new_epochs_after_a_hand_over(
+    centre: Centre,
+) -> None:
+    def as_admin(change):  # type: ignore[no-untyped-def]
+        ws, admin = centre.login("admin", ADMIN_PASSWORD)
+        try:
+            return change(ws, admin)
+        finally:
+            ws.close()
+
+    nurse = as_admin(
+        lambda ws, a: users.create_user(
+            ws, a, users.NewUser("inf.a", "Infirmière A", Role.NURSE, STAFF_PASSWORD)
+        )
+    )
+    hand_over(centre.data_dir, "inf.a")
+    as_admin(lambda ws, a: users.change_role(ws, a, nurse.id, Role.RECEPTION))
+    centre.login("dr.test")[0].close()  # revokes her key, epoch 2
+    as_admin(lambda ws, a: users.change_role(ws, a, nurse.id, Role.NURSE))
+    hand_over(centre.data_dir, "inf.a")  # her old key stays revoked: a new pair is handed
+    centre.login("dr.test")[0].close()
+    # Another clinician leaves: the next epoch must reach her too.
+    other = as_admin(
+        lambda ws, a: users.create_user(
+            ws, a, users.NewUser("dr.b", "Médecin B", Role.DOCTOR, STAFF_PASSWORD)
+        )
+    )
+    hand_over(centre.data_dir, "dr.b")
+    as_admin(lambda ws, a: users.set_active(ws, a, other.id, False))
+    ws, _ = centre.login("dr.test")  # makes epoch 3
+    try:
+        newest = ws.clinical_writing_key
+    finally:
+        ws.close()
+    ws, _ = centre.login("inf.a")
+    try:
+        # The very key dr.test made (not one of her own making: she was granted it).
+        assert newest is not None and newest.epoch == 3
+        assert ws.clinical_writing_key == newest
+    finally:
+        ws.close()

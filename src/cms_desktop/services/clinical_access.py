@@ -22,6 +22,7 @@ from cms_desktop.services.errors import ValidationFailed
 from cms_desktop.services.workspace import (
     Workspace,
     count_failed_password,
+    issue_agreement_key,
     load_slots,
     set_slot,
 )
@@ -161,6 +162,23 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
         )
         if not given.trusted:
             raise ValidationFailed(NOT_A_HOLDER)
+        my_slot_base = slots.slots[actor.login]
+        revoked = given.trust.recipients.get(me.key_id)
+        if revoked is not None and revoked.revoked:
+            # This key lost access once (the account was disabled or left clinical roles):
+            # the revocation travels in every older grant's list and wins, so the account
+            # gets a new key pair, and that one is handed the key.
+            my_slot_base, key_id, private = issue_agreement_key(
+                session,
+                ws.store.station_id,
+                ws.centre_id,
+                actor.login,
+                actor.user_id,
+                my_slot_base,
+                "",
+                kek=ws.slot_kek,
+            )
+            me = clinical_crypto.Sender(key_id, private)
         try:
             # The key this session holds, not what the row says (it can be rewritten).
             clinical_grants.approve(
@@ -210,7 +228,7 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
         )
         my_slot = keyslots.with_keys(
             ws.centre_id,
-            slots.slots[actor.login],
+            my_slot_base,
             "",
             trust=access.trust.to_json(),
             kek=ws.slot_kek,
@@ -219,5 +237,6 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
         name = user.full_name
     set_slot(ws, holder_login, holder_slot)
     set_slot(ws, actor.login, my_slot)
+    ws.agreement_key_id, ws.agreement_key = me.key_id, me.private  # a new pair, if made
     ws.take_access(access, epoch)
     return name

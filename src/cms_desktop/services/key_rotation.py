@@ -119,6 +119,19 @@ def _refuse_unreachable(data_dir: DataDir, login: str, newest: Generation) -> Lo
     return LoginFailed(NO_NEWEST_KEY.format(when=when))
 
 
+def _rekey_part_opens(centre_id: str, slot: keyslots.Slot, password: str) -> bool:
+    """Whether this password opens the slot's rekey part: a replicated row written by
+    someone holding the database key may carry a pair of theirs (taken, every new key would
+    be sealed to them and this account stranded)."""
+    try:
+        opened = keyslots.unwrap_all(
+            keyslots.SlotFile(centre_id, {slot.login: slot}), slot.login, password
+        )
+    except keyslots.BadCredentials:
+        return False
+    return opened.rekey_key_id is not None
+
+
 def open_keys(
     data_dir: DataDir, slots: keyslots.SlotFile, login: str, opened: keyslots.Unwrapped
 ) -> KeyRing:
@@ -258,6 +271,7 @@ def after_login(
             and replicated is not None
             and replicated.rekey is not None
             and (replicated.salt, replicated.kdf) == (slot.salt, slot.kdf)
+            and _rekey_part_opens(workspace.centre_id, replicated, password)
         ):
             # This password's slot got its pair on another station while this one ran a
             # version that dropped it: take that pair and the key it wraps (same password,
