@@ -424,3 +424,32 @@ def test_a_junk_generation_written_in_the_key_slot_file_locks_nobody_out(centre:
     for name, password in (("dr.test", STAFF_PASSWORD), ("admin", ADMIN_PASSWORD)):
         ws, _ = centre.login(name, password)
         ws.close()
+
+
+def test_ones_own_new_password_in_a_window_opened_before_a_disabling_still_logs_in(
+    centre: Centre,
+) -> None:
+    # The doctor's window was open when the administrator disabled an account elsewhere: her
+    # new slot keeps her rekey pair, to which the new database key is sealed (review of
+    # session 11: a new pair was reached by no generation and the next login refused).
+    ws_doc, doctor = centre.login("dr.test")
+    ws, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        gone = next(u for u in users.list_users(ws, admin) if u.login == "accueil")
+        users.set_active(ws, admin, gone.id, False)
+    finally:
+        ws.close()
+    centre.login("direction")[0].close()  # rekeys this station's file to the new key
+    try:
+        users.reset_password(ws_doc, doctor, doctor.user_id, "Mon-Nouveau-Mdp-2027x")
+    finally:
+        ws_doc.close()
+    ws, _ = centre.login("dr.test", "Mon-Nouveau-Mdp-2027x")
+    try:
+        newest = ws.keyring.newest[0] if ws.keyring is not None else None
+    finally:
+        ws.close()
+    # She reached the disabling's key with her own pair: no generation had to be made for a
+    # pair nobody knew.
+    assert len(keyslots.load(centre.data_dir.key_slots).generations) == 1
+    assert newest is not None and newest[0] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -346,9 +347,28 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
                 signing=_held(ws.signing_key_id, ws.signing_key),
                 clinical=_held(ws.agreement_key_id, ws.agreement_key),
                 trust=trust.to_json() if trust is not None else None,
+                # The rekey pair too: a new database key made since this session opened is
+                # sealed to it (a new pair would be reached by none, and the next login
+                # refused).
+                rekey=_own_rekey_pair(ws, user.login),
             )
         keyslot_sync.record_slot(session, slot)
         set_slot(ws, user.login, slot)
+
+
+def _own_rekey_pair(ws: Workspace, login: str) -> tuple[str, bytes, str] | None:
+    """This session's rekey pair (key id, private, public), read from its own slot with the
+    key derived at login; None if the slot changed since (another station) or has none."""
+    held = load_slots(ws.data_dir).slots.get(login)
+    if held is None or ws.slot_kek is None or held.salt != ws.slot_salt or not held.rekey:
+        return None
+    try:
+        opened = keyslots.unwrap_with_kek(ws.centre_id, held, ws.slot_kek)
+    except InvalidTag:
+        return None
+    if opened.rekey_key_id is None or opened.rekey_key is None:
+        return None
+    return opened.rekey_key_id, opened.rekey_key, held.rekey["public"]
 
 
 def _new_slot(ws: Workspace, login: str, password: str) -> keyslots.Slot:

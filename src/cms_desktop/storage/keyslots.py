@@ -207,15 +207,22 @@ def unwrap_all(slots: SlotFile, login: str, secret: str) -> Unwrapped:
         raise BadCredentials(login)
     try:
         kek = _derive(secret, _unb64(slot.salt), slot.kdf)
-        db_key = AESGCM(kek).decrypt(
-            _unb64(slot.nonce), _unb64(slot.wrapped), _aad(slots.centre_id, slot.kind, slot.login)
-        )
+        return unwrap_with_kek(slots.centre_id, slot, kek)
     except InvalidTag:
         raise BadCredentials(login) from None
-    signing = _unwrap_part(kek, slots.centre_id, slot.login, "signing", slot.signing)
-    agreement, bound = _unwrap_clinical(kek, slots.centre_id, slot)
-    trust = _unwrap_part(kek, slots.centre_id, slot.login, "trust", slot.trust)
-    rekey = _unwrap_part(kek, slots.centre_id, slot.login, "rekey", slot.rekey)
+
+
+def unwrap_with_kek(centre_id: str, slot: Slot, kek: bytes) -> Unwrapped:
+    """What ``unwrap_all`` gives, from the key it derived for this slot (same salt): a
+    session changing its own password carries its keys over without the old password.
+    InvalidTag when ``kek`` is not this slot's."""
+    db_key = AESGCM(kek).decrypt(
+        _unb64(slot.nonce), _unb64(slot.wrapped), _aad(centre_id, slot.kind, slot.login)
+    )
+    signing = _unwrap_part(kek, centre_id, slot.login, "signing", slot.signing)
+    agreement, bound = _unwrap_clinical(kek, centre_id, slot)
+    trust = _unwrap_part(kek, centre_id, slot.login, "trust", slot.trust)
+    rekey = _unwrap_part(kek, centre_id, slot.login, "rekey", slot.rekey)
     return Unwrapped(
         db_key,
         signing[0] if signing else None,
