@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -33,8 +32,11 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from cms_desktop.storage import sealbox
+
 FIELD_PREFIX = "cms-ck1:"
 GRANT_FORMAT = "cms-ck-grant-1"
+GRANT_INFO = GRANT_FORMAT.encode()  # the HKDF info of a grant (``sealbox``)
 
 
 class ClinicalKeyMissing(Exception):
@@ -95,15 +97,6 @@ def _grant_aad(
     return (text + f"|sender|{sender_key_id}" if sender_key_id else text).encode()
 
 
-def _grant_kek(secret: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=None,
-        info=GRANT_FORMAT.encode() + ephemeral_public + recipient_public,
-    ).derive(secret)
-
-
 @dataclass(frozen=True)
 class Sender:
     """The granting account's own X25519 key: a grant sealed with it can only have been
@@ -136,19 +129,17 @@ def seal(
     With ``sender``, the key-encryption key also mixes X25519(sender, recipient): only the
     sender's private key or the recipient's can make it, so the recipient knows the grant
     comes from the holder of the sender's public key, not from whoever can write rows."""
-    recipient_public = _unb64(recipient_public_b64)
-    recipient_point = X25519PublicKey.from_public_bytes(recipient_public)
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    secret = ephemeral.exchange(recipient_point)
-    sender_key_id = ""
-    if sender is not None:
-        secret += X25519PrivateKey.from_private_bytes(sender.private).exchange(recipient_point)
-        sender_key_id = sender.key_id
-    kek = _grant_kek(secret, ephemeral_public, recipient_public)
-    nonce = secrets.token_bytes(12)
+    sender_key_id = sender.key_id if sender is not None else ""
     aad = _grant_aad(recipient, recipient_key_id, clinical.key_id, clinical.epoch, sender_key_id)
-    body = _b64(ephemeral_public + nonce + AESGCM(kek).encrypt(nonce, clinical.key + payload, aad))
+    body = _b64(
+        sealbox.seal(
+            GRANT_INFO,
+            _unb64(recipient_public_b64),
+            clinical.key + payload,
+            aad,
+            sender.private if sender is not None else None,
+        )
+    )
     return f"{AUTH_MARK}{sender_key_id}:{body}" if sender is not None else body
 
 
@@ -178,20 +169,14 @@ def open_sealed(
                 raise ValueError("sender key unknown")
             body = sealed[len(AUTH_MARK) + len(sender_key_id) + 1 :]
             sender_public = _unb64(sender_public_b64)
-        raw = _unb64(body)
-        ephemeral_public, nonce, ciphertext = raw[:32], raw[32:44], raw[44:]
-        private = X25519PrivateKey.from_private_bytes(private_raw)
-        recipient_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        secret = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-        if sender_public:
-            secret += private.exchange(X25519PublicKey.from_public_bytes(sender_public))
-        kek = _grant_kek(secret, ephemeral_public, recipient_public)
-        plain = AESGCM(kek).decrypt(
-            nonce,
-            ciphertext,
+        plain = sealbox.open_sealed(
+            GRANT_INFO,
+            private_raw,
+            _unb64(body),
             _grant_aad(recipient, recipient_key_id, key_id, epoch, sender_key_id or ""),
+            sender_public or None,
         )
-    except (InvalidTag, ValueError, binascii.Error):
+    except (sealbox.Unopenable, ValueError, binascii.Error):
         raise GrantUnreadable(key_id) from None
     if len(plain) < 32:
         raise GrantUnreadable(key_id)

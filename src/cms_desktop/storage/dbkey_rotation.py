@@ -26,16 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
+
+from cms_desktop.storage import clinical_crypto, sealbox
 
 FORMAT = "cms-dbkey-gen-1"
 # The generation of the key every centre starts with: wrapped directly in the slots.
@@ -126,10 +119,8 @@ def _unb64(text: str) -> bytes:
 
 def new_pair() -> tuple[str, bytes, str]:
     """A slot's rekey pair: (key id, private raw, public base64)."""
-    private = X25519PrivateKey.generate()
-    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return secrets.token_hex(16), raw, _b64(public)
+    raw, public = clinical_crypto.new_agreement_pair()
+    return secrets.token_hex(16), raw, public
 
 
 def _seal_aad(centre_id: str, recipient: str, recipient_key_id: str, ref: GenRef) -> bytes:
@@ -140,41 +131,24 @@ def _previous_aad(centre_id: str, ref: GenRef, previous: GenRef) -> bytes:
     return f"{FORMAT}|previous|{centre_id}|{ref[0]}|{ref[1]}|{previous[0]}|{previous[1]}".encode()
 
 
-def _kek(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) -> bytes:
-    # Its own HKDF info: a sealed database key never opens as a clinical-key grant.
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=None,
-        info=FORMAT.encode() + ephemeral_public + recipient_public,
-    ).derive(shared)
+# Its own HKDF info: a sealed database key never opens as a clinical-key grant.
+SEAL_INFO = FORMAT.encode()
 
 
 def _seal(
     public_b64: str, centre_id: str, recipient: str, recipient_key_id: str, ref: GenRef, key: bytes
 ) -> str:
-    recipient_public = _unb64(public_b64)
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
-    nonce = secrets.token_bytes(12)
     aad = _seal_aad(centre_id, recipient, recipient_key_id, ref)
-    body = AESGCM(_kek(shared, ephemeral_public, recipient_public)).encrypt(nonce, key, aad)
-    return _b64(ephemeral_public + nonce + body)
+    return _b64(sealbox.seal(SEAL_INFO, _unb64(public_b64), key, aad))
 
 
 def _open_sealed(
     private_raw: bytes, sealed: str, centre_id: str, recipient: str, key_id: str, ref: GenRef
 ) -> bytes | None:
     try:
-        raw = _unb64(sealed)
-        ephemeral_public, nonce, body = raw[:32], raw[32:44], raw[44:]
-        private = X25519PrivateKey.from_private_bytes(private_raw)
-        recipient_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-        kek = _kek(shared, ephemeral_public, recipient_public)
-        return AESGCM(kek).decrypt(nonce, body, _seal_aad(centre_id, recipient, key_id, ref))
-    except (InvalidTag, ValueError, binascii.Error):
+        aad = _seal_aad(centre_id, recipient, key_id, ref)
+        return sealbox.open_sealed(SEAL_INFO, private_raw, _unb64(sealed), aad)
+    except (sealbox.Unopenable, ValueError, binascii.Error):
         return None
 
 
