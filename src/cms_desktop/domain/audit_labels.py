@@ -67,6 +67,7 @@ ACTION_LABELS: dict[str, str] = {
     "clinical_key_created": "Création de la clé du dossier médical",
     "clinical_key_granted": "Clé du dossier médical transmise à un compte",
     "clinical_key_rotated": "Nouvelle clé du dossier médical (un compte a perdu son accès)",
+    "legacy_rows_sealed": "Anciennes données médicales chiffrées avec la clé du dossier",
     "clinical_key_recipient_approved": "Accès au dossier médical accordé à un compte",
     "database_key_rotated": "Nouvelle clé de la base de données (un compte a été désactivé)",
     "database_rekeyed": "Base de données du poste chiffrée avec la nouvelle clé",

@@ -45,6 +45,10 @@ class OpEntry:
     # The canonical JSON of ``values`` as received in a batch, so that storing the entry
     # does not encode it again; None for entries built locally. Not part of the entry.
     encoded_values: str | None = field(default=None, compare=False, repr=False)
+    # The legacy seal that replaced plaintext values by ciphertext (#17): ``hash`` is then
+    # the hash of the values as first written, which no longer match; the entry is checked
+    # by its links (and against the seal where it is held). Not part of the body.
+    redacted: str | None = field(default=None, compare=False)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -61,6 +65,8 @@ class OpEntry:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        if self.redacted is not None:
+            return {**self.body(), "hash": self.hash, "redacted": self.redacted}
         return {**self.body(), "hash": self.hash}
 
     @classmethod
@@ -87,6 +93,7 @@ class OpEntry:
             base=data.get("base"),
             prev_hash=str(data["prev_hash"]),
             hash=str(data["hash"]),
+            redacted=None if data.get("redacted") is None else str(data["redacted"]),
         )
 
 
@@ -120,6 +127,6 @@ def verify_chain(entries: Iterable[OpEntry], last_seq: int, last_hash: str) -> N
             raise ChainError(f"gap: expected seq {seq + 1}, got {entry.seq} from {entry.origin}")
         if entry.prev_hash != prev:
             raise ChainError(f"broken chain at seq {entry.seq} from {entry.origin}")
-        if compute_hash(entry) != entry.hash:
+        if entry.redacted is None and compute_hash(entry) != entry.hash:
             raise ChainError(f"altered entry at seq {entry.seq} from {entry.origin}")
         seq, prev = entry.seq, entry.hash

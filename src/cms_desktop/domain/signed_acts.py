@@ -76,12 +76,16 @@ class SignatureStatus(StrEnum):
     VERIFIED = "verified"
     ALTERED = "altered"  # the content (or its signature) changed after signing
     UNVERIFIABLE = "unverifiable"  # signed before signatures existed (no signature stored)
+    # Signed in clear (cms-act-1), sealed since (#17): checked only by a session that can
+    # open it, since the signature covers the plaintext.
+    SEALED = "sealed"
 
 
 STATUS_LABELS = {
     SignatureStatus.VERIFIED: "signature vérifiée",
     SignatureStatus.ALTERED: "contenu modifié après signature",
     SignatureStatus.UNVERIFIABLE: "signature non vérifiable (acte signé avant la version 0017)",
+    SignatureStatus.SEALED: "signature vérifiable par un soignant (acte chiffré après sa signature)",
 }
 
 

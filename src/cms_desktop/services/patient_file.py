@@ -143,7 +143,7 @@ def _consultations(
                 True,
                 None,
                 tuple(a.id for a in fixes),
-                status_of(CONSULTATION, note, keys),
+                status_of(CONSULTATION, note, keys, secrets),
             )
         )
         views.extend(
@@ -154,7 +154,7 @@ def _consultations(
                 note_content(secrets, a),
                 True,
                 a.amends_id,
-                signature=status_of(CONSULTATION, a, keys),
+                signature=status_of(CONSULTATION, a, keys, secrets),
             )
             for a in fixes
         )

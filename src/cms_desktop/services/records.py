@@ -222,7 +222,7 @@ def open_clinical_record(ws: Workspace, actor: Actor, patient_id: str) -> Clinic
                     True,
                     c.amends_id,
                     tuple(amended_by.get(c.id, ())),
-                    status_of(CONSULTATION, c, keys),
+                    status_of(CONSULTATION, c, keys, ws.clinical_keys),
                 )
                 for c in signed
             ),

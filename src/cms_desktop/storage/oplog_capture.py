@@ -199,6 +199,7 @@ def row_from_entry(entry: OpEntry, *, applied: bool) -> dict[str, Any]:
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
         "applied": applied,
+        "redacted_by": entry.redacted,
     }
 
 
@@ -215,4 +216,5 @@ def entry_from_row(row: OpLogRow) -> OpEntry:
         base=row.base,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        redacted=row.redacted_by,
     )

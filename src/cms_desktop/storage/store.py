@@ -163,6 +163,13 @@ class Store:
         problems = [r for r in rows if r != "ok"]
         return problems + [str(r) for r in cipher]
 
+    def truncate_wal(self) -> None:
+        """Copy the WAL into the database and empty it (best effort: a reader holding an
+        older snapshot keeps its frames until the next checkpoint). After rewriting
+        plaintext, so that no earlier page image stays in the WAL file."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()

@@ -40,7 +40,7 @@ from cms_desktop.storage.oplog_capture import (
     stored_values_if_canonical,
 )
 from cms_desktop.storage.store import Store
-from cms_desktop.sync import audit_heads
+from cms_desktop.sync import audit_heads, legacy_seal
 from cms_desktop.sync.failpoints import failpoint
 from cms_desktop.sync.hooks import run_post_merge
 from cms_desktop.sync.merge import (
@@ -291,6 +291,7 @@ class DbReplicaStore:
                     OpLogRow.base,
                     OpLogRow.prev_hash,
                     OpLogRow.hash,
+                    OpLogRow.redacted_by,
                 )
                 .where(
                     OpLogRow.origin == origin,
@@ -315,8 +316,9 @@ class DbReplicaStore:
                 prev,
                 hsh,
                 encoded_values=stored_values_if_canonical(vj),
+                redacted=red,
             )
-            for o, s, h, sc, ent, rid, op, vj, base, prev, hsh in rows
+            for o, s, h, sc, ent, rid, op, vj, base, prev, hsh, red in rows
         ]
 
     def chain_tip(self, origin: str) -> tuple[int, str]:
@@ -372,6 +374,7 @@ class DbReplicaStore:
             )
             if outcome.applied and session.scalar(select(func.count()).select_from(SyncHeld)):
                 self._retry(session, outcome)
+            legacy_seal.apply_pending(session)  # seals that came, or rows they waited for
             run_post_merge(session, frozenset(outcome.touched))
             failpoint("sync.apply.before_commit")
             if committing is not None:
@@ -463,7 +466,10 @@ class DbReplicaStore:
             if entry.entity == _AUDIT_LOG:
                 values.update(rechained.get(entry.row_id, {}))
             seq += 1
-            sealed = seal(replace(entry, origin=target, seq=seq, values=values, prev_hash=prev))
+            # A redacted entry is hashed anew over its sealed values: a plain entry again.
+            sealed = seal(
+                replace(entry, origin=target, seq=seq, values=values, prev_hash=prev, redacted=None)
+            )
             prev = sealed.hash
             moved.append(row_from_entry(sealed, applied=row.applied))
         conn.execute(delete(SyncHeld).where(SyncHeld.origin == origin, SyncHeld.seq > shared))
@@ -490,6 +496,7 @@ class DbReplicaStore:
             outcome = MergeOutcome()
             self._retry(session, outcome)
             if outcome.applied:
+                legacy_seal.apply_pending(session)
                 run_post_merge(session, frozenset(outcome.touched))
         if outcome.applied:
             self._notify(outcome)

@@ -59,7 +59,7 @@ class HoldReason(StrEnum):
 
 INSERT_OP_LOG = (
     "INSERT INTO op_log (origin, seq, hlc, schema, entity, row_id, op, values_json, base,"
-    " prev_hash, hash, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " prev_hash, hash, applied, redacted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -163,6 +163,7 @@ def _op_rows(
             e.prev_hash,
             e.hash,
             applied is None or (e.origin, e.seq) in applied,
+            e.redacted,
         )
         for e in entries
     ]

@@ -32,6 +32,7 @@ _OPLOG_COLUMNS = (
     "prev_hash",
     "hash",
     "applied",
+    "redacted_by",
 )
 
 
@@ -87,6 +88,7 @@ def import_snapshot(store: Store, lines: Iterable[bytes]) -> int:
                 key = item["table"]
             elif kind == "op":
                 row = item["v"]
+                row.setdefault("redacted_by", None)  # a snapshot of an earlier version
                 ops += 1
                 if row["seq"] > tips.get(row["origin"], (0, ""))[0]:
                     tips[row["origin"]] = (row["seq"], row["hash"])

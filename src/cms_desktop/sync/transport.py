@@ -326,6 +326,8 @@ class _Session:
                 entries = self.store.entries_since(
                     origin, after, min(MAX_BATCH_ENTRIES, last - after)
                 )
+                if self.peer_schema < REDACTED_ENTRIES_SCHEMA:
+                    entries = _before_redacted(entries)
                 if not entries:
                     break
                 for frame in self._frames(entries):
@@ -705,3 +707,17 @@ class SyncPeerServer:
                 self._threads.discard(threading.current_thread())
         if self.on_session is not None:
             self.on_session(outcome)
+
+
+# The schema from which a station reads entries marked « redacted » (#17, legacy seals):
+# an earlier version would refuse the batch as malformed. Such a station gets an origin's
+# entries up to the first redacted one, and the rest once it is upgraded (or from a peer
+# of its own version that still holds them as first written).
+REDACTED_ENTRIES_SCHEMA = 20
+
+
+def _before_redacted(entries: list[OpEntry]) -> list[OpEntry]:
+    for index, entry in enumerate(entries):
+        if entry.redacted is not None:
+            return entries[:index]
+    return entries

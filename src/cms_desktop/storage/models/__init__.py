@@ -24,6 +24,7 @@ from cms_desktop.storage.models.clinical_keys import AgreementKey, ClinicalKeyGr
 from cms_desktop.storage.models.core import AuditEntry, Centre, LocalState, OpLogRow, Room, User
 from cms_desktop.storage.models.documents import Blob, BlobChunk, Document
 from cms_desktop.storage.models.key_slots import AccountKeySlot
+from cms_desktop.storage.models.legacy_seals import LegacySeal, LegacySealPending
 from cms_desktop.storage.models.patient import Patient, PatientAld
 from cms_desktop.storage.models.patient_search import PatientSearchKey
 from cms_desktop.storage.models.prescribing import (
@@ -79,6 +80,8 @@ __all__ = [
     "Document",
     "HistoryRow",
     "InsertOnly",
+    "LegacySeal",
+    "LegacySealPending",
     "LocalState",
     "OpLogRow",
     "Patient",

@@ -108,3 +108,7 @@ class OpLogRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     applied: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The legacy seal (``legacy_seals.id``) that replaced this entry's plaintext values by
+    # ciphertext (#17): its hash then names the values as first written, which no station
+    # holds any more; it is relayed marked so, and checked by its links only.
+    redacted_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)

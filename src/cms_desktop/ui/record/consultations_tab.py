@@ -58,6 +58,11 @@ _SIGNATURE_STYLE = {
         "Signature non vérifiable : consultation signée avant la mise à jour qui a introduit "
         "les signatures électroniques (rien d'anormal).",
     ),
+    SignatureStatus.SEALED: (
+        "#666666",
+        "Signature vérifiable par un soignant qui détient la clé du dossier médical "
+        "(consultation chiffrée après sa signature).",
+    ),
 }
 
 

@@ -1,0 +1,155 @@
+"""Applying a legacy seal (#17): a row written in clear before the clinical key, and every
+op-log entry that carried its plaintext, rewritten as ciphertext on this station.
+
+A seal (``models.LegacySeal``) is made once, by a session holding the clinical key
+(``services.legacy_sealing``), and replicated like any row; each upgraded station applies
+it to its own copy here, without the key: the seal holds the ciphertext. Applying is
+idempotent and partial-tolerant: what is not here yet (the row, an entry) is applied when
+it arrives (the seal stays in ``legacy_seal_pending`` and is retried after each merge).
+
+What is rewritten, and only that:
+- the row's listed columns, **only where they still hold plaintext** (a value already
+  sealed, by this seal or a concurrent one, is left alone: a seal can never replace a
+  ciphertext, so a forged seal can do no more than the plaintext it targets);
+- each listed op-log entry whose hash is the one the seal names and which no seal has
+  redacted yet: its values are replaced key by key and it is marked ``redacted_by``.
+
+The row is rewritten in place, without a new op-log entry nor a new version: the seal *is*
+the change, and every station converges on a row whose values its (redacted) op-log
+history replays to. ``PRAGMA secure_delete`` is on while rewriting, so the freed cells
+are zeroed rather than left in the database file; the caller checkpoints the WAL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.orm import Session
+
+from cms_desktop.domain.oplog import canonical_json
+from cms_desktop.storage.audit import append_only_lifted
+from cms_desktop.storage.clinical_crypto import BYTES_PREFIX, FIELD_PREFIX
+from cms_desktop.storage.codec import decode_value
+from cms_desktop.storage.models import LegacySeal, LegacySealPending, OpLogRow
+from cms_desktop.sync.tables import table_info
+
+log = logging.getLogger(__name__)
+
+SEALS_TABLE = LegacySeal.__tablename__
+
+
+def is_clear(value: object) -> bool:
+    """A stored value that says something in clear: a non-empty text not sealed, a number,
+    bytes not sealed. None and "" say nothing."""
+    if value is None or value == "" or value == b"":
+        return False
+    if isinstance(value, str):
+        return not value.startswith(FIELD_PREFIX)
+    if isinstance(value, bytes):
+        return not value.startswith(BYTES_PREFIX)
+    return True
+
+
+# Sealed bytes in their op-log JSON form (base64) start with the base64 of the prefix.
+_B64_PREFIX = base64.b64encode(BYTES_PREFIX).decode("ascii")[:8]
+
+
+def is_sealed_json(value: object) -> bool:
+    """A value in its op-log JSON form that is a ciphertext (text, or bytes in base64)."""
+    return isinstance(value, str) and (
+        value.startswith(FIELD_PREFIX) or value.startswith(_B64_PREFIX)
+    )
+
+
+def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
+    """Apply ``seal`` (a ``legacy_seals`` row as a mapping) to this station's row and
+    op-log; True when nothing it names is missing here any more."""
+    info = table_info(str(seal["entity"]))
+    if info is None:
+        return False  # a table this version does not know: kept pending
+    complete = True
+    row_values: dict[str, Any] = json.loads(seal["row_json"])
+    if row_values:
+        current = (
+            conn.execute(select(info.table).where(info.table.c.id == seal["row_id"]))
+            .mappings()
+            .first()
+        )
+        if current is None:
+            complete = False
+        else:
+            changes: dict[str, Any] = {}
+            for key, value in row_values.items():
+                column = info.columns.get(key)
+                if column is None:
+                    continue
+                stored = current[column.name]
+                # Plaintext is replaced; an empty column may receive a ciphertext (the
+                # measurements' one sealed object); a ciphertext is never replaced.
+                if is_clear(stored) or (stored is None and is_sealed_json(value)):
+                    changes[column.name] = decode_value(column, value)
+            if changes:
+                with append_only_lifted(conn, info.name):
+                    conn.execute(
+                        update(info.table).where(info.table.c.id == seal["row_id"]).values(changes)
+                    )
+    for origin, seq, hash_, replacement in json.loads(seal["entries_json"]):
+        found = conn.execute(
+            select(OpLogRow.values_json, OpLogRow.hash, OpLogRow.redacted_by).where(
+                OpLogRow.origin == origin, OpLogRow.seq == seq
+            )
+        ).first()
+        if found is None:
+            complete = False
+            continue
+        values_json, stored_hash, redacted_by = found
+        if stored_hash != hash_:
+            # Not the entry the seal was made for (a station's history was settled
+            # differently): left alone, and said.
+            log.warning(
+                "legacy seal %s names entry %s/%s with another hash", seal["id"], origin, seq
+            )
+            continue
+        if redacted_by is not None:
+            continue
+        values = json.loads(values_json)
+        for key, value in replacement.items():
+            if not is_sealed_json(values.get(key)):  # never replace a ciphertext
+                values[key] = value
+        conn.execute(
+            update(OpLogRow)
+            .where(OpLogRow.origin == origin, OpLogRow.seq == seq)
+            .values(values_json=canonical_json(values).decode(), redacted_by=seal["id"])
+        )
+    return complete
+
+
+def apply_pending(session: Session, touched: frozenset[str] = frozenset()) -> int:
+    """Apply the seals that arrived (or were waiting for their row or entries); the post-
+    merge hook and the sealing service call it. Returns how many are now complete."""
+    conn = session.connection()
+    pending_ids = list(conn.execute(select(LegacySealPending.seal_id)).scalars())
+    if not pending_ids:
+        return 0
+    done = 0
+    conn.exec_driver_sql("PRAGMA secure_delete = ON")
+    try:
+        for seal_id in pending_ids:
+            seal = (
+                conn.execute(select(LegacySeal.__table__).where(LegacySeal.id == seal_id))
+                .mappings()
+                .first()
+            )
+            if seal is None:
+                continue
+            if apply(conn, dict(seal)):
+                conn.execute(delete(LegacySealPending).where(LegacySealPending.seal_id == seal_id))
+                done += 1
+    finally:
+        conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+    return done
