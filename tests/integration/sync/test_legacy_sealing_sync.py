@@ -1,0 +1,88 @@
+"""Legacy sealing across stations (#17, item 5): a seal made on one station rewrites the
+row and redacts the op-log on a reception station that cannot read it; entries already
+redacted reach a station that lacked them, marked, and are taken on their links."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cms_desktop.domain.signed_acts import SignatureStatus
+from cms_desktop.services import legacy_sealing, patient_file
+from cms_desktop.storage.datadir import DataDir
+from cms_desktop.storage.models import Consultation, OpLogRow, Patient
+from tests.conftest import STAFF_PASSWORD, Centre
+from tests.integration.legacy_helpers import database_key, every_page_in_clear
+from tests.integration.sync.test_account_key_slots import sync_b_with_a
+from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
+from tests.integration.test_legacy_sealing import write_legacy_note
+
+
+def _a_patient(centre: Centre) -> str:
+    ws, _ = centre.login("accueil")
+    try:
+        with ws.store.read() as session:
+            pid = session.scalars(select(Patient.id)).first()
+    finally:
+        ws.close()
+    assert pid is not None
+    return pid
+
+
+def _reception_sees(data_dir: DataDir, secret: str, note: str) -> bool:
+    pages = every_page_in_clear(data_dir, database_key(data_dir, "accueil", STAFF_PASSWORD))
+    ws, _ = Centre(data_dir, "").login("accueil")
+    try:
+        with ws.store.read() as session:
+            stored = session.get(Consultation, note)
+            assert stored is not None
+            logged = session.scalars(select(OpLogRow.values_json).where(OpLogRow.row_id == note))
+            in_rows = secret in stored.diagnosis or any(secret in v for v in logged)
+    finally:
+        ws.close()
+    return in_rows or secret.encode() in pages
+
+
+def test_a_seal_made_on_one_station_seals_the_reception_stations_copy(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    centre, joiner_dir, _ = joined
+    pid = _a_patient(centre)
+    ws, doctor = centre.login("dr.test")
+    try:
+        before_seal = write_legacy_note(ws, pid, "Goutte TATOU-4410", 80.0)
+    finally:
+        ws.close()
+    sync_b_with_a(centre, joiner_dir)  # B holds the note in clear, as A did
+    assert _reception_sees(joiner_dir, "TATOU-4410", before_seal)
+
+    ws, doctor = centre.login("dr.test")
+    try:
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+        # Written and sealed before B ever saw it: B gets the entry already redacted.
+        after_seal = write_legacy_note(ws, pid, "Zona SURICATE-2207", 55.0)
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+    finally:
+        ws.close()
+    assert not _reception_sees(centre.data_dir, "TATOU-4410", before_seal)
+    sync_b_with_a(centre, joiner_dir)
+    assert not _reception_sees(joiner_dir, "TATOU-4410", before_seal)
+    assert not _reception_sees(joiner_dir, "SURICATE-2207", after_seal)
+    ws_b, _ = Centre(joiner_dir, "").login("accueil")
+    try:
+        with ws_b.store.read() as session:
+            marked = session.scalars(
+                select(OpLogRow.redacted_by).where(OpLogRow.row_id == after_seal)
+            ).all()
+            assert marked and all(marked)  # relayed as redacted, taken on its links
+    finally:
+        ws_b.close()
+    # A clinician on B reads both notes, their signatures checked on the opened values.
+    ws_b, doctor_b = Centre(joiner_dir, "").login("dr.test")
+    try:
+        views = {v.id: v for v in patient_file.open_patient_file(ws_b, doctor_b, pid).consultations}
+        assert views[before_seal].content.diagnosis == "Goutte TATOU-4410"
+        assert views[after_seal].content.weight_kg == 55.0
+        assert views[before_seal].signature is SignatureStatus.VERIFIED
+        assert views[after_seal].signature is SignatureStatus.VERIFIED
+    finally:
+        ws_b.close()
