@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cms_desktop import __version__
 from cms_desktop.domain.permissions import ROLE_LABELS, Permission
-from cms_desktop.services import clinical_access, clinical_fields
+from cms_desktop.services import clinical_access, clinical_fields, legacy_sealing
 from cms_desktop.services import workspace as workspace_service
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_fields import CLINICAL_ACCESS_TABLES
@@ -142,6 +142,28 @@ class MainWindow(QMainWindow):
             self.navigation.setCurrentRow(0)
         widgets.fit_to_screen(self, 1280, 800)
         self.check_waiting_accounts()
+        self.seal_legacy_rows()
+
+    def seal_legacy_rows(self) -> None:
+        """A holder's window seals, in the background and in batches, what an earlier
+        version wrote in clear (#17); nothing to do costs one indexed query."""
+        if (
+            not self.actor.can(Permission.CLINICAL_READ)
+            or self.workspace.clinical_writing_key is None
+        ):
+            return
+        self._runner.run_write(
+            lambda: legacy_sealing.seal_legacy_rows(self.workspace, self.actor),
+            self._legacy_sealed,
+            lambda _message: None,  # tried again at the next login or key received
+        )
+
+    def _legacy_sealed(self, result: object) -> None:
+        message = getattr(result, "message", "")
+        if message:
+            self.statusBar().showMessage(message, 10_000)
+        if getattr(result, "remaining", False):
+            QTimer.singleShot(1_000, self.seal_legacy_rows)  # leaves the writer to the user
 
     def _user_label(self) -> str:
         return f"{self.actor.full_name} ({ROLE_LABELS[self.actor.role]})"
@@ -210,6 +232,7 @@ class MainWindow(QMainWindow):
             self.tr("Clé du dossier médical reçue de {0}.").format(holder), 15_000
         )
         self.check_waiting_accounts()
+        self.seal_legacy_rows()
 
     def check_waiting_accounts(self) -> None:
         """Show the hand-over button to an account without the key, or to a holder the
