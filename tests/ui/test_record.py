@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.synthesis import Allergy, Severity
 from cms_desktop.services import documents, patient_file, records, synthesis
 from cms_desktop.services.actor import Actor
@@ -67,7 +68,7 @@ def test_banner_says_not_stated_until_a_clinician_ticks_none_known_or_records_on
     tick = page.synthesis.no_allergy
     assert tick.isEnabled() and not tick.isChecked()
     tick.click()
-    today = date.today().strftime("%d/%m/%Y")
+    today = paris_today().strftime("%d/%m/%Y")
     assert page.banner.text() == f"Aucune allergie connue — déclaré le {today} par Claire Moreau"
     assert page.synthesis.no_allergy.isChecked()
     # Stored: another clinician opening the record reads the same statement.

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
@@ -89,7 +90,7 @@ def state_no_known_allergy(ws: Workspace, actor: Actor, patient_id: str) -> None
                 "sont erronées."
             )
         row = AllergyStatementRow(
-            patient_id=patient_id, author_id=actor.user_id, stated_on=date.today()
+            patient_id=patient_id, author_id=actor.user_id, stated_on=paris_today()
         )
         session.add(row)
         session.flush()

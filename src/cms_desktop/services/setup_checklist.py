@@ -7,12 +7,12 @@ folder beside the data directory is on the same disk) with a good one in the las
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.printing.test_page import render_test_page
 from cms_desktop.services import backups
@@ -131,7 +131,7 @@ def printer_test_page(ws: Workspace, actor: Actor, station_name: str) -> bytes:
     actor.require(Permission.SETTINGS_MANAGE)
     with ws.store.read() as session:
         centre = centre_info(session)
-    return render_test_page(centre, station_name, date.today())
+    return render_test_page(centre, station_name, paris_today())
 
 
 @requires(Permission.SETTINGS_MANAGE)

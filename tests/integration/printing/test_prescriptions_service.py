@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.permissions import PermissionDenied
 from cms_desktop.domain.prescription import LineKind, NonSubstitution, PrescriptionLine, Zone
 from cms_desktop.services import prescriptions as rx
@@ -68,7 +69,7 @@ def test_printed_prescription_carries_every_mention_and_is_stored_as_printed(doc
         "Dr Compte dr.test",
         "Médecin — Médecine générale",
         "RPPS : 10000000042",
-        f"Le {date.today():%d/%m/%Y}",
+        f"Le {paris_today():%d/%m/%Y}",
         "TESTEUR Éloïse",
         "Féminin",
         "04/05/1961",
@@ -222,7 +223,7 @@ def test_reprint_gives_the_stored_bytes_and_is_audited_as_a_reprint(doctor) -> N
     issued = rx.issue_prescription(ws, actor, rx.PrescriptionDraft(pid, (AMOX,)))
     stored = rx.stored_prescription(ws, actor, issued.id)
     assert stored.pdf == issued.pdf  # byte for byte what was printed
-    assert stored.patient_id == pid and stored.title == f"Ordonnance du {date.today():%d/%m/%Y}"
+    assert stored.patient_id == pid and stored.title == f"Ordonnance du {paris_today():%d/%m/%Y}"
     rx.record_reprint(ws, actor, issued.id)
     rx.record_reprint(ws, actor, issued.id, "export")
     documents = [json.loads(e.details)["document"] for e in audit_actions(ws, "print")]

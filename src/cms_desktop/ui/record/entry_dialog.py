@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
 from cms_desktop.domain.identity import IdentityError, parse_french_date
+from cms_desktop.domain.paris_time import paris_today
 from cms_desktop.domain.prevention import SCREENING_LABELS, ScreeningKind
 from cms_desktop.domain.synthesis import (
     ALLERGY_KIND_LABELS,
@@ -135,9 +136,9 @@ _DEFAULTS: dict[Section, Any] = {
     Section.HISTORY: HistoryEntry(HistoryKind.MEDICAL, ""),
     Section.ALLERGIES: Allergy(""),
     Section.TREATMENTS: LongTermTreatment(""),
-    Section.VACCINATIONS: Vaccination("", date.today()),
+    Section.VACCINATIONS: Vaccination("", paris_today()),
     Section.RISK_FACTORS: RiskFactor(RiskKind.TOBACCO),
-    Section.SCREENINGS: ScreeningRecord(ScreeningKind.COLORECTAL, date.today()),
+    Section.SCREENINGS: ScreeningRecord(ScreeningKind.COLORECTAL, paris_today()),
     Section.PROBLEMS: Problem(""),
 }
 
