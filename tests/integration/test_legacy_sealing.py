@@ -26,14 +26,14 @@ from cms_desktop.domain.signed_acts import (
     SignatureStatus,
     canonical_bytes,
 )
-from cms_desktop.services import legacy_sealing, patient_file, signatures
+from cms_desktop.services import documents, legacy_sealing, patient_file, signatures
 from cms_desktop.services.demo_accounts import DEMO_PASSWORD
 from cms_desktop.services.records import VITAL_FIELDS as VITALS
 from cms_desktop.services.records import note_content
 from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import clinical_crypto
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Consultation, LegacySeal, OpLogRow, new_id
+from cms_desktop.storage.models import Consultation, Document, LegacySeal, OpLogRow, new_id
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.clinical_fixtures import make_patient
 from tests.integration.legacy_helpers import database_key, every_page_in_clear
@@ -66,11 +66,31 @@ def _clinical_strings(data_dir: DataDir) -> set[str]:
     return found - agenda
 
 
-def _contents(ws: Workspace) -> dict[str, object]:
+def _contents(ws: Workspace, actor: object) -> dict[str, object]:
+    """Every note's content and every clinical document's title and bytes, as read."""
     with ws.store.read() as session:
-        return {
+        found: dict[str, object] = {
             c.id: note_content(ws.clinical_keys, c) for c in session.scalars(select(Consultation))
         }
+        ids = [d.id for d in session.scalars(select(Document)) if d.kind != "administrative"]
+    for doc_id in ids:
+        read = documents.read_document(ws, actor, doc_id)  # type: ignore[arg-type]
+        found[doc_id] = (read.document.title, read.document.original_filename, read.data)
+    return found
+
+
+def _document_pieces(data_dir: DataDir) -> list[bytes]:
+    """A slice of each clinical document's content as stored before (in clear)."""
+    conn = sqlcipher.connect(str(data_dir.database))
+    conn.execute(f"PRAGMA key = \"x'{database_key(data_dir, 'accueil', DEMO_PASSWORD).hex()}'\"")
+    try:
+        rows = conn.execute(
+            "SELECT c.data FROM documents d JOIN blob_chunks c ON c.sha256 = d.sha256 "
+            "WHERE d.kind != 'administrative' AND c.idx = 0"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [bytes(r[0])[len(r[0]) // 2 : len(r[0]) // 2 + 48] for r in rows]
 
 
 def _seal_everything(ws: Workspace, actor: object) -> int:
@@ -93,10 +113,12 @@ def test_a_centre_of_an_earlier_version_has_its_clear_record_sealed_everywhere(
     db_key = database_key(centre, "accueil", DEMO_PASSWORD)
     before = every_page_in_clear(centre, db_key)
     assert sum(s.encode() in before for s in secrets) == len(secrets)  # the check sees them
+    pieces = _document_pieces(centre)
+    assert pieces and all(piece in before for piece in pieces)
 
     ws, doctor = login(centre, "dr.moreau", DEMO_PASSWORD)
     try:
-        read_before = _contents(ws)
+        read_before = _contents(ws, doctor)
         with ws.store.read() as session:
             counts = {
                 t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -109,7 +131,7 @@ def test_a_centre_of_an_earlier_version_has_its_clear_record_sealed_everywhere(
         assert legacy_sealing.pending_rows(ws, doctor) == 0
         assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 0  # nothing twice
         # Nothing lost, nothing duplicated: the same rows read the same texts.
-        assert _contents(ws) == read_before
+        assert _contents(ws, doctor) == read_before
         with ws.store.read() as session:
             for table, count in counts.items():
                 assert session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == count
@@ -130,10 +152,11 @@ def test_a_centre_of_an_earlier_version_has_its_clear_record_sealed_everywhere(
         pages = every_page_in_clear(centre, key)
         assert b"CREATE TABLE" in pages  # decrypted, not noise
         assert [s for s in secrets if s.encode() in pages] == []
+        assert [p for p in pieces if p in pages] == []  # documents' content too
     # A new session of the clinician reads it as before.
-    ws, _doctor = login(centre, "dr.moreau", DEMO_PASSWORD)
+    ws, doctor = login(centre, "dr.moreau", DEMO_PASSWORD)
     try:
-        assert _contents(ws) == read_before
+        assert _contents(ws, doctor) == read_before
     finally:
         ws.close()
 

@@ -31,16 +31,17 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from cms_desktop.domain.documents import DocumentKind, is_administrative
 from cms_desktop.domain.permissions import Permission
-from cms_desktop.services import records, synthesis
+from cms_desktop.services import documents, records, synthesis
 from cms_desktop.services.access import requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_fields import writing_key
 from cms_desktop.services.workspace import Workspace
-from cms_desktop.storage import audit, clinical_crypto
+from cms_desktop.storage import audit, blobs, clinical_crypto
 from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.codec import encode_value
-from cms_desktop.storage.models import LegacySeal, LocalState, OpLogRow
+from cms_desktop.storage.models import Document, LegacySeal, LocalState, OpLogRow
 from cms_desktop.sync import legacy_seal
 from cms_desktop.sync.legacy_seal import is_clear, is_sealed_json
 from cms_desktop.sync.tables import table_info
@@ -49,6 +50,7 @@ from cms_desktop.sync.tables import table_info
 SEALING_SCHEMA = 20
 _SCANNED_KEY = "legacy_sealing_scanned"  # the last op-log rowid looked at
 CONFLICTS = "sync_conflicts"
+DOCUMENTS = "documents"
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,13 @@ def seal_legacy_rows(ws: Workspace, actor: Actor, limit: int = 500) -> SealingPr
         conn = session.connection()
         scanned = _scanned(conn)
         rows, last, remaining = _rows_to_seal(conn, scanned, limit)
+        contents: dict[tuple[str, str], str] = {}  # (clear sha, owner) -> sealed blob's sha
         seals = [
             s
-            for s in (_seal_for(conn, key, entity, row_id, actor.login) for entity, row_id in rows)
+            for s in (
+                _seal_for(session, key, entity, row_id, actor.login, contents)
+                for entity, row_id in rows
+            )
             if s
         ]
         session.add_all(seals)
@@ -170,6 +176,8 @@ def _entry_is_clear(entity: str, values: Mapping[str, Any]) -> bool:
         return any(
             _conflict_value(values, name) is not None for name in ("kept_value", "lost_value")
         )
+    if entity == DOCUMENTS and _administrative(values.get("kind")):
+        return False  # reception's own documents: never sealed
     target = TARGETS[entity]
     for name in target.texts + target.blobs:
         value = values.get(name)
@@ -221,8 +229,14 @@ class _Sealer:
 
 
 def _seal_for(
-    conn: Connection, key: ClinicalKey, entity: str, row_id: str, login: str
+    session: Session,
+    key: ClinicalKey,
+    entity: str,
+    row_id: str,
+    login: str,
+    contents: dict[tuple[str, str], str],
 ) -> LegacySeal | None:
+    conn = session.connection()
     info = table_info(entity)
     if info is None:
         return None
@@ -230,12 +244,20 @@ def _seal_for(
     found = conn.execute(select(info.table).where(info.table.c.id == row_id)).mappings().first()
     row = None if found is None else dict(found)
     row_json: dict[str, Any] = {}
+    if row is not None and entity == DOCUMENTS and _administrative(row.get("kind")):
+        return None
     if row is not None:
         row_json = (
             _conflict_row(key, row)
             if entity == CONFLICTS
             else _row_values(sealer, TARGETS[entity], row)
         )
+    clear_sha = None
+    if row is not None and entity == DOCUMENTS:
+        clear_sha = str(row["sha256"])
+        sealed_sha = _sealed_content(session, key, row_id, clear_sha, contents)
+        if sealed_sha is not None:
+            row_json["sha256"] = sealed_sha
     entries = conn.execute(
         select(OpLogRow.origin, OpLogRow.seq, OpLogRow.hash, OpLogRow.hlc, OpLogRow.values_json)
         .where(
@@ -252,6 +274,8 @@ def _seal_for(
             replacement = _conflict_row(key, values)
         else:
             replacement = _entry_values(sealer, TARGETS[entity], values)
+            if "sha256" in row_json and values.get("sha256") == clear_sha:
+                replacement["sha256"] = row_json["sha256"]  # a replay points at the sealed blob
         if replacement:
             listed.append([origin, seq, hash_, replacement])
     if "vitals" in row_json and listed:
@@ -268,6 +292,40 @@ def _seal_for(
         row_json=json.dumps(row_json, sort_keys=True),
         entries_json=json.dumps(listed, sort_keys=True),
     )
+
+
+def _administrative(kind: object) -> bool:
+    try:
+        return is_administrative(DocumentKind(str(kind)))
+    except ValueError:
+        return False
+
+
+def _sealed_content(
+    session: Session,
+    key: ClinicalKey,
+    document_id: str,
+    clear_sha: str,
+    made: dict[tuple[str, str], str],
+) -> str | None:
+    """The sha of the document's content sealed as a new import would seal it (bound to
+    the document that imported it), stored here; None if it is sealed already or not here
+    yet (the next pass, once it has come, seals it)."""
+    try:
+        data = blobs.get_blob(session, clear_sha)
+    except blobs.BlobError:
+        return None
+    if clinical_crypto.is_sealed_bytes(data):
+        return None
+    doc = session.get(Document, document_id)
+    if doc is None:
+        return None
+    owner = documents.content_owner(session, doc)
+    found = made.get((clear_sha, owner))
+    if found is None:
+        found = blobs.put_blob(session, documents.seal_content(key, owner, data))
+        made[(clear_sha, owner)] = found
+    return found
 
 
 def _row_values(sealer: _Sealer, target: _Target, row: Mapping[str, Any]) -> dict[str, Any]:

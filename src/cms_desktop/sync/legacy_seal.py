@@ -35,12 +35,20 @@ from cms_desktop.domain.oplog import canonical_json
 from cms_desktop.storage.audit import append_only_lifted
 from cms_desktop.storage.clinical_crypto import BYTES_PREFIX, FIELD_PREFIX
 from cms_desktop.storage.codec import decode_value
-from cms_desktop.storage.models import LegacySeal, LegacySealPending, OpLogRow
+from cms_desktop.storage.models import (
+    Blob,
+    BlobChunk,
+    Document,
+    LegacySeal,
+    LegacySealPending,
+    OpLogRow,
+)
 from cms_desktop.sync.tables import table_info
 
 log = logging.getLogger(__name__)
 
 SEALS_TABLE = LegacySeal.__tablename__
+DOCUMENTS = "documents"
 
 
 def is_clear(value: object) -> bool:
@@ -84,20 +92,27 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
             complete = False
         else:
             changes: dict[str, Any] = {}
+            dropped: list[str] = []  # a document's clear content, once nothing points at it
             for key, value in row_values.items():
                 column = info.columns.get(key)
                 if column is None:
                     continue
                 stored = current[column.name]
+                if info.name == DOCUMENTS and column.name == "sha256":
+                    if stored != value and _may_repoint(conn, seal, str(stored)):
+                        changes[column.name] = value
+                        dropped.append(str(stored))
                 # Plaintext is replaced; an empty column may receive a ciphertext (the
                 # measurements' one sealed object); a ciphertext is never replaced.
-                if is_clear(stored) or (stored is None and is_sealed_json(value)):
+                elif is_clear(stored) or (stored is None and is_sealed_json(value)):
                     changes[column.name] = decode_value(column, value)
             if changes:
                 with append_only_lifted(conn, info.name):
                     conn.execute(
                         update(info.table).where(info.table.c.id == seal["row_id"]).values(changes)
                     )
+                for sha in dropped:
+                    _drop_if_unused(conn, sha)
     for origin, seq, hash_, replacement in json.loads(seal["entries_json"]):
         found = conn.execute(
             select(OpLogRow.values_json, OpLogRow.hash, OpLogRow.redacted_by).where(
@@ -127,6 +142,32 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
             .values(values_json=canonical_json(values).decode(), redacted_by=seal["id"])
         )
     return complete
+
+
+def _may_repoint(conn: Connection, seal: Mapping[str, Any], current: str) -> bool:
+    """A document's content is moved to the sealed blob only away from a clear one: held
+    here and clear, or not here and not already where another seal put it."""
+    first = conn.execute(
+        select(BlobChunk.data).where(BlobChunk.sha256 == current, BlobChunk.idx == 0)
+    ).scalar()
+    if first is not None:
+        return not bytes(first).startswith(BYTES_PREFIX)
+    placed = conn.execute(
+        select(LegacySeal.id).where(
+            LegacySeal.entity == DOCUMENTS,
+            LegacySeal.row_id == seal["row_id"],
+            LegacySeal.id != seal["id"],
+            LegacySeal.row_json.contains(current),
+        )
+    ).first()
+    return placed is None
+
+
+def _drop_if_unused(conn: Connection, sha: str) -> None:
+    """The clear content goes once no document points at it (secure_delete zeroes it)."""
+    if conn.execute(select(Document.id).where(Document.sha256 == sha)).first() is None:
+        conn.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
+        conn.execute(delete(Blob).where(Blob.sha256 == sha))
 
 
 def apply_pending(session: Session, touched: frozenset[str] = frozenset()) -> int:
