@@ -162,7 +162,7 @@ def test_a_centre_of_an_earlier_version_has_its_clear_record_sealed_everywhere(
 
 
 @contextmanager
-def _as_earlier_version(ws: Workspace) -> Iterator[None]:
+def as_earlier_version(ws: Workspace) -> Iterator[None]:
     """Writes as a station of schema 18 did: no clinical key, op-log entries of schema 18."""
     replication = ws.store.replication
     kept = replication.schema_version
@@ -178,7 +178,7 @@ def write_legacy_note(ws: Workspace, patient_id: str, diagnosis: str, weight: fl
     signed with the author's own key."""
     assert ws.signing_key is not None and ws.signer_id is not None
     now = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-    with _as_earlier_version(ws), ws.store.write() as session:
+    with as_earlier_version(ws), ws.store.write() as session:
         note = Consultation(
             id=new_id(),
             patient_id=patient_id,

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import SignatureStatus
-from cms_desktop.services import legacy_sealing, patient_file
+from cms_desktop.services import documents, legacy_sealing, patient_file
+from cms_desktop.storage import blobs as storage_blobs
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Consultation, OpLogRow, Patient
-from tests.conftest import STAFF_PASSWORD, Centre
+from cms_desktop.storage.models import Consultation, Document, OpLogRow, Patient
+from cms_desktop.sync import identity
+from cms_desktop.sync.db_blobs import DbBlobStore
+from cms_desktop.sync.db_store import DbReplicaStore
+from cms_desktop.sync.transport import SyncClient, SyncPeerServer
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.legacy_helpers import database_key, every_page_in_clear
 from tests.integration.sync.test_account_key_slots import sync_b_with_a
 from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
-from tests.integration.test_legacy_sealing import write_legacy_note
+from tests.integration.test_legacy_sealing import as_earlier_version, write_legacy_note
 
 
 def _a_patient(centre: Centre) -> str:
@@ -86,3 +92,81 @@ def test_a_seal_made_on_one_station_seals_the_reception_stations_copy(
         assert views[after_seal].signature is SignatureStatus.VERIFIED
     finally:
         ws_b.close()
+
+
+def _sync_with_blobs(centre: Centre, joiner_dir: DataDir) -> None:
+    """One exchange, documents' contents included (B fetches what A holds)."""
+    ws_a, _ = centre.login("admin", ADMIN_PASSWORD)
+    ws_b, _ = Centre(joiner_dir, "").login("accueil")
+    try:
+        server = SyncPeerServer(
+            DbReplicaStore(ws_a.store),
+            identity.require_credentials(ws_a.store),
+            host="127.0.0.1",
+            timeout_s=10,
+            blobs=DbBlobStore(ws_a.store),
+        ).start()
+        try:
+            SyncClient(
+                DbReplicaStore(ws_b.store),
+                identity.require_credentials(ws_b.store),
+                timeout_s=10,
+                blobs=DbBlobStore(ws_b.store),
+            ).sync_with("127.0.0.1", server.address[1])
+        finally:
+            server.stop()
+    finally:
+        ws_a.close()
+        ws_b.close()
+
+
+CONTENT = b"%PDF-1.4\n" + b"Compte rendu ECHIDNE-6402 " * 40 + b"\n%%EOF"
+
+
+def test_a_documents_clear_content_is_replaced_by_its_sealed_blob_on_every_station(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    centre, joiner_dir, _ = joined
+    pid = _a_patient(centre)
+    ws, doctor = centre.login("dr.test")
+    try:
+        with as_earlier_version(ws), ws.store.write() as session:
+            sha = storage_blobs.put_blob(session, CONTENT)
+            doc = Document(
+                patient_id=pid,
+                sha256=sha,
+                kind=DocumentKind.EXAM_RESULT.value,
+                title="Échographie ECHIDNE",
+                author_id=doctor.user_id,
+                mime_type="application/pdf",
+                size=len(CONTENT),
+                original_filename="echo.pdf",
+            )
+            session.add(doc)
+            session.flush()
+            doc_id = doc.id
+    finally:
+        ws.close()
+    _sync_with_blobs(centre, joiner_dir)
+    key_b = database_key(joiner_dir, "accueil", STAFF_PASSWORD)
+    assert b"ECHIDNE-6402" in every_page_in_clear(joiner_dir, key_b)  # B held it in clear
+
+    ws, doctor = centre.login("dr.test")
+    try:
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+    finally:
+        ws.close()
+    _sync_with_blobs(centre, joiner_dir)
+    for data_dir in (centre.data_dir, joiner_dir):
+        pages = every_page_in_clear(data_dir, database_key(data_dir, "accueil", STAFF_PASSWORD))
+        assert b"ECHIDNE" not in pages
+        ws, doctor = Centre(data_dir, "").login("dr.test")
+        try:
+            read = documents.read_document(ws, doctor, doc_id)
+            assert read.data == CONTENT and read.document.title == "Échographie ECHIDNE"
+            with ws.store.read() as session:
+                stored = session.get(Document, doc_id)
+                assert stored is not None and stored.sha256 != sha
+                assert not storage_blobs.has_blob(session, sha)  # the clear copy is gone
+        finally:
+            ws.close()
