@@ -4,6 +4,7 @@ redacted reach a station that lacked them, marked, and are taken on their links.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from cms_desktop.domain.documents import DocumentKind
@@ -170,3 +171,35 @@ def test_a_documents_clear_content_is_replaced_by_its_sealed_blob_on_every_stati
                 assert not storage_blobs.has_blob(session, sha)  # the clear copy is gone
         finally:
             ws.close()
+
+
+def test_a_station_not_yet_upgraded_is_not_sent_redacted_entries(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An earlier version would refuse the batch as malformed: it is served the origin's
+    entries up to the first redacted one, the rest once it is upgraded."""
+    centre, joiner_dir, _ = joined
+    pid = _a_patient(centre)
+    ws, doctor = centre.login("dr.test")
+    try:
+        note = write_legacy_note(ws, pid, "Vertige LOUTRE-3391", 62.0)
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+    finally:
+        ws.close()
+
+    def note_on_b() -> Consultation | None:
+        ws_b, _ = Centre(joiner_dir, "").login("accueil")
+        try:
+            with ws_b.store.read() as session:
+                return session.get(Consultation, note)
+        finally:
+            ws_b.close()
+
+    monkeypatch.setattr(DbReplicaStore, "schema_version", property(lambda self: 19))
+    sync_b_with_a(centre, joiner_dir)  # no error: the exchange stops before the entry
+    assert note_on_b() is None
+    monkeypatch.undo()
+    sync_b_with_a(centre, joiner_dir)  # upgraded: it comes, sealed
+    stored = note_on_b()
+    assert stored is not None and "LOUTRE" not in stored.diagnosis
