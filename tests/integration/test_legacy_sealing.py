@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import sqlcipher3.dbapi2 as sqlcipher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
+from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import (
     FIELDS_BY_FORMAT,
     FORMAT_1,
@@ -31,9 +32,17 @@ from cms_desktop.services.demo_accounts import DEMO_PASSWORD
 from cms_desktop.services.records import VITAL_FIELDS as VITALS
 from cms_desktop.services.records import note_content
 from cms_desktop.services.workspace import Workspace, login
-from cms_desktop.storage import clinical_crypto
+from cms_desktop.storage import blobs, clinical_crypto
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Consultation, Document, LegacySeal, OpLogRow, new_id
+from cms_desktop.storage.models import (
+    Blob,
+    BlobChunk,
+    Consultation,
+    Document,
+    LegacySeal,
+    OpLogRow,
+    new_id,
+)
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.clinical_fixtures import make_patient
 from tests.integration.legacy_helpers import database_key, every_page_in_clear
@@ -300,5 +309,47 @@ def test_a_seal_never_replaces_a_ciphertext_and_reception_cannot_seal(
             or "permission" in str(refused.value).lower()
             or refused.value.args
         )
+    finally:
+        ws.close()
+
+
+def test_a_document_whose_content_has_not_come_yet_waits_whole_then_is_sealed(
+    centre: Centre,
+) -> None:
+    pid = make_patient(centre)
+    content = b"%PDF-1.4\n" + b"Biopsie NARVAL-5108 " * 30 + b"\n%%EOF"
+    ws, doctor = centre.login("dr.test")
+    try:
+        with as_earlier_version(ws), ws.store.write() as session:
+            sha = blobs.put_blob(session, content)
+            doc = Document(
+                patient_id=pid,
+                sha256=sha,
+                kind=DocumentKind.EXAM_RESULT.value,
+                title="Biopsie NARVAL",
+                author_id=doctor.user_id,
+                mime_type="application/pdf",
+                size=len(content),
+                original_filename="biopsie.pdf",
+            )
+            session.add(doc)
+            session.flush()
+            doc_id = doc.id
+        with ws.store.write() as session:  # as on a station still fetching it
+            session.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
+            session.execute(delete(Blob).where(Blob.sha256 == sha))
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 0
+        with ws.store.read() as session:
+            waiting = session.get(Document, doc_id)
+            assert waiting is not None and waiting.title == "Biopsie NARVAL"  # not half-sealed
+        with ws.store.write() as session:  # it came
+            assert blobs.put_blob(session, content) == sha
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+        read = documents.read_document(ws, doctor, doc_id)
+        assert read.data == content and read.document.title == "Biopsie NARVAL"
+        with ws.store.read() as session:
+            sealed = session.get(Document, doc_id)
+            assert sealed is not None and sealed.sha256 != sha
+            assert not blobs.has_blob(session, sha)
     finally:
         ws.close()

@@ -51,6 +51,7 @@ SEALING_SCHEMA = 20
 _SCANNED_KEY = "legacy_sealing_scanned"  # the last op-log rowid looked at
 CONFLICTS = "sync_conflicts"
 DOCUMENTS = "documents"
+_NOT_HERE = ""  # marks, among the contents sealed in a pass, one whose blob was missing
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def seal_legacy_rows(ws: Workspace, actor: Actor, limit: int = 500) -> SealingPr
         session.add_all(seals)
         session.flush()  # the trigger queues each seal to apply
         legacy_seal.apply_pending(session)
-        _set_scanned(session, last)
+        if not any(owner == _NOT_HERE for _sha, owner in contents):
+            _set_scanned(session, last)
         if seals:
             audit.append(
                 session,
@@ -258,6 +260,8 @@ def _seal_for(
         sealed_sha = _sealed_content(session, key, row_id, clear_sha, contents)
         if sealed_sha is not None:
             row_json["sha256"] = sealed_sha
+        elif (clear_sha, _NOT_HERE) in contents:
+            return None  # the whole document waits for its content (title in clear too)
     entries = conn.execute(
         select(OpLogRow.origin, OpLogRow.seq, OpLogRow.hash, OpLogRow.hlc, OpLogRow.values_json)
         .where(
@@ -314,6 +318,9 @@ def _sealed_content(
     try:
         data = blobs.get_blob(session, clear_sha)
     except blobs.BlobError:
+        # Not here yet: sealed by a later pass once it has come (the scan will look
+        # again from where it stood), rather than leaving the content in clear.
+        made[(clear_sha, _NOT_HERE)] = clear_sha
         return None
     if clinical_crypto.is_sealed_bytes(data):
         return None
