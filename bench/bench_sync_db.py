@@ -32,9 +32,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
 
 from cms_desktop.domain.oplog import OpEntry
-from cms_desktop.storage import audit
+from cms_desktop.storage import audit, clinical_crypto
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import AuditEntry, Patient
+from cms_desktop.storage.models import AuditEntry, Consultation, Patient, User, new_id
 from cms_desktop.storage.store import Store
 from cms_desktop.sync import identity
 from cms_desktop.sync.batch import encode_batch
@@ -56,15 +56,68 @@ def open_store(root: Path, name: str) -> Store:
     return Store.open(DataDir(path), KEY)
 
 
-def fill(store: Store, count: int) -> None:
-    """``count`` entries: mostly notes (insert-only), some patients created then edited."""
+CLINICAL_KEY = clinical_crypto.new_clinical_key(1, str(uuid.uuid4()))
+NOTE_TEXT = {
+    "reason": "Toux fébrile depuis trois jours",
+    "examination": "Auscultation : crépitants base droite. Pas de signe de gravité.",
+    "diagnosis": "Pneumopathie communautaire",
+    "treatment": "Amoxicilline 1 g x 3 pendant 7 jours, contrôle à 48 h",
+    "conclusion": "Revoir si fièvre persistante",
+}
+
+
+def _sealed_note(session: Any, patient: Patient, author_id: str, sealed: bool = True) -> None:
+    """A consultation as a clinician writes it now: five text fields and the measurements
+    sealed under the clinical key (``cms-ck1:`` ciphertext in the op-log entry); with
+    ``sealed`` False, the same note in clear as an earlier version wrote it (the baseline)."""
+    now = dt.datetime.now(dt.UTC)
+    note = Consultation(
+        id=new_id(), patient_id=patient.id, author_id=author_id, seen_at=now, signed_at=now
+    )
+    if not sealed:
+        for name, text in NOTE_TEXT.items():
+            setattr(note, name, text)
+        note.weight_kg, note.systolic = 71.5, 128
+        session.add(note)
+        return
+    for name, text in NOTE_TEXT.items():
+        sealed_text = clinical_crypto.encrypt_field(
+            CLINICAL_KEY, "consultations", note.id, name, text
+        )
+        setattr(note, name, sealed_text)
+    note.vitals = clinical_crypto.encrypt_json(
+        CLINICAL_KEY, "consultations", note.id, "vitals", {"weight_kg": 71.5, "systolic": 128}
+    )
+    session.add(note)
+
+
+def fill(store: Store, count: int, clinical: str = "") -> None:
+    """``count`` entries: mostly notes (insert-only), some patients created then edited.
+    ``clinical``: the notes are consultations, "sealed" (#17) or "clear", not audit rows."""
     done = 0
+    author_id = ""
+    if clinical:
+        with store.write() as session:
+            author = User(
+                login=f"dr.{uuid.uuid4().hex[:8]}",
+                full_name="Dr Banc",
+                role="doctor",
+                password_hash="x",
+            )
+            session.add(author)
+            session.flush()
+            author_id = author.id
+        done = 1
     while done < count:
         with store.write() as session:
-            patients = []
+            patients: list[Patient] = []
             for i in range(min(500, count - done)):
+                if clinical and i % 10 != 0 and patients:
+                    _sealed_note(session, patients[-1], author_id, clinical == "sealed")
+                    continue
                 if i % 10 == 0:
                     patient = Patient(
+                        id=new_id(),
                         birth_name=f"NOM{done + i}",
                         first_given_name="Camille",
                         birth_date=dt.date(1980, 1, 1),
@@ -72,6 +125,8 @@ def fill(store: Store, count: int) -> None:
                     )
                     session.add(patient)
                     patients.append(patient)
+                    if clinical:
+                        session.flush()  # before its notes (no ORM relationship orders them)
                 else:
                     audit.append(session, store.station_id, "note", target_type="note")
             session.flush()
@@ -177,7 +232,9 @@ def entries_of(store: Store) -> list[OpEntry]:
     return replica.entries_since(store.station_id, 0, 10**9)
 
 
-def bench_merge(root: Path, count: int, history: int, name: str, rounds: int) -> list[float]:
+def bench_merge(
+    root: Path, count: int, history: int, name: str, rounds: int, clinical: str = ""
+) -> list[float]:
     """Entries/s of ``rounds`` merges of ``count`` entries, each from a new source station.
     With ``history``, all rounds go into one station holding that many entries beforehand
     (it grows by ``count`` a round, a few percent); without, each round has a new station."""
@@ -190,7 +247,7 @@ def bench_merge(root: Path, count: int, history: int, name: str, rounds: int) ->
             target = open_store(root, f"{name}-b{round_no}")
             add_history(target, history)
         source = open_store(root, f"{name}-a{round_no}")
-        fill(source, count)
+        fill(source, count, clinical)
         chain = entries_of(source)
         source.close()
         origin = chain[0].origin
@@ -337,6 +394,12 @@ def main() -> None:
         print(merge_line("empty station", bench_merge(root, merge_n, 0, "empty", rounds)))
         rates = bench_merge(root, merge_n, history, "history", rounds)
         print(merge_line(f"station already holding {history:,} entries", rates))
+        clear = bench_merge(root, merge_n, 0, "clear", rounds, clinical="clear")
+        print(merge_line("empty station, consultations in clear (baseline)", clear))
+        sealed = bench_merge(root, merge_n, 0, "sealed", rounds, clinical="sealed")
+        print(merge_line("empty station, consultations sealed (#17)", sealed))
+        ratio = statistics.median(sealed) / statistics.median(clear)
+        print(f"sealed / clear consultations: {ratio:.2f}")
         elapsed, received = bench_catch_up(root, catch_n)
         print(f"catch-up over loopback TLS: {received:,} entries in {elapsed:.2f} s (target ≤ 1 s)")
         latencies = sorted(bench_latency(root, writes))
