@@ -48,6 +48,9 @@ from cms_desktop.sync.tables import table_info
 
 # Entries written by this schema or later seal their clinical fields when written.
 SEALING_SCHEMA = 20
+# Rows a window seals per batch: about a third of a second of the writer (bench), so a
+# user's save waits at most that; the window pauses a second between batches.
+WINDOW_BATCH = 200
 _SCANNED_KEY = "legacy_sealing_scanned"  # the last op-log rowid looked at
 CONFLICTS = "sync_conflicts"
 DOCUMENTS = "documents"
@@ -94,7 +97,7 @@ class SealingProgress:
 
 
 @requires(Permission.CLINICAL_READ)
-def seal_legacy_rows(ws: Workspace, actor: Actor, limit: int = 500) -> SealingProgress:
+def seal_legacy_rows(ws: Workspace, actor: Actor, limit: int = WINDOW_BATCH) -> SealingProgress:
     """Seal up to ``limit`` rows written in clear before the clinical key, newest key;
     French refusal (ClinicalKeyUnavailable) for a session that holds none."""
     actor.require(Permission.CLINICAL_READ)

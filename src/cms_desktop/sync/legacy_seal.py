@@ -41,7 +41,6 @@ from cms_desktop.storage.models import (
     Document,
     LegacySeal,
     LegacySealPending,
-    OpLogRow,
 )
 from cms_desktop.sync.tables import table_info
 
@@ -72,6 +71,12 @@ def is_sealed_json(value: object) -> bool:
     return isinstance(value, str) and (
         value.startswith(FIELD_PREFIX) or value.startswith(_B64_PREFIX)
     )
+
+
+# Plain SQL for the two statements run once per entry (thousands per batch).
+_ENTRY_SQL = "SELECT values_json, hash, redacted_by FROM op_log WHERE origin = ? AND seq = ?"
+_REDACT_SQL = "UPDATE op_log SET values_json = ?, redacted_by = ? WHERE origin = ? AND seq = ?"
+_INSERT_ONLY = ("consultations", "prescriptions", "documents")  # the tables seals rewrite
 
 
 def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
@@ -107,18 +112,14 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
                 elif is_clear(stored) or (stored is None and is_sealed_json(value)):
                     changes[column.name] = decode_value(column, value)
             if changes:
-                with append_only_lifted(conn, info.name):
-                    conn.execute(
-                        update(info.table).where(info.table.c.id == seal["row_id"]).values(changes)
-                    )
+                # The caller (apply_pending) has lifted the insert-only triggers.
+                conn.execute(
+                    update(info.table).where(info.table.c.id == seal["row_id"]).values(changes)
+                )
                 for sha in dropped:
                     _drop_if_unused(conn, sha)
     for origin, seq, hash_, replacement in json.loads(seal["entries_json"]):
-        found = conn.execute(
-            select(OpLogRow.values_json, OpLogRow.hash, OpLogRow.redacted_by).where(
-                OpLogRow.origin == origin, OpLogRow.seq == seq
-            )
-        ).first()
+        found = conn.exec_driver_sql(_ENTRY_SQL, (origin, seq)).first()
         if found is None:
             complete = False
             continue
@@ -136,10 +137,8 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
         for key, value in replacement.items():
             if not is_sealed_json(values.get(key)):  # never replace a ciphertext
                 values[key] = value
-        conn.execute(
-            update(OpLogRow)
-            .where(OpLogRow.origin == origin, OpLogRow.seq == seq)
-            .values(values_json=canonical_json(values).decode(), redacted_by=seal["id"])
+        conn.exec_driver_sql(
+            _REDACT_SQL, (canonical_json(values).decode(), seal["id"], origin, seq)
         )
     return complete
 
@@ -180,17 +179,24 @@ def apply_pending(session: Session, touched: frozenset[str] = frozenset()) -> in
     done = 0
     conn.exec_driver_sql("PRAGMA secure_delete = ON")
     try:
-        for seal_id in pending_ids:
-            seal = (
-                conn.execute(select(LegacySeal.__table__).where(LegacySeal.id == seal_id))
-                .mappings()
-                .first()
-            )
-            if seal is None:
-                continue
-            if apply(conn, dict(seal)):
-                conn.execute(delete(LegacySealPending).where(LegacySealPending.seal_id == seal_id))
-                done += 1
+        with append_only_lifted(conn, *_INSERT_ONLY):
+            done = _apply_all(conn, pending_ids)
     finally:
         conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+    return done
+
+
+def _apply_all(conn: Connection, pending_ids: list[str]) -> int:
+    done = 0
+    for seal_id in pending_ids:
+        seal = (
+            conn.execute(select(LegacySeal.__table__).where(LegacySeal.id == seal_id))
+            .mappings()
+            .first()
+        )
+        if seal is None:
+            continue
+        if apply(conn, dict(seal)):
+            conn.execute(delete(LegacySealPending).where(LegacySealPending.seal_id == seal_id))
+            done += 1
     return done
