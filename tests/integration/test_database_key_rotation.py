@@ -207,7 +207,7 @@ def _strip_pair(centre: Centre, login: str) -> None:
     ws, _ = centre.login("admin", ADMIN_PASSWORD)
     try:
         with ws.store.write() as session:
-            keyslot_sync.record_slot(session, stripped)
+            keyslot_sync.record_slot(session, stripped, password_set=False)
     finally:
         ws.close()
 

@@ -295,7 +295,7 @@ def after_login(
                 database=slot_key(workspace),
                 kek=opened.kek,  # the same salt: no second argon2 run
             )
-            keyslot_sync.record_slot(session, new_slot)
+            keyslot_sync.record_slot(session, new_slot, password_set=False)
             audit.append(
                 session,
                 store.station_id,

@@ -177,8 +177,10 @@ def initialise_centre(
                 details={"role": Role.ADMINISTRATOR.value},
             )
             # Every station learns the slots' rekey public keys from these rows.
-            keyslot_sync.record_slot(session, slots.slots[admin_login])
-            keyslot_sync.record_slot(session, slots.slots[keyslots.RECOVERY_LOGIN])
+            keyslot_sync.record_slot(session, slots.slots[admin_login], password_set=True)
+            keyslot_sync.record_slot(
+                session, slots.slots[keyslots.RECOVERY_LOGIN], password_set=True
+            )
         keyslots.save(data_dir.key_slots, slots)
     finally:
         store.close()
@@ -254,7 +256,9 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                     code,
                     rekey=dbkey_rotation.new_pair(),
                 )
-                keyslot_sync.record_slot(session, slots.slots[keyslots.RECOVERY_LOGIN])
+                keyslot_sync.record_slot(
+                    session, slots.slots[keyslots.RECOVERY_LOGIN], password_set=False
+                )
             recovery_key_id, recovery_private = opened.agreement_key_id, opened.agreement_key
             if holds_clinical_key(Role(user.role)) and recovery_key_id and recovery_private:
                 # The recovery slot holds the clinical keys (#17): a clinician (the director
@@ -288,7 +292,8 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 slot = keyslots.with_keys(
                     slots.centre_id, slot, new_password, trust=recovered.trust.to_json()
                 )
-            keyslot_sync.record_slot(session, slot)  # the new password works on every station
+            # The new password works on every station.
+            keyslot_sync.record_slot(session, slot, password_set=True)
         slots.slots[login] = slot
         keyslots.save(data_dir.key_slots, slots)
     finally:
