@@ -141,7 +141,9 @@ def _slot_rows(data_dir: DataDir, login: str) -> int:
     try:
         with ws.store.read() as session:
             count = session.scalar(
-                select(func.count()).select_from(AccountKeySlot).where(AccountKeySlot.login == login)
+                select(func.count())
+                .select_from(AccountKeySlot)
+                .where(AccountKeySlot.login == login)
             )
     finally:
         ws.close()
@@ -228,3 +230,31 @@ def test_a_reset_also_wins_over_a_password_that_was_never_replicated(
         for old in (LEGACY_PASSWORD, NEW_PASSWORD):
             with pytest.raises(LoginFailed):
                 station.login("acc.ancienne", old)
+
+
+def test_a_login_with_the_old_password_elsewhere_does_not_undo_a_disabling(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    """Disabled on A; before B hears of it, she logs in there (her slot published again):
+    once synced, no station's slot file holds her slot."""
+    centre, joiner_dir, _ = joined
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        info = users.create_user(
+            ws_a, admin, NewUser("inf.sortie", "Infirmière Sortie", Role.NURSE, NEW_PASSWORD)
+        )
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.set_active(ws_a, admin, info.id, False)
+    finally:
+        ws_a.close()
+    before = _slot_rows(joiner_dir, "inf.sortie")
+    Centre(joiner_dir, "").login("inf.sortie", NEW_PASSWORD)[0].close()
+    assert _slot_rows(joiner_dir, "inf.sortie") > before
+    sync_b_with_a(centre, joiner_dir)
+    sync_b_with_a(centre, joiner_dir)
+    for data_dir in (centre.data_dir, joiner_dir):
+        assert "inf.sortie" not in keyslots.load(data_dir.key_slots).slots
