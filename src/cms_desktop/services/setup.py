@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cms_desktop.domain.agenda.rooms import DEFAULT_LAYOUT, InvalidRoom, RoomDraft, check_layout
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
@@ -247,12 +247,22 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 new_password,
                 rekey=dbkey_rotation.new_pair(),
             )
-            if opened.rekey_key_id is None:
+            recovery_slot = slots.slots[keyslots.RECOVERY_LOGIN]
+            published = (
+                key_rotation.published_pair(session, slots.centre_id, recovery_slot, code)
+                if opened.rekey_key_id is None
+                else None
+            )
+            if published is not None:
+                # The pair the code's slot was published with (a station that dropped
+                # it): the stations seal to that one only.
+                slots.slots[keyslots.RECOVERY_LOGIN] = replace(recovery_slot, rekey=published)
+            elif opened.rekey_key_id is None:
                 # A centre set up before the rotation: the code is typed now, so the
                 # recovery slot gets its rekey pair (the next new key is sealed to it).
                 slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_keys(
                     slots.centre_id,
-                    slots.slots[keyslots.RECOVERY_LOGIN],
+                    recovery_slot,
                     code,
                     rekey=dbkey_rotation.new_pair(),
                 )

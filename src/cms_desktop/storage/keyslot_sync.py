@@ -147,13 +147,15 @@ class _Password:
 
     newest: AccountKeySlot  # its newest row
     set_at: str | None = None  # its first row not marked republished
+    # The rekey part of its first row that carried one: the pair it was set with (#17).
+    rekey: dict[str, str] | None = None
 
 
-def _latest_rows(session: Session) -> dict[str, AccountKeySlot]:
-    """Login → the row that decides its slot (the same choice on every station): among its
-    passwords (rows grouped by salt) and revocations, the most recently set — a password
-    dated by its first row not marked republished, a revocation by its own row —, then that
-    password's newest row. See the module docstring."""
+def _passwords(session: Session) -> dict[str, _Password]:
+    """Login → the password (or revocation) that decides its slot, the same choice on every
+    station: among its passwords (rows grouped by salt) and revocations, the most recently
+    set — a password dated by its first row not marked republished, a revocation by its own
+    row. See the module docstring."""
     rows = select(AccountKeySlot).where(AccountKeySlot.kind != GENERATION)
     entries: dict[str, dict[str, _Password]] = {}
     for row in session.scalars(rows.order_by(AccountKeySlot.version)):
@@ -165,10 +167,13 @@ def _latest_rows(session: Session) -> dict[str, AccountKeySlot]:
         entry.newest = row  # rows come oldest first
         if entry.set_at is None and not republished:
             entry.set_at = row.version
+        if entry.rekey is None and salt is not None:
+            parsed = _parse(row)
+            entry.rekey = parsed.rekey if parsed is not None else None
     # A password without a dating row (only republished rows: set before slots were
     # replicated) ranks below every password set, and every revocation made, since.
     return {
-        login: max(per_login.values(), key=lambda e: (e.set_at or "", e.newest.version)).newest
+        login: max(per_login.values(), key=lambda e: (e.set_at or "", e.newest.version))
         for login, per_login in entries.items()
     }
 
@@ -190,20 +195,33 @@ def _salt_of(row: AccountKeySlot) -> tuple[str | None, bool]:
 
 def revoked_logins(session: Session) -> set[str]:
     """Logins whose newest row revokes their slot (disabled, not given a password since)."""
-    return {login for login, row in _latest_rows(session).items() if row.kind == REVOKED}
+    return {login for login, p in _passwords(session).items() if p.newest.kind == REVOKED}
 
 
 def latest_slots(session: Session) -> dict[str, keyslots.Slot]:
-    """Login → the slot of its newest row, for logins whose newest row is a slot."""
+    """Login → its slot (the newest row of its newest password, see ``_passwords``), for
+    logins whose newest password is not revoked.
+
+    The slot's rekey pair is the one its password was first published with, whatever a
+    later row of the same password says: whoever holds the database key can write a row
+    copying a colleague's (or the recovery slot's) salt and wrapped key with a rekey public
+    key of their own, and the next database key would be sealed to them (#17). A password
+    set by this version is published with its pair in the same transaction, so no such row
+    can come first; the owner's own session never changes the pair of a password."""
     out: dict[str, keyslots.Slot] = {}
-    for login, row in _latest_rows(session).items():
+    for login, password in _passwords(session).items():
+        row = password.newest
         if row.kind == REVOKED:
             continue
         slot = _parse(row)
         if slot is None:
             log.warning("keyslots: replicated slot row %s unreadable, ignored", row.id)
-        else:
-            out[login] = slot
+            continue
+        if password.rekey is not None and slot.rekey != password.rekey:
+            if slot.rekey is not None:
+                log.warning("keyslots: row %s offers another rekey pair, ignored", row.id)
+            slot.rekey = dict(password.rekey)
+        out[login] = slot
     return out
 
 
@@ -231,6 +249,12 @@ def refresh_key_slots(store: Store) -> list[str]:
                 changed.append(login)
         for login, slot in sorted(wanted.items()):
             held = slots.slots.get(login)
+            if login == keyslots.RECOVERY_LOGIN and held is not None and held.salt != slot.salt:
+                # The recovery code is set once, at set-up (this file has its slot since, by
+                # set-up, pairing or restore): a recovery row of another code is written by
+                # someone holding the database key, to be sealed the next database key (#17).
+                log.warning("keyslots: a replicated recovery slot of another code, ignored")
+                continue
             if held is not None and (
                 held.salt,
                 held.nonce,
