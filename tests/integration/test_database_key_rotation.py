@@ -447,8 +447,9 @@ def test_the_recovery_code_takes_the_pair_its_slot_was_published_with(centre: Ce
     _disable(centre, "dr.test")
     slots = keyslots.load(centre.data_dir.key_slots)
     code = keyslots.normalize_recovery_code(centre.recovery_code)
-    assert key_rotation.candidate_keys(slots, keyslots.RECOVERY_LOGIN, code)[0] == (
-        key_rotation.candidate_keys(slots, "direction", STAFF_PASSWORD)[0]
+    assert (
+        key_rotation.candidate_keys(slots, keyslots.RECOVERY_LOGIN, code)[0]
+        == (key_rotation.candidate_keys(slots, "direction", STAFF_PASSWORD)[0])
     )
 
 
