@@ -196,18 +196,47 @@ def test_a_failed_rekey_leaves_the_old_key_working_and_is_done_at_the_next_open(
 
 
 def _strip_pair(centre: Centre, login: str) -> None:
-    """As an account made before the upgrade: a slot without a rekey pair, in the file and
-    in its replicated row."""
+    """As an account made before the upgrade: its password's slot never had a rekey pair,
+    in the file nor in any replicated row (the slot is made again, same secret, new salt,
+    keeping its other parts, as an older version's reset would have published it)."""
+    secret = (
+        keyslots.normalize_recovery_code(centre.recovery_code)
+        if login == keyslots.RECOVERY_LOGIN
+        else STAFF_PASSWORD
+    )
 
     def strip(slots: keyslots.SlotFile) -> keyslots.Slot:
-        slots.slots[login].rekey = None
-        return slots.slots[login]
+        held = slots.slots[login]
+        opened = keyslots.unwrap_all(slots, login, secret)
+        slot = keyslots.make_slot(
+            slots.centre_id,
+            login,
+            held.kind,
+            secret,
+            opened.db_key,
+            held.kdf,
+            opened.key_generation,
+        )
+        parts = {
+            "signing": (opened.signing_key_id, opened.signing_key),
+            "clinical": (opened.agreement_key_id, opened.agreement_key),
+        }
+        slot = keyslots.with_keys(
+            slots.centre_id,
+            slot,
+            secret,
+            trust=opened.trust,
+            **{n: (k, v) for n, (k, v) in parts.items() if k is not None and v is not None},
+        )
+        slots.slots[login] = slot
+        return slot
 
     stripped = keyslots.update(centre.data_dir.key_slots, strip)
+    assert stripped.rekey is None
     ws, _ = centre.login("admin", ADMIN_PASSWORD)
     try:
         with ws.store.write() as session:
-            keyslot_sync.record_slot(session, stripped)
+            keyslot_sync.record_slot(session, stripped, password_set=True)
     finally:
         ws.close()
 
@@ -401,6 +430,27 @@ def test_a_station_upgraded_late_takes_the_pair_its_account_got_elsewhere(
     _disable(centre, "dr.test")
     ws, _ = centre.login("accueil")
     ws.close()
+
+
+def test_the_recovery_code_takes_the_pair_its_slot_was_published_with(centre: Centre) -> None:
+    """A file that lost the recovery slot's pair (kept by an older version): using the code
+    takes the published pair back instead of making one no other station would seal to."""
+    pair = keyslots.load(centre.data_dir.key_slots).slots[keyslots.RECOVERY_LOGIN].rekey
+    assert pair is not None
+
+    def as_an_older_version_kept_it(slots: keyslots.SlotFile) -> None:
+        slots.slots[keyslots.RECOVERY_LOGIN].rekey = None
+
+    keyslots.update(centre.data_dir.key_slots, as_an_older_version_kept_it)
+    setup.recover_access(centre.data_dir, centre.recovery_code, "accueil", "Retrouve-Acces-58")
+    assert keyslots.load(centre.data_dir.key_slots).slots[keyslots.RECOVERY_LOGIN].rekey == pair
+    _disable(centre, "dr.test")
+    slots = keyslots.load(centre.data_dir.key_slots)
+    code = keyslots.normalize_recovery_code(centre.recovery_code)
+    assert (
+        key_rotation.candidate_keys(slots, keyslots.RECOVERY_LOGIN, code)[0]
+        == (key_rotation.candidate_keys(slots, "direction", STAFF_PASSWORD)[0])
+    )
 
 
 def test_a_junk_generation_written_in_the_key_slot_file_locks_nobody_out(centre: Centre) -> None:

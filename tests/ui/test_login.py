@@ -162,7 +162,7 @@ def test_an_account_left_without_the_new_database_key_reads_what_to_do(
     ws, admin = login(centre, "admin", PASSWORD)
     try:
         with ws.store.write() as session:
-            keyslot_sync.record_slot(session, stripped)
+            keyslot_sync.record_slot(session, stripped, password_set=False)
         doctor = next(u for u in users.list_users(ws, admin) if u.login == "dr.moreau")
         users.set_active(ws, admin, doctor.id, False)
     finally:

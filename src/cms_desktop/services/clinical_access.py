@@ -216,7 +216,7 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
             trust=given.trust.to_json(),
             kek=holder.kek,
         )
-        keyslot_sync.record_slot(session, holder_slot)
+        keyslot_sync.record_slot(session, holder_slot, password_set=False)
         # This account now trusts whom the holder trusts, and takes the holder's grants.
         mine = given.trust.copy()
         mine.keys, mine.founder = {}, False
@@ -233,7 +233,7 @@ def receive_key(ws: Workspace, actor: Actor, holder_login: str, holder_password:
             trust=access.trust.to_json(),
             kek=ws.slot_kek,
         )
-        keyslot_sync.record_slot(session, my_slot)
+        keyslot_sync.record_slot(session, my_slot, password_set=False)
         name = user.full_name
     set_slot(ws, holder_login, holder_slot)
     set_slot(ws, actor.login, my_slot)

@@ -213,7 +213,7 @@ def _demo_clinical_key(ws: Workspace, users: dict[str, str]) -> ClinicalKey | No
             written[login] = keyslots.with_keys(
                 ws.centre_id, slots.slots[login], DEMO_PASSWORD, trust=listed, kek=unwrapped.kek
             )
-            keyslot_sync.record_slot(session, written[login])
+            keyslot_sync.record_slot(session, written[login], password_set=False)
     for login, slot in written.items():
         set_slot(ws, login, slot)
     return clinical_grants.writing_key(access.held, access.trusted, epoch)

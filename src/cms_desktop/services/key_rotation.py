@@ -132,6 +132,24 @@ def _rekey_part_opens(centre_id: str, slot: keyslots.Slot, password: str) -> boo
     return opened.rekey_key_id is not None
 
 
+def published_pair(
+    session: Session, centre_id: str, slot: keyslots.Slot, secret: str
+) -> dict[str, str] | None:
+    """The rekey part the stations hold for this password (``keyslot_sync.latest_slots``:
+    the pair it was first published with), if ``secret`` opens it: a slot that lost its
+    pair (an older version kept the file) or never had one here takes it instead of making
+    one that no station would seal to."""
+    replicated = keyslot_sync.latest_slots(session).get(slot.login)
+    if (
+        replicated is None
+        or replicated.rekey is None
+        or (replicated.salt, replicated.kdf) != (slot.salt, slot.kdf)
+        or not _rekey_part_opens(centre_id, replicated, secret)
+    ):
+        return None
+    return dict(replicated.rekey)
+
+
 def open_keys(
     data_dir: DataDir, slots: keyslots.SlotFile, login: str, opened: keyslots.Unwrapped
 ) -> KeyRing:
@@ -247,7 +265,6 @@ def after_login(
         # a commit and the file's update, a station upgraded since they came): the file
         # must know them before any rekey.
         records = keyslot_sync.generations(session)
-        replicated = keyslot_sync.latest_slots(session).get(login)
         if ring.rekeyed_from is not None:
             audit.append(
                 session,
@@ -266,23 +283,25 @@ def after_login(
                 user_login=login,
                 details={"generation": _ref_text(ring.newest[0])},
             )
-        if (
-            opened.rekey_key_id is None
-            and replicated is not None
-            and replicated.rekey is not None
-            and (replicated.salt, replicated.kdf) == (slot.salt, slot.kdf)
-            and _rekey_part_opens(workspace.centre_id, replicated, password)
-        ):
+        published = (
+            published_pair(session, workspace.centre_id, slot, password)
+            if opened.rekey_key_id is None
+            else None
+        )
+        if published is not None:
             # This password's slot got its pair on another station while this one ran a
-            # version that dropped it: take that pair and the key it wraps (same password,
-            # same salt; a new pair would strand the keys already sealed to it).
-            new_slot = replace(
-                slot,
-                rekey=dict(replicated.rekey),
-                nonce=replicated.nonce,
-                wrapped=replicated.wrapped,
-                key_generation=replicated.key_generation,
+            # version that dropped it (or the pair its password was published with, the
+            # only one the stations seal to: ``keyslot_sync.latest_slots``): take it (same
+            # password, same salt; a new pair would strand the keys already sealed to it),
+            # the slot wrapping the newest key from now on, like a new pair below.
+            new_slot = keyslots.with_keys(
+                workspace.centre_id,
+                replace(slot, rekey=published),
+                password,
+                database=slot_key(workspace),
+                kek=opened.kek,
             )
+            keyslot_sync.record_slot(session, new_slot, password_set=False)
         elif opened.rekey_key_id is None:
             key_id, private, public = dbkey_rotation.new_pair()
             # The slot wraps the newest key from now on, so that it needs no generation
@@ -295,7 +314,7 @@ def after_login(
                 database=slot_key(workspace),
                 kek=opened.kek,  # the same salt: no second argon2 run
             )
-            keyslot_sync.record_slot(session, new_slot)
+            keyslot_sync.record_slot(session, new_slot, password_set=False)
             audit.append(
                 session,
                 store.station_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cms_desktop.domain.agenda.rooms import DEFAULT_LAYOUT, InvalidRoom, RoomDraft, check_layout
 from cms_desktop.domain.passwords import WeakPassword, check_password_strength
@@ -177,8 +177,10 @@ def initialise_centre(
                 details={"role": Role.ADMINISTRATOR.value},
             )
             # Every station learns the slots' rekey public keys from these rows.
-            keyslot_sync.record_slot(session, slots.slots[admin_login])
-            keyslot_sync.record_slot(session, slots.slots[keyslots.RECOVERY_LOGIN])
+            keyslot_sync.record_slot(session, slots.slots[admin_login], password_set=True)
+            keyslot_sync.record_slot(
+                session, slots.slots[keyslots.RECOVERY_LOGIN], password_set=True
+            )
         keyslots.save(data_dir.key_slots, slots)
     finally:
         store.close()
@@ -245,16 +247,28 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 new_password,
                 rekey=dbkey_rotation.new_pair(),
             )
-            if opened.rekey_key_id is None:
+            recovery_slot = slots.slots[keyslots.RECOVERY_LOGIN]
+            published = (
+                key_rotation.published_pair(session, slots.centre_id, recovery_slot, code)
+                if opened.rekey_key_id is None
+                else None
+            )
+            if published is not None:
+                # The pair the code's slot was published with (a station that dropped
+                # it): the stations seal to that one only.
+                slots.slots[keyslots.RECOVERY_LOGIN] = replace(recovery_slot, rekey=published)
+            elif opened.rekey_key_id is None:
                 # A centre set up before the rotation: the code is typed now, so the
                 # recovery slot gets its rekey pair (the next new key is sealed to it).
                 slots.slots[keyslots.RECOVERY_LOGIN] = keyslots.with_keys(
                     slots.centre_id,
-                    slots.slots[keyslots.RECOVERY_LOGIN],
+                    recovery_slot,
                     code,
                     rekey=dbkey_rotation.new_pair(),
                 )
-                keyslot_sync.record_slot(session, slots.slots[keyslots.RECOVERY_LOGIN])
+                keyslot_sync.record_slot(
+                    session, slots.slots[keyslots.RECOVERY_LOGIN], password_set=False
+                )
             recovery_key_id, recovery_private = opened.agreement_key_id, opened.agreement_key
             if holds_clinical_key(Role(user.role)) and recovery_key_id and recovery_private:
                 # The recovery slot holds the clinical keys (#17): a clinician (the director
@@ -288,7 +302,8 @@ def recover_access(data_dir: DataDir, recovery_code: str, login: str, new_passwo
                 slot = keyslots.with_keys(
                     slots.centre_id, slot, new_password, trust=recovered.trust.to_json()
                 )
-            keyslot_sync.record_slot(session, slot)  # the new password works on every station
+            # The new password works on every station.
+            keyslot_sync.record_slot(session, slot, password_set=True)
         slots.slots[login] = slot
         keyslots.save(data_dir.key_slots, slots)
     finally:

@@ -197,7 +197,7 @@ def create_user(ws: Workspace, actor: Actor, new: NewUser) -> UserInfo:
                 founder = clinical_grants.Trust(founder=True)
                 clinical_grants.pin_recovery(session, founder)
                 slot = keyslots.with_keys(ws.centre_id, slot, new.password, trust=founder.to_json())
-        keyslot_sync.record_slot(session, slot)  # other stations get it too
+        keyslot_sync.record_slot(session, slot, password_set=True)  # other stations get it too
         set_slot(ws, login, slot)
         return _info(user)
 
@@ -352,7 +352,7 @@ def reset_password(ws: Workspace, actor: Actor, user_id: str, new_password: str)
                 # refused).
                 rekey=_own_rekey_pair(ws, user.login),
             )
-        keyslot_sync.record_slot(session, slot)
+        keyslot_sync.record_slot(session, slot, password_set=True)
         set_slot(ws, user.login, slot)
 
 

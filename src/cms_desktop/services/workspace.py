@@ -443,7 +443,7 @@ def _take_clinical_keys(
         new_slot = keyslots.with_keys(
             workspace.centre_id, new_slot or slot, password, trust=listed, kek=unwrapped.kek
         )
-        keyslot_sync.record_slot(session, new_slot)
+        keyslot_sync.record_slot(session, new_slot, password_set=False)
     return new_slot
 
 
@@ -473,7 +473,7 @@ def issue_agreement_key(
         details={"key_id": key_id},
     )
     new_slot = keyslots.with_keys(centre_id, slot, password, clinical=(key_id, private), kek=kek)
-    keyslot_sync.record_slot(session, new_slot)
+    keyslot_sync.record_slot(session, new_slot, password_set=False)
     return new_slot, key_id, private
 
 
@@ -503,7 +503,8 @@ def issue_signing_key(
         details={"key_id": key_id},
     )
     new_slot = keyslots.with_keys(centre_id, slot, password, signing=(key_id, private), kek=kek)
-    keyslot_sync.record_slot(session, new_slot)  # the key follows the password everywhere
+    # The key follows the password everywhere (a login's row: it never dates the password).
+    keyslot_sync.record_slot(session, new_slot, password_set=False)
     return new_slot, key_id, private
 
 

@@ -5,12 +5,24 @@ slot; every station that receives it rewrites its own slot file atomically, so t
 logs in anywhere with the same password. Disabling an account adds a ``revoked`` row: every
 station removes that login's slot, so its old password unwraps nothing from a current
 ``keyslots.json``. Failed-attempt counters stay per station.
+
+Which row decides a login's slot: the newest row of its newest *password*, not its newest
+row. A login publishes its slot again whenever its trust list or key parts change; on a
+station that has not yet received a password reset made elsewhere, a login with the old
+password would otherwise write a row newer than the reset's and undo it on every station.
+A password is dated by the first row that carried its salt (``make_slot`` draws a new salt
+for every password set; ``with_keys`` keeps it), ignoring rows marked ``republished``
+(written by a login, a hand-over, a new key pair): so a reset's row outranks any later row
+of the password it replaced, and a revocation outranks every row of a password set before
+it. A password whose rows are all republished ones (set before slots were replicated)
+ranks below any password set since.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -28,11 +40,19 @@ REVOKED = "revoked"
 # kept (not only the newest), since each holds the key of the one before it.
 GENERATION = "generation"
 GENERATION_LOGIN = "__dbkey__"
+# In a slot row's body: written again for a password already set (its rank stays the
+# password's); older versions ignore the key, and their rows count as password sets.
+REPUBLISHED = "republished"
 _KDF_LIMITS = {"time_cost": (1, 20), "memory_cost": (8192, 1 << 21), "parallelism": (1, 16)}
 
 
-def record_slot(session: Session, slot: keyslots.Slot) -> None:
-    """Publish ``slot`` to the other stations (in the caller's transaction)."""
+def record_slot(session: Session, slot: keyslots.Slot, *, password_set: bool) -> None:
+    """Publish ``slot`` to the other stations (in the caller's transaction).
+
+    ``password_set`` is True only where the password itself was set (set-up, an account
+    created, a reset, one's own new password, the recovery code used): such a row dates the
+    password; any other (a login, a hand-over, a key pair made) is marked republished and
+    never outranks a password set since, wherever it was written (see the module doc)."""
     body: dict[str, Any] = {
         "salt": slot.salt,
         "nonce": slot.nonce,
@@ -49,6 +69,8 @@ def record_slot(session: Session, slot: keyslots.Slot) -> None:
         body["rekey"] = dict(slot.rekey)  # likewise, with its public half
     if slot.key_generation is not None:
         body["key_generation"] = slot.key_generation
+    if not password_set:
+        body[REPUBLISHED] = True
     session.add(
         AccountKeySlot(login=slot.login, kind=slot.kind, slot_json=json.dumps(body, sort_keys=True))
     )
@@ -119,31 +141,87 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
     return slot if row.kind == "user" else None
 
 
-def _latest_rows(session: Session) -> dict[str, AccountKeySlot]:
-    """Login → its newest row (highest version: the same choice everywhere)."""
-    latest: dict[str, AccountKeySlot] = {}
+@dataclass
+class _Password:
+    """One password of a login (its rows share a salt), or one revocation."""
+
+    newest: AccountKeySlot  # its newest row
+    set_at: str | None = None  # its first row not marked republished
+    # The rekey part of its first row that carried one: the pair it was set with (#17).
+    rekey: dict[str, str] | None = None
+
+
+def _passwords(session: Session) -> dict[str, _Password]:
+    """Login → the password (or revocation) that decides its slot, the same choice on every
+    station: among its passwords (rows grouped by salt) and revocations, the most recently
+    set — a password dated by its first row not marked republished, a revocation by its own
+    row. See the module docstring."""
     rows = select(AccountKeySlot).where(AccountKeySlot.kind != GENERATION)
+    entries: dict[str, dict[str, _Password]] = {}
     for row in session.scalars(rows.order_by(AccountKeySlot.version)):
-        latest[row.login] = row
-    return latest
+        salt, republished = _salt_of(row)
+        per_login = entries.setdefault(row.login, {})
+        # A revocation or an unreadable row stands alone, dated by its own version.
+        key = f"salt:{salt}" if salt is not None else f"row:{row.id}"
+        entry = per_login.setdefault(key, _Password(row))
+        entry.newest = row  # rows come oldest first
+        if entry.set_at is None and not republished:
+            entry.set_at = row.version
+        if entry.rekey is None and salt is not None:
+            parsed = _parse(row)
+            entry.rekey = parsed.rekey if parsed is not None else None
+    # A password without a dating row (only republished rows: set before slots were
+    # replicated) ranks below every password set, and every revocation made, since.
+    return {
+        login: max(per_login.values(), key=lambda e: (e.set_at or "", e.newest.version))
+        for login, per_login in entries.items()
+    }
+
+
+def _salt_of(row: AccountKeySlot) -> tuple[str | None, bool]:
+    """(the salt a slot row carries, whether it is marked republished); (None, False) for a
+    revocation or an unreadable row, which then stands by its own version."""
+    if row.kind == REVOKED:
+        return None, False
+    try:
+        body = json.loads(row.slot_json)
+        salt = body["salt"]
+    except (ValueError, KeyError, TypeError):
+        return None, False
+    if not isinstance(salt, str):
+        return None, False
+    return salt, body.get(REPUBLISHED) is True
 
 
 def revoked_logins(session: Session) -> set[str]:
     """Logins whose newest row revokes their slot (disabled, not given a password since)."""
-    return {login for login, row in _latest_rows(session).items() if row.kind == REVOKED}
+    return {login for login, p in _passwords(session).items() if p.newest.kind == REVOKED}
 
 
 def latest_slots(session: Session) -> dict[str, keyslots.Slot]:
-    """Login → the slot of its newest row, for logins whose newest row is a slot."""
+    """Login → its slot (the newest row of its newest password, see ``_passwords``), for
+    logins whose newest password is not revoked.
+
+    The slot's rekey pair is the one its password was first published with, whatever a
+    later row of the same password says: whoever holds the database key can write a row
+    copying a colleague's (or the recovery slot's) salt and wrapped key with a rekey public
+    key of their own, and the next database key would be sealed to them (#17). A password
+    set by this version is published with its pair in the same transaction, so no such row
+    can come first; the owner's own session never changes the pair of a password."""
     out: dict[str, keyslots.Slot] = {}
-    for login, row in _latest_rows(session).items():
+    for login, password in _passwords(session).items():
+        row = password.newest
         if row.kind == REVOKED:
             continue
         slot = _parse(row)
         if slot is None:
             log.warning("keyslots: replicated slot row %s unreadable, ignored", row.id)
-        else:
-            out[login] = slot
+            continue
+        if password.rekey is not None and slot.rekey != password.rekey:
+            if slot.rekey is not None:
+                log.warning("keyslots: row %s offers another rekey pair, ignored", row.id)
+            slot.rekey = dict(password.rekey)
+        out[login] = slot
     return out
 
 
@@ -171,6 +249,12 @@ def refresh_key_slots(store: Store) -> list[str]:
                 changed.append(login)
         for login, slot in sorted(wanted.items()):
             held = slots.slots.get(login)
+            if login == keyslots.RECOVERY_LOGIN and held is not None and held.salt != slot.salt:
+                # The recovery code is set once, at set-up (this file has its slot since, by
+                # set-up, pairing or restore): a recovery row of another code is written by
+                # someone holding the database key, to be sealed the next database key (#17).
+                log.warning("keyslots: a replicated recovery slot of another code, ignored")
+                continue
             if held is not None and (
                 held.salt,
                 held.nonce,

@@ -16,6 +16,7 @@ from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
 
 NEW_PASSWORD = "Cerise-Volcan-Tuba-77"  # not built on her name (refused since #18)
 RESET_PASSWORD = "Autre-Secret-Tres-Long-88"
+LEGACY_PASSWORD = "Ancien-Format-Pervenche-41"
 
 
 def sync_b_with_a(centre: Centre, joiner_dir: DataDir) -> None:
@@ -127,3 +128,133 @@ def test_an_account_disabled_on_one_station_loses_its_slot_on_the_other(
     ws_b, actor = Centre(joiner_dir, "").login("inf.partie", RESET_PASSWORD)
     assert actor.user_id == info.id
     ws_b.close()
+
+
+def _slot_rows(data_dir: DataDir, login: str) -> int:
+    """How many replicated slot rows this station holds for ``login`` (a reception session
+    reads the table: it holds wrapped slots only)."""
+    from sqlalchemy import func, select
+
+    from cms_desktop.storage.models import AccountKeySlot
+
+    ws, _ = Centre(data_dir, "").login("accueil")
+    try:
+        with ws.store.read() as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(AccountKeySlot)
+                .where(AccountKeySlot.login == login)
+            )
+    finally:
+        ws.close()
+    return int(count or 0)
+
+
+def test_a_login_with_the_old_password_elsewhere_does_not_undo_a_reset(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    """A reset on A; before B hears of it, the clinician logs in on B with the old password,
+    and that login publishes her slot again (its trust list changed). Once synced both ways,
+    the reset holds on both stations: the new password works, the old one is refused."""
+    from cms_desktop.services.errors import LoginFailed
+
+    centre, joiner_dir, _ = joined
+    station_b = Centre(joiner_dir, "")
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        info = users.create_user(
+            ws_a, admin, NewUser("inf.remise", "Infirmière Remise", Role.NURSE, NEW_PASSWORD)
+        )
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.reset_password(ws_a, admin, info.id, RESET_PASSWORD)
+    finally:
+        ws_a.close()
+    before = _slot_rows(joiner_dir, "inf.remise")
+    ws_b, actor = station_b.login("inf.remise", NEW_PASSWORD)  # B has not heard of the reset
+    ws_b.close()
+    # The case needs the old-password login to publish a newer row than the reset's.
+    assert _slot_rows(joiner_dir, "inf.remise") > before
+    sync_b_with_a(centre, joiner_dir)
+    sync_b_with_a(centre, joiner_dir)  # both ways, then once more: nothing flips back
+    for station in (centre, station_b):
+        ws, actor = station.login("inf.remise", RESET_PASSWORD)
+        assert actor.user_id == info.id
+        ws.close()
+        with pytest.raises(LoginFailed) as refused:
+            station.login("inf.remise", NEW_PASSWORD)
+        assert str(refused.value) == "Identifiant ou mot de passe incorrect."
+
+
+def test_a_reset_also_wins_over_a_password_that_was_never_replicated(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    """A password set by a version that did not replicate slots (it sits in each station's
+    file, no row carries it): the first row carrying it is written by a later login, which
+    must not date it after a reset made meanwhile on another station."""
+    from cms_desktop.services import key_rotation
+    from cms_desktop.services.errors import LoginFailed
+
+    centre, joiner_dir, _ = joined
+    station_b = Centre(joiner_dir, "")
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        info = users.create_user(
+            ws_a, admin, NewUser("acc.ancienne", "Agente Ancienne", Role.RECEPTION, NEW_PASSWORD)
+        )
+        key, generation = key_rotation.slot_key(ws_a)
+        centre_id = ws_a.centre_id
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    legacy = keyslots.make_slot(
+        centre_id, "acc.ancienne", "user", LEGACY_PASSWORD, key, key_generation=generation
+    )
+    for data_dir in (centre.data_dir, joiner_dir):
+        keyslots.update(data_dir.key_slots, lambda f: f.slots.__setitem__("acc.ancienne", legacy))
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.reset_password(ws_a, admin, info.id, RESET_PASSWORD)
+    finally:
+        ws_a.close()
+    before = _slot_rows(joiner_dir, "acc.ancienne")
+    station_b.login("acc.ancienne", LEGACY_PASSWORD)[0].close()  # gets its rekey pair
+    assert _slot_rows(joiner_dir, "acc.ancienne") > before
+    sync_b_with_a(centre, joiner_dir)
+    sync_b_with_a(centre, joiner_dir)
+    for station in (centre, station_b):
+        station.login("acc.ancienne", RESET_PASSWORD)[0].close()
+        for old in (LEGACY_PASSWORD, NEW_PASSWORD):
+            with pytest.raises(LoginFailed):
+                station.login("acc.ancienne", old)
+
+
+def test_a_login_with_the_old_password_elsewhere_does_not_undo_a_disabling(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    """Disabled on A; before B hears of it, she logs in there (her slot published again):
+    once synced, no station's slot file holds her slot."""
+    centre, joiner_dir, _ = joined
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        info = users.create_user(
+            ws_a, admin, NewUser("inf.sortie", "Infirmière Sortie", Role.NURSE, NEW_PASSWORD)
+        )
+    finally:
+        ws_a.close()
+    sync_b_with_a(centre, joiner_dir)
+    ws_a, admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        users.set_active(ws_a, admin, info.id, False)
+    finally:
+        ws_a.close()
+    before = _slot_rows(joiner_dir, "inf.sortie")
+    Centre(joiner_dir, "").login("inf.sortie", NEW_PASSWORD)[0].close()
+    assert _slot_rows(joiner_dir, "inf.sortie") > before
+    sync_b_with_a(centre, joiner_dir)
+    sync_b_with_a(centre, joiner_dir)
+    for data_dir in (centre.data_dir, joiner_dir):
+        assert "inf.sortie" not in keyslots.load(data_dir.key_slots).slots

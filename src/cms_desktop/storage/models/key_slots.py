@@ -2,7 +2,8 @@
 
 A row holds one account's slot as it is in ``keyslots.json`` (salt, nonce, the database key
 encrypted under the argon2id-derived key, KDF parameters), never the key itself. Rows are
-insert-only: a password reset adds a row, and the one with the highest version wins.
+insert-only: a password reset adds a row; the newest row of the most recently set password
+wins (``storage.keyslot_sync``).
 """
 
 from __future__ import annotations
