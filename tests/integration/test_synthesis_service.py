@@ -157,6 +157,7 @@ def test_unknown_patient_is_not_found(centre: Centre) -> None:
 
 
 def test_no_known_allergy_is_a_dated_statement_by_a_clinician(centre: Centre) -> None:
+    from cms_desktop.domain.paris_time import paris_today
     from cms_desktop.services import allergy_status, patient_file
     from cms_desktop.services.allergy_status import AllergyState
 
@@ -172,7 +173,7 @@ def test_no_known_allergy_is_a_dated_statement_by_a_clinician(centre: Centre) ->
     status = patient_file.open_patient_file(ws, doctor, pid).allergy_status
     assert (status.state, status.stated_on, status.stated_by) == (
         AllergyState.NONE_KNOWN,
-        date.today(),
+        paris_today(),  # the day in Paris, as the record shows it
         "Compte dr.test",
     )
     synthesis.add_entry(ws, doctor, pid, Allergy("Pénicilline", severity=Severity.MODERATE))
