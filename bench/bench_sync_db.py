@@ -93,7 +93,8 @@ def _sealed_note(session: Any, patient: Patient, author_id: str, sealed: bool = 
 
 def fill(store: Store, count: int, clinical: str = "") -> None:
     """``count`` entries: mostly notes (insert-only), some patients created then edited.
-    ``clinical``: the notes are consultations, "sealed" (#17) or "clear", not audit rows."""
+    ``clinical``: the notes are consultations, "sealed" (#17) or "clear", not audit rows;
+    "mix": two entries in ten are sealed consultations, the rest as without."""
     done = 0
     author_id = ""
     if clinical:
@@ -112,8 +113,11 @@ def fill(store: Store, count: int, clinical: str = "") -> None:
         with store.write() as session:
             patients: list[Patient] = []
             for i in range(min(500, count - done)):
-                if clinical and i % 10 != 0 and patients:
-                    _sealed_note(session, patients[-1], author_id, clinical == "sealed")
+                # "mix": two entries in ten are sealed consultations, as in a centre's op-log
+                # (the demo centre's: about one in ten notes, plus the synthesis).
+                wanted = i % 10 in (3, 7) if clinical == "mix" else i % 10 != 0
+                if clinical and wanted and patients:
+                    _sealed_note(session, patients[-1], author_id, clinical != "clear")
                     continue
                 if i % 10 == 0:
                     patient = Patient(
@@ -400,6 +404,8 @@ def main() -> None:
         print(merge_line("empty station, consultations sealed (#17)", sealed))
         ratio = statistics.median(sealed) / statistics.median(clear)
         print(f"sealed / clear consultations: {ratio:.2f}")
+        mix = bench_merge(root, merge_n, 0, "mix", rounds, clinical="mix")
+        print(merge_line("empty station, the mix with 2 in 10 sealed consultations", mix))
         elapsed, received = bench_catch_up(root, catch_n)
         print(f"catch-up over loopback TLS: {received:,} entries in {elapsed:.2f} s (target ≤ 1 s)")
         latencies = sorted(bench_latency(root, writes))

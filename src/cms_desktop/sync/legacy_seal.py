@@ -16,8 +16,9 @@ What is rewritten, and only that:
 
 The row is rewritten in place, without a new op-log entry nor a new version: the seal *is*
 the change, and every station converges on a row whose values its (redacted) op-log
-history replays to. ``PRAGMA secure_delete`` is on while rewriting, so the freed cells
-are zeroed rather than left in the database file; the caller checkpoints the WAL.
+history replays to. ``PRAGMA secure_delete`` is on (as on every store connection), so the
+freed cells are zeroed rather than left in the database file; the caller checkpoints the
+WAL.
 """
 
 from __future__ import annotations
@@ -176,14 +177,11 @@ def apply_pending(session: Session, touched: frozenset[str] = frozenset()) -> in
     pending_ids = list(conn.execute(select(LegacySealPending.seal_id)).scalars())
     if not pending_ids:
         return 0
-    done = 0
+    # Every store connection has secure_delete on (storage.engine); said again here, where
+    # it matters most: the cells the plaintext leaves are zeroed, not left in free space.
     conn.exec_driver_sql("PRAGMA secure_delete = ON")
-    try:
-        with append_only_lifted(conn, *_INSERT_ONLY):
-            done = _apply_all(conn, pending_ids)
-    finally:
-        conn.exec_driver_sql("PRAGMA secure_delete = OFF")
-    return done
+    with append_only_lifted(conn, *_INSERT_ONLY):
+        return _apply_all(conn, pending_ids)
 
 
 def _apply_all(conn: Connection, pending_ids: list[str]) -> int:
