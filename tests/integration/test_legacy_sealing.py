@@ -320,21 +320,7 @@ def test_a_document_whose_content_has_not_come_yet_waits_whole_then_is_sealed(
     content = b"%PDF-1.4\n" + b"Biopsie NARVAL-5108 " * 30 + b"\n%%EOF"
     ws, doctor = centre.login("dr.test")
     try:
-        with as_earlier_version(ws), ws.store.write() as session:
-            sha = blobs.put_blob(session, content)
-            doc = Document(
-                patient_id=pid,
-                sha256=sha,
-                kind=DocumentKind.EXAM_RESULT.value,
-                title="Biopsie NARVAL",
-                author_id=doctor.user_id,
-                mime_type="application/pdf",
-                size=len(content),
-                original_filename="biopsie.pdf",
-            )
-            session.add(doc)
-            session.flush()
-            doc_id = doc.id
+        doc_id, sha = write_legacy_document(ws, pid, content, "Biopsie NARVAL")
         with ws.store.write() as session:  # as on a station still fetching it
             session.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
             session.execute(delete(Blob).where(Blob.sha256 == sha))
@@ -353,3 +339,26 @@ def test_a_document_whose_content_has_not_come_yet_waits_whole_then_is_sealed(
             assert not blobs.has_blob(session, sha)
     finally:
         ws.close()
+
+
+def write_legacy_document(
+    ws: Workspace, patient_id: str, content: bytes, title: str
+) -> tuple[str, str]:
+    """An exam result imported by a version without the clinical key: title and content in
+    clear; (document id, the clear content's sha)."""
+    assert ws.signer_id is not None
+    with as_earlier_version(ws), ws.store.write() as session:
+        sha = blobs.put_blob(session, content)
+        doc = Document(
+            patient_id=patient_id,
+            sha256=sha,
+            kind=DocumentKind.EXAM_RESULT.value,
+            title=title,
+            author_id=ws.signer_id,
+            mime_type="application/pdf",
+            size=len(content),
+            original_filename="examen.pdf",
+        )
+        session.add(doc)
+        session.flush()
+        return doc.id, sha

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import SignatureStatus
 from cms_desktop.services import documents, legacy_sealing, patient_file
 from cms_desktop.storage import blobs as storage_blobs
@@ -21,7 +20,7 @@ from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.legacy_helpers import database_key, every_page_in_clear
 from tests.integration.sync.test_account_key_slots import sync_b_with_a
 from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
-from tests.integration.test_legacy_sealing import as_earlier_version, write_legacy_note
+from tests.integration.test_legacy_sealing import write_legacy_document, write_legacy_note
 
 
 def _a_patient(centre: Centre) -> str:
@@ -129,23 +128,9 @@ def test_a_documents_clear_content_is_replaced_by_its_sealed_blob_on_every_stati
 ) -> None:
     centre, joiner_dir, _ = joined
     pid = _a_patient(centre)
-    ws, doctor = centre.login("dr.test")
+    ws, _doctor = centre.login("dr.test")
     try:
-        with as_earlier_version(ws), ws.store.write() as session:
-            sha = storage_blobs.put_blob(session, CONTENT)
-            doc = Document(
-                patient_id=pid,
-                sha256=sha,
-                kind=DocumentKind.EXAM_RESULT.value,
-                title="Échographie ECHIDNE",
-                author_id=doctor.user_id,
-                mime_type="application/pdf",
-                size=len(CONTENT),
-                original_filename="echo.pdf",
-            )
-            session.add(doc)
-            session.flush()
-            doc_id = doc.id
+        doc_id, sha = write_legacy_document(ws, pid, CONTENT, "Échographie ECHIDNE")
     finally:
         ws.close()
     _sync_with_blobs(centre, joiner_dir)
