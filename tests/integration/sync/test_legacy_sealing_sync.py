@@ -11,7 +11,7 @@ from cms_desktop.domain.signed_acts import SignatureStatus
 from cms_desktop.services import documents, legacy_sealing, patient_file
 from cms_desktop.storage import blobs as storage_blobs
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import Consultation, Document, OpLogRow, Patient
+from cms_desktop.storage.models import Consultation, Document, LegacySeal, OpLogRow, Patient
 from cms_desktop.sync import identity
 from cms_desktop.sync.db_blobs import DbBlobStore
 from cms_desktop.sync.db_store import DbReplicaStore
@@ -188,3 +188,37 @@ def test_a_station_not_yet_upgraded_is_not_sent_redacted_entries(
     sync_b_with_a(centre, joiner_dir)  # upgraded: it comes, sealed
     stored = note_on_b()
     assert stored is not None and "LOUTRE" not in stored.diagnosis
+
+
+def test_two_stations_sealing_the_same_row_at_once_agree_on_its_text(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    centre, joiner_dir, _ = joined
+    pid = _a_patient(centre)
+    ws, _doctor = centre.login("dr.test")
+    try:
+        note = write_legacy_note(ws, pid, "Psoriasis GIRAFE-8812", 66.0)
+    finally:
+        ws.close()
+    sync_b_with_a(centre, joiner_dir)
+    for data_dir in (centre.data_dir, joiner_dir):  # each before hearing of the other's
+        ws, doctor = Centre(data_dir, "").login("dr.test")
+        try:
+            assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+        finally:
+            ws.close()
+    sync_b_with_a(centre, joiner_dir)
+    sync_b_with_a(centre, joiner_dir)
+    for data_dir in (centre.data_dir, joiner_dir):
+        assert not _reception_sees(data_dir, "GIRAFE-8812", note)
+        ws, doctor = Centre(data_dir, "").login("dr.test")
+        try:
+            with ws.store.read() as session:
+                assert len(session.scalars(select(LegacySeal.id)).all()) == 2
+            view = {v.id: v for v in patient_file.open_patient_file(ws, doctor, pid).consultations}
+            assert view[note].content.diagnosis == "Psoriasis GIRAFE-8812"
+            assert view[note].content.weight_kg == 66.0
+            assert view[note].signature is SignatureStatus.VERIFIED
+            assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 0
+        finally:
+            ws.close()
