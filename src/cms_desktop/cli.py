@@ -285,7 +285,7 @@ def _cmd_audit(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
 
 
 def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -> int:
-    from cms_desktop.services import audit_trail, signatures
+    from cms_desktop.services import audit_trail, legacy_sealing, signatures
     from cms_desktop.services.workspace import check_database
 
     ws, _actor = _open(data_dir, args, secrets)  # a damaged file is reported from here too
@@ -296,9 +296,11 @@ def _cmd_check(data_dir: DataDir, args: argparse.Namespace, secrets: _Secrets) -
             return 1
         report = audit_trail.verify(ws)
         signed = signatures.verify_all(ws)
+        in_clear = legacy_sealing.rows_in_clear(ws)
     finally:
         ws.close()
     print("Base de données intègre (SQLCipher).")
+    print(legacy_sealing.clear_rows_message(in_clear))  # a count, never content
     print(report.message, file=sys.stdout if report.ok else sys.stderr)
     # Ids, dates and logins of altered acts only: never their content.
     print(signed.message, file=sys.stdout if signed.ok else sys.stderr)

@@ -9,7 +9,9 @@ opens, free pages included."""
 from __future__ import annotations
 
 import base64
+import io
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, func, select, text
 
+from cms_desktop.cli import main
 from cms_desktop.domain.documents import DocumentKind
 from cms_desktop.domain.signed_acts import (
     FIELDS_BY_FORMAT,
@@ -133,11 +136,11 @@ def test_a_centre_of_an_earlier_version_has_its_clear_record_sealed_everywhere(
                 t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
                 for t in (*CLINICAL_COLUMNS, "consultation_drafts", "prescriptions")
             }
-        pending = legacy_sealing.pending_rows(ws, doctor)
+        pending = legacy_sealing.rows_in_clear(ws)
         assert pending >= len(read_before) > 50
         sealed = _seal_everything(ws, doctor)
         assert sealed == pending  # one seal per row in clear
-        assert legacy_sealing.pending_rows(ws, doctor) == 0
+        assert legacy_sealing.rows_in_clear(ws) == 0
         assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 0  # nothing twice
         # Nothing lost, nothing duplicated: the same rows read the same texts.
         assert _contents(ws, doctor) == read_before
@@ -362,3 +365,26 @@ def write_legacy_document(
         session.add(doc)
         session.flush()
         return doc.id, sha
+
+
+def test_check_tells_the_administrator_how_many_rows_are_still_in_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    centre = DataDir(tmp_path / "centre")
+    shutil.copytree(FIXTURE, centre.path)
+
+    def check() -> str:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(DEMO_PASSWORD + "\n"))
+        args = ["--data-dir", str(centre.path), "check", "--as", "admin", "--password-stdin"]
+        assert main(args) == 0
+        return capsys.readouterr().out
+
+    before = check()
+    ws, doctor = login(centre, "dr.moreau", DEMO_PASSWORD)
+    try:
+        count = legacy_sealing.rows_in_clear(ws)
+        assert f"encore en clair : {count} ligne(s)" in before and count > 50
+        _seal_everything(ws, doctor)
+    finally:
+        ws.close()
+    assert "toutes chiffrées" in check()

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from cms_desktop.domain.documents import DocumentKind, is_administrative
 from cms_desktop.domain.permissions import Permission
 from cms_desktop.services import documents, records, synthesis
-from cms_desktop.services.access import requires
+from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_fields import writing_key
 from cms_desktop.services.workspace import Workspace
@@ -396,11 +396,19 @@ def _conflict_row(key: ClinicalKey, values: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-@requires(Permission.CLINICAL_READ)
-def pending_rows(ws: Workspace, actor: Actor) -> int:
-    """Rows whose entries of earlier versions still carry plaintext (the CLI, tests)."""
-    actor.require(Permission.CLINICAL_READ)
+@no_actor("a count of rows, no content: check, the CLI and tests")
+def rows_in_clear(ws: Workspace) -> int:
+    """Rows whose entries of earlier versions still carry plaintext (they are sealed at the
+    next login of a holder of the clinical key)."""
     with ws.store.read() as session:
-        conn = session.connection()
-        rows, _last, _more = _rows_to_seal(conn, 0, 10**9)
+        rows, _last, _more = _rows_to_seal(session.connection(), 0, 10**9)
     return len(rows)
+
+
+def clear_rows_message(count: int) -> str:
+    if not count:
+        return "Données médicales des versions antérieures : toutes chiffrées."
+    return (
+        f"Données médicales des versions antérieures encore en clair : {count} ligne(s) ; "
+        "elles sont chiffrées à la prochaine connexion d'un soignant ou du médecin directeur."
+    )
