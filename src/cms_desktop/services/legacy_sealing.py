@@ -50,7 +50,7 @@ SEALING_SCHEMA = 20
 # Rows a window seals per batch: about a third of a second of the writer (bench), so a
 # user's save waits at most that; the window pauses a second between batches.
 WINDOW_BATCH = 200
-_SCANNED_KEY = "legacy_sealing_scanned"  # the last op-log rowid looked at
+_SCANNED_KEY = legacy_seal.SCANNED_KEY
 CONFLICTS = "sync_conflicts"
 DOCUMENTS = "documents"
 _NOT_HERE = ""  # marks, among the contents sealed in a pass, one whose blob was missing

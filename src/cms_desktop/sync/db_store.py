@@ -474,6 +474,7 @@ class DbReplicaStore:
             moved.append(row_from_entry(sealed, applied=row.applied))
         conn.execute(delete(SyncHeld).where(SyncHeld.origin == origin, SyncHeld.seq > shared))
         conn.execute(delete(OpLogRow).where(OpLogRow.origin == origin, OpLogRow.seq > shared))
+        legacy_seal.forget_scan(conn)  # rowids may now be given again below its mark
         if moved:
             conn.execute(insert(OpLogRow), moved)
         log.warning(

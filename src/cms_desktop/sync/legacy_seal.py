@@ -42,12 +42,17 @@ from cms_desktop.storage.models import (
     Document,
     LegacySeal,
     LegacySealPending,
+    LocalState,
 )
 from cms_desktop.sync.tables import table_info
 
 log = logging.getLogger(__name__)
 
 SEALS_TABLE = LegacySeal.__tablename__
+# In local_state: the last op-log rowid the sealing scan looked at (services.legacy_sealing).
+# Forgotten when op-log rows are deleted (a copy's split re-issues them): SQLite may then
+# give new rows rowids below it, which the scan would never look at.
+SCANNED_KEY = "legacy_sealing_scanned"
 DOCUMENTS = "documents"
 
 
@@ -168,6 +173,11 @@ def _drop_if_unused(conn: Connection, sha: str) -> None:
     if conn.execute(select(Document.id).where(Document.sha256 == sha)).first() is None:
         conn.execute(delete(BlobChunk).where(BlobChunk.sha256 == sha))
         conn.execute(delete(Blob).where(Blob.sha256 == sha))
+
+
+def forget_scan(conn: Connection) -> None:
+    """The sealing scan starts again from the first op-log row (see ``SCANNED_KEY``)."""
+    conn.execute(delete(LocalState).where(LocalState.key == SCANNED_KEY))
 
 
 def apply_pending(session: Session, touched: frozenset[str] = frozenset()) -> int:

@@ -16,10 +16,17 @@ from sqlalchemy import select, text
 
 from cms_desktop.storage import audit
 from cms_desktop.storage.datadir import DataDir
-from cms_desktop.storage.models import AuditEntry, AuditHead, OpLogRow, Patient, SyncPeer
+from cms_desktop.storage.models import (
+    AuditEntry,
+    AuditHead,
+    LocalState,
+    OpLogRow,
+    Patient,
+    SyncPeer,
+)
 from cms_desktop.storage.origin import outside_seal_path, resolving
 from cms_desktop.storage.store import Store
-from cms_desktop.sync import audit_heads
+from cms_desktop.sync import audit_heads, legacy_seal
 from cms_desktop.sync.batch import BatchRejected, RejectReason
 from cms_desktop.sync.db_store import DbReplicaStore
 from tests.conftest import ADMIN_PASSWORD, Centre
@@ -171,3 +178,26 @@ def test_a_copy_that_guessed_its_fork_too_late_asks_from_further_back(
             break
     assert 1 < sessions < 6
     _converged(centre, b_dir)
+
+
+def test_settling_a_split_makes_the_legacy_sealing_scan_start_again(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Settling deletes op-log rows: SQLite may then number new rows below the mark the
+    sealing scan (#17) keeps, which it would never look at again; the mark goes."""
+    centre, b_dir, station_b = joined
+    _copy_written_on_elsewhere(centre, b_dir, station_b, tmp_path)
+    ws_b, _ = Centre(b_dir, "").login("accueil")
+    try:
+        with ws_b.store.write() as session:
+            session.add(LocalState(key=legacy_seal.SCANNED_KEY, value="999999"))
+    finally:
+        ws_b.close()
+    _sync(centre, b_dir)  # B learns of its split and settles it
+    ws_b, _ = Centre(b_dir, "").login("accueil")
+    try:
+        with ws_b.store.read() as session:
+            assert session.get(LocalState, legacy_seal.SCANNED_KEY) is None
+    finally:
+        ws_b.close()
