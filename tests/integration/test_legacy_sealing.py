@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -30,7 +31,13 @@ from cms_desktop.domain.signed_acts import (
     SignatureStatus,
     canonical_bytes,
 )
-from cms_desktop.services import documents, legacy_sealing, patient_file, signatures
+from cms_desktop.services import (
+    documents,
+    legacy_sealing,
+    patient_file,
+    signatures,
+    sync_conflicts,
+)
 from cms_desktop.services.demo_accounts import DEMO_PASSWORD
 from cms_desktop.services.records import VITAL_FIELDS as VITALS
 from cms_desktop.services.records import note_content
@@ -38,14 +45,18 @@ from cms_desktop.services.workspace import Workspace, login
 from cms_desktop.storage import blobs, clinical_crypto
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.models import (
+    AllergyRow,
     Blob,
     BlobChunk,
     Consultation,
     Document,
     LegacySeal,
     OpLogRow,
+    SyncConflict,
     new_id,
 )
+from cms_desktop.sync import legacy_seal
+from cms_desktop.sync.merge import conflict_id
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.clinical_fixtures import make_patient
 from tests.integration.legacy_helpers import database_key, every_page_in_clear
@@ -388,3 +399,107 @@ def test_check_tells_the_administrator_how_many_rows_are_still_in_clear(
     finally:
         ws.close()
     assert "toutes chiffrées" in check()
+
+
+def test_a_conflict_kept_in_clear_is_sealed_and_still_shown_to_a_clinician(
+    centre: Centre,
+) -> None:
+    pid = make_patient(centre)
+    ws, doctor = centre.login("dr.test")
+    try:
+        now = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+        with as_earlier_version(ws), ws.store.write() as session:
+            allergy = AllergyRow(
+                patient_id=pid,
+                kind="drug",
+                substance="Pénicilline",
+                severity="moderate",
+                author_id=ws.signer_id,
+            )
+            session.add(allergy)
+            session.flush()
+            session.add(
+                SyncConflict(
+                    id=conflict_id("synthesis_allergies", allergy.id, "substance", "0" * 20),
+                    entity="synthesis_allergies",
+                    row_id=allergy.id,
+                    field="substance",
+                    kept_value='"Amoxicilline LAMANTIN-3021"',
+                    kept_version="0" * 20,
+                    kept_origin=ws.store.station_id,
+                    detected_at=now,
+                )
+            )
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 2  # the row, the conflict
+        with ws.store.read() as session:
+            stored = session.scalars(select(SyncConflict)).one()
+            assert "LAMANTIN" not in stored.kept_value
+            logged = session.scalars(
+                select(OpLogRow.values_json).where(OpLogRow.row_id == stored.id)
+            )
+            assert all("LAMANTIN" not in v for v in logged)
+        shown = sync_conflicts.list_conflicts(ws, doctor)
+        assert [v.kept_value for v in shown] == ["Amoxicilline LAMANTIN-3021"]
+    finally:
+        ws.close()
+
+
+def test_a_forged_seal_cannot_put_other_clear_words_in_a_note(centre: Centre) -> None:
+    """Whoever holds the database key can write a seal row; it may only turn plaintext
+    into ciphertext, never into other plaintext."""
+    pid = make_patient(centre)
+    ws, _doctor = centre.login("dr.test")
+    try:
+        note = write_legacy_note(ws, pid, "Angine CASTOR-6650", 58.0)
+        with ws.store.write() as session:
+            hash_ = session.scalars(select(OpLogRow.hash).where(OpLogRow.row_id == note)).one()
+            origin, seq = session.execute(
+                select(OpLogRow.origin, OpLogRow.seq).where(OpLogRow.row_id == note)
+            ).one()
+            session.add(
+                LegacySeal(
+                    entity="consultations",
+                    row_id=note,
+                    sealed_by="dr.test",
+                    key_id="forged",
+                    row_json='{"diagnosis": "Rien de grave"}',
+                    entries_json=json.dumps([[origin, seq, hash_, {"diagnosis": "Rien de grave"}]]),
+                )
+            )
+            session.flush()
+            legacy_seal.apply_pending(session)
+        with ws.store.read() as session:
+            stored = session.get(Consultation, note)
+            assert stored is not None and stored.diagnosis == "Angine CASTOR-6650"
+            logged = session.scalars(select(OpLogRow.values_json).where(OpLogRow.row_id == note))
+            assert all("Rien de grave" not in v for v in logged)
+    finally:
+        ws.close()
+
+
+def test_a_forged_seal_cannot_point_a_document_at_another_ones_clear_content(
+    centre: Centre,
+) -> None:
+    pid, other = make_patient(centre), make_patient(centre, sex="M")
+    ws, _doctor = centre.login("dr.test")
+    try:
+        mine, mine_sha = write_legacy_document(ws, pid, b"%PDF-1.4\nA\n%%EOF", "Mon examen")
+        _theirs, their_sha = write_legacy_document(ws, other, b"%PDF-1.4\nB\n%%EOF", "Autre")
+        with ws.store.write() as session:
+            session.add(
+                LegacySeal(
+                    entity="documents",
+                    row_id=mine,
+                    sealed_by="dr.test",
+                    key_id="forged",
+                    row_json=json.dumps({"sha256": their_sha}),
+                    entries_json="[]",
+                )
+            )
+            session.flush()
+            legacy_seal.apply_pending(session)
+        with ws.store.read() as session:
+            stored = session.get(Document, mine)
+            assert stored is not None and stored.sha256 == mine_sha
+    finally:
+        ws.close()

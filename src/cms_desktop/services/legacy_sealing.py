@@ -22,6 +22,7 @@ when they arrive). Stations not yet upgraded hold the seals without applying the
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -175,9 +176,7 @@ def _rows_to_seal(
 
 def _entry_is_clear(entity: str, values: Mapping[str, Any]) -> bool:
     if entity == CONFLICTS:
-        return any(
-            _conflict_value(values, name) is not None for name in ("kept_value", "lost_value")
-        )
+        return _conflict_value(values, "kept_value") is not None
     if entity == DOCUMENTS and _administrative(values.get("kind")):
         return False  # reception's own documents: never sealed
     target = TARGETS[entity]
@@ -222,11 +221,12 @@ class _Sealer:
         return found
 
     def blob(self, field: str, plain: bytes) -> str:
-        found = self._made.get((field, plain.hex()))
+        digest = hashlib.sha256(plain).hexdigest()  # a PDF's bytes are not a good dict key
+        found = self._made.get((field, digest))
         if found is None:
             sealed = clinical_crypto.encrypt_bytes(self.key, self.entity, self.row_id, field, plain)
             found = str(encode_value(sealed))
-            self._made[(field, plain.hex())] = found
+            self._made[(field, digest)] = found
         return found
 
 
@@ -243,6 +243,7 @@ def _seal_for(
     if info is None:
         return None
     sealer = _Sealer(key, entity, row_id)
+    conflict_texts: dict[tuple[str, ...], str] = {}
     found = conn.execute(select(info.table).where(info.table.c.id == row_id)).mappings().first()
     row = None if found is None else dict(found)
     row_json: dict[str, Any] = {}
@@ -250,7 +251,7 @@ def _seal_for(
         return None
     if row is not None:
         row_json = (
-            _conflict_row(key, row)
+            _conflict_row(key, row, conflict_texts)
             if entity == CONFLICTS
             else _row_values(sealer, TARGETS[entity], row)
         )
@@ -275,7 +276,7 @@ def _seal_for(
     for origin, seq, hash_, _hlc, values_json in entries:
         values = json.loads(values_json)
         if entity == CONFLICTS:
-            replacement = _conflict_row(key, values)
+            replacement = _conflict_row(key, values, conflict_texts)
         else:
             replacement = _entry_values(sealer, TARGETS[entity], values)
             if "sha256" in row_json and values.get("sha256") == clear_sha:
@@ -374,7 +375,9 @@ def _entry_values(sealer: _Sealer, target: _Target, values: Mapping[str, Any]) -
     return out
 
 
-def _conflict_row(key: ClinicalKey, values: Mapping[str, Any]) -> dict[str, Any]:
+def _conflict_row(
+    key: ClinicalKey, values: Mapping[str, Any], made: dict[tuple[str, ...], str]
+) -> dict[str, Any]:
     """A conflict over a sealed field: each clear side sealed as the field itself would be
     (so the conflict screen opens it); a measurement's number is dropped (NULL): it was
     a value the note itself no longer holds in clear."""
@@ -384,13 +387,16 @@ def _conflict_row(key: ClinicalKey, values: Mapping[str, Any]) -> dict[str, Any]
         str(values.get("row_id")),
         str(values.get("field")),
     )
-    for name in ("kept_value", "lost_value"):
+    for name in ("kept_value",):  # the other side is the row's own op-log history
         value = _conflict_value(values, name)
         if value is None:
             continue
         if isinstance(value, str):
-            sealed = clinical_crypto.encrypt_field(key, entity, row_id, field, value)
-            out[name] = json.dumps(sealed)
+            # The same text, the same ciphertext: in the row and in the entry that set it.
+            known = (entity, row_id, field, value)
+            if known not in made:
+                made[known] = clinical_crypto.encrypt_field(key, entity, row_id, field, value)
+            out[name] = json.dumps(made[known])
         else:
             out[name] = "null"
     return out

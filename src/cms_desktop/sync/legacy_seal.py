@@ -48,7 +48,6 @@ from cms_desktop.sync.tables import table_info
 
 log = logging.getLogger(__name__)
 
-SEALS_TABLE = LegacySeal.__tablename__
 # In local_state: the last op-log rowid the sealing scan looked at (services.legacy_sealing).
 # Forgotten when op-log rows are deleted (a copy's split re-issues them): SQLite may then
 # give new rows rowids below it, which the scan would never look at.
@@ -62,7 +61,7 @@ def is_clear(value: object) -> bool:
     if value is None or value == "" or value == b"":
         return False
     if isinstance(value, str):
-        return not value.startswith(FIELD_PREFIX)
+        return not is_sealed_json(value)
     if isinstance(value, bytes):
         return not value.startswith(BYTES_PREFIX)
     return True
@@ -72,11 +71,14 @@ def is_clear(value: object) -> bool:
 _B64_PREFIX = base64.b64encode(BYTES_PREFIX).decode("ascii")[:8]
 
 
+# A conflict's kept value is the JSON text of the value: a ciphertext there is quoted.
+_QUOTED_PREFIX = '"' + FIELD_PREFIX
+
+
 def is_sealed_json(value: object) -> bool:
-    """A value in its op-log JSON form that is a ciphertext (text, or bytes in base64)."""
-    return isinstance(value, str) and (
-        value.startswith(FIELD_PREFIX) or value.startswith(_B64_PREFIX)
-    )
+    """A value in its op-log JSON form that is a ciphertext (text, bytes in base64, or a
+    conflict's JSON text of a ciphertext)."""
+    return isinstance(value, str) and value.startswith((FIELD_PREFIX, _B64_PREFIX, _QUOTED_PREFIX))
 
 
 # Plain SQL for the two statements run once per entry (thousands per batch).
@@ -110,12 +112,13 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
                     continue
                 stored = current[column.name]
                 if info.name == DOCUMENTS and column.name == "sha256":
-                    if stored != value and _may_repoint(conn, seal, str(stored)):
+                    if stored != value and _may_repoint(conn, seal, str(stored), str(value)):
                         changes[column.name] = value
                         dropped.append(str(stored))
-                # Plaintext is replaced; an empty column may receive a ciphertext (the
-                # measurements' one sealed object); a ciphertext is never replaced.
-                elif is_clear(stored) or (stored is None and is_sealed_json(value)):
+                # Plaintext is replaced, by ciphertext or NULL only (a forged seal cannot
+                # put other words in a note); an empty column may receive a ciphertext
+                # (the measurements' one sealed object); a ciphertext is never replaced.
+                elif _may_replace(stored, value):
                     changes[column.name] = decode_value(column, value)
             if changes:
                 # The caller (apply_pending) has lifted the insert-only triggers.
@@ -141,7 +144,8 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
             continue
         values = json.loads(values_json)
         for key, value in replacement.items():
-            if not is_sealed_json(values.get(key)):  # never replace a ciphertext
+            # Never replace a ciphertext, and bring in only ciphertext or NULL.
+            if not is_sealed_json(values.get(key)) and _incoming(value):
                 values[key] = value
         conn.exec_driver_sql(
             _REDACT_SQL, (canonical_json(values).decode(), seal["id"], origin, seq)
@@ -149,14 +153,33 @@ def apply(conn: Connection, seal: Mapping[str, Any]) -> bool:
     return complete
 
 
-def _may_repoint(conn: Connection, seal: Mapping[str, Any], current: str) -> bool:
-    """A document's content is moved to the sealed blob only away from a clear one: held
-    here and clear, or not here and not already where another seal put it."""
+def _incoming(value: object) -> bool:
+    """What a seal may bring in: a ciphertext, or NULL (a measurement's REAL column, or a
+    conflict over one: its JSON text ``null``)."""
+    return value is None or value == "null" or is_sealed_json(value)
+
+
+def _may_replace(stored: object, value: object) -> bool:
+    return (is_clear(stored) and _incoming(value)) or (stored is None and is_sealed_json(value))
+
+
+def _first_chunk(conn: Connection, sha: str) -> bytes | None:
     first = conn.execute(
-        select(BlobChunk.data).where(BlobChunk.sha256 == current, BlobChunk.idx == 0)
+        select(BlobChunk.data).where(BlobChunk.sha256 == sha, BlobChunk.idx == 0)
     ).scalar()
+    return None if first is None else bytes(first)
+
+
+def _may_repoint(conn: Connection, seal: Mapping[str, Any], current: str, target: str) -> bool:
+    """A document's content is moved to the sealed blob only away from a clear one (held
+    here and clear, or not here and not already where another seal put it), and only to
+    sealed content where it is held here: never to another document's clear content."""
+    incoming = _first_chunk(conn, target)
+    if incoming is not None and not incoming.startswith(BYTES_PREFIX):
+        return False
+    first = _first_chunk(conn, current)
     if first is not None:
-        return not bytes(first).startswith(BYTES_PREFIX)
+        return not first.startswith(BYTES_PREFIX)
     placed = conn.execute(
         select(LegacySeal.id).where(
             LegacySeal.entity == DOCUMENTS,
@@ -180,7 +203,7 @@ def forget_scan(conn: Connection) -> None:
     conn.execute(delete(LocalState).where(LocalState.key == SCANNED_KEY))
 
 
-def apply_pending(session: Session, touched: frozenset[str] = frozenset()) -> int:
+def apply_pending(session: Session) -> int:
     """Apply the seals that arrived (or were waiting for their row or entries); the post-
     merge hook and the sealing service call it. Returns how many are now complete."""
     conn = session.connection()
