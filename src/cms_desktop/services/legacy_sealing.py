@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from cms_desktop.domain.documents import DocumentKind, is_administrative
 from cms_desktop.domain.permissions import Permission
-from cms_desktop.services import documents, records, synthesis
+from cms_desktop.services import documents, patients, prescriptions, records, synthesis
 from cms_desktop.services.access import no_actor, requires
 from cms_desktop.services.actor import Actor
 from cms_desktop.services.clinical_fields import writing_key
@@ -41,7 +41,14 @@ from cms_desktop.services.workspace import Workspace
 from cms_desktop.storage import audit, blobs, clinical_crypto
 from cms_desktop.storage.clinical_crypto import ClinicalKey
 from cms_desktop.storage.codec import encode_value
-from cms_desktop.storage.models import Document, LegacySeal, LocalState, OpLogRow
+from cms_desktop.storage.models import (
+    Consultation,
+    ConsultationDraft,
+    Document,
+    LegacySeal,
+    LocalState,
+    OpLogRow,
+)
 from cms_desktop.sync import legacy_seal
 from cms_desktop.sync.legacy_seal import is_clear, is_sealed_json
 from cms_desktop.sync.tables import table_info
@@ -53,7 +60,7 @@ SEALING_SCHEMA = 20
 WINDOW_BATCH = 200
 _SCANNED_KEY = legacy_seal.SCANNED_KEY
 CONFLICTS = "sync_conflicts"
-DOCUMENTS = "documents"
+DOCUMENTS = documents.TABLE
 _NOT_HERE = ""  # marks, among the contents sealed in a pass, one whose blob was missing
 
 
@@ -65,14 +72,16 @@ class _Target:
 
 
 def _targets() -> dict[str, _Target]:
+    """Each table's fields its writers seal (records, synthesis, documents, prescriptions,
+    patients.set_ald_label), named from their own constants where they have one."""
     notes = _Target(records.TEXT_FIELDS, vitals=True)
     found = {
-        "consultations": notes,
-        "consultation_drafts": notes,
-        "prescriptions": _Target(("lines_json",), blobs=("pdf",)),
-        "prescription_templates": _Target(("name", "lines_json")),
-        "patient_ald": _Target(("label", "code")),
-        "documents": _Target(("title", "original_filename")),
+        Consultation.__tablename__: notes,
+        ConsultationDraft.__tablename__: notes,
+        prescriptions.TABLE: _Target(("lines_json",), blobs=("pdf",)),
+        prescriptions.TEMPLATES: _Target(("name", "lines_json")),
+        patients.ALD_TABLE: _Target(("label", "code")),
+        documents.TABLE: _Target(documents.SEALED_FIELDS),
     }
     for section, model in synthesis.SYNTHESIS_ROWS.items():
         found[model.__tablename__] = _Target(synthesis.SEALED_FIELDS[section])
