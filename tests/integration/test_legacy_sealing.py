@@ -35,6 +35,7 @@ from cms_desktop.services import (
     documents,
     legacy_sealing,
     patient_file,
+    prescriptions,
     signatures,
     sync_conflicts,
 )
@@ -52,6 +53,7 @@ from cms_desktop.storage.models import (
     Document,
     LegacySeal,
     OpLogRow,
+    PrescriptionRecord,
     SyncConflict,
     new_id,
 )
@@ -501,5 +503,41 @@ def test_a_forged_seal_cannot_point_a_document_at_another_ones_clear_content(
         with ws.store.read() as session:
             stored = session.get(Document, mine)
             assert stored is not None and stored.sha256 == mine_sha
+    finally:
+        ws.close()
+
+
+def test_a_prescription_printed_in_clear_is_sealed_and_reprints_identical(
+    centre: Centre,
+) -> None:
+    pid = make_patient(centre)
+    pdf = b"%PDF-1.4\n" + b"ORDONNANCE KOALA-4471 " * 20 + b"\n%%EOF"
+    lines = '[{"dci": "KOALAMYCINE 500 mg"}]'
+    ws, doctor = centre.login("dr.test")
+    try:
+        now = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+        with as_earlier_version(ws), ws.store.write() as session:
+            record = PrescriptionRecord(
+                patient_id=pid,
+                author_id=doctor.user_id,
+                issued_at=now,
+                issued_on=now.date(),
+                kind="ordonnance",
+                lines_json=lines,
+                pdf=pdf,
+            )
+            session.add(record)
+            session.flush()
+            rx_id = record.id
+        assert legacy_sealing.seal_legacy_rows(ws, doctor).sealed == 1
+        with ws.store.read() as session:
+            stored = session.get(PrescriptionRecord, rx_id)
+            assert stored is not None and b"KOALA" not in stored.pdf
+            assert "KOALA" not in stored.lines_json
+            logged = session.scalars(select(OpLogRow.values_json).where(OpLogRow.row_id == rx_id))
+            # In the op-log the PDF is base64: look for the text of its base64 too.
+            b64 = base64.b64encode(pdf).decode()[:40]
+            assert all("KOALA" not in v and b64 not in v for v in logged)
+        assert prescriptions.prescription_pdf(ws, doctor, rx_id) == pdf
     finally:
         ws.close()
