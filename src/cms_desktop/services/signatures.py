@@ -85,7 +85,7 @@ def status_of(
     if row.signature is None or key is None or key[0] != row.author_id:
         return SignatureStatus.ALTERED  # half a signature, an unknown key, another's key
     values = _values(kind, row)
-    if row.signature.startswith(FORMAT_1 + ":") and _sealed_since(kind, values):
+    if row.signature.startswith(FORMAT_1 + ":") and _sealed_since(values):
         if clinical_keys is None:
             return SignatureStatus.SEALED
         try:
@@ -98,7 +98,7 @@ def status_of(
     return SignatureStatus.VERIFIED if ok else SignatureStatus.ALTERED
 
 
-def _sealed_since(kind: str, values: Mapping[str, object]) -> bool:
+def _sealed_since(values: Mapping[str, object]) -> bool:
     return any(
         clinical_crypto.is_sealed(value)
         or (isinstance(value, bytes) and clinical_crypto.is_sealed_bytes(value))
