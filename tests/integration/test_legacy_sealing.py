@@ -400,7 +400,7 @@ def test_check_tells_the_administrator_how_many_rows_are_still_in_clear(
         _seal_everything(ws, doctor)
     finally:
         ws.close()
-    assert "toutes chiffrées" in check()
+    assert "version antérieure : aucune." in check()
 
 
 def test_a_conflict_kept_in_clear_is_sealed_and_still_shown_to_a_clinician(

@@ -422,7 +422,7 @@ def rows_in_clear(ws: Workspace) -> int:
 
 def clear_rows_message(count: int) -> str:
     if not count:
-        return "Données médicales des versions antérieures : toutes chiffrées."
+        return "Données médicales en clair laissées par une version antérieure : aucune."
     return (
         f"Données médicales des versions antérieures encore en clair : {count} ligne(s) ; "
         "elles sont chiffrées à la prochaine connexion d'un soignant ou du médecin directeur."
