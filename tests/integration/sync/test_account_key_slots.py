@@ -10,7 +10,7 @@ from cms_desktop.services.errors import ServiceError
 from cms_desktop.services.users import NewUser
 from cms_desktop.storage import keyslots
 from cms_desktop.storage.datadir import DataDir
-from tests.conftest import ADMIN_PASSWORD, Centre
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 from tests.integration.sync.stations import sync_over_tls
 from tests.integration.sync.test_pairing_and_service import joined  # noqa: F401
 
@@ -258,3 +258,23 @@ def test_a_login_with_the_old_password_elsewhere_does_not_undo_a_disabling(
     sync_b_with_a(centre, joiner_dir)
     for data_dir in (centre.data_dir, joiner_dir):
         assert "inf.sortie" not in keyslots.load(data_dir.key_slots).slots
+
+
+def test_a_password_set_with_the_recovery_code_sticks_on_every_station(
+    joined: tuple[Centre, DataDir, str],  # noqa: F811
+) -> None:
+    """The recovery code dates the password it sets, as a reset does: a login with the old
+    password on a station that has not heard of it yet does not bring the old one back."""
+    from cms_desktop.services import setup
+    from cms_desktop.services.errors import LoginFailed
+
+    centre, joiner_dir, _ = joined
+    station_b = Centre(joiner_dir, "")
+    setup.recover_access(centre.data_dir, centre.recovery_code, "dr.test", RESET_PASSWORD)
+    station_b.login("dr.test", STAFF_PASSWORD)[0].close()  # B has not heard of it
+    sync_b_with_a(centre, joiner_dir)
+    sync_b_with_a(centre, joiner_dir)
+    for station in (centre, station_b):
+        station.login("dr.test", RESET_PASSWORD)[0].close()
+        with pytest.raises(LoginFailed):
+            station.login("dr.test", STAFF_PASSWORD)
