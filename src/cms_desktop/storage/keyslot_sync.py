@@ -194,7 +194,9 @@ def _salt_of(row: AccountKeySlot) -> tuple[str | None, bool]:
 
 
 def revoked_logins(session: Session) -> set[str]:
-    """Logins whose newest row revokes their slot (disabled, not given a password since)."""
+    """Logins whose deciding entry (``_passwords``: the most recently set password, or a
+    revocation) is a revocation: disabled, not given a password since. A later row of an
+    older password (a login elsewhere) does not cancel it."""
     return {login for login, p in _passwords(session).items() if p.newest.kind == REVOKED}
 
 
