@@ -78,3 +78,29 @@ def test_recovery_still_works_for_an_active_account(centre: Centre) -> None:
     ws, actor = centre.login("dr.test", "Recupere-Doc-19")
     assert actor.login == "dr.test"
     ws.close()
+
+
+def test_junk_slot_rows_neither_cancel_a_revocation_nor_hide_a_slot(centre: Centre) -> None:
+    """Rows written by whoever holds the database key that do not read as slots rank
+    nowhere: newer than a revocation, or carrying a colleague's salt, they change nothing."""
+    from cms_desktop.storage import keyslot_sync
+    from cms_desktop.storage.models import AccountKeySlot
+
+    _disable(centre, "dr.test")
+    salt = keyslots.load(centre.data_dir.key_slots).slots["accueil"].salt
+    ws, _admin = centre.login("admin", ADMIN_PASSWORD)
+    try:
+        with ws.store.write() as session:
+            session.add(AccountKeySlot(login="dr.test", kind="user", slot_json="{pas du json"))
+            session.add(
+                AccountKeySlot(login="accueil", kind="user", slot_json=f'{{"salt": "{salt}"}}')
+            )
+        with ws.store.read() as session:
+            assert "dr.test" in keyslot_sync.revoked_logins(session)
+            assert keyslot_sync.latest_slots(session)["accueil"].salt == salt
+        assert keyslot_sync.refresh_key_slots(ws.store) == []
+    finally:
+        ws.close()
+    centre.login("accueil")[0].close()
+    with pytest.raises(LoginFailed):
+        centre.login("dr.test", STAFF_PASSWORD)

@@ -110,9 +110,19 @@ def record_revocation(session: Session, login: str) -> None:
     session.add(AccountKeySlot(login=login, kind=REVOKED, slot_json="{}"))
 
 
-def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
+def _read(row: AccountKeySlot) -> tuple[keyslots.Slot | None, bool]:
+    """(the slot a row carries, None if unreadable; whether it is marked republished)."""
     try:
         body: dict[str, Any] = json.loads(row.slot_json)
+    except ValueError:
+        return None, False
+    if not isinstance(body, dict):
+        return None, False
+    return _slot_of(row, body), body.get(REPUBLISHED) is True
+
+
+def _slot_of(row: AccountKeySlot, body: dict[str, Any]) -> keyslots.Slot | None:
+    try:
         kdf = {name: int(body["kdf"][name]) for name in _KDF_LIMITS}
         if any(not low <= kdf[n] <= high for n, (low, high) in _KDF_LIMITS.items()):
             return None
@@ -145,7 +155,8 @@ def _parse(row: AccountKeySlot) -> keyslots.Slot | None:
 class _Password:
     """One password of a login (its rows share a salt), or one revocation."""
 
-    newest: AccountKeySlot  # its newest row
+    newest: AccountKeySlot  # its newest readable row
+    slot: keyslots.Slot | None = None  # that row's slot (None: a revocation)
     set_at: str | None = None  # its first row not marked republished
     # The rekey part of its first row that carried one: the pair it was set with (#17).
     rekey: dict[str, str] | None = None
@@ -155,42 +166,35 @@ def _passwords(session: Session) -> dict[str, _Password]:
     """Login → the password (or revocation) that decides its slot, the same choice on every
     station: among its passwords (rows grouped by salt) and revocations, the most recently
     set — a password dated by its first row not marked republished, a revocation by its own
-    row. See the module docstring."""
+    row. See the module docstring. Each row is read once; an unreadable row (junk written
+    by whoever holds the database key) ranks nowhere: it can neither hide a login's slot nor
+    outrank a revocation."""
     rows = select(AccountKeySlot).where(AccountKeySlot.kind != GENERATION)
     entries: dict[str, dict[str, _Password]] = {}
     for row in session.scalars(rows.order_by(AccountKeySlot.version)):
-        salt, republished = _salt_of(row)
         per_login = entries.setdefault(row.login, {})
-        # A revocation or an unreadable row stands alone, dated by its own version.
-        key = f"salt:{salt}" if salt is not None else f"row:{row.id}"
-        entry = per_login.setdefault(key, _Password(row))
-        entry.newest = row  # rows come oldest first
+        if row.kind == REVOKED:
+            per_login[f"row:{row.id}"] = _Password(row, None, row.version)
+            continue
+        slot, republished = _read(row)
+        if slot is None:
+            log.warning("keyslots: replicated slot row %s unreadable, ignored", row.id)
+            continue
+        entry = per_login.get(slot.salt)
+        if entry is None:
+            entry = per_login[slot.salt] = _Password(row)
+        entry.newest, entry.slot = row, slot  # rows come oldest first
         if entry.set_at is None and not republished:
             entry.set_at = row.version
-        if entry.rekey is None and salt is not None:
-            parsed = _parse(row)
-            entry.rekey = parsed.rekey if parsed is not None else None
+        if entry.rekey is None and slot.rekey is not None:
+            entry.rekey = dict(slot.rekey)
     # A password without a dating row (only republished rows: set before slots were
     # replicated) ranks below every password set, and every revocation made, since.
     return {
         login: max(per_login.values(), key=lambda e: (e.set_at or "", e.newest.version))
         for login, per_login in entries.items()
+        if per_login
     }
-
-
-def _salt_of(row: AccountKeySlot) -> tuple[str | None, bool]:
-    """(the salt a slot row carries, whether it is marked republished); (None, False) for a
-    revocation or an unreadable row, which then stands by its own version."""
-    if row.kind == REVOKED:
-        return None, False
-    try:
-        body = json.loads(row.slot_json)
-        salt = body["salt"]
-    except (ValueError, KeyError, TypeError):
-        return None, False
-    if not isinstance(salt, str):
-        return None, False
-    return salt, body.get(REPUBLISHED) is True
 
 
 def revoked_logins(session: Session) -> set[str]:
@@ -212,12 +216,8 @@ def latest_slots(session: Session) -> dict[str, keyslots.Slot]:
     can come first; the owner's own session never changes the pair of a password."""
     out: dict[str, keyslots.Slot] = {}
     for login, password in _passwords(session).items():
-        row = password.newest
-        if row.kind == REVOKED:
-            continue
-        slot = _parse(row)
-        if slot is None:
-            log.warning("keyslots: replicated slot row %s unreadable, ignored", row.id)
+        slot, row = password.slot, password.newest
+        if slot is None:  # revoked
             continue
         if password.rekey is not None and slot.rekey != password.rekey:
             if slot.rekey is not None:
