@@ -23,6 +23,13 @@ CACHE_SIZE = -32000  # KiB per connection
 WAL_AUTOCHECKPOINT_PAGES = 16_000
 WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024  # the WAL file is cut back to this after a reset
 
+# The driver binds int, float and str as they are, but sends every other parameter, None
+# and bool included, through its adapter lookup, whose miss costs about 0.9 µs (ten times
+# an int): a received batch binds hundreds of thousands of NULLs and flags. With these
+# adapters registered the lookup hits at once. Same values stored (NULL; 0 or 1).
+sqlcipher.register_adapter(type(None), {}.get)  # a C callable: {}.get(None) is None
+sqlcipher.register_adapter(bool, int)
+
 
 class WrongKeyError(Exception):
     """The file is not a database for this key (another centre, or a damaged file)."""

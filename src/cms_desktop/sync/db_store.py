@@ -358,7 +358,7 @@ class DbReplicaStore:
             if not new:
                 return
             _check_links(origin, new, seq, tip)
-            merger = self._merger(session)
+            merger = self._merger(session, committing)
             outcome = merger.merge(
                 new,
                 stored=False,
@@ -525,8 +525,10 @@ class DbReplicaStore:
             ).all()
         return HeldSummary({str(k): int(v) for k, v in counts.items()}, tuple(newer), tuple(ahead))
 
-    def _merger(self, session: Session) -> Merger:
-        return Merger(session, self.store.replication, self._schema, self._now_ms)
+    def _merger(self, session: Session, sql_running: threading.Event | None = None) -> Merger:
+        return Merger(
+            session, self.store.replication, self._schema, self._now_ms, sql_running=sql_running
+        )
 
     def _retry(self, session: Session, total: MergeOutcome) -> None:
         while True:

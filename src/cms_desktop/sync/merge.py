@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -40,7 +41,13 @@ from cms_desktop.domain.oplog import JsonValue, OpEntry, OpKind, canonical_json
 from cms_desktop.storage.codec import decode_value
 from cms_desktop.storage.models import OpLogRow, SyncConflict, SyncHeld, utcnow
 from cms_desktop.storage.oplog_capture import ReplicationContext
-from cms_desktop.sync.rows import carries_every_column, insert_from_op_log, insert_groups
+from cms_desktop.sync.rows import (
+    carries_every_column,
+    insert_from_op_log,
+    insert_groups,
+    stored_params,
+    write_sql,
+)
 from cms_desktop.sync.tables import TableInfo, table_info
 
 log = logging.getLogger(__name__)
@@ -77,6 +84,7 @@ class MergeOutcome:
 
 _Groups = list[tuple[str, list[tuple[OpEntry, tuple[Any, ...]]]]]  # rows.insert_groups
 _Made = tuple[list[OpEntry], _Groups]
+_Winners = tuple[str, dict[str, JsonValue]]  # a reworked row: its id, key → winning value
 
 
 @dataclass(frozen=True)
@@ -197,8 +205,12 @@ class Merger:
         schema_version: int,
         now_ms: Callable[[], int],
         max_skew_ms: int = MAX_FUTURE_SKEW_MS,
+        sql_running: threading.Event | None = None,
     ) -> None:
         self.session = session
+        # Set while one long statement runs in SQLite, which releases the GIL for it: a
+        # receiving session verifies its next frames meanwhile (sync/pipeline.py).
+        self.sql_running = sql_running
         self.conn = session.connection()
         self.ctx = ctx
         self.schema_version = schema_version
@@ -386,10 +398,15 @@ class Merger:
         per value); False, nothing done, if that path does not apply or a row clashes."""
         origin, first, last = group[0].origin, group[0].seq, group[-1].seq
         savepoint = self.conn.begin_nested()
+        if self.sql_running is not None:
+            self.sql_running.set()
         try:
             done = insert_from_op_log(self.conn, info, origin, first, last)
         except IntegrityError:
             done = False
+        finally:
+            if self.sql_running is not None:
+                self.sql_running.clear()
         if done:
             savepoint.commit()
         else:
@@ -477,16 +494,38 @@ class Merger:
         histories: dict[tuple[str, str], list[_Hist]],
     ) -> None:
         # Rows of one table with the same columns are written in one executemany.
-        writes: dict[tuple[str, bool, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+        writes: dict[tuple[str, bool, tuple[str, ...]], list[_Winners]] = defaultdict(list)
         for info, row_id, group in rework:
             exists = (info.name, row_id) in existing
             values = self._merged(info, row_id, group, histories[(info.name, row_id)], exists)
-            values["_row_id"] = row_id
-            writes[(info.name, exists, tuple(sorted(values)))].append(values)
+            writes[(info.name, exists, tuple(sorted(values)))].append((row_id, values))
         for (entity, exists, keys), rows in writes.items():
-            table = table_info(entity)
-            assert table is not None
-            self.conn.execute(_write_statement(table, exists, keys), rows)
+            self._write(_known(entity), exists, keys, rows)
+
+    def _write(
+        self, info: TableInfo, exists: bool, keys: tuple[str, ...], rows: list[_Winners]
+    ) -> None:
+        """UPDATE or INSERT ``rows`` (row id, key → winning value), all setting ``keys``.
+
+        Bound as ``insert_groups`` binds a new row's values (no SQLAlchemy per-row work:
+        it was half of a received patient's cost). A new row missing some column takes
+        SQLAlchemy's statement, which fills the column's Python default as it always did."""
+        if exists or len(keys) == len(info.columns) - 1:  # every column but the id
+            dialect = self.conn.dialect
+            self.conn.exec_driver_sql(
+                write_sql(info, dialect, keys, exists),
+                [(*stored_params(info, dialect, keys, values), row_id) for row_id, values in rows],
+            )
+            return
+        decoded = [
+            {
+                **{info.column_name(k): decode_value(info.columns[k], values[k]) for k in keys},
+                "_row_id": row_id,
+            }
+            for row_id, values in rows
+        ]
+        names = tuple(sorted(info.column_name(k) for k in keys))
+        self.conn.execute(_write_statement(info, exists, names), decoded)
 
     def _existing_rows(self, groups: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         by_entity: dict[str, list[str]] = defaultdict(list)
@@ -541,8 +580,7 @@ class Merger:
         history: list[_Hist],
     ) -> None:
         values = self._merged(info, row_id, new, history, exists)
-        values["_row_id"] = row_id
-        self.conn.execute(_write_statement(info, exists, tuple(sorted(values))), [values])
+        self._write(info, exists, tuple(sorted(values)), [(row_id, values)])
 
     def _merged(
         self,
@@ -551,8 +589,9 @@ class Merger:
         new: list[OpEntry],
         history: list[_Hist],
         exists: bool,
-    ) -> dict[str, Any]:
-        """The row rebuilt from its whole applied history (column name → value): the same
+    ) -> dict[str, JsonValue]:
+        """The row rebuilt from its whole applied history (key → value as the entries carry
+        it, the id excepted): the same
         whatever order the entries arrived in. Records the conflicts it finds.
 
         For a row already held, only the keys the new entries carry: the winner of any other
@@ -565,10 +604,7 @@ class Merger:
             for key in hist.values:
                 if key in info.columns and key != "id" and (not exists or key in carried):
                     winners[key] = hist
-        values = {
-            info.column_name(key): decode_value(info.columns[key], hist.values[key])
-            for key, hist in winners.items()
-        }
+        values = {key: hist.values[key] for key, hist in winners.items()}
         touched = carried & info.protected
         if touched:  # every carried key has a winner: the new entries are in the history
             self._detect_conflicts(info, row_id, history, touched, winners)

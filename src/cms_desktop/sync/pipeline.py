@@ -20,10 +20,11 @@ py-spy, session 10). Verification (another sixth) thus mostly overlaps the commi
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -39,6 +40,36 @@ MAX_PENDING_ENTRIES = 4000
 _AHEAD = 8  # frames verified ahead of the writer at most (8 MiB at most in memory)
 
 log = logging.getLogger(__name__)
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0  # sessions running now
+_gc_resume = False  # whether the collector was on when the first of them started
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while batches are received.
+
+    Decoding a batch makes hundreds of thousands of small objects, which set off the
+    collector again and again; each of its passes walks every live object of the process
+    (the whole window's, in the application): 8 % of a merge's time (py-spy, session 13).
+    A merge makes almost no cyclic garbage (220 objects for 20,000 entries, measured):
+    reference counting frees the rest as before, and the collector, back on afterwards,
+    takes those few. Sessions running at once share the pause; the last one ends it."""
+    global _gc_pausers, _gc_resume
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_resume = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_resume:
+                gc.enable()
+
 
 NextFrame = Callable[[], bytes | None]
 """The next frame body of the session, or None at its end; raises on a cut or an error."""
@@ -95,6 +126,10 @@ class BatchPipeline:
         ERROR on it next). After a failed write, that thread stops at the end of the frame
         it is reading; a peer that sends nothing more holds it until the connection times
         out or is cut (``SyncClient.abort_all``)."""
+        with collector_paused():
+            self._run(next_frame)
+
+    def _run(self, next_frame: NextFrame) -> None:
         ready: queue.Queue[_Verified | _Failed | None] = queue.Queue(_AHEAD)
         stop = threading.Event()
 

@@ -142,6 +142,40 @@ def insert_groups(
     ]
 
 
+def stored_params(
+    info: TableInfo, dialect: Dialect, keys: Sequence[str], values: Mapping[str, JsonValue]
+) -> list[Any]:
+    """The parameters ``insert_groups`` binds for ``values[key]`` of each of ``keys`` (keys
+    of ``info``'s columns, the id excepted), in that order."""
+    cols = columns(info, dialect)
+    params: list[Any] = []
+    for key in keys:
+        value = values[key]
+        convert = cols[key][1]
+        params.append(value if convert is None else convert(value))
+    return params
+
+
+def write_sql(info: TableInfo, dialect: Dialect, keys: tuple[str, ...], exists: bool) -> str:
+    """The INSERT of a new row, or the UPDATE of a held one, setting the columns of ``keys``
+    to ``stored_params(…, keys, …)`` followed by the row id."""
+    cols = columns(info, dialect)
+    names = tuple(cols[key][0] for key in keys)
+    if not exists:
+        return _insert_sql(info, dialect, names, False)
+    cache_key = (info.name, dialect.name, names, True)
+    sql = _update_cache.get(cache_key)
+    if sql is None:
+        quote = dialect.identifier_preparer.quote
+        sets = ", ".join(f"{quote(name)} = ?" for name in names)
+        sql = f"UPDATE {quote(info.name)} SET {sets} WHERE {quote(info.column_name('id'))} = ?"
+        _update_cache[cache_key] = sql
+    return sql
+
+
+_update_cache: dict[tuple[str, str, tuple[str, ...], bool], str] = {}
+
+
 # --- INSERT … SELECT from the op-log ---------------------------------------------------
 
 CONVERT_FUNCTION = "cms_sync_convert"
