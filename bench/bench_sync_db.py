@@ -13,6 +13,7 @@ Run: ``PYTHONPATH=src python bench/bench_sync_db.py [--quick]``
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime as dt
 import json
@@ -31,6 +32,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
 
+from cms_desktop.domain import signed_acts
 from cms_desktop.domain.oplog import OpEntry
 from cms_desktop.storage import audit, clinical_crypto
 from cms_desktop.storage.datadir import DataDir
@@ -57,6 +59,7 @@ def open_store(root: Path, name: str) -> Store:
 
 
 CLINICAL_KEY = clinical_crypto.new_clinical_key(1, str(uuid.uuid4()))
+SIGNING_KEY_ID = str(uuid.uuid4())
 NOTE_TEXT = {
     "reason": "Toux fébrile depuis trois jours",
     "examination": "Auscultation : crépitants base droite. Pas de signe de gravité.",
@@ -68,8 +71,10 @@ NOTE_TEXT = {
 
 def _sealed_note(session: Any, patient: Patient, author_id: str, sealed: bool = True) -> None:
     """A consultation as a clinician writes it now: five text fields and the measurements
-    sealed under the clinical key (``cms-ck1:`` ciphertext in the op-log entry); with
-    ``sealed`` False, the same note in clear as an earlier version wrote it (the baseline)."""
+    sealed under the clinical key (``cms-ck1:`` ciphertext in the op-log entry), and its
+    author's signature (random bytes of a signature's size: the merge does not verify it);
+    with ``sealed`` False, the same note in clear and unsigned, as an earlier version wrote
+    it (the baseline)."""
     now = dt.datetime.now(dt.UTC)
     note = Consultation(
         id=new_id(), patient_id=patient.id, author_id=author_id, seen_at=now, signed_at=now
@@ -88,6 +93,8 @@ def _sealed_note(session: Any, patient: Patient, author_id: str, sealed: bool = 
     note.vitals = clinical_crypto.encrypt_json(
         CLINICAL_KEY, "consultations", note.id, "vitals", {"weight_kg": 71.5, "systolic": 128}
     )
+    note.signing_key_id = SIGNING_KEY_ID
+    note.signature = f"{signed_acts.FORMAT}:{base64.b64encode(secrets.token_bytes(64)).decode()}"
     session.add(note)
 
 

@@ -2,8 +2,8 @@
 
 Each frame is checked against the tip the previous one left (``decode_batch``); consecutive
 frames of one origin are gathered up to ``MAX_PENDING_ENTRIES``, the store prepares what it
-can of their writing without the database (``prepare_batch``: statement parameters), then
-writes them in one transaction (``apply_batch``, which checks the links against the store
+can of their writing without the database (``prepare_batch``: statement parameters; on the
+verifying thread, since session 13), then writes them in one transaction (``apply_batch``, which checks the links against the store
 again). The transport runs it on the frames of a session; the merge benchmark runs it on
 frames from memory, so both measure the same path.
 
@@ -14,7 +14,8 @@ for the verifying one to hand it back. Here the verifying thread reads and verif
 while the writing thread runs no Python: while it waits for a verified frame, and while its
 transaction COMMITs (``apply_batch``'s ``committing`` event), which writes every page of the
 transaction encrypted with the GIL released (about a sixth of a receiving station's time,
-py-spy, session 10). Verification (another sixth) thus mostly overlaps the commits.
+py-spy, session 10), and while it reads new insert-only rows out of the op-log (one long
+statement, ``Merger._from_op_log``). Verification (another sixth) thus overlaps them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from cms_desktop.sync.replica import ReplicaStore
 # the write lock about 0.2 s, which a save on the same station waits at most (its busy
 # timeout is seconds).
 MAX_PENDING_ENTRIES = 4000
-_AHEAD = 8  # frames verified ahead of the writer at most (8 MiB at most in memory)
+# Transactions verified ahead of the writer at most: with the one being gathered, 3 × 4
+# frames of 1 MiB in memory at most.
+_AHEAD = 2
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +78,20 @@ NextFrame = Callable[[], bytes | None]
 """The next frame body of the session, or None at its end; raises on a cut or an error."""
 
 
-class _Verified:
-    __slots__ = ("entries", "origin")
+class _Batch:
+    """Verified entries of one origin, to be written in one transaction, and what the store
+    prepared of their writing (``ReplicaStore.prepare_batch``)."""
 
-    def __init__(self, origin: str, entries: list[OpEntry]) -> None:
+    __slots__ = ("before_failure", "entries", "origin", "prepared")
+
+    def __init__(
+        self, origin: str, entries: list[OpEntry], prepared: object, before_failure: bool
+    ) -> None:
         self.origin = origin
         self.entries = entries
+        self.prepared = prepared
+        # The last entries verified before what stopped the session (a refused frame…).
+        self.before_failure = before_failure
 
 
 class _Failed:
@@ -109,7 +120,8 @@ class BatchPipeline:
         # The origin an error is about (a refused frame's, or the one whose write failed);
         # set on the writing thread only.
         self.origin = ""
-        self._pending: list[OpEntry] = []  # verified, not written yet; all of one origin
+        # Verifying thread only: entries verified, not handed over yet (all of one origin).
+        self._pending: list[OpEntry] = []
         self._pending_origin = ""
         # The verifier's view of each origin's tip: what the store held when the origin's
         # first frame came, then the last entry verified.
@@ -119,18 +131,18 @@ class BatchPipeline:
     def run(self, next_frame: NextFrame) -> None:
         """Verify and write every frame ``next_frame`` gives until it gives None.
 
-        A second thread reads and verifies, while this one writes. Whatever stops the
-        session (a refused frame, a cut, a write that fails), the frames verified before it
-        are written, then the error is raised here, once the second thread has stopped
-        reading (two threads must never use one TLS connection at once: the caller sends
-        ERROR on it next). After a failed write, that thread stops at the end of the frame
-        it is reading; a peer that sends nothing more holds it until the connection times
-        out or is cut (``SyncClient.abort_all``)."""
+        A second thread reads, verifies, gathers and prepares, while this one writes.
+        Whatever stops the session (a refused frame, a cut, a write that fails), the frames
+        verified before it are written, then the error is raised here, once the second
+        thread has stopped reading (two threads must never use one TLS connection at once:
+        the caller sends ERROR on it next). After a failed write, that thread stops at the
+        end of the frame it is reading; a peer that sends nothing more holds it until the
+        connection times out or is cut (``SyncClient.abort_all``)."""
         with collector_paused():
             self._run(next_frame)
 
     def _run(self, next_frame: NextFrame) -> None:
-        ready: queue.Queue[_Verified | _Failed | None] = queue.Queue(_AHEAD)
+        ready: queue.Queue[_Batch | _Failed | None] = queue.Queue(_AHEAD)
         stop = threading.Event()
 
         def verify_all() -> None:
@@ -139,14 +151,17 @@ class BatchPipeline:
                 while not stop.is_set():
                     body = next_frame()
                     if body is None:
+                        self._hand_over(ready)
                         ready.put(None)
                         return
                     self._idle.wait()  # the writer is waiting or committing
                     if stop.is_set():
                         return
                     origin = str(read_header(body)["origin"])
-                    ready.put(self._verify(origin, body))
+                    self._gather(origin, self._verify(origin, body), ready)
             except BaseException as exc:  # handed to the writing thread, raised there
+                with contextlib.suppress(Exception):
+                    self._hand_over(ready, before_failure=True)  # written before it is raised
                 ready.put(_Failed(exc, origin))
 
         verifier = threading.Thread(target=verify_all, name="cms-sync-verify", daemon=True)
@@ -159,10 +174,9 @@ class BatchPipeline:
                 if item is None:
                     break
                 if isinstance(item, _Failed):
-                    self._flush_before(item)
+                    self.origin = item.origin
                     raise item.error
-                self._take(item)
-            self._flush()
+                self._write(item)
         finally:
             stop.set()
             self._idle.set()  # never leave the verifier waiting
@@ -170,26 +184,21 @@ class BatchPipeline:
                 with contextlib.suppress(queue.Empty):
                     ready.get(timeout=0.05)
 
-    def _flush_before(self, failed: _Failed) -> None:
-        """Write what was verified before ``failed``; its error is the one raised, even if
-        this write fails too (a refused frame must still be reported as refused)."""
+    def _write(self, batch: _Batch) -> None:
+        """Writing thread: one transaction. The entries verified before a failure are
+        written if they can be: the failure that follows is the error raised, even if this
+        write fails too (a refused frame must still be reported as refused)."""
+        self.origin = batch.origin  # the origin an error would be about
         try:
-            self._flush()
+            self.store.apply_batch(batch.origin, batch.entries, batch.prepared, self._idle)
         except Exception as exc:
+            if not batch.before_failure:
+                raise
             log.warning("sync: frames before a refused one not written (%s)", type(exc).__name__)
-        self.origin = failed.origin
+            return
+        self.written += len(batch.entries)
 
-    def _flush(self) -> None:
-        """Write the verified entries not written yet (one transaction)."""
-        pending, self._pending = self._pending, []
-        if pending:
-            self.origin = self._pending_origin  # the origin an error would be about
-            self.store.apply_batch(
-                self._pending_origin, pending, self.store.prepare_batch(pending), self._idle
-            )
-            self.written += len(pending)
-
-    def _verify(self, origin: str, body: bytes) -> _Verified:
+    def _verify(self, origin: str, body: bytes) -> list[OpEntry]:
         """Verifying thread: check a frame against the tip the previous one left."""
         tip = self._tips.get(origin)
         if tip is None:
@@ -197,14 +206,28 @@ class BatchPipeline:
         entries = decode_batch(body, self.keys, tip[0], tip[1])
         if entries:
             self._tips[origin] = (entries[-1].seq, entries[-1].hash)
-        return _Verified(origin, entries)
+        return entries
 
-    def _take(self, verified: _Verified) -> None:
-        if self._pending and verified.origin != self._pending_origin:
-            self._flush()
-        if not verified.entries:
+    def _gather(
+        self, origin: str, entries: list[OpEntry], ready: queue.Queue[_Batch | _Failed | None]
+    ) -> None:
+        """Verifying thread: consecutive frames of one origin make one transaction, of
+        ``max_pending`` entries at most."""
+        if self._pending and origin != self._pending_origin:
+            self._hand_over(ready)
+        if not entries:
             return
-        self._pending_origin = verified.origin
-        self._pending.extend(verified.entries)
+        self._pending_origin = origin
+        self._pending.extend(entries)
         if len(self._pending) >= self.max_pending:
-            self._flush()
+            self._hand_over(ready)
+
+    def _hand_over(
+        self, ready: queue.Queue[_Batch | _Failed | None], before_failure: bool = False
+    ) -> None:
+        """Verifying thread: prepare the gathered entries and queue them for writing. The
+        preparing (statement parameters, no database) thus runs while the writer commits."""
+        pending, self._pending = self._pending, []
+        if pending:
+            prepared = self.store.prepare_batch(pending)
+            ready.put(_Batch(self._pending_origin, pending, prepared, before_failure))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,3 +283,28 @@ def test_a_no_known_allergy_statement_and_its_withdrawal_reach_the_other_station
         stored.deleted = True
     deliver(a, b)
     assert on_b() == [(pid, date(2026, 12, 1), True)]
+
+
+def stored(station: Station, table: str) -> list[tuple[object, ...]]:
+    """The rows as SQLite holds them (no type conversion on the way out)."""
+    with station.store.read() as session:
+        sql = f"SELECT * FROM {table} ORDER BY id"
+        return [tuple(row) for row in session.connection().exec_driver_sql(sql)]
+
+
+def test_rows_the_merge_rebuilds_are_stored_as_their_writer_stored_them(
+    trio: list[Station],
+) -> None:
+    # Dates, timestamps and flags keep the stored text of the station that wrote them,
+    # whether the row is created and edited in one batch (rebuilt from its history) or
+    # edited later (an UPDATE of the row held).
+    a, b, _ = trio
+    pid = a.new_patient("MARTIN")
+    a.set_field(pid, "birth_date", dt.date(1980, 2, 29))
+    a.set_field(pid, "city", "Lyon")
+    deliver(a, b)
+    assert stored(b, "patients") == stored(a, "patients")
+    a.set_field(pid, "birth_date", dt.date(1981, 3, 1))
+    a.set_field(pid, "deleted", True)
+    deliver(a, b)
+    assert stored(b, "patients") == stored(a, "patients")

@@ -3,6 +3,7 @@ another; whatever stops a session, what was verified before it is written."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -130,3 +131,55 @@ def test_a_refused_frame_is_reported_even_if_writing_the_frames_before_it_fails(
         pipeline.run(source([*good, forged]).__next__)
     assert refused.value.reason is RejectReason.BAD_SIGNATURE
     assert pipeline.origin == "salle2"  # the refused frame's, for « historique divergé »
+
+
+class Watching(Counting):
+    """Notes whether Python's cyclic collector was on during each write."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.collector: list[bool] = []
+        self.fail = fail
+
+    def apply_batch(self, origin: str, entries: Sequence[OpEntry], *args: object) -> None:
+        self.collector.append(gc.isenabled())
+        if self.fail:
+            raise OSError("disque plein")
+        super().apply_batch(origin, entries, *args)
+
+
+def test_the_collector_is_off_while_a_session_is_received_and_back_on_after() -> None:
+    assert gc.isenabled()
+    store = Watching()
+    run(store, frames("recep", 30, 10), max_pending=10)
+    assert store.collector == [False, False, False]
+    assert gc.isenabled()
+    failing = Watching(fail=True)
+    with pytest.raises(OSError):
+        run(failing, frames("recep", 30, 10), max_pending=10)
+    assert failing.collector == [False] and gc.isenabled()
+
+
+def test_a_collector_turned_off_by_someone_else_stays_off() -> None:
+    gc.disable()
+    try:
+        run(Watching(), frames("recep", 10, 10), max_pending=10)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_two_sessions_at_once_keep_the_collector_off_until_the_last_ends() -> None:
+    inner_done = threading.Event()
+    during: list[bool] = []
+
+    class Nested(Counting):
+        def apply_batch(self, origin: str, entries: Sequence[OpEntry], *args: object) -> None:
+            if not inner_done.is_set():
+                run(Counting(), frames("salle2", 10, 10), max_pending=10)  # another session
+                inner_done.set()
+                during.append(gc.isenabled())  # the other session ended, this one goes on
+            super().apply_batch(origin, entries, *args)
+
+    run(Nested(), frames("recep", 20, 10), max_pending=10)
+    assert during == [False] and gc.isenabled()
