@@ -14,7 +14,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -311,7 +313,7 @@ class DbReplicaStore:
                 ent,
                 rid,
                 kinds[op],
-                json.loads(vj),
+                _values(vj),
                 base,
                 prev,
                 hsh,
@@ -569,6 +571,17 @@ class DbReplicaStore:
 
 
 _DIVERGED = "sync.diverged"
+
+
+def _values(text: str) -> dict[str, Any]:
+    """A stored entry's values. orjson parses the canonical JSON the op-log holds three
+    times faster than ``json`` (this runs for every entry a station sends); what it refuses
+    (a value an early version wrote with ``json.dumps``, NaN say) is read by ``json``."""
+    try:
+        values = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        values = json.loads(text)
+    return cast(dict[str, Any], values)
 
 
 def _diverged(session: Session) -> dict[str, dict[str, object]]:
