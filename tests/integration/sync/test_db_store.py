@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from cms_desktop.domain.oplog import ChainError
 from cms_desktop.storage.models import AuditEntry, OpLogRow, Patient, SyncHeld, SyncStation
 from cms_desktop.sync import hooks
+from cms_desktop.sync.merge import INSERT_OP_LOG
 from cms_desktop.sync.replica import ReplicaStore
 from cms_desktop.sync.service import SyncState, read_status
 from tests.integration.sync.stations import (
@@ -308,3 +310,24 @@ def test_rows_the_merge_rebuilds_are_stored_as_their_writer_stored_them(
     a.set_field(pid, "deleted", True)
     deliver(a, b)
     assert stored(b, "patients") == stored(a, "patients")
+
+
+def test_entries_an_early_version_wrote_with_json_dumps_are_read_and_sent(
+    trio: list[Station],
+) -> None:
+    # json.dumps wrote NaN and spaces, which orjson (the fast reader) refuses or parses:
+    # either way the entry is served with the values it holds.
+    a, _, _ = trio
+    origin = "00000000-0000-7000-8000-00000000000a"
+    rows = [
+        (origin, 1, f"{1:015d}.000000.{origin}", 1, "patients", "p1", "update",
+         '{"weight": NaN}', None, "0" * 64, "1" * 64, True, None),
+        (origin, 2, f"{2:015d}.000000.{origin}", 1, "patients", "p1", "update",
+         '{"city": "Lyon", "zip": "69001"}', None, "1" * 64, "2" * 64, True, None),
+    ]  # fmt: skip
+    with a.store.write() as session:
+        session.connection().exec_driver_sql(INSERT_OP_LOG, rows)
+    first, second = a.replica.entries_since(origin, 0, 10)
+    assert math.isnan(float(first.values["weight"]))  # type: ignore[arg-type]
+    assert second.values == {"city": "Lyon", "zip": "69001"}
+    assert second.encoded_values is None  # not canonical: re-encoded when sent
