@@ -3,9 +3,9 @@
 Each frame is checked against the tip the previous one left (``decode_batch``); consecutive
 frames of one origin are gathered up to ``MAX_PENDING_ENTRIES``, the store prepares what it
 can of their writing without the database (``prepare_batch``: statement parameters; on the
-verifying thread, since session 13), then writes them in one transaction (``apply_batch``, which checks the links against the store
-again). The transport runs it on the frames of a session; the merge benchmark runs it on
-frames from memory, so both measure the same path.
+verifying thread since session 13), then writes them in one transaction (``apply_batch``,
+which checks the links against the store again). The transport runs it on the frames of a
+session; the merge benchmark runs it on frames from memory, so both measure the same path.
 
 Two threads, taking turns (``run``). Sessions 4 and 5 verified frame n+1 on a second thread
 while the first wrote frame n, and it was 5–15 % *slower* than doing both in turn: SQLCipher
