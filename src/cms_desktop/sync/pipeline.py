@@ -38,8 +38,8 @@ from cms_desktop.sync.replica import ReplicaStore
 # the write lock about 0.2 s, which a save on the same station waits at most (its busy
 # timeout is seconds).
 MAX_PENDING_ENTRIES = 4000
-# Transactions verified ahead of the writer at most: with the one being gathered, 3 × 4
-# frames of 1 MiB in memory at most.
+# Transactions verified ahead of the writer at most. With the one being written and the one
+# being gathered, the entries of 16 frames (1 MiB each on the wire) are held at most.
 _AHEAD = 2
 
 log = logging.getLogger(__name__)
