@@ -51,14 +51,16 @@ _gc_resume = False  # whether the collector was on when the first of them starte
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while batches are received.
+    """Python's cyclic garbage collector off while a frame is verified or a transaction
+    written (not while a session waits for its peer: a slow link must not keep it off).
 
     Decoding a batch makes hundreds of thousands of small objects, which set off the
     collector again and again; each of its passes walks every live object of the process
     (the whole window's, in the application): 8 % of a merge's time (py-spy, session 13).
     A merge makes almost no cyclic garbage (220 objects for 20,000 entries, measured):
     reference counting frees the rest as before, and the collector, back on afterwards,
-    takes those few. Sessions running at once share the pause; the last one ends it."""
+    takes those few. Both threads of a session, and sessions running at once, share the
+    pause; the last one out ends it, unless the collector was off before."""
     global _gc_pausers, _gc_resume
     with _gc_lock:
         if _gc_pausers == 0:
@@ -138,10 +140,6 @@ class BatchPipeline:
         the caller sends ERROR on it next). After a failed write, that thread stops at the
         end of the frame it is reading; a peer that sends nothing more holds it until the
         connection times out or is cut (``SyncClient.abort_all``)."""
-        with collector_paused():
-            self._run(next_frame)
-
-    def _run(self, next_frame: NextFrame) -> None:
         ready: queue.Queue[_Batch | _Failed | None] = queue.Queue(_AHEAD)
         stop = threading.Event()
 
@@ -158,7 +156,9 @@ class BatchPipeline:
                     if stop.is_set():
                         return
                     origin = str(read_header(body)["origin"])
-                    self._gather(origin, self._verify(origin, body), ready)
+                    with collector_paused():
+                        entries = self._verify(origin, body)
+                        self._gather(origin, entries, ready)
             except BaseException as exc:  # handed to the writing thread, raised there
                 with contextlib.suppress(Exception):
                     self._hand_over(ready, before_failure=True)  # written before it is raised
@@ -176,7 +176,8 @@ class BatchPipeline:
                 if isinstance(item, _Failed):
                     self.origin = item.origin
                     raise item.error
-                self._write(item)
+                with collector_paused():
+                    self._write(item)
         finally:
             stop.set()
             self._idle.set()  # never leave the verifier waiting

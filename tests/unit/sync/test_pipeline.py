@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -183,3 +184,35 @@ def test_two_sessions_at_once_keep_the_collector_off_until_the_last_ends() -> No
 
     run(Nested(), frames("recep", 20, 10), max_pending=10)
     assert during == [False] and gc.isenabled()
+
+
+def test_the_collector_is_back_on_while_the_session_waits_for_its_peer() -> None:
+    # A slow link must not keep it off: only verifying and writing pause it.
+    written = threading.Event()
+    waiting_state: list[bool] = []
+
+    class Signalling(Counting):
+        def apply_batch(self, origin: str, entries: Sequence[OpEntry], *args: object) -> None:
+            super().apply_batch(origin, entries, *args)
+            written.set()
+
+    first = frames("recep", 10, 10)[0]
+    store = Signalling()
+    pipeline = BatchPipeline(store, KEYS, max_pending=10)
+    feed = iter([first])
+
+    def next_frame() -> bytes | None:
+        body = next(feed, None)
+        if body is not None:
+            return body
+        # The peer is slow: the first transaction is written, the next frame not here yet.
+        assert written.wait(10)
+        deadline = time.monotonic() + 5
+        while not gc.isenabled() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        waiting_state.append(gc.isenabled())
+        return None
+
+    pipeline.run(next_frame)
+    assert store.writes == [10]
+    assert waiting_state == [True]
