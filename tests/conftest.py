@@ -47,6 +47,16 @@ class Centre:
     def login(self, login_name: str, password: str = STAFF_PASSWORD) -> tuple[Workspace, Actor]:
         return login(self.data_dir, login_name, password)
 
+    def disable(self, login_name: str) -> str:
+        """The administrator disables ``login_name`` (as on the accounts screen); its id."""
+        ws, admin = self.login("admin", ADMIN_PASSWORD)
+        try:
+            target = next(u for u in users.list_users(ws, admin) if u.login == login_name)
+            users.set_active(ws, admin, target.id, False)
+            return target.id
+        finally:
+            ws.close()
+
 
 def hand_over(
     data_dir: DataDir,

@@ -39,15 +39,6 @@ def _sqlcipher_opens(database: Path, key: bytes) -> bool:
     return True
 
 
-def _disable(centre: Centre, login: str) -> None:
-    ws, admin = centre.login("admin", ADMIN_PASSWORD)
-    try:
-        target = next(u for u in users.list_users(ws, admin) if u.login == login)
-        users.set_active(ws, admin, target.id, False)
-    finally:
-        ws.close()
-
-
 def _actions(centre: Centre, login: str = "admin", password: str = ADMIN_PASSWORD) -> list[str]:
     ws, _ = centre.login(login, password)
     try:
@@ -73,7 +64,7 @@ def test_a_disabled_accounts_old_slot_file_and_password_open_nothing_after_the_r
     insider = tmp_path / "copie-keyslots.json"
     shutil.copy(centre.data_dir.key_slots, insider)  # kept by the doctor before leaving
     old_key = keyslots.unwrap(keyslots.load(insider), "dr.test", STAFF_PASSWORD)
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     slots = keyslots.load(centre.data_dir.key_slots)
     assert "dr.test" not in slots.slots and len(slots.generations) == 1
     assert "dr.test" not in slots.generations[0]["sealed"]
@@ -133,7 +124,7 @@ def test_the_file_stays_under_the_old_key_until_the_next_open(centre: Centre) ->
 def test_a_crash_after_the_rekey_before_the_slot_file_is_written(
     centre: Centre, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     real_update = keyslots.update
 
     def power_cut(path: Path, change: object) -> object:
@@ -159,7 +150,7 @@ def test_a_crash_after_the_disabling_before_the_slot_file_has_the_new_key(
 
     monkeypatch.setattr(key_rotation, "save_generation", power_cut)
     with pytest.raises(OSError):
-        _disable(centre, "dr.test")  # committed in the database, not in the slot file
+        centre.disable("dr.test")  # committed in the database, not in the slot file
     monkeypatch.undo()
     assert keyslots.load(centre.data_dir.key_slots).generations == []
     old_key = keyslots.unwrap(keyslots.load(centre.data_dir.key_slots), "accueil", STAFF_PASSWORD)
@@ -177,7 +168,7 @@ def test_a_crash_after_the_disabling_before_the_slot_file_has_the_new_key(
 def test_a_failed_rekey_leaves_the_old_key_working_and_is_done_at_the_next_open(
     centre: Centre, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     old_key = keyslots.unwrap(keyslots.load(centre.data_dir.key_slots), "accueil", STAFF_PASSWORD)
 
     def killed(*_args: object) -> None:
@@ -245,7 +236,7 @@ def test_an_account_without_a_rekey_pair_is_told_to_ask_for_a_new_password(
     centre: Centre,
 ) -> None:
     _strip_pair(centre, "accueil")
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     with pytest.raises(LoginFailed) as refused:
         centre.login("accueil")
     message = str(refused.value)
@@ -276,7 +267,7 @@ def test_an_account_without_a_pair_gets_one_at_its_next_login(centre: Centre) ->
     ws, _ = centre.login("accueil")
     ws.close()
     assert keyslots.load(centre.data_dir.key_slots).slots["accueil"].rekey is not None
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     ws, _ = centre.login("accueil")  # reached through its new pair
     ws.close()
     assert "rekey_pair_created" in _actions(centre)
@@ -295,7 +286,7 @@ def test_backups_before_the_rotation_restore_with_the_recovery_code_and_after_us
         old_key = ws.key
     finally:
         ws.close()
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     ws, admin = centre.login("admin", ADMIN_PASSWORD)  # rekeys
     try:
         assert ws.key != old_key
@@ -317,7 +308,7 @@ def test_a_generation_made_offline_still_sealed_to_a_disabled_account_is_replace
 ) -> None:
     """Two stations disabling at once, offline: the newest generation may be sealed to an
     account disabled on the other. The next login that holds it makes another."""
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     try:
         reception = next(u for u in users.list_users(ws, admin) if u.login == "accueil")
@@ -344,7 +335,7 @@ def test_a_slot_without_a_rekey_pair_but_with_its_clinical_pair_is_still_reached
     new key is sealed to the clinical X25519 pair their slots already wrap."""
     _strip_pair(centre, "direction")
     _strip_pair(centre, keyslots.RECOVERY_LOGIN)
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     ws, _ = centre.login("direction")  # reached through its clinical pair; gets a rekey pair
     ws.close()
     slots = keyslots.load(centre.data_dir.key_slots)
@@ -395,7 +386,7 @@ def test_a_file_that_missed_several_generations_opens_and_is_rekeyed_to_the_newe
 
 
 def test_the_rekey_waits_while_another_process_has_the_store_open(centre: Centre) -> None:
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     old_key = keyslots.unwrap(keyslots.load(centre.data_dir.key_slots), "accueil", STAFF_PASSWORD)
     other = in_use.hold(centre.data_dir.path)  # as « sync serve » would
     assert other is not None
@@ -427,7 +418,7 @@ def test_a_station_upgraded_late_takes_the_pair_its_account_got_elsewhere(
     ws.close()
     assert keyslots.load(centre.data_dir.key_slots).slots["accueil"].rekey == pair
     assert "rekey_pair_created" not in _actions(centre)
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     ws, _ = centre.login("accueil")
     ws.close()
 
@@ -444,7 +435,7 @@ def test_the_recovery_code_takes_the_pair_its_slot_was_published_with(centre: Ce
     keyslots.update(centre.data_dir.key_slots, as_an_older_version_kept_it)
     setup.recover_access(centre.data_dir, centre.recovery_code, "accueil", "Retrouve-Acces-58")
     assert keyslots.load(centre.data_dir.key_slots).slots[keyslots.RECOVERY_LOGIN].rekey == pair
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     slots = keyslots.load(centre.data_dir.key_slots)
     code = keyslots.normalize_recovery_code(centre.recovery_code)
     assert (

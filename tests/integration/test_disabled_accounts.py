@@ -10,16 +10,6 @@ from cms_desktop.storage import keyslots
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Centre
 
 
-def _disable(centre: Centre, login_name: str) -> str:
-    ws, admin = centre.login("admin", ADMIN_PASSWORD)
-    try:
-        target = next(u for u in users.list_users(ws, admin) if u.login == login_name)
-        users.set_active(ws, admin, target.id, False)
-        return target.id
-    finally:
-        ws.close()
-
-
 def _active(centre: Centre, user_id: str) -> bool:
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     try:
@@ -29,7 +19,7 @@ def _active(centre: Centre, user_id: str) -> bool:
 
 
 def test_recovery_refuses_a_disabled_account_and_changes_nothing(centre: Centre) -> None:
-    user_id = _disable(centre, "dr.test")
+    user_id = centre.disable("dr.test")
     before = keyslots.load(centre.data_dir.key_slots)
     with pytest.raises(ValidationFailed, match="désactivé"):
         setup.recover_access(centre.data_dir, centre.recovery_code, "dr.test", "Recupere-Doc-19")
@@ -44,7 +34,7 @@ def test_recovery_refuses_a_disabled_account_and_changes_nothing(centre: Centre)
 def test_disabling_removes_the_slot_so_the_old_password_unwraps_nothing(centre: Centre) -> None:
     before = keyslots.load(centre.data_dir.key_slots)
     keyslots.unwrap(before, "dr.test", STAFF_PASSWORD)  # works while the account is active
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     after = keyslots.load(centre.data_dir.key_slots)
     assert "dr.test" not in after.slots
     with pytest.raises(keyslots.BadCredentials):
@@ -55,7 +45,7 @@ def test_disabling_removes_the_slot_so_the_old_password_unwraps_nothing(centre: 
 
 
 def test_a_re_enabled_account_logs_in_only_after_a_new_password(centre: Centre) -> None:
-    user_id = _disable(centre, "dr.test")
+    user_id = centre.disable("dr.test")
     ws, admin = centre.login("admin", ADMIN_PASSWORD)
     try:
         users.set_active(ws, admin, user_id, True)
@@ -86,7 +76,7 @@ def test_junk_slot_rows_neither_cancel_a_revocation_nor_hide_a_slot(centre: Cent
     from cms_desktop.storage import keyslot_sync
     from cms_desktop.storage.models import AccountKeySlot
 
-    _disable(centre, "dr.test")
+    centre.disable("dr.test")
     salt = keyslots.load(centre.data_dir.key_slots).slots["accueil"].salt
     ws, _admin = centre.login("admin", ADMIN_PASSWORD)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cms_desktop.services import key_rotation, users
+from cms_desktop.services import key_rotation
 from cms_desktop.storage import dbkey_rotation, keyslot_sync, keyslots
 from cms_desktop.storage.datadir import DataDir
 from cms_desktop.storage.engine import opens_with
@@ -40,12 +40,7 @@ def _with_pair(slot: keyslots.Slot, pair: Pair) -> keyslots.Slot:
 
 
 def _disable_on_a(centre: Centre, login: str) -> dbkey_rotation.Generation:
-    ws, admin = centre.login("admin", ADMIN_PASSWORD)
-    try:
-        target = next(u for u in users.list_users(ws, admin) if u.login == login)
-        users.set_active(ws, admin, target.id, False)
-    finally:
-        ws.close()
+    centre.disable(login)
     newest = dbkey_rotation.newest(
         dbkey_rotation.parse_all(keyslots.load(centre.data_dir.key_slots).generations)
     )
