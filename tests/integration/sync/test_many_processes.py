@@ -44,10 +44,24 @@ CONVERGE_TIMEOUT_S = 180.0
 PHONES = ("0611111111", "0622222222")
 
 
+# Listening ports below Linux's ephemeral range (32768–60999): a station killed and started
+# again listens on the same port, and a port of that range can meanwhile be given to any
+# outgoing connection (the other stations', another test's), which made the restart fail
+# with « Address already in use » once in a CI run (session 13).
+_LISTEN_PORTS = range(20_000, 32_000)
+
+
 def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (held together so that they are distinct)."""
-    socks = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
+    """Ports nobody listens on right now, outside the ephemeral range (held together while
+    chosen, so that they are distinct)."""
+    rng = random.SystemRandom()
+    socks: list[socket.socket] = []
     try:
+        while len(socks) < count:
+            try:
+                socks.append(socket.create_server(("127.0.0.1", rng.choice(_LISTEN_PORTS))))
+            except OSError:
+                continue  # taken: another one
         return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
